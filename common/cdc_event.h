@@ -1,0 +1,189 @@
+/**
+ * @file cdc_event.h
+ * @brief The change event contract between producer and consumer:
+ *        envelope encode / parse / validate, canonical message keys,
+ *        topic names, the ordering version, and UTC time text.
+ *
+ * The contract itself is schemas/events/cdc_event.schema.json and
+ * schemas/events/README.md; this module implements it in C and is tested
+ * against schemas/events/examples/{valid,invalid}/.
+ *
+ * Envelope (one JSON object per Kafka message value, UTF-8, compact):
+ *
+ *     {"schema_version":1, "op":"c|u|d|r",
+ *      "before":{row}|null, "after":{row}|null,
+ *      "source":{"connector":"followcdc","version":"0.1.0","name":"<prefix>",
+ *                "server_id":1,"db":"followcdc","table":"follow",
+ *                "gtid":"0-1-42"|null,"epoch":0,"seq":42,
+ *                "file":"mysql-bin.000001","pos":4,"row":0,
+ *                "ts_ms":<commit ms>,"snapshot":false},
+ *      "ts_ms":<ms when the producer built it>}
+ *
+ * A delete is followed by a tombstone (same key, NULL value).
+ */
+#ifndef CDC_EVENT_H
+#define CDC_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "cdc_err.h"
+
+#define CDC_EVENT_SCHEMA_VERSION 1
+
+/** Length of the text form of an ordering version, without the NUL:
+ *  10 digits epoch, 20 digits seq, 10 digits row. */
+#define CDC_VERSION_LEN 40
+
+typedef enum {
+        CDC_OP_CREATE = 'c',
+        CDC_OP_UPDATE = 'u',
+        CDC_OP_DELETE = 'd',
+        CDC_OP_READ = 'r', /**< snapshot read */
+} cdc_op_t;
+
+/**
+ * Where a change came from. Public value type.
+ *
+ * Ordering: every change of one source is ordered by (epoch, seq, row):
+ * - seq: on MariaDB the GTID sequence number of the transaction in its
+ *   domain (gtid_strict_mode keeps it increasing across failover). On a
+ *   server without usable GTIDs, (binlog file number << 40) | position
+ *   of the transaction start.
+ * - row: index of the row change within its transaction (0-based,
+ *   counting every row of every table in the transaction).
+ * - epoch: set by configuration (`source.epoch`); bump it when the
+ *   source moves to a server whose seq is not a continuation (e.g. a
+ *   MySQL failover without GTID), so every later change wins.
+ * - A snapshot read carries the snapshot's position: (epoch, seq, 0)
+ *   where seq is that of the last transaction visible to the snapshot.
+ */
+typedef struct cdc_source_s {
+        char name[128];     /**< logical source name = topic prefix */
+        uint32_t server_id; /**< server id that wrote the change */
+        char db[65];        /**< database (schema) */
+        char table[65];     /**< table */
+        char gtid[128];     /**< "domain-server-seq", "" when none */
+        uint32_t epoch;
+        uint64_t seq;
+        char file[256];     /**< binlog file of the transaction */
+        uint64_t pos;       /**< position of the transaction start */
+        uint32_t row;
+        int64_t ts_ms;      /**< commit time (ms since epoch, UTC) */
+        int snapshot;       /**< 1 for op r */
+} cdc_source_t;
+
+typedef struct cdc_event_s {
+        cdc_op_t op;
+        json_t *before;     /**< row object or NULL (owned) */
+        json_t *after;      /**< row object or NULL (owned) */
+        cdc_source_t source;
+        int64_t ts_ms;      /**< when the producer built the event */
+} cdc_event_t;
+
+/**
+ * @brief New zeroed event for \p op.
+ * @returns the event, or NULL on allocation failure.
+ */
+cdc_event_t *cdc_event_new(cdc_op_t op);
+
+/** @brief Free \p ev and its row images. NULL: no-op. */
+void cdc_event_destroy(cdc_event_t *ev);
+
+/**
+ * @brief Encode \p ev as compact JSON.
+ * @returns a malloc()ed NUL-terminated string (caller frees) and its
+ *          length in \p lenp, or NULL on allocation failure.
+ * @locality any thread
+ */
+char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp);
+
+/**
+ * @brief Build the JSON object of \p ev.
+ * @returns a new reference, or NULL on allocation failure.
+ */
+json_t *cdc_event_to_json(const cdc_event_t *ev);
+
+/**
+ * @brief Check a decoded envelope against the contract (the same rules
+ *        as schemas/events/cdc_event.schema.json).
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__BAD_EVENT with the JSON path of
+ *          the first problem and why in \p errstr.
+ */
+cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
+                             size_t errstr_size);
+
+/**
+ * @brief Parse and validate one message value. Input is untrusted.
+ * @param evp set to the new event (caller destroys) on success, NULL else.
+ * @returns CDC_ERR_NO_ERROR, CDC_ERR__BAD_EVENT (reason in errstr) or
+ *          CDC_ERR__NOMEM.
+ * @locality any thread
+ */
+cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
+                          char *errstr, size_t errstr_size);
+
+/** @returns the row image that describes the row after the change
+ *  (after for c/u/r, before for d). Borrowed. */
+const json_t *cdc_event_row(const cdc_event_t *ev);
+
+/**
+ * @brief Ordering version of a change: fixed-width decimal text
+ *        "EEEEEEEEEESSSSSSSSSSSSSSSSSSSSRRRRRRRRRR" of (epoch, seq, row),
+ *        so a plain string comparison (Lua `<`, strcmp) orders versions.
+ * @param buf at least CDC_VERSION_LEN + 1 bytes.
+ */
+void cdc_event_version(const cdc_source_t *src, char *buf);
+
+/* ---- canonical message key ---- */
+
+/**
+ * @brief Canonical message key of a row: the JSON array of its unique-key
+ *        column values in key-column order, compact, UTF-8 (jansson's
+ *        JSON_COMPACT output), e.g. `[42,77]` or `["req-1"]`.
+ * @param values JSON array of scalars (borrowed).
+ * @returns malloc()ed string (caller frees) and its length, or NULL.
+ */
+char *cdc_key_encode(const json_t *values, size_t *lenp);
+
+/**
+ * @brief Build the key of \p row from the column names \p cols (n of them).
+ * @returns malloc()ed key or NULL (a column missing or not a scalar:
+ *          reason in errstr).
+ */
+char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
+                       size_t *lenp, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Parse a message key. Untrusted input.
+ * @param arrp set to a new JSON array reference on success.
+ */
+cdc_err_t cdc_key_parse(const char *buf, size_t len, json_t **arrp,
+                        char *errstr, size_t errstr_size);
+
+/* ---- topics ---- */
+
+/**
+ * @brief Topic of a table: `<prefix>.<db>.<table>`.
+ * @returns 0, or -1 if it does not fit or is not a legal Kafka topic name.
+ */
+int cdc_topic_name(char *buf, size_t size, const char *prefix,
+                   const char *db, const char *table);
+
+/* ---- time ---- */
+
+/**
+ * @brief Format an instant as UTC ISO-8601 with microseconds:
+ *        "2026-11-22T05:20:14.123456Z".
+ * @param buf at least 32 bytes.
+ * @returns the length, or -1 if out of range.
+ */
+int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us);
+
+/**
+ * @brief Parse "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms since the epoch.
+ * @returns 0, or -1 if malformed.
+ */
+int cdc_time_parse_ms(const char *s, int64_t *msp);
+
+#endif

@@ -1,0 +1,86 @@
+/**
+ * @file cdc_metrics.h
+ * @brief Counters and gauges rendered as Prometheus text, and the small
+ *        HTTP endpoint (libmicrohttpd) serving /metrics, /healthz, /readyz.
+ *
+ * Metrics are registered at start-up from the main thread; updates are
+ * lock-free atomics from any thread.
+ */
+#ifndef CDC_METRICS_H
+#define CDC_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cdc_err.h"
+
+typedef struct cdc_metrics_s cdc_metrics_t;
+typedef struct cdc_metric_s cdc_metric_t;
+
+/** @returns a new empty registry, or NULL. */
+cdc_metrics_t *cdc_metrics_new(void);
+
+/** @brief Free the registry and its metrics. NULL: no-op. */
+void cdc_metrics_destroy(cdc_metrics_t *m);
+
+/**
+ * @brief Register a counter (monotonic) named \p name, e.g.
+ *        "followcdc_producer_rows_total", with Prometheus \p labels text
+ *        such as `table="follow",op="c"` (NULL or "" for none). The same
+ *        name may be registered with several label sets.
+ * @returns the metric (owned by \p m), or NULL on allocation failure.
+ *          A NULL metric is accepted (and ignored) by the update calls.
+ * @locality main thread
+ */
+cdc_metric_t *cdc_metrics_counter(cdc_metrics_t *m, const char *name,
+                                  const char *help, const char *labels);
+
+/** @brief Register a gauge. As cdc_metrics_counter(). */
+cdc_metric_t *cdc_metrics_gauge(cdc_metrics_t *m, const char *name,
+                                const char *help, const char *labels);
+
+/** @brief Add \p v. @locality any thread */
+void cdc_metric_add(cdc_metric_t *mt, int64_t v);
+
+/** @brief Set a gauge to \p v. @locality any thread */
+void cdc_metric_set(cdc_metric_t *mt, int64_t v);
+
+/** @returns the current value. @locality any thread */
+int64_t cdc_metric_get(const cdc_metric_t *mt);
+
+/**
+ * @brief Render every metric as Prometheus text exposition format.
+ * @returns malloc()ed text (caller frees) and its length, or NULL.
+ * @locality any thread
+ */
+char *cdc_metrics_render(cdc_metrics_t *m, size_t *lenp);
+
+/* ---- HTTP ---- */
+
+typedef struct cdc_http_s cdc_http_t;
+
+/**
+ * Readiness probe: return 1 if ready, else 0 and a reason in \p why.
+ * Called on the HTTP thread: read only atomics or sig_atomic_t state.
+ */
+typedef int (cdc_http_ready_cb_t)(void *opaque, char *why, size_t why_size);
+
+/**
+ * @brief Serve /metrics, /healthz (200 while the process runs) and
+ *        /readyz (200 when \p ready_cb says so, else 503 with the reason)
+ *        on \p listen: "host:port", ":port" (all interfaces) or
+ *        "port"; "" or NULL disables the endpoint (returns NULL with
+ *        errstr "").
+ * @returns the handle, or NULL with the reason in \p errstr.
+ * @locality main thread; requests are served on libmicrohttpd's thread.
+ */
+cdc_http_t *cdc_http_new(const char *listen, cdc_metrics_t *m,
+                         cdc_http_ready_cb_t *ready_cb, void *opaque,
+                         char *errstr, size_t errstr_size);
+
+/** @returns the bound TCP port (useful with port 0). */
+int cdc_http_port(const cdc_http_t *h);
+
+/** @brief Stop serving and free. NULL: no-op. */
+void cdc_http_destroy(cdc_http_t *h);
+
+#endif

@@ -1,0 +1,20 @@
+-- Least-privilege accounts for followcdc. Replace the passwords (or create
+-- the users with your own authentication plugin) before running this.
+-- The database name `followcdc` is the default; change it to yours.
+
+-- Producer: reads the binlog as a replica and snapshots the two tables.
+--   REPLICATION SLAVE     : COM_BINLOG_DUMP (stream the binlog)
+--   REPLICATION CLIENT    : SHOW MASTER STATUS / SHOW BINARY LOGS (MySQL 8,
+--                           MariaDB < 10.5; on MariaDB >= 10.5 this is
+--                           BINLOG MONITOR, granted by the same name alias)
+--   SELECT                : the consistent snapshot and column metadata
+--   RELOAD is NOT needed  : the snapshot takes no global read lock.
+CREATE USER IF NOT EXISTS 'followcdc_producer'@'%' IDENTIFIED BY 'change-me-producer';
+GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'followcdc_producer'@'%';
+GRANT SELECT ON followcdc.follow TO 'followcdc_producer'@'%';
+GRANT SELECT ON followcdc.idempotent_log TO 'followcdc_producer'@'%';
+
+-- Consumer: only the TTL reaper touches MySQL. It deletes expired rows of
+-- idempotent_log (DELETE needs SELECT for the WHERE clause).
+CREATE USER IF NOT EXISTS 'followcdc_consumer'@'%' IDENTIFIED BY 'change-me-consumer';
+GRANT SELECT, DELETE ON followcdc.idempotent_log TO 'followcdc_consumer'@'%';
