@@ -1,0 +1,109 @@
+/**
+ * @file cdc_apply.h
+ * @brief Turns change events into version-checked Redis updates and sends
+ *        them pipelined (owner of the Redis connection through cdc_rsink).
+ *
+ * Layout and scripts: schemas/redis.md. Every script touches the keys of
+ * one user (one hash tag) only; an edge change is one follower-side and one
+ * followee-side script, each applied only if its version is newer than
+ * what that side holds (cdc_event_version()).
+ */
+#ifndef CDC_APPLY_H
+#define CDC_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cdc_err.h"
+#include "cdc_event.h"
+
+typedef struct cdc_apply_s cdc_apply_t;
+
+/** Where events go and how rows map to Redis. Strings are copied. */
+typedef struct cdc_apply_conf_s {
+        const char *redis_host;       /**< "127.0.0.1" */
+        int redis_port;               /**< 6379 */
+        const char *redis_password;   /**< NULL: none */
+        const char *redis_user;       /**< ACL user, NULL: default */
+        int redis_db;                 /**< SELECT n (0) */
+        int redis_timeout_ms;         /**< connect and command timeout */
+        const char *key_prefix;       /**< "fc" */
+
+        const char *follow_table;     /**< "follow" */
+        const char *follow_col_follower; /**< "follower_id" */
+        const char *follow_col_followee; /**< "followee_id" */
+        const char *follow_col_status;   /**< "status" (1 following) */
+        const char *follow_col_time;     /**< "updated_at": score source */
+
+        const char *idem_table;       /**< "idempotent_log" */
+        const char *idem_col_request; /**< "request_id" */
+        const char *idem_col_bizkey;  /**< "biz_key" */
+        const char *idem_col_status;  /**< "status" */
+        const char *idem_col_created; /**< "created_at" */
+        int64_t idem_ttl_ms;          /**< 7 days */
+
+        int max_batch;                /**< scripts per pipeline (256) */
+} cdc_apply_conf_t;
+
+/** Counters since start (read by the consumer for metrics). */
+typedef struct cdc_apply_stats_s {
+        uint64_t events;      /**< events added */
+        uint64_t scripts;     /**< scripts acknowledged by Redis */
+        uint64_t applied;     /**< scripts that changed state */
+        uint64_t stale;       /**< scripts skipped as not newer */
+        uint64_t expired;     /**< idempotency rows already past TTL */
+        uint64_t ignored;     /**< events of tables not mapped */
+        uint64_t round_trips; /**< pipelines sent */
+        uint64_t reconnects;
+} cdc_apply_stats_t;
+
+/**
+ * @brief New applier; does not connect yet.
+ * @returns handle or NULL with the reason in \p errstr.
+ * @locality main thread (the consumer's loop thread)
+ */
+cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
+                           size_t errstr_size);
+
+/** @brief Free. NULL: no-op. */
+void cdc_apply_destroy(cdc_apply_t *ap);
+
+/**
+ * @brief (Re)connect to Redis and load the scripts.
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (retry with backoff).
+ */
+cdc_err_t cdc_apply_connect(cdc_apply_t *ap);
+
+/**
+ * @brief Queue the Redis work of one event (borrowed; copied as needed).
+ *        Append order is apply order, so per-key order is preserved.
+ * @returns CDC_ERR_NO_ERROR; CDC_ERR__BAD_EVENT if the event can't be
+ *          mapped (missing or ill-typed column: reason in errstr; nothing
+ *          was queued, dead-letter it); CDC_ERR__QUEUE_FULL if max_batch
+ *          is reached (flush first).
+ */
+cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
+                        size_t errstr_size);
+
+/**
+ * @brief Send every queued script pipelined and wait for all replies.
+ *        On success the queue is empty and everything is acknowledged.
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (connection lost or a
+ *          script failed: the queue is kept, _connect() and _flush()
+ *          again — re-sending is harmless since every script is
+ *          version-checked).
+ */
+cdc_err_t cdc_apply_flush(cdc_apply_t *ap);
+
+/** @returns the number of queued scripts. */
+size_t cdc_apply_pending(const cdc_apply_t *ap);
+
+/** @brief Drop the queue (e.g. on a rebalance before re-delivery). */
+void cdc_apply_discard(cdc_apply_t *ap);
+
+/** @returns the last error text. Borrowed. */
+const char *cdc_apply_errstr(const cdc_apply_t *ap);
+
+/** @brief Copy the counters. */
+void cdc_apply_stats(const cdc_apply_t *ap, cdc_apply_stats_t *st);
+
+#endif
