@@ -35,8 +35,11 @@
 typedef enum {
         CDC_C_STR,    /**< char * (owned by the engine), NULL if unset */
         CDC_C_SECRET, /**< like STR, masked in dumps, `file:` allowed */
-        CDC_C_INT,    /**< int64_t within [min, max]; k/m/g suffixes ok */
-        CDC_C_BOOL,   /**< int: true/false/1/0/yes/no/on/off */
+        CDC_C_INT,    /**< int64_t within [min, max] */
+        CDC_C_MS,     /**< int64_t duration in ms within [min, max]; the
+                       *   text may end in ms, s, m, h or d ("7d") */
+        CDC_C_BOOL,   /**< int: true/false/1/0/yes/no/on/off; a bare
+                       *   `--name` flag means true */
 } cdc_ctype_t;
 
 typedef struct cdc_prop {

@@ -10,6 +10,7 @@
 #ifndef CDC_LOG_H
 #define CDC_LOG_H
 
+#include <stddef.h>
 #include <syslog.h>
 #include "cdc_err.h"
 

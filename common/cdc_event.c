@@ -1,0 +1,517 @@
+#include "cdc_event.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef CDC_VERSION
+#define CDC_VERSION "0"
+#endif
+
+cdc_event_t *cdc_event_new(cdc_op_t op) {
+        cdc_event_t *ev = calloc(1, sizeof(*ev));
+        if (ev)
+                ev->op = op;
+        return ev;
+}
+
+void cdc_event_destroy(cdc_event_t *ev) {
+        if (!ev)
+                return;
+        json_decref(ev->before);
+        json_decref(ev->after);
+        free(ev);
+}
+
+const json_t *cdc_event_row(const cdc_event_t *ev) {
+        return ev->op == CDC_OP_DELETE ? ev->before : ev->after;
+}
+
+void cdc_event_version(const cdc_source_t *src, char *buf) {
+        snprintf(buf, CDC_VERSION_LEN + 1, "%010" PRIu32 "%020" PRIu64
+                 "%010" PRIu32, src->epoch, src->seq, src->row);
+}
+
+/* ---- encode ---- */
+
+static int event_set(json_t *obj, const char *key, json_t *v) {
+        return json_object_set_new(obj, key, v); /* consumes v, even NULL */
+}
+
+json_t *cdc_event_to_json(const cdc_event_t *ev) {
+        const cdc_source_t *s = &ev->source;
+        json_t *root = json_object();
+        json_t *src = json_object();
+        char op[2] = {(char)ev->op, '\0'};
+        int r = 0;
+
+        if (!root || !src)
+                goto fail;
+        r |= event_set(src, "connector", json_string("followcdc"));
+        r |= event_set(src, "version", json_string(CDC_VERSION));
+        r |= event_set(src, "name", json_string(s->name));
+        r |= event_set(src, "server_id", json_integer(s->server_id));
+        r |= event_set(src, "db", json_string(s->db));
+        r |= event_set(src, "table", json_string(s->table));
+        r |= event_set(src, "gtid",
+                       *s->gtid ? json_string(s->gtid) : json_null());
+        r |= event_set(src, "epoch", json_integer(s->epoch));
+        r |= event_set(src, "seq", json_integer((json_int_t)s->seq));
+        r |= event_set(src, "file", json_string(s->file));
+        r |= event_set(src, "pos", json_integer((json_int_t)s->pos));
+        r |= event_set(src, "row", json_integer(s->row));
+        r |= event_set(src, "ts_ms", json_integer(s->ts_ms));
+        r |= event_set(src, "snapshot", json_boolean(s->snapshot));
+
+        r |= event_set(root, "schema_version",
+                       json_integer(CDC_EVENT_SCHEMA_VERSION));
+        r |= event_set(root, "op", json_string(op));
+        r |= json_object_set(root, "before",
+                             ev->before ? ev->before : json_null());
+        r |= json_object_set(root, "after",
+                             ev->after ? ev->after : json_null());
+        r |= event_set(root, "source", src);
+        src = NULL;
+        r |= event_set(root, "ts_ms", json_integer(ev->ts_ms));
+        if (r)
+                goto fail;
+        return root;
+fail:
+        json_decref(src);
+        json_decref(root);
+        return NULL;
+}
+
+char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp) {
+        json_t *root = cdc_event_to_json(ev);
+        char *s;
+
+        if (!root)
+                return NULL;
+        s = json_dumps(root, JSON_COMPACT);
+        json_decref(root);
+        if (s && lenp)
+                *lenp = strlen(s);
+        return s;
+}
+
+/* ---- validate ---- */
+
+#define V_FAIL(...)                                                            \
+        do {                                                                   \
+                snprintf(errstr, errstr_size, __VA_ARGS__);                    \
+                return CDC_ERR__BAD_EVENT;                                     \
+        } while (0)
+
+static cdc_err_t event_check_row(const json_t *row, const char *name,
+                                 char *errstr, size_t errstr_size) {
+        const char *col;
+        json_t *v;
+
+        if (!json_is_object(row))
+                V_FAIL("$.%s: expected an object", name);
+        if (json_object_size(row) == 0)
+                V_FAIL("$.%s: row image has no columns", name);
+        json_object_foreach((json_t *)row, col, v) {
+                if (!*col)
+                        V_FAIL("$.%s: empty column name", name);
+                if (json_is_object(v) || json_is_array(v))
+                        V_FAIL("$.%s.%s: column values are scalars", name,
+                               col);
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
+static cdc_err_t event_check_int(const json_t *obj, const char *key,
+                                 json_int_t max, char *errstr,
+                                 size_t errstr_size) {
+        json_t *v = json_object_get(obj, key);
+        if (!json_is_integer(v))
+                V_FAIL("$.source.%s: expected an integer", key);
+        if (json_integer_value(v) < 0 || json_integer_value(v) > max)
+                V_FAIL("$.source.%s: %" JSON_INTEGER_FORMAT
+                       " out of range [0, %" JSON_INTEGER_FORMAT "]",
+                       key, json_integer_value(v), max);
+        return CDC_ERR_NO_ERROR;
+}
+
+static cdc_err_t event_check_str(const json_t *obj, const char *key,
+                                 size_t minlen, size_t maxlen, char *errstr,
+                                 size_t errstr_size) {
+        json_t *v = json_object_get(obj, key);
+        size_t len;
+        if (!json_is_string(v))
+                V_FAIL("$.source.%s: expected a string", key);
+        len = json_string_length(v);
+        if (len < minlen || len > maxlen)
+                V_FAIL("$.source.%s: length %zu not in [%zu, %zu]", key, len,
+                       minlen, maxlen);
+        if (memchr(json_string_value(v), '\0', len))
+                V_FAIL("$.source.%s: contains NUL", key);
+        return CDC_ERR_NO_ERROR;
+}
+
+cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
+                             size_t errstr_size) {
+        const json_t *v, *src, *before, *after;
+        const char *op;
+        cdc_err_t err;
+        int snapshot;
+
+        if (!json_is_object(root))
+                V_FAIL("$: expected an object");
+        v = json_object_get(root, "schema_version");
+        if (!json_is_integer(v))
+                V_FAIL("$.schema_version: expected an integer");
+        if (json_integer_value(v) != CDC_EVENT_SCHEMA_VERSION)
+                V_FAIL("$.schema_version: %" JSON_INTEGER_FORMAT
+                       " is not supported (expected %d)",
+                       json_integer_value(v), CDC_EVENT_SCHEMA_VERSION);
+        v = json_object_get(root, "op");
+        if (!json_is_string(v) || json_string_length(v) != 1 ||
+            !strchr("cudr", *json_string_value(v)))
+                V_FAIL("$.op: expected one of \"c\", \"u\", \"d\", \"r\"");
+        op = json_string_value(v);
+
+        before = json_object_get(root, "before");
+        after = json_object_get(root, "after");
+        if (!before || !after)
+                V_FAIL("$: \"before\" and \"after\" are required "
+                       "(null when absent)");
+        switch (*op) {
+        case 'c':
+        case 'r':
+                if (!json_is_null(before))
+                        V_FAIL("$.before: must be null for op %s", op);
+                if ((err = event_check_row(after, "after", errstr,
+                                           errstr_size)))
+                        return err;
+                break;
+        case 'u':
+                if ((err = event_check_row(before, "before", errstr,
+                                           errstr_size)) ||
+                    (err = event_check_row(after, "after", errstr,
+                                           errstr_size)))
+                        return err;
+                break;
+        case 'd':
+                if (!json_is_null(after))
+                        V_FAIL("$.after: must be null for op d");
+                if ((err = event_check_row(before, "before", errstr,
+                                           errstr_size)))
+                        return err;
+                break;
+        }
+
+        v = json_object_get(root, "ts_ms");
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+                V_FAIL("$.ts_ms: expected a non-negative integer");
+
+        src = json_object_get(root, "source");
+        if (!json_is_object(src))
+                V_FAIL("$.source: expected an object");
+        if ((err = event_check_str(src, "connector", 1, 64, errstr,
+                                   errstr_size)) ||
+            (err = event_check_str(src, "name", 1, 127, errstr,
+                                   errstr_size)) ||
+            (err = event_check_str(src, "db", 1, 64, errstr, errstr_size)) ||
+            (err = event_check_str(src, "table", 1, 64, errstr,
+                                   errstr_size)) ||
+            (err = event_check_str(src, "file", 0, 255, errstr,
+                                   errstr_size)) ||
+            (err = event_check_int(src, "server_id", UINT32_MAX, errstr,
+                                   errstr_size)) ||
+            (err = event_check_int(src, "epoch", UINT32_MAX, errstr,
+                                   errstr_size)) ||
+            (err = event_check_int(src, "seq", INT64_MAX, errstr,
+                                   errstr_size)) ||
+            (err = event_check_int(src, "pos", INT64_MAX, errstr,
+                                   errstr_size)) ||
+            (err = event_check_int(src, "row", UINT32_MAX, errstr,
+                                   errstr_size)) ||
+            (err = event_check_int(src, "ts_ms", INT64_MAX, errstr,
+                                   errstr_size)))
+                return err;
+        v = json_object_get(src, "gtid");
+        if (!v || (!json_is_null(v) &&
+                   (!json_is_string(v) || json_string_length(v) > 127)))
+                V_FAIL("$.source.gtid: expected a string (max 127) or null");
+        v = json_object_get(src, "snapshot");
+        if (!json_is_boolean(v))
+                V_FAIL("$.source.snapshot: expected a boolean");
+        snapshot = json_is_true(v);
+        if (snapshot != (*op == 'r'))
+                V_FAIL("$.source.snapshot: must be %s for op %s",
+                       *op == 'r' ? "true" : "false", op);
+        v = json_object_get(src, "version");
+        if (v && !json_is_string(v))
+                V_FAIL("$.source.version: expected a string");
+        return CDC_ERR_NO_ERROR;
+}
+
+/* ---- parse ---- */
+
+static void event_copy_str(char *dst, size_t size, const json_t *v) {
+        const char *s = json_is_string(v) ? json_string_value(v) : "";
+        size_t len = strlen(s);
+        if (len >= size)
+                len = size - 1; /* validated before: cannot happen */
+        memcpy(dst, s, len);
+        dst[len] = '\0';
+}
+
+cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
+                          char *errstr, size_t errstr_size) {
+        json_error_t jerr;
+        json_t *root = NULL, *src;
+        cdc_event_t *ev = NULL;
+        cdc_err_t err = CDC_ERR__BAD_EVENT;
+
+        *evp = NULL;
+        if (!buf || !len) {
+                snprintf(errstr, errstr_size, "empty message");
+                goto out;
+        }
+        root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root) {
+                snprintf(errstr, errstr_size, "not JSON: line %d col %d: %s",
+                         jerr.line, jerr.column, jerr.text);
+                goto out;
+        }
+        if ((err = cdc_event_validate(root, errstr, errstr_size)))
+                goto out;
+        ev = cdc_event_new(
+            (cdc_op_t)*json_string_value(json_object_get(root, "op")));
+        if (!ev) {
+                err = CDC_ERR__NOMEM;
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        if (!json_is_null(json_object_get(root, "before")))
+                ev->before = json_incref(json_object_get(root, "before"));
+        if (!json_is_null(json_object_get(root, "after")))
+                ev->after = json_incref(json_object_get(root, "after"));
+        ev->ts_ms = json_integer_value(json_object_get(root, "ts_ms"));
+        src = json_object_get(root, "source");
+        event_copy_str(ev->source.name, sizeof(ev->source.name),
+                       json_object_get(src, "name"));
+        event_copy_str(ev->source.db, sizeof(ev->source.db),
+                       json_object_get(src, "db"));
+        event_copy_str(ev->source.table, sizeof(ev->source.table),
+                       json_object_get(src, "table"));
+        event_copy_str(ev->source.gtid, sizeof(ev->source.gtid),
+                       json_object_get(src, "gtid"));
+        event_copy_str(ev->source.file, sizeof(ev->source.file),
+                       json_object_get(src, "file"));
+        ev->source.server_id =
+            (uint32_t)json_integer_value(json_object_get(src, "server_id"));
+        ev->source.epoch =
+            (uint32_t)json_integer_value(json_object_get(src, "epoch"));
+        ev->source.seq =
+            (uint64_t)json_integer_value(json_object_get(src, "seq"));
+        ev->source.pos =
+            (uint64_t)json_integer_value(json_object_get(src, "pos"));
+        ev->source.row =
+            (uint32_t)json_integer_value(json_object_get(src, "row"));
+        ev->source.ts_ms = json_integer_value(json_object_get(src, "ts_ms"));
+        ev->source.snapshot = json_is_true(json_object_get(src, "snapshot"));
+
+        *evp = ev;
+        ev = NULL;
+        err = CDC_ERR_NO_ERROR;
+out:
+        cdc_event_destroy(ev);
+        json_decref(root);
+        return err;
+}
+
+/* ---- keys ---- */
+
+char *cdc_key_encode(const json_t *values, size_t *lenp) {
+        size_t i;
+        json_t *v;
+        char *s;
+
+        if (!json_is_array(values) || json_array_size(values) == 0)
+                return NULL;
+        json_array_foreach((json_t *)values, i, v) {
+                if (!json_is_string(v) && !json_is_integer(v))
+                        return NULL;
+        }
+        s = json_dumps(values, JSON_COMPACT);
+        if (s && lenp)
+                *lenp = strlen(s);
+        return s;
+}
+
+char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
+                       size_t *lenp, char *errstr, size_t errstr_size) {
+        json_t *arr = json_array();
+        char *s = NULL;
+        size_t i;
+
+        if (!arr) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        for (i = 0; i < n; i++) {
+                json_t *v = json_object_get(row, cols[i]);
+                if (!json_is_string(v) && !json_is_integer(v)) {
+                        snprintf(errstr, errstr_size,
+                                 "key column \"%s\" %s", cols[i],
+                                 v ? "is not a string or integer"
+                                   : "is missing from the row");
+                        goto out;
+                }
+                if (json_array_append(arr, v)) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto out;
+                }
+        }
+        s = cdc_key_encode(arr, lenp);
+        if (!s)
+                snprintf(errstr, errstr_size, "cannot encode key");
+out:
+        json_decref(arr);
+        return s;
+}
+
+cdc_err_t cdc_key_parse(const char *buf, size_t len, json_t **arrp,
+                        char *errstr, size_t errstr_size) {
+        json_error_t jerr;
+        json_t *arr, *v;
+        size_t i;
+
+        *arrp = NULL;
+        arr = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
+        if (!arr) {
+                snprintf(errstr, errstr_size, "key is not JSON: %s",
+                         jerr.text);
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (!json_is_array(arr) || json_array_size(arr) == 0) {
+                snprintf(errstr, errstr_size,
+                         "key is not a non-empty JSON array");
+                json_decref(arr);
+                return CDC_ERR__BAD_EVENT;
+        }
+        json_array_foreach(arr, i, v) {
+                if (!json_is_string(v) && !json_is_integer(v)) {
+                        snprintf(errstr, errstr_size,
+                                 "key element %zu is not a string or "
+                                 "integer",
+                                 i);
+                        json_decref(arr);
+                        return CDC_ERR__BAD_EVENT;
+                }
+        }
+        *arrp = arr;
+        return CDC_ERR_NO_ERROR;
+}
+
+/* ---- topics ---- */
+
+int cdc_topic_name(char *buf, size_t size, const char *prefix,
+                   const char *db, const char *table) {
+        int r = snprintf(buf, size, "%s.%s.%s", prefix, db, table);
+        int i;
+
+        if (r < 0 || (size_t)r >= size || r > 249)
+                return -1;
+        for (i = 0; i < r; i++) {
+                char c = buf[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-'))
+                        return -1;
+        }
+        return 0;
+}
+
+/* ---- time ---- */
+
+int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us) {
+        int64_t secs = epoch_us / 1000000;
+        int64_t us = epoch_us % 1000000;
+        struct tm tm;
+        time_t t;
+        int r;
+
+        if (us < 0) {
+                us += 1000000;
+                secs--;
+        }
+        t = (time_t)secs;
+        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 ||
+            tm.tm_year + 1900 > 9999)
+                return -1;
+        r = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, (int)us);
+        if (r < 0 || (size_t)r >= size)
+                return -1;
+        return r;
+}
+
+static int time_digits(const char **sp, int n, int *vp) {
+        int v = 0, i;
+        for (i = 0; i < n; i++) {
+                char c = (*sp)[i];
+                if (c < '0' || c > '9')
+                        return -1;
+                v = v * 10 + (c - '0');
+        }
+        *sp += n;
+        *vp = v;
+        return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t time_days_from_civil(int64_t y, int m, int d) {
+        int64_t era, yoe, doy, doe;
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = y - era * 400;
+        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+int cdc_time_parse_ms(const char *s, int64_t *msp) {
+        static const int mdays[] = {31, 29, 31, 30, 31, 30,
+                                    31, 31, 30, 31, 30, 31};
+        int y, mo, d, h, mi, sec, frac = 0, nfrac = 0;
+
+        if (!s || time_digits(&s, 4, &y) || *s++ != '-' ||
+            time_digits(&s, 2, &mo) || *s++ != '-' ||
+            time_digits(&s, 2, &d) || *s++ != 'T' ||
+            time_digits(&s, 2, &h) || *s++ != ':' ||
+            time_digits(&s, 2, &mi) || *s++ != ':' ||
+            time_digits(&s, 2, &sec))
+                return -1;
+        if (*s == '.') {
+                s++;
+                while (*s >= '0' && *s <= '9') {
+                        if (++nfrac > 6)
+                                return -1;
+                        frac = frac * 10 + (*s++ - '0');
+                }
+                if (!nfrac)
+                        return -1;
+                while (nfrac++ < 6)
+                        frac *= 10;
+        }
+        if (*s++ != 'Z' || *s)
+                return -1;
+        if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+            mi > 59 || sec > 59)
+                return -1;
+        if (mo == 2 && d == 29 &&
+            !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+                return -1;
+        *msp = (time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+                sec) * 1000 + frac / 1000;
+        return 0;
+}
