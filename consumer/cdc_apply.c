@@ -1,0 +1,817 @@
+/**
+ * @file cdc_apply.c
+ * @brief Change events -> version-checked Redis scripts, sent pipelined.
+ *
+ * Layout, scripts and the convergence argument: schemas/redis.md.
+ * Every event becomes one or more EVALSHA calls, each touching the keys of
+ * one hash tag only; each call is built from an argument vector with
+ * explicit lengths (row data is never formatted into a command).
+ */
+#include "cdc_apply.h"
+#include "cdc_apply_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdc_log.h"
+#include "cdc_rsink.h"
+#include "cdc_scripts.h"
+
+/** Most KEYS + ARGV of any script. */
+#define APPLY_MAX_ARGS 10
+/** Header of an EVALSHA: EVALSHA, sha, numkeys. */
+#define APPLY_HDR 3
+/** Longest request id accepted (MySQL VARCHAR(n) of utf8mb4 stays far
+ *  below; anything larger is poison, not a request id). */
+#define APPLY_MAX_FIELD (64 * 1024)
+/** SCRIPT LOAD + resend rounds per flush after NOSCRIPT replies. */
+#define APPLY_MAX_RELOADS 2
+
+/** One queued script: keys and args copied into one block. */
+typedef struct apply_cmd_s {
+        cdc_script_id_t ac_id;
+        int ac_argc; /* keys + args */
+        const char *ac_argv[APPLY_MAX_ARGS];
+        size_t ac_len[APPLY_MAX_ARGS];
+        char ac_data[]; /* the bytes ac_argv points into */
+} apply_cmd_t;
+
+struct cdc_apply_s {
+        cdc_rsink_t *ap_rs;
+        char *ap_prefix;
+        size_t ap_prefix_len;
+        char *ap_follow_table;
+        char *ap_col_follower;
+        char *ap_col_followee;
+        char *ap_col_status;
+        char *ap_col_time;
+        char *ap_idem_table;
+        char *ap_col_request;
+        char *ap_col_bizkey;
+        char *ap_col_istatus;
+        char *ap_col_created;
+        int64_t ap_idem_ttl_ms;
+
+        apply_cmd_t **ap_q; /* queued scripts, apply order */
+        size_t ap_qlen;
+        size_t ap_qcap; /* = max_batch */
+
+        char ap_sha[CDC_SCRIPT__CNT][41];
+        int ap_loaded;    /* scripts loaded on this connection */
+        int ap_connected_once;
+        cdc_apply_stats_t ap_stats;
+        char ap_errstr[512];
+};
+
+/* ---- helpers ---- */
+
+static char *apply_strdup(const char *s, const char *def) {
+        size_t n;
+        char *d;
+
+        if (!s)
+                s = def;
+        n = strlen(s);
+        d = malloc(n + 1);
+        if (d)
+                memcpy(d, s, n + 1);
+        return d;
+}
+
+/* Build one queued script from n (pointer, length) pairs. */
+static apply_cmd_t *apply_cmd_new(cdc_script_id_t id, int n,
+                                  const char *const *v, const size_t *len) {
+        apply_cmd_t *ac;
+        size_t total = 0;
+        char *p;
+        int i;
+
+        for (i = 0; i < n; i++)
+                total += len[i] + 1;
+        ac = malloc(sizeof(*ac) + total);
+        if (!ac)
+                return NULL;
+        ac->ac_id = id;
+        ac->ac_argc = n;
+        p = ac->ac_data;
+        for (i = 0; i < n; i++) {
+                memcpy(p, v[i], len[i]);
+                p[len[i]] = '\0';
+                ac->ac_argv[i] = p;
+                ac->ac_len[i] = len[i];
+                p += len[i] + 1;
+        }
+        return ac;
+}
+
+/* A growable byte string for keys, with a fixed cap. */
+typedef struct apply_key_s {
+        char *k;
+        size_t len;
+} apply_key_t;
+
+static apply_key_t *apply_key_cat(apply_key_t *key, int nparts,
+                                  const char *const *parts,
+                                  const size_t *lens) {
+        size_t total = 0;
+        int i;
+
+        for (i = 0; i < nparts; i++)
+                total += lens[i];
+        key->k = malloc(total + 1);
+        if (!key->k)
+                return NULL;
+        key->len = 0;
+        for (i = 0; i < nparts; i++) {
+                memcpy(key->k + key->len, parts[i], lens[i]);
+                key->len += lens[i];
+        }
+        key->k[key->len] = '\0';
+        return key;
+}
+
+/* "<prefix>:{u:<uid>}:<suffix>" */
+static int apply_user_key(const cdc_apply_t *ap, apply_key_t *key,
+                          const char *uid, const char *suffix) {
+        const char *parts[5] = {ap->ap_prefix, ":{u:", uid, "}:", suffix};
+        size_t lens[5] = {ap->ap_prefix_len, 4, strlen(uid), 2,
+                          strlen(suffix)};
+
+        return apply_key_cat(key, 5, parts, lens) ? 0 : -1;
+}
+
+/* Canonical decimal text of a user id: a non-negative JSON integer, or a
+ * string of 1..20 digits (BIGINT UNSIGNED may exceed json_int_t), leading
+ * zeros dropped. Ids become part of key names, so nothing else is
+ * accepted. */
+static int apply_id_text(const json_t *row, const char *col, char *buf,
+                         size_t size, char *errstr, size_t errstr_size) {
+        const json_t *v = json_object_get(row, col);
+
+        if (!v) {
+                snprintf(errstr, errstr_size, "column %s missing", col);
+                return -1;
+        }
+        if (json_is_integer(v)) {
+                json_int_t i = json_integer_value(v);
+
+                if (i < 0) {
+                        snprintf(errstr, errstr_size, "column %s negative",
+                                 col);
+                        return -1;
+                }
+                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, i);
+                return 0;
+        }
+        if (json_is_string(v)) {
+                const char *s = json_string_value(v);
+                size_t n = json_string_length(v), i;
+
+                if (n == 0 || n > 20)
+                        goto bad;
+                for (i = 0; i < n; i++)
+                        if (s[i] < '0' || s[i] > '9')
+                                goto bad;
+                while (n > 1 && *s == '0') {
+                        s++;
+                        n--;
+                }
+                if (n + 1 > size)
+                        goto bad;
+                /* 20 digits may exceed 2^64-1: compare as text */
+                if (n == 20 && memcmp(s, "18446744073709551615", 20) > 0)
+                        goto bad;
+                memcpy(buf, s, n);
+                buf[n] = '\0';
+                return 0;
+        }
+bad:
+        snprintf(errstr, errstr_size, "column %s is not an unsigned integer",
+                 col);
+        return -1;
+}
+
+/* Integer column as int64 (JSON integer or decimal string). */
+static int apply_int_col(const json_t *row, const char *col, int64_t *vp,
+                         char *errstr, size_t errstr_size) {
+        const json_t *v = json_object_get(row, col);
+
+        if (json_is_integer(v)) {
+                *vp = json_integer_value(v);
+                return 0;
+        }
+        if (json_is_string(v)) {
+                const char *s = json_string_value(v);
+                size_t n = json_string_length(v), i = 0;
+                int neg = 0;
+                int64_t x = 0;
+
+                if (n > 0 && s[0] == '-') {
+                        neg = 1;
+                        i = 1;
+                }
+                if (i == n || n - i > 18)
+                        goto bad;
+                for (; i < n; i++) {
+                        if (s[i] < '0' || s[i] > '9')
+                                goto bad;
+                        x = x * 10 + (s[i] - '0');
+                }
+                *vp = neg ? -x : x;
+                return 0;
+        }
+bad:
+        snprintf(errstr, errstr_size, "column %s %s", col,
+                 v ? "is not an integer" : "missing");
+        return -1;
+}
+
+/* Time column as ms since the epoch: "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" or a
+ * JSON integer of ms. Returns 1 if absent or null, 0 if set, -1 bad. */
+static int apply_time_col(const json_t *row, const char *col, int64_t *msp,
+                          char *errstr, size_t errstr_size) {
+        const json_t *v = json_object_get(row, col);
+
+        if (!v || json_is_null(v))
+                return 1;
+        if (json_is_integer(v)) {
+                *msp = json_integer_value(v);
+                return 0;
+        }
+        if (json_is_string(v) &&
+            strlen(json_string_value(v)) == json_string_length(v) &&
+            cdc_time_parse_ms(json_string_value(v), msp) == 0)
+                return 0;
+        snprintf(errstr, errstr_size,
+                 "column %s is not a UTC time (YYYY-MM-DDTHH:MM:SS.ffffffZ)",
+                 col);
+        return -1;
+}
+
+/* ---- lifecycle ---- */
+
+cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
+                           size_t errstr_size) {
+        cdc_apply_t *ap = NULL;
+        cdc_rsink_conf_t rconf;
+        int max_batch;
+
+        if (conf->key_prefix &&
+            (strchr(conf->key_prefix, '{') || strchr(conf->key_prefix, '}'))) {
+                snprintf(errstr, errstr_size,
+                         "key prefix must not contain '{' or '}' (it would "
+                         "break the per-user hash tag)");
+                return NULL;
+        }
+        ap = calloc(1, sizeof(*ap));
+        if (!ap)
+                goto nomem;
+        memset(&rconf, 0, sizeof(rconf));
+        rconf.host = conf->redis_host;
+        rconf.port = conf->redis_port;
+        rconf.user = conf->redis_user;
+        rconf.password = conf->redis_password;
+        rconf.db = conf->redis_db;
+        rconf.timeout_ms = conf->redis_timeout_ms;
+        ap->ap_rs = cdc_rsink_new(&rconf, errstr, errstr_size);
+        if (!ap->ap_rs)
+                goto fail;
+        ap->ap_prefix = apply_strdup(conf->key_prefix, "fc");
+        ap->ap_follow_table = apply_strdup(conf->follow_table, "follow");
+        ap->ap_col_follower =
+            apply_strdup(conf->follow_col_follower, "follower_id");
+        ap->ap_col_followee =
+            apply_strdup(conf->follow_col_followee, "followee_id");
+        ap->ap_col_status = apply_strdup(conf->follow_col_status, "status");
+        ap->ap_col_time = apply_strdup(conf->follow_col_time, "updated_at");
+        ap->ap_idem_table = apply_strdup(conf->idem_table, "idempotent_log");
+        ap->ap_col_request =
+            apply_strdup(conf->idem_col_request, "request_id");
+        ap->ap_col_bizkey = apply_strdup(conf->idem_col_bizkey, "biz_key");
+        ap->ap_col_istatus = apply_strdup(conf->idem_col_status, "status");
+        ap->ap_col_created =
+            apply_strdup(conf->idem_col_created, "created_at");
+        if (!ap->ap_prefix || !ap->ap_follow_table || !ap->ap_col_follower ||
+            !ap->ap_col_followee || !ap->ap_col_status || !ap->ap_col_time ||
+            !ap->ap_idem_table || !ap->ap_col_request ||
+            !ap->ap_col_bizkey || !ap->ap_col_istatus ||
+            !ap->ap_col_created)
+                goto nomem;
+        ap->ap_prefix_len = strlen(ap->ap_prefix);
+        ap->ap_idem_ttl_ms = conf->idem_ttl_ms > 0
+                                 ? conf->idem_ttl_ms
+                                 : (int64_t)7 * 24 * 3600 * 1000;
+        max_batch = conf->max_batch > 0 ? conf->max_batch : 256;
+        if (max_batch < 4) /* one event may need 4 scripts */
+                max_batch = 4;
+        ap->ap_qcap = (size_t)max_batch;
+        ap->ap_q = calloc(ap->ap_qcap, sizeof(*ap->ap_q));
+        if (!ap->ap_q)
+                goto nomem;
+        return ap;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory");
+fail:
+        cdc_apply_destroy(ap);
+        return NULL;
+}
+
+void cdc_apply_discard(cdc_apply_t *ap) {
+        size_t i;
+
+        for (i = 0; i < ap->ap_qlen; i++) {
+                free(ap->ap_q[i]);
+                ap->ap_q[i] = NULL;
+        }
+        ap->ap_qlen = 0;
+}
+
+void cdc_apply_destroy(cdc_apply_t *ap) {
+        if (!ap)
+                return;
+        if (ap->ap_q)
+                cdc_apply_discard(ap);
+        free(ap->ap_q);
+        cdc_rsink_destroy(ap->ap_rs);
+        free(ap->ap_prefix);
+        free(ap->ap_follow_table);
+        free(ap->ap_col_follower);
+        free(ap->ap_col_followee);
+        free(ap->ap_col_status);
+        free(ap->ap_col_time);
+        free(ap->ap_idem_table);
+        free(ap->ap_col_request);
+        free(ap->ap_col_bizkey);
+        free(ap->ap_col_istatus);
+        free(ap->ap_col_created);
+        free(ap);
+}
+
+size_t cdc_apply_pending(const cdc_apply_t *ap) {
+        return ap->ap_qlen;
+}
+
+const char *cdc_apply_errstr(const cdc_apply_t *ap) {
+        return ap->ap_errstr;
+}
+
+void cdc_apply_stats(const cdc_apply_t *ap, cdc_apply_stats_t *st) {
+        *st = ap->ap_stats;
+}
+
+int cdc_apply_queued(const cdc_apply_t *ap, size_t i, cdc_script_id_t *idp,
+                     const char *const **argvp, const size_t **lenp) {
+        if (i >= ap->ap_qlen)
+                return 0;
+        *idp = ap->ap_q[i]->ac_id;
+        *argvp = ap->ap_q[i]->ac_argv;
+        *lenp = ap->ap_q[i]->ac_len;
+        return ap->ap_q[i]->ac_argc;
+}
+
+/* ---- connection ---- */
+
+static cdc_err_t apply_load_scripts(cdc_apply_t *ap) {
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+        int id;
+
+        for (id = 0; id < CDC_SCRIPT__CNT; id++) {
+                size_t len;
+                const char *src = cdc_scripts_source(id, &len);
+
+                err = cdc_rsink_script_load(ap->ap_rs, src, len,
+                                            ap->ap_sha[id]);
+                if (err != CDC_ERR_NO_ERROR) {
+                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
+                                 "load script %s: %s", cdc_scripts_name(id),
+                                 cdc_rsink_errstr(ap->ap_rs));
+                        /* a refused script is as fatal for the batch as a
+                         * lost connection: the caller retries */
+                        cdc_rsink_close(ap->ap_rs);
+                        return CDC_ERR__TRANSPORT;
+                }
+        }
+        ap->ap_loaded = 1;
+        return CDC_ERR_NO_ERROR;
+}
+
+cdc_err_t cdc_apply_connect(cdc_apply_t *ap) {
+        cdc_err_t err;
+
+        ap->ap_loaded = 0;
+        err = cdc_rsink_connect(ap->ap_rs);
+        if (err != CDC_ERR_NO_ERROR) {
+                snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
+                         cdc_rsink_errstr(ap->ap_rs));
+                return CDC_ERR__TRANSPORT;
+        }
+        err = apply_load_scripts(ap);
+        if (err != CDC_ERR_NO_ERROR)
+                return err;
+        if (ap->ap_connected_once)
+                ap->ap_stats.reconnects++;
+        ap->ap_connected_once = 1;
+        ap->ap_errstr[0] = '\0';
+        cdc_dbg(RSINK, "APPLY", "connected, scripts loaded (edge %s, idem %s)",
+                ap->ap_sha[CDC_SCRIPT_EDGE], ap->ap_sha[CDC_SCRIPT_IDEM]);
+        return CDC_ERR_NO_ERROR;
+}
+
+/* ---- event -> scripts ---- */
+
+/* Queue the two sides of one edge change follower -> followee. */
+static int apply_edge(cdc_apply_t *ap, apply_cmd_t **out, const char *fr,
+                      const char *fe, const char *ver, int exists,
+                      int64_t score_ms) {
+        static const char *const suffix[4] = {"following", "followers",
+                                              "friends", "ver"};
+        apply_key_t kfr[4], kfe[4];
+        char score[24];
+        const char *v[CDC_SCRIPT_EDGE_NKEYS + CDC_SCRIPT_EDGE_NARGS];
+        size_t len[CDC_SCRIPT_EDGE_NKEYS + CDC_SCRIPT_EDGE_NARGS];
+        int i, rc = -1;
+
+        memset(kfr, 0, sizeof(kfr));
+        memset(kfe, 0, sizeof(kfe));
+        for (i = 0; i < 4; i++)
+                if (apply_user_key(ap, &kfr[i], fr, suffix[i]) != 0 ||
+                    apply_user_key(ap, &kfe[i], fe, suffix[i]) != 0)
+                        goto out;
+        snprintf(score, sizeof(score), "%" PRId64, exists ? score_ms : 0);
+
+        /* follower side: my following, opposite = my followers */
+        v[0] = kfr[0].k, len[0] = kfr[0].len;
+        v[1] = kfr[1].k, len[1] = kfr[1].len;
+        v[2] = kfr[2].k, len[2] = kfr[2].len;
+        v[3] = kfr[3].k, len[3] = kfr[3].len;
+        v[4] = fe, len[4] = strlen(fe);
+        v[5] = ver, len[5] = CDC_VERSION_LEN;
+        v[6] = exists ? "1" : "0", len[6] = 1;
+        v[7] = score, len[7] = strlen(score);
+        v[8] = "o:", len[8] = 2;
+        out[0] = apply_cmd_new(CDC_SCRIPT_EDGE, 9, v, len);
+
+        /* followee side: my followers, opposite = my following */
+        v[0] = kfe[1].k, len[0] = kfe[1].len;
+        v[1] = kfe[0].k, len[1] = kfe[0].len;
+        v[2] = kfe[2].k, len[2] = kfe[2].len;
+        v[3] = kfe[3].k, len[3] = kfe[3].len;
+        v[4] = fr, len[4] = strlen(fr);
+        v[8] = "i:", len[8] = 2;
+        out[1] = apply_cmd_new(CDC_SCRIPT_EDGE, 9, v, len);
+        if (out[0] && out[1])
+                rc = 0;
+out:
+        for (i = 0; i < 4; i++) {
+                free(kfr[i].k);
+                free(kfe[i].k);
+        }
+        return rc;
+}
+
+static cdc_err_t apply_follow(cdc_apply_t *ap, const cdc_event_t *ev,
+                              const char *ver, apply_cmd_t **out, int *np,
+                              char *errstr, size_t errstr_size) {
+        const json_t *row = cdc_event_row(ev);
+        char fr[24], fe[24], ofr[24], ofe[24];
+        int64_t status = 0, score = 0;
+        int exists = 0, n = 0, r;
+
+        if (!json_is_object(row)) {
+                snprintf(errstr, errstr_size, "op %c without a row image",
+                         (char)ev->op);
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (apply_id_text(row, ap->ap_col_follower, fr, sizeof(fr), errstr,
+                          errstr_size) != 0 ||
+            apply_id_text(row, ap->ap_col_followee, fe, sizeof(fe), errstr,
+                          errstr_size) != 0)
+                return CDC_ERR__BAD_EVENT;
+        if (ev->op != CDC_OP_DELETE) {
+                if (apply_int_col(row, ap->ap_col_status, &status, errstr,
+                                  errstr_size) != 0)
+                        return CDC_ERR__BAD_EVENT;
+                exists = status == 1;
+        }
+        if (exists) {
+                r = apply_time_col(row, ap->ap_col_time, &score, errstr,
+                                   errstr_size);
+                if (r < 0)
+                        return CDC_ERR__BAD_EVENT;
+                if (r > 0) /* no time column: the commit time */
+                        score = ev->source.ts_ms;
+        }
+        /* An update that moved the edge (changed follower or followee):
+         * the old edge is gone as of this version. */
+        if (ev->op == CDC_OP_UPDATE && json_is_object(ev->before)) {
+                if (apply_id_text(ev->before, ap->ap_col_follower, ofr,
+                                  sizeof(ofr), errstr, errstr_size) != 0 ||
+                    apply_id_text(ev->before, ap->ap_col_followee, ofe,
+                                  sizeof(ofe), errstr, errstr_size) != 0)
+                        return CDC_ERR__BAD_EVENT;
+                if (strcmp(ofr, fr) != 0 || strcmp(ofe, fe) != 0) {
+                        if (apply_edge(ap, out, ofr, ofe, ver, 0, 0) != 0)
+                                goto nomem;
+                        n = 2;
+                }
+        }
+        if (apply_edge(ap, out + n, fr, fe, ver, exists, score) != 0)
+                goto nomem;
+        n += 2;
+        *np = n;
+        return CDC_ERR_NO_ERROR;
+nomem:
+        /* the caller frees whatever was built */
+        snprintf(errstr, errstr_size, "out of memory");
+        return CDC_ERR__NOMEM;
+}
+
+static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
+                            const char *ver, apply_cmd_t **out, int *np,
+                            char *errstr, size_t errstr_size) {
+        const json_t *row = cdc_event_row(ev);
+        const json_t *jrid, *jbiz;
+        const char *rid, *biz = "";
+        size_t ridlen, bizlen = 0;
+        char ridnum[24], biznum[24], status[24], expire[24];
+        int64_t st = 0, created = 0;
+        apply_key_t rec = {NULL, 0}, tomb = {NULL, 0};
+        const char *v[CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS];
+        size_t len[CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS];
+        cdc_err_t err = CDC_ERR__BAD_EVENT;
+        int present = ev->op != CDC_OP_DELETE, r;
+
+        *np = 0;
+        if (!json_is_object(row)) {
+                snprintf(errstr, errstr_size, "op %c without a row image",
+                         (char)ev->op);
+                goto out;
+        }
+        jrid = json_object_get(row, ap->ap_col_request);
+        if (json_is_string(jrid)) {
+                rid = json_string_value(jrid);
+                ridlen = json_string_length(jrid);
+        } else if (json_is_integer(jrid)) {
+                snprintf(ridnum, sizeof(ridnum), "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(jrid));
+                rid = ridnum;
+                ridlen = strlen(ridnum);
+        } else {
+                snprintf(errstr, errstr_size, "column %s %s",
+                         ap->ap_col_request,
+                         jrid ? "is not a string" : "missing");
+                goto out;
+        }
+        if (ridlen > APPLY_MAX_FIELD) {
+                snprintf(errstr, errstr_size, "column %s too long (%zu)",
+                         ap->ap_col_request, ridlen);
+                goto out;
+        }
+        jbiz = json_object_get(row, ap->ap_col_bizkey);
+        if (json_is_string(jbiz)) {
+                biz = json_string_value(jbiz);
+                bizlen = json_string_length(jbiz);
+        } else if (json_is_integer(jbiz)) {
+                snprintf(biznum, sizeof(biznum), "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(jbiz));
+                biz = biznum;
+                bizlen = strlen(biznum);
+        } else if (jbiz && !json_is_null(jbiz)) {
+                snprintf(errstr, errstr_size, "column %s is not a string",
+                         ap->ap_col_bizkey);
+                goto out;
+        }
+        if (bizlen > APPLY_MAX_FIELD) {
+                snprintf(errstr, errstr_size, "column %s too long (%zu)",
+                         ap->ap_col_bizkey, bizlen);
+                goto out;
+        }
+        status[0] = '\0';
+        if (present) {
+                if (apply_int_col(row, ap->ap_col_istatus, &st, errstr,
+                                  errstr_size) != 0)
+                        goto out;
+                snprintf(status, sizeof(status), "%" PRId64, st);
+        }
+        r = apply_time_col(row, ap->ap_col_created, &created, errstr,
+                           errstr_size);
+        if (r > 0)
+                snprintf(errstr, errstr_size, "column %s missing",
+                         ap->ap_col_created);
+        if (r != 0)
+                goto out;
+        snprintf(expire, sizeof(expire), "%" PRId64,
+                 created + ap->ap_idem_ttl_ms);
+
+        {
+                const char *parts[4] = {ap->ap_prefix, ":idem:{r:", rid, "}"};
+                size_t lens[4] = {ap->ap_prefix_len, 9, ridlen, 1};
+                const char *tparts[5] = {ap->ap_prefix, ":idem:{r:", rid,
+                                         "}", ":del"};
+                size_t tlens[5] = {ap->ap_prefix_len, 9, ridlen, 1, 4};
+
+                if (!apply_key_cat(&rec, 4, parts, lens) ||
+                    !apply_key_cat(&tomb, 5, tparts, tlens)) {
+                        err = CDC_ERR__NOMEM;
+                        goto out;
+                }
+        }
+        v[0] = rec.k, len[0] = rec.len;
+        v[1] = tomb.k, len[1] = tomb.len;
+        v[2] = ver, len[2] = CDC_VERSION_LEN;
+        v[3] = present ? "1" : "0", len[3] = 1;
+        v[4] = expire, len[4] = strlen(expire);
+        v[5] = status, len[5] = strlen(status);
+        v[6] = biz, len[6] = bizlen;
+        out[0] = apply_cmd_new(CDC_SCRIPT_IDEM, 7, v, len);
+        if (!out[0]) {
+                err = CDC_ERR__NOMEM;
+                goto out;
+        }
+        *np = 1;
+        err = CDC_ERR_NO_ERROR;
+out:
+        if (err == CDC_ERR__NOMEM)
+                snprintf(errstr, errstr_size, "out of memory");
+        free(rec.k);
+        free(tomb.k);
+        return err;
+}
+
+cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
+                        size_t errstr_size) {
+        apply_cmd_t *out[4] = {NULL, NULL, NULL, NULL};
+        char ver[CDC_VERSION_LEN + 1];
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+        int n = 0, i;
+
+        errstr[0] = '\0';
+        if (ap->ap_qlen + 4 > ap->ap_qcap) {
+                snprintf(errstr, errstr_size, "%zu scripts queued: flush first",
+                         ap->ap_qlen);
+                return CDC_ERR__QUEUE_FULL;
+        }
+        switch (ev->op) {
+        case CDC_OP_CREATE:
+        case CDC_OP_UPDATE:
+        case CDC_OP_DELETE:
+        case CDC_OP_READ:
+                break;
+        default:
+                snprintf(errstr, errstr_size, "unknown op 0x%02x",
+                         (unsigned)ev->op & 0xff);
+                return CDC_ERR__BAD_EVENT;
+        }
+        cdc_event_version(&ev->source, ver);
+        if (strlen(ver) != CDC_VERSION_LEN) {
+                snprintf(errstr, errstr_size, "bad version text");
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (strcmp(ev->source.table, ap->ap_follow_table) == 0)
+                err = apply_follow(ap, ev, ver, out, &n, errstr, errstr_size);
+        else if (strcmp(ev->source.table, ap->ap_idem_table) == 0)
+                err = apply_idem(ap, ev, ver, out, &n, errstr, errstr_size);
+        else {
+                ap->ap_stats.events++;
+                ap->ap_stats.ignored++;
+                return CDC_ERR_NO_ERROR;
+        }
+        if (err != CDC_ERR_NO_ERROR)
+                goto out;
+        for (i = 0; i < n; i++) {
+                ap->ap_q[ap->ap_qlen++] = out[i];
+                out[i] = NULL;
+        }
+        ap->ap_stats.events++;
+out:
+        for (i = 0; i < 4; i++)
+                free(out[i]);
+        return err;
+}
+
+/* ---- flush ---- */
+
+/* Send every queued script and read the replies. Acknowledged scripts
+ * leave the queue; those answered NOSCRIPT stay and *noscriptp is set;
+ * others stay too (error or not reached). */
+static cdc_err_t apply_send(cdc_apply_t *ap, int *noscriptp) {
+        const char *argv[APPLY_HDR + APPLY_MAX_ARGS];
+        size_t len[APPLY_HDR + APPLY_MAX_ARGS];
+        char nkeys[CDC_SCRIPT__CNT][4];
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+        size_t i, keep = 0, sent = 0;
+        int failed = 0;
+
+        *noscriptp = 0;
+        snprintf(nkeys[CDC_SCRIPT_EDGE], 4, "%d", CDC_SCRIPT_EDGE_NKEYS);
+        snprintf(nkeys[CDC_SCRIPT_IDEM], 4, "%d", CDC_SCRIPT_IDEM_NKEYS);
+        for (i = 0; i < ap->ap_qlen; i++) {
+                apply_cmd_t *ac = ap->ap_q[i];
+
+                argv[0] = "EVALSHA", len[0] = 7;
+                argv[1] = ap->ap_sha[ac->ac_id], len[1] = 40;
+                argv[2] = nkeys[ac->ac_id], len[2] = strlen(nkeys[ac->ac_id]);
+                memcpy(argv + APPLY_HDR, ac->ac_argv,
+                       sizeof(argv[0]) * (size_t)ac->ac_argc);
+                memcpy(len + APPLY_HDR, ac->ac_len,
+                       sizeof(len[0]) * (size_t)ac->ac_argc);
+                err = cdc_rsink_append(ap->ap_rs, APPLY_HDR + ac->ac_argc,
+                                       argv, len);
+                if (err != CDC_ERR_NO_ERROR) {
+                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
+                                 cdc_rsink_errstr(ap->ap_rs));
+                        return CDC_ERR__TRANSPORT;
+                }
+                sent++;
+        }
+        ap->ap_stats.round_trips++;
+        for (i = 0; i < sent; i++) {
+                apply_cmd_t *ac = ap->ap_q[i];
+                redisReply *r = NULL;
+                int ack = 0;
+
+                err = cdc_rsink_get_reply(ap->ap_rs, &r);
+                if (err != CDC_ERR_NO_ERROR) {
+                        /* connection dead: this and the rest stay queued */
+                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
+                                 cdc_rsink_errstr(ap->ap_rs));
+                        for (; i < sent; i++)
+                                ap->ap_q[keep++] = ap->ap_q[i];
+                        break;
+                }
+                if (r->type == REDIS_REPLY_INTEGER) {
+                        ack = 1;
+                        ap->ap_stats.scripts++;
+                        if (r->integer == CDC_SCRIPT_R_APPLIED)
+                                ap->ap_stats.applied++;
+                        else if (r->integer == CDC_SCRIPT_R_STALE)
+                                ap->ap_stats.stale++;
+                        else if (r->integer == CDC_SCRIPT_R_EXPIRED)
+                                ap->ap_stats.expired++;
+                } else if (r->type == REDIS_REPLY_ERROR && r->len >= 8 &&
+                           memcmp(r->str, "NOSCRIPT", 8) == 0) {
+                        *noscriptp = 1;
+                } else if (!failed) {
+                        /* first other failure wins; keep reading so the
+                         * pipeline stays in step */
+                        failed = 1;
+                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
+                                 "script %s: %.*s", cdc_scripts_name(ac->ac_id),
+                                 r->type == REDIS_REPLY_ERROR ? (int)r->len
+                                                              : 16,
+                                 r->type == REDIS_REPLY_ERROR
+                                     ? r->str
+                                     : "unexpected reply");
+                }
+                freeReplyObject(r);
+                if (ack)
+                        free(ac);
+                else
+                        ap->ap_q[keep++] = ac;
+        }
+        if (err == CDC_ERR_NO_ERROR)
+                for (i = sent; i < ap->ap_qlen; i++)
+                        ap->ap_q[keep++] = ap->ap_q[i];
+        for (i = keep; i < ap->ap_qlen; i++)
+                ap->ap_q[i] = NULL;
+        ap->ap_qlen = keep;
+        if (err != CDC_ERR_NO_ERROR || failed)
+                return CDC_ERR__TRANSPORT;
+        return CDC_ERR_NO_ERROR;
+}
+
+cdc_err_t cdc_apply_flush(cdc_apply_t *ap) {
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+        int noscript = 0, reloads = 0;
+
+        if (ap->ap_qlen == 0)
+                return CDC_ERR_NO_ERROR;
+        if (!cdc_rsink_connected(ap->ap_rs) || !ap->ap_loaded) {
+                err = cdc_apply_connect(ap);
+                if (err != CDC_ERR_NO_ERROR)
+                        return err;
+        }
+        for (;;) {
+                err = apply_send(ap, &noscript);
+                if (err != CDC_ERR_NO_ERROR)
+                        return err;
+                if (!noscript)
+                        break;
+                /* script cache flushed (SCRIPT FLUSH, restart, failover
+                 * to a replica that never saw SCRIPT LOAD): load and
+                 * resend what was refused. Resending out of order is
+                 * harmless: every script is version-checked. */
+                if (++reloads > APPLY_MAX_RELOADS) {
+                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
+                                 "NOSCRIPT after %d reloads", reloads - 1);
+                        return CDC_ERR__TRANSPORT;
+                }
+                cdc_dbg(RSINK, "APPLY", "NOSCRIPT: reloading scripts");
+                err = apply_load_scripts(ap);
+                if (err != CDC_ERR_NO_ERROR)
+                        return err;
+        }
+        return CDC_ERR_NO_ERROR;
+}

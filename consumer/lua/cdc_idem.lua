@@ -1,0 +1,42 @@
+-- followcdc: apply one idempotent_log row change (schemas/redis.md).
+-- Touches the keys of ONE request id (one hash tag), so it runs on Redis Cluster.
+--
+-- KEYS[1]  the record (HASH status, biz_key, ver)   <prefix>:idem:{r:<request_id>}
+-- KEYS[2]  its delete tombstone (STRING ver)        <prefix>:idem:{r:<request_id>}:del
+-- ARGV[1]  version of the change (fixed-width text, compared as strings)
+-- ARGV[2]  "1" = the row exists (c/u/r), "0" = it was deleted (d)
+-- ARGV[3]  expiry: created_at + TTL, ms since the epoch (absolute)
+-- ARGV[4]  status
+-- ARGV[5]  biz_key
+--
+-- Returns 1 if applied, 0 if not newer than what is held, 2 if the row is
+-- already past its expiry (nothing kept; an existing record is removed).
+if redis.replicate_commands then
+  redis.replicate_commands()
+end
+local ver = ARGV[1]
+local cur = redis.call('HGET', KEYS[1], 'ver')
+local tomb = redis.call('GET', KEYS[2])
+if tomb and ((not cur) or tomb > cur) then
+  cur = tomb
+end
+if cur and cur >= ver then
+  return 0
+end
+local expire_at = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if expire_at <= now then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 2
+end
+if ARGV[2] == '1' then
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'status', ARGV[4], 'biz_key', ARGV[5], 'ver', ver)
+  redis.call('PEXPIREAT', KEYS[1], expire_at)
+else
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], ver)
+  redis.call('PEXPIREAT', KEYS[2], expire_at)
+end
+return 1
