@@ -153,7 +153,8 @@ static int32_t rt_leader(rd_kafka_t *rk, const char *topic) {
         rkt = rd_kafka_topic_new(rk, topic, NULL);
         if (!rkt)
                 return -1;
-        if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
                 for (i = 0; md->topic_cnt == 1 &&
                             i < md->topics[0].partition_cnt;
                      i++)
@@ -174,7 +175,8 @@ static int rt_partition_cnt(rd_kafka_t *rk, const char *topic) {
         rkt = rd_kafka_topic_new(rk, topic, NULL);
         if (!rkt)
                 return -1;
-        if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
                 if (md->topic_cnt == 1 && !md->topics[0].err)
                         cnt = md->topics[0].partition_cnt;
                 rd_kafka_metadata_destroy(md);
