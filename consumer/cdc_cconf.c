@@ -1,0 +1,375 @@
+/**
+ * @file cdc_cconf.c
+ * @brief followcdc-consumer configuration table and cross-field checks.
+ */
+#include "cdc_cconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdc_event.h"
+
+#define _C(f) offsetof(struct cdc_cconf_s, f)
+
+/* clang-format off */
+static const cdc_prop_t cconf_props[] = {
+ {"source.name", CDC_C_STR, _C(source_name), 0, 0, "followcdc",
+  "Logical source name: the producer's topic prefix"},
+ {"source.db", CDC_C_STR, _C(source_db), 0, 0, "followcdc",
+  "Source database (schema) name"},
+ {"source.tz", CDC_C_STR, _C(source_tz), 0, 0, "UTC",
+  "Time zone of the source's DATETIME columns (UTC, +08:00 or a zone name)"},
+ {"topics", CDC_C_STR, _C(topics), 0, 0, NULL,
+  "Comma separated topics (default <source.name>.<source.db>.<follow.table> and .<idem.table>)"},
+ {"dlq.topic", CDC_C_STR, _C(dlq_topic), 0, 0, NULL,
+  "Dead-letter topic for malformed events (default <source.name>.dlq)"},
+ {"batch.size", CDC_C_INT, _C(batch_size), 1, 100000, "1000",
+  "Messages gathered per batch before Redis is flushed"},
+ {"batch.ms", CDC_C_INT, _C(batch_ms), 1, 60000, "50",
+  "Max milliseconds spent gathering one batch"},
+ {"replay", CDC_C_STR, _C(replay), 0, 0, "",
+  "\"earliest\": start every assigned partition from its first message"},
+ {"replay.from", CDC_C_STR, _C(replay_from), 0, 0, "",
+  "Start every assigned partition at this time (ISO-8601 UTC or ms); alias --replay-from"},
+ {"redis.host", CDC_C_STR, _C(redis_host), 0, 0, "127.0.0.1", "Redis host"},
+ {"redis.port", CDC_C_INT, _C(redis_port), 1, 65535, "6379", "Redis port"},
+ {"redis.user", CDC_C_STR, _C(redis_user), 0, 0, NULL, "Redis ACL user"},
+ {"redis.password", CDC_C_SECRET, _C(redis_password), 0, 0, NULL,
+  "Redis password (file:/path allowed)"},
+ {"redis.db", CDC_C_INT, _C(redis_db), 0, 1000, "0", "Redis database number"},
+ {"redis.timeout.ms", CDC_C_INT, _C(redis_timeout_ms), 10, 600000, "5000",
+  "Redis connect and command timeout"},
+ {"redis.key.prefix", CDC_C_STR, _C(redis_key_prefix), 0, 0, "fc",
+  "Prefix of every Redis key (schemas/redis.md)"},
+ {"redis.pipeline", CDC_C_INT, _C(redis_pipeline), 1, 1000000, "2048",
+  "Max scripts sent per pipelined round trip"},
+ {"follow.table", CDC_C_STR, _C(follow_table), 0, 0, "follow",
+  "Follow table name"},
+ {"follow.col.follower", CDC_C_STR, _C(follow_col_follower), 0, 0,
+  "follower_id", "Follower column"},
+ {"follow.col.followee", CDC_C_STR, _C(follow_col_followee), 0, 0,
+  "followee_id", "Followee column"},
+ {"follow.col.status", CDC_C_STR, _C(follow_col_status), 0, 0, "status",
+  "Status column (1 = following)"},
+ {"follow.col.time", CDC_C_STR, _C(follow_col_time), 0, 0, "updated_at",
+  "Column giving the sorted-set score (follow time)"},
+ {"idem.table", CDC_C_STR, _C(idem_table), 0, 0, "idempotent_log",
+  "Idempotency log table name"},
+ {"idem.col.request", CDC_C_STR, _C(idem_col_request), 0, 0, "request_id",
+  "Request id column"},
+ {"idem.col.bizkey", CDC_C_STR, _C(idem_col_bizkey), 0, 0, "biz_key",
+  "Business key column"},
+ {"idem.col.status", CDC_C_STR, _C(idem_col_status), 0, 0, "status",
+  "Status column (1 processing, 2 succeeded, 3 failed)"},
+ {"idem.col.created", CDC_C_STR, _C(idem_col_created), 0, 0, "created_at",
+  "Creation time column (TTL start)"},
+ {"idem.ttl", CDC_C_MS, _C(idem_ttl_ms), 1000, INT64_MAX / 2, "7d",
+  "Idempotency record lifetime: ms, or with suffix ms/s/m/h/d"},
+ {"reaper.enable", CDC_C_BOOL, _C(reaper_enable), 0, 0, "false",
+  "Delete expired idempotency rows from MySQL (one instance at a time)"},
+ {"reaper.mysql.host", CDC_C_STR, _C(reaper_host), 0, 0, "127.0.0.1",
+  "Reaper MySQL host"},
+ {"reaper.mysql.port", CDC_C_INT, _C(reaper_port), 1, 65535, "3306",
+  "Reaper MySQL port"},
+ {"reaper.mysql.socket", CDC_C_STR, _C(reaper_socket), 0, 0, NULL,
+  "Reaper MySQL unix socket (instead of host/port)"},
+ {"reaper.mysql.user", CDC_C_STR, _C(reaper_user), 0, 0,
+  "followcdc_consumer", "Reaper MySQL user (SELECT, DELETE on the table)"},
+ {"reaper.mysql.password", CDC_C_SECRET, _C(reaper_password), 0, 0, NULL,
+  "Reaper MySQL password (file:/path allowed)"},
+ {"reaper.mysql.db", CDC_C_STR, _C(reaper_db), 0, 0, NULL,
+  "Reaper database (default source.db)"},
+ {"reaper.statuses", CDC_C_STR, _C(reaper_statuses), 0, 0, "2",
+  "Comma separated statuses that may be reaped (1 processing is refused)"},
+ {"reaper.batch.size", CDC_C_INT, _C(reaper_batch), 1, 100000, "500",
+  "Rows per DELETE"},
+ {"reaper.pause.ms", CDC_C_INT, _C(reaper_pause_ms), 0, 600000, "200",
+  "Pause between two DELETE batches"},
+ {"reaper.interval", CDC_C_MS, _C(reaper_interval_ms), 100, 86400000, "60s",
+  "Time between two reaping rounds (also the lock retry period)"},
+ {"http.listen", CDC_C_STR, _C(http_listen), 0, 0, "",
+  "host:port of /metrics /healthz /readyz (empty: off)"},
+ {"shutdown.timeout.ms", CDC_C_INT, _C(shutdown_timeout_ms), 0, 600000,
+  "10000", "Max time spent flushing to Redis on SIGTERM"},
+ {NULL}};
+/* clang-format on */
+
+/* Finalize errors outlive the call: the engine prints them afterwards. */
+static char cconf_errbuf[512];
+
+cdc_err_t cdc_cconf_init(cdc_cconf_t *cc, char *errstr, size_t errstr_size) {
+        memset(cc, 0, sizeof(*cc));
+        cc->cc_conf = cdc_conf_new("followcdc-consumer", cconf_props, cc,
+                                   errstr, errstr_size);
+        return cc->cc_conf ? CDC_ERR_NO_ERROR : CDC_ERR__CONFIG;
+}
+
+static void cconf_clear_derived(cdc_cconf_t *cc) {
+        int i;
+        for (i = 0; i < cc->cc_topic_cnt; i++) {
+                free(cc->cc_topics[i]);
+                cc->cc_topics[i] = NULL;
+        }
+        cc->cc_topic_cnt = 0;
+        free(cc->cc_dlq);
+        cc->cc_dlq = NULL;
+}
+
+void cdc_cconf_destroy(cdc_cconf_t *cc) {
+        if (!cc)
+                return;
+        cconf_clear_derived(cc);
+        cdc_conf_destroy(cc->cc_conf);
+        cc->cc_conf = NULL;
+}
+
+int cdc_cconf_parse_time_ms(const char *s, int64_t *msp) {
+        const char *p = s;
+        int64_t v = 0;
+
+        if (!s || !*s)
+                return -1;
+        while (isdigit((unsigned char)*p)) {
+                if (v > (INT64_MAX - 9) / 10)
+                        return -1;
+                v = v * 10 + (*p - '0');
+                p++;
+        }
+        if (!*p && p - s >= 1 && p - s != 4) {
+                /* plain ms since the epoch (a bare year is not one) */
+                *msp = v;
+                return 0;
+        }
+        return cdc_time_parse_ms(s, msp);
+}
+
+/* Split "a, b,c" into trimmed owned strings. */
+static int cconf_split(const char *list, char **out, int max, int *cntp) {
+        const char *p = list;
+        int n = 0;
+
+        while (p && *p) {
+                const char *end = strchr(p, ',');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                while (len && isspace((unsigned char)*p)) {
+                        p++;
+                        len--;
+                }
+                while (len && isspace((unsigned char)p[len - 1]))
+                        len--;
+                if (len) {
+                        if (n == max)
+                                return -1;
+                        out[n] = strndup(p, len);
+                        if (!out[n])
+                                return -1;
+                        n++;
+                }
+                p = end ? end + 1 : NULL;
+        }
+        *cntp = n;
+        return 0;
+}
+
+static int cconf_ident_ok(const char *s) {
+        const unsigned char *p = (const unsigned char *)s;
+        if (!s || !*s || strlen(s) > 64)
+                return 0;
+        for (; *p; p++)
+                if (!isalnum(*p) && *p != '_' && *p != '$')
+                        return 0;
+        return 1;
+}
+
+static const char *cconf_fail(const char *fmt, const char *a) {
+        snprintf(cconf_errbuf, sizeof(cconf_errbuf), fmt, a ? a : "");
+        return cconf_errbuf;
+}
+
+const char *cdc_cconf_finalize(void *base) {
+        cdc_cconf_t *cc = base;
+        const char *gid = NULL;
+        char *st[CDC_CCONF_MAX_STATUSES] = {0};
+        int i, n = 0;
+        const char *idents[][2] = {
+            {"follow.table", cc->follow_table},
+            {"follow.col.follower", cc->follow_col_follower},
+            {"follow.col.followee", cc->follow_col_followee},
+            {"follow.col.status", cc->follow_col_status},
+            {"follow.col.time", cc->follow_col_time},
+            {"idem.table", cc->idem_table},
+            {"idem.col.request", cc->idem_col_request},
+            {"idem.col.bizkey", cc->idem_col_bizkey},
+            {"idem.col.status", cc->idem_col_status},
+            {"idem.col.created", cc->idem_col_created},
+        };
+
+        cconf_clear_derived(cc);
+
+        for (i = 0; i < (int)(sizeof(idents) / sizeof(*idents)); i++)
+                if (!cconf_ident_ok(idents[i][1]))
+                        return cconf_fail("%s: not a plain SQL identifier",
+                                          idents[i][0]);
+        if (!cc->source_name || !*cc->source_name || !cc->source_db ||
+            !*cc->source_db)
+                return "source.name and source.db must not be empty";
+
+        /* topics */
+        if (cc->topics && *cc->topics) {
+                if (cconf_split(cc->topics, cc->cc_topics,
+                                CDC_CCONF_MAX_TOPICS, &cc->cc_topic_cnt))
+                        return "topics: too many topics (max 16)";
+        } else {
+                char t[256];
+                const char *tabs[2] = {cc->follow_table, cc->idem_table};
+                for (i = 0; i < 2; i++) {
+                        if (cdc_topic_name(t, sizeof(t), cc->source_name,
+                                           cc->source_db, tabs[i]))
+                                return "source.name/source.db: not a legal "
+                                       "topic name";
+                        cc->cc_topics[i] = strdup(t);
+                        if (!cc->cc_topics[i])
+                                return "out of memory";
+                        cc->cc_topic_cnt = i + 1;
+                }
+        }
+        if (!cc->cc_topic_cnt)
+                return "topics: empty";
+
+        /* dead-letter topic */
+        if (cc->dlq_topic && *cc->dlq_topic) {
+                cc->cc_dlq = strdup(cc->dlq_topic);
+        } else {
+                size_t len = strlen(cc->source_name) + 5;
+                cc->cc_dlq = malloc(len);
+                if (cc->cc_dlq)
+                        snprintf(cc->cc_dlq, len, "%s.dlq", cc->source_name);
+        }
+        if (!cc->cc_dlq)
+                return "out of memory";
+        for (i = 0; i < cc->cc_topic_cnt; i++)
+                if (!strcmp(cc->cc_topics[i], cc->cc_dlq))
+                        return "dlq.topic: must differ from every "
+                               "consumed topic";
+
+        /* statuses: never "processing" (1): a live request must keep its
+         * idempotency row however old it is. */
+        if (cconf_split(cc->reaper_statuses, st, CDC_CCONF_MAX_STATUSES, &n))
+                return "reaper.statuses: too many statuses";
+        cc->cc_status_cnt = 0;
+        for (i = 0; i < n; i++) {
+                char *end = NULL;
+                long v;
+                errno = 0;
+                v = strtol(st[i], &end, 10);
+                if (errno || !end || *end || v < 0 || v > 255) {
+                        cconf_fail("reaper.statuses: \"%s\" is not a status "
+                                   "number",
+                                   st[i]);
+                        goto bad;
+                }
+                if (v == 1) {
+                        cconf_fail("reaper.statuses: %s (processing) may "
+                                   "never be reaped",
+                                   st[i]);
+                        goto bad;
+                }
+                cc->cc_statuses[cc->cc_status_cnt++] = (int)v;
+        }
+        for (i = 0; i < n; i++)
+                free(st[i]);
+        if (cc->reaper_enable && !cc->cc_status_cnt)
+                return "reaper.statuses: empty";
+
+        /* replay */
+        cc->cc_replay = CDC_REPLAY_NONE;
+        if (cc->replay && *cc->replay) {
+                if (strcmp(cc->replay, "earliest"))
+                        return cconf_fail("replay: \"%s\": only \"earliest\" "
+                                          "(or use replay.from=<time>)",
+                                          cc->replay);
+                cc->cc_replay = CDC_REPLAY_EARLIEST;
+        }
+        if (cc->replay_from && *cc->replay_from) {
+                if (cc->cc_replay != CDC_REPLAY_NONE)
+                        return "replay and replay.from are exclusive";
+                if (cdc_cconf_parse_time_ms(cc->replay_from,
+                                            &cc->cc_replay_ts_ms))
+                        return cconf_fail("replay.from: \"%s\" is neither "
+                                          "YYYY-MM-DDTHH:MM:SS[.fff]Z nor "
+                                          "ms since the epoch",
+                                          cc->replay_from);
+                cc->cc_replay = CDC_REPLAY_TIME;
+        }
+
+        gid = cdc_conf_kafka_get(cc->cc_conf, "group.id");
+        snprintf(cc->cc_group_id, sizeof(cc->cc_group_id), "%s",
+                 gid ? gid : "followcdc-redis");
+        return NULL;
+bad:
+        for (i = 0; i < n; i++)
+                free(st[i]);
+        return cconf_errbuf;
+}
+
+void cdc_cconf_apply_conf(const cdc_cconf_t *cc, cdc_apply_conf_t *ac) {
+        memset(ac, 0, sizeof(*ac));
+        ac->redis_host = cc->redis_host;
+        ac->redis_port = (int)cc->redis_port;
+        ac->redis_password = cc->redis_password;
+        ac->redis_user = cc->redis_user;
+        ac->redis_db = (int)cc->redis_db;
+        ac->redis_timeout_ms = (int)cc->redis_timeout_ms;
+        ac->key_prefix = cc->redis_key_prefix;
+        ac->follow_table = cc->follow_table;
+        ac->follow_col_follower = cc->follow_col_follower;
+        ac->follow_col_followee = cc->follow_col_followee;
+        ac->follow_col_status = cc->follow_col_status;
+        ac->follow_col_time = cc->follow_col_time;
+        ac->idem_table = cc->idem_table;
+        ac->idem_col_request = cc->idem_col_request;
+        ac->idem_col_bizkey = cc->idem_col_bizkey;
+        ac->idem_col_status = cc->idem_col_status;
+        ac->idem_col_created = cc->idem_col_created;
+        ac->idem_ttl_ms = cc->idem_ttl_ms;
+        ac->max_batch = (int)cc->redis_pipeline;
+}
+
+char **cdc_cconf_argv_dup(int argc, char **argv) {
+        static const char alias[] = "--replay-from";
+        char **v = calloc((size_t)argc + 1, sizeof(*v));
+        int i;
+
+        if (!v)
+                return NULL;
+        for (i = 0; i < argc; i++) {
+                const char *a = argv[i];
+                size_t al = sizeof(alias) - 1;
+                if (!strncmp(a, alias, al) && (a[al] == '=' || !a[al])) {
+                        size_t len = strlen(a) + 1;
+                        v[i] = malloc(len);
+                        if (v[i])
+                                snprintf(v[i], len, "--replay.from%s",
+                                         a + al);
+                } else {
+                        v[i] = strdup(a);
+                }
+                if (!v[i]) {
+                        cdc_cconf_argv_free(v);
+                        return NULL;
+                }
+        }
+        return v;
+}
+
+void cdc_cconf_argv_free(char **argv) {
+        char **p;
+        if (!argv)
+                return;
+        for (p = argv; *p; p++)
+                free(*p);
+        free(argv);
+}

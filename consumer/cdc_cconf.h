@@ -1,0 +1,143 @@
+/**
+ * @file cdc_cconf.h
+ * @brief Configuration of followcdc-consumer: the property table (one
+ *        row per key, cf. librdkafka's rdkafka_conf.c), the values it
+ *        fills, and the values derived from them by cdc_cconf_finalize().
+ *
+ * Every key is documented in docs/consumer.md and printed by
+ * `followcdc-consumer --list-config`.
+ */
+#ifndef CDC_CCONF_H
+#define CDC_CCONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cdc_apply.h"
+#include "cdc_conf.h"
+#include "cdc_err.h"
+
+/** Maximum number of subscribed topics and reaped statuses. */
+#define CDC_CCONF_MAX_TOPICS 16
+#define CDC_CCONF_MAX_STATUSES 8
+
+/** Where a replay starts. */
+typedef enum {
+        CDC_REPLAY_NONE = 0,  /**< committed offsets (normal run) */
+        CDC_REPLAY_EARLIEST,  /**< every assigned partition from the start */
+        CDC_REPLAY_TIME,      /**< from the first message at/after a time */
+} cdc_replay_t;
+
+/**
+ * The consumer's configuration. Strings set by the property table are
+ * owned by the engine (cc_conf); derived fields are owned by this struct.
+ * A public value type: main() and the modules read the fields directly.
+ */
+typedef struct cdc_cconf_s {
+        cdc_conf_t *cc_conf; /**< engine that fills the fields below */
+
+        /* ---- source ---- */
+        char *source_name;   /**< topic prefix */
+        char *source_db;     /**< database name */
+        char *source_tz;     /**< time zone of DATETIME columns */
+
+        /* ---- kafka ---- */
+        char *topics;        /**< comma separated; default derived */
+        char *dlq_topic;     /**< default `<prefix>.dlq` */
+        int64_t batch_size;  /**< messages per batch */
+        int64_t batch_ms;    /**< max time to gather a batch */
+        char *replay;        /**< "", "earliest" */
+        char *replay_from;   /**< ISO time or ms since the epoch */
+
+        /* ---- redis ---- */
+        char *redis_host;
+        int64_t redis_port;
+        char *redis_user;
+        char *redis_password;
+        int64_t redis_db;
+        int64_t redis_timeout_ms;
+        char *redis_key_prefix;
+        int64_t redis_pipeline;
+
+        /* ---- mapping ---- */
+        char *follow_table;
+        char *follow_col_follower;
+        char *follow_col_followee;
+        char *follow_col_status;
+        char *follow_col_time;
+        char *idem_table;
+        char *idem_col_request;
+        char *idem_col_bizkey;
+        char *idem_col_status;
+        char *idem_col_created;
+        int64_t idem_ttl_ms; /**< idem.ttl (ms, s, m, h, d suffixes) */
+
+        /* ---- reaper ---- */
+        int reaper_enable;
+        char *reaper_host;
+        int64_t reaper_port;
+        char *reaper_socket;
+        char *reaper_user;
+        char *reaper_password;
+        char *reaper_db;     /**< default source.db */
+        char *reaper_statuses; /**< comma separated, default "2" */
+        int64_t reaper_batch;
+        int64_t reaper_pause_ms;
+        int64_t reaper_interval_ms; /**< default 60s */
+
+        /* ---- operations ---- */
+        char *http_listen;
+        int64_t shutdown_timeout_ms;
+
+        /* ---- derived by cdc_cconf_finalize() ---- */
+        char *cc_topics[CDC_CCONF_MAX_TOPICS]; /**< owned */
+        int cc_topic_cnt;
+        char *cc_dlq;                /**< owned */
+        int cc_statuses[CDC_CCONF_MAX_STATUSES];
+        int cc_status_cnt;
+        cdc_replay_t cc_replay;
+        int64_t cc_replay_ts_ms;     /**< CDC_REPLAY_TIME */
+        char cc_group_id[256];       /**< effective group.id */
+} cdc_cconf_t;
+
+/**
+ * @brief Initialise \p cc with every default.
+ * @returns CDC_ERR_NO_ERROR, or CDC_ERR__CONFIG with the reason.
+ * @locality main thread
+ */
+cdc_err_t cdc_cconf_init(cdc_cconf_t *cc, char *errstr, size_t errstr_size);
+
+/** @brief Free what \p cc owns (also the engine). */
+void cdc_cconf_destroy(cdc_cconf_t *cc);
+
+/**
+ * @brief Validate across fields and fill the derived fields.
+ *        Also used as the finalize callback of cdc_conf_cli().
+ * @param base a cdc_cconf_t.
+ * @returns NULL, or a static/persistent reason text.
+ */
+const char *cdc_cconf_finalize(void *base);
+
+/**
+ * @brief Parse a replay start: an ISO-8601 UTC time
+ *        ("2026-11-22T05:20:14Z", fractions allowed) or ms since the epoch.
+ * @returns 0, or -1 if malformed.
+ */
+int cdc_cconf_parse_time_ms(const char *s, int64_t *msp);
+
+/**
+ * @brief Fill \p ac (borrowing \p cc's strings) for cdc_apply_new().
+ */
+void cdc_cconf_apply_conf(const cdc_cconf_t *cc, cdc_apply_conf_t *ac);
+
+/**
+ * @brief Copy \p argv rewriting the consumer's flag aliases for
+ *        cdc_conf_cli(): `--replay-from=X` becomes `--replay.from=X`.
+ * @returns a new NULL-terminated vector (free with cdc_cconf_argv_free),
+ *          or NULL on allocation failure.
+ */
+char **cdc_cconf_argv_dup(int argc, char **argv);
+
+/** @brief Free a vector from cdc_cconf_argv_dup(). NULL: no-op. */
+void cdc_cconf_argv_free(char **argv);
+
+#endif

@@ -1,0 +1,428 @@
+/**
+ * @file cdc_kcons.c
+ * @brief Kafka group consumer of followcdc-consumer (see cdc_kcons.h).
+ */
+#include "cdc_kcons.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdc_log.h"
+
+/* Partitions a replay has already repositioned in this process. */
+#define KCONS_MAX_SEEN 4096
+
+struct cdc_kcons_s {
+        rd_kafka_t *kc_rk;
+        const cdc_cconf_t *kc_cc;
+        cdc_kcons_revoke_cb_t *kc_revoke_cb;
+        void *kc_opaque;
+        int kc_assigned;
+        uint64_t kc_rebalances;
+        volatile int kc_fatal;
+        int kc_closing;
+        char **kc_seen; /* "topic/partition" replayed already */
+        int kc_seen_cnt;
+};
+
+/* ---- logging ---- */
+
+static void kcons_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                         const char *buf) {
+        (void)rk;
+        cdc_log(level, "RDKAFKA", "%s: %s", fac, buf);
+}
+
+static void kcons_error_cb(rd_kafka_t *rk, int err, const char *reason,
+                           void *opaque) {
+        cdc_kcons_t *kc = opaque;
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+                char es[256];
+                rd_kafka_fatal_error(rk, es, sizeof(es));
+                cdc_log(LOG_CRIT, "KCONS", "fatal consumer error: %s", es);
+                kc->kc_fatal = 1;
+                return;
+        }
+        /* Transport errors are retried by librdkafka itself. */
+        cdc_log(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? LOG_WARNING
+                                                            : LOG_INFO,
+                "KCONS", "%s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* ---- replay ---- */
+
+static int kcons_seen(cdc_kcons_t *kc, const char *topic, int32_t part) {
+        char key[300];
+        int i;
+        snprintf(key, sizeof(key), "%s/%" PRId32, topic, part);
+        for (i = 0; i < kc->kc_seen_cnt; i++)
+                if (!strcmp(kc->kc_seen[i], key))
+                        return 1;
+        if (kc->kc_seen_cnt < KCONS_MAX_SEEN) {
+                kc->kc_seen[kc->kc_seen_cnt] = strdup(key);
+                if (kc->kc_seen[kc->kc_seen_cnt])
+                        kc->kc_seen_cnt++;
+        }
+        return 0;
+}
+
+/* Reposition partitions assigned for the first time when replaying. */
+static void kcons_replay_positions(cdc_kcons_t *kc,
+                                   rd_kafka_topic_partition_list_t *parts) {
+        rd_kafka_topic_partition_list_t *q = NULL;
+        rd_kafka_resp_err_t kerr;
+        int i, j;
+
+        if (kc->kc_cc->cc_replay == CDC_REPLAY_NONE)
+                return;
+        q = rd_kafka_topic_partition_list_new(parts->cnt);
+        if (!q)
+                return;
+        for (i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *p = &parts->elems[i];
+                if (kcons_seen(kc, p->topic, p->partition))
+                        continue;
+                if (kc->kc_cc->cc_replay == CDC_REPLAY_EARLIEST) {
+                        p->offset = RD_KAFKA_OFFSET_BEGINNING;
+                        cdc_log(LOG_NOTICE, "KCONS",
+                                "replay: %s [%" PRId32 "] from the beginning",
+                                p->topic, p->partition);
+                } else {
+                        rd_kafka_topic_partition_list_add(q, p->topic,
+                                                          p->partition)
+                            ->offset = kc->kc_cc->cc_replay_ts_ms;
+                }
+        }
+        if (q->cnt) {
+                kerr = rd_kafka_offsets_for_times(kc->kc_rk, q, 10000);
+                if (kerr)
+                        cdc_log(LOG_ERR, "KCONS",
+                                "replay: offsets_for_times failed: %s; "
+                                "partitions start from the beginning",
+                                rd_kafka_err2str(kerr));
+                for (j = 0; j < q->cnt; j++) {
+                        rd_kafka_topic_partition_t *r = &q->elems[j];
+                        int64_t off = r->offset;
+                        /* Error: replay too much (harmless, every apply is
+                         * version-checked) rather than too little. */
+                        if (kerr || r->err)
+                                off = RD_KAFKA_OFFSET_BEGINNING;
+                        else if (off < 0) /* nothing at/after that time */
+                                off = RD_KAFKA_OFFSET_END;
+                        rd_kafka_topic_partition_list_find(parts, r->topic,
+                                                           r->partition)
+                            ->offset = off;
+                        cdc_log(LOG_NOTICE, "KCONS",
+                                "replay: %s [%" PRId32 "] from offset %" PRId64
+                                " (time %" PRId64 ")",
+                                r->topic, r->partition, off,
+                                kc->kc_cc->cc_replay_ts_ms);
+                }
+        }
+        rd_kafka_topic_partition_list_destroy(q);
+}
+
+/* ---- rebalance ---- */
+
+/* @locality main thread, from inside rd_kafka_consumer_poll() */
+static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                               rd_kafka_topic_partition_list_t *parts,
+                               void *opaque) {
+        cdc_kcons_t *kc = opaque;
+        int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        rd_kafka_error_t *error = NULL;
+        rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        kc->kc_rebalances++;
+        switch (err) {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                kcons_replay_positions(kc, parts);
+                cdc_log(LOG_NOTICE, "KCONS", "assigned %d partition(s)%s",
+                        parts->cnt, coop ? " (incremental)" : "");
+                if (coop) {
+                        error = rd_kafka_incremental_assign(rk, parts);
+                        kc->kc_assigned += parts->cnt;
+                } else {
+                        kerr = rd_kafka_assign(rk, parts);
+                        kc->kc_assigned = parts->cnt;
+                }
+                break;
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+                cdc_log(LOG_NOTICE, "KCONS", "revoking %d partition(s)",
+                        parts->cnt);
+                /* Finish what is in flight, then commit synchronously so
+                 * the next owner starts exactly after what Redis has
+                 * acknowledged (at most the unacknowledged tail is
+                 * re-applied, which version checks make harmless). */
+                if (kc->kc_revoke_cb)
+                        kc->kc_revoke_cb(kc->kc_opaque, parts);
+                if (!rd_kafka_assignment_lost(rk))
+                        cdc_kcons_commit(kc);
+                else
+                        cdc_log(LOG_WARNING, "KCONS",
+                                "assignment lost: not committing");
+                if (coop) {
+                        error = rd_kafka_incremental_unassign(rk, parts);
+                        kc->kc_assigned -= parts->cnt;
+                        if (kc->kc_assigned < 0)
+                                kc->kc_assigned = 0;
+                } else {
+                        kerr = rd_kafka_assign(rk, NULL);
+                        kc->kc_assigned = 0;
+                }
+                break;
+        default:
+                cdc_log(LOG_ERR, "KCONS", "rebalance failed: %s",
+                        rd_kafka_err2str(err));
+                rd_kafka_assign(rk, NULL);
+                kc->kc_assigned = 0;
+                break;
+        }
+        if (error) {
+                cdc_log(LOG_ERR, "KCONS", "incremental (un)assign: %s",
+                        rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        } else if (kerr) {
+                cdc_log(LOG_ERR, "KCONS", "(un)assign: %s",
+                        rd_kafka_err2str(kerr));
+        }
+}
+
+/* ---- public ---- */
+
+cdc_kcons_t *cdc_kcons_new(rd_kafka_conf_t *kconf, const cdc_cconf_t *cc,
+                           cdc_kcons_revoke_cb_t *revoke_cb, void *opaque,
+                           char *errstr, size_t errstr_size) {
+        cdc_kcons_t *kc = NULL, *ret = NULL;
+        rd_kafka_topic_partition_list_t *topics = NULL;
+        rd_kafka_resp_err_t kerr;
+        char es[512];
+        int i;
+
+        kc = calloc(1, sizeof(*kc));
+        if (!kc || !(kc->kc_seen = calloc(KCONS_MAX_SEEN, sizeof(char *)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        kc->kc_cc = cc;
+        kc->kc_revoke_cb = revoke_cb;
+        kc->kc_opaque = opaque;
+
+        /* Offsets are stored by hand once Redis acknowledged; the
+         * auto-committer only commits what was stored. */
+        if (rd_kafka_conf_set(kconf, "group.id", cc->cc_group_id, es,
+                              sizeof(es)) ||
+            rd_kafka_conf_set(kconf, "enable.auto.offset.store", "false", es,
+                              sizeof(es))) {
+                snprintf(errstr, errstr_size, "kafka: %s", es);
+                goto out;
+        }
+        rd_kafka_conf_set_rebalance_cb(kconf, kcons_rebalance_cb);
+        rd_kafka_conf_set_error_cb(kconf, kcons_error_cb);
+        rd_kafka_conf_set_log_cb(kconf, kcons_log_cb);
+        rd_kafka_conf_set_opaque(kconf, kc);
+
+        kc->kc_rk = rd_kafka_new(RD_KAFKA_CONSUMER, kconf, es, sizeof(es));
+        if (!kc->kc_rk) {
+                snprintf(errstr, errstr_size, "kafka: %s", es);
+                goto out;
+        }
+        kconf = NULL;
+        rd_kafka_poll_set_consumer(kc->kc_rk);
+
+        topics = rd_kafka_topic_partition_list_new(cc->cc_topic_cnt);
+        for (i = 0; i < cc->cc_topic_cnt; i++)
+                rd_kafka_topic_partition_list_add(topics, cc->cc_topics[i],
+                                                  RD_KAFKA_PARTITION_UA);
+        kerr = rd_kafka_subscribe(kc->kc_rk, topics);
+        if (kerr) {
+                snprintf(errstr, errstr_size, "subscribe: %s",
+                         rd_kafka_err2str(kerr));
+                goto out;
+        }
+        for (i = 0; i < cc->cc_topic_cnt; i++)
+                cdc_log(LOG_NOTICE, "KCONS", "subscribed to %s (group %s)",
+                        cc->cc_topics[i], cc->cc_group_id);
+        ret = kc;
+        kc = NULL;
+out:
+        if (topics)
+                rd_kafka_topic_partition_list_destroy(topics);
+        if (kconf)
+                rd_kafka_conf_destroy(kconf);
+        cdc_kcons_destroy(kc);
+        return ret;
+}
+
+void cdc_kcons_destroy(cdc_kcons_t *kc) {
+        int i;
+        if (!kc)
+                return;
+        if (kc->kc_rk)
+                rd_kafka_destroy(kc->kc_rk);
+        if (kc->kc_seen) {
+                for (i = 0; i < kc->kc_seen_cnt; i++)
+                        free(kc->kc_seen[i]);
+                free(kc->kc_seen);
+        }
+        free(kc);
+}
+
+rd_kafka_message_t *cdc_kcons_poll(cdc_kcons_t *kc, int timeout_ms) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(kc->kc_rk,
+                                                         timeout_ms);
+        if (!rkm || !rkm->err)
+                return rkm;
+        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                cdc_log(rkm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                            ? LOG_NOTICE
+                            : LOG_WARNING,
+                        "KCONS", "%s [%" PRId32 "]: %s",
+                        rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "-",
+                        rkm->partition, rd_kafka_message_errstr(rkm));
+        rd_kafka_message_destroy(rkm);
+        return NULL;
+}
+
+/* Per partition, keep the lowest (min=1) or highest offset of msgs. */
+static rd_kafka_topic_partition_list_t *
+kcons_offsets(rd_kafka_message_t *const *msgs, size_t n, int min) {
+        rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new(16);
+        size_t i;
+
+        for (i = 0; l && i < n; i++) {
+                const char *t = rd_kafka_topic_name(msgs[i]->rkt);
+                rd_kafka_topic_partition_t *p =
+                    rd_kafka_topic_partition_list_find(l, t,
+                                                       msgs[i]->partition);
+                int64_t off = min ? msgs[i]->offset : msgs[i]->offset + 1;
+                if (!p)
+                        rd_kafka_topic_partition_list_add(
+                            l, t, msgs[i]->partition)
+                            ->offset = off;
+                else if (min ? off < p->offset : off > p->offset)
+                        p->offset = off;
+        }
+        return l;
+}
+
+cdc_err_t cdc_kcons_store(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
+                          size_t n) {
+        rd_kafka_topic_partition_list_t *l;
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+        int i;
+
+        if (!n)
+                return CDC_ERR_NO_ERROR;
+        l = kcons_offsets(msgs, n, 0);
+        if (!l)
+                return CDC_ERR__NOMEM;
+        rd_kafka_offsets_store(kc->kc_rk, l);
+        for (i = 0; i < l->cnt; i++) {
+                if (!l->elems[i].err)
+                        continue;
+                /* Not assigned any more: the new owner re-reads it. */
+                cdc_log(LOG_INFO, "KCONS",
+                        "%s [%" PRId32 "]: offset %" PRId64
+                        " not stored: %s",
+                        l->elems[i].topic, l->elems[i].partition,
+                        l->elems[i].offset,
+                        rd_kafka_err2str(l->elems[i].err));
+                err = CDC_ERR__STATE;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        return err;
+}
+
+void cdc_kcons_rewind(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
+                      size_t n) {
+        rd_kafka_topic_partition_list_t *l, *asg = NULL;
+        rd_kafka_topic_partition_list_t *seek;
+        rd_kafka_error_t *error;
+        int i;
+
+        if (!n)
+                return;
+        l = kcons_offsets(msgs, n, 1);
+        if (!l)
+                return;
+        if (rd_kafka_assignment(kc->kc_rk, &asg) || !asg) {
+                rd_kafka_topic_partition_list_destroy(l);
+                return;
+        }
+        seek = rd_kafka_topic_partition_list_new(l->cnt);
+        for (i = 0; i < l->cnt; i++)
+                if (rd_kafka_topic_partition_list_find(asg, l->elems[i].topic,
+                                                       l->elems[i].partition))
+                        rd_kafka_topic_partition_list_add(
+                            seek, l->elems[i].topic, l->elems[i].partition)
+                            ->offset = l->elems[i].offset;
+        if (seek->cnt) {
+                error = rd_kafka_seek_partitions(kc->kc_rk, seek, 5000);
+                if (error) {
+                        cdc_log(LOG_WARNING, "KCONS", "rewind: %s",
+                                rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                }
+        }
+        rd_kafka_topic_partition_list_destroy(seek);
+        rd_kafka_topic_partition_list_destroy(asg);
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+cdc_err_t cdc_kcons_commit(cdc_kcons_t *kc) {
+        rd_kafka_resp_err_t kerr = rd_kafka_commit(kc->kc_rk, NULL, 0);
+        if (kerr && kerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                cdc_log(LOG_WARNING, "KCONS", "commit: %s",
+                        rd_kafka_err2str(kerr));
+                return CDC_ERR__TRANSPORT;
+        }
+        cdc_dbg(KCONS, "KCONS", "committed");
+        return CDC_ERR_NO_ERROR;
+}
+
+void cdc_kcons_pause(cdc_kcons_t *kc, int pause) {
+        rd_kafka_topic_partition_list_t *asg = NULL;
+        if (rd_kafka_assignment(kc->kc_rk, &asg) || !asg)
+                return;
+        if (asg->cnt) {
+                if (pause)
+                        rd_kafka_pause_partitions(kc->kc_rk, asg);
+                else
+                        rd_kafka_resume_partitions(kc->kc_rk, asg);
+        }
+        rd_kafka_topic_partition_list_destroy(asg);
+}
+
+int cdc_kcons_assigned(const cdc_kcons_t *kc) {
+        return kc->kc_assigned;
+}
+
+uint64_t cdc_kcons_rebalances(const cdc_kcons_t *kc) {
+        return kc->kc_rebalances;
+}
+
+int cdc_kcons_fatal(const cdc_kcons_t *kc) {
+        return kc->kc_fatal;
+}
+
+void cdc_kcons_close(cdc_kcons_t *kc) {
+        rd_kafka_resp_err_t kerr;
+        if (kc->kc_closing)
+                return;
+        kc->kc_closing = 1;
+        cdc_kcons_commit(kc);
+        kerr = rd_kafka_consumer_close(kc->kc_rk);
+        if (kerr)
+                cdc_log(LOG_WARNING, "KCONS", "close: %s",
+                        rd_kafka_err2str(kerr));
+        else
+                cdc_log(LOG_NOTICE, "KCONS", "left the group");
+}
+
+rd_kafka_t *cdc_kcons_rk(cdc_kcons_t *kc) {
+        return kc->kc_rk;
+}

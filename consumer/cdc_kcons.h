@@ -1,0 +1,96 @@
+/**
+ * @file cdc_kcons.h
+ * @brief The consumer's Kafka side: one librdkafka high-level consumer
+ *        in a group, offsets stored by hand (enable.auto.offset.store =
+ *        false) only after the writes they cover are acknowledged, and a
+ *        rebalance callback that lets the owner finish in-flight work and
+ *        commits synchronously before partitions are given up.
+ *
+ * Replay: with CDC_REPLAY_EARLIEST / CDC_REPLAY_TIME every partition
+ * this process is assigned for the first time starts at its beginning /
+ * at the first offset whose timestamp is >= the replay time
+ * (rd_kafka_offsets_for_times); later re-assignments of the same
+ * partition resume from the committed offset.
+ */
+#ifndef CDC_KCONS_H
+#define CDC_KCONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <librdkafka/rdkafka.h>
+#include "cdc_cconf.h"
+#include "cdc_err.h"
+
+typedef struct cdc_kcons_s cdc_kcons_t;
+
+/**
+ * Called from inside cdc_kcons_poll() (main thread) when partitions are
+ * about to be revoked: finish or drop in-flight work and store the
+ * offsets of what was acknowledged. cdc_kcons then commits the stored
+ * offsets synchronously and gives the partitions up.
+ */
+typedef void(cdc_kcons_revoke_cb_t)(void *opaque,
+                                    const rd_kafka_topic_partition_list_t *p);
+
+/**
+ * @brief Create the consumer and subscribe to the configured topics.
+ * @param kconf (owned, success or not) client properties.
+ * @returns the handle or NULL with the reason in \p errstr.
+ * @locality main thread
+ */
+cdc_kcons_t *cdc_kcons_new(rd_kafka_conf_t *kconf, const cdc_cconf_t *cc,
+                           cdc_kcons_revoke_cb_t *revoke_cb, void *opaque,
+                           char *errstr, size_t errstr_size);
+
+/** @brief Free (after cdc_kcons_close). NULL: no-op. */
+void cdc_kcons_destroy(cdc_kcons_t *kc);
+
+/**
+ * @brief Poll for one message; serves rebalances and errors.
+ * @returns a message (caller destroys with rd_kafka_message_destroy) or
+ *          NULL on timeout or a consumer error (logged).
+ */
+rd_kafka_message_t *cdc_kcons_poll(cdc_kcons_t *kc, int timeout_ms);
+
+/**
+ * @brief Store, for each partition, the offset after the highest message
+ *        among \p msgs (borrowed). Partitions no longer assigned are
+ *        skipped: their next owner re-reads them.
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__STATE (some were not stored).
+ */
+cdc_err_t cdc_kcons_store(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
+                          size_t n);
+
+/**
+ * @brief Move the fetch position of each still assigned partition back to
+ *        its lowest offset among \p msgs (dropped, unacknowledged work),
+ *        so those messages are delivered again.
+ */
+void cdc_kcons_rewind(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
+                      size_t n);
+
+/** @brief Commit the stored offsets synchronously (nothing stored: ok). */
+cdc_err_t cdc_kcons_commit(cdc_kcons_t *kc);
+
+/** @brief Pause (1) or resume (0) fetching of every assigned partition. */
+void cdc_kcons_pause(cdc_kcons_t *kc, int pause);
+
+/** @returns the number of partitions currently assigned. */
+int cdc_kcons_assigned(const cdc_kcons_t *kc);
+
+/** @returns the number of rebalances (assign or revoke) served. */
+uint64_t cdc_kcons_rebalances(const cdc_kcons_t *kc);
+
+/** @returns non-zero once a fatal client error was raised. */
+int cdc_kcons_fatal(const cdc_kcons_t *kc);
+
+/**
+ * @brief Leave the group: revoke (through the callback), commit, close.
+ * @locality main thread
+ */
+void cdc_kcons_close(cdc_kcons_t *kc);
+
+/** @returns the librdkafka handle (borrowed), e.g. for metadata. */
+rd_kafka_t *cdc_kcons_rk(cdc_kcons_t *kc);
+
+#endif

@@ -1,0 +1,423 @@
+/**
+ * @file cdc_reaper.c
+ * @brief TTL reaper of the idempotency log (see cdc_reaper.h).
+ */
+#include "cdc_reaper.h"
+
+#include <inttypes.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cdc_backoff.h"
+#include "cdc_log.h"
+
+typedef enum {
+        REAPER_STATE_DOWN,    /* no connection */
+        REAPER_STATE_STANDBY, /* connected, another instance holds the lock */
+        REAPER_STATE_LEADER,  /* connected, holding the lock: reaping */
+} reaper_state_t;
+
+struct cdc_reaper_s {
+        /* configuration (copies) */
+        char *rp_host, *rp_socket, *rp_user, *rp_password, *rp_db;
+        char *rp_table, *rp_col_status, *rp_col_created, *rp_tz;
+        unsigned int rp_port;
+        int rp_statuses[CDC_CCONF_MAX_STATUSES];
+        int rp_status_cnt;
+        int64_t rp_batch, rp_pause_ms, rp_interval_ms, rp_ttl_ms;
+
+        MYSQL *rp_my;
+        reaper_state_t rp_state;
+        cdc_backoff_t *rp_bo;
+        char rp_lock[160]; /* escaped lock name */
+        char rp_tz_esc[160];
+
+        pthread_t rp_thread;
+        int rp_started;
+        pthread_mutex_t rp_lk;
+        pthread_cond_t rp_cnd;
+        int rp_stop; /* under rp_lk */
+
+        volatile uint64_t rp_deleted;
+        volatile int rp_is_leader;
+        cdc_metric_t *rp_m_deleted, *rp_m_leader, *rp_m_errors;
+};
+
+/* ---- pure helpers (unit tested) ---- */
+
+int cdc_reaper_cutoff(int64_t now_ms, int64_t ttl_ms, char *buf,
+                      size_t size) {
+        int64_t ms = now_ms - ttl_ms;
+        time_t t;
+        struct tm tm;
+        int n;
+
+        if (ms < 0)
+                ms = 0;
+        t = (time_t)(ms / 1000);
+        if (!gmtime_r(&t, &tm))
+                return -1;
+        n = snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d.%03d",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+        return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+const char *cdc_reaper_tz(const char *tz) {
+        if (!tz || !*tz || !strcmp(tz, "UTC") || !strcmp(tz, "Z") ||
+            !strcmp(tz, "utc"))
+                return "+00:00";
+        return tz;
+}
+
+int cdc_reaper_sql(char *buf, size_t size, const char *table,
+                   const char *col_status, const char *col_created,
+                   int status, const char *cutoff, const char *tz_escaped,
+                   int64_t limit) {
+        int n = snprintf(buf, size,
+                         "DELETE FROM `%s` WHERE `%s` = %d AND `%s` < "
+                         "CONVERT_TZ('%s', '+00:00', '%s') ORDER BY `%s` "
+                         "LIMIT %" PRId64,
+                         table, col_status, status, col_created, cutoff,
+                         tz_escaped, col_created, limit);
+        return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* ---- thread ---- */
+
+/* Wait \p ms or until stopped. @returns 1 if stopped. */
+static int reaper_wait(cdc_reaper_t *rp, int64_t ms) {
+        struct timespec ts;
+        int stop;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += (time_t)(ms / 1000);
+        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&rp->rp_lk);
+        while (!rp->rp_stop &&
+               pthread_cond_timedwait(&rp->rp_cnd, &rp->rp_lk, &ts) == 0)
+                ;
+        stop = rp->rp_stop;
+        pthread_mutex_unlock(&rp->rp_lk);
+        return stop;
+}
+
+static void reaper_set_leader(cdc_reaper_t *rp, int leader) {
+        rp->rp_is_leader = leader;
+        cdc_metric_set(rp->rp_m_leader, leader);
+}
+
+static void reaper_disconnect(cdc_reaper_t *rp, const char *why) {
+        if (rp->rp_my) {
+                if (why)
+                        cdc_log(LOG_WARNING, "REAPER",
+                                "MySQL %s: %s; reconnecting with backoff",
+                                rp->rp_socket ? rp->rp_socket : rp->rp_host,
+                                why);
+                mysql_close(rp->rp_my);
+                rp->rp_my = NULL;
+        }
+        if (rp->rp_state == REAPER_STATE_LEADER)
+                cdc_log(LOG_NOTICE, "REAPER", "lock released");
+        rp->rp_state = REAPER_STATE_DOWN;
+        reaper_set_leader(rp, 0);
+}
+
+/* Run a query returning one integer cell. @returns 0 and *vp (-1: NULL) */
+static int reaper_query_int(cdc_reaper_t *rp, const char *sql, int64_t *vp) {
+        MYSQL_RES *res;
+        MYSQL_ROW row;
+        int ret = -1;
+
+        if (mysql_real_query(rp->rp_my, sql, strlen(sql)))
+                return -1;
+        res = mysql_store_result(rp->rp_my);
+        if (!res)
+                return -1;
+        row = mysql_fetch_row(res);
+        if (row) {
+                char *end = NULL;
+                *vp = row[0] ? strtoll(row[0], &end, 10) : -1;
+                ret = 0;
+        }
+        mysql_free_result(res);
+        return ret;
+}
+
+static int reaper_connect(cdc_reaper_t *rp) {
+        unsigned int tmo = 5, rw = 60;
+        char sql[512], dbesc[140];
+        int64_t v = 0;
+
+        rp->rp_my = mysql_init(NULL);
+        if (!rp->rp_my)
+                return -1;
+        mysql_options(rp->rp_my, MYSQL_OPT_CONNECT_TIMEOUT, &tmo);
+        mysql_options(rp->rp_my, MYSQL_OPT_READ_TIMEOUT, &rw);
+        mysql_options(rp->rp_my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+        /* No automatic reconnect: it would silently drop the lock. */
+        if (!mysql_real_connect(rp->rp_my, rp->rp_socket ? NULL : rp->rp_host,
+                                rp->rp_user, rp->rp_password, rp->rp_db,
+                                rp->rp_port, rp->rp_socket, 0)) {
+                cdc_log(LOG_WARNING, "REAPER", "connect to MySQL %s:%u: %s",
+                        rp->rp_socket ? rp->rp_socket : rp->rp_host,
+                        rp->rp_port, mysql_error(rp->rp_my));
+                mysql_close(rp->rp_my);
+                rp->rp_my = NULL;
+                return -1;
+        }
+        mysql_real_escape_string(rp->rp_my, dbesc, rp->rp_db,
+                                 (unsigned long)strnlen(rp->rp_db, 64));
+        snprintf(rp->rp_lock, sizeof(rp->rp_lock), "followcdc:reaper:%s",
+                 dbesc);
+        mysql_real_escape_string(rp->rp_my, rp->rp_tz_esc,
+                                 cdc_reaper_tz(rp->rp_tz),
+                                 (unsigned long)strnlen(
+                                     cdc_reaper_tz(rp->rp_tz), 64));
+        /* An unknown zone makes CONVERT_TZ NULL and every DELETE a no-op:
+         * refuse loudly instead. */
+        snprintf(sql, sizeof(sql),
+                 "SELECT CONVERT_TZ('2000-01-01 00:00:00', '+00:00', '%s') "
+                 "IS NOT NULL",
+                 rp->rp_tz_esc);
+        if (reaper_query_int(rp, sql, &v)) {
+                reaper_disconnect(rp, mysql_error(rp->rp_my));
+                return -1;
+        }
+        if (v != 1) {
+                cdc_log(LOG_ERR, "REAPER",
+                        "source.tz \"%s\" is unknown to the MySQL server "
+                        "(load its time zone tables or use +HH:MM); not "
+                        "reaping",
+                        rp->rp_tz);
+                reaper_disconnect(rp, NULL);
+                return -1;
+        }
+        cdc_log(LOG_NOTICE, "REAPER", "connected to MySQL %s:%u db %s",
+                rp->rp_socket ? rp->rp_socket : rp->rp_host, rp->rp_port,
+                rp->rp_db);
+        rp->rp_state = REAPER_STATE_STANDBY;
+        return 0;
+}
+
+static void reaper_try_lock(cdc_reaper_t *rp) {
+        char sql[256];
+        int64_t v = 0;
+
+        snprintf(sql, sizeof(sql), "SELECT GET_LOCK('%s', 0)", rp->rp_lock);
+        if (reaper_query_int(rp, sql, &v)) {
+                cdc_metric_add(rp->rp_m_errors, 1);
+                reaper_disconnect(rp, mysql_error(rp->rp_my));
+                return;
+        }
+        if (v == 1) {
+                cdc_log(LOG_NOTICE, "REAPER",
+                        "holding lock %s: this instance reaps", rp->rp_lock);
+                rp->rp_state = REAPER_STATE_LEADER;
+                reaper_set_leader(rp, 1);
+        } else {
+                cdc_dbg(REAPER, "REAPER", "lock %s held elsewhere: standby",
+                        rp->rp_lock);
+        }
+}
+
+/* One round over every status. @returns 1 if stopped. */
+static int reaper_round(cdc_reaper_t *rp) {
+        char cutoff[40], sql[1024];
+        int i;
+
+        if (cdc_reaper_cutoff(cdc_wallclock_ms(), rp->rp_ttl_ms, cutoff,
+                              sizeof(cutoff)) < 0)
+                return 0;
+        for (i = 0; i < rp->rp_status_cnt; i++) {
+                uint64_t total = 0;
+                for (;;) {
+                        my_ulonglong n;
+                        if (cdc_reaper_sql(sql, sizeof(sql), rp->rp_table,
+                                           rp->rp_col_status,
+                                           rp->rp_col_created,
+                                           rp->rp_statuses[i], cutoff,
+                                           rp->rp_tz_esc, rp->rp_batch) < 0)
+                                return 0;
+                        if (mysql_real_query(rp->rp_my, sql, strlen(sql))) {
+                                cdc_metric_add(rp->rp_m_errors, 1);
+                                cdc_log(LOG_WARNING, "REAPER",
+                                        "delete status %d: %s",
+                                        rp->rp_statuses[i],
+                                        mysql_error(rp->rp_my));
+                                reaper_disconnect(rp, mysql_error(rp->rp_my));
+                                return 0;
+                        }
+                        n = mysql_affected_rows(rp->rp_my);
+                        if (n == (my_ulonglong)-1)
+                                n = 0;
+                        total += n;
+                        __atomic_add_fetch(&rp->rp_deleted, n,
+                                           __ATOMIC_RELAXED);
+                        cdc_metric_add(rp->rp_m_deleted, (int64_t)n);
+                        if ((int64_t)n < rp->rp_batch)
+                                break;
+                        /* Small batches with pauses keep the primary's
+                         * load and replication lag flat. */
+                        if (reaper_wait(rp, rp->rp_pause_ms))
+                                return 1;
+                }
+                if (total)
+                        cdc_log(LOG_NOTICE, "REAPER",
+                                "reaped %" PRIu64 " row(s) of %s with "
+                                "status %d created before %s UTC",
+                                total, rp->rp_table, rp->rp_statuses[i],
+                                cutoff);
+        }
+        return 0;
+}
+
+static void *reaper_main(void *arg) {
+        cdc_reaper_t *rp = arg;
+        int stop = 0;
+
+        mysql_thread_init();
+        while (!stop) {
+                int64_t wait_ms = rp->rp_interval_ms;
+                switch (rp->rp_state) {
+                case REAPER_STATE_DOWN:
+                        if (reaper_connect(rp)) {
+                                wait_ms = cdc_backoff_next_ms(rp->rp_bo,
+                                                              cdc_now_us());
+                                break;
+                        }
+                        cdc_backoff_reset(rp->rp_bo);
+                        /* fall through: try the lock at once */
+                        /* FALLTHRU */
+                case REAPER_STATE_STANDBY:
+                        reaper_try_lock(rp);
+                        if (rp->rp_state != REAPER_STATE_LEADER)
+                                break;
+                        /* FALLTHRU */
+                case REAPER_STATE_LEADER:
+                        stop = reaper_round(rp);
+                        if (rp->rp_state == REAPER_STATE_DOWN)
+                                wait_ms = cdc_backoff_next_ms(rp->rp_bo,
+                                                              cdc_now_us());
+                        break;
+                }
+                if (!stop)
+                        stop = reaper_wait(rp, wait_ms);
+        }
+        reaper_disconnect(rp, NULL);
+        mysql_thread_end();
+        return NULL;
+}
+
+/* ---- public ---- */
+
+static char *reaper_dup(const char *s) {
+        return s ? strdup(s) : NULL;
+}
+
+cdc_reaper_t *cdc_reaper_new(const cdc_cconf_t *cc, cdc_metrics_t *m,
+                             char *errstr, size_t errstr_size) {
+        cdc_reaper_t *rp = calloc(1, sizeof(*rp));
+        pthread_condattr_t ca;
+
+        if (!rp)
+                goto nomem;
+        pthread_mutex_init(&rp->rp_lk, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&rp->rp_cnd, &ca);
+        pthread_condattr_destroy(&ca);
+
+        rp->rp_host = reaper_dup(cc->reaper_host);
+        rp->rp_socket = cc->reaper_socket && *cc->reaper_socket
+                            ? reaper_dup(cc->reaper_socket)
+                            : NULL;
+        rp->rp_user = reaper_dup(cc->reaper_user);
+        rp->rp_password = reaper_dup(cc->reaper_password);
+        rp->rp_db = reaper_dup(cc->reaper_db && *cc->reaper_db
+                                   ? cc->reaper_db
+                                   : cc->source_db);
+        rp->rp_table = reaper_dup(cc->idem_table);
+        rp->rp_col_status = reaper_dup(cc->idem_col_status);
+        rp->rp_col_created = reaper_dup(cc->idem_col_created);
+        rp->rp_tz = reaper_dup(cc->source_tz ? cc->source_tz : "UTC");
+        rp->rp_bo = cdc_backoff_new(500, 30000);
+        if (!rp->rp_host || !rp->rp_user || !rp->rp_db || !rp->rp_table ||
+            !rp->rp_col_status || !rp->rp_col_created || !rp->rp_tz ||
+            !rp->rp_bo || (cc->reaper_password && !rp->rp_password))
+                goto nomem;
+        rp->rp_port = (unsigned int)cc->reaper_port;
+        memcpy(rp->rp_statuses, cc->cc_statuses, sizeof(rp->rp_statuses));
+        rp->rp_status_cnt = cc->cc_status_cnt;
+        rp->rp_batch = cc->reaper_batch;
+        rp->rp_pause_ms = cc->reaper_pause_ms;
+        rp->rp_interval_ms = cc->reaper_interval_ms;
+        rp->rp_ttl_ms = cc->idem_ttl_ms;
+
+        rp->rp_m_deleted = cdc_metrics_counter(
+            m, "followcdc_reaper_deleted_rows_total",
+            "Expired idempotency rows deleted by this instance", NULL);
+        rp->rp_m_leader = cdc_metrics_gauge(
+            m, "followcdc_reaper_leader",
+            "1 while this instance holds the reaper lock", NULL);
+        rp->rp_m_errors = cdc_metrics_counter(
+            m, "followcdc_reaper_errors_total", "Reaper MySQL errors", NULL);
+
+        /* Not thread-safe: run it here, on the main thread. */
+        mysql_library_init(0, NULL, NULL);
+        return rp;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory");
+        cdc_reaper_destroy(rp);
+        return NULL;
+}
+
+cdc_err_t cdc_reaper_start(cdc_reaper_t *rp) {
+        if (pthread_create(&rp->rp_thread, NULL, reaper_main, rp))
+                return CDC_ERR__NOMEM;
+        rp->rp_started = 1;
+        return CDC_ERR_NO_ERROR;
+}
+
+void cdc_reaper_destroy(cdc_reaper_t *rp) {
+        if (!rp)
+                return;
+        if (rp->rp_started) {
+                pthread_mutex_lock(&rp->rp_lk);
+                rp->rp_stop = 1;
+                pthread_cond_broadcast(&rp->rp_cnd);
+                pthread_mutex_unlock(&rp->rp_lk);
+                pthread_join(rp->rp_thread, NULL);
+        }
+        if (rp->rp_my)
+                mysql_close(rp->rp_my);
+        cdc_backoff_destroy(rp->rp_bo);
+        free(rp->rp_host);
+        free(rp->rp_socket);
+        free(rp->rp_user);
+        free(rp->rp_password);
+        free(rp->rp_db);
+        free(rp->rp_table);
+        free(rp->rp_col_status);
+        free(rp->rp_col_created);
+        free(rp->rp_tz);
+        pthread_cond_destroy(&rp->rp_cnd);
+        pthread_mutex_destroy(&rp->rp_lk);
+        free(rp);
+}
+
+uint64_t cdc_reaper_deleted(const cdc_reaper_t *rp) {
+        return __atomic_load_n(&rp->rp_deleted, __ATOMIC_RELAXED);
+}
+
+int cdc_reaper_leader(const cdc_reaper_t *rp) {
+        return rp->rp_is_leader;
+}
