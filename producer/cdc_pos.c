@@ -1,0 +1,133 @@
+/**
+ * @file cdc_pos.c
+ * @brief Text form of a binlog position: "gtid=<set>;file=<name>;pos=<n>".
+ *
+ * The text is what checkpoints store, so parsing treats it as untrusted:
+ * every field is bounded, the GTID set may only hold digits, '-' and ',',
+ * the file name only printable characters other than ';' and '=', and the
+ * offset only decimal digits that fit in 64 bits.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cdc_pos.h"
+
+int cdc_pos_format(const cdc_pos_t *p, char *buf, size_t size) {
+        int n;
+
+        if (!p || !buf || size == 0)
+                return -1;
+        n = snprintf(buf, size, "gtid=%s;file=%s;pos=%llu", p->gtid,
+                     p->file, (unsigned long long)p->pos);
+        if (n < 0 || (size_t)n >= size)
+                return -1;
+        return n;
+}
+
+static int pos_gtid_char_ok(char c) {
+        return (c >= '0' && c <= '9') || c == '-' || c == ',';
+}
+
+static int pos_file_char_ok(char c) {
+        return c > ' ' && c < 0x7f && c != ';' && c != '=';
+}
+
+/* Checks the GTID set syntax: "d-s-n[,d-s-n...]", every number present. */
+static int pos_gtid_valid(const char *s, size_t len) {
+        size_t i, digits = 0;
+        int dashes = 0;
+
+        if (len == 0)
+                return 1;
+        for (i = 0; i < len; i++) {
+                char c = s[i];
+                if (!pos_gtid_char_ok(c))
+                        return 0;
+                if (c >= '0' && c <= '9') {
+                        if (++digits > 20)
+                                return 0;
+                        continue;
+                }
+                if (digits == 0)
+                        return 0;
+                digits = 0;
+                if (c == '-') {
+                        if (++dashes > 2)
+                                return 0;
+                } else { /* ',' */
+                        if (dashes != 2)
+                                return 0;
+                        dashes = 0;
+                }
+        }
+        return digits > 0 && dashes == 2;
+}
+
+int cdc_pos_parse(const char *s, size_t len, cdc_pos_t *p) {
+        cdc_pos_t tmp;
+        size_t i = 0;
+        int seen_gtid = 0, seen_file = 0, seen_pos = 0;
+
+        if (!s || !p)
+                return -1;
+        memset(&tmp, 0, sizeof(tmp));
+        while (i < len) {
+                size_t ks = i, ke, vs, ve;
+
+                while (i < len && s[i] != '=' && s[i] != ';')
+                        i++;
+                if (i >= len || s[i] != '=')
+                        return -1;
+                ke = i++;
+                vs = i;
+                while (i < len && s[i] != ';')
+                        i++;
+                ve = i;
+                if (i < len) {
+                        i++; /* ';' */
+                        if (i == len)
+                                return -1; /* trailing ';' */
+                }
+                if (ke - ks == 4 && !memcmp(s + ks, "gtid", 4)) {
+                        if (seen_gtid++ ||
+                            ve - vs >= sizeof(tmp.gtid) ||
+                            !pos_gtid_valid(s + vs, ve - vs))
+                                return -1;
+                        memcpy(tmp.gtid, s + vs, ve - vs);
+                        tmp.gtid[ve - vs] = '\0';
+                } else if (ke - ks == 4 && !memcmp(s + ks, "file", 4)) {
+                        size_t j;
+                        if (seen_file++ || ve - vs >= sizeof(tmp.file))
+                                return -1;
+                        for (j = vs; j < ve; j++)
+                                if (!pos_file_char_ok(s[j]))
+                                        return -1;
+                        memcpy(tmp.file, s + vs, ve - vs);
+                        tmp.file[ve - vs] = '\0';
+                } else if (ke - ks == 3 && !memcmp(s + ks, "pos", 3)) {
+                        uint64_t v = 0;
+                        size_t j;
+                        if (seen_pos++ || ve == vs || ve - vs > 20)
+                                return -1;
+                        for (j = vs; j < ve; j++) {
+                                unsigned d;
+                                if (s[j] < '0' || s[j] > '9')
+                                        return -1;
+                                d = (unsigned)(s[j] - '0');
+                                if (v > (UINT64_MAX - d) / 10)
+                                        return -1;
+                                v = v * 10 + d;
+                        }
+                        tmp.pos = v;
+                } else {
+                        return -1;
+                }
+        }
+        if (!seen_gtid && !seen_file && !seen_pos)
+                return -1;
+        *p = tmp;
+        return 0;
+}
+
+int cdc_pos_is_empty(const cdc_pos_t *p) {
+        return !p || (p->gtid[0] == '\0' && p->file[0] == '\0');
+}
