@@ -12,6 +12,11 @@
 -- ARGV[5]  version field prefix: "o:" (outgoing edge) or "i:" (incoming)
 --
 -- Returns 1 if applied, 0 if the change is not newer than the stored one.
+--
+-- The version is written LAST: Redis does not roll a script back when a
+-- command in it fails (e.g. WRONGTYPE), so a failure part way leaves the
+-- old version and a retry applies the change again (every write here is
+-- idempotent).
 local other = ARGV[1]
 local ver = ARGV[2]
 local field = ARGV[5] .. other
@@ -19,7 +24,6 @@ local cur = redis.call('HGET', KEYS[4], field)
 if cur and cur >= ver then
   return 0
 end
-redis.call('HSET', KEYS[4], field, ver)
 if ARGV[3] == '1' then
   local score = tonumber(ARGV[4])
   redis.call('ZADD', KEYS[1], score, other)
@@ -37,4 +41,5 @@ else
   redis.call('ZREM', KEYS[1], other)
   redis.call('ZREM', KEYS[3], other)
 end
+redis.call('HSET', KEYS[4], field, ver)
 return 1

@@ -30,13 +30,15 @@ if expire_at <= now then
   redis.call('DEL', KEYS[1], KEYS[2])
   return 2
 end
+-- New state first, then the removal of the other key: Redis does not roll
+-- a script back when a command fails part way, and this order never leaves
+-- an older state that a retry could not replace.
 if ARGV[2] == '1' then
-  redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[1], 'status', ARGV[4], 'biz_key', ARGV[5], 'ver', ver)
   redis.call('PEXPIREAT', KEYS[1], expire_at)
+  redis.call('DEL', KEYS[2])
 else
+  redis.call('SET', KEYS[2], ver, 'PXAT', expire_at)
   redis.call('DEL', KEYS[1])
-  redis.call('SET', KEYS[2], ver)
-  redis.call('PEXPIREAT', KEYS[2], expire_at)
 end
 return 1

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# 0030-apply-scripts: semantics of the cdc_apply Redis scripts against a
+# private Redis: stale, duplicate and out-of-order changes are no-ops; a
+# mutual follow ends as friends in every order of its four edge-side
+# scripts; follow racing unfollow ends in the final state; soft delete,
+# hard delete, re-follow; idempotency records expire at created_at + TTL
+# (absolute), expired rows are not written, deletes remove; NOSCRIPT
+# recovery; a failing script keeps its batch; poison events are refused.
+set -euo pipefail
+
+: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
+# shellcheck source=../lib/harness.sh
+. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
+
+h_init
+BIN=$CDC_BUILD_DIR/bin/apply_redis
+[ -x "$BIN" ] || h_fail "$BIN is not built"
+h_start_redis
+
+"$BIN" || h_fail "apply_redis: script semantics"
+h_pass "apply scripts: semantics"
