@@ -1,0 +1,307 @@
+/**
+ * @file cdc_kprod.c
+ * @brief Idempotent Kafka producer with never-drop back-pressure.
+ *
+ * Back-pressure follows librdkafka's examples/producer.c: on
+ * RD_KAFKA_RESP_ERR__QUEUE_FULL serve delivery reports and retry. Per-row
+ * order survives retries because the idempotent producer keeps at most
+ * 5 requests in flight per partition and sequences them (KIP-98).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cdc_kprod.h"
+#include "cdc_log.h"
+
+#define KPROD_TOPICS_MAX 64
+
+struct cdc_kprod_s {
+        rd_kafka_t *kp_rk;
+        struct {
+                char *name;
+                rd_kafka_topic_t *rkt;
+        } kp_topics[KPROD_TOPICS_MAX];
+        int kp_topic_cnt;
+        cdc_kprod_dr_cb_t *kp_dr_cb;
+        void *kp_opaque;
+        volatile sig_atomic_t *kp_run;
+        volatile int kp_fatal; /* set from librdkafka's threads (error_cb) */
+        char kp_errstr[512];
+};
+
+/* ---- librdkafka callbacks ---- */
+
+static void kprod_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                         const char *buf) {
+        (void)rk;
+        cdc_log(level, "RDKAFKA", "%s: %s", fac, buf);
+}
+
+/* @locality librdkafka thread (no background queue forwarding is set up:
+ * error events are served by rd_kafka_poll on the main thread). */
+static void kprod_error_cb(rd_kafka_t *rk, int err, const char *reason,
+                           void *opaque) {
+        cdc_kprod_t *kp = opaque;
+        char fatal[256];
+
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+                rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+                if (!kp->kp_fatal)
+                        snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                                 "fatal Kafka error: %s", fatal);
+                kp->kp_fatal = 1;
+                cdc_log(LOG_ERR, "KPROD", "%s", kp->kp_errstr);
+                return;
+        }
+        /* transient: librdkafka reconnects and retries by itself */
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+                cdc_log(LOG_WARNING, "KPROD", "all brokers down: %s",
+                        reason);
+        else
+                cdc_dbg(KPROD, "KPROD", "%s: %s",
+                        rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void kprod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque) {
+        cdc_kprod_t *kp = opaque;
+        uint64_t seq = (uint64_t)(uintptr_t)rkm->_private;
+        (void)rk;
+
+        if (rkm->err) {
+                /* message.timeout.ms=0 and idempotence: librdkafka retries
+                 * every retriable error itself, so a failed delivery is
+                 * permanent. Skipping it would lose a change: stop. */
+                if (!kp->kp_fatal)
+                        snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                                 "delivery to %s [%d] failed: %s",
+                                 rd_kafka_topic_name(rkm->rkt),
+                                 (int)rkm->partition,
+                                 rd_kafka_err2str(rkm->err));
+                kp->kp_fatal = 1;
+                if (kp->kp_dr_cb)
+                        kp->kp_dr_cb(kp->kp_opaque, seq, CDC_ERR__FATAL,
+                                     rd_kafka_err2str(rkm->err));
+                return;
+        }
+        if (kp->kp_dr_cb)
+                kp->kp_dr_cb(kp->kp_opaque, seq, CDC_ERR_NO_ERROR, NULL);
+}
+
+/* ---- setup ---- */
+
+static int kprod_default(const cdc_conf_t *conf, rd_kafka_conf_t *rkc,
+                         const char *name, const char *value, char *errstr,
+                         size_t errstr_size) {
+        if (cdc_conf_kafka_get(conf, name))
+                return 0;
+        if (rd_kafka_conf_set(rkc, name, value, errstr, errstr_size) !=
+            RD_KAFKA_CONF_OK)
+                return -1;
+        return 0;
+}
+
+/* Refuse settings that give up order or durability. */
+static int kprod_check_safe(const cdc_conf_t *conf, char *errstr,
+                            size_t errstr_size) {
+        const char *v;
+        v = cdc_conf_kafka_get(conf, "enable.idempotence");
+        if (v && strcasecmp(v, "true") && strcmp(v, "1")) {
+                snprintf(errstr, errstr_size,
+                         "kafka.enable.idempotence must stay true: without "
+                         "it a retry can reorder one row's changes");
+                return -1;
+        }
+        v = cdc_conf_kafka_get(conf, "acks");
+        if (!v)
+                v = cdc_conf_kafka_get(conf, "request.required.acks");
+        if (v && strcasecmp(v, "all") && strcmp(v, "-1")) {
+                snprintf(errstr, errstr_size,
+                         "kafka.acks must be all: the checkpoint moves only "
+                         "past changes every in-sync replica holds");
+                return -1;
+        }
+        v = cdc_conf_kafka_get(conf, "max.in.flight.requests.per.connection");
+        if (!v)
+                v = cdc_conf_kafka_get(conf, "max.in.flight");
+        if (v && (strlen(v) != 1 || v[0] < '1' || v[0] > '5')) {
+                snprintf(errstr, errstr_size,
+                         "kafka.max.in.flight must be 1..5 with the "
+                         "idempotent producer");
+                return -1;
+        }
+        return 0;
+}
+
+cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
+                           void *opaque, volatile sig_atomic_t *run,
+                           char *errstr, size_t errstr_size) {
+        static const char *const defaults[][2] = {
+            {"enable.idempotence", "true"},
+            {"acks", "all"},
+            {"compression.codec", "lz4"},
+            {"linger.ms", "10"},
+            {"batch.num.messages", "10000"},
+            {"batch.size", "1000000"},
+            {"max.in.flight.requests.per.connection", "5"},
+            {"message.timeout.ms", "0"},
+            {"queue.buffering.max.kbytes", "16384"},
+            {"queue.buffering.max.messages", "100000"},
+            {"client.id", "followcdc-producer"},
+            {NULL, NULL}};
+        cdc_kprod_t *kp = NULL, *ret = NULL;
+        rd_kafka_conf_t *rkc = NULL;
+        int i;
+
+        if (kprod_check_safe(conf, errstr, errstr_size))
+                goto out;
+        kp = calloc(1, sizeof(*kp));
+        rkc = cdc_conf_kafka_dup(conf);
+        if (!kp || !rkc) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        for (i = 0; defaults[i][0]; i++)
+                if (kprod_default(conf, rkc, defaults[i][0], defaults[i][1],
+                                  errstr, errstr_size))
+                        goto out;
+        kp->kp_dr_cb = dr_cb;
+        kp->kp_opaque = opaque;
+        kp->kp_run = run;
+        rd_kafka_conf_set_opaque(rkc, kp);
+        rd_kafka_conf_set_dr_msg_cb(rkc, kprod_dr_cb);
+        rd_kafka_conf_set_error_cb(rkc, kprod_error_cb);
+        rd_kafka_conf_set_log_cb(rkc, kprod_log_cb);
+
+        kp->kp_rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, errstr, errstr_size);
+        if (!kp->kp_rk)
+                goto out;
+        rkc = NULL; /* owned by kp_rk now */
+        ret = kp;
+        kp = NULL;
+out:
+        if (rkc)
+                rd_kafka_conf_destroy(rkc);
+        cdc_kprod_destroy(kp);
+        return ret;
+}
+
+void cdc_kprod_destroy(cdc_kprod_t *kp) {
+        int i;
+        if (!kp)
+                return;
+        for (i = 0; i < kp->kp_topic_cnt; i++) {
+                rd_kafka_topic_destroy(kp->kp_topics[i].rkt);
+                free(kp->kp_topics[i].name);
+        }
+        if (kp->kp_rk)
+                rd_kafka_destroy(kp->kp_rk);
+        free(kp);
+}
+
+/* ---- produce ---- */
+
+static rd_kafka_topic_t *kprod_topic(cdc_kprod_t *kp, const char *name) {
+        rd_kafka_topic_t *rkt;
+        char *dup;
+        int i;
+
+        for (i = 0; i < kp->kp_topic_cnt; i++)
+                if (!strcmp(kp->kp_topics[i].name, name))
+                        return kp->kp_topics[i].rkt;
+        if (kp->kp_topic_cnt == KPROD_TOPICS_MAX)
+                return NULL;
+        dup = strdup(name);
+        if (!dup)
+                return NULL;
+        rkt = rd_kafka_topic_new(kp->kp_rk, name, NULL);
+        if (!rkt) {
+                free(dup);
+                return NULL;
+        }
+        kp->kp_topics[kp->kp_topic_cnt].name = dup;
+        kp->kp_topics[kp->kp_topic_cnt].rkt = rkt;
+        kp->kp_topic_cnt++;
+        return rkt;
+}
+
+cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
+                            int32_t partition, const void *key,
+                            size_t keylen, char *value, size_t len,
+                            uint64_t seq) {
+        rd_kafka_topic_t *rkt;
+        cdc_err_t err = CDC_ERR__FATAL;
+        int waited = 0;
+
+        if (kp->kp_fatal)
+                goto out;
+        rkt = kprod_topic(kp, topic);
+        if (!rkt) {
+                snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                         "topic %s: cannot create handle", topic);
+                goto out;
+        }
+        while (1) {
+                rd_kafka_resp_err_t rerr;
+                if (rd_kafka_produce(rkt, partition,
+                                     value ? RD_KAFKA_MSG_F_FREE : 0, value,
+                                     len, key, keylen,
+                                     (void *)(uintptr_t)seq) == 0) {
+                        value = NULL; /* owned by librdkafka */
+                        err = CDC_ERR_NO_ERROR;
+                        break;
+                }
+                rerr = rd_kafka_last_error();
+                if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                                 "produce to %s: %s", topic,
+                                 rd_kafka_err2str(rerr));
+                        kp->kp_fatal = 1;
+                        break;
+                }
+                /* Back-pressure: never drop; serve acks until room. */
+                if (!waited++)
+                        cdc_dbg(KPROD, "KPROD",
+                                "local queue full (%d messages): waiting",
+                                rd_kafka_outq_len(kp->kp_rk));
+                rd_kafka_poll(kp->kp_rk, 50);
+                if (kp->kp_fatal)
+                        break;
+                if (kp->kp_run && !*kp->kp_run) {
+                        err = CDC_ERR__STATE;
+                        break;
+                }
+        }
+out:
+        free(value);
+        return err;
+}
+
+int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms) {
+        return rd_kafka_poll(kp->kp_rk, timeout_ms);
+}
+
+cdc_err_t cdc_kprod_flush(cdc_kprod_t *kp, int timeout_ms) {
+        if (rd_kafka_flush(kp->kp_rk, timeout_ms) ==
+            RD_KAFKA_RESP_ERR__TIMED_OUT)
+                return CDC_ERR__TIMED_OUT;
+        return CDC_ERR_NO_ERROR;
+}
+
+int cdc_kprod_outq_len(cdc_kprod_t *kp) {
+        return rd_kafka_outq_len(kp->kp_rk);
+}
+
+int cdc_kprod_fatal(const cdc_kprod_t *kp) {
+        return kp->kp_fatal;
+}
+
+const char *cdc_kprod_errstr(const cdc_kprod_t *kp) {
+        return kp->kp_errstr;
+}
+
+rd_kafka_t *cdc_kprod_rk(cdc_kprod_t *kp) {
+        return kp->kp_rk;
+}

@@ -1,0 +1,96 @@
+/**
+ * @file cdc_kprod.h
+ * @brief The producer's Kafka connection: an idempotent librdkafka
+ *        producer tuned for throughput, back-pressure that never drops a
+ *        message, and delivery reports handed to the checkpoint tracker.
+ *
+ * This module owns the rd_kafka_t. Every message carries a 64-bit
+ * sequence number in its opaque (RD_KAFKA_V_OPAQUE); the delivery report
+ * callback receives it back on the thread that calls cdc_kprod_poll().
+ */
+#ifndef CDC_KPROD_H
+#define CDC_KPROD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <librdkafka/rdkafka.h>
+#include "cdc_err.h"
+#include "cdc_conf.h"
+
+typedef struct cdc_kprod_s cdc_kprod_t;
+
+/** Sequence number of messages whose delivery does not move the
+ *  position (checkpoint records). */
+#define CDC_KPROD_SEQ_NONE UINT64_MAX
+
+/**
+ * Delivery report: \p err is CDC_ERR_NO_ERROR when Kafka acknowledged
+ * the message, else CDC_ERR__FATAL with the reason (librdkafka retries
+ * every transient error itself; what reaches here is permanent).
+ * @locality the thread calling cdc_kprod_poll()/_flush()
+ */
+typedef void(cdc_kprod_dr_cb_t)(void *opaque, uint64_t seq, cdc_err_t err,
+                                const char *reason);
+
+/**
+ * @brief New idempotent producer from the `kafka.*` properties of
+ *        \p conf. Defaults applied when the user did not set them:
+ *        enable.idempotence=true, acks=all, compression.codec=lz4,
+ *        linger.ms=10, batch.num.messages=10000,
+ *        max.in.flight.requests.per.connection=5, message.timeout.ms=0
+ *        (never give up: a Kafka outage pauses the producer),
+ *        queue.buffering.max.kbytes=16384. Settings that would break
+ *        per-row order or durability (enable.idempotence=false, acks
+ *        other than all/-1, max.in.flight > 5) are refused.
+ * @param run the main loop's flag: back-pressure waits end when it is 0.
+ * @returns the handle, or NULL with the reason in \p errstr.
+ * @locality main thread
+ */
+cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
+                           void *opaque, volatile sig_atomic_t *run,
+                           char *errstr, size_t errstr_size);
+
+/** @brief Destroy without flushing (call _flush first). NULL: no-op. */
+void cdc_kprod_destroy(cdc_kprod_t *kp);
+
+/**
+ * @brief Produce one message. On a full local queue this polls (serving
+ *        delivery reports) and retries until it fits: nothing is dropped.
+ * @param topic topic name (handles are cached)
+ * @param partition RD_KAFKA_PARTITION_UA to partition by key
+ * @param key message key (copied)
+ * @param value (owned, malloc()ed) value, or NULL for a tombstone
+ * @param seq delivered back to the dr callback
+ * @returns CDC_ERR_NO_ERROR; CDC_ERR__STATE if the run flag dropped
+ *          while waiting for room; CDC_ERR__FATAL (reason in _errstr).
+ * @locality main thread
+ */
+cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
+                            int32_t partition, const void *key,
+                            size_t keylen, char *value, size_t len,
+                            uint64_t seq);
+
+/** @brief Serve delivery reports, waiting at most \p timeout_ms.
+ *  @returns the number of events served. */
+int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms);
+
+/**
+ * @brief Wait until every message is acknowledged (or \p timeout_ms).
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__TIMED_OUT.
+ */
+cdc_err_t cdc_kprod_flush(cdc_kprod_t *kp, int timeout_ms);
+
+/** @returns messages not yet acknowledged (queue depth). */
+int cdc_kprod_outq_len(cdc_kprod_t *kp);
+
+/** @returns non-zero once a fatal error happened (stop producing). */
+int cdc_kprod_fatal(const cdc_kprod_t *kp);
+
+/** @returns the last error text. Borrowed. */
+const char *cdc_kprod_errstr(const cdc_kprod_t *kp);
+
+/** @returns the rd_kafka_t (borrowed), e.g. for metadata queries. */
+rd_kafka_t *cdc_kprod_rk(cdc_kprod_t *kp);
+
+#endif

@@ -1,0 +1,950 @@
+/**
+ * @file cdc_snapshot.c
+ * @brief Consistent, chunked table snapshot (see cdc_snapshot.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <mysql.h>
+#include <errmsg.h>
+
+#include "cdc_snapshot.h"
+#include "cdc_backoff.h"
+#include "cdc_log.h"
+
+#define SNAP_PK_MAX 16
+
+struct cdc_snapshot_s {
+        char *sn_host, *sn_socket, *sn_user, *sn_password, *sn_db;
+        unsigned sn_port;
+        char **sn_tables;
+        size_t sn_table_cnt;
+        int64_t sn_chunk;
+        int sn_timeout_ms;
+        cdc_tz_t *sn_tz;
+        MYSQL *sn_my;
+        cdc_pos_t sn_pos;
+        cdc_source_t sn_src; /* template for every row */
+        uint64_t sn_rows;
+        char sn_errstr[1024];
+};
+
+/* ---- value mapping (schemas/events/README.md "Row values") ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * civil-from-days inverse). */
+static int64_t snap_days(int64_t y, unsigned m, unsigned d) {
+        int64_t era, yoe, doy, doe;
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = y - era * 400;
+        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+/* Read exactly n digits. */
+static int snap_digits(const char **pp, const char *end, int n,
+                       unsigned *vp) {
+        unsigned v = 0;
+        const char *p = *pp;
+        int i;
+        for (i = 0; i < n; i++) {
+                if (p >= end || *p < '0' || *p > '9')
+                        return -1;
+                v = v * 10 + (unsigned)(*p++ - '0');
+        }
+        *vp = v;
+        *pp = p;
+        return 0;
+}
+
+/* Fraction ".f{1,6}" as microseconds (missing: 0). */
+static int snap_frac(const char **pp, const char *end, uint32_t *usp) {
+        const char *p = *pp;
+        uint32_t us = 0;
+        int n = 0;
+        if (p < end && *p == '.') {
+                p++;
+                while (p < end && *p >= '0' && *p <= '9') {
+                        if (n < 6) {
+                                us = us * 10 + (uint32_t)(*p - '0');
+                                n++;
+                        }
+                        p++;
+                }
+        }
+        while (n > 0 && n < 6) {
+                us *= 10;
+                n++;
+        }
+        *usp = us;
+        *pp = p;
+        return 0;
+}
+
+static int snap_date_valid(unsigned y, unsigned m, unsigned d) {
+        static const unsigned mdays[] = {31, 29, 31, 30, 31, 30,
+                                         31, 31, 30, 31, 30, 31};
+        return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
+               d <= mdays[m - 1];
+}
+
+static json_t *snap_instant(int64_t epoch_us) {
+        char buf[40];
+        if (cdc_time_format_us(buf, sizeof(buf), epoch_us) < 0)
+                return json_null();
+        return json_string_nocheck(buf);
+}
+
+/* "YYYY-MM-DD HH:MM:SS[.f]" read in \p tz (NULL: UTC) -> instant. */
+static json_t *snap_datetime(const char *s, size_t len, const cdc_tz_t *tz) {
+        const char *p = s, *end = s + len;
+        unsigned y, mo, d, h, mi, sec;
+        uint32_t us;
+        int64_t local;
+
+        if (snap_digits(&p, end, 4, &y) || p >= end || *p++ != '-' ||
+            snap_digits(&p, end, 2, &mo) || p >= end || *p++ != '-' ||
+            snap_digits(&p, end, 2, &d))
+                return json_null();
+        h = mi = sec = 0;
+        us = 0;
+        if (p < end) {
+                if ((*p != ' ' && *p != 'T') || (p++, 0) ||
+                    snap_digits(&p, end, 2, &h) || p >= end ||
+                    *p++ != ':' || snap_digits(&p, end, 2, &mi) ||
+                    p >= end || *p++ != ':' ||
+                    snap_digits(&p, end, 2, &sec))
+                        return json_null();
+                snap_frac(&p, end, &us);
+        }
+        if (!snap_date_valid(y, mo, d) || h > 23 || mi > 59 || sec > 59)
+                return json_null(); /* zero or invalid date: null */
+        local = snap_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+        if (tz)
+                local -= cdc_tz_local_offset(tz, local);
+        return snap_instant(local * 1000000 + us);
+}
+
+/* "[-]H+:MM:SS[.f]" -> "[-]HH:MM:SS[.ffffff]" (fraction iff fsp > 0). */
+static json_t *snap_time(const char *s, size_t len, unsigned fsp) {
+        const char *p = s, *end = s + len;
+        unsigned h = 0, m, sec;
+        uint32_t us = 0;
+        int neg = 0, n = 0;
+        char buf[48];
+
+        if (p < end && *p == '-') {
+                neg = 1;
+                p++;
+        }
+        while (p < end && *p >= '0' && *p <= '9' && n < 8) {
+                h = h * 10 + (unsigned)(*p++ - '0');
+                n++;
+        }
+        if (!n || p >= end || *p++ != ':' || snap_digits(&p, end, 2, &m) ||
+            p >= end || *p++ != ':' || snap_digits(&p, end, 2, &sec))
+                return json_stringn(s, len);
+        snap_frac(&p, end, &us);
+        n = snprintf(buf, sizeof(buf), "%s%02u:%02u:%02u", neg ? "-" : "", h,
+                     m, sec);
+        if (fsp > 0 && n > 0 && (size_t)n < sizeof(buf))
+                snprintf(buf + n, sizeof(buf) - (size_t)n, ".%06u",
+                         (unsigned)us);
+        return json_string_nocheck(buf);
+}
+
+static json_t *snap_u64(uint64_t v) {
+        char buf[24];
+        if (v <= (uint64_t)INT64_MAX)
+                return json_integer((json_int_t)v);
+        snprintf(buf, sizeof(buf), "%" PRIu64, v);
+        return json_string(buf);
+}
+
+/* Shortest text that reads back as the same float (as the decoder). */
+static json_t *snap_float(float f) {
+        char buf[32];
+        int prec;
+        for (prec = 6; prec <= 9; prec++) {
+                snprintf(buf, sizeof(buf), "%.*g", prec, (double)f);
+                if (strtof(buf, NULL) == f)
+                        break;
+        }
+        return json_real(strtod(buf, NULL));
+}
+
+static json_t *snap_base64(const unsigned char *s, size_t n) {
+        static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+                                  "opqrstuvwxyz0123456789+/";
+        size_t olen = (n + 2) / 3 * 4, i, o = 0;
+        char *out;
+        json_t *j;
+
+        out = malloc(olen + 1);
+        if (!out)
+                return NULL;
+        for (i = 0; i + 3 <= n; i += 3) {
+                uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 |
+                             s[i + 2];
+                out[o++] = tab[v >> 18];
+                out[o++] = tab[(v >> 12) & 63];
+                out[o++] = tab[(v >> 6) & 63];
+                out[o++] = tab[v & 63];
+        }
+        if (i < n) {
+                uint32_t v = (uint32_t)s[i] << 16;
+                if (i + 1 < n)
+                        v |= (uint32_t)s[i + 1] << 8;
+                out[o++] = tab[v >> 18];
+                out[o++] = tab[(v >> 12) & 63];
+                out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+                out[o++] = '=';
+        }
+        j = json_stringn_nocheck(out, o);
+        free(out);
+        return j;
+}
+
+/* Text that is not valid UTF-8: U+FFFD per bad byte (as the decoder). */
+static json_t *snap_text(const char *s, size_t n) {
+        json_t *j = json_stringn(s, n);
+        char *out;
+        size_t i = 0, o = 0;
+
+        if (j)
+                return j;
+        out = malloc(n * 3 + 1);
+        if (!out)
+                return NULL;
+        while (i < n) {
+                unsigned char c = (unsigned char)s[i];
+                size_t l = 0, k;
+                if (c < 0x80)
+                        l = 1;
+                else if (c >= 0xc2 && c <= 0xdf)
+                        l = 2;
+                else if (c >= 0xe0 && c <= 0xef)
+                        l = 3;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        l = 4;
+                if (l && i + l <= n) {
+                        for (k = 1; k < l; k++)
+                                if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+                                        break;
+                        if (k == l) {
+                                json_t *probe = json_stringn(s + i, l);
+                                if (probe) {
+                                        json_decref(probe);
+                                        memcpy(out + o, s + i, l);
+                                        o += l;
+                                        i += l;
+                                        continue;
+                                }
+                        }
+                }
+                out[o++] = (char)0xef;
+                out[o++] = (char)0xbf;
+                out[o++] = (char)0xbd;
+                i++;
+        }
+        j = json_stringn_nocheck(out, o);
+        free(out);
+        return j;
+}
+
+json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
+                           const cdc_tz_t *tz) {
+        char num[80];
+        char *end;
+
+        if (!val)
+                return json_null();
+        switch (f->type) {
+        case MYSQL_TYPE_TINY:
+        case MYSQL_TYPE_SHORT:
+        case MYSQL_TYPE_INT24:
+        case MYSQL_TYPE_LONG:
+        case MYSQL_TYPE_LONGLONG:
+        case MYSQL_TYPE_YEAR:
+                if (len >= sizeof(num))
+                        return json_stringn(val, len);
+                memcpy(num, val, len);
+                num[len] = '\0';
+                errno = 0;
+                if (f->flags & UNSIGNED_FLAG) {
+                        unsigned long long u = strtoull(num, &end, 10);
+                        if (!errno && *end == '\0')
+                                return snap_u64((uint64_t)u);
+                } else {
+                        long long v = strtoll(num, &end, 10);
+                        if (!errno && *end == '\0')
+                                return json_integer((json_int_t)v);
+                }
+                return json_stringn(val, len);
+        case MYSQL_TYPE_FLOAT:
+        case MYSQL_TYPE_DOUBLE:
+                if (len >= sizeof(num))
+                        return json_stringn(val, len);
+                memcpy(num, val, len);
+                num[len] = '\0';
+                if (f->type == MYSQL_TYPE_FLOAT)
+                        return snap_float(strtof(num, NULL));
+                return json_real(strtod(num, NULL));
+        case MYSQL_TYPE_DECIMAL:
+        case MYSQL_TYPE_NEWDECIMAL:
+        case MYSQL_TYPE_DATE:
+        case MYSQL_TYPE_NEWDATE:
+                return json_stringn(val, len);
+        case MYSQL_TYPE_TIME:
+        case MYSQL_TYPE_TIME2:
+                return snap_time(val, len, f->decimals);
+        case MYSQL_TYPE_DATETIME:
+        case MYSQL_TYPE_DATETIME2:
+                return snap_datetime(val, len, tz);
+        case MYSQL_TYPE_TIMESTAMP:
+        case MYSQL_TYPE_TIMESTAMP2:
+                /* the session time_zone is +00:00: the text is UTC */
+                return snap_datetime(val, len, NULL);
+        case MYSQL_TYPE_BIT: {
+                uint64_t v = 0;
+                size_t i;
+                for (i = 0; i < len && i < 8; i++)
+                        v = v << 8 | (unsigned char)val[i];
+                return snap_u64(v);
+        }
+        case MYSQL_TYPE_NULL:
+                return json_null();
+        case MYSQL_TYPE_GEOMETRY:
+                return snap_base64((const unsigned char *)val, len);
+        default:
+                /* strings, blobs, ENUM/SET labels, JSON text */
+                if (f->charsetnr == 63 && !(f->flags & (ENUM_FLAG | SET_FLAG)))
+                        return snap_base64((const unsigned char *)val, len);
+                return snap_text(val, len);
+        }
+}
+
+/* ---- positions ---- */
+
+uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
+                              char *gtid, size_t gtid_size) {
+        const char *p = pos->gtid;
+        uint64_t best = 0;
+        int domains = 0, found = 0;
+
+        if (gtid && gtid_size)
+                gtid[0] = '\0';
+        while (*p) {
+                /* "domain-server-seq" */
+                unsigned long long dom, srv, seq;
+                const char *start = p;
+                char *e;
+                errno = 0;
+                dom = strtoull(p, &e, 10);
+                if (e == p || *e != '-')
+                        break;
+                p = e + 1;
+                srv = strtoull(p, &e, 10);
+                if (e == p || *e != '-')
+                        break;
+                p = e + 1;
+                seq = strtoull(p, &e, 10);
+                if (e == p || errno)
+                        break;
+                (void)dom;
+                domains++;
+                if (!found || seq > best) {
+                        best = seq;
+                        found = 1;
+                        if (server_idp)
+                                *server_idp = (uint32_t)srv;
+                        if (gtid && gtid_size)
+                                snprintf(gtid, gtid_size, "%.*s",
+                                         (int)(e - start), start);
+                }
+                p = e;
+                if (*p == ',')
+                        p++;
+                else
+                        break;
+        }
+        if (found)
+                return best;
+        {
+                /* (binlog file number << 40) | position */
+                const char *dot = strrchr(pos->file, '.');
+                unsigned long long n = 0;
+                if (dot) {
+                        char *e;
+                        n = strtoull(dot + 1, &e, 10);
+                        if (*e)
+                                n = 0;
+                }
+                return ((uint64_t)n << 40) | (pos->pos & ((1ULL << 40) - 1));
+        }
+}
+
+/* ---- connection ---- */
+
+static char *snap_strdup(const char *s, int *failp) {
+        char *r;
+        if (!s)
+                return NULL;
+        r = strdup(s);
+        if (!r)
+                *failp = 1;
+        return r;
+}
+
+cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *opts,
+                                 char *errstr, size_t errstr_size) {
+        cdc_snapshot_t *sn = calloc(1, sizeof(*sn));
+        int fail = 0;
+        size_t i;
+
+        if (!sn)
+                goto nomem;
+        sn->sn_host = snap_strdup(opts->host, &fail);
+        sn->sn_socket = snap_strdup(opts->socket, &fail);
+        sn->sn_user = snap_strdup(opts->user, &fail);
+        sn->sn_password = snap_strdup(opts->password, &fail);
+        sn->sn_db = snap_strdup(opts->db, &fail);
+        sn->sn_port = opts->port;
+        sn->sn_chunk = opts->chunk_rows > 0 ? opts->chunk_rows : 5000;
+        sn->sn_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
+        sn->sn_tables = calloc(opts->table_cnt + 1, sizeof(char *));
+        if (fail || !sn->sn_tables)
+                goto nomem;
+        for (i = 0; i < opts->table_cnt; i++) {
+                sn->sn_tables[i] = snap_strdup(opts->tables[i], &fail);
+                if (fail)
+                        goto nomem;
+                sn->sn_table_cnt++;
+        }
+        sn->sn_tz = cdc_tz_new(opts->source_tz ? opts->source_tz : "UTC",
+                               errstr, errstr_size);
+        if (!sn->sn_tz) {
+                cdc_snapshot_destroy(sn);
+                return NULL;
+        }
+        return sn;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory");
+        cdc_snapshot_destroy(sn);
+        return NULL;
+}
+
+void cdc_snapshot_destroy(cdc_snapshot_t *sn) {
+        size_t i;
+        if (!sn)
+                return;
+        if (sn->sn_my)
+                mysql_close(sn->sn_my);
+        for (i = 0; i < sn->sn_table_cnt; i++)
+                free(sn->sn_tables[i]);
+        free(sn->sn_tables);
+        if (sn->sn_tz)
+                cdc_tz_destroy(sn->sn_tz);
+        free(sn->sn_host);
+        free(sn->sn_socket);
+        free(sn->sn_user);
+        free(sn->sn_password);
+        free(sn->sn_db);
+        free(sn);
+}
+
+static cdc_err_t snap_my_err(cdc_snapshot_t *sn, const char *what) {
+        unsigned no = sn->sn_my ? mysql_errno(sn->sn_my) : CR_OUT_OF_MEMORY;
+        snprintf(sn->sn_errstr, sizeof(sn->sn_errstr), "%s: %s (%u)", what,
+                 sn->sn_my ? mysql_error(sn->sn_my) : "out of memory", no);
+        if (no >= 2000 && no < 3000)
+                return CDC_ERR__TRANSPORT;
+        return CDC_ERR__SERVER;
+}
+
+static cdc_err_t snap_exec(cdc_snapshot_t *sn, const char *sql) {
+        MYSQL_RES *res;
+        if (mysql_query(sn->sn_my, sql))
+                return snap_my_err(sn, sql);
+        res = mysql_store_result(sn->sn_my);
+        if (res)
+                mysql_free_result(res);
+        return CDC_ERR_NO_ERROR;
+}
+
+/* `name` with backticks doubled. */
+static int snap_ident(char *buf, size_t size, const char *name) {
+        size_t o = 0;
+        if (size < 3)
+                return -1;
+        buf[o++] = '`';
+        for (; *name; name++) {
+                if (o + 3 >= size)
+                        return -1;
+                if (*name == '`')
+                        buf[o++] = '`';
+                buf[o++] = *name;
+        }
+        buf[o++] = '`';
+        buf[o] = '\0';
+        return 0;
+}
+
+cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
+        unsigned int t = (unsigned int)((sn->sn_timeout_ms + 999) / 1000);
+        MYSQL_RES *res = NULL;
+        MYSQL_ROW row;
+        cdc_err_t err;
+        int mariadb = 0;
+        char sql[1024], esc[600];
+
+        memset(pos, 0, sizeof(*pos));
+        if (sn->sn_my)
+                mysql_close(sn->sn_my);
+        sn->sn_my = mysql_init(NULL);
+        if (!sn->sn_my)
+                return snap_my_err(sn, "mysql_init");
+        mysql_optionsv(sn->sn_my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+        t = (unsigned int)(sn->sn_timeout_ms / 1000 * 10 + 60);
+        mysql_optionsv(sn->sn_my, MYSQL_OPT_READ_TIMEOUT, &t);
+        mysql_optionsv(sn->sn_my, MYSQL_OPT_WRITE_TIMEOUT, &t);
+        mysql_optionsv(sn->sn_my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+        if (!mysql_real_connect(sn->sn_my, sn->sn_host, sn->sn_user,
+                                sn->sn_password, sn->sn_db, sn->sn_port,
+                                sn->sn_socket, 0))
+                return snap_my_err(sn, "connect (snapshot)");
+
+        if ((err = snap_exec(sn, "SET SESSION time_zone = '+00:00'")) ||
+            (err = snap_exec(sn, "SET SESSION TRANSACTION ISOLATION LEVEL "
+                                 "REPEATABLE READ")))
+                return err;
+
+        /* MariaDB: the read view and its binlog position are one atomic
+         * step of the server, no lock needed. */
+        if (mysql_query(sn->sn_my, "SHOW STATUS LIKE 'binlog_snapshot_file'"))
+                return snap_my_err(sn, "SHOW STATUS");
+        res = mysql_store_result(sn->sn_my);
+        if (res) {
+                mariadb = mysql_num_rows(res) > 0;
+                mysql_free_result(res);
+                res = NULL;
+        }
+        if (mariadb) {
+                if ((err = snap_exec(sn, "START TRANSACTION WITH CONSISTENT "
+                                         "SNAPSHOT")))
+                        return err;
+                if (mysql_query(sn->sn_my,
+                                "SHOW STATUS LIKE 'binlog_snapshot_%'"))
+                        return snap_my_err(sn, "SHOW STATUS");
+                res = mysql_store_result(sn->sn_my);
+                if (!res)
+                        return snap_my_err(sn, "SHOW STATUS");
+                while ((row = mysql_fetch_row(res))) {
+                        if (!row[0] || !row[1])
+                                continue;
+                        if (!strcmp(row[0], "Binlog_snapshot_file") ||
+                            !strcmp(row[0], "binlog_snapshot_file"))
+                                snprintf(pos->file, sizeof(pos->file), "%s",
+                                         row[1]);
+                        else if (!strcasecmp(row[0],
+                                             "binlog_snapshot_position"))
+                                pos->pos = strtoull(row[1], NULL, 10);
+                }
+                mysql_free_result(res);
+                res = NULL;
+        } else {
+                /* MySQL 8: a brief global read lock makes the read view
+                 * and SHOW MASTER STATUS name the same instant. */
+                if ((err = snap_exec(sn, "FLUSH TABLES WITH READ LOCK")) ||
+                    (err = snap_exec(sn, "START TRANSACTION WITH CONSISTENT "
+                                         "SNAPSHOT")))
+                        return err;
+                if (mysql_query(sn->sn_my, "SHOW MASTER STATUS")) {
+                        err = snap_my_err(sn, "SHOW MASTER STATUS");
+                        (void)snap_exec(sn, "UNLOCK TABLES");
+                        return err;
+                }
+                res = mysql_store_result(sn->sn_my);
+                row = res ? mysql_fetch_row(res) : NULL;
+                if (row && row[0] && row[1]) {
+                        snprintf(pos->file, sizeof(pos->file), "%s", row[0]);
+                        pos->pos = strtoull(row[1], NULL, 10);
+                }
+                if (res)
+                        mysql_free_result(res);
+                res = NULL;
+                if ((err = snap_exec(sn, "UNLOCK TABLES")))
+                        return err;
+        }
+        if (!pos->file[0]) {
+                snprintf(sn->sn_errstr, sizeof(sn->sn_errstr),
+                         "the server reports no binlog position: is "
+                         "log_bin enabled?");
+                return CDC_ERR__SERVER;
+        }
+        if (mariadb) {
+                mysql_real_escape_string(sn->sn_my, esc, pos->file,
+                                         (unsigned long)strnlen(pos->file,
+                                                                255));
+                snprintf(sql, sizeof(sql),
+                         "SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")", esc,
+                         pos->pos);
+                if (mysql_query(sn->sn_my, sql))
+                        return snap_my_err(sn, "BINLOG_GTID_POS");
+                res = mysql_store_result(sn->sn_my);
+                row = res ? mysql_fetch_row(res) : NULL;
+                if (row && row[0])
+                        snprintf(pos->gtid, sizeof(pos->gtid), "%s", row[0]);
+                if (res)
+                        mysql_free_result(res);
+        }
+
+        /* The source every snapshot row carries. */
+        memset(&sn->sn_src, 0, sizeof(sn->sn_src));
+        if (mysql_query(sn->sn_my, "SELECT @@server_id") == 0) {
+                res = mysql_store_result(sn->sn_my);
+                row = res ? mysql_fetch_row(res) : NULL;
+                if (row && row[0])
+                        sn->sn_src.server_id =
+                            (uint32_t)strtoul(row[0], NULL, 10);
+                if (res)
+                        mysql_free_result(res);
+        }
+        sn->sn_src.seq = cdc_snapshot_pos_seq(pos, NULL, sn->sn_src.gtid,
+                                              sizeof(sn->sn_src.gtid));
+        snprintf(sn->sn_src.db, sizeof(sn->sn_src.db), "%s", sn->sn_db);
+        snprintf(sn->sn_src.file, sizeof(sn->sn_src.file), "%s", pos->file);
+        sn->sn_src.pos = pos->pos;
+        sn->sn_src.row = 0;
+        sn->sn_src.ts_ms = cdc_wallclock_ms();
+        sn->sn_src.snapshot = 1;
+        sn->sn_pos = *pos;
+        sn->sn_rows = 0;
+        return CDC_ERR_NO_ERROR;
+}
+
+/* ---- reading ---- */
+
+/* Primary key columns of \p table, in key order. */
+static cdc_err_t snap_pk(cdc_snapshot_t *sn, const char *table,
+                         char pk[][72], size_t *np) {
+        char sql[1024], edb[200], etab[200];
+        MYSQL_RES *res;
+        MYSQL_ROW row;
+
+        *np = 0;
+        mysql_real_escape_string(sn->sn_my, edb, sn->sn_db,
+                                 (unsigned long)strnlen(sn->sn_db, 64));
+        mysql_real_escape_string(sn->sn_my, etab, table,
+                                 (unsigned long)strnlen(table, 64));
+        snprintf(sql, sizeof(sql),
+                 "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE"
+                 " WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' AND "
+                 "CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+                 edb, etab);
+        if (mysql_query(sn->sn_my, sql))
+                return snap_my_err(sn, "primary key lookup");
+        res = mysql_store_result(sn->sn_my);
+        if (!res)
+                return snap_my_err(sn, "primary key lookup");
+        while ((row = mysql_fetch_row(res)) && *np < SNAP_PK_MAX)
+                if (row[0])
+                        snprintf(pk[(*np)++], 72, "%s", row[0]);
+        mysql_free_result(res);
+        return CDC_ERR_NO_ERROR;
+}
+
+static uint64_t snap_estimate(cdc_snapshot_t *sn, const char *table) {
+        char sql[1024], edb[200], etab[200];
+        MYSQL_RES *res;
+        MYSQL_ROW row;
+        uint64_t n = 0;
+
+        mysql_real_escape_string(sn->sn_my, edb, sn->sn_db,
+                                 (unsigned long)strnlen(sn->sn_db, 64));
+        mysql_real_escape_string(sn->sn_my, etab, table,
+                                 (unsigned long)strnlen(table, 64));
+        snprintf(sql, sizeof(sql),
+                 "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE "
+                 "TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s'",
+                 edb, etab);
+        if (mysql_query(sn->sn_my, sql))
+                return 0;
+        res = mysql_store_result(sn->sn_my);
+        if (!res)
+                return 0;
+        row = mysql_fetch_row(res);
+        if (row && row[0])
+                n = strtoull(row[0], NULL, 10);
+        mysql_free_result(res);
+        return n;
+}
+
+/* Growable text buffer for SQL. */
+typedef struct {
+        char *b;
+        size_t len, cap;
+        int fail;
+} snap_buf_t;
+
+static void sb_add(snap_buf_t *sb, const char *s, size_t n) {
+        if (sb->fail)
+                return;
+        if (sb->len + n + 1 > sb->cap) {
+                size_t cap = (sb->cap ? sb->cap * 2 : 1024) + n;
+                char *b = realloc(sb->b, cap);
+                if (!b) {
+                        sb->fail = 1;
+                        return;
+                }
+                sb->b = b;
+                sb->cap = cap;
+        }
+        memcpy(sb->b + sb->len, s, n);
+        sb->len += n;
+        sb->b[sb->len] = '\0';
+}
+
+static void sb_str(snap_buf_t *sb, const char *s) {
+        sb_add(sb, s, strlen(s));
+}
+
+static void sb_ident(snap_buf_t *sb, const char *name) {
+        char q[200];
+        if (snap_ident(q, sizeof(q), name)) {
+                sb->fail = 1;
+                return;
+        }
+        sb_str(sb, q);
+}
+
+static void snap_progress(cdc_snapshot_t *sn, const char *table,
+                          uint64_t done, uint64_t est, int64_t start_us,
+                          int final) {
+        double secs = (double)(cdc_now_us() - start_us) / 1e6;
+        double rate = secs > 0 ? (double)done / secs : 0;
+        if (est < done)
+                est = done;
+        if (final)
+                cdc_log(LOG_NOTICE, "SNAPSHOT",
+                        "%s.%s: %" PRIu64 " rows in %.1fs (%.0f rows/s)",
+                        sn->sn_db, table, done, secs, rate);
+        else
+                cdc_log(LOG_NOTICE, "SNAPSHOT",
+                        "%s.%s: %" PRIu64 "/~%" PRIu64
+                        " rows (%.0f%%), %.0f rows/s, ETA %.0fs",
+                        sn->sn_db, table, done, est,
+                        est ? 100.0 * (double)done / (double)est : 100.0,
+                        rate,
+                        rate > 0 ? (double)(est - done) / rate : 0.0);
+}
+
+static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
+                            cdc_snapshot_row_cb_t *cb, void *opaque,
+                            volatile sig_atomic_t *run) {
+        char pk[SNAP_PK_MAX][72];
+        size_t npk = 0, i;
+        int pkidx[SNAP_PK_MAX];
+        snap_buf_t last = {0}, sql = {0};
+        uint64_t est, done = 0;
+        int64_t start_us = cdc_now_us(), last_log = start_us;
+        cdc_source_t src = sn->sn_src;
+        cdc_err_t err;
+        char num[32];
+
+        snprintf(src.table, sizeof(src.table), "%s", table);
+        err = snap_pk(sn, table, pk, &npk);
+        if (err)
+                return err;
+        est = snap_estimate(sn, table);
+        cdc_log(LOG_NOTICE, "SNAPSHOT",
+                "%s.%s: reading ~%" PRIu64 " rows%s", sn->sn_db, table, est,
+                npk ? " by primary key" : " (no primary key: one scan)");
+
+        while (1) {
+                MYSQL_RES *res;
+                MYSQL_ROW row;
+                MYSQL_FIELD *fields;
+                unsigned nf;
+                uint64_t got = 0;
+
+                sql.len = 0;
+                sb_str(&sql, "SELECT * FROM ");
+                sb_ident(&sql, sn->sn_db);
+                sb_str(&sql, ".");
+                sb_ident(&sql, table);
+                if (npk && last.len) {
+                        sb_str(&sql, " WHERE (");
+                        for (i = 0; i < npk; i++) {
+                                if (i)
+                                        sb_str(&sql, ",");
+                                sb_ident(&sql, pk[i]);
+                        }
+                        sb_str(&sql, ") > (");
+                        sb_add(&sql, last.b, last.len);
+                        sb_str(&sql, ")");
+                }
+                if (npk) {
+                        sb_str(&sql, " ORDER BY ");
+                        for (i = 0; i < npk; i++) {
+                                if (i)
+                                        sb_str(&sql, ",");
+                                sb_ident(&sql, pk[i]);
+                        }
+                        snprintf(num, sizeof(num), " LIMIT %" PRId64,
+                                 sn->sn_chunk);
+                        sb_str(&sql, num);
+                }
+                if (sql.fail) {
+                        err = CDC_ERR__NOMEM;
+                        snprintf(sn->sn_errstr, sizeof(sn->sn_errstr),
+                                 "out of memory");
+                        goto out;
+                }
+                if (mysql_query(sn->sn_my, sql.b)) {
+                        err = snap_my_err(sn, "snapshot query");
+                        goto out;
+                }
+                /* a chunk is bounded by LIMIT; without a key stream it */
+                res = npk ? mysql_store_result(sn->sn_my)
+                          : mysql_use_result(sn->sn_my);
+                if (!res) {
+                        err = snap_my_err(sn, "snapshot result");
+                        goto out;
+                }
+                nf = mysql_num_fields(res);
+                fields = mysql_fetch_fields(res);
+                for (i = 0; i < npk; i++) {
+                        unsigned k;
+                        pkidx[i] = -1;
+                        for (k = 0; k < nf; k++)
+                                if (!strcmp(fields[k].name, pk[i]))
+                                        pkidx[i] = (int)k;
+                }
+                while ((row = mysql_fetch_row(res))) {
+                        unsigned long *lens = mysql_fetch_lengths(res);
+                        json_t *obj = json_object();
+                        unsigned k;
+                        if (!obj) {
+                                err = CDC_ERR__NOMEM;
+                                break;
+                        }
+                        for (k = 0; k < nf; k++) {
+                                json_t *v = cdc_snapshot_value(
+                                    &fields[k], row[k], row[k] ? lens[k] : 0,
+                                    sn->sn_tz);
+                                if (!v || json_object_set_new_nocheck(
+                                              obj, fields[k].name, v)) {
+                                        err = CDC_ERR__NOMEM;
+                                        break;
+                                }
+                        }
+                        if (err) {
+                                json_decref(obj);
+                                break;
+                        }
+                        err = cb(opaque, table, obj, &src);
+                        json_decref(obj);
+                        if (err) {
+                                snprintf(sn->sn_errstr, sizeof(sn->sn_errstr),
+                                         "snapshot stopped: %s",
+                                         cdc_err2str(err));
+                                break;
+                        }
+                        got++;
+                        /* remember the key of the last row read */
+                        if (npk) {
+                                last.len = 0;
+                                for (i = 0; i < npk; i++) {
+                                        int c = pkidx[i];
+                                        char *e;
+                                        size_t l;
+                                        if (c < 0 || !row[c]) {
+                                                err = CDC_ERR__SERVER;
+                                                break;
+                                        }
+                                        l = lens[c];
+                                        e = malloc(l * 2 + 1);
+                                        if (!e) {
+                                                err = CDC_ERR__NOMEM;
+                                                break;
+                                        }
+                                        mysql_real_escape_string(
+                                            sn->sn_my, e, row[c], l);
+                                        if (i)
+                                                sb_str(&last, ",");
+                                        sb_str(&last, "'");
+                                        sb_str(&last, e);
+                                        sb_str(&last, "'");
+                                        free(e);
+                                }
+                                if (err || last.fail) {
+                                        if (!err)
+                                                err = CDC_ERR__NOMEM;
+                                        snprintf(sn->sn_errstr,
+                                                 sizeof(sn->sn_errstr),
+                                                 "%s: can't keep the key of "
+                                                 "the last row",
+                                                 table);
+                                        break;
+                                }
+                        }
+                        if (run && !*run) {
+                                err = CDC_ERR__STATE;
+                                snprintf(sn->sn_errstr, sizeof(sn->sn_errstr),
+                                         "snapshot interrupted");
+                                break;
+                        }
+                }
+                if (!err && !npk && mysql_errno(sn->sn_my))
+                        err = snap_my_err(sn, "snapshot fetch");
+                mysql_free_result(res);
+                if (err)
+                        goto out;
+                done += got;
+                sn->sn_rows += got;
+                if (cdc_now_us() - last_log > 5000000) {
+                        snap_progress(sn, table, done, est, start_us, 0);
+                        last_log = cdc_now_us();
+                }
+                if (!npk || got < (uint64_t)sn->sn_chunk)
+                        break;
+        }
+        snap_progress(sn, table, done, est, start_us, 1);
+        err = CDC_ERR_NO_ERROR;
+out:
+        free(last.b);
+        free(sql.b);
+        return err;
+}
+
+cdc_err_t cdc_snapshot_run(cdc_snapshot_t *sn, cdc_snapshot_row_cb_t *cb,
+                           void *opaque, volatile sig_atomic_t *run) {
+        size_t i;
+        cdc_err_t err;
+        if (!sn->sn_my) {
+                snprintf(sn->sn_errstr, sizeof(sn->sn_errstr),
+                         "snapshot not begun");
+                return CDC_ERR__STATE;
+        }
+        for (i = 0; i < sn->sn_table_cnt; i++) {
+                err = snap_table(sn, sn->sn_tables[i], cb, opaque, run);
+                if (err)
+                        return err;
+        }
+        (void)snap_exec(sn, "COMMIT");
+        return CDC_ERR_NO_ERROR;
+}
+
+uint64_t cdc_snapshot_rows(const cdc_snapshot_t *sn) {
+        return sn->sn_rows;
+}
+
+const char *cdc_snapshot_errstr(const cdc_snapshot_t *sn) {
+        return sn->sn_errstr;
+}
