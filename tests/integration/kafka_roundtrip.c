@@ -246,7 +246,9 @@ static int rt_produce(const struct rt_args *a) {
         if (rt_set(conf, "bootstrap.servers", a->bootstrap) ||
             rt_set(conf, "enable.idempotence", "true") ||
             rt_set(conf, "acks", "all") || rt_set(conf, "linger.ms", "5") ||
-            rt_set(conf, "message.timeout.ms", "30000")) {
+            rt_set(conf, "message.timeout.ms", "30000") ||
+            /* reconnect soon after broker-up: keeps the test short */
+            rt_set(conf, "reconnect.backoff.max.ms", "1000")) {
                 rd_kafka_conf_destroy(conf);
                 return 1;
         }
