@@ -137,17 +137,20 @@ static int devbroker_write_file(const char *path, const char *text,
         }
         fp = fopen(tmp, "w");
         if (!fp) {
-                snprintf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+                snprintf(errstr, errstr_size, "%s (temporary file): %s",
+                         path, strerror(errno));
                 goto out;
         }
         if (fprintf(fp, "%s\n", text) < 0 || fflush(fp) != 0 ||
             fsync(fileno(fp)) != 0) {
-                snprintf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+                snprintf(errstr, errstr_size, "%s (temporary file): %s",
+                         path, strerror(errno));
                 goto out;
         }
         if (fclose(fp) != 0) {
                 fp = NULL;
-                snprintf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+                snprintf(errstr, errstr_size, "%s (temporary file): %s",
+                         path, strerror(errno));
                 goto out;
         }
         fp = NULL;
