@@ -53,8 +53,11 @@ struct cdc_apply_s {
         char *ap_col_istatus;
         char *ap_col_created;
         int64_t ap_idem_ttl_ms;
+        int ap_wait_replicas;
+        int ap_wait_timeout_ms;
 
         apply_cmd_t **ap_q; /* queued scripts, apply order */
+        unsigned char *ap_acked; /* per queued script, during a send */
         size_t ap_qlen;
         size_t ap_qcap; /* = max_batch */
 
@@ -308,8 +311,14 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
                 max_batch = 4;
         ap->ap_qcap = (size_t)max_batch;
         ap->ap_q = calloc(ap->ap_qcap, sizeof(*ap->ap_q));
-        if (!ap->ap_q)
+        ap->ap_acked = calloc(ap->ap_qcap, 1);
+        if (!ap->ap_q || !ap->ap_acked)
                 goto nomem;
+        ap->ap_wait_replicas =
+            conf->redis_wait_replicas > 0 ? conf->redis_wait_replicas : 0;
+        ap->ap_wait_timeout_ms = conf->redis_wait_timeout_ms > 0
+                                     ? conf->redis_wait_timeout_ms
+                                     : 1000;
         return ap;
 nomem:
         snprintf(errstr, errstr_size, "out of memory");
@@ -334,6 +343,7 @@ void cdc_apply_destroy(cdc_apply_t *ap) {
         if (ap->ap_q)
                 cdc_apply_discard(ap);
         free(ap->ap_q);
+        free(ap->ap_acked);
         cdc_rsink_destroy(ap->ap_rs);
         free(ap->ap_prefix);
         free(ap->ap_follow_table);
@@ -693,21 +703,24 @@ out:
 
 /* ---- flush ---- */
 
-/* Send every queued script and read the replies. Acknowledged scripts
- * leave the queue; those answered NOSCRIPT stay and *noscriptp is set;
- * others stay too (error or not reached). */
+/* Send every queued script (and a WAIT when configured) and read the
+ * replies. Acknowledged scripts leave the queue; those answered NOSCRIPT
+ * stay and *noscriptp is set; others stay too (error or not reached).
+ * With WAIT, nothing leaves the queue unless enough replicas confirmed. */
 static cdc_err_t apply_send(cdc_apply_t *ap, int *noscriptp) {
         const char *argv[APPLY_HDR + APPLY_MAX_ARGS];
         size_t len[APPLY_HDR + APPLY_MAX_ARGS];
-        char nkeys[CDC_SCRIPT__CNT][4];
+        char nkeys[CDC_SCRIPT__CNT][4], wn[16], wt[16];
         cdc_err_t err = CDC_ERR_NO_ERROR;
-        size_t i, keep = 0, sent = 0;
-        int failed = 0;
+        size_t i, keep = 0, sent = ap->ap_qlen;
+        int failed = 0, wait_ok = 1;
+        redisReply *r = NULL;
 
         *noscriptp = 0;
         snprintf(nkeys[CDC_SCRIPT_EDGE], 4, "%d", CDC_SCRIPT_EDGE_NKEYS);
         snprintf(nkeys[CDC_SCRIPT_IDEM], 4, "%d", CDC_SCRIPT_IDEM_NKEYS);
-        for (i = 0; i < ap->ap_qlen; i++) {
+        memset(ap->ap_acked, 0, ap->ap_qlen);
+        for (i = 0; i < sent; i++) {
                 apply_cmd_t *ac = ap->ap_q[i];
 
                 argv[0] = "EVALSHA", len[0] = 7;
@@ -719,30 +732,28 @@ static cdc_err_t apply_send(cdc_apply_t *ap, int *noscriptp) {
                        sizeof(len[0]) * (size_t)ac->ac_argc);
                 err = cdc_rsink_append(ap->ap_rs, APPLY_HDR + ac->ac_argc,
                                        argv, len);
-                if (err != CDC_ERR_NO_ERROR) {
-                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
-                                 cdc_rsink_errstr(ap->ap_rs));
-                        return CDC_ERR__TRANSPORT;
-                }
-                sent++;
+                if (err != CDC_ERR_NO_ERROR)
+                        goto transport;
+        }
+        if (ap->ap_wait_replicas > 0) {
+                snprintf(wn, sizeof(wn), "%d", ap->ap_wait_replicas);
+                snprintf(wt, sizeof(wt), "%d", ap->ap_wait_timeout_ms);
+                argv[0] = "WAIT", len[0] = 4;
+                argv[1] = wn, len[1] = strlen(wn);
+                argv[2] = wt, len[2] = strlen(wt);
+                err = cdc_rsink_append(ap->ap_rs, 3, argv, len);
+                if (err != CDC_ERR_NO_ERROR)
+                        goto transport;
         }
         ap->ap_stats.round_trips++;
         for (i = 0; i < sent; i++) {
                 apply_cmd_t *ac = ap->ap_q[i];
-                redisReply *r = NULL;
-                int ack = 0;
 
                 err = cdc_rsink_get_reply(ap->ap_rs, &r);
-                if (err != CDC_ERR_NO_ERROR) {
-                        /* connection dead: this and the rest stay queued */
-                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
-                                 cdc_rsink_errstr(ap->ap_rs));
-                        for (; i < sent; i++)
-                                ap->ap_q[keep++] = ap->ap_q[i];
-                        break;
-                }
+                if (err != CDC_ERR_NO_ERROR)
+                        goto transport; /* this and the rest stay queued */
                 if (r->type == REDIS_REPLY_INTEGER) {
-                        ack = 1;
+                        ap->ap_acked[i] = 1;
                         ap->ap_stats.scripts++;
                         if (r->integer == CDC_SCRIPT_R_APPLIED)
                                 ap->ap_stats.applied++;
@@ -766,20 +777,57 @@ static cdc_err_t apply_send(cdc_apply_t *ap, int *noscriptp) {
                                      : "unexpected reply");
                 }
                 freeReplyObject(r);
-                if (ack)
-                        free(ac);
-                else
-                        ap->ap_q[keep++] = ac;
+                r = NULL;
         }
-        if (err == CDC_ERR_NO_ERROR)
-                for (i = sent; i < ap->ap_qlen; i++)
+        if (ap->ap_wait_replicas > 0) {
+                err = cdc_rsink_get_reply(ap->ap_rs, &r);
+                if (err != CDC_ERR_NO_ERROR) {
+                        wait_ok = 0;
+                        goto transport;
+                }
+                if (r->type != REDIS_REPLY_INTEGER ||
+                    r->integer < ap->ap_wait_replicas) {
+                        wait_ok = 0;
+                        ap->ap_stats.wait_short++;
+                        if (!failed)
+                                snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
+                                         "WAIT %d: %s%lld replica(s) "
+                                         "acknowledged in %d ms",
+                                         ap->ap_wait_replicas,
+                                         r->type == REDIS_REPLY_ERROR
+                                             ? r->str
+                                             : "",
+                                         r->type == REDIS_REPLY_INTEGER
+                                             ? r->integer
+                                             : 0LL,
+                                         ap->ap_wait_timeout_ms);
+                        failed = 1;
+                }
+                freeReplyObject(r);
+                r = NULL;
+        }
+        goto compact;
+transport:
+        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
+                 cdc_rsink_errstr(ap->ap_rs));
+        if (ap->ap_wait_replicas > 0)
+                wait_ok = 0;
+        failed = 1;
+compact:
+        /* acknowledged scripts leave the queue, unless a WAIT did not
+         * confirm them (then all stay: re-sending is harmless) */
+        for (i = 0; i < ap->ap_qlen; i++) {
+                if (ap->ap_acked[i] && wait_ok) {
+                        free(ap->ap_q[i]);
+                        ap->ap_q[i] = NULL;
+                } else {
                         ap->ap_q[keep++] = ap->ap_q[i];
+                }
+        }
         for (i = keep; i < ap->ap_qlen; i++)
                 ap->ap_q[i] = NULL;
         ap->ap_qlen = keep;
-        if (err != CDC_ERR_NO_ERROR || failed)
-                return CDC_ERR__TRANSPORT;
-        return CDC_ERR_NO_ERROR;
+        return failed ? CDC_ERR__TRANSPORT : CDC_ERR_NO_ERROR;
 }
 
 cdc_err_t cdc_apply_flush(cdc_apply_t *ap) {

@@ -42,6 +42,15 @@ typedef struct cdc_apply_conf_s {
         int64_t idem_ttl_ms;          /**< 7 days */
 
         int max_batch;                /**< scripts per pipeline (256) */
+
+        /* Added after the first contract (0 = off keeps the old meaning). */
+        int redis_wait_replicas;      /**< > 0: after each pipeline, WAIT
+                                       *   for this many replicas; scripts
+                                       *   leave the queue only once that
+                                       *   many acknowledged (survives a
+                                       *   Redis failover). 0: no WAIT */
+        int redis_wait_timeout_ms;    /**< WAIT timeout (1000); keep it
+                                       *   below redis_timeout_ms */
 } cdc_apply_conf_t;
 
 /** Counters since start (read by the consumer for metrics). */
@@ -54,6 +63,7 @@ typedef struct cdc_apply_stats_s {
         uint64_t ignored;     /**< events of tables not mapped */
         uint64_t round_trips; /**< pipelines sent */
         uint64_t reconnects;
+        uint64_t wait_short;  /**< WAITs that saw too few replicas */
 } cdc_apply_stats_t;
 
 /**
@@ -87,10 +97,14 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
 /**
  * @brief Send every queued script pipelined and wait for all replies.
  *        On success the queue is empty and everything is acknowledged.
- * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (connection lost or a
- *          script failed: the queue is kept, _connect() and _flush()
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (connection lost, a
+ *          script failed, or too few replicas acknowledged a WAIT: what
+ *          was not acknowledged stays queued, _connect() and _flush()
  *          again — re-sending is harmless since every script is
- *          version-checked).
+ *          version-checked). Scripts answered NOSCRIPT are reloaded and
+ *          re-sent within this call.
+ * @remark The process must ignore SIGPIPE (a write to a connection Redis
+ *         closed would otherwise kill it).
  */
 cdc_err_t cdc_apply_flush(cdc_apply_t *ap);
 

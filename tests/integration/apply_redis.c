@@ -473,6 +473,38 @@ static void test_unreachable(void **state) {
         assert_null(cdc_apply_new(&conf, errstr, sizeof(errstr)));
 }
 
+/* WAIT for a replica that does not exist: the scripts ran on the
+ * primary but nothing leaves the queue, the caller retries. */
+static void test_wait_replicas_short(void **state) {
+        cdc_apply_conf_t conf;
+        cdc_apply_t *ap;
+        cdc_apply_stats_t st;
+        char errstr[128];
+        cdc_event_t *ev;
+
+        (void)state;
+        memset(&conf, 0, sizeof(conf));
+        conf.redis_port = tl_redis_port();
+        conf.redis_wait_replicas = 1;
+        conf.redis_wait_timeout_ms = 50;
+        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        assert_non_null(ap);
+        ev = tl_ev_follow(CDC_OP_CREATE, 1, 1, 2, 1, T0);
+        assert_int_equal(cdc_apply_add(ap, ev, errstr, sizeof(errstr)), 0);
+        cdc_event_destroy(ev);
+        assert_int_equal(cdc_apply_flush(ap), CDC_ERR__TRANSPORT);
+        assert_non_null(strstr(cdc_apply_errstr(ap), "WAIT 1"));
+        assert_int_equal(cdc_apply_pending(ap), 2);
+        assert_edge(1, 2, T0); /* applied on the primary all the same */
+        cdc_apply_stats(ap, &st);
+        assert_int_equal(st.wait_short, 1);
+        /* the retry is a no-op on the primary and still unconfirmed */
+        assert_int_equal(cdc_apply_flush(ap), CDC_ERR__TRANSPORT);
+        cdc_apply_stats(ap, &st);
+        assert_int_equal(st.stale, 2);
+        cdc_apply_destroy(ap);
+}
+
 /* ---- idempotency records ---- */
 
 #define DAY (24LL * 3600 * 1000)
@@ -596,6 +628,7 @@ int main(void) {
             cmocka_unit_test_setup(test_noscript_reload, setup),
             cmocka_unit_test_setup(test_script_error_keeps_queue, setup),
             cmocka_unit_test_setup(test_unreachable, setup),
+            cmocka_unit_test_setup(test_wait_replicas_short, setup),
             cmocka_unit_test_setup(test_idem, setup),
             cmocka_unit_test_setup(test_idem_binary_request_id, setup),
         };
