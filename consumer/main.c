@@ -58,6 +58,7 @@ typedef struct app_s {
         size_t nletters;
 
         int in_batch;               /* between add and store */
+        int paused;                 /* partitions paused by app_idle */
         int batch_void;             /* a revoke dropped the batch */
         volatile sig_atomic_t redis_up;
         int64_t deadline_us;        /* shutdown: give up settling then */
@@ -204,6 +205,7 @@ static void app_idle(app_t *app, int ms) {
         uint64_t rebal = cdc_kcons_rebalances(app->kc);
 
         cdc_kcons_pause(app->kc, 1);
+        app->paused = 1;
         while (!app_deadline_passed(app)) {
                 int64_t left = (end - cdc_now_us()) / 1000;
                 rd_kafka_message_t *rkm;
@@ -381,6 +383,11 @@ static void app_batch_run(app_t *app, int once) {
         ok = !app_batch_add(app, once) && !app_redis_settle(app, once) &&
              !app_dlq_settle(app, once);
         app->in_batch = 0;
+        if (app->paused) {
+                /* settled (or given up): fetch again */
+                cdc_kcons_pause(app->kc, 0);
+                app->paused = 0;
+        }
         if (!ok || app->batch_void) {
                 app_batch_drop(app);
                 app->batch_void = 0;
@@ -476,6 +483,14 @@ static rd_kafka_conf_t *app_kafka_conf(app_t *app, char *errstr,
         if (!cdc_conf_kafka_get(app->cc.cc_conf, "bootstrap.servers") &&
             rd_kafka_conf_set(kconf, "bootstrap.servers", "127.0.0.1:9092",
                               es, sizeof(es))) {
+                snprintf(errstr, errstr_size, "%s", es);
+                rd_kafka_conf_destroy(kconf);
+                return NULL;
+        }
+        /* A new group rebuilds Redis from what the topics hold. */
+        if (!cdc_conf_kafka_get(app->cc.cc_conf, "auto.offset.reset") &&
+            rd_kafka_conf_set(kconf, "auto.offset.reset", "earliest", es,
+                              sizeof(es))) {
                 snprintf(errstr, errstr_size, "%s", es);
                 rd_kafka_conf_destroy(kconf);
                 return NULL;

@@ -1,0 +1,150 @@
+# shellcheck shell=bash
+# Helpers of the consumer integration tests (0040-0049). Source after
+# tests/lib/harness.sh and h_init. Consumers run in the background, log to
+# $H_DIR/<name>.log and are stopped by PID at exit.
+
+C_BIN=$CDC_BUILD_DIR/bin/followcdc-consumer
+C_FEED=$CDC_BUILD_DIR/bin/consumer_feed
+C_TOPIC=followcdc.followcdc.follow
+C_ITOPIC=followcdc.followcdc.idempotent_log
+C_DLQ=followcdc.dlq
+declare -A C_PIDS=()
+
+[ -x "$C_BIN" ] || h_fail "$C_BIN is not built"
+[ -x "$C_FEED" ] || h_fail "$C_FEED is not built"
+
+c__cleanup() {
+        local rc=$? n
+        for n in "${!C_PIDS[@]}"; do
+                kill -KILL "${C_PIDS[$n]}" 2>/dev/null
+                wait "${C_PIDS[$n]}" 2>/dev/null
+        done
+        if [ "$rc" -ne 0 ] || [ -n "${H__FAILED:-}" ]; then
+                for n in "$H_DIR"/c-*.log; do
+                        [ -f "$n" ] || continue
+                        echo "---- $n (tail)" >&2
+                        tail -n 40 "$n" >&2
+                done
+        fi
+        (exit "$rc")
+        h__cleanup
+}
+trap c__cleanup EXIT
+
+# c_start NAME [FLAGS...]: start a consumer against the test servers.
+c_start() {
+        local name=$1
+        shift
+        "$C_BIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
+                --kafka.session.timeout.ms=6000 \
+                --kafka.heartbeat.interval.ms=500 \
+                --kafka.auto.commit.interval.ms=500 \
+                --kafka.topic.metadata.refresh.interval.ms=1000 \
+                --redis.port="$H_REDIS_PORT" --batch.ms=20 \
+                --shutdown.timeout.ms=5000 "$@" \
+                >>"$H_DIR/c-$name.log" 2>&1 &
+        C_PIDS[$name]=$!
+        echo "${C_PIDS[$name]}" >>"$H_DIR/.pids"
+        h_log "consumer $name started: pid ${C_PIDS[$name]}"
+}
+
+# c_stop NAME: SIGTERM, wait; prints nothing, returns the exit code.
+c_stop() {
+        local name=$1 pid=${C_PIDS[$1]} rc=0
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" || rc=$?
+        unset "C_PIDS[$name]"
+        h_log "consumer $name exited $rc"
+        return "$rc"
+}
+
+c_kill9() {
+        local name=$1 pid=${C_PIDS[$1]}
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        unset "C_PIDS[$name]"
+        h_log "consumer $name killed"
+}
+
+c_alive() {
+        kill -0 "${C_PIDS[$1]}" 2>/dev/null
+}
+
+# c_dump SUFFIX: "uid member" for every member of every <prefix>:{u:*}:SUFFIX
+c_dump() {
+        h_redis --no-raw EVAL "
+local out = {}
+for _, k in ipairs(redis.call('KEYS', 'fc:{u:*}:' .. ARGV[1])) do
+  local uid = string.match(k, '{u:(%d+)}')
+  for _, m in ipairs(redis.call('ZRANGE', k, 0, -1)) do
+    out[#out + 1] = uid .. ' ' .. m
+  end
+end
+return out" 0 "$1" | sed -n 's/^ *[0-9]*) "\(.*\)"$/\1/p' | sort
+}
+
+# c_state: canonical text of every key in Redis (type, content, absolute
+# expiry), for byte-wise comparison of two runs.
+c_state() {
+        h_redis --no-raw EVAL "
+local keys = redis.call('KEYS', '*')
+table.sort(keys)
+local out = {}
+for _, k in ipairs(keys) do
+  local t = redis.call('TYPE', k)['ok']
+  local v
+  if t == 'zset' then
+    v = table.concat(redis.call('ZRANGE', k, 0, -1, 'WITHSCORES'), ',')
+  elseif t == 'hash' then
+    local h = redis.call('HGETALL', k)
+    local f = {}
+    for i = 1, #h, 2 do f[#f + 1] = h[i] .. '=' .. h[i + 1] end
+    table.sort(f)
+    v = table.concat(f, ',')
+  elseif t == 'set' then
+    local s = redis.call('SMEMBERS', k)
+    table.sort(s)
+    v = table.concat(s, ',')
+  elseif t == 'string' then
+    v = redis.call('GET', k)
+  else
+    v = '?'
+  end
+  out[#out + 1] = k .. ' ' .. t .. ' ' .. redis.call('PEXPIRETIME', k) .. ' ' .. v
+end
+return out" 0 | sed -n 's/^ *[0-9]*) "\(.*\)"$/\1/p'
+}
+
+# c_converged EXP: Redis' following and friends sets equal EXP.following
+# and EXP.friends (written by consumer_feed -e).
+c_converged() {
+        local exp=$1
+        c_dump following >"$H_DIR/got.following"
+        sort "$exp.following" | cmp -s - "$H_DIR/got.following" || return 1
+        c_dump followers | awk '{print $2, $1}' | sort >"$H_DIR/got.followers"
+        cmp -s "$H_DIR/got.following" "$H_DIR/got.followers" || return 1
+        c_dump friends >"$H_DIR/got.friends"
+        sort "$exp.friends" | cmp -s - "$H_DIR/got.friends"
+}
+
+# c_wait_converged EXP SECS: wait for c_converged, fail with a diff.
+c_wait_converged() {
+        local exp=$1 secs=${2:-60}
+        if ! h_wait_for "c_converged $exp" "$secs"; then
+                sort "$exp.following" | diff - "$H_DIR/got.following" | head -n 10 >&2
+                return 1
+        fi
+}
+
+# c_metric NAME: value of a metric line from the consumer's log-free
+# /metrics endpoint at port $2.
+c_metric() {
+        curl -fsS "http://127.0.0.1:$2/metrics" 2>/dev/null |
+                awk -v n="$1" '$1 == n {print $2}'
+}
+
+# c_topic_count TOPIC: messages in TOPIC (all partitions).
+c_topic_count() {
+        kcat -b "$H_KAFKA_BOOTSTRAP" -C -t "$1" -o beginning -e -q \
+                -f 'x\n' 2>/dev/null | wc -l
+}
