@@ -79,12 +79,14 @@ struct cdc_binlog_s {
 
         /* format */
         int bl_has_crc;
+        int bl_fde_seen;
         uint8_t bl_phl[256];       /* post-header length per event type */
 
         /* positions */
         char bl_file[256];         /* current binlog file */
         binlog_gtid_t bl_gs[BINLOG_GTID_DOMAINS]; /* committed GTID set */
         size_t bl_gs_n;
+        int bl_gs_complete;        /* the set covers every domain */
         cdc_pos_t bl_committed;    /* after the last complete transaction */
 
         /* current transaction */
@@ -679,7 +681,6 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         cdc_pos_t sp;
         cdc_err_t err;
         int produced = 0;
-        unsigned rt;
 
         cdc_binlog_close(bl);
         bl->bl_errstr[0] = '\0';
@@ -703,6 +704,9 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         }
         if (!bl->bl_gtid_mode)
                 bl->bl_gs_n = 0;
+        /* From file:pos the set is only known once a GTID_LIST (at the
+         * start of the next file) has told us every domain. */
+        bl->bl_gs_complete = bl->bl_gtid_mode;
         if (!bl->bl_gtid_mode && !sp.file[0]) {
                 binlog_seterr(bl, "no binlog file in the start position and "
                               "no GTID support");
@@ -713,6 +717,7 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         snprintf(bl->bl_file, sizeof(bl->bl_file), "%s", sp.file);
         bl->bl_in_trx = 0;
         bl->bl_has_crc = 0;
+        bl->bl_fde_seen = 0;
         memset(bl->bl_phl, 0, sizeof(bl->bl_phl));
 
         /* The replica handshake libmariadb has no options for. */
@@ -766,7 +771,6 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         }
         /* The server answers the dump at once with a ROTATE or an error
          * (1236: position purged): read it here so _open reports it. */
-        rt = 0;
         bl->bl_ev = mariadb_rpl_fetch(bl->bl_rpl, NULL);
         if (!bl->bl_ev) {
                 err = binlog_mysql_err(bl, bl->bl_mysql, "binlog dump");
@@ -775,11 +779,13 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         err = binlog_process(bl, &produced);
         if (err)
                 goto fail;
-        (void)rt;
-        cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s%s%s:%llu as "
-                "server id %u", bl->bl_gtid_mode ? "GTID " : "",
-                bl->bl_gtid_mode ? sp.gtid : "", bl->bl_gtid_mode ? " file " :
-                sp.file, (unsigned long long)sp.pos, bl->bl_server_id);
+        if (bl->bl_gtid_mode)
+                cdc_log(LOG_NOTICE, "BINLOG", "streaming from GTID %s as "
+                        "server id %u", sp.gtid, bl->bl_server_id);
+        else
+                cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s:%llu as "
+                        "server id %u", sp.file, (unsigned long long)sp.pos,
+                        bl->bl_server_id);
         return CDC_ERR_NO_ERROR;
 fail:
         {
@@ -1060,8 +1066,10 @@ static cdc_err_t binlog_trx_commit(cdc_binlog_t *bl,
                               BINLOG_GTID_DOMAINS);
                 return CDC_ERR__BAD_EVENT;
         }
-        if (binlog_gs_format(bl, bl->bl_committed.gtid,
-                             sizeof(bl->bl_committed.gtid))) {
+        if (!bl->bl_gs_complete) {
+                bl->bl_committed.gtid[0] = '\0';
+        } else if (binlog_gs_format(bl, bl->bl_committed.gtid,
+                                    sizeof(bl->bl_committed.gtid))) {
                 binlog_seterr(bl, "GTID set too long");
                 return CDC_ERR__BAD_EVENT;
         }
@@ -1305,9 +1313,19 @@ static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp) {
                         return CDC_ERR__BAD_EVENT;
                 }
                 bl->bl_has_crc = crc;
+                bl->bl_fde_seen = 1;
+        }
+        crc = bl->bl_has_crc;
+        if (!bl->bl_fde_seen && rev->raw_data_size - ofs > CDC_EV_HEADER_LEN + 4) {
+                /* Events before the FORMAT_DESCRIPTION (the fake ROTATE)
+                 * carry a CRC if the server was asked for checksums:
+                 * recognise it by its value. */
+                const uint8_t *b = rev->raw_data + ofs;
+                size_t l = rev->raw_data_size - ofs;
+                crc = cdc_rowdec_crc_ok(b, l);
         }
         err = cdc_rowdec_event(rev->raw_data + ofs, rev->raw_data_size - ofs,
-                               bl->bl_has_crc, &ev, bl->bl_errstr,
+                               crc, &ev, bl->bl_errstr,
                                sizeof(bl->bl_errstr));
         if (err)
                 return err;
@@ -1374,12 +1392,13 @@ static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp) {
                         memcpy(&g.seq, p + 8, 8);
                         /* the list is the state at the file start: it
                          * only adds domains our start position lacks */
-                        if (binlog_gs_set(bl, &g, 1)) {
+                        if (binlog_gs_set(bl, &g, bl->bl_gs_complete)) {
                                 binlog_seterr(bl, "more than %d GTID domains",
                                               BINLOG_GTID_DOMAINS);
                                 return CDC_ERR__BAD_EVENT;
                         }
                 }
+                bl->bl_gs_complete = 1;
                 break;
         }
         case CDC_EV_GTID: {

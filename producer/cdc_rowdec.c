@@ -125,6 +125,13 @@ cdc_err_t cdc_rowdec_event(const uint8_t *buf, size_t len, int has_crc,
         return CDC_ERR_NO_ERROR;
 }
 
+int cdc_rowdec_crc_ok(const uint8_t *buf, size_t len) {
+        if (!buf || len < CDC_EV_HEADER_LEN + 4)
+                return 0;
+        return (uint32_t)le_n(buf + len - 4, 4) ==
+               (uint32_t)crc32(0L, buf, (uInt)(len - 4));
+}
+
 int cdc_rowdec_fde_has_crc(const uint8_t *buf, size_t len) {
         /* body: version(2) server_version(50) ts(4) header_len(1)
          *       post-header lengths(n) checksum_alg(1) [crc(4)] */
@@ -1289,7 +1296,16 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                 NEED(pl);
                 l = (size_t)le_n(p, pl);
                 NEED(pl + l);
-                v = val_text(c, p + pl, l);
+                if (c->type == CDC_T_STRING && c->is_binary && l < c->meta) {
+                        /* BINARY(n) is logged without its trailing zero
+                         * bytes: give back the n bytes a SELECT returns */
+                        uint8_t pad[1024];
+                        memset(pad, 0, c->meta);
+                        memcpy(pad, p + pl, l);
+                        v = val_base64(pad, c->meta);
+                } else {
+                        v = val_text(c, p + pl, l);
+                }
                 break;
         }
         case CDC_T_BLOB: case CDC_T_TINY_BLOB: case CDC_T_MEDIUM_BLOB:
@@ -1362,7 +1378,8 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                 break;
         }
         case CDC_T_BIT: {
-                unsigned bytes = (c->meta >> 8) + ((c->meta & 0xff) ? 1 : 0);
+                /* metadata: bits in the last byte << 8 | whole bytes */
+                unsigned bytes = (c->meta & 0xff) + ((c->meta >> 8) ? 1 : 0);
                 if (bytes < 1 || bytes > 8) {
                         *why = "bad BIT size";
                         return NULL;

@@ -73,6 +73,9 @@ cdc_err_t cdc_rowdec_event(const uint8_t *buf, size_t len, int has_crc,
                            cdc_rowdec_ev_t *ev, char *errstr,
                            size_t errstr_size);
 
+/** @returns 1 if the last 4 bytes of the event are its CRC32. */
+int cdc_rowdec_crc_ok(const uint8_t *buf, size_t len);
+
 /**
  * @brief Whether a FORMAT_DESCRIPTION event (whole event, \p buf, \p len)
  *        announces CRC32 checksums on the events that follow.
