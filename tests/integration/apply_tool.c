@@ -6,6 +6,11 @@
  *   apply_tool bench EDGES USERS IDEMS
  *                               scripts/s through cdc_apply, pipelined, and
  *                               Redis memory per edge and per request id.
+ *   apply_tool failover-write N NOW_MS / failover-check N NOW_MS
+ *                               N changes written with WAIT 1 to a primary;
+ *                               after a kill -9 and promotion of its
+ *                               replica, the replica must hold them all
+ *                               (0034-apply-failover.sh).
  *   apply_tool script NAME      print a script's Lua source (edge|idem),
  *                               for redis-benchmark / redis-cli --eval.
  */
@@ -204,6 +209,92 @@ static int run_restart(void) {
         return 0;
 }
 
+/* ---- failover ---- */
+
+/* Write the restart stream with WAIT 1: every flush that succeeds is on
+ * the replica too. */
+static int run_failover_write(int total, int64_t now) {
+        cdc_apply_conf_t conf;
+        cdc_apply_t *ap;
+        cdc_apply_stats_t st;
+        char errstr[256];
+        int i;
+
+        memset(&conf, 0, sizeof(conf));
+        conf.redis_port = tl_redis_port();
+        conf.key_prefix = "fo";
+        conf.max_batch = 256;
+        conf.redis_wait_replicas = 1;
+        conf.redis_wait_timeout_ms = 2000;
+        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        if (!ap) {
+                fprintf(stderr, "cdc_apply_new: %s\n", errstr);
+                return 1;
+        }
+        for (i = 0; i < total; i++) {
+                cdc_event_t *ev = restart_event(i, now);
+
+                tl_apply_add(ap, ev);
+                cdc_event_destroy(ev);
+        }
+        flush_or_die(ap);
+        cdc_apply_stats(ap, &st);
+        printf("written with WAIT 1: scripts=%llu round_trips=%llu "
+               "wait_short=%llu\n",
+               (unsigned long long)st.scripts,
+               (unsigned long long)st.round_trips,
+               (unsigned long long)st.wait_short);
+        cdc_apply_destroy(ap);
+        return 0;
+}
+
+/* On the promoted replica: db 0 must equal the same stream applied
+ * afresh into db 1. */
+static int run_failover_check(int total, int64_t now) {
+        cdc_apply_conf_t conf;
+        cdc_apply_t *ref;
+        char errstr[256];
+        tl_buf_t a = {0}, b = {0};
+        redisContext *rc0, *rc1;
+        int i;
+
+        memset(&conf, 0, sizeof(conf));
+        conf.redis_port = tl_redis_port();
+        conf.redis_db = 1;
+        conf.key_prefix = "fo";
+        ref = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        if (!ref) {
+                fprintf(stderr, "cdc_apply_new: %s\n", errstr);
+                return 1;
+        }
+        for (i = 0; i < total; i++) {
+                cdc_event_t *ev = restart_event(i, now);
+
+                tl_apply_add(ref, ev);
+                cdc_event_destroy(ev);
+        }
+        flush_or_die(ref);
+        rc0 = connect_db(0);
+        rc1 = connect_db(1);
+        tl_listing(rc0, "fo", &a);
+        tl_listing(rc1, "fo", &b);
+        if (a.len == 0 || a.len != b.len || memcmp(a.p, b.p, a.len) != 0) {
+                fprintf(stderr, "FAIL: the promoted replica lacks "
+                                "acknowledged writes\n");
+                tl_listing_diff(&b, &a);
+                return 1;
+        }
+        printf("promoted replica holds every acknowledged write (%zu "
+               "bytes listed)\n",
+               a.len);
+        tl_buf_free(&a);
+        tl_buf_free(&b);
+        redisFree(rc0);
+        redisFree(rc1);
+        cdc_apply_destroy(ref);
+        return 0;
+}
+
 /* ---- bench ---- */
 
 static double elapsed_s(const struct timespec *t0) {
@@ -297,6 +388,14 @@ int main(int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);
         if (argc >= 2 && strcmp(argv[1], "restart") == 0)
                 return run_restart();
+        /* failover-*: N and the created_at (ms) of the idempotency rows,
+         * the same in both processes */
+        if (argc == 4 && strcmp(argv[1], "failover-write") == 0)
+                return run_failover_write((int)strtol(argv[2], NULL, 10),
+                                          strtoll(argv[3], NULL, 10));
+        if (argc == 4 && strcmp(argv[1], "failover-check") == 0)
+                return run_failover_check((int)strtol(argv[2], NULL, 10),
+                                          strtoll(argv[3], NULL, 10));
         if (argc >= 2 && strcmp(argv[1], "bench") == 0)
                 return run_bench(argc > 2 ? strtol(argv[2], NULL, 10) : 100000,
                                  argc > 3 ? strtol(argv[3], NULL, 10) : 10000,
@@ -310,7 +409,9 @@ int main(int argc, char **argv) {
                                 return 0;
                         }
         }
-        fprintf(stderr, "usage: apply_tool restart | bench [EDGES [USERS "
-                        "[IDEMS]]] | script edge|idem\n");
+        fprintf(stderr,
+                "usage: apply_tool restart | failover-write N NOW_MS | "
+                "failover-check N NOW_MS |\n"
+                "       bench [EDGES [USERS [IDEMS]]] | script edge|idem\n");
         return 2;
 }
