@@ -538,10 +538,12 @@ nomem:
         return CDC_ERR__NOMEM;
 }
 
-static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
-                            const char *ver, apply_cmd_t **out, int *np,
-                            char *errstr, size_t errstr_size) {
-        const json_t *row = cdc_event_row(ev);
+/* One idem script for \p row: the row exists (\p present) or was deleted
+ * as of \p ver. */
+static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row,
+                                int present, const char *ver,
+                                apply_cmd_t **out, char *errstr,
+                                size_t errstr_size) {
         const json_t *jrid, *jbiz;
         const char *rid, *biz = "";
         size_t ridlen, bizlen = 0;
@@ -551,14 +553,8 @@ static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
         const char *v[CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS];
         size_t len[CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS];
         cdc_err_t err = CDC_ERR__BAD_EVENT;
-        int present = ev->op != CDC_OP_DELETE, r;
+        int r;
 
-        *np = 0;
-        if (!json_is_object(row)) {
-                snprintf(errstr, errstr_size, "op %c without a row image",
-                         (char)ev->op);
-                goto out;
-        }
         jrid = json_object_get(row, ap->ap_col_request);
         if (json_is_string(jrid)) {
                 rid = json_string_value(jrid);
@@ -640,7 +636,6 @@ static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
                 err = CDC_ERR__NOMEM;
                 goto out;
         }
-        *np = 1;
         err = CDC_ERR_NO_ERROR;
 out:
         if (err == CDC_ERR__NOMEM)
@@ -648,6 +643,42 @@ out:
         free(rec.k);
         free(tomb.k);
         return err;
+}
+
+static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
+                            const char *ver, apply_cmd_t **out, int *np,
+                            char *errstr, size_t errstr_size) {
+        const json_t *row = cdc_event_row(ev);
+        cdc_err_t err;
+        int n = 0;
+
+        *np = 0;
+        if (!json_is_object(row)) {
+                snprintf(errstr, errstr_size, "op %c without a row image",
+                         (char)ev->op);
+                return CDC_ERR__BAD_EVENT;
+        }
+        /* An update that changed the request id: the old record is gone
+         * as of this version. */
+        if (ev->op == CDC_OP_UPDATE && json_is_object(ev->before)) {
+                const json_t *was =
+                    json_object_get(ev->before, ap->ap_col_request);
+                const json_t *is = json_object_get(row, ap->ap_col_request);
+
+                if (was && is && !json_equal(was, is)) {
+                        err = apply_idem_row(ap, ev->before, 0, ver, out,
+                                             errstr, errstr_size);
+                        if (err != CDC_ERR_NO_ERROR)
+                                return err;
+                        n = 1;
+                }
+        }
+        err = apply_idem_row(ap, row, ev->op != CDC_OP_DELETE, ver, out + n,
+                             errstr, errstr_size);
+        if (err != CDC_ERR_NO_ERROR)
+                return err;
+        *np = n + 1;
+        return CDC_ERR_NO_ERROR;
 }
 
 cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
