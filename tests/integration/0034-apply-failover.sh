@@ -20,7 +20,17 @@ PRIMARY_PORT=$H_REDIS_PORT
 # PID from this EXIT trap, before the harness cleanup runs, and listed for
 # the harness watchdog.
 REPLICA_PID=
-trap 'rc=$?; [ -n "$REPLICA_PID" ] && { kill -KILL "$REPLICA_PID" 2>/dev/null; wait "$REPLICA_PID" 2>/dev/null; }; (exit $rc); h__cleanup' EXIT
+apply_failover_cleanup() {
+        local rc=$?
+        set +e
+        if [ -n "$REPLICA_PID" ]; then
+                kill -KILL "$REPLICA_PID" 2>/dev/null
+                wait "$REPLICA_PID" 2>/dev/null
+        fi
+        (exit "$rc")
+        h__cleanup
+}
+trap apply_failover_cleanup EXIT
 REPLICA_PORT=$(h_free_port)
 mkdir -p "$H_DIR/replica"
 redis-server --bind 127.0.0.1 --port "$REPLICA_PORT" --dir "$H_DIR/replica" \
