@@ -26,8 +26,9 @@ c_wait_converged "$H_DIR/exp" 60 || h_fail "Redis did not converge"
 h_log "converged: $(wc -l <"$H_DIR/exp.following") edges"
 
 # idempotency records: 25 request ids, status 2, absolute expiry set
-n=$(h_redis --scan --pattern 'fc:idem:{r:*}' | grep -vc ':del$')
-[ "$n" -eq 25 ] || h_fail "expected 25 idempotency records, got $n"
+c_idem_count() { h_redis --scan --pattern 'fc:idem:{r:*}' | grep -vc ':del$'; }
+h_wait_for '[ "$(c_idem_count)" -eq 25 ]' 30 ||
+        h_fail "expected 25 idempotency records, got $(c_idem_count)"
 k=$(h_redis --scan --pattern 'fc:idem:{r:*}' | grep -v ':del$' | head -n 1)
 [ "$(h_redis HGET "$k" status)" = 2 ] || h_fail "idem status of $k"
 [ "$(h_redis PTTL "$k")" -gt 0 ] || h_fail "idem record $k has no expiry"
