@@ -201,8 +201,8 @@ class Conn:
     def drain_stderr(self):
         for line in self.p.stderr:
             line = line.rstrip("\n")
-            if not line:
-                continue
+            if not line.startswith("ERROR"):
+                continue        # the client echoes the failed statement
             self.errors += 1
             if len(self.first_errors) < 3:
                 self.first_errors.append(line)
