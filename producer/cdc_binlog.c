@@ -530,8 +530,9 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                                       "table list", bl->bl_db,
                                       bl->bl_tables[i]);
                 else
-                        binlog_seterr(bl, "no SELECT on %s.%s: GRANT SELECT "
-                                      "ON %s.%s TO the producer user (%s)",
+                        binlog_seterr(bl, "no SELECT on %s.%s (or it does "
+                                      "not exist): GRANT SELECT ON %s.%s TO "
+                                      "the producer user (%s)",
                                       bl->bl_db, bl->bl_tables[i], bl->bl_db,
                                       bl->bl_tables[i],
                                       mysql_error(bl->bl_meta));
