@@ -253,6 +253,25 @@ static int apply_time_col(const json_t *row, const char *col, int64_t *msp,
         return -1;
 }
 
+/* The version as Redis stores it: the fixed-width decimal text of
+ * cdc_event_version() without its leading zeros ("0" if all zero). The
+ * scripts order two such numbers by length, then as strings, which is the
+ * order of the fixed-width texts; it saves ~20 bytes per stored version
+ * and lets listpack encodings keep most versions as integers. */
+static int apply_version_compact(const char *vtext, char *out) {
+        size_t i = 0, n = strlen(vtext), k;
+
+        if (n != CDC_VERSION_LEN)
+                return -1;
+        for (k = 0; k < n; k++)
+                if (vtext[k] < '0' || vtext[k] > '9')
+                        return -1;
+        while (i + 1 < n && vtext[i] == '0')
+                i++;
+        memcpy(out, vtext + i, n - i + 1);
+        return 0;
+}
+
 /* ---- lifecycle ---- */
 
 cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
@@ -457,7 +476,7 @@ static int apply_edge(cdc_apply_t *ap, apply_cmd_t **out, const char *fr,
         v[2] = kfr[2].k, len[2] = kfr[2].len;
         v[3] = kfr[3].k, len[3] = kfr[3].len;
         v[4] = fe, len[4] = strlen(fe);
-        v[5] = ver, len[5] = CDC_VERSION_LEN;
+        v[5] = ver, len[5] = strlen(ver);
         v[6] = exists ? "1" : "0", len[6] = 1;
         v[7] = score, len[7] = strlen(score);
         v[8] = "o:", len[8] = 2;
@@ -626,7 +645,7 @@ static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row,
         }
         v[0] = rec.k, len[0] = rec.len;
         v[1] = tomb.k, len[1] = tomb.len;
-        v[2] = ver, len[2] = CDC_VERSION_LEN;
+        v[2] = ver, len[2] = strlen(ver);
         v[3] = present ? "1" : "0", len[3] = 1;
         v[4] = expire, len[4] = strlen(expire);
         v[5] = status, len[5] = strlen(status);
@@ -684,7 +703,7 @@ static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
 cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                         size_t errstr_size) {
         apply_cmd_t *out[4] = {NULL, NULL, NULL, NULL};
-        char ver[CDC_VERSION_LEN + 1];
+        char vtext[CDC_VERSION_LEN + 1], ver[CDC_VERSION_LEN + 1];
         cdc_err_t err = CDC_ERR_NO_ERROR;
         int n = 0, i;
 
@@ -705,8 +724,8 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                          (unsigned)ev->op & 0xff);
                 return CDC_ERR__BAD_EVENT;
         }
-        cdc_event_version(&ev->source, ver);
-        if (strlen(ver) != CDC_VERSION_LEN) {
+        cdc_event_version(&ev->source, vtext);
+        if (apply_version_compact(vtext, ver) != 0) {
                 snprintf(errstr, errstr_size, "bad version text");
                 return CDC_ERR__BAD_EVENT;
         }

@@ -6,7 +6,8 @@
 -- KEYS[3]  my friends                      ({u:me}:friends)
 -- KEYS[4]  my edge versions (HASH)         ({u:me}:ver)
 -- ARGV[1]  the other user's id (decimal text)
--- ARGV[2]  version of the change (fixed-width text, compared as strings)
+-- ARGV[2]  version of the change: decimal digits without leading zeros
+--          (a longer one is newer; equal lengths compare as strings)
 -- ARGV[3]  "1" = the edge exists (following), "0" = it does not
 -- ARGV[4]  score: follow time in ms (used when ARGV[3] == "1")
 -- ARGV[5]  version field prefix: "o:" (outgoing edge) or "i:" (incoming)
@@ -21,7 +22,7 @@ local other = ARGV[1]
 local ver = ARGV[2]
 local field = ARGV[5] .. other
 local cur = redis.call('HGET', KEYS[4], field)
-if cur and cur >= ver then
+if cur and (#cur > #ver or (#cur == #ver and cur >= ver)) then
   return 0
 end
 if ARGV[3] == '1' then

@@ -3,7 +3,8 @@
 --
 -- KEYS[1]  the record (HASH status, biz_key, ver)   <prefix>:idem:{r:<request_id>}
 -- KEYS[2]  its delete tombstone (STRING ver)        <prefix>:idem:{r:<request_id>}:del
--- ARGV[1]  version of the change (fixed-width text, compared as strings)
+-- ARGV[1]  version of the change: decimal digits without leading zeros
+--          (a longer one is newer; equal lengths compare as strings)
 -- ARGV[2]  "1" = the row exists (c/u/r), "0" = it was deleted (d)
 -- ARGV[3]  expiry: created_at + TTL, ms since the epoch (absolute)
 -- ARGV[4]  status
@@ -14,13 +15,13 @@
 if redis.replicate_commands then
   redis.replicate_commands()
 end
+local function not_older(a, b)
+  return #a > #b or (#a == #b and a >= b)
+end
 local ver = ARGV[1]
 local cur = redis.call('HGET', KEYS[1], 'ver')
 local tomb = redis.call('GET', KEYS[2])
-if tomb and ((not cur) or tomb > cur) then
-  cur = tomb
-end
-if cur and cur >= ver then
+if (cur and not_older(cur, ver)) or (tomb and not_older(tomb, ver)) then
   return 0
 end
 local expire_at = tonumber(ARGV[3])
