@@ -1013,11 +1013,61 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
         return era * 146097 + doe - 719468;
 }
 
+static void put_digits(char *p, unsigned v, int n) {
+        while (n-- > 0) {
+                p[n] = (char)('0' + v % 10);
+                v /= 10;
+        }
+}
+
+int cdc_rowdec_format_instant(char *buf, size_t size, int64_t epoch_us) {
+        /* Same text as cdc_time_format_us(), without printf and gmtime:
+         * this runs for every DATETIME/TIMESTAMP value of every row. */
+        int64_t secs, days, z, era, yoe, y, doy, mp;
+        unsigned us, sod, d, m;
+
+        if (size < 28)
+                return -1;
+        secs = epoch_us >= 0 ? epoch_us / 1000000
+                             : -((-epoch_us + 999999) / 1000000);
+        us = (unsigned)(epoch_us - secs * 1000000);
+        days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+        sod = (unsigned)(secs - days * 86400);
+        z = days + 719468; /* civil from days (proleptic Gregorian) */
+        era = (z >= 0 ? z : z - 146096) / 146097;
+        yoe = z - era * 146097;
+        yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+        y = yoe + era * 400;
+        doy = (z - era * 146097) - (365 * yoe + yoe / 4 - yoe / 100);
+        mp = (5 * doy + 2) / 153;
+        d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+        m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+        y += m <= 2;
+        if (y < 0 || y > 9999)
+                return -1;
+        put_digits(buf, (unsigned)y, 4);
+        buf[4] = '-';
+        put_digits(buf + 5, m, 2);
+        buf[7] = '-';
+        put_digits(buf + 8, d, 2);
+        buf[10] = 'T';
+        put_digits(buf + 11, sod / 3600, 2);
+        buf[13] = ':';
+        put_digits(buf + 14, sod / 60 % 60, 2);
+        buf[16] = ':';
+        put_digits(buf + 17, sod % 60, 2);
+        buf[19] = '.';
+        put_digits(buf + 20, us, 6);
+        buf[26] = 'Z';
+        buf[27] = '\0';
+        return 27;
+}
+
 static json_t *val_instant(int64_t epoch_us) {
         char buf[40];
-        if (cdc_time_format_us(buf, sizeof(buf), epoch_us) < 0)
+        if (cdc_rowdec_format_instant(buf, sizeof(buf), epoch_us) < 0)
                 return NULL;
-        return json_string_nocheck(buf);
+        return json_stringn_nocheck(buf, 27);
 }
 
 static int date_valid(unsigned y, unsigned m, unsigned d) {
@@ -1042,12 +1092,25 @@ static json_t *val_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
 static json_t *val_time(int neg, unsigned h, unsigned m, unsigned s,
                         uint32_t us, unsigned fsp) {
         char buf[40];
-        int n = snprintf(buf, sizeof(buf), "%s%02u:%02u:%02u",
-                         neg ? "-" : "", h, m, s);
-        if (fsp > 0 && n > 0 && (size_t)n < sizeof(buf))
-                snprintf(buf + n, sizeof(buf) - (size_t)n, ".%06u",
-                         (unsigned)us);
-        return json_string_nocheck(buf);
+        size_t o = 0;
+        if (neg)
+                buf[o++] = '-';
+        if (h > 9999)
+                return NULL;
+        put_digits(buf + o, h, h > 99 ? (h > 999 ? 4 : 3) : 2);
+        o += h > 99 ? (h > 999 ? 4 : 3) : 2;
+        buf[o++] = ':';
+        put_digits(buf + o, m, 2);
+        o += 2;
+        buf[o++] = ':';
+        put_digits(buf + o, s, 2);
+        o += 2;
+        if (fsp > 0) {
+                buf[o++] = '.';
+                put_digits(buf + o, us % 1000000, 6);
+                o += 6;
+        }
+        return json_stringn_nocheck(buf, o);
 }
 
 /* Fractional seconds of the 5.6 temporal formats (big-endian). */
@@ -1167,9 +1230,12 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                         v = json_null();
                         break;
                 }
-                snprintf(buf, sizeof(buf), "%04u-%02u-%02u", x >> 9,
-                         (x >> 5) & 15, x & 31);
-                v = json_string_nocheck(buf);
+                put_digits(buf, x >> 9, 4);
+                buf[4] = '-';
+                put_digits(buf + 5, (x >> 5) & 15, 2);
+                buf[7] = '-';
+                put_digits(buf + 8, x & 31, 2);
+                v = json_stringn_nocheck(buf, 10);
                 break;
         }
         case CDC_T_TIME: {

@@ -204,6 +204,13 @@ cdc_err_t cdc_rowdec_row_next(const cdc_rowdec_table_t *t,
                               char *errstr, size_t errstr_size);
 
 /**
+ * @brief The text of cdc_time_format_us() ("YYYY-MM-DDTHH:MM:SS.ffffffZ"),
+ *        computed without printf/gmtime (hot path).
+ * @returns 27, or -1 (year outside 0..9999, buffer under 28 bytes).
+ */
+int cdc_rowdec_format_instant(char *buf, size_t size, int64_t epoch_us);
+
+/**
  * @brief Decode one DECIMAL(prec, scale) binary value into text.
  * @returns the bytes consumed, or -1 (short input, bad precision, small
  *          buffer).

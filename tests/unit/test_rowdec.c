@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <zlib.h>
+#include "cdc_event.h"
 #include "cdc_rowdec.h"
 
 #define DATA CDC_SOURCE_DIR "/tests/data/binlog"
@@ -520,6 +521,39 @@ static void test_set_col(void **s) {
         case_free(&c);
 }
 
+/* The fast instant formatter agrees with cdc_time_format_us. */
+static void test_format_instant(void **s) {
+        char a[40], b[40];
+        int64_t v;
+        int i;
+        const int64_t fixed[] = {0, -1, 1, 999999, -1000000, 253402300799999999LL,
+                                 -62167219200000000LL, 951782400000000LL,
+                                 4107542400000000LL};
+        (void)s;
+        for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++) {
+                assert_int_equal(cdc_rowdec_format_instant(a, sizeof(a),
+                                                           fixed[i]), 27);
+                assert_int_equal(cdc_time_format_us(b, sizeof(b), fixed[i]),
+                                 27);
+                assert_string_equal(a, b);
+        }
+        for (i = 0; i < 200000; i++) {
+                v = (int64_t)((((uint64_t)rnd() << 40) ^
+                               ((uint64_t)rnd() << 16) ^ rnd()) %
+                              253402300800000000ULL);
+                if (i & 1)
+                        v = -(v % 62167219200000000LL);
+                assert_int_equal(cdc_rowdec_format_instant(a, sizeof(a), v),
+                                 27);
+                assert_int_equal(cdc_time_format_us(b, sizeof(b), v), 27);
+                if (strcmp(a, b))
+                        fail_msg("%lld: %s != %s", (long long)v, a, b);
+        }
+        assert_int_equal(cdc_rowdec_format_instant(a, sizeof(a),
+                                                   253402300800000000LL), -1);
+        assert_int_equal(cdc_rowdec_format_instant(a, 20, 0), -1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ints),
@@ -535,6 +569,7 @@ int main(void) {
                 cmocka_unit_test(test_decimal),
                 cmocka_unit_test(test_tz),
                 cmocka_unit_test(test_set_col),
+                cmocka_unit_test(test_format_instant),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
