@@ -482,6 +482,50 @@ static void test_unreachable(void **state) {
         assert_null(cdc_apply_new(&conf, errstr, sizeof(errstr)));
 }
 
+/* ACL user + password, SELECT; a wrong password is refused with the
+ * server's reason. */
+static void test_auth_and_db(void **state) {
+        cdc_apply_conf_t conf;
+        cdc_apply_t *ap;
+        redisReply *r;
+        char errstr[128];
+        cdc_event_t *ev;
+
+        (void)state;
+        r = tl_cmdv(rc, "ACL", "SETUSER", "applier", "on", ">s3cr et",
+                    "~*", "+@all", NULL);
+        assert_int_equal(r->type, REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+        memset(&conf, 0, sizeof(conf));
+        conf.redis_port = tl_redis_port();
+        conf.redis_user = "applier";
+        conf.redis_password = "s3cr et";
+        conf.redis_db = 3;
+        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        assert_non_null(ap);
+        ev = tl_ev_follow(CDC_OP_CREATE, 1, 1, 2, 1, T0);
+        assert_int_equal(cdc_apply_add(ap, ev, errstr, sizeof(errstr)), 0);
+        cdc_event_destroy(ev);
+        assert_int_equal(cdc_apply_flush(ap), CDC_ERR_NO_ERROR);
+        cdc_apply_destroy(ap);
+        r = tl_cmdv(rc, "SELECT", "3", NULL);
+        freeReplyObject(r);
+        assert_edge(1, 2, T0);
+        r = tl_cmdv(rc, "SELECT", "0", NULL);
+        freeReplyObject(r);
+        assert_edge(1, 2, -1);
+
+        conf.redis_password = "wrong";
+        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        assert_non_null(ap);
+        assert_int_equal(cdc_apply_connect(ap), CDC_ERR__TRANSPORT);
+        assert_non_null(strstr(cdc_apply_errstr(ap), "AUTH"));
+        assert_null(strstr(cdc_apply_errstr(ap), "wrong"));
+        cdc_apply_destroy(ap);
+        r = tl_cmdv(rc, "ACL", "DELUSER", "applier", NULL);
+        freeReplyObject(r);
+}
+
 /* WAIT for a replica that does not exist: the scripts ran on the
  * primary but nothing leaves the queue, the caller retries. */
 static void test_wait_replicas_short(void **state) {
@@ -638,6 +682,7 @@ int main(void) {
             cmocka_unit_test_setup(test_script_error_keeps_queue, setup),
             cmocka_unit_test_setup(test_unreachable, setup),
             cmocka_unit_test_setup(test_wait_replicas_short, setup),
+            cmocka_unit_test_setup(test_auth_and_db, setup),
             cmocka_unit_test_setup(test_idem, setup),
             cmocka_unit_test_setup(test_idem_binary_request_id, setup),
         };
