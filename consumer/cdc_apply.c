@@ -533,19 +533,20 @@ static cdc_err_t apply_follow(cdc_apply_t *ap, const cdc_event_t *ev,
                         score = ev->source.ts_ms;
         }
         /* An update that moved the edge (changed follower or followee):
-         * the old edge is gone as of this version. */
-        if (ev->op == CDC_OP_UPDATE && json_is_object(ev->before)) {
-                if (apply_id_text(ev->before, ap->ap_col_follower, ofr,
-                                  sizeof(ofr), errstr, errstr_size) != 0 ||
-                    apply_id_text(ev->before, ap->ap_col_followee, ofe,
-                                  sizeof(ofe), errstr, errstr_size) != 0)
-                        return CDC_ERR__BAD_EVENT;
+         * the old edge is gone as of this version. A before image without
+         * usable ids (not a FULL row image) cannot tell: skip the check. */
+        if (ev->op == CDC_OP_UPDATE && json_is_object(ev->before) &&
+            apply_id_text(ev->before, ap->ap_col_follower, ofr, sizeof(ofr),
+                          errstr, errstr_size) == 0 &&
+            apply_id_text(ev->before, ap->ap_col_followee, ofe, sizeof(ofe),
+                          errstr, errstr_size) == 0) {
                 if (strcmp(ofr, fr) != 0 || strcmp(ofe, fe) != 0) {
                         if (apply_edge(ap, out, ofr, ofe, ver, 0, 0) != 0)
                                 goto nomem;
                         n = 2;
                 }
         }
+        errstr[0] = '\0';
         if (apply_edge(ap, out + n, fr, fe, ver, exists, score) != 0)
                 goto nomem;
         n += 2;
