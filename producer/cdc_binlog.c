@@ -108,6 +108,7 @@ struct cdc_binlog_s {
         cdc_rowdec_rows_t bl_rows;
         const cdc_rowdec_table_t *bl_rows_t;
         uint32_t bl_rows_ts;
+        uint32_t bl_rows_server;   /* server id in the event header */
 
         /* pending items */
         int bl_pending_commit;
@@ -400,7 +401,7 @@ static int binlog_grant_has(const char *g, const char *priv) {
 }
 
 cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
-        char v[256], q[400], esc_db[140], esc_t[140];
+        char v[256], q[400];
         MYSQL_RES *res = NULL;
         MYSQL_ROW row;
         cdc_err_t err;
@@ -495,14 +496,8 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                 err = CDC_ERR__SERVER;
                 goto out;
         }
-        mysql_real_escape_string(bl->bl_meta, esc_db, bl->bl_db,
-                                 (unsigned long)strlen(bl->bl_db));
         for (i = 0; i < bl->bl_table_cnt; i++) {
                 unsigned e;
-                mysql_real_escape_string(bl->bl_meta, esc_t, bl->bl_tables[i],
-                                         (unsigned long)strlen(
-                                                 bl->bl_tables[i]));
-                /* identifiers: backquotes doubled */
                 snprintf(q, sizeof(q), "SELECT 1 FROM `%s`.`%s` LIMIT 0",
                          bl->bl_db, bl->bl_tables[i]);
                 if (strchr(bl->bl_db, '`') || strchr(bl->bl_tables[i], '`')) {
@@ -539,7 +534,6 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                 err = CDC_ERR__SERVER;
                 goto out;
         }
-        (void)esc_db;
         err = CDC_ERR_NO_ERROR;
 out:
         mysql_free_result(res);
@@ -1287,6 +1281,7 @@ static cdc_err_t binlog_on_rows(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev) {
                 binlog_trx_begin(bl, ev);
         bl->bl_rows_t = tc->t;
         bl->bl_rows_ts = ev->ts;
+        bl->bl_rows_server = ev->server_id;
         bl->bl_rows_active = 1;
         return CDC_ERR_NO_ERROR;
 }
@@ -1417,6 +1412,9 @@ static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp) {
                 break;
         }
         case CDC_EV_XID:
+        case CDC_EV_XA_PREPARE:
+                /* XA: the rows are in the binlog group that ends with
+                 * XA PREPARE (replicas apply them there too) */
                 err = binlog_trx_commit(bl, &ev);
                 if (err)
                         return err;
@@ -1525,7 +1523,7 @@ static cdc_err_t binlog_emit(cdc_binlog_t *bl, int *madep) {
                 it->op = (cdc_op_t)bl->bl_rows.op;
                 it->table = t->name;
                 src->server_id = bl->bl_trx_has_gtid ? bl->bl_trx_gtid.server
-                                                     : 0;
+                                                     : bl->bl_rows_server;
                 snprintf(src->db, sizeof(src->db), "%s", t->db);
                 snprintf(src->table, sizeof(src->table), "%s", t->name);
                 if (bl->bl_trx_has_gtid) {

@@ -242,4 +242,14 @@ rc=$?
 [ "$rc" = 3 ] || h_fail "file:pos purged position: exit $rc $(cat "$OUT/purged2.err")"
 grep -q 1236 "$OUT/purged.err" || h_fail "server text missing: $(cat "$OUT/purged.err")"
 
-h_pass "binlog stream: rows, rollback, DDL (FULL and MINIMAL), resume, heartbeat, purge"
+# ---- connection loss: CDC_ERR__TRANSPORT (exit 4) ----
+P3=$("$BIN" pos)
+"$BIN" dump --from "$P3" --idle-ms 60000 >/dev/null 2>"$OUT/lost.err" &
+DPID=$!
+h_wait_for "grep -q 'streaming from' '$OUT/lost.err'" 20 || h_fail "stream did not start"
+h_kill9 mariadb
+wait "$DPID"
+rc=$?
+[ "$rc" = 4 ] || h_fail "connection loss: exit $rc $(cat "$OUT/lost.err")"
+
+h_pass "binlog stream: rows, rollback, DDL (FULL and MINIMAL), resume, heartbeat, purge, connection loss"
