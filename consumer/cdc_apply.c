@@ -26,6 +26,8 @@
 /** Longest request id accepted (MySQL VARCHAR(n) of utf8mb4 stays far
  *  below; anything larger is poison, not a request id). */
 #define APPLY_MAX_FIELD (64 * 1024)
+/** Latest instant accepted as a time column: 9999-12-31T23:59:59.999Z. */
+#define APPLY_MAX_TIME_MS INT64_C(253402300799999)
 /** SCRIPT LOAD + resend rounds per flush after NOSCRIPT replies. */
 #define APPLY_MAX_RELOADS 2
 
@@ -628,6 +630,13 @@ static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row,
                          ap->ap_col_created);
         if (r != 0)
                 goto out;
+        /* keep PEXPIREAT in range (and the sum from overflowing) */
+        if (created < 0 || created > APPLY_MAX_TIME_MS ||
+            ap->ap_idem_ttl_ms > APPLY_MAX_TIME_MS) {
+                snprintf(errstr, errstr_size, "column %s out of range",
+                         ap->ap_col_created);
+                goto out;
+        }
         snprintf(expire, sizeof(expire), "%" PRId64,
                  created + ap->ap_idem_ttl_ms);
 
