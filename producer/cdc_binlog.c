@@ -30,6 +30,7 @@
 #include <mariadb_rpl.h>
 #include <ma_pvio.h>
 #include "cdc_binlog.h"
+#include "cdc_binlog_int.h"
 #include "cdc_log.h"
 #include "cdc_rowdec.h"
 
@@ -1090,8 +1091,9 @@ static int binlog_is_ident(char c) {
  * watched table, qualified with our db or unqualified with our db as the
  * default. @returns the watched index or -1.
  */
-static ssize_t binlog_ddl_table(const cdc_binlog_t *bl, const char *q,
-                                size_t len, const char *evdb) {
+ssize_t cdc_binlog_ddl_table(const char *db, char *const *tables,
+                             size_t table_cnt, const char *q, size_t len,
+                             const char *evdb) {
         static const char *const kw[] = {"ALTER", "RENAME", "DROP", "CREATE",
                                           "TRUNCATE"};
         size_t i = 0, k;
@@ -1178,11 +1180,11 @@ static ssize_t binlog_ddl_table(const cdc_binlog_t *bl, const char *q,
                         size_t w;
                         if (prev_dot && prev[0])
                                 qual = prev;
-                        for (w = 0; w < bl->bl_table_cnt; w++) {
-                                if (strcmp(cur, bl->bl_tables[w]))
+                        for (w = 0; w < table_cnt; w++) {
+                                if (strcmp(cur, tables[w]))
                                         continue;
-                                if (qual ? !strcmp(qual, bl->bl_db)
-                                         : (evdb && !strcmp(evdb, bl->bl_db)))
+                                if (qual ? !strcmp(qual, db)
+                                         : (evdb && !strcmp(evdb, db)))
                                         return (ssize_t)w;
                         }
                 }
@@ -1226,7 +1228,8 @@ static cdc_err_t binlog_on_query(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev,
                 return binlog_trx_commit(bl, ev);
         if (!bl->bl_in_trx) /* a statement outside BEGIN..COMMIT */
                 binlog_trx_begin(bl, ev);
-        w = binlog_ddl_table(bl, q, qlen, db);
+        w = cdc_binlog_ddl_table(bl->bl_db, bl->bl_tables, bl->bl_table_cnt,
+                                 q, qlen, db);
         if (w >= 0) {
                 char *s = malloc(qlen + 1);
                 if (!s)
