@@ -1,0 +1,585 @@
+# shellcheck shell=bash
+#
+# followcdc test harness: private MariaDB, Redis and dev Kafka broker
+# processes for integration tests and the local stack.
+#
+# Source it from a test script:
+#
+#   . "$(dirname "$0")/../lib/harness.sh"
+#   h_init
+#   h_start_mariadb
+#   h_mysql "INSERT INTO follow (follower_id, followee_id) VALUES (1, 2)"
+#   h_pass "inserted"
+#
+# Every server runs in its own directory under $H_DIR, listens on
+# 127.0.0.1 on a free port (so suites run in parallel) and is killed by
+# PID from the EXIT trap installed by h_init, also when the test fails or
+# is interrupted. A watchdog process kills them too if the test script
+# itself is killed with SIGKILL (e.g. by a ctest timeout).
+#
+# API (see docs/testing.md for the long form):
+#   h_init                   temp dir $H_DIR, cleanup trap, watchdog
+#   h_start_mariadb [ARGS]   exports H_MYSQL_HOST H_MYSQL_PORT H_MYSQL_SOCK
+#                            H_MYSQL_DB H_PRODUCER_USER H_PRODUCER_PASS
+#                            H_CONSUMER_USER H_CONSUMER_PASS; ARGS go to
+#                            mariadbd (e.g. --binlog-row-metadata=MINIMAL)
+#   h_start_redis [--appendonly] [KEY VALUE]...   exports H_REDIS_PORT
+#   h_start_broker [ARGS]    exports H_KAFKA_BOOTSTRAP H_BROKER_CTL
+#   h_broker_ctl CMD...      fault injection on the running dev broker
+#   h_kill9 NAME             NAME = mariadb|redis|broker
+#   h_stop NAME              graceful stop (SIGTERM, then SIGKILL)
+#   h_restart NAME           start NAME again with the same data and port
+#                            (the broker gets a NEW address: it is in
+#                            memory; H_KAFKA_BOOTSTRAP is re-exported)
+#   h_mysql "SQL"            root over the socket on H_MYSQL_DB, tab
+#                            separated, no header; no argument: SQL on stdin
+#   h_redis ARGS...          redis-cli against H_REDIS_PORT
+#   h_pass MSG / h_fail MSG  PASS/FAIL line, exit 0/1
+#   h_log MSG                timestamped line on stderr
+#   h_wait_for CMD [SECS]    poll CMD (eval) until it succeeds; 1 on timeout
+#   h_free_port              print a free loopback TCP port
+#   h_pid NAME               print the PID of a running server
+#
+# Knobs (environment, set before h_init / h_start_*):
+#   H_PERSIST_DIR=DIR        use DIR as $H_DIR, keep it at exit and reuse
+#                            the data found there (local stack)
+#   H_WANT_MYSQL_PORT=N      fixed MariaDB port instead of a free one
+#   H_WANT_REDIS_PORT=N      fixed Redis port instead of a free one
+#   H_KEEP=1                 keep $H_DIR after the test (debugging)
+#   H_START_TIMEOUT=SECS     how long a server may take to start (60)
+#   CDC_BUILD_DIR, CDC_SOURCE_DIR   set by ctest; default to the checkout
+#                            containing this file and its build/ directory
+
+H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${CDC_SOURCE_DIR:=$(cd "$H_LIB_DIR/../.." && pwd)}"
+: "${CDC_BUILD_DIR:=$CDC_SOURCE_DIR/build}"
+export CDC_SOURCE_DIR CDC_BUILD_DIR
+H_NAME=$(basename "${0:-test}" .sh)
+: "${H_START_TIMEOUT:=60}"
+
+H__PID_mariadb=
+H__PID_redis=
+H__PID_broker=
+H__WATCHDOG=
+H__INITED=
+
+# ---- messages ----------------------------------------------------------
+
+h_log() {
+        printf '%s %s: %s\n' "$(date +%H:%M:%S)" "$H_NAME" "$*" >&2
+}
+
+# Print the last lines of every server log (called on failure).
+h__dump_logs() {
+        local f
+        [ -n "${H_DIR:-}" ] && [ -d "$H_DIR" ] || return 0
+        for f in "$H_DIR"/mariadb/error.log "$H_DIR"/redis/redis.log \
+                 "$H_DIR"/broker/broker.log; do
+                [ -s "$f" ] || continue
+                printf -- '---- last lines of %s ----\n' "$f" >&2
+                tail -n 25 "$f" >&2
+        done
+}
+
+h_pass() {
+        printf 'PASS: %s: %s\n' "$H_NAME" "$*"
+        exit 0
+}
+
+h_fail() {
+        printf 'FAIL: %s: %s\n' "$H_NAME" "$*"
+        printf 'FAIL: %s: %s\n' "$H_NAME" "$*" >&2
+        H__FAILED=1
+        exit 1
+}
+
+# ---- helpers -----------------------------------------------------------
+
+# h_wait_for CMD [TIMEOUT_SECS]: eval CMD every 0.2 s until it returns 0.
+h_wait_for() {
+        local cmd=$1 timeout=${2:-30} waited=0
+        # tenths of a second, integer arithmetic only
+        local limit=$((timeout * 10))
+        while ! eval "$cmd" >/dev/null 2>&1; do
+                if [ "$waited" -ge "$limit" ]; then
+                        return 1
+                fi
+                sleep 0.2
+                waited=$((waited + 2))
+        done
+        return 0
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+h__port_busy() {
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# h_free_port: print a loopback port nobody listens on. Ports come from
+# 20000-32767, below Linux's ephemeral range, so outgoing connections do
+# not take them between this check and the server's bind().
+h_free_port() {
+        local p i
+        for i in $(seq 1 200); do
+                p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
+                if ! h__port_busy "$p"; then
+                        echo "$p"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+h_pid() {
+        local v="H__PID_$1"
+        [ -n "${!v:-}" ] || return 1
+        echo "${!v}"
+}
+
+# Rewrite the PID list the watchdog reads.
+h__save_pids() {
+        local n v
+        [ -n "${H_DIR:-}" ] || return 0
+        : >"$H_DIR/.pids.tmp"
+        for n in mariadb redis broker; do
+                v="H__PID_$n"
+                [ -n "${!v:-}" ] && echo "${!v}" >>"$H_DIR/.pids.tmp"
+        done
+        mv -f "$H_DIR/.pids.tmp" "$H_DIR/.pids"
+}
+
+h__alive() {
+        [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null
+}
+
+# h__stop_pid PID SIGNAL: send SIGNAL, wait up to 20 s, then SIGKILL.
+# The process is our child, so `wait` reaps it (no zombie left).
+h__stop_pid() {
+        local pid=$1 sig=${2:-TERM} i
+        h__alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+        kill "-$sig" "$pid" 2>/dev/null
+        if [ "$sig" != KILL ]; then
+                for i in $(seq 1 100); do
+                        # a zombie still answers kill -0: check its state
+                        if ! h__alive "$pid" ||
+                           [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; then
+                                break
+                        fi
+                        sleep 0.2
+                done
+                h__alive "$pid" && kill -KILL "$pid" 2>/dev/null
+        fi
+        wait "$pid" 2>/dev/null || true
+        return 0
+}
+
+h__cleanup() {
+        local rc=$? n v
+        trap - EXIT INT TERM
+        set +e
+        if [ "$rc" -ne 0 ] || [ -n "${H__FAILED:-}" ]; then
+                h__dump_logs
+        fi
+        # broker first (clients), then the stores; graceful so a persistent
+        # local stack shuts down cleanly, SIGKILL after 20 s
+        for n in broker redis mariadb; do
+                v="H__PID_$n"
+                if [ -n "${!v:-}" ]; then
+                        h__stop_pid "${!v}" TERM
+                        eval "H__PID_$n="
+                fi
+        done
+        if [ -n "$H__WATCHDOG" ]; then
+                kill -KILL "$H__WATCHDOG" 2>/dev/null
+                wait "$H__WATCHDOG" 2>/dev/null || true
+        fi
+        if [ -n "${H_DIR:-}" ] && [ -z "${H_PERSIST_DIR:-}" ]; then
+                if [ "${H_KEEP:-0}" = 1 ]; then
+                        echo "harness: kept $H_DIR" >&2
+                else
+                        rm -rf "$H_DIR"
+                fi
+        fi
+        exit "$rc"
+}
+
+# ---- init --------------------------------------------------------------
+
+h_init() {
+        [ -n "$H__INITED" ] && return 0
+        if [ -n "${H_PERSIST_DIR:-}" ]; then
+                mkdir -p "$H_PERSIST_DIR" || h_fail "cannot create $H_PERSIST_DIR"
+                H_DIR=$(cd "$H_PERSIST_DIR" && pwd)
+        else
+                # Unix socket paths are limited to 107 bytes: keep it short.
+                local base=${TMPDIR:-/tmp}
+                [ "${#base}" -gt 40 ] && base=/tmp
+                H_DIR=$(mktemp -d "$base/cdc-${H_NAME:0:24}.XXXXXX") ||
+                        h_fail "mktemp failed"
+        fi
+        export H_DIR
+        H__INITED=1
+        trap h__cleanup EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+        : >"$H_DIR/.pids"
+        # Watchdog: if this shell dies without running its trap (SIGKILL),
+        # kill the servers it started. Polls every 2 s; no busy loop.
+        local parent=$$ dir=$H_DIR persist=${H_PERSIST_DIR:-}
+        (
+                trap - EXIT INT TERM
+                set +eu
+                exec </dev/null >/dev/null 2>&1
+                while kill -0 "$parent" 2>/dev/null; do
+                        sleep 2
+                done
+                [ -f "$dir/.pids" ] && xargs -r kill -KILL <"$dir/.pids"
+                [ -z "$persist" ] && rm -rf "$dir"
+        ) &
+        H__WATCHDOG=$!
+}
+
+# ---- MariaDB -----------------------------------------------------------
+
+H_MYSQL_DB=followcdc
+H_MYSQL_HOST=127.0.0.1
+H_PRODUCER_USER=followcdc_producer
+H_PRODUCER_PASS=producer-pw
+H_CONSUMER_USER=followcdc_consumer
+H_CONSUMER_PASS=consumer-pw
+H__MARIADB_EXTRA=()
+
+h__mariadb_ping() {
+        mariadb-admin --no-defaults --connect-timeout=2 -S "$H_MYSQL_SOCK" \
+                -uroot ping >/dev/null 2>&1
+}
+
+# Start mariadbd on $H_MYSQL_PORT with the saved arguments; wait until it
+# answers. Returns 2 when the port was taken, 1 on other failures.
+h__mariadb_launch() {
+        local dir=$H_DIR/mariadb waited=0
+        local limit=$((H_START_TIMEOUT * 5))
+        : >>"$dir/error.log"
+        local logoff
+        logoff=$(wc -c <"$dir/error.log")
+        mariadbd --no-defaults --user=root \
+                --datadir="$dir/data" --tmpdir="$dir/tmp" \
+                --socket="$H_MYSQL_SOCK" --port="$H_MYSQL_PORT" \
+                --bind-address=127.0.0.1 --skip-name-resolve \
+                --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
+                --log-bin=mysql-bin --binlog-format=ROW \
+                --binlog-row-image=FULL --binlog-row-metadata=FULL \
+                --server-id=1 --gtid-strict-mode=1 \
+                --innodb-buffer-pool-size=64M --innodb-log-file-size=8M \
+                --innodb-use-native-aio=0 --innodb-flush-log-at-trx-commit=2 \
+                --performance-schema=OFF --max-connections=200 \
+                --character-set-server=utf8mb4 \
+                --collation-server=utf8mb4_bin \
+                "${H__MARIADB_EXTRA[@]}" </dev/null >>"$dir/error.log" 2>&1 &
+        H__PID_mariadb=$!
+        h__save_pids
+        while ! h__mariadb_ping; do
+                if ! h__alive "$H__PID_mariadb"; then
+                        wait "$H__PID_mariadb" 2>/dev/null || true
+                        H__PID_mariadb=
+                        h__save_pids
+                        if tail -c +"$((logoff + 1))" "$dir/error.log" |
+                           grep -q 'already in use'; then
+                                return 2
+                        fi
+                        return 1
+                fi
+                if [ "$waited" -ge "$limit" ]; then
+                        h__stop_pid "$H__PID_mariadb" KILL
+                        H__PID_mariadb=
+                        h__save_pids
+                        return 1
+                fi
+                sleep 0.2
+                waited=$((waited + 1))
+        done
+        return 0
+}
+
+h_start_mariadb() {
+        local dir fresh=0 try rc
+        [ -n "${H_DIR:-}" ] || h_init
+        [ -z "$H__PID_mariadb" ] || h_fail "h_start_mariadb: already running"
+        H__MARIADB_EXTRA=("$@")
+        dir=$H_DIR/mariadb
+        mkdir -p "$dir/tmp"
+        H_MYSQL_SOCK=$dir/mysql.sock
+        if [ ! -d "$dir/data/mysql" ]; then
+                fresh=1
+                rm -rf "$dir/data"
+                mariadb-install-db --no-defaults --user=root \
+                        --datadir="$dir/data" --skip-test-db \
+                        --auth-root-authentication-method=normal \
+                        --innodb-buffer-pool-size=64M \
+                        --innodb-log-file-size=8M --innodb-use-native-aio=0 \
+                        >"$dir/install.log" 2>&1 ||
+                        { tail -n 20 "$dir/install.log" >&2;
+                          h_fail "mariadb-install-db failed"; }
+        fi
+        for try in 1 2 3 4 5; do
+                if [ -n "${H_WANT_MYSQL_PORT:-}" ]; then
+                        H_MYSQL_PORT=$H_WANT_MYSQL_PORT
+                else
+                        H_MYSQL_PORT=$(h_free_port) || h_fail "no free port"
+                fi
+                rc=0
+                h__mariadb_launch || rc=$?
+                [ "$rc" -eq 0 ] && break
+                if [ "$rc" -ne 2 ] || [ -n "${H_WANT_MYSQL_PORT:-}" ]; then
+                        h_fail "mariadbd did not start (port $H_MYSQL_PORT)"
+                fi
+                h_log "port $H_MYSQL_PORT taken, trying another"
+        done
+        [ "$rc" -eq 0 ] || h_fail "mariadbd did not start"
+        export H_MYSQL_HOST H_MYSQL_PORT H_MYSQL_SOCK H_MYSQL_DB \
+               H_PRODUCER_USER H_PRODUCER_PASS H_CONSUMER_USER H_CONSUMER_PASS
+        if [ "$fresh" = 1 ]; then
+                h__mariadb_provision || h_fail "loading schemas/mysql failed"
+        fi
+        h_log "mariadb up: port $H_MYSQL_PORT socket $H_MYSQL_SOCK pid $H__PID_mariadb"
+}
+
+# Create the database, the tables and the two accounts with test passwords.
+h__mariadb_provision() {
+        local sql=$CDC_SOURCE_DIR/schemas/mysql
+        mariadb --no-defaults -S "$H_MYSQL_SOCK" -uroot \
+                -e "CREATE DATABASE IF NOT EXISTS \`$H_MYSQL_DB\`" || return 1
+        mariadb --no-defaults -S "$H_MYSQL_SOCK" -uroot "$H_MYSQL_DB" \
+                <"$sql/001-tables.sql" || return 1
+        # The accounts keep their '%' host (with --skip-name-resolve it matches
+        # 127.0.0.1 and the socket); only the passwords and database change.
+        sed -e "s/change-me-producer/$H_PRODUCER_PASS/" \
+            -e "s/change-me-consumer/$H_CONSUMER_PASS/" \
+            -e "s/\\bfollowcdc\\./\`$H_MYSQL_DB\`./g" \
+            "$sql/002-grants.sql" |
+                mariadb --no-defaults -S "$H_MYSQL_SOCK" -uroot || return 1
+}
+
+h_mysql() {
+        if [ "$#" -eq 0 ]; then
+                mariadb --no-defaults -S "$H_MYSQL_SOCK" -uroot -N -B \
+                        "$H_MYSQL_DB"
+        else
+                mariadb --no-defaults -S "$H_MYSQL_SOCK" -uroot -N -B \
+                        "$H_MYSQL_DB" -e "$1"
+        fi
+}
+
+# ---- Redis -------------------------------------------------------------
+
+H__REDIS_AOF=no
+H__REDIS_EXTRA=()
+
+h__redis_ping() {
+        [ "$(redis-cli -h 127.0.0.1 -p "$H_REDIS_PORT" ping 2>/dev/null)" = PONG ]
+}
+
+h__redis_launch() {
+        local dir=$H_DIR/redis waited=0 i
+        local limit=$((H_START_TIMEOUT * 5))
+        {
+                echo "# generated by tests/lib/harness.sh"
+                echo "bind 127.0.0.1"
+                echo "port $H_REDIS_PORT"
+                echo "dir $dir/data"
+                echo "daemonize no"
+                echo "logfile $dir/redis.log"
+                echo "save \"\""
+                echo "appendonly $H__REDIS_AOF"
+                echo "appendfsync everysec"
+                echo "databases 16"
+                i=0
+                while [ "$i" -lt "${#H__REDIS_EXTRA[@]}" ]; do
+                        echo "${H__REDIS_EXTRA[$i]} ${H__REDIS_EXTRA[$((i + 1))]:-}"
+                        i=$((i + 2))
+                done
+        } >"$dir/redis.conf"
+        : >>"$dir/redis.log"
+        local logoff
+        logoff=$(wc -c <"$dir/redis.log")
+        redis-server "$dir/redis.conf" </dev/null >>"$dir/redis.log" 2>&1 &
+        H__PID_redis=$!
+        h__save_pids
+        while ! h__redis_ping; do
+                if ! h__alive "$H__PID_redis"; then
+                        wait "$H__PID_redis" 2>/dev/null || true
+                        H__PID_redis=
+                        h__save_pids
+                        if tail -c +"$((logoff + 1))" "$dir/redis.log" |
+                           grep -q 'already in use'; then
+                                return 2
+                        fi
+                        return 1
+                fi
+                if [ "$waited" -ge "$limit" ]; then
+                        h__stop_pid "$H__PID_redis" KILL
+                        H__PID_redis=
+                        h__save_pids
+                        return 1
+                fi
+                sleep 0.2
+                waited=$((waited + 1))
+        done
+        return 0
+}
+
+# h_start_redis [--appendonly] [KEY VALUE]...: extra KEY VALUE pairs are
+# appended to the generated redis.conf.
+h_start_redis() {
+        local try rc
+        [ -n "${H_DIR:-}" ] || h_init
+        [ -z "$H__PID_redis" ] || h_fail "h_start_redis: already running"
+        H__REDIS_AOF=no
+        if [ "${1:-}" = --appendonly ]; then
+                H__REDIS_AOF=yes
+                shift
+        fi
+        H__REDIS_EXTRA=("$@")
+        mkdir -p "$H_DIR/redis/data"
+        for try in 1 2 3 4 5; do
+                if [ -n "${H_WANT_REDIS_PORT:-}" ]; then
+                        H_REDIS_PORT=$H_WANT_REDIS_PORT
+                else
+                        H_REDIS_PORT=$(h_free_port) || h_fail "no free port"
+                fi
+                rc=0
+                h__redis_launch || rc=$?
+                [ "$rc" -eq 0 ] && break
+                if [ "$rc" -ne 2 ] || [ -n "${H_WANT_REDIS_PORT:-}" ]; then
+                        h_fail "redis-server did not start (port $H_REDIS_PORT)"
+                fi
+                h_log "port $H_REDIS_PORT taken, trying another"
+        done
+        [ "$rc" -eq 0 ] || h_fail "redis-server did not start"
+        export H_REDIS_PORT
+        h_log "redis up: port $H_REDIS_PORT pid $H__PID_redis"
+}
+
+h_redis() {
+        redis-cli -h 127.0.0.1 -p "$H_REDIS_PORT" "$@"
+}
+
+# ---- dev Kafka broker --------------------------------------------------
+
+H__BROKER_ARGS=()
+
+h__broker_bin() {
+        echo "$CDC_BUILD_DIR/bin/followcdc-devbroker"
+}
+
+h__broker_launch() {
+        local dir=$H_DIR/broker bin waited=0
+        local limit=$((H_START_TIMEOUT * 5))
+        bin=$(h__broker_bin)
+        rm -f "$dir/bootstrap" "$H_BROKER_CTL"
+        : >>"$dir/broker.log"
+        "$bin" --bootstrap-file "$dir/bootstrap" --control "$H_BROKER_CTL" \
+                "${H__BROKER_ARGS[@]}" </dev/null >>"$dir/broker.log" 2>&1 &
+        H__PID_broker=$!
+        h__save_pids
+        while ! [ -s "$dir/bootstrap" ]; do
+                if ! h__alive "$H__PID_broker" || [ "$waited" -ge "$limit" ]; then
+                        h__stop_pid "$H__PID_broker" KILL
+                        H__PID_broker=
+                        h__save_pids
+                        return 1
+                fi
+                sleep 0.2
+                waited=$((waited + 1))
+        done
+        # the file may be written in two steps: read one whole line
+        sleep 0.1
+        H_KAFKA_BOOTSTRAP=$(head -n 1 "$dir/bootstrap" | tr -d ' \r\n')
+        [ -n "$H_KAFKA_BOOTSTRAP" ] || return 1
+        export H_KAFKA_BOOTSTRAP H_BROKER_CTL
+        return 0
+}
+
+h_start_broker() {
+        local bin
+        [ -n "${H_DIR:-}" ] || h_init
+        [ -z "$H__PID_broker" ] || h_fail "h_start_broker: already running"
+        bin=$(h__broker_bin)
+        [ -x "$bin" ] || h_fail "$bin is not built"
+        H__BROKER_ARGS=("$@")
+        mkdir -p "$H_DIR/broker"
+        H_BROKER_CTL=$H_DIR/broker/control
+        h__broker_launch || h_fail "followcdc-devbroker did not start"
+        h_log "broker up: bootstrap $H_KAFKA_BOOTSTRAP pid $H__PID_broker"
+}
+
+h_broker_ctl() {
+        "$(h__broker_bin)" ctl --control "$H_BROKER_CTL" "$@"
+}
+
+# ---- faults ------------------------------------------------------------
+
+h__check_name() {
+        case "$1" in
+        mariadb | redis | broker) return 0 ;;
+        *) h_fail "unknown server name '$1' (mariadb|redis|broker)" ;;
+        esac
+}
+
+# h_kill9 NAME: SIGKILL, like a crash; the data directory stays.
+h_kill9() {
+        local v
+        h__check_name "$1"
+        v="H__PID_$1"
+        [ -n "${!v:-}" ] || h_fail "h_kill9 $1: not running"
+        h__stop_pid "${!v}" KILL
+        eval "H__PID_$1="
+        h__save_pids
+        h_log "$1 killed (SIGKILL)"
+}
+
+# h_stop NAME: SIGTERM (clean shutdown), SIGKILL after 20 s.
+h_stop() {
+        local v
+        h__check_name "$1"
+        v="H__PID_$1"
+        [ -n "${!v:-}" ] || return 0
+        h__stop_pid "${!v}" TERM
+        eval "H__PID_$1="
+        h__save_pids
+        h_log "$1 stopped"
+}
+
+# h_restart NAME: stop it if it still runs, then start it again with the
+# same arguments, data directory and port (MariaDB, Redis). The broker
+# keeps nothing: it comes back empty on new ports and H_KAFKA_BOOTSTRAP is
+# re-exported to this shell only; clients started earlier must be told.
+h_restart() {
+        local rc=0 i
+        h__check_name "$1"
+        h_stop "$1"
+        case "$1" in
+        mariadb)
+                # the old port can linger a moment after a kill: retry
+                for i in 1 2 3 4 5; do
+                        rc=0
+                        h__mariadb_launch || rc=$?
+                        [ "$rc" -ne 2 ] && break
+                        sleep 1
+                done
+                ;;
+        redis)
+                for i in 1 2 3 4 5; do
+                        rc=0
+                        h__redis_launch || rc=$?
+                        [ "$rc" -ne 2 ] && break
+                        sleep 1
+                done
+                ;;
+        broker)
+                h__broker_launch || rc=$?
+                ;;
+        esac
+        [ "$rc" -eq 0 ] || h_fail "h_restart $1 failed"
+        h_log "$1 restarted (pid $(h_pid "$1"))"
+}
