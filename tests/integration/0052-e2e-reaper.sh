@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# 0052-e2e-reaper: the TTL reaper inside the pipeline. Two consumers run
+# with reaper.enable=true: exactly one holds the reaper lock and deletes
+# the idempotent_log rows older than the TTL (7 days) in status 2
+# (succeeded) from MySQL, in batches; rows in status 1 and 3 and fresh rows
+# stay. The deletes flow back through the binlog, and Redis still equals
+# MySQL (scripts/check-converged.py). Then the reaping consumer is killed
+# with SIGKILL: the other one takes the lock over and reaps new expired
+# rows.
+set -u
+. "$(dirname "$0")/../lib/harness.sh"
+h_init
+
+E_PY=/usr/bin/python3
+E_WL=$CDC_SOURCE_DIR/scripts/demo-workload.py
+E_CHECK=$CDC_SOURCE_DIR/scripts/check-converged.py
+E_PBIN=$CDC_BUILD_DIR/bin/followcdc-producer
+E_CBIN=$CDC_BUILD_DIR/bin/followcdc-consumer
+declare -A E_PID=()
+
+[ -x "$E_PBIN" ] || h_fail "$E_PBIN is not built"
+[ -x "$E_CBIN" ] || h_fail "$E_CBIN is not built"
+
+e_cleanup() {
+        local rc=$? n
+        for n in "${!E_PID[@]}"; do
+                kill -KILL "${E_PID[$n]}" 2>/dev/null
+                wait "${E_PID[$n]}" 2>/dev/null
+        done
+        if [ "$rc" -ne 0 ] || [ -n "${H__FAILED:-}" ]; then
+                for n in "$H_DIR"/p-*.log "$H_DIR"/c-*.log; do
+                        [ -f "$n" ] || continue
+                        echo "---- $n (tail)" >&2
+                        tail -n 30 "$n" >&2
+                done
+        fi
+        (exit "$rc")
+        h__cleanup
+}
+trap e_cleanup EXIT
+
+# e_producer NAME: start a producer (checkpoint in a file) in the background
+e_producer() {
+        local name=$1
+        cat >"$H_DIR/producer.conf" <<EOF
+mysql.host=127.0.0.1
+mysql.port=$H_MYSQL_PORT
+mysql.user=$H_PRODUCER_USER
+mysql.password=$H_PRODUCER_PASS
+mysql.db=$H_MYSQL_DB
+mysql.server.id=5050
+kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
+checkpoint.store=file
+checkpoint.file=$H_DIR/producer.ckpt
+checkpoint.interval.ms=200
+EOF
+        "$E_PBIN" -c "$H_DIR/producer.conf" </dev/null \
+                >>"$H_DIR/p-$name.log" 2>&1 &
+        E_PID[p-$name]=$!
+        echo "${E_PID[p-$name]}" >>"$H_DIR/.pids"
+        h_log "producer $name started: pid ${E_PID[p-$name]}"
+}
+
+# e_consumer NAME [FLAGS...]
+e_consumer() {
+        local name=$1
+        shift
+        "$E_CBIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
+                --kafka.session.timeout.ms=6000 \
+                --kafka.heartbeat.interval.ms=500 \
+                --kafka.auto.commit.interval.ms=500 \
+                --redis.port="$H_REDIS_PORT" --batch.ms=20 \
+                --shutdown.timeout.ms=5000 "$@" </dev/null \
+                >>"$H_DIR/c-$name.log" 2>&1 &
+        E_PID[c-$name]=$!
+        echo "${E_PID[c-$name]}" >>"$H_DIR/.pids"
+        h_log "consumer $name started: pid ${E_PID[c-$name]}"
+}
+
+# e_stop KEY: SIGTERM, wait; returns the exit code
+e_stop() {
+        local pid=${E_PID[$1]} rc=0
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" || rc=$?
+        unset "E_PID[$1]"
+        h_log "$1 exited $rc"
+        return "$rc"
+}
+
+e_check() {
+        "$E_PY" "$E_CHECK" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
+                --redis-port "$H_REDIS_PORT" "$@"
+}
+
+h_start_mariadb
+h_start_redis
+h_start_broker
+
+# old_rows TAG N STATUS: N rows created 10-40 days ago
+old_rows() {
+        local i sql=""
+        for i in $(seq 1 "$2"); do
+                sql+="INSERT INTO idempotent_log (request_id, biz_key, status,"
+                sql+=" created_at) VALUES ('$1-$i', 'biz-$i', $3,"
+                sql+=" UTC_TIMESTAMP(3) - INTERVAL $((10 + i % 30)) DAY);"
+        done
+        h_mysql "$sql" || h_fail "insert $1 rows"
+}
+expired() {
+        h_mysql "SELECT COUNT(*) FROM idempotent_log WHERE status = $1
+                 AND created_at < UTC_TIMESTAMP() - INTERVAL 7 DAY"
+}
+
+old_rows old-ok 40 2
+old_rows old-processing 5 1
+old_rows old-failed 5 3
+h_mysql "INSERT INTO idempotent_log (request_id, biz_key, status)
+         VALUES ('fresh-1', 'b', 2), ('fresh-2', 'b', 2)" || h_fail "fresh"
+
+e_producer a
+h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+        h_fail "producer did not start streaming"
+reap=(--reaper.enable=true --reaper.mysql.host=127.0.0.1
+      --reaper.mysql.port="$H_MYSQL_PORT" --reaper.mysql.user="$H_CONSUMER_USER"
+      --reaper.mysql.password="$H_CONSUMER_PASS" --reaper.interval=1s
+      --reaper.batch.size=7 --reaper.pause.ms=20)
+e_consumer a "${reap[@]}"
+e_consumer b "${reap[@]}"
+
+out=$("$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
+        --users 30 --ops 1500 --concurrency 3 --seed 52) ||
+        h_fail "workload failed: $out"
+h_log "$out"
+
+h_wait_for "[ \$(expired 2) = 0 ]" 60 ||
+        h_fail "$(expired 2) expired status-2 rows left in MySQL"
+leaders=$(grep -l 'this instance reaps' "$H_DIR"/c-a.log "$H_DIR"/c-b.log)
+[ "$(wc -l <<<"$leaders")" = 1 ] || h_fail "reaper leaders: '$leaders'"
+[ "$(expired 1)" -ge 5 ] || h_fail "status-1 rows were reaped"
+[ "$(expired 3)" -ge 5 ] || h_fail "status-3 rows were reaped"
+[ "$(h_mysql "SELECT COUNT(*) FROM idempotent_log
+              WHERE request_id LIKE 'fresh-%'")" = 2 ] ||
+        h_fail "fresh rows were reaped"
+reaped=$(sed -n 's/.*reaped \([0-9]*\) row.*/\1/p' $leaders |
+         awk '{ s += $1 } END { print s + 0 }')
+[ "$reaped" -ge 40 ] || h_fail "reaper logged $reaped rows, want >= 40"
+
+if ! res=$(e_check --wait 60); then
+        echo "$res"
+        h_fail "Redis did not converge to MySQL"
+fi
+echo "$res"
+
+# the reaping consumer dies: the other takes the lock over
+leader=$(basename "$leaders" .log)
+other=c-a
+[ "$leader" = c-a ] && other=c-b
+kill -KILL "${E_PID[$leader]}"
+wait "${E_PID[$leader]}" 2>/dev/null
+unset "E_PID[$leader]"
+h_log "$leader (reaper) killed (SIGKILL)"
+old_rows old-late 20 2
+h_wait_for "grep -q 'this instance reaps' '$H_DIR/$other.log'" 30 ||
+        h_fail "$other did not take the reaper lock over"
+h_wait_for "[ \$(expired 2) = 0 ]" 30 ||
+        h_fail "$(expired 2) expired status-2 rows left after the takeover"
+if ! res=$(e_check --wait 60); then
+        echo "$res"
+        h_fail "Redis did not converge to MySQL after the takeover"
+fi
+e_stop "$other" || h_fail "$other exited $? on SIGTERM"
+e_stop p-a || h_fail "producer exited $? on SIGTERM"
+h_pass "one reaper at a time, $reaped + 20 expired rows reaped, Redis equals MySQL"
