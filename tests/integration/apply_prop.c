@@ -7,6 +7,8 @@
  * exactly equal (every key, type, content, expiry) to the state computed
  * here in C from the newest change of each row; delivering everything a
  * second time, in another interleaving, must leave Redis byte-identical.
+ * During the first delivery the applier's connection is killed and the
+ * script cache flushed at random points between pipelines.
  *
  * usage: apply_prop [seed [users [edges [requests]]]]
  */
@@ -67,6 +69,56 @@ static cdc_event_t *make_event(const pkey_t *keys, const pkey_t *rids,
                           rids[pe->key].ridlen, "biz", pe->status, pe->t);
 }
 
+/* Chaos between pipelines: the applier's connection is killed, or the
+ * script cache flushed; the flush must recover (reconnect, NOSCRIPT) and
+ * nothing may be lost or applied wrongly. */
+static redisContext *chaos_rc;
+static int chaos_kills, chaos_flushes;
+
+static void chaos(void) {
+        redisReply *r = NULL;
+
+        if (!chaos_rc)
+                return;
+        if (rnd(25) == 0) {
+                r = tl_cmdv(chaos_rc, "CLIENT", "KILL", "TYPE", "normal",
+                            "SKIPME", "yes", NULL);
+                chaos_kills++;
+        } else if (rnd(25) == 0) {
+                r = tl_cmdv(chaos_rc, "SCRIPT", "FLUSH", NULL);
+                chaos_flushes++;
+        }
+        if (r)
+                freeReplyObject(r);
+}
+
+/* Flush, retrying after a lost connection as the consumer does. */
+static void flush_retry(cdc_apply_t *ap) {
+        int tries;
+
+        for (tries = 0; tries < 5; tries++) {
+                chaos();
+                if (cdc_apply_flush(ap) == CDC_ERR_NO_ERROR)
+                        return;
+        }
+        fprintf(stderr, "flush: %s\n", cdc_apply_errstr(ap));
+        abort();
+}
+
+static void add_retry(cdc_apply_t *ap, cdc_event_t *ev) {
+        char errstr[256];
+        cdc_err_t err = cdc_apply_add(ap, ev, errstr, sizeof(errstr));
+
+        if (err == CDC_ERR__QUEUE_FULL) {
+                flush_retry(ap);
+                err = cdc_apply_add(ap, ev, errstr, sizeof(errstr));
+        }
+        if (err != CDC_ERR_NO_ERROR) {
+                fprintf(stderr, "add: %s: %s\n", cdc_err2str(err), errstr);
+                abort();
+        }
+}
+
 /* One delivery of every stream: per stream its events in order with
  * duplicates and replays from an earlier point; streams interleaved at
  * random. Random early flushes vary the pipeline boundaries. */
@@ -85,9 +137,9 @@ static void deliver(cdc_apply_t *ap, pkey_t *edges, int ne, pkey_t *rids,
                 const pev_t *pe = &k->evs[pos[s]];
                 cdc_event_t *ev = make_event(edges, rids, pe);
 
-                tl_apply_add(ap, ev);
+                add_retry(ap, ev);
                 if (rnd(10) == 0) /* duplicate */
-                        tl_apply_add(ap, ev);
+                        add_retry(ap, ev);
                 cdc_event_destroy(ev);
                 if (pos[s] > 0 && replays[s] < 2 && rnd(20) == 0) {
                         /* redelivery from an earlier offset */
@@ -96,16 +148,10 @@ static void deliver(cdc_apply_t *ap, pkey_t *edges, int ne, pkey_t *rids,
                 } else if (++pos[s] == k->n) {
                         order[j] = order[--live];
                 }
-                if (rnd(100) == 0 &&
-                    cdc_apply_flush(ap) != CDC_ERR_NO_ERROR) {
-                        fprintf(stderr, "flush: %s\n", cdc_apply_errstr(ap));
-                        abort();
-                }
+                if (rnd(100) == 0)
+                        flush_retry(ap);
         }
-        if (cdc_apply_flush(ap) != CDC_ERR_NO_ERROR) {
-                fprintf(stderr, "flush: %s\n", cdc_apply_errstr(ap));
-                abort();
-        }
+        flush_retry(ap);
         free(pos);
         free(replays);
         free(order);
@@ -372,7 +418,9 @@ int main(int argc, char **argv) {
         r = tl_cmdv(rc, "FLUSHALL", NULL);
         freeReplyObject(r);
         ap = tl_apply_new(PREFIX, 256, TTL);
+        chaos_rc = rc;
         deliver(ap, edges, ne, rids, nr);
+        chaos_rc = NULL;
         tl_listing(rc, PREFIX, &got1);
         expected(edges, ne, rids, nr, nu, now, &want);
         if (want.len != got1.len || memcmp(want.p, got1.p, want.len) != 0) {
@@ -397,13 +445,14 @@ int main(int argc, char **argv) {
         printf("apply_prop seed=%llu users=%d edges=%d requests=%d "
                "changes=%d: events=%llu scripts=%llu applied=%llu "
                "stale=%llu expired=%llu round_trips=%llu keys=%lld "
-               "listing=%zu bytes: %s\n",
+               "listing=%zu bytes; chaos: %d connection kills, %d script "
+               "flushes: %s\n",
                (unsigned long long)seed, nu, ne, nr, nev,
                (unsigned long long)st.events, (unsigned long long)st.scripts,
                (unsigned long long)st.applied, (unsigned long long)st.stale,
                (unsigned long long)st.expired,
                (unsigned long long)st.round_trips, r->integer, got1.len,
-               fails ? "FAIL" : "ok");
+               chaos_kills, chaos_flushes, fails ? "FAIL" : "ok");
         freeReplyObject(r);
         cdc_apply_destroy(ap);
         for (i = 0; i < ne; i++)
