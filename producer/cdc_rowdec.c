@@ -546,7 +546,7 @@ cdc_err_t cdc_rowdec_table_map(const uint8_t *body, size_t len,
         uint64_t ncols, mlen;
         const uint8_t *types;
         uint32_t i;
-        int need_labels = 0;
+        int need_labels = 0, need_sign, need_cs;
         cdc_err_t err = CDC_ERR__BAD_EVENT;
         const char *why = "truncated";
 
@@ -643,8 +643,18 @@ cdc_err_t cdc_rowdec_table_map(const uint8_t *body, size_t len,
                 why = "malformed optional metadata";
                 goto out;
         }
+        /* the server writes a field only for tables that have such
+         * columns: absent and not needed is complete */
         if (!need_labels)
                 t->has_labels = 1;
+        for (i = 0, need_sign = 0, need_cs = 0; i < t->ncols; i++) {
+                need_sign |= is_numeric(t->cols[i].type);
+                need_cs |= is_character(t->cols[i].type);
+        }
+        if (!need_sign)
+                t->has_sign = 1;
+        if (!need_cs)
+                t->has_charset = 1;
         for (i = 0; i < t->ncols; i++) { /* names must be valid UTF-8 */
                 if (t->cols[i].name) {
                         json_t *s = json_string(t->cols[i].name);

@@ -213,6 +213,56 @@ if [i["type"] for i in items] != ["row", "commit", "ddl", "commit", "row", "comm
     fail("item types")
 EOF
 
+# ---- binlog_row_metadata=NO_LOG: signedness and names from information_schema ----
+h_mysql "SET GLOBAL binlog_row_metadata = NO_LOG"
+P1=$("$BIN" pos) || h_fail "pos"
+"$BIN" dump --from "$P1" --idle-ms 20000 --items 4 >"$OUT/nolog" 2>"$OUT/nolog.err" &
+DPID=$!
+h_mysql "INSERT INTO t_signed (extra, id, v3, s, m, b) VALUES (-20, 20, -20, -20, -20, -9223372036854775808)"
+h_mysql "INSERT INTO follow (follower_id, followee_id, status) VALUES (18446744073709551615, 7, 255)"
+wait "$DPID" 2>/dev/null
+wait_lines "$OUT/nolog" 4
+h_mysql "SET GLOBAL binlog_row_metadata = FULL"
+$PY - "$OUT/nolog" <<'EOF' || h_fail "NO_LOG metadata stream"
+import json, sys
+items = [json.loads(l) for l in open(sys.argv[1])]
+rows = [i for i in items if i["type"] == "row"]
+def fail(m):
+    print("FAIL:", m); [print(json.dumps(i)) for i in items]; sys.exit(1)
+if len(rows) != 2: fail("rows")
+if rows[0]["after"] != {"extra": -20, "id": 20, "v3": -20, "s": -20, "m": -20, "b": -9223372036854775808}:
+    fail("signed values without metadata")
+a = rows[1]["after"]
+if a["follower_id"] != "18446744073709551615" or a["status"] != 255 or a["followee_id"] != 7:
+    fail("unsigned values without metadata")
+EOF
+
+# ---- several GTID domains: every domain in next, resume in between ----
+PD=$("$BIN" pos) || h_fail "pos"
+h_mysql "SET SESSION gtid_domain_id = 5;
+ INSERT INTO follow (follower_id, followee_id) VALUES (500, 501)" || h_fail "domain 5"
+h_mysql "INSERT INTO follow (follower_id, followee_id) VALUES (502, 503)"
+"$BIN" dump --from "$PD" --idle-ms 1500 >"$OUT/dom" 2>"$OUT/dom.err" ||
+        { cat "$OUT/dom.err"; h_fail "domain dump"; }
+$PY - "$OUT/dom" "$PD" <<'EOF' || h_fail "GTID domains"
+import json, sys
+items = [json.loads(l) for l in open(sys.argv[1])]
+def fail(m):
+    print("FAIL:", m); [print(json.dumps(i)) for i in items]; sys.exit(1)
+d0 = sys.argv[2].split(";")[0][5:]
+if [i["type"] for i in items] != ["row", "commit", "row", "commit"]: fail("items")
+if items[0]["gtid"] != "5-1-1" or items[0]["seq"] != 1: fail("domain 5 gtid")
+if not items[1]["next"].startswith("gtid=%s,5-1-1;" % d0): fail("next has both domains")
+n = int(d0.split("-")[2]) + 1
+if items[2]["gtid"] != "0-1-%d" % n: fail("domain 0 gtid")
+if not items[3]["next"].startswith("gtid=0-1-%d,5-1-1;" % n): fail("next after domain 0")
+open(sys.argv[1] + ".next", "w").write(items[1]["next"] + "\n")
+EOF
+"$BIN" dump --from "$(cat "$OUT/dom.next")" --idle-ms 1500 >"$OUT/dom2" 2>&1 ||
+        h_fail "domain resume"
+[ "$(grep -c '"row"' "$OUT/dom2")" = 1 ] && grep -q '"follower_id":502' "$OUT/dom2" ||
+        h_fail "resume with two domains: $(cat "$OUT/dom2")"
+
 # ---- throughput: streaming (network + decode) and decode-only ----
 h_mysql "CREATE TABLE seq_src (n INT PRIMARY KEY)" &&
 h_mysql "INSERT INTO seq_src SELECT seq FROM seq_1_to_20000" || h_fail "bench data"

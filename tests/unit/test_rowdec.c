@@ -496,6 +496,36 @@ static void test_tz(void **s) {
 }
 
 /* Columns named from information_schema when the map has no names. */
+/* FULL metadata of a table without text or ENUM/SET columns: complete
+ * without charset / label fields (no information_schema lookup). */
+static void test_full_complete(void **s) {
+        capcase_t c;
+        cdc_rowdec_ev_t ev;
+        cdc_rowdec_table_t *t = NULL;
+        char errstr[256];
+        (void)s;
+        case_load("follow", &c);
+        assert_int_equal(cdc_rowdec_event(c.ev[0].b, c.ev[0].len, c.crc, &ev,
+                                          errstr, sizeof(errstr)), 0);
+        assert_int_equal(cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t,
+                                              errstr, sizeof(errstr)), 0);
+        assert_true(t->has_names && t->has_sign && t->has_charset &&
+                    t->has_labels);
+        cdc_rowdec_table_destroy(t);
+        case_free(&c);
+        case_load("strings", &c);
+        assert_int_equal(cdc_rowdec_event(c.ev[0].b, c.ev[0].len, c.crc, &ev,
+                                          errstr, sizeof(errstr)), 0);
+        assert_int_equal(cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t,
+                                              errstr, sizeof(errstr)), 0);
+        assert_true(t->has_names && t->has_sign && t->has_charset &&
+                    t->has_labels);
+        assert_int_equal(t->cols[9].label_cnt, 3);
+        assert_string_equal(t->cols[9].labels[2], "c d");
+        cdc_rowdec_table_destroy(t);
+        case_free(&c);
+}
+
 static void test_set_col(void **s) {
         capcase_t c;
         cdc_rowdec_ev_t ev;
@@ -569,6 +599,7 @@ int main(void) {
                 cmocka_unit_test(test_decimal),
                 cmocka_unit_test(test_tz),
                 cmocka_unit_test(test_set_col),
+                cmocka_unit_test(test_full_complete),
                 cmocka_unit_test(test_format_instant),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
