@@ -131,10 +131,8 @@ cdc_ckpt_t *cdc_ckpt_new_kafka(const cdc_conf_t *conf, cdc_kprod_t *kp,
 void cdc_ckpt_destroy(cdc_ckpt_t *ck) {
         if (!ck)
                 return;
-        if (ck->ck_rk) {
-                rd_kafka_consumer_close(ck->ck_rk);
+        if (ck->ck_rk)
                 rd_kafka_destroy(ck->ck_rk);
-        }
         if (ck->ck_rkc)
                 rd_kafka_conf_destroy(ck->ck_rkc);
         free(ck->ck_source);
@@ -247,7 +245,6 @@ static cdc_err_t ckpt_kafka_reader(cdc_ckpt_t *ck, char *errstr,
                                    size_t errstr_size) {
         static const char *const props[][2] = {
             {"enable.auto.commit", "false"},
-            {"enable.auto.offset.store", "false"},
             {"enable.partition.eof", "true"},
             {"auto.offset.reset", "earliest"},
             {"client.id", "followcdc-producer-ckpt"},
@@ -276,35 +273,32 @@ static cdc_err_t ckpt_kafka_reader(cdc_ckpt_t *ck, char *errstr,
                 rd_kafka_conf_destroy(rkc);
                 return CDC_ERR__CONFIG;
         }
-        rd_kafka_poll_set_consumer(ck->ck_rk);
         return CDC_ERR_NO_ERROR;
 }
 
-/* Read [start, end) of partition 0; keep the newest record of ours. */
+/* Read [start, end) of partition 0; keep the newest record of ours.
+ * The legacy per-partition consumer needs no group (and no coordinator). */
 static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
                                  int64_t deadline_us, cdc_pos_t *pos,
                                  int *foundp, char *errstr,
                                  size_t errstr_size) {
-        rd_kafka_topic_partition_list_t *parts;
-        rd_kafka_resp_err_t rerr;
+        rd_kafka_topic_t *rkt;
         size_t klen = strlen(ck->ck_source);
         cdc_err_t err = CDC_ERR__TIMED_OUT;
 
-        parts = rd_kafka_topic_partition_list_new(1);
-        if (!parts)
+        rkt = rd_kafka_topic_new(ck->ck_rk, ck->ck_topic, NULL);
+        if (!rkt)
                 return CDC_ERR__NOMEM;
-        rd_kafka_topic_partition_list_add(parts, ck->ck_topic, 0)->offset =
-            start;
-        rerr = rd_kafka_assign(ck->ck_rk, parts);
-        rd_kafka_topic_partition_list_destroy(parts);
-        if (rerr) {
-                snprintf(errstr, errstr_size, "%s: assign: %s", ck->ck_topic,
-                         rd_kafka_err2str(rerr));
+        if (rd_kafka_consume_start(rkt, 0, start) == -1) {
+                snprintf(errstr, errstr_size, "%s: consume_start: %s",
+                         ck->ck_topic,
+                         rd_kafka_err2str(rd_kafka_last_error()));
+                rd_kafka_topic_destroy(rkt);
                 return CDC_ERR__TRANSPORT;
         }
         while (cdc_now_us() < deadline_us) {
                 rd_kafka_message_t *rkm;
-                rkm = rd_kafka_consumer_poll(ck->ck_rk, 200);
+                rkm = rd_kafka_consume(rkt, 0, 200);
                 if (!rkm)
                         continue;
                 if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -339,10 +333,16 @@ static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
                                 err = CDC_ERR_NO_ERROR;
                                 break;
                         }
+                } else {
+                        /* at or past end: everything before was read */
+                        rd_kafka_message_destroy(rkm);
+                        err = CDC_ERR_NO_ERROR;
+                        break;
                 }
                 rd_kafka_message_destroy(rkm);
         }
-        rd_kafka_assign(ck->ck_rk, NULL);
+        rd_kafka_consume_stop(rkt, 0);
+        rd_kafka_topic_destroy(rkt);
         if (err)
                 snprintf(errstr, errstr_size,
                          "%s: timed out reading checkpoints", ck->ck_topic);

@@ -340,7 +340,13 @@ static app_result_t app_emit(cdc_app_t *app, int ti, cdc_op_t op,
         ev.ts_ms = cdc_wallclock_ms();
         val = cdc_event_encode(&ev, &len);
         if (!val) {
-                cdc_log(LOG_CRIT, "PRODUCER", "out of memory encoding");
+                /* json_string() refuses invalid UTF-8 too: name it */
+                cdc_log(LOG_CRIT, "PRODUCER",
+                        "can't encode the %c event of %s.%s (gtid %s, file "
+                        "%s:%" PRIu64 ", row %u): out of memory or invalid "
+                        "text",
+                        (char)op, src->db, src->table, src->gtid, src->file,
+                        src->pos, src->row);
                 app->exit_code = EXIT_FATAL;
                 return APP_R_FATAL;
         }

@@ -1,0 +1,140 @@
+# shellcheck shell=bash
+#
+# Helpers shared by the producer integration tests (0020-0029). Source
+# after tests/lib/harness.sh and h_init.
+#
+#   p_audit_setup            cdc_audit table + triggers recording every
+#                            committed change of follow / idempotent_log
+#   p_conf NAME [K=V]...     write $H_DIR/NAME.conf for a producer
+#   p_start NAME [ARGS]...   start followcdc-producer -c $H_DIR/NAME.conf in
+#                            the background; its PID in P_PID[NAME], log in
+#                            $H_DIR/NAME.log
+#   p_stop NAME [SIG]        signal it (TERM) and wait; exit status in P_RC
+#   p_workload SEED COUNT [ARGS]...  run one producer_wl.py connection
+#   p_check [--quiet]        producer_check.py against Kafka and MariaDB
+#   p_wait_check SECS        wait until p_check passes
+#   p_http_port NAME         the /metrics port NAME logged
+
+P_BIN=$CDC_BUILD_DIR/bin/followcdc-producer
+P_PY=/usr/bin/python3
+P_DIR=$CDC_SOURCE_DIR/tests/integration
+declare -A P_PID=()
+
+p_audit_setup() {
+        h_mysql "
+CREATE TABLE IF NOT EXISTS cdc_audit (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  tbl VARCHAR(32) NOT NULL, k1 VARCHAR(128) NOT NULL,
+  k2 VARCHAR(128) NOT NULL DEFAULT '', op CHAR(1) NOT NULL,
+  version BIGINT UNSIGNED NOT NULL, status INT NOT NULL) ENGINE=InnoDB;
+CREATE TRIGGER IF NOT EXISTS f_ai AFTER INSERT ON follow FOR EACH ROW
+  INSERT INTO cdc_audit (tbl, k1, k2, op, version, status)
+  VALUES ('follow', NEW.follower_id, NEW.followee_id, 'c', NEW.version, NEW.status);
+CREATE TRIGGER IF NOT EXISTS f_au AFTER UPDATE ON follow FOR EACH ROW
+  INSERT INTO cdc_audit (tbl, k1, k2, op, version, status)
+  VALUES ('follow', NEW.follower_id, NEW.followee_id, 'u', NEW.version, NEW.status);
+CREATE TRIGGER IF NOT EXISTS f_ad AFTER DELETE ON follow FOR EACH ROW
+  INSERT INTO cdc_audit (tbl, k1, k2, op, version, status)
+  VALUES ('follow', OLD.follower_id, OLD.followee_id, 'd', OLD.version, OLD.status);
+CREATE TRIGGER IF NOT EXISTS i_ai AFTER INSERT ON idempotent_log FOR EACH ROW
+  INSERT INTO cdc_audit (tbl, k1, op, version, status)
+  VALUES ('idempotent_log', NEW.request_id, 'c', NEW.version, NEW.status);
+CREATE TRIGGER IF NOT EXISTS i_au AFTER UPDATE ON idempotent_log FOR EACH ROW
+  INSERT INTO cdc_audit (tbl, k1, op, version, status)
+  VALUES ('idempotent_log', NEW.request_id, 'u', NEW.version, NEW.status);
+CREATE TRIGGER IF NOT EXISTS i_ad AFTER DELETE ON idempotent_log FOR EACH ROW
+  INSERT INTO cdc_audit (tbl, k1, op, version, status)
+  VALUES ('idempotent_log', OLD.request_id, 'd', OLD.version, OLD.status);
+" || h_fail "audit triggers"
+}
+
+p_conf() {
+        local name=$1 kv
+        shift
+        {
+                echo "mysql.host=127.0.0.1"
+                echo "mysql.port=$H_MYSQL_PORT"
+                echo "mysql.user=$H_PRODUCER_USER"
+                echo "mysql.password=$H_PRODUCER_PASS"
+                echo "mysql.db=$H_MYSQL_DB"
+                echo "mysql.server.id=101"
+                echo "kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP"
+                echo "checkpoint.interval.ms=200"
+                echo "http.listen=127.0.0.1:0"
+                for kv in "$@"; do
+                        echo "$kv"
+                done
+        } >"$H_DIR/$name.conf"
+}
+
+p_start() {
+        local name=$1
+        shift
+        "$P_BIN" -c "$H_DIR/$name.conf" "$@" </dev/null \
+                >>"$H_DIR/$name.out" 2>>"$H_DIR/$name.log" &
+        P_PID[$name]=$!
+        echo "${P_PID[$name]}" >>"$H_DIR/.pids"
+        h_log "producer $name started (pid ${P_PID[$name]})"
+}
+
+# p_stop NAME [SIG]: exit status in P_RC (137 after KILL). Must run in
+# the shell that started NAME (not in $(...)).
+p_stop() {
+        local name=$1 sig=${2:-TERM} pid
+        P_RC=0
+        pid=${P_PID[$name]:-}
+        [ -n "$pid" ] || { P_RC=255; return 0; }
+        kill -s "$sig" "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || P_RC=$?
+        P_PID[$name]=
+}
+
+p_alive() {
+        local pid=${P_PID[$1]:-}
+        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+p_workload() {
+        local seed=$1 count=$2
+        shift 2
+        "$P_PY" "$P_DIR/producer_wl.py" --seed "$seed" --count "$count" "$@" |
+                mariadb --no-defaults -S "$H_MYSQL_SOCK" -uroot --force \
+                        "$H_MYSQL_DB" >/dev/null 2>>"$H_DIR/workload.err" ||
+                true
+}
+
+p_check() {
+        "$P_PY" "$P_DIR/producer_check.py" --bootstrap "$H_KAFKA_BOOTSTRAP" \
+                --db "$H_MYSQL_DB" --sock "$H_MYSQL_SOCK" \
+                --schema "$CDC_SOURCE_DIR/schemas/events/cdc_event.schema.json" \
+                "$@"
+}
+
+p_wait_check() {
+        local secs=${1:-60} i=0
+        while [ "$i" -lt "$secs" ]; do
+                if p_check --quiet >/dev/null 2>&1; then
+                        return 0
+                fi
+                sleep 2
+                i=$((i + 2))
+        done
+        p_check || true
+        return 1
+}
+
+p_http_port() {
+        sed -n 's/.*serving \/metrics .* on port \([0-9]*\).*/\1/p' \
+                "$H_DIR/$1.log" | tail -n 1
+}
+
+# p_wait_log NAME REGEX [SECS]
+p_wait_log() {
+        local name=$1 re=$2 secs=${3:-30} i=0
+        while [ "$i" -lt $((secs * 5)) ]; do
+                grep -Eq "$re" "$H_DIR/$name.log" 2>/dev/null && return 0
+                sleep 0.2
+                i=$((i + 1))
+        done
+        return 1
+}
