@@ -676,11 +676,12 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         char q[CDC_POS_GTID_MAX + 128];
         cdc_pos_t sp;
         cdc_err_t err;
-        int produced = 0;
+        int produced = 0, from_end = 0;
 
         cdc_binlog_close(bl);
         bl->bl_errstr[0] = '\0';
         if (!start || cdc_pos_is_empty(start)) {
+                from_end = 1;
                 err = cdc_binlog_current_pos(bl, &sp);
                 if (err)
                         return err;
@@ -703,6 +704,10 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         /* From file:pos the set is only known once a GTID_LIST (at the
          * start of the next file) has told us every domain. */
         bl->bl_gs_complete = bl->bl_gtid_mode;
+        /* At the end of a MariaDB binlog without any GTID yet, the empty
+         * set is the whole set. */
+        if (from_end && !bl->bl_is_mysql)
+                bl->bl_gs_complete = 1;
         if (!bl->bl_gtid_mode && !sp.file[0]) {
                 binlog_seterr(bl, "no binlog file in the start position and "
                               "no GTID support");
@@ -1578,6 +1583,10 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                         if (wait < 0)
                                 wait = 0;
                         pfd.fd = (int)mysql_get_socket(bl->bl_mysql);
+                        if (pfd.fd < 0) {
+                                binlog_seterr(bl, "binlog stream: no socket");
+                                return CDC_ERR__TRANSPORT;
+                        }
                         pfd.events = POLLIN;
                         pfd.revents = 0;
                         r = poll(&pfd, 1, wait);
@@ -1589,6 +1598,18 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                 bl->bl_ev = mariadb_rpl_fetch(bl->bl_rpl, bl->bl_ev);
                 if (!bl->bl_ev) {
                         /* libmariadb freed the event on failure */
+                        if (mysql_errno(bl->bl_mysql) == 0 &&
+                            mariadb_rpl_errno(bl->bl_rpl)) {
+                                /* libmariadb refused the packet itself:
+                                 * reconnecting would meet it again */
+                                binlog_seterr(bl, "binlog stream at %s:%llu: "
+                                              "%s (%u)", bl->bl_file,
+                                              (unsigned long long)
+                                                      bl->bl_committed.pos,
+                                              mariadb_rpl_error(bl->bl_rpl),
+                                              mariadb_rpl_errno(bl->bl_rpl));
+                                return CDC_ERR__BAD_EVENT;
+                        }
                         return binlog_mysql_err(bl, bl->bl_mysql,
                                                 "binlog stream");
                 }

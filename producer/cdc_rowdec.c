@@ -923,8 +923,8 @@ static json_t *val_base64(const uint8_t *s, size_t n) {
         return j;
 }
 
-/* Text that is not valid UTF-8: latin1 is converted, anything else gets
- * U+FFFD for each byte that does not start a valid sequence. */
+/* Text that is not valid UTF-8: latin1 is converted; in any other charset
+ * each byte that does not start a valid sequence becomes U+FFFD. */
 static json_t *val_text_fallback(const uint8_t *s, size_t n, int latin1) {
         char *out;
         size_t i = 0, o = 0;
