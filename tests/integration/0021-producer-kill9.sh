@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# 0021-producer-kill9: SIGKILL the producer at random moments (24 times)
+# while three connections write a randomized workload; restart it each
+# time. Afterwards Kafka must hold every committed change, in order per
+# key (re-deliveries allowed), with the checkpoint in Kafka.
+set -euo pipefail
+
+: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
+# shellcheck source=../lib/harness.sh
+. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
+# shellcheck source=producer_lib.sh
+. "$CDC_SOURCE_DIR/tests/integration/producer_lib.sh"
+
+KILLS=${FOLLOWCDC_TEST_KILLS:-24}
+
+h_init
+[ -x "$P_BIN" ] || h_fail "$P_BIN is not built"
+h_start_mariadb
+h_start_broker
+p_audit_setup
+p_workload 1 100
+
+p_conf p1 "checkpoint.interval.ms=100" "lock.retry.ms=200"
+p_start p1
+p_wait_log p1 "streaming from" 60 || h_fail "producer did not start streaming"
+
+# background writers until the kill loop ends
+touch "$H_DIR/run"
+writers=()
+for c in 1 2 3; do
+        (
+                s=$((c * 1000))
+                while [ -f "$H_DIR/run" ]; do
+                        p_workload "$s" 60 --sleep-every 5 --prefix "w$c"
+                        s=$((s + 1))
+                done
+        ) &
+        writers+=($!)
+done
+
+RANDOM=42
+for i in $(seq 1 "$KILLS"); do
+        # 0.2 .. 1.4 s of life: during snapshot-free start-up, streaming,
+        # checkpoint writes
+        sleep "$(printf '0.%d' $((RANDOM % 9 + 1)))"
+        [ $((RANDOM % 3)) = 0 ] && sleep 0.5
+        p_alive p1 || h_fail "producer died by itself (see $H_DIR/p1.log)"
+        p_stop p1 KILL
+        p_start p1
+done
+rm -f "$H_DIR/run"
+wait "${writers[@]}"
+
+p_wait_log p1 "streaming from" 60 || h_fail "producer did not restart"
+p_wait_check 90 || h_fail "after $KILLS SIGKILLs: Kafka differs from the committed changes"
+p_check --stats
+n=$(grep -c "resuming after" "$H_DIR/p1.log" || true)
+[ "$n" -ge $((KILLS / 2)) ] ||
+        h_fail "only $n restarts resumed from a checkpoint"
+p_stop p1 TERM
+[ "$P_RC" = 0 ] || h_fail "SIGTERM exit status $P_RC, want 0"
+h_pass "$KILLS SIGKILLs during a workload: no committed change missing or reordered"
