@@ -302,7 +302,7 @@ h__mariadb_launch() {
 }
 
 h_start_mariadb() {
-        local dir fresh=0 try rc
+        local dir fresh=0 rc
         [ -n "${H_DIR:-}" ] || h_init
         [ -z "$H__PID_mariadb" ] || h_fail "h_start_mariadb: already running"
         H__MARIADB_EXTRA=("$@")
@@ -321,7 +321,7 @@ h_start_mariadb() {
                         { tail -n 20 "$dir/install.log" >&2;
                           h_fail "mariadb-install-db failed"; }
         fi
-        for try in 1 2 3 4 5; do
+        for _ in 1 2 3 4 5; do
                 if [ -n "${H_WANT_MYSQL_PORT:-}" ]; then
                         H_MYSQL_PORT=$H_WANT_MYSQL_PORT
                 else
@@ -431,7 +431,7 @@ h__redis_launch() {
 # h_start_redis [--appendonly] [KEY VALUE]...: extra KEY VALUE pairs are
 # appended to the generated redis.conf.
 h_start_redis() {
-        local try rc
+        local rc
         [ -n "${H_DIR:-}" ] || h_init
         [ -z "$H__PID_redis" ] || h_fail "h_start_redis: already running"
         H__REDIS_AOF=no
@@ -441,7 +441,7 @@ h_start_redis() {
         fi
         H__REDIS_EXTRA=("$@")
         mkdir -p "$H_DIR/redis/data"
-        for try in 1 2 3 4 5; do
+        for _ in 1 2 3 4 5; do
                 if [ -n "${H_WANT_REDIS_PORT:-}" ]; then
                         H_REDIS_PORT=$H_WANT_REDIS_PORT
                 else
