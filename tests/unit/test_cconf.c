@@ -1,0 +1,161 @@
+/**
+ * @file test_cconf.c
+ * @brief followcdc-consumer configuration: defaults, derived topics and
+ *        dead-letter topic, durations, statuses, replay, flag aliases.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdc_cconf.h"
+
+static void cc_setup(cdc_cconf_t *cc) {
+        char es[256];
+        assert_int_equal(cdc_cconf_init(cc, es, sizeof(es)), CDC_ERR_NO_ERROR);
+}
+
+static void cc_set(cdc_cconf_t *cc, const char *k, const char *v) {
+        char es[256];
+        if (cdc_conf_set(cc->cc_conf, k, v, es, sizeof(es)) != CDC_ERR_NO_ERROR)
+                fail_msg("%s=%s: %s", k, v, es);
+}
+
+static void test_defaults(void **state) {
+        cdc_cconf_t cc;
+        cdc_apply_conf_t ac;
+        (void)state;
+        cc_setup(&cc);
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_topic_cnt, 2);
+        assert_string_equal(cc.cc_topics[0], "followcdc.followcdc.follow");
+        assert_string_equal(cc.cc_topics[1],
+                            "followcdc.followcdc.idempotent_log");
+        assert_string_equal(cc.cc_dlq, "followcdc.dlq");
+        assert_string_equal(cc.cc_group_id, "followcdc-redis");
+        assert_int_equal(cc.idem_ttl_ms, 7LL * 86400 * 1000);
+        assert_int_equal(cc.cc_status_cnt, 1);
+        assert_int_equal(cc.cc_statuses[0], 2);
+        assert_int_equal(cc.reaper_batch, 500);
+        assert_int_equal(cc.cc_replay, CDC_REPLAY_NONE);
+        cdc_cconf_apply_conf(&cc, &ac);
+        assert_string_equal(ac.key_prefix, "fc");
+        assert_int_equal(ac.redis_port, 6379);
+        assert_int_equal(ac.idem_ttl_ms, 7LL * 86400 * 1000);
+        assert_string_equal(ac.follow_col_follower, "follower_id");
+        cdc_cconf_destroy(&cc);
+}
+
+static void test_derived_names(void **state) {
+        cdc_cconf_t cc;
+        (void)state;
+        cc_setup(&cc);
+        cc_set(&cc, "source.name", "prod");
+        cc_set(&cc, "source.db", "social");
+        cc_set(&cc, "follow.table", "user_follow");
+        cc_set(&cc, "kafka.group.id", "g1");
+        cc_set(&cc, "idem.ttl", "36h");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_string_equal(cc.cc_topics[0], "prod.social.user_follow");
+        assert_string_equal(cc.cc_dlq, "prod.dlq");
+        assert_string_equal(cc.cc_group_id, "g1");
+        assert_int_equal(cc.idem_ttl_ms, 36LL * 3600 * 1000);
+        /* finalize twice: derived values rebuilt, nothing leaked */
+        cc_set(&cc, "topics", " a.b.c , d.e.f,");
+        cc_set(&cc, "dlq.topic", "dead");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_topic_cnt, 2);
+        assert_string_equal(cc.cc_topics[0], "a.b.c");
+        assert_string_equal(cc.cc_topics[1], "d.e.f");
+        assert_string_equal(cc.cc_dlq, "dead");
+        cdc_cconf_destroy(&cc);
+}
+
+static void test_bad_values(void **state) {
+        cdc_cconf_t cc;
+        char es[256];
+        (void)state;
+        cc_setup(&cc);
+        assert_int_equal(cdc_conf_set(cc.cc_conf, "idem.ttl", "7x", es,
+                                      sizeof(es)),
+                         CDC_ERR__CONFIG);
+        assert_int_equal(cdc_conf_set(cc.cc_conf, "batch.size", "0", es,
+                                      sizeof(es)),
+                         CDC_ERR__CONFIG);
+        /* processing rows are never reaped */
+        cc_set(&cc, "reaper.statuses", "2,1");
+        assert_non_null(strstr(cdc_cconf_finalize(&cc), "processing"));
+        cc_set(&cc, "reaper.statuses", "2,x");
+        assert_non_null(cdc_cconf_finalize(&cc));
+        cc_set(&cc, "reaper.statuses", "2, 3");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_status_cnt, 2);
+        assert_int_equal(cc.cc_statuses[1], 3);
+        /* SQL identifiers only */
+        cc_set(&cc, "idem.table", "t; DROP TABLE x");
+        assert_non_null(cdc_cconf_finalize(&cc));
+        cc_set(&cc, "idem.table", "idempotent_log");
+        /* the DLQ must not be a consumed topic */
+        cc_set(&cc, "dlq.topic", "followcdc.followcdc.follow");
+        assert_non_null(cdc_cconf_finalize(&cc));
+        cdc_cconf_destroy(&cc);
+}
+
+static void test_replay(void **state) {
+        cdc_cconf_t cc;
+        int64_t ms = 0;
+        (void)state;
+        assert_int_equal(cdc_cconf_parse_time_ms("1795000000000", &ms), 0);
+        assert_int_equal(ms, 1795000000000LL);
+        assert_int_equal(cdc_cconf_parse_time_ms("1970-01-01T00:00:01Z", &ms),
+                         0);
+        assert_int_equal(ms, 1000);
+        assert_int_equal(cdc_cconf_parse_time_ms("yesterday", &ms), -1);
+        assert_int_equal(cdc_cconf_parse_time_ms("", &ms), -1);
+
+        cc_setup(&cc);
+        cc_set(&cc, "replay", "earliest");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_replay, CDC_REPLAY_EARLIEST);
+        cc_set(&cc, "replay.from", "100000");
+        assert_non_null(cdc_cconf_finalize(&cc)); /* exclusive */
+        cc_set(&cc, "replay", "");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_replay, CDC_REPLAY_TIME);
+        assert_int_equal(cc.cc_replay_ts_ms, 100000);
+        cc_set(&cc, "replay", "latest");
+        assert_non_null(cdc_cconf_finalize(&cc));
+        cdc_cconf_destroy(&cc);
+}
+
+static void test_argv_alias(void **state) {
+        static char a0[] = "prog", a1[] = "--replay-from=5",
+                    a2[] = "--replay=earliest", a3[] = "--replay-fromx=1";
+        char *in[] = {a0, a1, a2, a3, NULL};
+        char **av;
+        (void)state;
+        av = cdc_cconf_argv_dup(4, in);
+        assert_non_null(av);
+        assert_string_equal(av[0], "prog");
+        assert_string_equal(av[1], "--replay.from=5");
+        assert_string_equal(av[2], "--replay=earliest");
+        assert_string_equal(av[3], "--replay-fromx=1");
+        assert_null(av[4]);
+        cdc_cconf_argv_free(av);
+        cdc_cconf_argv_free(NULL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_defaults),
+            cmocka_unit_test(test_derived_names),
+            cmocka_unit_test(test_bad_values),
+            cmocka_unit_test(test_replay),
+            cmocka_unit_test(test_argv_alias),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,198 @@
+/**
+ * @file test_kcons.c
+ * @brief cdc_kcons against librdkafka's in-process mock cluster: group
+ *        join, manual offset store + synchronous commit, rewind of dropped
+ *        work, revoke callback on close, and a restart resuming from the
+ *        committed offsets.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "cdc_kcons.h"
+
+#define NMSG 40
+
+typedef struct fixture_s {
+        rd_kafka_t *prod;
+        rd_kafka_mock_cluster_t *mc;
+        char bootstraps[256];
+} fixture_t;
+
+static int revokes;
+
+static void on_revoke(void *opaque, const rd_kafka_topic_partition_list_t *p) {
+        (void)opaque;
+        (void)p;
+        revokes++;
+}
+
+static int setup(void **state) {
+        static fixture_t fx;
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char es[256];
+        int i;
+
+        rd_kafka_conf_set(conf, "log_level", "3", es, sizeof(es));
+        fx.prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof(es));
+        assert_non_null(fx.prod);
+        fx.mc = rd_kafka_mock_cluster_new(fx.prod, 1);
+        assert_non_null(fx.mc);
+        snprintf(fx.bootstraps, sizeof(fx.bootstraps), "%s",
+                 rd_kafka_mock_cluster_bootstraps(fx.mc));
+        assert_int_equal(rd_kafka_mock_topic_create(fx.mc, "t", 2, 1), 0);
+        /* produce through a client of the cluster */
+        conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", fx.bootstraps, es,
+                          sizeof(es));
+        {
+                rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es,
+                                             sizeof(es));
+                assert_non_null(p);
+                for (i = 0; i < NMSG; i++) {
+                        char key[16], val[16];
+                        snprintf(key, sizeof(key), "k%d", i % 7);
+                        snprintf(val, sizeof(val), "v%d", i);
+                        assert_int_equal(
+                            rd_kafka_producev(
+                                p, RD_KAFKA_V_TOPIC("t"),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_KEY(key, strlen(key)),
+                                RD_KAFKA_V_VALUE(val, strlen(val)),
+                                RD_KAFKA_V_END),
+                            0);
+                }
+                assert_int_equal(rd_kafka_flush(p, 10000), 0);
+                rd_kafka_destroy(p);
+        }
+        *state = &fx;
+        return 0;
+}
+
+static int teardown(void **state) {
+        fixture_t *fx = *state;
+        rd_kafka_mock_cluster_destroy(fx->mc);
+        rd_kafka_destroy(fx->prod);
+        return 0;
+}
+
+static cdc_kcons_t *kc_new(fixture_t *fx, cdc_cconf_t *cc) {
+        char es[256];
+        cdc_kcons_t *kc;
+        const char *kv[][2] = {
+            {"kafka.bootstrap.servers", fx->bootstraps},
+            {"kafka.session.timeout.ms", "6000"},
+            {"kafka.heartbeat.interval.ms", "500"},
+            {"kafka.auto.offset.reset", "earliest"},
+            {"kafka.enable.auto.commit", "false"},
+            {"kafka.log_level", "3"},
+            {"topics", "t"},
+            {"dlq.topic", "t.dlq"},
+        };
+        size_t i;
+
+        assert_int_equal(cdc_cconf_init(cc, es, sizeof(es)), CDC_ERR_NO_ERROR);
+        for (i = 0; i < sizeof(kv) / sizeof(*kv); i++)
+                assert_int_equal(cdc_conf_set(cc->cc_conf, kv[i][0], kv[i][1],
+                                              es, sizeof(es)),
+                                 CDC_ERR_NO_ERROR);
+        assert_null(cdc_cconf_finalize(cc));
+        kc = cdc_kcons_new(cdc_conf_kafka_dup(cc->cc_conf), cc, on_revoke,
+                           NULL, es, sizeof(es));
+        if (!kc)
+                fail_msg("kcons: %s", es);
+        return kc;
+}
+
+/* Poll until \p want messages or \p tenths of a second. */
+static size_t kc_read(cdc_kcons_t *kc, rd_kafka_message_t **msgs, size_t want,
+                      int tenths) {
+        size_t n = 0;
+        int i;
+        for (i = 0; i < tenths && n < want; i++) {
+                rd_kafka_message_t *rkm = cdc_kcons_poll(kc, 100);
+                if (rkm)
+                        msgs[n++] = rkm;
+        }
+        return n;
+}
+
+static int64_t committed_sum(cdc_kcons_t *kc) {
+        rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new(2);
+        int64_t sum = 0;
+        int i;
+        rd_kafka_topic_partition_list_add(l, "t", 0);
+        rd_kafka_topic_partition_list_add(l, "t", 1);
+        assert_int_equal(rd_kafka_committed(cdc_kcons_rk(kc), l, 10000), 0);
+        for (i = 0; i < l->cnt; i++)
+                if (l->elems[i].offset > 0)
+                        sum += l->elems[i].offset;
+        rd_kafka_topic_partition_list_destroy(l);
+        return sum;
+}
+
+static void test_store_commit_resume(void **state) {
+        fixture_t *fx = *state;
+        cdc_cconf_t cc;
+        cdc_kcons_t *kc;
+        rd_kafka_message_t *msgs[NMSG * 2];
+        size_t n, i, half;
+
+        kc = kc_new(fx, &cc);
+        n = kc_read(kc, msgs, NMSG, 300);
+        assert_int_equal(n, NMSG);
+        assert_int_equal(cdc_kcons_assigned(kc), 2);
+        assert_true(cdc_kcons_rebalances(kc) >= 1);
+
+        /* nothing stored: nothing to commit */
+        assert_int_equal(cdc_kcons_commit(kc), CDC_ERR_NO_ERROR);
+        assert_int_equal(committed_sum(kc), 0);
+
+        /* store the first half only (as if the rest were not acknowledged) */
+        half = NMSG / 2;
+        assert_int_equal(cdc_kcons_store(kc, msgs, half), CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_kcons_commit(kc), CDC_ERR_NO_ERROR);
+        assert_int_equal(committed_sum(kc), (int64_t)half);
+
+        /* drop the second half: rewind re-delivers exactly those */
+        cdc_kcons_rewind(kc, msgs + half, NMSG - half);
+        for (i = half; i < NMSG; i++)
+                rd_kafka_message_destroy(msgs[i]);
+        n = kc_read(kc, msgs + half, NMSG - half, 300);
+        assert_int_equal(n, NMSG - half);
+
+        revokes = 0;
+        cdc_kcons_close(kc);
+        assert_int_equal(revokes, 1);
+        for (i = 0; i < NMSG; i++)
+                rd_kafka_message_destroy(msgs[i]);
+        cdc_kcons_destroy(kc);
+        cdc_cconf_destroy(&cc);
+
+        /* a new member of the group resumes after the committed half */
+        kc = kc_new(fx, &cc);
+        n = kc_read(kc, msgs, NMSG - half, 300);
+        assert_int_equal(n, NMSG - half);
+        /* and nothing more: the committed half is not re-read */
+        assert_int_equal(kc_read(kc, msgs + n, 1, 10), 0);
+        for (i = 0; i < n; i++)
+                rd_kafka_message_destroy(msgs[i]);
+        cdc_kcons_close(kc);
+        cdc_kcons_destroy(kc);
+        cdc_cconf_destroy(&cc);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_store_commit_resume),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
