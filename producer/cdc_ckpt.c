@@ -241,6 +241,12 @@ out:
 
 /* ---- Kafka store ---- */
 
+static void ckpt_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                        const char *buf) {
+        (void)rk;
+        cdc_log(level, "RDKAFKA", "checkpoint reader: %s: %s", fac, buf);
+}
+
 static cdc_err_t ckpt_kafka_reader(cdc_ckpt_t *ck, char *errstr,
                                    size_t errstr_size) {
         static const char *const props[][2] = {
@@ -267,7 +273,7 @@ static cdc_err_t ckpt_kafka_reader(cdc_ckpt_t *ck, char *errstr,
                         rd_kafka_conf_destroy(rkc);
                         return CDC_ERR__CONFIG;
                 }
-        rd_kafka_conf_set(rkc, "log_level", "3", NULL, 0);
+        rd_kafka_conf_set_log_cb(rkc, ckpt_log_cb);
         ck->ck_rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, errstr, errstr_size);
         if (!ck->ck_rk) {
                 rd_kafka_conf_destroy(rkc);
@@ -427,10 +433,17 @@ static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos,
 
 cdc_err_t cdc_ckpt_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
                         char *errstr, size_t errstr_size) {
+        cdc_err_t err;
         errstr[0] = '\0';
         if (ck->ck_kind == CKPT_FILE)
                 return ckpt_file_load(ck, pos, errstr, errstr_size);
-        return ckpt_kafka_load(ck, pos, timeout_ms, errstr, errstr_size);
+        err = ckpt_kafka_load(ck, pos, timeout_ms, errstr, errstr_size);
+        /* the reader is only needed at start: don't keep its connections */
+        if (ck->ck_rk) {
+                rd_kafka_destroy(ck->ck_rk);
+                ck->ck_rk = NULL;
+        }
+        return err;
 }
 
 cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,

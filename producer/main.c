@@ -195,9 +195,12 @@ static void app_dr_cb(void *opaque, uint64_t seq, cdc_err_t err,
                       const char *reason) {
         cdc_app_t *app = opaque;
         if (err) {
+                /* log the first one: the rest are the same story */
+                if (cdc_metric_get(app->mt.dr_errors) == 0)
+                        cdc_log(LOG_ERR, "KPROD",
+                                "delivery failed for good: %s",
+                                reason ? reason : cdc_err2str(err));
                 cdc_metric_add(app->mt.dr_errors, 1);
-                cdc_log(LOG_ERR, "KPROD", "delivery failed for good: %s",
-                        reason ? reason : cdc_err2str(err));
                 return; /* cdc_kprod_fatal() is set: the loop stops */
         }
         if (seq == CDC_KPROD_SEQ_NONE)
