@@ -3,7 +3,8 @@
 # dev Kafka broker -> two followcdc-consumer group members -> Redis, fed by
 # scripts/demo-workload.py on four concurrent connections (follows,
 # unfollows, hard deletes, re-follows, simultaneous mutual follows,
-# transactions, a rollback, idempotency rows, some already expired).
+# transactions, a rollback, idempotency rows, some already expired): a
+# burst written before the consumers have joined, then paced writes.
 # scripts/check-converged.py must find Redis equal to MySQL.
 # Then the replay: stop the consumers, FLUSHALL, start a consumer in a new
 # group from the earliest offsets: Redis is rebuilt from the topics alone.
@@ -102,9 +103,17 @@ h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
 e_consumer a
 e_consumer b
 
+# a burst the consumers find as a backlog when they join the group ...
 out=$("$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
-        --users 40 --ops 2500 --concurrency 4 --seed 50) ||
+        --users 40 --ops 2000 --concurrency 4 --seed 50) ||
         h_fail "workload failed: $out"
+h_log "$out"
+# ... then paced writes they apply live
+h_wait_for "grep -q 'assigned' '$H_DIR/c-a.log' '$H_DIR/c-b.log'" 30 ||
+        h_fail "no consumer got partitions"
+out=$("$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
+        --users 40 --duration 5 --rate 150 --concurrency 4 --seed 500 \
+        --req-prefix live) || h_fail "workload failed: $out"
 h_log "$out"
 edges=$(h_mysql "SELECT COUNT(*) FROM follow WHERE status = 1")
 old=$(h_mysql "SELECT COUNT(*) FROM idempotent_log
