@@ -39,6 +39,8 @@
 #   h_wait_for CMD [SECS]    poll CMD (eval) until it succeeds; 1 on timeout
 #   h_free_port              print a free loopback TCP port
 #   h_pid NAME               print the PID of a running server
+#   h_track_pid PID...       stop these processes too at exit (and from the
+#                            watchdog); for producers/consumers a test starts
 #
 # Knobs (environment, set before h_init / h_start_*):
 #   H_PERSIST_DIR=DIR        use DIR as $H_DIR, keep it at exit and reuse
@@ -62,6 +64,7 @@ H__PID_redis=
 H__PID_broker=
 H__WATCHDOG=
 H__INITED=
+H__EXTRA_PIDS=()
 
 # ---- messages ----------------------------------------------------------
 
@@ -136,16 +139,29 @@ h_pid() {
         echo "${!v}"
 }
 
-# Rewrite the PID list the watchdog reads.
+# Rewrite the list of server PIDs the watchdog reads ($H_DIR/.pids.h).
+# $H_DIR/.pids is for other processes of the test (h_track_pid): append
+# only, never rewritten here.
 h__save_pids() {
         local n v
         [ -n "${H_DIR:-}" ] || return 0
-        : >"$H_DIR/.pids.tmp"
+        : >"$H_DIR/.pids.h.tmp"
         for n in mariadb redis broker; do
                 v="H__PID_$n"
-                [ -n "${!v:-}" ] && echo "${!v}" >>"$H_DIR/.pids.tmp"
+                [ -n "${!v:-}" ] && echo "${!v}" >>"$H_DIR/.pids.h.tmp"
         done
-        mv -f "$H_DIR/.pids.tmp" "$H_DIR/.pids"
+        mv -f "$H_DIR/.pids.h.tmp" "$H_DIR/.pids.h"
+}
+
+# h_track_pid PID...: have the EXIT trap (SIGTERM, SIGKILL after 20 s) and
+# the watchdog stop these processes too (producers, consumers, workloads
+# the test starts in the background). Stopping them earlier is fine.
+h_track_pid() {
+        local p
+        for p in "$@"; do
+                H__EXTRA_PIDS+=("$p")
+                echo "$p" >>"$H_DIR/.pids"
+        done
 }
 
 h__alive() {
@@ -180,6 +196,13 @@ h__cleanup() {
         if [ "$rc" -ne 0 ] || [ -n "${H__FAILED:-}" ]; then
                 h__dump_logs
         fi
+        # processes of the test first (our children only: a PID that is no
+        # longer our child may have been reused)
+        for v in "${H__EXTRA_PIDS[@]}"; do
+                if [ "$(ps -o ppid= -p "$v" 2>/dev/null | tr -d ' ')" = "$$" ]; then
+                        h__stop_pid "$v" TERM
+                fi
+        done
         # broker first (clients), then the stores; graceful so a persistent
         # local stack shuts down cleanly, SIGKILL after 20 s
         for n in broker redis mariadb; do
@@ -222,7 +245,8 @@ h_init() {
         trap h__cleanup EXIT
         trap 'exit 130' INT
         trap 'exit 143' TERM
-        : >"$H_DIR/.pids"
+        : >>"$H_DIR/.pids"
+        : >"$H_DIR/.pids.h"
         # Watchdog: if this shell dies without running its trap (SIGKILL),
         # kill the servers it started. Polls every 2 s; no busy loop.
         local parent=$$ dir=$H_DIR persist=${H_PERSIST_DIR:-}
@@ -233,7 +257,8 @@ h_init() {
                 while kill -0 "$parent" 2>/dev/null; do
                         sleep 2
                 done
-                [ -f "$dir/.pids" ] && xargs -r kill -KILL <"$dir/.pids"
+                cat "$dir/.pids" "$dir/.pids.h" 2>/dev/null |
+                        xargs -r kill -KILL 2>/dev/null
                 [ -z "$persist" ] && rm -rf "$dir"
         ) &
         H__WATCHDOG=$!
@@ -313,13 +338,15 @@ h_start_mariadb() {
                 fresh=1
                 rm -rf "$dir/data"
                 mariadb-install-db --no-defaults --user=root \
-                        --datadir="$dir/data" --skip-test-db \
+                        --datadir="$dir/data" --tmpdir="$dir/tmp" \
+                        --skip-test-db \
                         --auth-root-authentication-method=normal \
                         --innodb-buffer-pool-size=64M \
                         --innodb-log-file-size=8M --innodb-use-native-aio=0 \
                         >"$dir/install.log" 2>&1 ||
-                        { tail -n 20 "$dir/install.log" >&2;
-                          h_fail "mariadb-install-db failed"; }
+                        { grep -E 'ERROR|\[ERROR\]' "$dir/install.log" |
+                                head -n 20 >&2;
+                          h_fail "mariadb-install-db failed (log: $dir/install.log)"; }
         fi
         for _ in 1 2 3 4 5; do
                 if [ -n "${H_WANT_MYSQL_PORT:-}" ]; then
