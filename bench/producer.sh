@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# bench/producer.sh: producer throughput on a binlog of ROWS single-row
+# changes (default 1,000,000), side by side in one run:
+#   producer     followcdc-producer publishing to the dev broker (until
+#                every message is acknowledged)
+#   decode-only  followcdc-producer --bench.decode.only: read, decode and
+#                encode the JSON events, publish nothing
+#   mariadb-binlog --read-from-remote-server --verbose on the same binlog
+# plus the producer's peak RSS. Prints figures; asserts nothing.
+# Last line:
+#   RESULT producer rows_per_s=<n> decode_only_rows_per_s=<n> mariadb_binlog_rows_per_s=<n> rss_mb=<n>
+#
+# Environment: CDC_BUILD_DIR (default <checkout>/build), ROWS, TXN_ROWS
+# (rows per transaction, default 10), PARTITIONS (default 16).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+: "${CDC_SOURCE_DIR:=$(cd "$HERE/.." && pwd)}"
+: "${CDC_BUILD_DIR:=$CDC_SOURCE_DIR/build}"
+export CDC_SOURCE_DIR CDC_BUILD_DIR
+ROWS=${ROWS:-1000000}
+TXN_ROWS=${TXN_ROWS:-10}
+PARTITIONS=${PARTITIONS:-16}
+BIN=$CDC_BUILD_DIR/bin/followcdc-producer
+
+# shellcheck source=../tests/lib/harness.sh
+. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
+h_init
+[ -x "$BIN" ] || h_fail "$BIN is not built"
+h_start_mariadb --max-binlog-size=1073741824
+h_start_broker --brokers 1 \
+        --topic "followcdc.followcdc.follow:$PARTITIONS" \
+        --topic "followcdc.followcdc.idempotent_log:$PARTITIONS" \
+        --topic "followcdc.checkpoints:1"
+
+start_gtid=$(h_mysql "SELECT @@gtid_binlog_pos")
+read -r start_file start_pos < <(h_mysql "SHOW MASTER STATUS" | cut -f1,2)
+
+# ---- the binlog: ROWS inserts into follow, TXN_ROWS per transaction ----
+h_log "writing $ROWS single-row changes ($TXN_ROWS per transaction)"
+t0=$(date +%s.%N)
+h_mysql <<SQL || h_fail "filling the binlog failed"
+DELIMITER //
+CREATE PROCEDURE bench_fill(n INT, per INT)
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  SET autocommit = 0;
+  WHILE i < n DO
+    INSERT INTO follow (follower_id, followee_id, status)
+      VALUES (i DIV 1000 + 1, i MOD 1000 + 1, 1);
+    SET i = i + 1;
+    IF i MOD per = 0 THEN COMMIT; END IF;
+  END WHILE;
+  COMMIT;
+END //
+DELIMITER ;
+CALL bench_fill($ROWS, $TXN_ROWS);
+DROP PROCEDURE bench_fill;
+SQL
+t1=$(date +%s.%N)
+h_log "filled in $(echo "$t1 - $t0" | bc) s"
+mapfile -t logs < <(h_mysql "SHOW BINARY LOGS" | cut -f1)
+h_log "binlog files: ${logs[*]} ($(du -sh "$H_DIR/mariadb/data" | cut -f1) data)"
+
+ckpt_rec() {
+        printf '{"source":"followcdc","position":"gtid=%s;file=%s;pos=%s","ts_ms":0}\n' \
+                "$start_gtid" "$start_file" "$start_pos"
+}
+
+common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
+        --mysql.user="$H_PRODUCER_USER" --mysql.password="$H_PRODUCER_PASS"
+        --mysql.server.id=4242 --checkpoint.store=file
+        --bench.stop.at.end --log.level=notice)
+
+figure() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
+
+# ---- (a) decode only ----
+ckpt_rec >"$H_DIR/ckpt-decode.json"
+"$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-decode.json" \
+        --bench.decode.only >"$H_DIR/decode.out" 2>"$H_DIR/decode.log" ||
+        h_fail "decode-only run failed: $(tail -n 3 "$H_DIR/decode.log")"
+cat "$H_DIR/decode.out"
+dec_rate=$(figure rows_per_s "$H_DIR/decode.out")
+dec_rows=$(figure 'BENCH rows' "$H_DIR/decode.out")
+
+# ---- (b) mariadb-binlog on the same binlog ----
+t0=$(date +%s.%N)
+mariadb-binlog --no-defaults --read-from-remote-server -h 127.0.0.1 \
+        -P "$H_MYSQL_PORT" -uroot --verbose \
+        --start-position="$start_pos" "${logs[@]}" >"$H_DIR/mb.txt" ||
+        h_fail "mariadb-binlog failed"
+t1=$(date +%s.%N)
+mb_rows=$(grep -c '^### INSERT INTO' "$H_DIR/mb.txt" || true)
+mb_secs=$(echo "$t1 - $t0" | bc -l)
+mb_rate=$(echo "$mb_rows / $mb_secs" | bc -l | cut -d. -f1)
+echo "mariadb-binlog rows=$mb_rows seconds=$mb_secs rows_per_s=$mb_rate"
+rm -f "$H_DIR/mb.txt"
+
+# ---- (c) the producer, publishing ----
+ckpt_rec >"$H_DIR/ckpt-prod.json"
+"$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-prod.json" \
+        --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
+        >"$H_DIR/prod.out" 2>"$H_DIR/prod.log" ||
+        h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
+cat "$H_DIR/prod.out"
+prod_rate=$(figure rows_per_s "$H_DIR/prod.out")
+prod_rows=$(figure 'BENCH rows' "$H_DIR/prod.out")
+rss_kb=$(figure peak_rss_kb "$H_DIR/prod.out")
+[ "$prod_rows" = "$dec_rows" ] ||
+        h_log "note: producer saw $prod_rows rows, decode-only $dec_rows"
+
+printf 'producer/mariadb-binlog = %.2fx, producer/decode-only = %.2fx\n' \
+        "$(echo "$prod_rate / $mb_rate" | bc -l)" \
+        "$(echo "$prod_rate / $dec_rate" | bc -l)"
+printf 'RESULT producer rows_per_s=%.0f decode_only_rows_per_s=%.0f mariadb_binlog_rows_per_s=%.0f rss_mb=%.0f\n' \
+        "$prod_rate" "$dec_rate" "$mb_rate" "$(echo "$rss_kb / 1024" | bc -l)"
