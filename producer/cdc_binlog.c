@@ -668,9 +668,42 @@ static int binlog_gs_format(const cdc_binlog_t *bl, char *buf, size_t size) {
         return 0;
 }
 
+/* Stream state for streaming from \p sp (no I/O). */
+static cdc_err_t binlog_stream_reset(cdc_binlog_t *bl, const cdc_pos_t *sp,
+                                     int from_end) {
+        bl->bl_gtid_mode = !bl->bl_is_mysql && sp->gtid[0];
+        bl->bl_gs_n = 0;
+        if (bl->bl_gtid_mode && binlog_gs_parse(bl, sp->gtid)) {
+                binlog_seterr(bl, "bad GTID set \"%s\"", sp->gtid);
+                bl->bl_gs_n = 0;
+                return CDC_ERR__CONFIG;
+        }
+        /* From file:pos the set is only known once a GTID_LIST (at the
+         * start of the next file) has told us every domain. At the end of
+         * a MariaDB binlog without any GTID yet, the empty set is the
+         * whole set. */
+        bl->bl_gs_complete = bl->bl_gtid_mode || (from_end && !bl->bl_is_mysql);
+        if (!bl->bl_gtid_mode && !sp->file[0]) {
+                binlog_seterr(bl, "no binlog file in the start position and "
+                              "no GTID support");
+                return CDC_ERR__CONFIG;
+        }
+        bl->bl_committed = *sp;
+        snprintf(bl->bl_file, sizeof(bl->bl_file), "%s", sp->file);
+        bl->bl_in_trx = 0;
+        bl->bl_trx_has_gtid = 0;
+        bl->bl_trx_standalone = 0;
+        bl->bl_has_crc = 0;
+        bl->bl_fde_seen = 0;
+        memset(bl->bl_phl, 0, sizeof(bl->bl_phl));
+        return CDC_ERR_NO_ERROR;
+}
+
 /* ---- open ---- */
 
 static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp);
+static cdc_err_t binlog_stream_reset(cdc_binlog_t *bl, const cdc_pos_t *sp,
+                                     int from_end);
 
 cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         char q[CDC_POS_GTID_MAX + 128];
@@ -693,33 +726,9 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
                 return err;
         bl->bl_is_mysql = strstr(mysql_get_server_info(bl->bl_mysql),
                                  "MariaDB") == NULL;
-        bl->bl_gtid_mode = !bl->bl_is_mysql && sp.gtid[0];
-        if (bl->bl_gtid_mode && binlog_gs_parse(bl, sp.gtid)) {
-                binlog_seterr(bl, "bad GTID set \"%s\"", sp.gtid);
-                err = CDC_ERR__CONFIG;
+        err = binlog_stream_reset(bl, &sp, from_end);
+        if (err)
                 goto fail;
-        }
-        if (!bl->bl_gtid_mode)
-                bl->bl_gs_n = 0;
-        /* From file:pos the set is only known once a GTID_LIST (at the
-         * start of the next file) has told us every domain. */
-        bl->bl_gs_complete = bl->bl_gtid_mode;
-        /* At the end of a MariaDB binlog without any GTID yet, the empty
-         * set is the whole set. */
-        if (from_end && !bl->bl_is_mysql)
-                bl->bl_gs_complete = 1;
-        if (!bl->bl_gtid_mode && !sp.file[0]) {
-                binlog_seterr(bl, "no binlog file in the start position and "
-                              "no GTID support");
-                err = CDC_ERR__CONFIG;
-                goto fail;
-        }
-        bl->bl_committed = sp;
-        snprintf(bl->bl_file, sizeof(bl->bl_file), "%s", sp.file);
-        bl->bl_in_trx = 0;
-        bl->bl_has_crc = 0;
-        bl->bl_fde_seen = 0;
-        memset(bl->bl_phl, 0, sizeof(bl->bl_phl));
 
         /* The replica handshake libmariadb has no options for. */
         if ((err = binlog_query(bl, bl->bl_mysql,
@@ -1296,22 +1305,16 @@ static cdc_err_t binlog_on_rows(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev) {
 
 /* Processes the event in bl_ev. Sets *producedp when an item is ready
  * (pending DDL/commit/rows/heartbeat in bl_item). */
-static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp) {
-        MARIADB_RPL_EVENT *rev = bl->bl_ev;
-        size_t ofs = rev->raw_data_ofs ? rev->raw_data_ofs : 1;
+static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
+                                    size_t len, int *producedp) {
         cdc_rowdec_ev_t ev;
         cdc_err_t err;
         int crc;
 
         *producedp = 0;
-        if (!rev->raw_data || rev->raw_data_size <= ofs) {
-                binlog_seterr(bl, "empty event from libmariadb");
-                return CDC_ERR__BAD_EVENT;
-        }
-        if (rev->raw_data_size - ofs >= CDC_EV_HEADER_LEN &&
-            rev->raw_data[ofs + 4] == CDC_EV_FORMAT_DESCRIPTION) {
-                crc = cdc_rowdec_fde_has_crc(rev->raw_data + ofs,
-                                             rev->raw_data_size - ofs);
+        if (len >= CDC_EV_HEADER_LEN &&
+            b[4] == CDC_EV_FORMAT_DESCRIPTION) {
+                crc = cdc_rowdec_fde_has_crc(b, len);
                 if (crc < 0) {
                         binlog_seterr(bl, "malformed FORMAT_DESCRIPTION");
                         return CDC_ERR__BAD_EVENT;
@@ -1320,16 +1323,12 @@ static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp) {
                 bl->bl_fde_seen = 1;
         }
         crc = bl->bl_has_crc;
-        if (!bl->bl_fde_seen && rev->raw_data_size - ofs > CDC_EV_HEADER_LEN + 4) {
+        if (!bl->bl_fde_seen)
                 /* Events before the FORMAT_DESCRIPTION (the fake ROTATE)
                  * carry a CRC if the server was asked for checksums:
                  * recognise it by its value. */
-                const uint8_t *b = rev->raw_data + ofs;
-                size_t l = rev->raw_data_size - ofs;
-                crc = cdc_rowdec_crc_ok(b, l);
-        }
-        err = cdc_rowdec_event(rev->raw_data + ofs, rev->raw_data_size - ofs,
-                               crc, &ev, bl->bl_errstr,
+                crc = cdc_rowdec_crc_ok(b, len);
+        err = cdc_rowdec_event(b, len, crc, &ev, bl->bl_errstr,
                                sizeof(bl->bl_errstr));
         if (err)
                 return err;
@@ -1486,6 +1485,19 @@ static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp) {
         return CDC_ERR_NO_ERROR;
 }
 
+static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp) {
+        MARIADB_RPL_EVENT *rev = bl->bl_ev;
+        size_t ofs = rev->raw_data_ofs ? rev->raw_data_ofs : 1;
+
+        *producedp = 0;
+        if (!rev->raw_data || rev->raw_data_size <= ofs) {
+                binlog_seterr(bl, "empty event from libmariadb");
+                return CDC_ERR__BAD_EVENT;
+        }
+        return binlog_process_raw(bl, rev->raw_data + ofs,
+                                  rev->raw_data_size - ofs, producedp);
+}
+
 /* ---- next ---- */
 
 static int binlog_buffered(const cdc_binlog_t *bl) {
@@ -1623,4 +1635,37 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                 if (!produced && binlog_now_ms() >= deadline)
                         return CDC_ERR__TIMED_OUT;
         }
+}
+
+/* ---- test hooks (cdc_binlog_int.h) ---- */
+
+cdc_err_t cdc_binlog_feed_start(cdc_binlog_t *bl, const cdc_pos_t *start,
+                                int is_mysql) {
+        cdc_binlog_close(bl);
+        bl->bl_is_mysql = is_mysql;
+        return binlog_stream_reset(bl, start, 0);
+}
+
+cdc_err_t cdc_binlog_feed(cdc_binlog_t *bl, const uint8_t *buf, size_t len,
+                          const cdc_binlog_item_t **itemp) {
+        int produced = 0, made = 0;
+        cdc_err_t err;
+
+        *itemp = NULL;
+        binlog_item_release(bl);
+        if (buf) {
+                err = binlog_process_raw(bl, buf, len, &produced);
+                if (err)
+                        return err;
+                if (produced == 2) {
+                        *itemp = &bl->bl_item;
+                        return CDC_ERR_NO_ERROR;
+                }
+        }
+        err = binlog_emit(bl, &made);
+        if (err)
+                return err;
+        if (made)
+                *itemp = &bl->bl_item;
+        return CDC_ERR_NO_ERROR;
 }

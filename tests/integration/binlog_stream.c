@@ -18,7 +18,8 @@
  *       stream and decode N rows, print rows/s (network + decode)
  *   binlog_stream capture --from FILE:POS --table T --dir D
  *       save the raw TABLE_MAP / rows events of table T (up to the end of
- *       the binlog) as D/NN-table_map.bin, D/NN-rows.bin
+ *       the binlog) as D/NN-table_map.bin, D/NN-rows.bin; with T "*"
+ *       every event as D/NNN-ev.bin
  *   binlog_stream decode-bench --dir D [--loops N]
  *       decode the captured events of D again and again, print rows/s
  */
@@ -329,6 +330,13 @@ static int cmd_capture(int argc, char **argv) {
                 uint8_t type = len > 4 ? b[4] : 0;
                 if (type == CDC_EV_FORMAT_DESCRIPTION)
                         crc = cdc_rowdec_fde_has_crc(b, len) == 1;
+                if (!strcmp(table, "*")) { /* every event */
+                        snprintf(path, sizeof(path), "%s/%03d-ev.bin", dir,
+                                 n++);
+                        if (write_file(path, b, len))
+                                return 5;
+                        continue;
+                }
                 if (type == CDC_EV_TABLE_MAP && len > 30) {
                         char db[65], t[65];
                         uint64_t id;

@@ -19,7 +19,7 @@ capture() {
         local case=$1 table=$2 sql=$3 start
         start=$(h_mysql "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
         h_mysql "$sql"
-        rm -rf "${HERE:?}/$case"
+        rm -f "${HERE:?}/$case"/*.bin "$HERE/$case/crc"
         mkdir -p "$HERE/$case"
         "$BIN" capture --from "$start" --table "$table" --dir "$HERE/$case"
 }
@@ -85,5 +85,31 @@ capture follow follow "
 h_mysql "SET GLOBAL binlog_row_metadata = MINIMAL"
 capture ints_minimal t_ints "DELETE FROM t_ints WHERE id IN (1, 3)"
 h_mysql "SET GLOBAL binlog_row_metadata = FULL"
+
+# every event of a stream: transactions, a rollback, an unwatched table,
+# DDL, a binlog rotation and an XA transaction (tests/unit/test_binlog.c)
+h_mysql "CREATE TABLE t_other (id INT NOT NULL PRIMARY KEY)"
+start=$(h_mysql "SELECT @@gtid_binlog_pos")
+file=$(h_mysql "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
+h_mysql "BEGIN;
+ INSERT INTO follow (id, follower_id, followee_id, created_at, updated_at) VALUES
+   (1, 1, 2, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000'),
+   (2, 2, 1, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000');
+ INSERT INTO t_other VALUES (1);
+ INSERT INTO idempotent_log (id, request_id, biz_key, status) VALUES (1, 'r-1', 'k', 2);
+ COMMIT;
+ BEGIN; INSERT INTO follow (id, follower_id, followee_id) VALUES (3, 3, 3); ROLLBACK;
+ UPDATE follow SET status = 0 WHERE id = 1;
+ ALTER TABLE follow ADD COLUMN note VARCHAR(5) NOT NULL DEFAULT 'n';
+ INSERT INTO follow (id, follower_id, followee_id, note) VALUES (4, 7, 8, 'x');
+ INSERT INTO t_other VALUES (2);
+ FLUSH BINARY LOGS;
+ DELETE FROM follow WHERE id = 2;
+ XA START 'x1'; INSERT INTO follow (id, follower_id, followee_id, note) VALUES (5, 9, 9, 'xa');
+ XA END 'x1'; XA PREPARE 'x1'; XA COMMIT 'x1'"
+rm -rf "${HERE:?}/stream"
+mkdir -p "$HERE/stream"
+"$BIN" capture --from "$file" --table '*' --dir "$HERE/stream"
+printf 'gtid=%s;file=%s;pos=%s\n' "$start" "${file%%:*}" "${file##*:}" >"$HERE/stream/start"
 
 h_pass "captured into $HERE"
