@@ -193,7 +193,9 @@ h__cleanup() {
         local rc=$? n v
         trap - EXIT INT TERM
         set +e
-        if [ "$rc" -ne 0 ] || [ -n "${H__FAILED:-}" ]; then
+        # logs help on a failure, not after Ctrl-C / SIGTERM (130, 143)
+        if [ -n "${H__FAILED:-}" ] ||
+           { [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; }; then
                 h__dump_logs
         fi
         # processes of the test first (our children only: a PID that is no

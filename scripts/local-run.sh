@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Bring up the followcdc local stack in the foreground: MariaDB (ROW binlog,
+# FULL metadata, GTID), Redis (appendonly) and the dev Kafka broker, on
+# fixed loopback ports, then the producer, the consumer and the demo once
+# they are built. Ctrl-C or SIGTERM stops everything this script started.
+#
+# Usage: scripts/local-run.sh [--no-build] [--help]
+#   --no-build   skip scripts/deps.sh and the build (use what is in the
+#                build directory)
+#
+# Environment (defaults in brackets):
+#   FOLLOWCDC_LOCAL_DIR         data and logs [/var/tmp/followcdc-local];
+#                               MariaDB and Redis data survive restarts,
+#                               remove the directory for a fresh start
+#   FOLLOWCDC_LOCAL_MYSQL_PORT  MariaDB TCP port [13306]
+#   FOLLOWCDC_LOCAL_REDIS_PORT  Redis port [16379]
+#   FOLLOWCDC_LOCAL_BUILD_DIR   build directory [build]
+#   FOLLOWCDC_LOCAL_BROKERS     dev broker cluster size [3]
+# The dev broker is in memory and its ports are random (librdkafka 2.0.2
+# cannot pin them): the address is printed and written to env.sh.
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${FOLLOWCDC_LOCAL_BUILD_DIR:-build}
+case "$build_dir" in
+/*) ;;
+*) build_dir=$src/$build_dir ;;
+esac
+do_build=1
+
+usage() {
+        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+while [ "$#" -gt 0 ]; do
+        case "$1" in
+        --no-build) do_build=0 ;;
+        -h | --help) usage; exit 0 ;;
+        *)
+                echo "local-run: unknown argument '$1'" >&2
+                usage >&2
+                exit 2
+                ;;
+        esac
+        shift
+done
+
+export CDC_SOURCE_DIR=$src
+export CDC_BUILD_DIR=$build_dir
+# harness knobs: persistent directory, fixed ports
+export H_PERSIST_DIR=${FOLLOWCDC_LOCAL_DIR:-/var/tmp/followcdc-local}
+export H_WANT_MYSQL_PORT=${FOLLOWCDC_LOCAL_MYSQL_PORT:-13306}
+export H_WANT_REDIS_PORT=${FOLLOWCDC_LOCAL_REDIS_PORT:-16379}
+BROKERS=${FOLLOWCDC_LOCAL_BROKERS:-3}
+
+# shellcheck source=tests/lib/harness.sh
+. "$src/tests/lib/harness.sh"
+# shellcheck disable=SC2034 # read by the harness (log prefix)
+H_NAME=local-run
+
+# ---- stages --------------------------------------------------------------
+
+stage_deps() {
+        "$src/scripts/deps.sh"
+}
+
+stage_build() {
+        h_log "building in $build_dir"
+        mkdir -p "$build_dir"
+        cmake -S "$src" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+                >"$build_dir/configure.log" 2>&1 ||
+                { tail -n 30 "$build_dir/configure.log" >&2;
+                  h_fail "configure failed"; }
+        cmake --build "$build_dir" -j "$(nproc)" >"$build_dir/build.log" 2>&1 ||
+                { grep -E -A5 'error' "$build_dir/build.log" | head -n 40 >&2;
+                  h_fail "build failed (log: $build_dir/build.log)"; }
+}
+
+stage_servers() {
+        local p
+        for p in "$H_WANT_MYSQL_PORT" "$H_WANT_REDIS_PORT"; do
+                if h__port_busy "$p"; then
+                        h_fail "port $p is in use (another local stack?" \
+                                "set FOLLOWCDC_LOCAL_*_PORT)"
+                fi
+        done
+        h_init
+        h_start_mariadb
+        h_start_redis --appendonly
+        h_start_broker --brokers "$BROKERS"
+}
+
+# Values for other shells: `. $H_DIR/env.sh`
+stage_env_file() {
+        {
+                echo "# followcdc local stack (scripts/local-run.sh)"
+                echo "export FOLLOWCDC_MYSQL_HOST=127.0.0.1"
+                echo "export FOLLOWCDC_MYSQL_PORT=$H_MYSQL_PORT"
+                echo "export FOLLOWCDC_MYSQL_SOCKET=$H_MYSQL_SOCK"
+                echo "export FOLLOWCDC_MYSQL_DATABASE=$H_MYSQL_DB"
+                echo "export FOLLOWCDC_PRODUCER_USER=$H_PRODUCER_USER"
+                echo "export FOLLOWCDC_PRODUCER_PASSWORD=$H_PRODUCER_PASS"
+                echo "export FOLLOWCDC_CONSUMER_USER=$H_CONSUMER_USER"
+                echo "export FOLLOWCDC_CONSUMER_PASSWORD=$H_CONSUMER_PASS"
+                echo "export FOLLOWCDC_REDIS_PORT=$H_REDIS_PORT"
+                echo "export FOLLOWCDC_KAFKA_BOOTSTRAP=$H_KAFKA_BOOTSTRAP"
+                echo "export FOLLOWCDC_BROKER_CONTROL=$H_BROKER_CTL"
+        } >"$H_DIR/env.sh"
+}
+
+print_access() {
+        cat <<EOF
+
+followcdc local stack is up (data: $H_DIR)
+
+  MariaDB   mariadb --no-defaults -S $H_MYSQL_SOCK -uroot $H_MYSQL_DB
+            mariadb --no-defaults -h127.0.0.1 -P$H_MYSQL_PORT -u$H_PRODUCER_USER -p$H_PRODUCER_PASS
+            (consumer account: $H_CONSUMER_USER / $H_CONSUMER_PASS)
+  Redis     redis-cli -p $H_REDIS_PORT
+  Kafka     kcat -b $H_KAFKA_BOOTSTRAP -L
+            faults: $CDC_BUILD_DIR/bin/followcdc-devbroker ctl --control $H_BROKER_CTL ping
+  Env       . $H_DIR/env.sh
+  Logs      $H_DIR/{mariadb/error.log,redis/redis.log,broker/broker.log}
+
+Press Ctrl-C to stop everything.
+EOF
+}
+
+# ---- pipeline stages: filled in by the producer and consumer areas -------
+# Each runs only when its binary is built. Start long-running processes in
+# the background, redirect their output to $H_DIR/<name>.log, and register
+# them with `h_track_pid $!` so Ctrl-C stops them before the servers.
+
+start_producer() {
+        # TODO(producer): write $H_DIR/producer.conf from env.sh, start
+        # bin/followcdc-producer in the background, h_track_pid $!
+        h_log "producer: not built yet"
+}
+
+start_consumer() {
+        # TODO(consumer): same for bin/followcdc-consumer
+        h_log "consumer: not built yet"
+}
+
+run_demo() {
+        # TODO(demo): a short workload into MariaDB, then show Redis
+        h_log "demo: not built yet"
+}
+
+# Stay in the foreground until a signal (the harness trap then stops every
+# process by PID) or until a server exits on its own.
+stage_wait() {
+        local pids=() n rc=0
+        for n in mariadb redis broker; do
+                pids+=("$(h_pid "$n")")
+        done
+        wait -n "${pids[@]}" || rc=$?
+        h_fail "a server exited on its own (status $rc); see the logs above"
+}
+
+# ---- main ----------------------------------------------------------------
+
+if [ "$do_build" = 1 ]; then
+        stage_deps
+        stage_build
+fi
+stage_servers
+stage_env_file
+print_access
+if [ -x "$CDC_BUILD_DIR/bin/followcdc-producer" ]; then
+        start_producer
+fi
+if [ -x "$CDC_BUILD_DIR/bin/followcdc-consumer" ]; then
+        start_consumer
+fi
+if [ -x "$CDC_BUILD_DIR/bin/followcdc-producer" ] &&
+   [ -x "$CDC_BUILD_DIR/bin/followcdc-consumer" ]; then
+        run_demo
+fi
+stage_wait
