@@ -39,9 +39,10 @@
 #define RPL_FOLLOWEE_BASE 920000001ULL
 #define RPL_ROWS          2
 
-static const char *const rpl_expect_cols[] = {
-        "id", "follower_id", "followee_id", "status",
-        "version", "created_at", "updated_at"};
+static const char *const rpl_expect_cols[] = { "id",          "follower_id",
+                                               "followee_id", "status",
+                                               "version",     "created_at",
+                                               "updated_at" };
 #define RPL_NCOLS (sizeof(rpl_expect_cols) / sizeof(rpl_expect_cols[0]))
 
 static const char *rpl_env(const char *name) {
@@ -63,21 +64,21 @@ static uint64_t rpl_le(const unsigned char *p, size_t n) {
 }
 
 /* Packed length of the binlog format: 1, 3, 4 or 9 bytes. */
-static int rpl_packed_len(const unsigned char *p, size_t avail,
-                          uint64_t *valp, size_t *usedp) {
+static int rpl_packed_len(const unsigned char *p, size_t avail, uint64_t *valp,
+                          size_t *usedp) {
         if (avail < 1)
                 return -1;
         if (p[0] < 251) {
-                *valp = p[0];
+                *valp  = p[0];
                 *usedp = 1;
         } else if (p[0] == 252 && avail >= 3) {
-                *valp = rpl_le(p + 1, 2);
+                *valp  = rpl_le(p + 1, 2);
                 *usedp = 3;
         } else if (p[0] == 253 && avail >= 4) {
-                *valp = rpl_le(p + 1, 3);
+                *valp  = rpl_le(p + 1, 3);
                 *usedp = 4;
         } else if (p[0] == 254 && avail >= 9) {
-                *valp = rpl_le(p + 1, 8);
+                *valp  = rpl_le(p + 1, 8);
                 *usedp = 9;
         } else {
                 return -1;
@@ -91,7 +92,7 @@ static int rpl_packed_len(const unsigned char *p, size_t avail,
  */
 static int rpl_check_names(const MARIADB_RPL_EVENT *tm) {
         const unsigned char *p =
-            (const unsigned char *)tm->event.table_map.column_names.data;
+                (const unsigned char *)tm->event.table_map.column_names.data;
         size_t left = tm->event.table_map.column_names.length;
         size_t i, used;
         uint64_t len;
@@ -109,8 +110,7 @@ static int rpl_check_names(const MARIADB_RPL_EVENT *tm) {
         for (i = 0; i < RPL_NCOLS; i++) {
                 if (rpl_packed_len(p, left, &len, &used) != 0 ||
                     len > left - used) {
-                        fprintf(stderr, "FAIL: column name %zu truncated\n",
-                                i);
+                        fprintf(stderr, "FAIL: column name %zu truncated\n", i);
                         return -1;
                 }
                 if (len != strlen(rpl_expect_cols[i]) ||
@@ -134,9 +134,9 @@ static int rpl_check_names(const MARIADB_RPL_EVENT *tm) {
  */
 static size_t rpl_col_width(const MARIADB_RPL_EVENT *tm, uint32_t col) {
         const unsigned char *types =
-            (const unsigned char *)tm->event.table_map.column_types.str;
+                (const unsigned char *)tm->event.table_map.column_types.str;
         const unsigned char *meta =
-            (const unsigned char *)tm->event.table_map.metadata.str;
+                (const unsigned char *)tm->event.table_map.metadata.str;
         size_t mlen = tm->event.table_map.metadata.length;
         size_t moff = 0;
         uint32_t i;
@@ -191,11 +191,11 @@ static size_t rpl_col_width(const MARIADB_RPL_EVENT *tm, uint32_t col) {
 static int rpl_check_rows(const MARIADB_RPL_EVENT *tm,
                           const MARIADB_RPL_EVENT *rows) {
         const unsigned char *p =
-            (const unsigned char *)rows->event.rows.row_data;
-        size_t left = rows->event.rows.row_data_size;
-        uint32_t ncols = tm->event.table_map.column_count;
+                (const unsigned char *)rows->event.rows.row_data;
+        size_t left      = rows->event.rows.row_data_size;
+        uint32_t ncols   = tm->event.table_map.column_count;
         size_t nullbytes = (ncols + 7) / 8;
-        unsigned nrows = 0;
+        unsigned nrows   = 0;
         uint32_t c;
 
         if (rows->event.rows.column_count != ncols) {
@@ -205,7 +205,7 @@ static int rpl_check_rows(const MARIADB_RPL_EVENT *tm,
         }
         while (left > 0) {
                 const unsigned char *nulls = p;
-                uint64_t vals[RPL_NCOLS] = {0};
+                uint64_t vals[RPL_NCOLS]   = { 0 };
 
                 if (left < nullbytes)
                         goto trunc;
@@ -222,7 +222,7 @@ static int rpl_check_rows(const MARIADB_RPL_EVENT *tm,
                                         "handled by this test\n",
                                         c,
                                         (unsigned)(unsigned char)tm->event
-                                            .table_map.column_types.str[c]);
+                                                .table_map.column_types.str[c]);
                                 return -1;
                         }
                         if (left < w)
@@ -246,8 +246,8 @@ static int rpl_check_rows(const MARIADB_RPL_EVENT *tm,
                 nrows++;
         }
         if (nrows != RPL_ROWS) {
-                fprintf(stderr, "FAIL: %u rows in WRITE_ROWS, want %d\n",
-                        nrows, RPL_ROWS);
+                fprintf(stderr, "FAIL: %u rows in WRITE_ROWS, want %d\n", nrows,
+                        RPL_ROWS);
                 return -1;
         }
         return 0;
@@ -257,9 +257,8 @@ trunc:
 }
 
 static MYSQL *rpl_connect(const char *host, unsigned port, const char *sock,
-                          const char *user, const char *pass,
-                          const char *db) {
-        MYSQL *my = mysql_init(NULL);
+                          const char *user, const char *pass, const char *db) {
+        MYSQL *my            = mysql_init(NULL);
         unsigned int timeout = 30;
         if (!my)
                 return NULL;
@@ -287,7 +286,7 @@ int main(void) {
         MYSQL *prod = NULL, *root = NULL;
         MYSQL_RES *res = NULL;
         MYSQL_ROW row;
-        MARIADB_RPL *rpl = NULL;
+        MARIADB_RPL *rpl      = NULL;
         MARIADB_RPL_EVENT *ev = NULL, *tm = NULL;
         char file[256];
         char sql[256];
@@ -305,7 +304,7 @@ int main(void) {
             !(pass = rpl_env("H_PRODUCER_PASS")))
                 goto out;
         errno = 0;
-        port = strtoul(portstr, &end, 10);
+        port  = strtoul(portstr, &end, 10);
         if (errno || *end || port == 0 || port > 65535) {
                 fprintf(stderr, "FAIL: bad H_MYSQL_PORT '%s'\n", portstr);
                 goto out;
@@ -326,7 +325,7 @@ int main(void) {
         if (snprintf(file, sizeof(file), "%s", row[0]) >= (int)sizeof(file))
                 goto out;
         errno = 0;
-        pos = strtoull(row[1], &end, 10);
+        pos   = strtoull(row[1], &end, 10);
         if (errno || *end || pos < 4) {
                 fprintf(stderr, "FAIL: bad position '%s'\n", row[1]);
                 goto out;
@@ -396,8 +395,7 @@ int main(void) {
                             memcmp(ev->event.table_map.table.str, "follow",
                                    6) == 0) {
                                 printf("table map: %.*s.follow id %llu\n",
-                                       (int)ev->event.table_map.database
-                                           .length,
+                                       (int)ev->event.table_map.database.length,
                                        ev->event.table_map.database.str,
                                        ev->event.table_map.table_id);
                                 if (rpl_check_names(ev) != 0)
@@ -410,9 +408,8 @@ int main(void) {
                         break;
                 case WRITE_ROWS_EVENT_V1:
                 case WRITE_ROWS_EVENT:
-                        if (!tm ||
-                            ev->event.rows.table_id !=
-                                tm->event.table_map.table_id)
+                        if (!tm || ev->event.rows.table_id !=
+                                           tm->event.table_map.table_id)
                                 break;
                         if (!saw_gtid) {
                                 fprintf(stderr, "FAIL: rows before any "

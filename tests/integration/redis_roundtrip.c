@@ -21,10 +21,10 @@
 /* A small version-checked write, the shape the consumer's scripts take:
  * store ARGV[2] only when ARGV[1] is newer than the stored version. */
 static const char rt_script[] =
-    "local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')\n"
-    "if tonumber(ARGV[1]) <= cur then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'v', ARGV[1], 'data', ARGV[2])\n"
-    "return 1\n";
+        "local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')\n"
+        "if tonumber(ARGV[1]) <= cur then return 0 end\n"
+        "redis.call('HSET', KEYS[1], 'v', ARGV[1], 'data', ARGV[2])\n"
+        "return 1\n";
 
 /* Run one command; on a transport error (NULL) or an unexpected reply
  * type print why and return NULL. */
@@ -39,8 +39,7 @@ static redisReply *rt_cmd(redisContext *rc, int want_type, int argc,
         if (r->type != want_type) {
                 fprintf(stderr, "FAIL: %s: reply type %d (%s), want %d\n",
                         argv[0], r->type,
-                        r->type == REDIS_REPLY_ERROR ? r->str : "-",
-                        want_type);
+                        r->type == REDIS_REPLY_ERROR ? r->str : "-", want_type);
                 freeReplyObject(r);
                 return NULL;
         }
@@ -49,8 +48,9 @@ static redisReply *rt_cmd(redisContext *rc, int want_type, int argc,
 
 static int rt_eval(redisContext *rc, const char *ver, const char *data,
                    long long want) {
-        const char *argv[] = {"EVAL", rt_script, "1", "rt:{u1}:edge", ver,
-                              data};
+        const char *argv[] = {
+                "EVAL", rt_script, "1", "rt:{u1}:edge", ver, data
+        };
         redisReply *r = rt_cmd(rc, REDIS_REPLY_INTEGER, 6, argv);
         int ok;
         if (!r)
@@ -65,9 +65,9 @@ static int rt_eval(redisContext *rc, const char *ver, const char *data,
 
 int main(void) {
         const char *portstr = getenv("H_REDIS_PORT");
-        redisContext *rc = NULL;
-        redisReply *r = NULL;
-        struct timeval tv = {10, 0};
+        redisContext *rc    = NULL;
+        redisReply *r       = NULL;
+        struct timeval tv   = { 10, 0 };
         char *end;
         long port;
         int i, rcode = 1;
@@ -77,7 +77,7 @@ int main(void) {
                 goto out;
         }
         errno = 0;
-        port = strtol(portstr, &end, 10);
+        port  = strtol(portstr, &end, 10);
         if (errno || *end || port <= 0 || port > 65535) {
                 fprintf(stderr, "FAIL: bad H_REDIS_PORT '%s'\n", portstr);
                 goto out;
@@ -95,9 +95,9 @@ int main(void) {
 
         /* start from a clean slate, so the program can run twice */
         {
-                const char *argv[] = {"DEL", "rt:key", "rt:{u1}:edge",
-                                      "rt:counter"};
-                r = rt_cmd(rc, REDIS_REPLY_INTEGER, 4, argv);
+                const char *argv[] = { "DEL", "rt:key", "rt:{u1}:edge",
+                                       "rt:counter" };
+                r                  = rt_cmd(rc, REDIS_REPLY_INTEGER, 4, argv);
                 if (!r)
                         goto out;
                 freeReplyObject(r);
@@ -106,11 +106,11 @@ int main(void) {
 
         /* SET / GET with a binary-safe value (embedded NUL) */
         {
-                static const char val[] = {'a', '\0', 'b'};
-                const char *argv[] = {"SET", "rt:key", val};
-                size_t lens[] = {3, 6, sizeof(val)};
-                const char *gargv[] = {"GET", "rt:key"};
-                r = redisCommandArgv(rc, 3, argv, lens);
+                static const char val[] = { 'a', '\0', 'b' };
+                const char *argv[]      = { "SET", "rt:key", val };
+                size_t lens[]           = { 3, 6, sizeof(val) };
+                const char *gargv[]     = { "GET", "rt:key" };
+                r                       = redisCommandArgv(rc, 3, argv, lens);
                 if (!r || r->type != REDIS_REPLY_STATUS ||
                     strcmp(r->str, "OK") != 0) {
                         fprintf(stderr, "FAIL: SET: %s\n",
@@ -133,8 +133,8 @@ int main(void) {
 
         /* a missing key is a NIL reply, not NULL */
         {
-                const char *argv[] = {"GET", "rt:missing"};
-                r = rt_cmd(rc, REDIS_REPLY_NIL, 2, argv);
+                const char *argv[] = { "GET", "rt:missing" };
+                r                  = rt_cmd(rc, REDIS_REPLY_NIL, 2, argv);
                 if (!r)
                         goto out;
                 freeReplyObject(r);
@@ -148,8 +148,8 @@ int main(void) {
             rt_eval(rc, "7", "seven", 1) != 0)
                 goto out;
         {
-                const char *argv[] = {"HGET", "rt:{u1}:edge", "data"};
-                r = rt_cmd(rc, REDIS_REPLY_STRING, 3, argv);
+                const char *argv[] = { "HGET", "rt:{u1}:edge", "data" };
+                r                  = rt_cmd(rc, REDIS_REPLY_STRING, 3, argv);
                 if (!r)
                         goto out;
                 if (strcmp(r->str, "seven") != 0) {
@@ -163,14 +163,14 @@ int main(void) {
 
         /* pipeline: N INCRs then one deliberate error, then the replies */
         for (i = 0; i < RT_PIPELINE; i++) {
-                const char *argv[] = {"INCR", "rt:counter"};
+                const char *argv[] = { "INCR", "rt:counter" };
                 if (redisAppendCommandArgv(rc, 2, argv, NULL) != REDIS_OK) {
                         fprintf(stderr, "FAIL: append: %s\n", rc->errstr);
                         goto out;
                 }
         }
         {
-                const char *argv[] = {"HGET", "rt:key", "f"}; /* WRONGTYPE */
+                const char *argv[] = { "HGET", "rt:key", "f" }; /* WRONGTYPE */
                 if (redisAppendCommandArgv(rc, 3, argv, NULL) != REDIS_OK) {
                         fprintf(stderr, "FAIL: append: %s\n", rc->errstr);
                         goto out;
@@ -206,8 +206,8 @@ int main(void) {
                 r = NULL;
         }
         {
-                const char *argv[] = {"PING"};
-                r = rt_cmd(rc, REDIS_REPLY_STATUS, 1, argv);
+                const char *argv[] = { "PING" };
+                r                  = rt_cmd(rc, REDIS_REPLY_STATUS, 1, argv);
                 if (!r)
                         goto out;
                 freeReplyObject(r);
