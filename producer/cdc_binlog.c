@@ -96,6 +96,7 @@ struct cdc_binlog_s {
         int bl_trx_has_gtid;
         binlog_gtid_t bl_trx_gtid;
         uint64_t bl_trx_start;
+        uint32_t bl_trx_ts;        /* GTID event time (commit), 0: none */
         uint32_t bl_trx_row;
 
         /* tables */
@@ -116,6 +117,8 @@ struct cdc_binlog_s {
         int bl_pending_ddl;
         char *bl_stmt;
         char bl_ddl_table[65];
+
+        int64_t bl_last_rx_ms;     /* last packet from the server */
 
         cdc_binlog_item_t bl_item;
         char bl_errstr[512];
@@ -786,6 +789,7 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
                 err = binlog_mysql_err(bl, bl->bl_mysql, "binlog dump");
                 goto fail;
         }
+        bl->bl_last_rx_ms = binlog_now_ms();
         err = binlog_process(bl, &produced);
         if (err)
                 goto fail;
@@ -1415,6 +1419,8 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
                 memcpy(&bl->bl_trx_gtid.domain, ev.body + 8, 4);
                 bl->bl_trx_gtid.server = ev.server_id;
                 bl->bl_trx_has_gtid = 1;
+                /* written when the transaction commits */
+                bl->bl_trx_ts = ev.ts;
                 bl->bl_trx_standalone = ev.body[12] & FL_STANDALONE;
                 break;
         }
@@ -1559,7 +1565,9 @@ static cdc_err_t binlog_emit(cdc_binlog_t *bl, int *madep) {
                 snprintf(src->file, sizeof(src->file), "%s", bl->bl_file);
                 src->pos = bl->bl_trx_start;
                 src->row = bl->bl_trx_row++;
-                src->ts_ms = (int64_t)bl->bl_rows_ts * 1000;
+                src->ts_ms = (int64_t)(bl->bl_trx_has_gtid && bl->bl_trx_ts
+                                               ? bl->bl_trx_ts
+                                               : bl->bl_rows_ts) * 1000;
                 *madep = 1;
                 return CDC_ERR_NO_ERROR;
         }
@@ -1602,6 +1610,19 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                         pfd.events = POLLIN;
                         pfd.revents = 0;
                         r = poll(&pfd, 1, wait);
+                        if (r == 0 && bl->bl_heartbeat_ms > 0 &&
+                            binlog_now_ms() - bl->bl_last_rx_ms >
+                                    3 * (int64_t)bl->bl_heartbeat_ms + 1000) {
+                                /* heartbeats stopped: the server or the
+                                 * network is gone without a FIN */
+                                binlog_seterr(bl, "binlog stream: nothing "
+                                              "from the server for %lld ms "
+                                              "(heartbeat %d ms)",
+                                              (long long)(binlog_now_ms() -
+                                                          bl->bl_last_rx_ms),
+                                              bl->bl_heartbeat_ms);
+                                return CDC_ERR__TRANSPORT;
+                        }
                         if (r == 0)
                                 return CDC_ERR__TIMED_OUT;
                         if (r < 0 && errno == EINTR)
@@ -1625,6 +1646,7 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                         return binlog_mysql_err(bl, bl->bl_mysql,
                                                 "binlog stream");
                 }
+                bl->bl_last_rx_ms = binlog_now_ms();
                 err = binlog_process(bl, &produced);
                 if (err)
                         return err;

@@ -292,6 +292,20 @@ rc=$?
 [ "$rc" = 3 ] || h_fail "file:pos purged position: exit $rc $(cat "$OUT/purged2.err")"
 grep -q 1236 "$OUT/purged.err" || h_fail "server text missing: $(cat "$OUT/purged.err")"
 
+# ---- a frozen server (no FIN): missing heartbeats give TRANSPORT ----
+P3=$("$BIN" pos)
+"$BIN" dump --from "$P3" --hb-ms 300 --idle-ms 60000 >/dev/null 2>"$OUT/frozen.err" &
+DPID=$!
+h_wait_for "grep -q 'streaming from' '$OUT/frozen.err'" 20 || h_fail "stream did not start"
+MPID=$(h_pid mariadb)
+kill -STOP "$MPID"
+h_wait_for "! kill -0 $DPID" 30 || { kill -CONT "$MPID"; h_fail "frozen server not detected"; }
+kill -CONT "$MPID"
+wait "$DPID"
+rc=$?
+[ "$rc" = 4 ] && grep -q "heartbeat 300 ms" "$OUT/frozen.err" ||
+        h_fail "frozen server: exit $rc $(cat "$OUT/frozen.err")"
+
 # ---- connection loss: CDC_ERR__TRANSPORT (exit 4) ----
 P3=$("$BIN" pos)
 "$BIN" dump --from "$P3" --idle-ms 60000 >/dev/null 2>"$OUT/lost.err" &
