@@ -452,6 +452,16 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                 err = CDC_ERR__SERVER;
                 goto out;
         }
+        if ((err = binlog_var(bl, "binlog_row_value_options", v,
+                              sizeof(v))))
+                goto out;
+        if (strcasestr(v, "PARTIAL_JSON")) {
+                binlog_seterr(bl, "binlog_row_value_options is %s: partial "
+                              "JSON updates are not supported, set "
+                              "binlog_row_value_options=''", v);
+                err = CDC_ERR__SERVER;
+                goto out;
+        }
         if ((err = binlog_var(bl, "binlog_row_metadata", v, sizeof(v))))
                 goto out;
         if (strcasecmp(v, "FULL"))

@@ -212,6 +212,14 @@ cdc_err_t cdc_rowdec_row_next(const cdc_rowdec_table_t *t,
 int cdc_rowdec_format_instant(char *buf, size_t size, int64_t epoch_us);
 
 /**
+ * @brief The JSON text of a MySQL 8 binary JSON value (a JSON column).
+ * @param textp set to a malloc()ed NUL-terminated text (caller frees).
+ * @returns 0, or -1 if malformed (nested deeper than 150, bad offsets).
+ */
+int cdc_rowdec_mysql_json(const uint8_t *p, size_t len, char **textp,
+                          size_t *lenp);
+
+/**
  * @brief Decode one DECIMAL(prec, scale) binary value into text.
  * @returns the bytes consumed, or -1 (short input, bad precision, small
  *          buffer).
