@@ -1015,8 +1015,7 @@ static void binlog_tc_forget_table(cdc_binlog_t *bl, size_t w) {
 
 static cdc_err_t binlog_on_table_map(cdc_binlog_t *bl,
                                      const cdc_rowdec_ev_t *ev) {
-        unsigned phl = bl->bl_phl[CDC_EV_TABLE_MAP] ? bl->bl_phl[CDC_EV_TABLE_MAP]
-                                                    : 8;
+        unsigned phl = bl->bl_phl[CDC_EV_TABLE_MAP];
         char db[65], table[65];
         uint64_t id;
         ssize_t w;
@@ -1024,6 +1023,8 @@ static cdc_err_t binlog_on_table_map(cdc_binlog_t *bl,
         cdc_rowdec_table_t *t = NULL;
         cdc_err_t err;
 
+        if (!phl)
+                phl = 8;
         if (cdc_rowdec_table_map_peek(ev->body, ev->body_len, phl, &id, db,
                                       table)) {
                 binlog_seterr(bl, "TABLE_MAP at %s:%u: truncated", bl->bl_file,

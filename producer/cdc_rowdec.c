@@ -852,7 +852,8 @@ int cdc_rowdec_decimal(const uint8_t *p, size_t avail, unsigned prec,
                 }                                                             \
         } while (0)
         if (intg0x) {
-                uint32_t v = (uint32_t)be_n(buf + k, (unsigned)dig2bytes[intg0x]);
+                uint32_t v = (uint32_t)be_n(buf + k,
+                                            (unsigned)dig2bytes[intg0x]);
                 k += (size_t)dig2bytes[intg0x];
                 if (v >= 1000000000u)
                         return -1;

@@ -138,7 +138,8 @@ static void print_item(const cdc_binlog_item_t *it) {
                 json_object_set_new(o, "table", json_string(it->table));
                 json_object_set(o, "before",
                                 it->before ? it->before : json_null());
-                json_object_set(o, "after", it->after ? it->after : json_null());
+                json_object_set(o, "after",
+                                it->after ? it->after : json_null());
                 json_object_set_new(o, "server_id",
                                     json_integer(it->source.server_id));
                 json_object_set_new(o, "db", json_string(it->source.db));

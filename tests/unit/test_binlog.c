@@ -169,6 +169,9 @@ static void item_line(const cdc_binlog_item_t *it, char *buf, size_t size) {
         }
 }
 
+/* line i starts with text t */
+#define PFX(i, t) assert_true(!strncmp(lines[i], t, strlen(t)))
+
 static void test_stream_items(void **s) {
         sev_t evs[64];
         cdc_pos_t start;
@@ -196,9 +199,10 @@ static void test_stream_items(void **s) {
                         item_line(it, lines[nl], sizeof(lines[nl]));
                         commit_pos[nl] = hdr_next_pos(&evs[i]);
                         if (it->type == CDC_BINLOG_ROW)
-                                assert_true(it->source.ts_ms > 1700000000000LL &&
-                                            it->source.server_id == 1 &&
-                                            it->source.seq > 22);
+                                assert_true(
+                                        it->source.ts_ms > 1700000000000LL &&
+                                        it->source.server_id == 1 &&
+                                        it->source.seq > 22);
                         nl++;
                 }
         }
@@ -217,27 +221,27 @@ static void test_stream_items(void **s) {
                         }
         }
         assert_int_equal(nl, 16);
-        assert_true(!strncmp(lines[0], "ROW c follow 0 0-1-23 mysql-bin.000001:", 39));
+        PFX(0, "ROW c follow 0 0-1-23 mysql-bin.000001:");
         assert_non_null(strstr(lines[0], " id=1"));
-        assert_true(!strncmp(lines[1], "ROW c follow 1 0-1-23 ", 22));
-        assert_true(!strncmp(lines[2], "ROW c idempotent_log 2 0-1-23 ", 30));
-        assert_true(!strncmp(lines[3], "COMMIT gtid=0-1-23;file=mysql-bin.000001;", 41));
-        assert_true(!strncmp(lines[4], "ROW u follow 0 0-1-24 ", 22));
-        assert_true(!strncmp(lines[5], "COMMIT gtid=0-1-24;", 19));
+        PFX(1, "ROW c follow 1 0-1-23 ");
+        PFX(2, "ROW c idempotent_log 2 0-1-23 ");
+        PFX(3, "COMMIT gtid=0-1-23;file=mysql-bin.000001;");
+        PFX(4, "ROW u follow 0 0-1-24 ");
+        PFX(5, "COMMIT gtid=0-1-24;");
         assert_string_equal(lines[6], "DDL follow ALTER TABLE follow A");
-        assert_true(!strncmp(lines[7], "COMMIT gtid=0-1-25;", 19));
-        assert_true(!strncmp(lines[8], "ROW c follow 0 0-1-26 ", 22));
+        PFX(7, "COMMIT gtid=0-1-25;");
+        PFX(8, "ROW c follow 0 0-1-26 ");
         assert_non_null(strstr(lines[8], "id=4 note=x"));
-        assert_true(!strncmp(lines[9], "COMMIT gtid=0-1-26;", 19));
-        assert_true(!strncmp(lines[10], "COMMIT gtid=0-1-27;", 19));
-        assert_true(!strncmp(lines[11], "ROW d follow 0 0-1-28 mysql-bin.000002:", 39));
-        assert_true(!strncmp(lines[12], "COMMIT gtid=0-1-28;file=mysql-bin.000002;", 41));
-        assert_true(!strncmp(lines[13], "ROW c follow 0 0-1-29 ", 22));
+        PFX(9, "COMMIT gtid=0-1-26;");
+        PFX(10, "COMMIT gtid=0-1-27;");
+        PFX(11, "ROW d follow 0 0-1-28 mysql-bin.000002:");
+        PFX(12, "COMMIT gtid=0-1-28;file=mysql-bin.000002;");
+        PFX(13, "ROW c follow 0 0-1-29 ");
         assert_non_null(strstr(lines[13], "id=5 note=xa"));
-        assert_true(!strncmp(lines[14], "COMMIT gtid=0-1-29;", 19));
+        PFX(14, "COMMIT gtid=0-1-29;");
         /* XA COMMIT: its own group, no rows */
-        assert_string_equal(lines[15],
-                            "COMMIT gtid=0-1-30;file=mysql-bin.000002;pos=1342");
+        assert_string_equal(
+                lines[15], "COMMIT gtid=0-1-30;file=mysql-bin.000002;pos=1342");
         /* transaction start positions */
         assert_non_null(strstr(lines[0], "mysql-bin.000001:10521 "));
         assert_non_null(strstr(lines[11], "mysql-bin.000002:342 "));
