@@ -140,33 +140,36 @@ static uint32_t hdr_next_pos(const sev_t *e) {
 /* One line per item: "ROW c follow 0 0-1-23 id=1", "COMMIT <next>" ... */
 static void item_line(const cdc_binlog_item_t *it, char *buf, size_t size) {
         char pos[CDC_POS_GTID_MAX + 300];
+        int n = 0;
         switch (it->type) {
         case CDC_BINLOG_ROW: {
                 const json_t *img = it->after ? it->after : it->before;
-                snprintf(buf, size, "ROW %c %s %u %s %s:%llu id=%lld%s%s",
-                         (char)it->op, it->table, it->source.row,
-                         it->source.gtid, it->source.file,
-                         (unsigned long long)it->source.pos,
-                         (long long)json_integer_value(
-                                 json_object_get(img, "id")),
-                         json_object_get(img, "note") ? " note=" : "",
-                         json_object_get(img, "note")
-                                 ? json_string_value(
-                                           json_object_get(img, "note"))
-                                 : "");
+                n = snprintf(buf, size, "ROW %c %s %u %s %s:%llu id=%lld%s%s",
+                             (char)it->op, it->table, it->source.row,
+                             it->source.gtid, it->source.file,
+                             (unsigned long long)it->source.pos,
+                             (long long)json_integer_value(
+                                     json_object_get(img, "id")),
+                             json_object_get(img, "note") ? " note=" : "",
+                             json_object_get(img, "note")
+                                     ? json_string_value(
+                                               json_object_get(img, "note"))
+                                     : "");
                 break;
         }
         case CDC_BINLOG_COMMIT:
                 cdc_pos_format(&it->next, pos, sizeof(pos));
-                snprintf(buf, size, "COMMIT %s", pos);
+                n = snprintf(buf, size, "COMMIT %s", pos);
                 break;
         case CDC_BINLOG_DDL:
-                snprintf(buf, size, "DDL %s %.20s", it->table, it->statement);
+                n = snprintf(buf, size, "DDL %s %.20s", it->table,
+                             it->statement);
                 break;
         case CDC_BINLOG_HEARTBEAT:
-                snprintf(buf, size, "HEARTBEAT");
+                n = snprintf(buf, size, "HEARTBEAT");
                 break;
         }
+        assert_true(n > 0 && (size_t)n < size); /* never truncated */
 }
 
 /* line i starts with text t */
