@@ -387,19 +387,18 @@ static cdc_err_t binlog_var(cdc_binlog_t *bl, const char *name, char *val,
 
 /* Whether a SHOW GRANTS line grants \p priv globally. */
 static int binlog_grant_has(const char *g, const char *priv) {
-        const char *p = g;
+        const char *p;
         size_t l = strlen(priv);
         if (!strstr(g, " ON *.*"))
                 return 0;
         if (strstr(g, "ALL PRIVILEGES ON *.*"))
                 return 1;
-        while ((p = strstr(p, priv)) != NULL) {
+        for (p = strstr(g, priv); p; p = strstr(p + l, priv)) {
                 char next = p[l];
                 if ((p == g || p[-1] == ' ' || p[-1] == ',') &&
                     (next == ',' || next == ' ') &&
                     strncmp(p + l, " ADMIN", 6) != 0)
                         return 1;
-                p += l;
         }
         return 0;
 }
@@ -486,7 +485,8 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
         if ((err = binlog_query(bl, bl->bl_meta,
                                 "SHOW GRANTS FOR CURRENT_USER()", &res)))
                 goto out;
-        while (res && (row = mysql_fetch_row(res))) {
+        for (row = res ? mysql_fetch_row(res) : NULL; row;
+             row = mysql_fetch_row(res)) {
                 if (!row[0])
                         continue;
                 repl_slave |= binlog_grant_has(row[0], "REPLICATION SLAVE");
@@ -915,7 +915,8 @@ static cdc_err_t binlog_schema_load(cdc_binlog_t *bl, size_t w) {
                 err = CDC_ERR__NOMEM;
                 goto out;
         }
-        while (res && (row = mysql_fetch_row(res)) && i < n) {
+        for (row = res ? mysql_fetch_row(res) : NULL; row && i < n;
+             row = mysql_fetch_row(res)) {
                 const char *ct = row[1] ? row[1] : "";
                 const char *dt = row[3] ? row[3] : "";
                 s->names[i] = strdup(row[0] ? row[0] : "");

@@ -324,7 +324,8 @@ static int cmd_capture(int argc, char **argv) {
                 fprintf(stderr, "capture: %s\n", mysql_error(m));
                 return 4;
         }
-        while ((ev = mariadb_rpl_fetch(rpl, ev)) != NULL) {
+        for (ev = mariadb_rpl_fetch(rpl, NULL); ev;
+             ev = mariadb_rpl_fetch(rpl, ev)) {
                 size_t ofs = ev->raw_data_ofs ? ev->raw_data_ofs : 1;
                 const uint8_t *b = ev->raw_data + ofs;
                 size_t len = ev->raw_data_size - ofs;
