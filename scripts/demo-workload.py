@@ -32,7 +32,6 @@ Exit status: 0 done (SQL errors such as deadlocks are counted, not fatal),
 1 a client could not connect or died, 2 bad arguments.
 """
 import argparse
-import os
 import random
 import signal
 import subprocess

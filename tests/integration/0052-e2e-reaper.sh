@@ -141,7 +141,7 @@ leaders=$(grep -l 'this instance reaps' "$H_DIR"/c-a.log "$H_DIR"/c-b.log)
 [ "$(h_mysql "SELECT COUNT(*) FROM idempotent_log
               WHERE request_id LIKE 'fresh-%'")" = 2 ] ||
         h_fail "fresh rows were reaped"
-reaped=$(sed -n 's/.*reaped \([0-9]*\) row.*/\1/p' $leaders |
+reaped=$(sed -n 's/.*reaped \([0-9]*\) row.*/\1/p' "$leaders" |
          awk '{ s += $1 } END { print s + 0 }')
 [ "$reaped" -ge 40 ] || h_fail "reaper logged $reaped rows, want >= 40"
 
