@@ -13,6 +13,7 @@
  *   store   the offsets of the whole batch (auto-commit commits them)
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,17 @@ typedef struct app_s {
         size_t *letters;            /* batch indexes sent to the DLQ */
         char **reasons;
         size_t nletters;
+
+        cdc_event_t **evs;          /* parsed events of the batch */
+        cdc_err_t *perr;            /* parse result per message */
+        char **pwhy;                /* parse failure reasons (owned) */
+        /* helper thread parsing the second half of each batch: JSON
+         * parsing is half the consumer's CPU and Redis is idle meanwhile */
+        pthread_t pt;
+        pthread_mutex_t plk;
+        pthread_cond_t pcnd;
+        int pt_started, pjob, pstop;
+        size_t pfrom, pto;
 
         int in_batch;               /* between add and store */
         int paused;                 /* partitions paused by app_idle */
@@ -313,16 +325,90 @@ static int app_dlq_settle(app_t *app, int once) {
         }
 }
 
+/* ---- parse ---- */
+
+/* Parse messages [from, to) of the batch. @locality any thread */
+static void app_parse_range(app_t *app, size_t from, size_t to) {
+        char es[512];
+        size_t i;
+
+        for (i = from; i < to; i++) {
+                rd_kafka_message_t *rkm = app->batch[i];
+                app->evs[i] = NULL;
+                app->pwhy[i] = NULL;
+                app->perr[i] = CDC_ERR_NO_ERROR;
+                if (!rkm->payload)
+                        continue; /* tombstone */
+                es[0] = '\0';
+                app->perr[i] = cdc_event_parse(rkm->payload, rkm->len,
+                                               &app->evs[i], es, sizeof(es));
+                if (app->perr[i] && app->perr[i] != CDC_ERR__NOMEM)
+                        app->pwhy[i] =
+                            strdup(es[0] ? es : cdc_err2str(app->perr[i]));
+        }
+}
+
+static void *app_parse_main(void *arg) {
+        app_t *app = arg;
+        pthread_mutex_lock(&app->plk);
+        for (;;) {
+                while (!app->pjob && !app->pstop)
+                        pthread_cond_wait(&app->pcnd, &app->plk);
+                if (app->pstop)
+                        break;
+                pthread_mutex_unlock(&app->plk);
+                app_parse_range(app, app->pfrom, app->pto);
+                pthread_mutex_lock(&app->plk);
+                app->pjob = 0;
+                pthread_cond_broadcast(&app->pcnd);
+        }
+        pthread_mutex_unlock(&app->plk);
+        return NULL;
+}
+
+/* Parse the whole batch, the second half on the helper thread. */
+static void app_parse(app_t *app) {
+        size_t half = app->n / 2;
+
+        if (!app->pt_started || app->n < 64) {
+                app_parse_range(app, 0, app->n);
+                return;
+        }
+        pthread_mutex_lock(&app->plk);
+        app->pfrom = half;
+        app->pto = app->n;
+        app->pjob = 1;
+        pthread_cond_broadcast(&app->pcnd);
+        pthread_mutex_unlock(&app->plk);
+        app_parse_range(app, 0, half);
+        pthread_mutex_lock(&app->plk);
+        while (app->pjob)
+                pthread_cond_wait(&app->pcnd, &app->plk);
+        pthread_mutex_unlock(&app->plk);
+}
+
+/* Free parse results from \p from on (early exit of app_batch_add). */
+static void app_parsed_free(app_t *app, size_t from) {
+        size_t i;
+        for (i = from; i < app->n; i++) {
+                cdc_event_destroy(app->evs[i]);
+                app->evs[i] = NULL;
+                free(app->pwhy[i]);
+                app->pwhy[i] = NULL;
+        }
+}
+
 /* Add every gathered message. @returns 0, or -1 if the batch was voided
  * or could not be flushed (once). */
 static int app_batch_add(app_t *app, int once) {
         char es[512];
         size_t i;
 
+        app_parse(app);
         for (i = 0; i < app->n; i++) {
                 rd_kafka_message_t *rkm = app->batch[i];
-                cdc_event_t *ev = NULL;
-                cdc_err_t err;
+                cdc_event_t *ev = app->evs[i];
+                cdc_err_t err = app->perr[i];
 
                 cdc_metric_add(app->m_msgs, 1);
                 if (!rkm->payload) {
@@ -330,24 +416,28 @@ static int app_batch_add(app_t *app, int once) {
                         cdc_metric_add(app->m_tomb, 1);
                         continue;
                 }
-                es[0] = '\0';
-                err = cdc_event_parse(rkm->payload, rkm->len, &ev, es,
-                                      sizeof(es));
                 if (err == CDC_ERR__NOMEM) {
                         /* not the message's fault: retry the batch later */
+                        app_parsed_free(app, i);
                         return -1;
                 }
                 if (err) {
-                        app_letter(app, i, es[0] ? es : cdc_err2str(err));
+                        app_letter(app, i,
+                                   app->pwhy[i] ? app->pwhy[i] : "unparsable");
+                        free(app->pwhy[i]);
+                        app->pwhy[i] = NULL;
                         continue;
                 }
+                app->evs[i] = NULL;
                 for (;;) {
+                        es[0] = '\0';
                         err = cdc_apply_add(app->ap, ev, es, sizeof(es));
                         if (err != CDC_ERR__QUEUE_FULL)
                                 break;
                         /* the pipeline is full: acknowledge it first */
                         if (app_redis_settle(app, once)) {
                                 cdc_event_destroy(ev);
+                                app_parsed_free(app, i + 1);
                                 return -1;
                         }
                 }
@@ -359,6 +449,7 @@ static int app_batch_add(app_t *app, int once) {
                 if (err) {
                         cdc_log(LOG_ERR, "CONSUMER", "apply: %s",
                                 cdc_err2str(err));
+                        app_parsed_free(app, i + 1);
                         return -1;
                 }
                 cdc_metric_add(app->m_events, 1);
@@ -472,28 +563,39 @@ static const char usage_extra[] =
     "  --replay-from=TIME        start at TIME (2026-11-22T05:00:00Z or ms)\n"
     "Documentation: docs/consumer.md\n";
 
+/* Defaults of followcdc-consumer that differ from librdkafka's; each one
+ * applies only if the user did not set it. A new group starts at the
+ * earliest offset: it rebuilds Redis from what the topics hold. */
+static const char *const app_kafka_defaults[][2] = {
+    {"bootstrap.servers", "127.0.0.1:9092"},
+    {"auto.offset.reset", "earliest"},
+    {"queued.max.messages.kbytes", "16384"},
+    {"fetch.error.backoff.ms", "50"},
+};
+
 static rd_kafka_conf_t *app_kafka_conf(app_t *app, char *errstr,
                                        size_t errstr_size) {
         rd_kafka_conf_t *kconf = cdc_conf_kafka_dup(app->cc.cc_conf);
+        const char *const(*defs)[2] = app_kafka_defaults;
         char es[256];
+        size_t i;
         if (!kconf) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        if (!cdc_conf_kafka_get(app->cc.cc_conf, "bootstrap.servers") &&
-            rd_kafka_conf_set(kconf, "bootstrap.servers", "127.0.0.1:9092",
-                              es, sizeof(es))) {
-                snprintf(errstr, errstr_size, "%s", es);
-                rd_kafka_conf_destroy(kconf);
-                return NULL;
-        }
-        /* A new group rebuilds Redis from what the topics hold. */
-        if (!cdc_conf_kafka_get(app->cc.cc_conf, "auto.offset.reset") &&
-            rd_kafka_conf_set(kconf, "auto.offset.reset", "earliest", es,
-                              sizeof(es))) {
-                snprintf(errstr, errstr_size, "%s", es);
-                rd_kafka_conf_destroy(kconf);
-                return NULL;
+        /* Bound the pre-fetch queue (librdkafka's default is 64 MiB): a
+         * few batches ahead is all the apply loop can use. librdkafka 2.0
+         * waits fetch.error.backoff.ms (500) whenever that queue is full,
+         * which starves the loop: wait 50 ms instead. */
+        for (i = 0; i < sizeof(app_kafka_defaults) / sizeof(*defs); i++) {
+                if (cdc_conf_kafka_get(app->cc.cc_conf, defs[i][0]))
+                        continue;
+                if (rd_kafka_conf_set(kconf, defs[i][0], defs[i][1], es,
+                                      sizeof(es))) {
+                        snprintf(errstr, errstr_size, "%s", es);
+                        rd_kafka_conf_destroy(kconf);
+                        return NULL;
+                }
         }
         return kconf;
 }
@@ -540,14 +642,21 @@ int main(int argc, char **argv) {
         app.carry = calloc(app.cap, sizeof(*app.carry));
         app.letters = calloc(app.cap, sizeof(*app.letters));
         app.reasons = calloc(app.cap, sizeof(*app.reasons));
+        app.evs = calloc(app.cap, sizeof(*app.evs));
+        app.perr = calloc(app.cap, sizeof(*app.perr));
+        app.pwhy = calloc(app.cap, sizeof(*app.pwhy));
         app.m = cdc_metrics_new();
         app.bo = cdc_backoff_new(100, 5000);
         if (!app.batch || !app.carry || !app.letters || !app.reasons ||
-            !app.m || !app.bo) {
+            !app.evs || !app.perr || !app.pwhy || !app.m || !app.bo) {
                 cdc_log(LOG_CRIT, "CONSUMER", "out of memory");
                 goto out;
         }
         app_metrics_init(&app);
+        pthread_mutex_init(&app.plk, NULL);
+        pthread_cond_init(&app.pcnd, NULL);
+        if (!pthread_create(&app.pt, NULL, app_parse_main, &app))
+                app.pt_started = 1;
 
         cdc_cconf_apply_conf(&app.cc, &ac);
         app.ap = cdc_apply_new(&ac, es, sizeof(es));
@@ -635,6 +744,13 @@ int main(int argc, char **argv) {
         ret = cdc_kcons_fatal(app.kc) ? 1 : 0;
         cdc_log(LOG_NOTICE, "CONSUMER", "stopped (exit %d)", ret);
 out:
+        if (app.pt_started) {
+                pthread_mutex_lock(&app.plk);
+                app.pstop = 1;
+                pthread_cond_broadcast(&app.pcnd);
+                pthread_mutex_unlock(&app.plk);
+                pthread_join(app.pt, NULL);
+        }
         cdc_reaper_destroy(app.rp);
         cdc_http_destroy(app.http);
         if (app.kc) {
@@ -652,6 +768,9 @@ out:
         free(app.carry);
         free(app.letters);
         free(app.reasons);
+        free(app.evs);
+        free(app.perr);
+        free(app.pwhy);
         cdc_cconf_argv_free(av);
         cdc_cconf_destroy(&app.cc);
         return ret;

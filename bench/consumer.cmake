@@ -1,0 +1,8 @@
+# bench/consumer.sh needs the consumer and the event feeder (the same
+# program the integration tests use); build the feeder here too so the
+# benchmark works with CDC_BUILD_TESTS=OFF.
+if(NOT TARGET consumer_feed)
+  add_executable(consumer_feed ${PROJECT_SOURCE_DIR}/tests/integration/consumer_feed.c)
+  target_link_libraries(consumer_feed PRIVATE cdc_common PkgConfig::RDKAFKA
+                        PkgConfig::JANSSON)
+endif()

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# followcdc-consumer benchmark: applies a follow workload of BENCH_EVENTS
+# change events (default 1,000,000) from the dev broker to Redis and
+# compares the rate with redis-benchmark running the same edge script,
+# pipelined, against the same Redis (the Redis-side limit).
+#
+# The dev broker keeps only ~5 MiB per partition, so events are produced in
+# chunks that fit (BENCH_CHUNK over BENCH_PARTITIONS partitions) while the
+# consumer keeps running; only the time the consumer spends applying a chunk
+# is counted (the clock runs from the end of a chunk's produce to the moment
+# the consumer has read it all).
+#
+# Prints figures, never asserts a time. Last line:
+#   RESULT consumer events_per_s=<n> redis_limit_scripts_per_s=<n>
+#          scripts_per_event=<n> rss_mb=<n> redis_bytes_per_edge=<n>
+#
+# Knobs: BENCH_EVENTS BENCH_CHUNK BENCH_PARTITIONS BENCH_USERS BENCH_BATCH
+#        BENCH_ARGS (extra consumer flags, e.g. "--batch.ms=5")
+#        CDC_BUILD_DIR (default <checkout>/build)
+set -u
+H_NAME=bench-consumer
+. "$(cd "$(dirname "$0")" && pwd)/../tests/lib/harness.sh"
+EVENTS=${BENCH_EVENTS:-1000000}
+CHUNK=${BENCH_CHUNK:-100000}
+PARTS=${BENCH_PARTITIONS:-16}
+USERS=${BENCH_USERS:-200000}
+BATCH=${BENCH_BATCH:-2000}
+BIN=$CDC_BUILD_DIR/bin
+LUA=$CDC_SOURCE_DIR/consumer/lua/cdc_edge.lua
+for b in followcdc-consumer consumer_feed followcdc-devbroker; do
+        [ -x "$BIN/$b" ] || { echo "bench: $BIN/$b is not built" >&2; exit 1; }
+done
+command -v redis-benchmark >/dev/null || { echo "bench: redis-benchmark missing" >&2; exit 1; }
+
+h_init
+h_start_redis
+h_start_broker
+topic=followcdc.followcdc.follow
+h_broker_ctl topic-create "$topic" "$PARTS" >/dev/null
+h_broker_ctl topic-create followcdc.followcdc.idempotent_log 1 >/dev/null
+mem0=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+
+port=$(h_free_port)
+"$BIN/followcdc-consumer" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
+        --kafka.session.timeout.ms=6000 --redis.port="$H_REDIS_PORT" \
+        --batch.size="$BATCH" --http.listen="127.0.0.1:$port" \
+        --log.level=warning ${BENCH_ARGS:-} >"$H_DIR/consumer.log" 2>&1 &
+cpid=$!
+trap 'kill -KILL $cpid 2>/dev/null; h__cleanup' EXIT
+metric() {
+        curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null |
+                awk -v n="$1" '$1 == n {print $2}'
+}
+# wait for the group join (the dev broker holds joins ~5 s)
+for i in $(seq 1 100); do
+        [ "$(metric followcdc_consumer_assigned_partitions)" = $((PARTS + 1)) ] && break
+        sleep 0.2
+done
+
+now_ms() { date +%s%3N; }
+# CPU time (ms) used so far by a process
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+rpid=$(h_pid redis)
+bpid=$(h_pid broker)
+cpu_c=0 cpu_r=0 cpu_b=0
+done_events=0
+seq=0
+total_msgs=0
+busy_ms=0
+chunk=0
+while [ "$done_events" -lt "$EVENTS" ]; do
+        n=$CHUNK
+        [ $((EVENTS - done_events)) -lt "$n" ] && n=$((EVENTS - done_events))
+        out=$("$BIN/consumer_feed" -b "$H_KAFKA_BOOTSTRAP" -n "$n" -u "$USERS" \
+                -s $((chunk + 1)) -q "$seq") || { echo "bench: feed failed" >&2; exit 1; }
+        seq=$(sed -n 's/.*seq=\([0-9]*\).*/\1/p' <<<"$out")
+        tomb=$(sed -n 's/.*tombstones=\([0-9]*\).*/\1/p' <<<"$out")
+        total_msgs=$((total_msgs + n + tomb))
+        t0=$(now_ms)
+        c0=$(cpu_ms "$cpid") r0=$(cpu_ms "$rpid") b0=$(cpu_ms "$bpid")
+        while :; do
+                m=$(metric followcdc_consumer_messages_total)
+                [ "${m:-0}" -ge "$total_msgs" ] && break
+                kill -0 "$cpid" 2>/dev/null || { echo "bench: consumer died" >&2; tail "$H_DIR/consumer.log" >&2; exit 1; }
+                sleep 0.05
+        done
+        t1=$(now_ms)
+        cpu_c=$((cpu_c + $(cpu_ms "$cpid") - c0))
+        cpu_r=$((cpu_r + $(cpu_ms "$rpid") - r0))
+        cpu_b=$((cpu_b + $(cpu_ms "$bpid") - b0))
+        busy_ms=$((busy_ms + t1 - t0))
+        done_events=$((done_events + n))
+        chunk=$((chunk + 1))
+        printf 'chunk %d: %d events applied in %d ms (%d events/s)\n' \
+                "$chunk" "$n" $((t1 - t0)) $((n * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1)))
+done
+
+events=$(metric followcdc_consumer_events_total)
+scripts=$(metric followcdc_apply_scripts_total)
+rtt=$(metric followcdc_apply_round_trips_total)
+rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$cpid/status")
+kill -TERM "$cpid"
+wait "$cpid"
+crc=$?
+trap h__cleanup EXIT
+
+edges=$(h_redis EVAL "local n = 0
+for _, k in ipairs(redis.call('KEYS', 'fc:{u:*}:following')) do
+  n = n + redis.call('ZCARD', k)
+end
+return n" 0)
+mem1=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+
+# Redis-side limit: the same edge script, EVALSHA pipelined, random users,
+# random (fixed-width) versions, on separate bench: keys of the same Redis.
+sha=$(h_redis SCRIPT LOAD "$(cat "$LUA")")
+rb=$(redis-benchmark -p "$H_REDIS_PORT" -c 4 -P 64 -n 400000 -r "$USERS" --csv \
+        EVALSHA "$sha" 4 'bench:{u:__rand_int__}:following' \
+        'bench:{u:__rand_int__}:followers' 'bench:{u:__rand_int__}:friends' \
+        'bench:{u:__rand_int__}:ver' __rand_int__ \
+        "000000000000000000__rand_int__0000000000" 1 1795000000000 'o:' 2>/dev/null |
+        tail -n 1 | cut -d, -f2 | tr -d '"')
+limit=${rb%.*}
+
+eps=$((events * 1000 / (busy_ms > 0 ? busy_ms : 1)))
+spe=$(awk -v s="$scripts" -v e="$events" 'BEGIN {printf "%.2f", e ? s / e : 0}')
+bpe=$(awk -v a="$mem0" -v b="$mem1" -v e="$edges" 'BEGIN {printf "%d", e ? (b - a) / e : 0}')
+ratio=$(awk -v e="$eps" -v s="$spe" -v l="$limit" 'BEGIN {printf "%.2f", l ? e * s / l : 0}')
+rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')
+echo "events applied: $events in $busy_ms ms of apply time; scripts: $scripts in $rtt round trips"
+echo "live edges in Redis: $edges; Redis memory: $mem0 -> $mem1 bytes"
+echo "consumer: peak RSS $rss_mb MB, exit $crc on SIGTERM"
+echo "CPU during apply: consumer $cpu_c ms, redis $cpu_r ms, broker $cpu_b ms (wall $busy_ms ms, $(nproc) cores shared)"
+echo "redis-benchmark EVALSHA edge script (-P 64 -c 4): $limit scripts/s"
+echo "consumer scripts/s vs Redis limit: $ratio"
+echo "RESULT consumer events_per_s=$eps redis_limit_scripts_per_s=$limit scripts_per_event=$spe rss_mb=$rss_mb redis_bytes_per_edge=$bpe"
