@@ -89,8 +89,8 @@ h_pass() {
         exit 0
 }
 
+# FAIL goes to stderr: it still shows when h_fail runs inside $(...)
 h_fail() {
-        printf 'FAIL: %s: %s\n' "$H_NAME" "$*"
         printf 'FAIL: %s: %s\n' "$H_NAME" "$*" >&2
         H__FAILED=1
         exit 1
