@@ -1161,8 +1161,7 @@ ssize_t cdc_binlog_ddl_table(const char *db, char *const *tables,
         if (!found_kw)
                 return -1;
         while (i < len) {
-                size_t o = 0, start = i;
-                int quoted = 0;
+                size_t o = 0;
                 if (q[i] == '\'' || q[i] == '"') { /* string literal */
                         char qc = q[i++];
                         while (i < len && q[i] != qc) {
@@ -1175,7 +1174,6 @@ ssize_t cdc_binlog_ddl_table(const char *db, char *const *tables,
                         continue;
                 }
                 if (q[i] == '`') {
-                        quoted = 1;
                         i++;
                         while (i < len) {
                                 if (q[i] == '`') {
@@ -1204,7 +1202,6 @@ ssize_t cdc_binlog_ddl_table(const char *db, char *const *tables,
                         continue;
                 }
                 cur[o] = '\0';
-                (void)quoted;
                 {
                         const char *qual = NULL;
                         size_t w;
@@ -1221,7 +1218,6 @@ ssize_t cdc_binlog_ddl_table(const char *db, char *const *tables,
                 memcpy(prev, cur, o + 1);
                 prev_end = i;
                 prev_dot = 0;
-                (void)start;
         }
         return -1;
 }
@@ -1235,6 +1231,7 @@ static cdc_err_t binlog_on_query(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev,
         const char *q;
         size_t qlen;
         ssize_t w;
+        int was_in_trx;
 
         if (ev->body_len < phl || phl < 13)
                 goto bad;
@@ -1256,7 +1253,8 @@ static cdc_err_t binlog_on_query(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev,
         if ((qlen == 6 && !strncasecmp(q, "COMMIT", 6)) ||
             (qlen == 8 && !strncasecmp(q, "ROLLBACK", 8)))
                 return binlog_trx_commit(bl, ev);
-        if (!bl->bl_in_trx) /* a statement outside BEGIN..COMMIT */
+        was_in_trx = bl->bl_in_trx;
+        if (!was_in_trx) /* a statement outside BEGIN..COMMIT */
                 binlog_trx_begin(bl, ev);
         w = cdc_binlog_ddl_table(bl->bl_db, bl->bl_tables, bl->bl_table_cnt,
                                  q, qlen, db);
@@ -1279,8 +1277,10 @@ static cdc_err_t binlog_on_query(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev,
                         ev->next_pos, (int)(qlen > 200 ? 200 : qlen), q);
                 *producedp = 1;
         }
-        /* DDL and other statements logged outside a transaction end here */
-        if (bl->bl_trx_standalone || !bl->bl_trx_has_gtid)
+        /* DDL and other statements logged outside a transaction end here
+         * (MariaDB marks their GTID standalone; without GTIDs: no BEGIN
+         * before them), a SAVEPOINT inside one does not */
+        if (bl->bl_trx_standalone || (!bl->bl_trx_has_gtid && !was_in_trx))
                 return binlog_trx_commit(bl, ev);
         return CDC_ERR_NO_ERROR;
 bad:
@@ -1321,6 +1321,24 @@ static cdc_err_t binlog_on_rows(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev) {
 
 /* Processes the event in bl_ev. Sets *producedp when an item is ready
  * (pending DDL/commit/rows/heartbeat in bl_item). */
+/* A binlog file name from the server: it ends up in checkpoints, so it
+ * must be what cdc_pos_parse() accepts. @returns 0 or -1. */
+static int binlog_file_set(cdc_binlog_t *bl, const uint8_t *s, size_t l) {
+        size_t i;
+        if (l == 0 || l >= sizeof(bl->bl_file))
+                goto bad;
+        for (i = 0; i < l; i++)
+                if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == ';' || s[i] == '=')
+                        goto bad;
+        memcpy(bl->bl_file, s, l);
+        bl->bl_file[l] = '\0';
+        return 0;
+bad:
+        binlog_seterr(bl, "binlog file name from the server is not usable "
+                      "(%zu bytes)", l);
+        return -1;
+}
+
 static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
                                     size_t len, int *producedp) {
         cdc_rowdec_ev_t ev;
@@ -1373,10 +1391,8 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
                       (uint64_t)ev.body[2] << 16 | (uint64_t)ev.body[3] << 24 |
                       (uint64_t)ev.body[4] << 32 | (uint64_t)ev.body[5] << 40;
                 l = ev.body_len - 8;
-                if (l >= sizeof(bl->bl_file))
-                        l = sizeof(bl->bl_file) - 1;
-                memcpy(bl->bl_file, ev.body + 8, l);
-                bl->bl_file[l] = '\0';
+                if (binlog_file_set(bl, ev.body + 8, l))
+                        return CDC_ERR__BAD_EVENT;
                 if (!bl->bl_in_trx &&
                     !(artificial && bl->bl_gtid_mode &&
                       bl->bl_committed.file[0] &&
@@ -1480,11 +1496,9 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
                 cdc_binlog_item_t *it = &bl->bl_item;
                 size_t l = ev.body_len;
                 if (!bl->bl_in_trx) {
-                        if (l >= sizeof(bl->bl_file))
-                                l = sizeof(bl->bl_file) - 1;
                         if (l) {
-                                memcpy(bl->bl_file, ev.body, l);
-                                bl->bl_file[l] = '\0';
+                                if (binlog_file_set(bl, ev.body, l))
+                                        return CDC_ERR__BAD_EVENT;
                                 snprintf(bl->bl_committed.file,
                                          sizeof(bl->bl_committed.file), "%s",
                                          bl->bl_file);
