@@ -51,7 +51,7 @@ typedef enum {
  *   server without usable GTIDs, (binlog file number << 40) | position
  *   of the transaction start.
  * - row: index of the row change within its transaction (0-based,
- *   counting every row of every table in the transaction).
+ *   counting the rows of the captured tables in the transaction).
  * - epoch: set by configuration (`source.epoch`); bump it when the
  *   source moves to a server whose seq is not a continuation (e.g. a
  *   MySQL failover without GTID), so every later change wins.
