@@ -148,6 +148,12 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         kerr = rd_kafka_assign(rk, parts);
                         kc->kc_assigned = parts->cnt;
                 }
+                /* A pause outlives unassign/assign in librdkafka: a
+                 * partition paused while Redis was down and revoked would
+                 * come back paused and stall. Whoever owns it now starts
+                 * fetching. */
+                if (!error && !kerr)
+                        rd_kafka_resume_partitions(rk, parts);
                 break;
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
                 cdc_log(LOG_NOTICE, "KCONS", "revoking %d partition(s)",
