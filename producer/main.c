@@ -34,6 +34,7 @@
 #include "cdc_log.h"
 #include "cdc_metrics.h"
 #include "cdc_pconf.h"
+#include "cdc_penc.h"
 #include "cdc_pos.h"
 #include "cdc_snapshot.h"
 
@@ -98,7 +99,7 @@ typedef struct cdc_app_s {
 
         /* bench figures */
         uint64_t rows;
-        int64_t first_row_us, last_row_us;
+        int64_t first_row_us, last_row_us, last_commit_us, idle_us;
 
         struct {
                 cdc_metric_t *rows[CDC_PCONF_TABLES_MAX][4];
@@ -341,7 +342,7 @@ static app_result_t app_emit(cdc_app_t *app, int ti, cdc_op_t op,
         ev.after = after;
         ev.source = *src;
         ev.ts_ms = cdc_wallclock_ms();
-        val = cdc_event_encode(&ev, &len);
+        val = cdc_penc_event(&ev, &len);
         if (!val) {
                 /* json_string() refuses invalid UTF-8 too: name it */
                 cdc_log(LOG_CRIT, "PRODUCER",
@@ -389,12 +390,12 @@ static app_result_t app_row(cdc_app_t *app, const cdc_binlog_item_t *it) {
         src.snapshot = 0;
 
         img = it->op == CDC_OP_DELETE ? it->before : it->after;
-        key = cdc_key_from_row(img, t->cols, t->col_cnt, &klen, why,
+        key = cdc_penc_key(img, t->cols, t->col_cnt, &klen, why,
                                sizeof(why));
         if (!key)
                 return app_key_fail(app, t->name, why);
         if (it->op == CDC_OP_UPDATE && it->before) {
-                key2 = cdc_key_from_row(it->before, t->cols, t->col_cnt,
+                key2 = cdc_penc_key(it->before, t->cols, t->col_cnt,
                                         &klen2, why, sizeof(why));
                 if (!key2) {
                         free(key);
@@ -448,7 +449,7 @@ static cdc_err_t app_snap_row(void *opaque, const char *table, json_t *row,
         t = &app->pc.tables[ti];
         snprintf(src.name, sizeof(src.name), "%s", app->pc.source_name);
         src.epoch = (uint32_t)app->pc.source_epoch;
-        key = cdc_key_from_row(row, t->cols, t->col_cnt, &klen, why,
+        key = cdc_penc_key(row, t->cols, t->col_cnt, &klen, why,
                                sizeof(why));
         if (!key) {
                 app_key_fail(app, table, why);
@@ -644,6 +645,7 @@ static app_result_t app_stream(cdc_app_t *app) {
                 case CDC_BINLOG_COMMIT:
                         app->in_txn = 0;
                         app->read_pos = it->next;
+                        app->last_commit_us = cdc_now_us();
                         if (!app->pc.bench_decode_only)
                                 cdc_inflight_commit(app->fl, &it->next);
                         if (app->have_end &&
@@ -662,6 +664,17 @@ static app_result_t app_stream(cdc_app_t *app) {
                                         cdc_inflight_commit(app->fl,
                                                             &it->next);
                                 cdc_metric_set(app->mt.lag_s, 0);
+                                if (app->have_end &&
+                                    app_pos_reached(&it->next,
+                                                    &app->end_pos)) {
+                                        /* idle since the last commit:
+                                         * not part of the figures */
+                                        app->idle_us = cdc_now_us() -
+                                                       app->last_commit_us;
+                                        cdc_log(LOG_NOTICE, "PRODUCER",
+                                                "end of the binlog reached");
+                                        return APP_R_STOP;
+                                }
                         }
                         break;
                 case CDC_BINLOG_DDL:
@@ -1011,9 +1024,11 @@ static int app_run(cdc_app_t *app) {
         app_quiesce(app);
         if (app->pc.bench_stop_at_end) {
                 int64_t end = cdc_now_us();
-                double secs = app->first_row_us
-                                  ? (double)(end - app->first_row_us) / 1e6
-                                  : 0;
+                double secs =
+                    app->first_row_us
+                        ? (double)(end - app->first_row_us - app->idle_us) /
+                              1e6
+                        : 0;
                 printf("BENCH rows=%" PRIu64 " seconds=%.3f rows_per_s=%.0f "
                        "peak_rss_kb=%" PRId64 "\n",
                        app->rows, secs,

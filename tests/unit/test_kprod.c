@@ -1,0 +1,353 @@
+/*
+ * Unit tests of the Kafka side of the producer against librdkafka's mock
+ * cluster: delivery reports carry the sequence numbers, back-pressure
+ * never drops, a permanent error is reported (not skipped), unsafe
+ * settings are refused, the Kafka checkpoint store finds the newest record
+ * of its source; and the fast encoder (cdc_penc) writes exactly what
+ * cdc_event_encode / cdc_key_from_row write.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "cdc_ckpt.h"
+#include "cdc_event.h"
+#include "cdc_kprod.h"
+#include "cdc_pconf.h"
+#include "cdc_penc.h"
+
+typedef struct {
+        rd_kafka_t *mrk; /* owns the mock cluster */
+        rd_kafka_mock_cluster_t *mc;
+        cdc_pconf_t pc;
+        cdc_conf_t *conf;
+        uint64_t acked, failed, last_seq;
+        uint64_t seen[4096];
+} fx_t;
+
+static void dr(void *opaque, uint64_t seq, cdc_err_t err, const char *why) {
+        fx_t *fx = opaque;
+        (void)why;
+        if (err) {
+                fx->failed++;
+                return;
+        }
+        if (seq < 4096)
+                fx->seen[seq]++;
+        fx->acked++;
+        fx->last_seq = seq;
+}
+
+static int fx_setup(void **state) {
+        fx_t *fx = calloc(1, sizeof(*fx));
+        rd_kafka_conf_t *c = rd_kafka_conf_new();
+        char why[512];
+
+        rd_kafka_conf_set(c, "log_level", "0", NULL, 0);
+        fx->mrk = rd_kafka_new(RD_KAFKA_PRODUCER, c, why, sizeof(why));
+        if (!fx->mrk)
+                return -1;
+        fx->mc = rd_kafka_mock_cluster_new(fx->mrk, 1);
+        if (!fx->mc)
+                return -1;
+        rd_kafka_mock_topic_create(fx->mc, "t1", 4, 1);
+        rd_kafka_mock_topic_create(fx->mc, "ckpt", 1, 1);
+        fx->conf = cdc_conf_new("test", cdc_pconf_props(), &fx->pc, why,
+                                sizeof(why));
+        if (!fx->conf ||
+            cdc_conf_set(fx->conf, "kafka.bootstrap.servers",
+                         rd_kafka_mock_cluster_bootstraps(fx->mc), why,
+                         sizeof(why)) ||
+            cdc_conf_set(fx->conf, "kafka.linger.ms", "1", why, sizeof(why)))
+                return -1;
+        *state = fx;
+        return 0;
+}
+
+static int fx_teardown(void **state) {
+        fx_t *fx = *state;
+        cdc_conf_destroy(fx->conf);
+        rd_kafka_mock_cluster_destroy(fx->mc);
+        rd_kafka_destroy(fx->mrk);
+        free(fx);
+        return 0;
+}
+
+static void wait_acks(fx_t *fx, cdc_kprod_t *kp, uint64_t n) {
+        int i;
+        for (i = 0; i < 200 && fx->acked + fx->failed < n; i++)
+                cdc_kprod_poll(kp, 50);
+}
+
+static void test_produce_and_acks(void **state) {
+        fx_t *fx = *state;
+        volatile sig_atomic_t run = 1;
+        char why[512];
+        cdc_kprod_t *kp;
+        uint64_t i;
+
+        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_non_null(kp);
+        for (i = 0; i < 100; i++) {
+                char key[16];
+                snprintf(key, sizeof(key), "[%d]", (int)(i % 7));
+                assert_int_equal(cdc_kprod_produce(kp, "t1",
+                                                   RD_KAFKA_PARTITION_UA,
+                                                   key, strlen(key),
+                                                   strdup("{\"v\":1}"), 7, i),
+                                 0);
+        }
+        /* a tombstone: NULL value */
+        assert_int_equal(cdc_kprod_produce(kp, "t1", RD_KAFKA_PARTITION_UA,
+                                           "[1]", 3, NULL, 0, 100),
+                         0);
+        assert_int_equal(cdc_kprod_flush(kp, 10000), 0);
+        wait_acks(fx, kp, 101);
+        assert_int_equal(fx->acked, 101);
+        assert_int_equal(fx->failed, 0);
+        for (i = 0; i <= 100; i++)
+                assert_int_equal(fx->seen[i], 1);
+        assert_int_equal(cdc_kprod_outq_len(kp), 0);
+        assert_false(cdc_kprod_fatal(kp));
+        cdc_kprod_destroy(kp);
+}
+
+/* A tiny local queue: produce waits (serving acks) instead of dropping. */
+static void test_backpressure(void **state) {
+        fx_t *fx = *state;
+        volatile sig_atomic_t run = 1;
+        char why[512];
+        cdc_kprod_t *kp;
+        uint64_t i;
+
+        assert_int_equal(cdc_conf_set(fx->conf,
+                                      "kafka.queue.buffering.max.messages",
+                                      "5", why, sizeof(why)),
+                         0);
+        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_non_null(kp);
+        for (i = 0; i < 300; i++)
+                assert_int_equal(cdc_kprod_produce(kp, "t1",
+                                                   RD_KAFKA_PARTITION_UA,
+                                                   "k", 1, strdup("v"), 1, i),
+                                 0);
+        cdc_kprod_flush(kp, 10000);
+        wait_acks(fx, kp, 300);
+        assert_int_equal(fx->acked, 300);
+        cdc_kprod_destroy(kp);
+}
+
+/* A permanent error reaches the callback and stops the producer. */
+static void test_permanent_error(void **state) {
+        fx_t *fx = *state;
+        volatile sig_atomic_t run = 1;
+        char why[512];
+        cdc_kprod_t *kp;
+
+        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_non_null(kp);
+        rd_kafka_mock_push_request_errors(
+            fx->mc, 0 /* ApiKey Produce */, 3,
+            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+        assert_int_equal(cdc_kprod_produce(kp, "t1", 0, "k", 1, strdup("v"),
+                                           1, 1),
+                         0);
+        cdc_kprod_flush(kp, 5000);
+        wait_acks(fx, kp, 1);
+        assert_int_equal(fx->failed, 1);
+        assert_int_equal(fx->acked, 0);
+        assert_true(cdc_kprod_fatal(kp));
+        assert_non_null(strstr(cdc_kprod_errstr(kp), "authorization"));
+        /* and nothing more is accepted */
+        assert_int_equal(cdc_kprod_produce(kp, "t1", 0, "k", 1, strdup("v"),
+                                           1, 2),
+                         CDC_ERR__FATAL);
+        cdc_kprod_destroy(kp);
+}
+
+static void test_unsafe_settings(void **state) {
+        fx_t *fx = *state;
+        static const char *const bad[][2] = {
+            {"kafka.enable.idempotence", "false"},
+            {"kafka.acks", "1"},
+            {"kafka.max.in.flight.requests.per.connection", "10"},
+            {NULL, NULL}};
+        volatile sig_atomic_t run = 1;
+        char why[512];
+        int i;
+
+        for (i = 0; bad[i][0]; i++) {
+                cdc_pconf_t pc;
+                cdc_conf_t *conf;
+                memset(&pc, 0, sizeof(pc));
+                conf = cdc_conf_new("t", cdc_pconf_props(), &pc, why,
+                                    sizeof(why));
+                assert_int_equal(cdc_conf_set(conf, bad[i][0], bad[i][1], why,
+                                              sizeof(why)),
+                                 0);
+                why[0] = '\0';
+                assert_null(cdc_kprod_new(conf, dr, fx, &run, why,
+                                          sizeof(why)));
+                assert_true(strlen(why) > 0);
+                cdc_conf_destroy(conf);
+        }
+}
+
+/* Kafka checkpoint store: newest record of our source wins, other
+ * sources sharing the topic are skipped, none -> NOENT. */
+static void test_kafka_store(void **state) {
+        fx_t *fx = *state;
+        volatile sig_atomic_t run = 1;
+        char why[512];
+        cdc_kprod_t *kp;
+        cdc_ckpt_t *a, *b, *c;
+        cdc_pos_t p, out;
+        int i;
+
+        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_non_null(kp);
+        a = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcA", why,
+                               sizeof(why));
+        b = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcB", why,
+                               sizeof(why));
+        c = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcC", why,
+                               sizeof(why));
+        assert_non_null(a);
+        assert_int_equal(cdc_ckpt_load(a, &out, 10000, why, sizeof(why)),
+                         CDC_ERR__NOENT);
+        memset(&p, 0, sizeof(p));
+        snprintf(p.file, sizeof(p.file), "b.000001");
+        for (i = 1; i <= 600; i++) { /* more than one read window */
+                snprintf(p.gtid, sizeof(p.gtid), "0-1-%d", i);
+                p.pos = (uint64_t)i;
+                assert_int_equal(cdc_ckpt_save(i == 5 ? b : a, &p, why,
+                                               sizeof(why)),
+                                 0);
+        }
+        assert_int_equal(cdc_kprod_flush(kp, 10000), 0);
+        assert_int_equal(cdc_ckpt_load(a, &out, 10000, why, sizeof(why)), 0);
+        assert_string_equal(out.gtid, "0-1-600");
+        assert_int_equal(cdc_ckpt_load(b, &out, 10000, why, sizeof(why)), 0);
+        assert_string_equal(out.gtid, "0-1-5");
+        assert_int_equal(out.pos, 5);
+        assert_int_equal(cdc_ckpt_load(c, &out, 10000, why, sizeof(why)),
+                         CDC_ERR__NOENT);
+        cdc_ckpt_destroy(a);
+        cdc_ckpt_destroy(b);
+        cdc_ckpt_destroy(c);
+        cdc_kprod_destroy(kp);
+}
+
+/* ---- fast encoder == cdc_event_encode ---- */
+
+static json_t *rand_value(unsigned *seed) {
+        static const char *const strs[] = {
+            "", "plain", "quote\" back\\slash", "ctl\x01\x1f\t\n\r\b\f",
+            "slash/ü€😀", "del\x7f", "req-8f1c"};
+        switch (rand_r(seed) % 7) {
+        case 0:
+                return json_integer((json_int_t)rand_r(seed) - RAND_MAX / 2);
+        case 1:
+                return json_integer(INT64_MIN + rand_r(seed) % 3);
+        case 2:
+                return json_string(strs[rand_r(seed) % 7]);
+        case 3:
+                return json_null();
+        case 4:
+                return json_real((double)rand_r(seed) / 7.0);
+        case 5:
+                return json_boolean(rand_r(seed) & 1);
+        default:
+                return json_string("18446744073709551615");
+        }
+}
+
+static void test_encoder_identity(void **state) {
+        unsigned seed = 12345;
+        const char *cols[] = {"c0", "c1"};
+        int n;
+        (void)state;
+
+        for (n = 0; n < 3000; n++) {
+                cdc_event_t ev;
+                json_t *row = json_object(), *row2 = json_object();
+                char *a, *b, *ka, *kb, why[256];
+                size_t la = 0, lb = 0, kla = 0, klb = 0;
+                int i, ncol = 1 + rand_r(&seed) % 8;
+
+                for (i = 0; i < ncol; i++) {
+                        char name[16];
+                        snprintf(name, sizeof(name), i == 3 ? "q\"%d" : "c%d",
+                                 i);
+                        json_object_set_new(row, name, rand_value(&seed));
+                        json_object_set_new(row2, name, rand_value(&seed));
+                }
+                memset(&ev, 0, sizeof(ev));
+                ev.op = "cudr"[rand_r(&seed) % 4];
+                ev.before = ev.op == 'u' || ev.op == 'd' ? row2 : NULL;
+                ev.after = ev.op == 'd' ? NULL : row;
+                snprintf(ev.source.name, sizeof(ev.source.name), "followcdc");
+                snprintf(ev.source.db, sizeof(ev.source.db), "db\"x");
+                snprintf(ev.source.table, sizeof(ev.source.table), "follow");
+                if (rand_r(&seed) & 1)
+                        snprintf(ev.source.gtid, sizeof(ev.source.gtid),
+                                 "0-1-%d", n);
+                ev.source.server_id = (uint32_t)rand_r(&seed);
+                ev.source.epoch = (uint32_t)(rand_r(&seed) % 3);
+                ev.source.seq = (uint64_t)rand_r(&seed) << 20;
+                snprintf(ev.source.file, sizeof(ev.source.file),
+                         "mysql-bin.%06d", n);
+                ev.source.pos = (uint64_t)rand_r(&seed);
+                ev.source.row = (uint32_t)(rand_r(&seed) % 100);
+                ev.source.ts_ms = 1795000000000LL + n;
+                ev.source.snapshot = ev.op == 'r';
+                ev.ts_ms = 1795000000123LL - n;
+
+                a = cdc_event_encode(&ev, &la);
+                b = cdc_penc_event(&ev, &lb);
+                assert_non_null(a);
+                assert_non_null(b);
+                assert_int_equal(la, lb);
+                assert_string_equal(a, b);
+
+                ka = cdc_key_from_row(row, cols, 2, &kla, why, sizeof(why));
+                kb = cdc_penc_key(row, cols, 2, &klb, why, sizeof(why));
+                assert_true((ka == NULL) == (kb == NULL));
+                if (ka) {
+                        assert_int_equal(kla, klb);
+                        assert_string_equal(ka, kb);
+                }
+                free(a);
+                free(b);
+                free(ka);
+                free(kb);
+                json_decref(row);
+                json_decref(row2);
+        }
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_produce_and_acks, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_backpressure, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_permanent_error, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_unsafe_settings, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test_setup_teardown(test_kafka_store, fx_setup,
+                                            fx_teardown),
+            cmocka_unit_test(test_encoder_identity),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
