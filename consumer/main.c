@@ -366,31 +366,34 @@ static void *app_parse_main(void *arg) {
         return NULL;
 }
 
-/* Parse the whole batch, the second half on the helper thread. */
-static void app_parse(app_t *app) {
-        size_t half = app->n / 2;
+/* Parse messages [from, to), the second half on the helper thread. */
+static void app_parse(app_t *app, size_t from, size_t to) {
+        size_t half = from + (to - from) / 2;
 
-        if (!app->pt_started || app->n < 64) {
-                app_parse_range(app, 0, app->n);
+        if (!app->pt_started || to - from < 64) {
+                app_parse_range(app, from, to);
                 return;
         }
         pthread_mutex_lock(&app->plk);
         app->pfrom = half;
-        app->pto = app->n;
+        app->pto = to;
         app->pjob = 1;
         pthread_cond_broadcast(&app->pcnd);
         pthread_mutex_unlock(&app->plk);
-        app_parse_range(app, 0, half);
+        app_parse_range(app, from, half);
         pthread_mutex_lock(&app->plk);
         while (app->pjob)
                 pthread_cond_wait(&app->pcnd, &app->plk);
         pthread_mutex_unlock(&app->plk);
 }
 
-/* Free parse results from \p from on (early exit of app_batch_add). */
-static void app_parsed_free(app_t *app, size_t from) {
+/* Parsed events alive at once: bounds memory whatever batch.size is. */
+#define APP_PARSE_WINDOW 256
+
+/* Free parse results [from, to) (early exit of app_batch_add). */
+static void app_parsed_free(app_t *app, size_t from, size_t to) {
         size_t i;
-        for (i = from; i < app->n; i++) {
+        for (i = from; i < to; i++) {
                 cdc_event_destroy(app->evs[i]);
                 app->evs[i] = NULL;
                 free(app->pwhy[i]);
@@ -402,13 +405,21 @@ static void app_parsed_free(app_t *app, size_t from) {
  * or could not be flushed (once). */
 static int app_batch_add(app_t *app, int once) {
         char es[512];
-        size_t i;
+        size_t i, wend = 0;
 
-        app_parse(app);
         for (i = 0; i < app->n; i++) {
                 rd_kafka_message_t *rkm = app->batch[i];
-                cdc_event_t *ev = app->evs[i];
-                cdc_err_t err = app->perr[i];
+                cdc_event_t *ev;
+                cdc_err_t err;
+
+                if (i == wend) {
+                        wend = i + APP_PARSE_WINDOW < app->n
+                                   ? i + APP_PARSE_WINDOW
+                                   : app->n;
+                        app_parse(app, i, wend);
+                }
+                ev = app->evs[i];
+                err = app->perr[i];
 
                 cdc_metric_add(app->m_msgs, 1);
                 if (!rkm->payload) {
@@ -418,7 +429,7 @@ static int app_batch_add(app_t *app, int once) {
                 }
                 if (err == CDC_ERR__NOMEM) {
                         /* not the message's fault: retry the batch later */
-                        app_parsed_free(app, i);
+                        app_parsed_free(app, i, wend);
                         return -1;
                 }
                 if (err) {
@@ -437,7 +448,7 @@ static int app_batch_add(app_t *app, int once) {
                         /* the pipeline is full: acknowledge it first */
                         if (app_redis_settle(app, once)) {
                                 cdc_event_destroy(ev);
-                                app_parsed_free(app, i + 1);
+                                app_parsed_free(app, i + 1, wend);
                                 return -1;
                         }
                 }
@@ -449,7 +460,7 @@ static int app_batch_add(app_t *app, int once) {
                 if (err) {
                         cdc_log(LOG_ERR, "CONSUMER", "apply: %s",
                                 cdc_err2str(err));
-                        app_parsed_free(app, i + 1);
+                        app_parsed_free(app, i + 1, wend);
                         return -1;
                 }
                 cdc_metric_add(app->m_events, 1);
@@ -569,7 +580,7 @@ static const char usage_extra[] =
 static const char *const app_kafka_defaults[][2] = {
     {"bootstrap.servers", "127.0.0.1:9092"},
     {"auto.offset.reset", "earliest"},
-    {"queued.max.messages.kbytes", "16384"},
+    {"queued.max.messages.kbytes", "12288"},
     {"fetch.error.backoff.ms", "50"},
 };
 
