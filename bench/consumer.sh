@@ -24,7 +24,7 @@ EVENTS=${BENCH_EVENTS:-1000000}
 CHUNK=${BENCH_CHUNK:-100000}
 PARTS=${BENCH_PARTITIONS:-16}
 USERS=${BENCH_USERS:-200000}
-BATCH=${BENCH_BATCH:-2000}
+BATCH=${BENCH_BATCH:-1000}
 BIN=$CDC_BUILD_DIR/bin
 LUA=$CDC_SOURCE_DIR/consumer/lua/cdc_edge.lua
 for b in followcdc-consumer consumer_feed followcdc-devbroker; do

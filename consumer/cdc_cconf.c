@@ -128,7 +128,7 @@ void cdc_cconf_destroy(cdc_cconf_t *cc) {
 
 int cdc_cconf_parse_time_ms(const char *s, int64_t *msp) {
         const char *p = s;
-        int64_t v = 0;
+        int64_t v     = 0;
 
         if (!s || !*s)
                 return -1;
@@ -149,11 +149,11 @@ int cdc_cconf_parse_time_ms(const char *s, int64_t *msp) {
 /* Split "a, b,c" into trimmed owned strings. */
 static int cconf_split(const char *list, char **out, int max, int *cntp) {
         const char *p = list;
-        int n = 0;
+        int n         = 0;
 
         while (p && *p) {
                 const char *end = strchr(p, ',');
-                size_t len = end ? (size_t)(end - p) : strlen(p);
+                size_t len      = end ? (size_t)(end - p) : strlen(p);
                 while (len && isspace((unsigned char)*p)) {
                         p++;
                         len--;
@@ -190,21 +190,21 @@ static const char *cconf_fail(const char *fmt, const char *a) {
 }
 
 const char *cdc_cconf_finalize(void *base) {
-        cdc_cconf_t *cc = base;
-        const char *gid = NULL;
-        char *st[CDC_CCONF_MAX_STATUSES] = {0};
+        cdc_cconf_t *cc                  = base;
+        const char *gid                  = NULL;
+        char *st[CDC_CCONF_MAX_STATUSES] = { 0 };
         int i, n = 0;
         const char *idents[][2] = {
-            {"follow.table", cc->follow_table},
-            {"follow.col.follower", cc->follow_col_follower},
-            {"follow.col.followee", cc->follow_col_followee},
-            {"follow.col.status", cc->follow_col_status},
-            {"follow.col.time", cc->follow_col_time},
-            {"idem.table", cc->idem_table},
-            {"idem.col.request", cc->idem_col_request},
-            {"idem.col.bizkey", cc->idem_col_bizkey},
-            {"idem.col.status", cc->idem_col_status},
-            {"idem.col.created", cc->idem_col_created},
+                { "follow.table", cc->follow_table },
+                { "follow.col.follower", cc->follow_col_follower },
+                { "follow.col.followee", cc->follow_col_followee },
+                { "follow.col.status", cc->follow_col_status },
+                { "follow.col.time", cc->follow_col_time },
+                { "idem.table", cc->idem_table },
+                { "idem.col.request", cc->idem_col_request },
+                { "idem.col.bizkey", cc->idem_col_bizkey },
+                { "idem.col.status", cc->idem_col_status },
+                { "idem.col.created", cc->idem_col_created },
         };
 
         cconf_clear_derived(cc);
@@ -219,12 +219,12 @@ const char *cdc_cconf_finalize(void *base) {
 
         /* topics */
         if (cc->topics && *cc->topics) {
-                if (cconf_split(cc->topics, cc->cc_topics,
-                                CDC_CCONF_MAX_TOPICS, &cc->cc_topic_cnt))
+                if (cconf_split(cc->topics, cc->cc_topics, CDC_CCONF_MAX_TOPICS,
+                                &cc->cc_topic_cnt))
                         return "topics: too many topics (max 16)";
         } else {
                 char t[256];
-                const char *tabs[2] = {cc->follow_table, cc->idem_table};
+                const char *tabs[2] = { cc->follow_table, cc->idem_table };
                 for (i = 0; i < 2; i++) {
                         if (cdc_topic_name(t, sizeof(t), cc->source_name,
                                            cc->source_db, tabs[i]))
@@ -264,7 +264,7 @@ const char *cdc_cconf_finalize(void *base) {
                 char *end = NULL;
                 long v;
                 errno = 0;
-                v = strtol(st[i], &end, 10);
+                v     = strtol(st[i], &end, 10);
                 if (errno || !end || *end || v < 0 || v > 255) {
                         cconf_fail("reaper.statuses: \"%s\" is not a status "
                                    "number",
@@ -317,43 +317,42 @@ bad:
 
 void cdc_cconf_apply_conf(const cdc_cconf_t *cc, cdc_apply_conf_t *ac) {
         memset(ac, 0, sizeof(*ac));
-        ac->redis_host = cc->redis_host;
-        ac->redis_port = (int)cc->redis_port;
-        ac->redis_password = cc->redis_password;
-        ac->redis_user = cc->redis_user;
-        ac->redis_db = (int)cc->redis_db;
-        ac->redis_timeout_ms = (int)cc->redis_timeout_ms;
-        ac->key_prefix = cc->redis_key_prefix;
-        ac->follow_table = cc->follow_table;
+        ac->redis_host          = cc->redis_host;
+        ac->redis_port          = (int)cc->redis_port;
+        ac->redis_password      = cc->redis_password;
+        ac->redis_user          = cc->redis_user;
+        ac->redis_db            = (int)cc->redis_db;
+        ac->redis_timeout_ms    = (int)cc->redis_timeout_ms;
+        ac->key_prefix          = cc->redis_key_prefix;
+        ac->follow_table        = cc->follow_table;
         ac->follow_col_follower = cc->follow_col_follower;
         ac->follow_col_followee = cc->follow_col_followee;
-        ac->follow_col_status = cc->follow_col_status;
-        ac->follow_col_time = cc->follow_col_time;
-        ac->idem_table = cc->idem_table;
-        ac->idem_col_request = cc->idem_col_request;
-        ac->idem_col_bizkey = cc->idem_col_bizkey;
-        ac->idem_col_status = cc->idem_col_status;
-        ac->idem_col_created = cc->idem_col_created;
-        ac->idem_ttl_ms = cc->idem_ttl_ms;
-        ac->max_batch = (int)cc->redis_pipeline;
+        ac->follow_col_status   = cc->follow_col_status;
+        ac->follow_col_time     = cc->follow_col_time;
+        ac->idem_table          = cc->idem_table;
+        ac->idem_col_request    = cc->idem_col_request;
+        ac->idem_col_bizkey     = cc->idem_col_bizkey;
+        ac->idem_col_status     = cc->idem_col_status;
+        ac->idem_col_created    = cc->idem_col_created;
+        ac->idem_ttl_ms         = cc->idem_ttl_ms;
+        ac->max_batch           = (int)cc->redis_pipeline;
 }
 
 char **cdc_cconf_argv_dup(int argc, char **argv) {
         static const char alias[] = "--replay-from";
-        char **v = calloc((size_t)argc + 1, sizeof(*v));
+        char **v                  = calloc((size_t)argc + 1, sizeof(*v));
         int i;
 
         if (!v)
                 return NULL;
         for (i = 0; i < argc; i++) {
                 const char *a = argv[i];
-                size_t al = sizeof(alias) - 1;
+                size_t al     = sizeof(alias) - 1;
                 if (!strncmp(a, alias, al) && (a[al] == '=' || !a[al])) {
                         size_t len = strlen(a) + 1;
-                        v[i] = malloc(len);
+                        v[i]       = malloc(len);
                         if (v[i])
-                                snprintf(v[i], len, "--replay.from%s",
-                                         a + al);
+                                snprintf(v[i], len, "--replay.from%s", a + al);
                 } else {
                         v[i] = strdup(a);
                 }

@@ -17,14 +17,14 @@
 #include "cdc_err.h"
 
 /** Maximum number of subscribed topics and reaped statuses. */
-#define CDC_CCONF_MAX_TOPICS 16
+#define CDC_CCONF_MAX_TOPICS   16
 #define CDC_CCONF_MAX_STATUSES 8
 
 /** Where a replay starts. */
 typedef enum {
-        CDC_REPLAY_NONE = 0,  /**< committed offsets (normal run) */
-        CDC_REPLAY_EARLIEST,  /**< every assigned partition from the start */
-        CDC_REPLAY_TIME,      /**< from the first message at/after a time */
+        CDC_REPLAY_NONE = 0, /**< committed offsets (normal run) */
+        CDC_REPLAY_EARLIEST, /**< every assigned partition from the start */
+        CDC_REPLAY_TIME,     /**< from the first message at/after a time */
 } cdc_replay_t;
 
 /**
@@ -36,17 +36,17 @@ typedef struct cdc_cconf_s {
         cdc_conf_t *cc_conf; /**< engine that fills the fields below */
 
         /* ---- source ---- */
-        char *source_name;   /**< topic prefix */
-        char *source_db;     /**< database name */
-        char *source_tz;     /**< time zone of DATETIME columns */
+        char *source_name; /**< topic prefix */
+        char *source_db;   /**< database name */
+        char *source_tz;   /**< time zone of DATETIME columns */
 
         /* ---- kafka ---- */
-        char *topics;        /**< comma separated; default derived */
-        char *dlq_topic;     /**< default `<prefix>.dlq` */
-        int64_t batch_size;  /**< messages per batch */
-        int64_t batch_ms;    /**< max time to gather a batch */
-        char *replay;        /**< "", "earliest" */
-        char *replay_from;   /**< ISO time or ms since the epoch */
+        char *topics;       /**< comma separated; default derived */
+        char *dlq_topic;    /**< default `<prefix>.dlq` */
+        int64_t batch_size; /**< messages per batch */
+        int64_t batch_ms;   /**< max time to gather a batch */
+        char *replay;       /**< "", "earliest" */
+        char *replay_from;  /**< ISO time or ms since the epoch */
 
         /* ---- redis ---- */
         char *redis_host;
@@ -78,7 +78,7 @@ typedef struct cdc_cconf_s {
         char *reaper_socket;
         char *reaper_user;
         char *reaper_password;
-        char *reaper_db;     /**< default source.db */
+        char *reaper_db;       /**< default source.db */
         char *reaper_statuses; /**< comma separated, default "2" */
         int64_t reaper_batch;
         int64_t reaper_pause_ms;
@@ -91,12 +91,12 @@ typedef struct cdc_cconf_s {
         /* ---- derived by cdc_cconf_finalize() ---- */
         char *cc_topics[CDC_CCONF_MAX_TOPICS]; /**< owned */
         int cc_topic_cnt;
-        char *cc_dlq;                /**< owned */
+        char *cc_dlq; /**< owned */
         int cc_statuses[CDC_CCONF_MAX_STATUSES];
         int cc_status_cnt;
         cdc_replay_t cc_replay;
-        int64_t cc_replay_ts_ms;     /**< CDC_REPLAY_TIME */
-        char cc_group_id[256];       /**< effective group.id */
+        int64_t cc_replay_ts_ms; /**< CDC_REPLAY_TIME */
+        char cc_group_id[256];   /**< effective group.id */
 } cdc_cconf_t;
 
 /**

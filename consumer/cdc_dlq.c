@@ -27,8 +27,8 @@ static void dlq_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         if (rkm->err) {
                 dq->dq_failed++;
                 snprintf(dq->dq_errstr, sizeof(dq->dq_errstr),
-                         "dead-letter delivery to %s failed: %s",
-                         dq->dq_topic, rd_kafka_err2str(rkm->err));
+                         "dead-letter delivery to %s failed: %s", dq->dq_topic,
+                         rd_kafka_err2str(rkm->err));
         } else {
                 dq->dq_delivered++;
         }
@@ -44,8 +44,8 @@ static void dlq_log_cb(const rd_kafka_t *rk, int level, const char *fac,
         cdc_log(level, "DLQ", "%s: %s", fac, buf);
 }
 
-cdc_dlq_t *cdc_dlq_new(rd_kafka_conf_t *kconf, const char *topic,
-                       char *errstr, size_t errstr_size) {
+cdc_dlq_t *cdc_dlq_new(rd_kafka_conf_t *kconf, const char *topic, char *errstr,
+                       size_t errstr_size) {
         cdc_dlq_t *dq = NULL, *ret = NULL;
         char es[512];
 
@@ -73,8 +73,8 @@ cdc_dlq_t *cdc_dlq_new(rd_kafka_conf_t *kconf, const char *topic,
                 goto out;
         }
         kconf = NULL; /* rd_kafka_new took it */
-        ret = dq;
-        dq = NULL;
+        ret   = dq;
+        dq    = NULL;
 out:
         if (kconf)
                 rd_kafka_conf_destroy(kconf);
@@ -99,8 +99,8 @@ cdc_err_t cdc_dlq_send(cdc_dlq_t *dq, const rd_kafka_message_t *rkm,
         rd_kafka_resp_err_t kerr;
         char num[32];
         const char *src = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "";
-        cdc_err_t err = CDC_ERR__TRANSPORT;
-        int tries = 0;
+        cdc_err_t err   = CDC_ERR__TRANSPORT;
+        int tries       = 0;
 
         if (!rd_kafka_message_headers(rkm, &orig) && orig)
                 hdrs = rd_kafka_headers_copy(orig);
@@ -119,11 +119,11 @@ cdc_err_t cdc_dlq_send(cdc_dlq_t *dq, const rd_kafka_message_t *rkm,
 
         for (;;) {
                 kerr = rd_kafka_producev(
-                    dq->dq_rk, RD_KAFKA_V_TOPIC(dq->dq_topic),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_KEY(rkm->key, rkm->key_len),
-                    RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
-                    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+                        dq->dq_rk, RD_KAFKA_V_TOPIC(dq->dq_topic),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_KEY(rkm->key, rkm->key_len),
+                        RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
+                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
                 if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || ++tries > 50)
                         break;
                 /* back-pressure: serve delivery reports and retry */

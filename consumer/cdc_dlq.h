@@ -30,8 +30,8 @@ typedef struct cdc_dlq_s cdc_dlq_t;
  * @returns the handle or NULL with the reason in \p errstr.
  * @locality main thread
  */
-cdc_dlq_t *cdc_dlq_new(rd_kafka_conf_t *kconf, const char *topic,
-                       char *errstr, size_t errstr_size);
+cdc_dlq_t *cdc_dlq_new(rd_kafka_conf_t *kconf, const char *topic, char *errstr,
+                       size_t errstr_size);
 
 /** @brief Flush (bounded by \p timeout_ms) and free. NULL: no-op. */
 void cdc_dlq_destroy(cdc_dlq_t *dq, int timeout_ms);

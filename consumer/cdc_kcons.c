@@ -47,7 +47,7 @@ static void kcons_error_cb(rd_kafka_t *rk, int err, const char *reason,
         }
         /* Transport errors are retried by librdkafka itself. */
         cdc_log(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ? LOG_WARNING
-                                                            : LOG_INFO,
+                                                           : LOG_INFO,
                 "KCONS", "%s: %s", rd_kafka_err2name(err), reason);
 }
 
@@ -92,7 +92,7 @@ static void kcons_replay_positions(cdc_kcons_t *kc,
                 } else {
                         rd_kafka_topic_partition_list_add(q, p->topic,
                                                           p->partition)
-                            ->offset = kc->kc_cc->cc_replay_ts_ms;
+                                ->offset = kc->kc_cc->cc_replay_ts_ms;
                 }
         }
         if (q->cnt) {
@@ -104,7 +104,7 @@ static void kcons_replay_positions(cdc_kcons_t *kc,
                                 rd_kafka_err2str(kerr));
                 for (j = 0; j < q->cnt; j++) {
                         rd_kafka_topic_partition_t *r = &q->elems[j];
-                        int64_t off = r->offset;
+                        int64_t off                   = r->offset;
                         /* Error: replay too much (harmless, every apply is
                          * version-checked) rather than too little. */
                         if (kerr || r->err)
@@ -113,7 +113,7 @@ static void kcons_replay_positions(cdc_kcons_t *kc,
                                 off = RD_KAFKA_OFFSET_END;
                         rd_kafka_topic_partition_list_find(parts, r->topic,
                                                            r->partition)
-                            ->offset = off;
+                                ->offset = off;
                         cdc_log(LOG_NOTICE, "KCONS",
                                 "replay: %s [%" PRId32 "] from offset %" PRId64
                                 " (time %" PRId64 ")",
@@ -132,7 +132,7 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                void *opaque) {
         cdc_kcons_t *kc = opaque;
         int coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
-        rd_kafka_error_t *error = NULL;
+        rd_kafka_error_t *error  = NULL;
         rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
         kc->kc_rebalances++;
@@ -145,7 +145,7 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         error = rd_kafka_incremental_assign(rk, parts);
                         kc->kc_assigned += parts->cnt;
                 } else {
-                        kerr = rd_kafka_assign(rk, parts);
+                        kerr            = rd_kafka_assign(rk, parts);
                         kc->kc_assigned = parts->cnt;
                 }
                 /* A pause outlives unassign/assign in librdkafka: a
@@ -175,7 +175,7 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         if (kc->kc_assigned < 0)
                                 kc->kc_assigned = 0;
                 } else {
-                        kerr = rd_kafka_assign(rk, NULL);
+                        kerr            = rd_kafka_assign(rk, NULL);
                         kc->kc_assigned = 0;
                 }
                 break;
@@ -212,9 +212,9 @@ cdc_kcons_t *cdc_kcons_new(rd_kafka_conf_t *kconf, const cdc_cconf_t *cc,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        kc->kc_cc = cc;
+        kc->kc_cc        = cc;
         kc->kc_revoke_cb = revoke_cb;
-        kc->kc_opaque = opaque;
+        kc->kc_opaque    = opaque;
 
         /* Offsets are stored by hand once Redis acknowledged; the
          * auto-committer only commits what was stored. */
@@ -252,7 +252,7 @@ cdc_kcons_t *cdc_kcons_new(rd_kafka_conf_t *kconf, const cdc_cconf_t *cc,
                 cdc_log(LOG_NOTICE, "KCONS", "subscribed to %s (group %s)",
                         cc->cc_topics[i], cc->cc_group_id);
         ret = kc;
-        kc = NULL;
+        kc  = NULL;
 out:
         if (topics)
                 rd_kafka_topic_partition_list_destroy(topics);
@@ -277,14 +277,13 @@ void cdc_kcons_destroy(cdc_kcons_t *kc) {
 }
 
 rd_kafka_message_t *cdc_kcons_poll(cdc_kcons_t *kc, int timeout_ms) {
-        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(kc->kc_rk,
-                                                         timeout_ms);
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(kc->kc_rk, timeout_ms);
         if (!rkm || !rkm->err)
                 return rkm;
         if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 cdc_log(rkm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
-                            ? LOG_NOTICE
-                            : LOG_WARNING,
+                                ? LOG_NOTICE
+                                : LOG_WARNING,
                         "KCONS", "%s [%" PRId32 "]: %s",
                         rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "-",
                         rkm->partition, rd_kafka_message_errstr(rkm));
@@ -293,22 +292,22 @@ rd_kafka_message_t *cdc_kcons_poll(cdc_kcons_t *kc, int timeout_ms) {
 }
 
 /* Per partition, keep the lowest (min=1) or highest offset of msgs. */
-static rd_kafka_topic_partition_list_t *
-kcons_offsets(rd_kafka_message_t *const *msgs, size_t n, int min) {
+static rd_kafka_topic_partition_list_t *kcons_offsets(
+        rd_kafka_message_t *const *msgs, size_t n, int min) {
         rd_kafka_topic_partition_list_t *l =
-            rd_kafka_topic_partition_list_new(16);
+                rd_kafka_topic_partition_list_new(16);
         size_t i;
 
         for (i = 0; l && i < n; i++) {
                 const char *t = rd_kafka_topic_name(msgs[i]->rkt);
                 rd_kafka_topic_partition_t *p =
-                    rd_kafka_topic_partition_list_find(l, t,
-                                                       msgs[i]->partition);
+                        rd_kafka_topic_partition_list_find(l, t,
+                                                           msgs[i]->partition);
                 int64_t off = min ? msgs[i]->offset : msgs[i]->offset + 1;
                 if (!p)
-                        rd_kafka_topic_partition_list_add(
-                            l, t, msgs[i]->partition)
-                            ->offset = off;
+                        rd_kafka_topic_partition_list_add(l, t,
+                                                          msgs[i]->partition)
+                                ->offset = off;
                 else if (min ? off < p->offset : off > p->offset)
                         p->offset = off;
         }
@@ -332,11 +331,9 @@ cdc_err_t cdc_kcons_store(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
                         continue;
                 /* Not assigned any more: the new owner re-reads it. */
                 cdc_log(LOG_INFO, "KCONS",
-                        "%s [%" PRId32 "]: offset %" PRId64
-                        " not stored: %s",
+                        "%s [%" PRId32 "]: offset %" PRId64 " not stored: %s",
                         l->elems[i].topic, l->elems[i].partition,
-                        l->elems[i].offset,
-                        rd_kafka_err2str(l->elems[i].err));
+                        l->elems[i].offset, rd_kafka_err2str(l->elems[i].err));
                 err = CDC_ERR__STATE;
         }
         rd_kafka_topic_partition_list_destroy(l);
@@ -364,8 +361,8 @@ void cdc_kcons_rewind(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
                 if (rd_kafka_topic_partition_list_find(asg, l->elems[i].topic,
                                                        l->elems[i].partition))
                         rd_kafka_topic_partition_list_add(
-                            seek, l->elems[i].topic, l->elems[i].partition)
-                            ->offset = l->elems[i].offset;
+                                seek, l->elems[i].topic, l->elems[i].partition)
+                                ->offset = l->elems[i].offset;
         if (seek->cnt) {
                 error = rd_kafka_seek_partitions(kc->kc_rk, seek, 5000);
                 if (error) {

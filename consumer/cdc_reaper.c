@@ -49,8 +49,7 @@ struct cdc_reaper_s {
 
 /* ---- pure helpers (unit tested) ---- */
 
-int cdc_reaper_cutoff(int64_t now_ms, int64_t ttl_ms, char *buf,
-                      size_t size) {
+int cdc_reaper_cutoff(int64_t now_ms, int64_t ttl_ms, char *buf, size_t size) {
         int64_t ms = now_ms - ttl_ms;
         time_t t;
         struct tm tm;
@@ -75,9 +74,8 @@ const char *cdc_reaper_tz(const char *tz) {
 }
 
 int cdc_reaper_sql(char *buf, size_t size, const char *table,
-                   const char *col_status, const char *col_created,
-                   int status, const char *cutoff, const char *tz_escaped,
-                   int64_t limit) {
+                   const char *col_status, const char *col_created, int status,
+                   const char *cutoff, const char *tz_escaped, int64_t limit) {
         int n = snprintf(buf, size,
                          "DELETE FROM `%s` WHERE `%s` = %d AND `%s` < "
                          "CONVERT_TZ('%s', '+00:00', '%s') ORDER BY `%s` "
@@ -145,8 +143,8 @@ static int reaper_query_int(cdc_reaper_t *rp, const char *sql, int64_t *vp) {
         row = mysql_fetch_row(res);
         if (row) {
                 char *end = NULL;
-                *vp = row[0] ? strtoll(row[0], &end, 10) : -1;
-                ret = 0;
+                *vp       = row[0] ? strtoll(row[0], &end, 10) : -1;
+                ret       = 0;
         }
         mysql_free_result(res);
         return ret;
@@ -178,10 +176,9 @@ static int reaper_connect(cdc_reaper_t *rp) {
                                  (unsigned long)strnlen(rp->rp_db, 64));
         snprintf(rp->rp_lock, sizeof(rp->rp_lock), "followcdc:reaper:%s",
                  dbesc);
-        mysql_real_escape_string(rp->rp_my, rp->rp_tz_esc,
-                                 cdc_reaper_tz(rp->rp_tz),
-                                 (unsigned long)strnlen(
-                                     cdc_reaper_tz(rp->rp_tz), 64));
+        mysql_real_escape_string(
+                rp->rp_my, rp->rp_tz_esc, cdc_reaper_tz(rp->rp_tz),
+                (unsigned long)strnlen(cdc_reaper_tz(rp->rp_tz), 64));
         /* An unknown zone makes CONVERT_TZ NULL and every DELETE a no-op:
          * refuse loudly instead. */
         snprintf(sql, sizeof(sql),
@@ -282,7 +279,7 @@ static int reaper_round(cdc_reaper_t *rp) {
 
 static void *reaper_main(void *arg) {
         cdc_reaper_t *rp = arg;
-        int stop = 0;
+        int stop         = 0;
 
         mysql_thread_init();
         while (!stop) {
@@ -336,40 +333,40 @@ cdc_reaper_t *cdc_reaper_new(const cdc_cconf_t *cc, cdc_metrics_t *m,
         pthread_cond_init(&rp->rp_cnd, &ca);
         pthread_condattr_destroy(&ca);
 
-        rp->rp_host = reaper_dup(cc->reaper_host);
-        rp->rp_socket = cc->reaper_socket && *cc->reaper_socket
-                            ? reaper_dup(cc->reaper_socket)
-                            : NULL;
-        rp->rp_user = reaper_dup(cc->reaper_user);
+        rp->rp_host     = reaper_dup(cc->reaper_host);
+        rp->rp_socket   = cc->reaper_socket && *cc->reaper_socket
+                                  ? reaper_dup(cc->reaper_socket)
+                                  : NULL;
+        rp->rp_user     = reaper_dup(cc->reaper_user);
         rp->rp_password = reaper_dup(cc->reaper_password);
-        rp->rp_db = reaper_dup(cc->reaper_db && *cc->reaper_db
-                                   ? cc->reaper_db
-                                   : cc->source_db);
-        rp->rp_table = reaper_dup(cc->idem_table);
-        rp->rp_col_status = reaper_dup(cc->idem_col_status);
+        rp->rp_db = reaper_dup(cc->reaper_db && *cc->reaper_db ? cc->reaper_db
+                                                               : cc->source_db);
+        rp->rp_table       = reaper_dup(cc->idem_table);
+        rp->rp_col_status  = reaper_dup(cc->idem_col_status);
         rp->rp_col_created = reaper_dup(cc->idem_col_created);
-        rp->rp_tz = reaper_dup(cc->source_tz ? cc->source_tz : "UTC");
-        rp->rp_bo = cdc_backoff_new(500, 30000);
+        rp->rp_tz          = reaper_dup(cc->source_tz ? cc->source_tz : "UTC");
+        rp->rp_bo          = cdc_backoff_new(500, 30000);
         if (!rp->rp_host || !rp->rp_user || !rp->rp_db || !rp->rp_table ||
             !rp->rp_col_status || !rp->rp_col_created || !rp->rp_tz ||
             !rp->rp_bo || (cc->reaper_password && !rp->rp_password))
                 goto nomem;
         rp->rp_port = (unsigned int)cc->reaper_port;
         memcpy(rp->rp_statuses, cc->cc_statuses, sizeof(rp->rp_statuses));
-        rp->rp_status_cnt = cc->cc_status_cnt;
-        rp->rp_batch = cc->reaper_batch;
-        rp->rp_pause_ms = cc->reaper_pause_ms;
+        rp->rp_status_cnt  = cc->cc_status_cnt;
+        rp->rp_batch       = cc->reaper_batch;
+        rp->rp_pause_ms    = cc->reaper_pause_ms;
         rp->rp_interval_ms = cc->reaper_interval_ms;
-        rp->rp_ttl_ms = cc->idem_ttl_ms;
+        rp->rp_ttl_ms      = cc->idem_ttl_ms;
 
         rp->rp_m_deleted = cdc_metrics_counter(
-            m, "followcdc_reaper_deleted_rows_total",
-            "Expired idempotency rows deleted by this instance", NULL);
+                m, "followcdc_reaper_deleted_rows_total",
+                "Expired idempotency rows deleted by this instance", NULL);
         rp->rp_m_leader = cdc_metrics_gauge(
-            m, "followcdc_reaper_leader",
-            "1 while this instance holds the reaper lock", NULL);
-        rp->rp_m_errors = cdc_metrics_counter(
-            m, "followcdc_reaper_errors_total", "Reaper MySQL errors", NULL);
+                m, "followcdc_reaper_leader",
+                "1 while this instance holds the reaper lock", NULL);
+        rp->rp_m_errors =
+                cdc_metrics_counter(m, "followcdc_reaper_errors_total",
+                                    "Reaper MySQL errors", NULL);
 
         /* Not thread-safe: run it here, on the main thread. */
         mysql_library_init(0, NULL, NULL);

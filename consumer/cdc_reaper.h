@@ -58,8 +58,7 @@ int cdc_reaper_leader(const cdc_reaper_t *rp);
  *        "YYYY-MM-DD HH:MM:SS.mmm".
  * @returns the length, or -1 if out of range.
  */
-int cdc_reaper_cutoff(int64_t now_ms, int64_t ttl_ms, char *buf,
-                      size_t size);
+int cdc_reaper_cutoff(int64_t now_ms, int64_t ttl_ms, char *buf, size_t size);
 
 /**
  * @brief The time zone text given to CONVERT_TZ for \p tz: "UTC", "Z"
@@ -74,8 +73,7 @@ const char *cdc_reaper_tz(const char *tz);
  * @returns the length, or -1 if it does not fit.
  */
 int cdc_reaper_sql(char *buf, size_t size, const char *table,
-                   const char *col_status, const char *col_created,
-                   int status, const char *cutoff, const char *tz_escaped,
-                   int64_t limit);
+                   const char *col_status, const char *col_created, int status,
+                   const char *cutoff, const char *tz_escaped, int64_t limit);
 
 #endif

@@ -54,13 +54,13 @@ typedef struct app_s {
         size_t n, cap;
         rd_kafka_message_t **carry; /* polled while settling */
         size_t ncarry;
-        size_t *letters;            /* batch indexes sent to the DLQ */
+        size_t *letters; /* batch indexes sent to the DLQ */
         char **reasons;
         size_t nletters;
 
-        cdc_event_t **evs;          /* parsed events of the batch */
-        cdc_err_t *perr;            /* parse result per message */
-        char **pwhy;                /* parse failure reasons (owned) */
+        cdc_event_t **evs; /* parsed events of the batch */
+        cdc_err_t *perr;   /* parse result per message */
+        char **pwhy;       /* parse failure reasons (owned) */
         /* helper thread parsing the second half of each batch: JSON
          * parsing is half the consumer's CPU and Redis is idle meanwhile */
         pthread_t pt;
@@ -69,80 +69,86 @@ typedef struct app_s {
         int pt_started, pjob, pstop;
         size_t pfrom, pto;
 
-        int in_batch;               /* between add and store */
-        int paused;                 /* partitions paused by app_idle */
-        int batch_void;             /* a revoke dropped the batch */
+        int in_batch;   /* between add and store */
+        int paused;     /* partitions paused by app_idle */
+        int batch_void; /* a revoke dropped the batch */
         volatile sig_atomic_t redis_up;
-        int64_t deadline_us;        /* shutdown: give up settling then */
+        int64_t deadline_us; /* shutdown: give up settling then */
 
-        cdc_apply_stats_t last;     /* for metric deltas */
+        cdc_apply_stats_t last; /* for metric deltas */
         cdc_metric_t *m_msgs, *m_events, *m_tomb, *m_dlq, *m_batches,
-            *m_redis_err, *m_rebal, *m_assigned, *m_redis_up, *m_scripts,
-            *m_applied, *m_stale, *m_rtt, *m_ignored, *m_expired,
-            *m_redelivered;
+                *m_redis_err, *m_rebal, *m_assigned, *m_redis_up, *m_scripts,
+                *m_applied, *m_stale, *m_rtt, *m_ignored, *m_expired,
+                *m_redelivered;
 } app_t;
 
 /* ---- metrics ---- */
 
 static void app_metrics_init(app_t *app) {
         cdc_metrics_t *m = app->m;
-        app->m_msgs = cdc_metrics_counter(m, "followcdc_consumer_messages_total",
-                                          "Kafka messages consumed", NULL);
+        app->m_msgs =
+                cdc_metrics_counter(m, "followcdc_consumer_messages_total",
+                                    "Kafka messages consumed", NULL);
         app->m_events = cdc_metrics_counter(
-            m, "followcdc_consumer_events_total",
-            "Change events handed to the applier", NULL);
+                m, "followcdc_consumer_events_total",
+                "Change events handed to the applier", NULL);
         app->m_tomb = cdc_metrics_counter(
-            m, "followcdc_consumer_tombstones_total",
-            "Tombstones skipped (they exist for compaction)", NULL);
+                m, "followcdc_consumer_tombstones_total",
+                "Tombstones skipped (they exist for compaction)", NULL);
         app->m_dlq = cdc_metrics_counter(
-            m, "followcdc_consumer_dead_letters_total",
-            "Messages sent to the dead-letter topic", NULL);
-        app->m_batches = cdc_metrics_counter(
-            m, "followcdc_consumer_batches_total",
-            "Batches acknowledged and stored", NULL);
+                m, "followcdc_consumer_dead_letters_total",
+                "Messages sent to the dead-letter topic", NULL);
+        app->m_batches =
+                cdc_metrics_counter(m, "followcdc_consumer_batches_total",
+                                    "Batches acknowledged and stored", NULL);
         app->m_redis_err = cdc_metrics_counter(
-            m, "followcdc_consumer_redis_failures_total",
-            "Failed Redis connects or flushes (retried)", NULL);
-        app->m_rebal = cdc_metrics_counter(
-            m, "followcdc_consumer_rebalances_total",
-            "Group rebalances served", NULL);
+                m, "followcdc_consumer_redis_failures_total",
+                "Failed Redis connects or flushes (retried)", NULL);
+        app->m_rebal =
+                cdc_metrics_counter(m, "followcdc_consumer_rebalances_total",
+                                    "Group rebalances served", NULL);
         app->m_redelivered = cdc_metrics_counter(
-            m, "followcdc_consumer_dropped_batches_total",
-            "Unacknowledged batches dropped on revoke (re-read later)", NULL);
-        app->m_assigned = cdc_metrics_gauge(
-            m, "followcdc_consumer_assigned_partitions",
-            "Partitions assigned to this instance", NULL);
+                m, "followcdc_consumer_dropped_batches_total",
+                "Unacknowledged batches dropped on revoke (re-read later)",
+                NULL);
+        app->m_assigned =
+                cdc_metrics_gauge(m, "followcdc_consumer_assigned_partitions",
+                                  "Partitions assigned to this instance", NULL);
         app->m_redis_up = cdc_metrics_gauge(m, "followcdc_consumer_redis_up",
                                             "1 while Redis is reachable", NULL);
-        app->m_scripts = cdc_metrics_counter(
-            m, "followcdc_apply_scripts_total",
-            "Scripts acknowledged by Redis", NULL);
-        app->m_applied = cdc_metrics_counter(
-            m, "followcdc_apply_applied_total",
-            "Scripts that changed Redis", NULL);
+        app->m_scripts =
+                cdc_metrics_counter(m, "followcdc_apply_scripts_total",
+                                    "Scripts acknowledged by Redis", NULL);
+        app->m_applied =
+                cdc_metrics_counter(m, "followcdc_apply_applied_total",
+                                    "Scripts that changed Redis", NULL);
         app->m_stale = cdc_metrics_counter(
-            m, "followcdc_apply_stale_total",
-            "Scripts skipped as not newer than Redis", NULL);
-        app->m_rtt = cdc_metrics_counter(
-            m, "followcdc_apply_round_trips_total", "Pipelines sent", NULL);
+                m, "followcdc_apply_stale_total",
+                "Scripts skipped as not newer than Redis", NULL);
+        app->m_rtt = cdc_metrics_counter(m, "followcdc_apply_round_trips_total",
+                                         "Pipelines sent", NULL);
         app->m_ignored = cdc_metrics_counter(
-            m, "followcdc_apply_ignored_total",
-            "Events of tables that are not mapped", NULL);
+                m, "followcdc_apply_ignored_total",
+                "Events of tables that are not mapped", NULL);
         app->m_expired = cdc_metrics_counter(
-            m, "followcdc_apply_expired_total",
-            "Idempotency rows already past their TTL", NULL);
+                m, "followcdc_apply_expired_total",
+                "Idempotency rows already past their TTL", NULL);
 }
 
 static void app_metrics_sync(app_t *app) {
         cdc_apply_stats_t st;
         cdc_apply_stats(app->ap, &st);
-        cdc_metric_add(app->m_scripts, (int64_t)(st.scripts - app->last.scripts));
-        cdc_metric_add(app->m_applied, (int64_t)(st.applied - app->last.applied));
+        cdc_metric_add(app->m_scripts,
+                       (int64_t)(st.scripts - app->last.scripts));
+        cdc_metric_add(app->m_applied,
+                       (int64_t)(st.applied - app->last.applied));
         cdc_metric_add(app->m_stale, (int64_t)(st.stale - app->last.stale));
         cdc_metric_add(app->m_rtt,
                        (int64_t)(st.round_trips - app->last.round_trips));
-        cdc_metric_add(app->m_ignored, (int64_t)(st.ignored - app->last.ignored));
-        cdc_metric_add(app->m_expired, (int64_t)(st.expired - app->last.expired));
+        cdc_metric_add(app->m_ignored,
+                       (int64_t)(st.ignored - app->last.ignored));
+        cdc_metric_add(app->m_expired,
+                       (int64_t)(st.expired - app->last.expired));
         app->last = st;
         cdc_metric_set(app->m_assigned, cdc_kcons_assigned(app->kc));
         cdc_metric_set(app->m_redis_up, app->redis_up);
@@ -165,7 +171,7 @@ static void app_batch_free(app_t *app) {
                 rd_kafka_message_destroy(app->batch[i]);
         for (i = 0; i < app->nletters; i++)
                 free(app->reasons[i]);
-        app->n = 0;
+        app->n        = 0;
         app->nletters = 0;
 }
 
@@ -185,7 +191,7 @@ static void app_batch_drop(app_t *app) {
 
 static void app_letter(app_t *app, size_t idx, const char *reason) {
         rd_kafka_message_t *rkm = app->batch[idx];
-        char *r = strdup(reason);
+        char *r                 = strdup(reason);
         if (!r) {
                 /* keep the stream moving with a fixed reason */
                 r = strdup("unparsable");
@@ -205,15 +211,15 @@ static int app_deadline_passed(app_t *app) {
         if (run)
                 return 0;
         if (!app->deadline_us)
-                app->deadline_us = cdc_now_us() +
-                                   app->cc.shutdown_timeout_ms * 1000;
+                app->deadline_us =
+                        cdc_now_us() + app->cc.shutdown_timeout_ms * 1000;
         return cdc_now_us() >= app->deadline_us;
 }
 
 /* Poll while paused so the group membership stays alive; whatever is
  * returned (a partition assigned since the pause) is carried over. */
 static void app_idle(app_t *app, int ms) {
-        int64_t end = cdc_now_us() + (int64_t)ms * 1000;
+        int64_t end    = cdc_now_us() + (int64_t)ms * 1000;
         uint64_t rebal = cdc_kcons_rebalances(app->kc);
 
         cdc_kcons_pause(app->kc, 1);
@@ -264,8 +270,9 @@ static int app_redis_once(app_t *app) {
                                 app->cc.redis_port, cdc_apply_errstr(app->ap));
                         return -1;
                 }
-                cdc_log(LOG_NOTICE, "CONSUMER", "connected to redis %s:%" PRId64,
-                        app->cc.redis_host, app->cc.redis_port);
+                cdc_log(LOG_NOTICE, "CONSUMER",
+                        "connected to redis %s:%" PRId64, app->cc.redis_host,
+                        app->cc.redis_port);
                 app->redis_up = 1;
                 cdc_metric_set(app->m_redis_up, 1);
         }
@@ -334,17 +341,17 @@ static void app_parse_range(app_t *app, size_t from, size_t to) {
 
         for (i = from; i < to; i++) {
                 rd_kafka_message_t *rkm = app->batch[i];
-                app->evs[i] = NULL;
-                app->pwhy[i] = NULL;
-                app->perr[i] = CDC_ERR_NO_ERROR;
+                app->evs[i]             = NULL;
+                app->pwhy[i]            = NULL;
+                app->perr[i]            = CDC_ERR_NO_ERROR;
                 if (!rkm->payload)
                         continue; /* tombstone */
-                es[0] = '\0';
+                es[0]        = '\0';
                 app->perr[i] = cdc_event_parse(rkm->payload, rkm->len,
                                                &app->evs[i], es, sizeof(es));
                 if (app->perr[i] && app->perr[i] != CDC_ERR__NOMEM)
                         app->pwhy[i] =
-                            strdup(es[0] ? es : cdc_err2str(app->perr[i]));
+                                strdup(es[0] ? es : cdc_err2str(app->perr[i]));
         }
 }
 
@@ -376,8 +383,8 @@ static void app_parse(app_t *app, size_t from, size_t to) {
         }
         pthread_mutex_lock(&app->plk);
         app->pfrom = half;
-        app->pto = to;
-        app->pjob = 1;
+        app->pto   = to;
+        app->pjob  = 1;
         pthread_cond_broadcast(&app->pcnd);
         pthread_mutex_unlock(&app->plk);
         app_parse_range(app, from, half);
@@ -414,11 +421,11 @@ static int app_batch_add(app_t *app, int once) {
 
                 if (i == wend) {
                         wend = i + APP_PARSE_WINDOW < app->n
-                                   ? i + APP_PARSE_WINDOW
-                                   : app->n;
+                                       ? i + APP_PARSE_WINDOW
+                                       : app->n;
                         app_parse(app, i, wend);
                 }
-                ev = app->evs[i];
+                ev  = app->evs[i];
                 err = app->perr[i];
 
                 cdc_metric_add(app->m_msgs, 1);
@@ -442,7 +449,7 @@ static int app_batch_add(app_t *app, int once) {
                 app->evs[i] = NULL;
                 for (;;) {
                         es[0] = '\0';
-                        err = cdc_apply_add(app->ap, ev, es, sizeof(es));
+                        err   = cdc_apply_add(app->ap, ev, es, sizeof(es));
                         if (err != CDC_ERR__QUEUE_FULL)
                                 break;
                         /* the pipeline is full: acknowledge it first */
@@ -480,7 +487,7 @@ static void app_batch_run(app_t *app, int once) {
 
         if (!app->n)
                 return;
-        app->in_batch = 1;
+        app->in_batch   = 1;
         app->batch_void = 0;
         ok = !app_batch_add(app, once) && !app_redis_settle(app, once) &&
              !app_dlq_settle(app, once);
@@ -549,8 +556,7 @@ static void app_gather(app_t *app) {
                         int64_t left;
                         if (!start)
                                 start = cdc_now_us();
-                        left = app->cc.batch_ms -
-                               (cdc_now_us() - start) / 1000;
+                        left = app->cc.batch_ms - (cdc_now_us() - start) / 1000;
                         if (left <= 0)
                                 break;
                         tmo = (int)left;
@@ -568,25 +574,26 @@ static void app_gather(app_t *app) {
 /* ---- main ---- */
 
 static const char usage_extra[] =
-    "\nReplay / backfill (rebuilds Redis; applying twice is harmless):\n"
-    "  --replay=earliest         start every assigned partition at its "
-    "beginning\n"
-    "  --replay-from=TIME        start at TIME (2026-11-22T05:00:00Z or ms)\n"
-    "Documentation: docs/consumer.md\n";
+        "\nReplay / backfill (rebuilds Redis; applying twice is harmless):\n"
+        "  --replay=earliest         start every assigned partition at its "
+        "beginning\n"
+        "  --replay-from=TIME        start at TIME (2026-11-22T05:00:00Z or "
+        "ms)\n"
+        "Documentation: docs/consumer.md\n";
 
 /* Defaults of followcdc-consumer that differ from librdkafka's; each one
  * applies only if the user did not set it. A new group starts at the
  * earliest offset: it rebuilds Redis from what the topics hold. */
 static const char *const app_kafka_defaults[][2] = {
-    {"bootstrap.servers", "127.0.0.1:9092"},
-    {"auto.offset.reset", "earliest"},
-    {"queued.max.messages.kbytes", "12288"},
-    {"fetch.error.backoff.ms", "50"},
+        { "bootstrap.servers", "127.0.0.1:9092" },
+        { "auto.offset.reset", "earliest" },
+        { "queued.max.messages.kbytes", "12288" },
+        { "fetch.error.backoff.ms", "50" },
 };
 
 static rd_kafka_conf_t *app_kafka_conf(app_t *app, char *errstr,
                                        size_t errstr_size) {
-        rd_kafka_conf_t *kconf = cdc_conf_kafka_dup(app->cc.cc_conf);
+        rd_kafka_conf_t *kconf      = cdc_conf_kafka_dup(app->cc.cc_conf);
         const char *const(*defs)[2] = app_kafka_defaults;
         char es[256];
         size_t i;
@@ -648,16 +655,16 @@ int main(int argc, char **argv) {
         sigaction(SIGINT, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        app.cap = (size_t)app.cc.batch_size;
-        app.batch = calloc(app.cap, sizeof(*app.batch));
-        app.carry = calloc(app.cap, sizeof(*app.carry));
+        app.cap     = (size_t)app.cc.batch_size;
+        app.batch   = calloc(app.cap, sizeof(*app.batch));
+        app.carry   = calloc(app.cap, sizeof(*app.carry));
         app.letters = calloc(app.cap, sizeof(*app.letters));
         app.reasons = calloc(app.cap, sizeof(*app.reasons));
-        app.evs = calloc(app.cap, sizeof(*app.evs));
-        app.perr = calloc(app.cap, sizeof(*app.perr));
-        app.pwhy = calloc(app.cap, sizeof(*app.pwhy));
-        app.m = cdc_metrics_new();
-        app.bo = cdc_backoff_new(100, 5000);
+        app.evs     = calloc(app.cap, sizeof(*app.evs));
+        app.perr    = calloc(app.cap, sizeof(*app.perr));
+        app.pwhy    = calloc(app.cap, sizeof(*app.pwhy));
+        app.m       = cdc_metrics_new();
+        app.bo      = cdc_backoff_new(100, 5000);
         if (!app.batch || !app.carry || !app.letters || !app.reasons ||
             !app.evs || !app.perr || !app.pwhy || !app.m || !app.bo) {
                 cdc_log(LOG_CRIT, "CONSUMER", "out of memory");
@@ -696,7 +703,7 @@ int main(int argc, char **argv) {
         }
         app.kc = cdc_kcons_new(kconf, &app.cc, app_revoke_cb, &app, es,
                                sizeof(es));
-        kconf = NULL;
+        kconf  = NULL;
         if (!app.kc) {
                 cdc_log(LOG_ERR, "CONSUMER", "%s", es);
                 ret = 2;
@@ -704,8 +711,8 @@ int main(int argc, char **argv) {
         }
 
         if (app.cc.http_listen && *app.cc.http_listen) {
-                app.http = cdc_http_new(app.cc.http_listen, app.m,
-                                        app_ready_cb, &app, es, sizeof(es));
+                app.http = cdc_http_new(app.cc.http_listen, app.m, app_ready_cb,
+                                        &app, es, sizeof(es));
                 if (!app.http) {
                         cdc_log(LOG_ERR, "CONSUMER", "http.listen %s: %s",
                                 app.cc.http_listen, es);
@@ -726,8 +733,8 @@ int main(int argc, char **argv) {
         }
 
         cdc_log(LOG_NOTICE, "CONSUMER",
-                "followcdc-consumer %s started: group %s, dlq %s, batch %" PRId64
-                "/%" PRId64 "ms",
+                "followcdc-consumer %s started: group %s, dlq %s, batch "
+                "%" PRId64 "/%" PRId64 "ms",
                 CDC_VERSION, app.cc.cc_group_id, app.cc.cc_dlq,
                 app.cc.batch_size, app.cc.batch_ms);
         /* Connect early so /readyz turns green; failures retry in the loop */

@@ -7,15 +7,14 @@
  *        and a rate limit, and writes the state Redis must converge to.
  *
  * Usage: consumer_feed -b BOOTSTRAP [options]
- *   -p PREFIX     topic prefix (followcdc)       -d DB      database (followcdc)
- *   -n N          follow events (1000)           -u USERS   user ids 1..USERS (50)
- *   -s SEED       random seed (1)                -q SEQ     first seq (1)
- *   -r RATE       events per second (0: as fast as possible)
- *   -P K          every K-th message is poison (0: none)
- *   -i N          idempotency-log events (0)
- *   -e PREFIX     write PREFIX.following / PREFIX.friends (live edges "a b")
- *   -S FILE       load/save the generator state (continue a stream)
- * Prints `produced=<events> poison=<n> tombstones=<n> idem=<n>` on stdout.
+ *   -p PREFIX     topic prefix (followcdc)       -d DB      database
+ * (followcdc) -n N          follow events (1000)           -u USERS   user
+ * ids 1..USERS (50) -s SEED       random seed (1)                -q SEQ first
+ * seq (1) -r RATE       events per second (0: as fast as possible) -P K every
+ * K-th message is poison (0: none) -i N          idempotency-log events (0) -e
+ * PREFIX     write PREFIX.following / PREFIX.friends (live edges "a b") -S FILE
+ * load/save the generator state (continue a stream) Prints `produced=<events>
+ * poison=<n> tombstones=<n> idem=<n>` on stdout.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -91,10 +90,10 @@ static void feed_produce(feed_t *f, const char *topic, const void *key,
         rd_kafka_resp_err_t err;
         for (;;) {
                 err = rd_kafka_producev(
-                    f->rk, RD_KAFKA_V_TOPIC(topic),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-                    RD_KAFKA_V_END);
+                        f->rk, RD_KAFKA_V_TOPIC(topic),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_KEY(key, klen),
+                        RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                         break;
                 rd_kafka_poll(f->rk, 50);
@@ -113,9 +112,9 @@ static json_t *feed_row(uint32_t a, uint32_t b, int status, uint64_t version,
         cdc_time_format_us(ts, sizeof(ts), ms * 1000);
         return json_pack("{s:I,s:I,s:I,s:i,s:I,s:s,s:s}", "id",
                          (json_int_t)(((uint64_t)a << 20) | b), "follower_id",
-                         (json_int_t)a, "followee_id", (json_int_t)b,
-                         "status", status, "version", (json_int_t)version,
-                         "created_at", ts, "updated_at", ts);
+                         (json_int_t)a, "followee_id", (json_int_t)b, "status",
+                         status, "version", (json_int_t)version, "created_at",
+                         ts, "updated_at", ts);
 }
 
 static void feed_source(feed_t *f, cdc_event_t *ev, const char *table,
@@ -129,9 +128,9 @@ static void feed_source(feed_t *f, cdc_event_t *ev, const char *table,
         snprintf(s->gtid, sizeof(s->gtid), "0-1-%" PRIu64, f->seq);
         s->seq = f->seq;
         snprintf(s->file, sizeof(s->file), "mysql-bin.000001");
-        s->pos = 4 + f->seq * 100;
-        s->row = 0;
-        s->ts_ms = ms;
+        s->pos    = 4 + f->seq * 100;
+        s->row    = 0;
+        s->ts_ms  = ms;
         ev->ts_ms = ms;
 }
 
@@ -141,7 +140,7 @@ static int feed_one(feed_t *f, uint32_t users, int64_t ms) {
         uint32_t b = 1 + (uint32_t)(feed_rand(f) % users);
         edge_t *e;
         cdc_event_t *ev;
-        const char *cols[2] = {"follower_id", "followee_id"};
+        const char *cols[2] = { "follower_id", "followee_id" };
         char *val = NULL, *key = NULL, es[128];
         size_t vlen = 0, klen = 0;
         int r = (int)(feed_rand(f) % 100);
@@ -165,18 +164,18 @@ static int feed_one(feed_t *f, uint32_t users, int64_t ms) {
         switch (op) {
         case CDC_OP_CREATE:
                 e->version = 1;
-                e->state = r < 90 ? 1 : 2;
-                ev->after = feed_row(a, b, e->state == 1, e->version, ms);
+                e->state   = r < 90 ? 1 : 2;
+                ev->after  = feed_row(a, b, e->state == 1, e->version, ms);
                 break;
         case CDC_OP_UPDATE:
                 ev->before = feed_row(a, b, e->state == 1, e->version, ms);
                 e->version++;
-                e->state = e->state == 1 ? 2 : 1;
+                e->state  = e->state == 1 ? 2 : 1;
                 ev->after = feed_row(a, b, e->state == 1, e->version, ms);
                 break;
         default:
                 ev->before = feed_row(a, b, e->state == 1, e->version, ms);
-                e->state = 0;
+                e->state   = 0;
                 e->version = 0;
                 break;
         }
@@ -206,8 +205,8 @@ static int feed_one(feed_t *f, uint32_t users, int64_t ms) {
  * envelope whose row can't be mapped (no follower_id). */
 static void feed_poison(feed_t *f, int64_t ms) {
         static const char *bad[] = {
-            "{\"this is\": not json",
-            "{\"schema_version\":1,\"op\":\"x\",\"before\":null}",
+                "{\"this is\": not json",
+                "{\"schema_version\":1,\"op\":\"x\",\"before\":null}",
         };
         int kind = (int)(f->poison % 3);
         char key[32];
@@ -225,10 +224,10 @@ static void feed_poison(feed_t *f, int64_t ms) {
                 feed_source(f, ev, "follow", ms);
                 ev->after = json_pack("{s:I,s:s,s:i}", "id", (json_int_t)1,
                                       "followee", "nobody", "status", 1);
-                val = cdc_event_encode(ev, &vlen);
+                val       = cdc_event_encode(ev, &vlen);
                 if (val)
-                        feed_produce(f, f->follow_topic, key, strlen(key),
-                                     val, vlen);
+                        feed_produce(f, f->follow_topic, key, strlen(key), val,
+                                     vlen);
                 free(val);
                 cdc_event_destroy(ev);
         }
@@ -238,7 +237,7 @@ static void feed_poison(feed_t *f, int64_t ms) {
 static void feed_idem(feed_t *f, uint64_t i, int64_t ms) {
         cdc_event_t *ev = cdc_event_new(CDC_OP_CREATE);
         char rid[64], ts[40], *val, *key;
-        const char *cols[1] = {"request_id"};
+        const char *cols[1] = { "request_id" };
         size_t vlen = 0, klen = 0;
 
         if (!ev)
@@ -251,8 +250,8 @@ static void feed_idem(feed_t *f, uint64_t i, int64_t ms) {
                               (json_int_t)i + 1, "request_id", rid, "biz_key",
                               "order:1", "status", 2, "version", 1,
                               "created_at", ts, "updated_at", ts);
-        val = cdc_event_encode(ev, &vlen);
-        key = cdc_key_from_row(ev->after, cols, 1, &klen, NULL, 0);
+        val       = cdc_event_encode(ev, &vlen);
+        key       = cdc_key_from_row(ev->after, cols, 1, &klen, NULL, 0);
         if (val && key)
                 feed_produce(f, f->idem_topic, key, klen, val, vlen);
         free(val);
@@ -306,8 +305,8 @@ static int feed_state_load(feed_t *f, const char *path) {
                 edge_t *e;
                 if (!k)
                         continue;
-                e = feed_edge(f, k);
-                e->state = (uint8_t)strtoul(end, &end, 10);
+                e          = feed_edge(f, k);
+                e->state   = (uint8_t)strtoul(end, &end, 10);
                 e->version = strtoull(end, &end, 10);
         }
         fclose(fp);
@@ -330,7 +329,7 @@ static int feed_state_save(feed_t *f, const char *path) {
 
 static long feed_num(const char *s) {
         char *end = NULL;
-        long v = strtol(s, &end, 10);
+        long v    = strtol(s, &end, 10);
         if (!end || *end || v < 0) {
                 fprintf(stderr, "consumer_feed: bad number %s\n", s);
                 return -1;
@@ -351,22 +350,47 @@ int main(int argc, char **argv) {
 
         memset(&f, 0, sizeof(f));
         f.prefix = "followcdc";
-        f.db = "followcdc";
+        f.db     = "followcdc";
         while ((opt = getopt(argc, argv, "b:p:d:n:u:s:q:r:P:i:e:S:")) != -1) {
                 switch (opt) {
-                case 'b': bootstrap = optarg; break;
-                case 'p': f.prefix = optarg; break;
-                case 'd': f.db = optarg; break;
-                case 'n': n = feed_num(optarg); break;
-                case 'u': users = feed_num(optarg); break;
-                case 's': seed = feed_num(optarg); break;
-                case 'q': seq0 = feed_num(optarg); break;
-                case 'r': rate = feed_num(optarg); break;
-                case 'P': poison_every = feed_num(optarg); break;
-                case 'i': idem = feed_num(optarg); break;
-                case 'e': expect = optarg; break;
-                case 'S': state = optarg; break;
-                default: return 2;
+                case 'b':
+                        bootstrap = optarg;
+                        break;
+                case 'p':
+                        f.prefix = optarg;
+                        break;
+                case 'd':
+                        f.db = optarg;
+                        break;
+                case 'n':
+                        n = feed_num(optarg);
+                        break;
+                case 'u':
+                        users = feed_num(optarg);
+                        break;
+                case 's':
+                        seed = feed_num(optarg);
+                        break;
+                case 'q':
+                        seq0 = feed_num(optarg);
+                        break;
+                case 'r':
+                        rate = feed_num(optarg);
+                        break;
+                case 'P':
+                        poison_every = feed_num(optarg);
+                        break;
+                case 'i':
+                        idem = feed_num(optarg);
+                        break;
+                case 'e':
+                        expect = optarg;
+                        break;
+                case 'S':
+                        state = optarg;
+                        break;
+                default:
+                        return 2;
                 }
         }
         if (!bootstrap || n < 0 || users < 2 || seed < 0 || rate < 0 ||

@@ -80,12 +80,12 @@ static void test_bad_values(void **state) {
         char es[256];
         (void)state;
         cc_setup(&cc);
-        assert_int_equal(cdc_conf_set(cc.cc_conf, "idem.ttl", "7x", es,
-                                      sizeof(es)),
-                         CDC_ERR__CONFIG);
-        assert_int_equal(cdc_conf_set(cc.cc_conf, "batch.size", "0", es,
-                                      sizeof(es)),
-                         CDC_ERR__CONFIG);
+        assert_int_equal(
+                cdc_conf_set(cc.cc_conf, "idem.ttl", "7x", es, sizeof(es)),
+                CDC_ERR__CONFIG);
+        assert_int_equal(
+                cdc_conf_set(cc.cc_conf, "batch.size", "0", es, sizeof(es)),
+                CDC_ERR__CONFIG);
         /* processing rows are never reaped */
         cc_set(&cc, "reaper.statuses", "2,1");
         assert_non_null(strstr(cdc_cconf_finalize(&cc), "processing"));
@@ -135,7 +135,7 @@ static void test_replay(void **state) {
 static void test_argv_alias(void **state) {
         static char a0[] = "prog", a1[] = "--replay-from=5",
                     a2[] = "--replay=earliest", a3[] = "--replay-fromx=1";
-        char *in[] = {a0, a1, a2, a3, NULL};
+        char *in[] = { a0, a1, a2, a3, NULL };
         char **av;
         (void)state;
         av = cdc_cconf_argv_dup(4, in);
@@ -151,11 +151,11 @@ static void test_argv_alias(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_defaults),
-            cmocka_unit_test(test_derived_names),
-            cmocka_unit_test(test_bad_values),
-            cmocka_unit_test(test_replay),
-            cmocka_unit_test(test_argv_alias),
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_derived_names),
+                cmocka_unit_test(test_bad_values),
+                cmocka_unit_test(test_replay),
+                cmocka_unit_test(test_argv_alias),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

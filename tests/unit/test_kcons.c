@@ -53,21 +53,22 @@ static int setup(void **state) {
         rd_kafka_conf_set(conf, "bootstrap.servers", fx.bootstraps, es,
                           sizeof(es));
         {
-                rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, es,
-                                             sizeof(es));
+                rd_kafka_t *p =
+                        rd_kafka_new(RD_KAFKA_PRODUCER, conf, es, sizeof(es));
                 assert_non_null(p);
                 for (i = 0; i < NMSG; i++) {
                         char key[16], val[16];
                         snprintf(key, sizeof(key), "k%d", i % 7);
                         snprintf(val, sizeof(val), "v%d", i);
                         assert_int_equal(
-                            rd_kafka_producev(
-                                p, RD_KAFKA_V_TOPIC("t"),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_KEY(key, strlen(key)),
-                                RD_KAFKA_V_VALUE(val, strlen(val)),
-                                RD_KAFKA_V_END),
-                            0);
+                                rd_kafka_producev(
+                                        p, RD_KAFKA_V_TOPIC("t"),
+                                        RD_KAFKA_V_MSGFLAGS(
+                                                RD_KAFKA_MSG_F_COPY),
+                                        RD_KAFKA_V_KEY(key, strlen(key)),
+                                        RD_KAFKA_V_VALUE(val, strlen(val)),
+                                        RD_KAFKA_V_END),
+                                0);
                 }
                 assert_int_equal(rd_kafka_flush(p, 10000), 0);
                 rd_kafka_destroy(p);
@@ -87,14 +88,14 @@ static cdc_kcons_t *kc_new(fixture_t *fx, cdc_cconf_t *cc) {
         char es[256];
         cdc_kcons_t *kc;
         const char *kv[][2] = {
-            {"kafka.bootstrap.servers", fx->bootstraps},
-            {"kafka.session.timeout.ms", "6000"},
-            {"kafka.heartbeat.interval.ms", "500"},
-            {"kafka.auto.offset.reset", "earliest"},
-            {"kafka.enable.auto.commit", "false"},
-            {"kafka.log_level", "3"},
-            {"topics", "t"},
-            {"dlq.topic", "t.dlq"},
+                { "kafka.bootstrap.servers", fx->bootstraps },
+                { "kafka.session.timeout.ms", "6000" },
+                { "kafka.heartbeat.interval.ms", "500" },
+                { "kafka.auto.offset.reset", "earliest" },
+                { "kafka.enable.auto.commit", "false" },
+                { "kafka.log_level", "3" },
+                { "topics", "t" },
+                { "dlq.topic", "t.dlq" },
         };
         size_t i;
 
@@ -104,8 +105,8 @@ static cdc_kcons_t *kc_new(fixture_t *fx, cdc_cconf_t *cc) {
                                               es, sizeof(es)),
                                  CDC_ERR_NO_ERROR);
         assert_null(cdc_cconf_finalize(cc));
-        kc = cdc_kcons_new(cdc_conf_kafka_dup(cc->cc_conf), cc, on_revoke,
-                           NULL, es, sizeof(es));
+        kc = cdc_kcons_new(cdc_conf_kafka_dup(cc->cc_conf), cc, on_revoke, NULL,
+                           es, sizeof(es));
         if (!kc)
                 fail_msg("kcons: %s", es);
         return kc;
@@ -126,7 +127,7 @@ static size_t kc_read(cdc_kcons_t *kc, rd_kafka_message_t **msgs, size_t want,
 
 static int64_t committed_sum(cdc_kcons_t *kc) {
         rd_kafka_topic_partition_list_t *l =
-            rd_kafka_topic_partition_list_new(2);
+                rd_kafka_topic_partition_list_new(2);
         int64_t sum = 0;
         int i;
         rd_kafka_topic_partition_list_add(l, "t", 0);
@@ -147,7 +148,7 @@ static void test_store_commit_resume(void **state) {
         size_t n, i, half;
 
         kc = kc_new(fx, &cc);
-        n = kc_read(kc, msgs, NMSG, 300);
+        n  = kc_read(kc, msgs, NMSG, 300);
         assert_int_equal(n, NMSG);
         assert_int_equal(cdc_kcons_assigned(kc), 2);
         assert_true(cdc_kcons_rebalances(kc) >= 1);
@@ -179,7 +180,7 @@ static void test_store_commit_resume(void **state) {
 
         /* a new member of the group resumes after the committed half */
         kc = kc_new(fx, &cc);
-        n = kc_read(kc, msgs, NMSG - half, 300);
+        n  = kc_read(kc, msgs, NMSG - half, 300);
         assert_int_equal(n, NMSG - half);
         /* and nothing more: the committed half is not re-read */
         assert_int_equal(kc_read(kc, msgs + n, 1, 10), 0);
@@ -192,7 +193,7 @@ static void test_store_commit_resume(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_store_commit_resume),
+                cmocka_unit_test(test_store_commit_resume),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -19,9 +19,8 @@ static void test_cutoff(void **state) {
         char buf[40];
         (void)state;
         /* 2026-11-22T05:20:14.123Z minus 7 days */
-        assert_int_equal(cdc_reaper_cutoff(1795324814123LL,
-                                           7LL * 86400 * 1000, buf,
-                                           sizeof(buf)),
+        assert_int_equal(cdc_reaper_cutoff(1795324814123LL, 7LL * 86400 * 1000,
+                                           buf, sizeof(buf)),
                          23);
         assert_string_equal(buf, "2026-11-15 05:20:14.123");
         assert_int_equal(cdc_reaper_cutoff(1000, 500, buf, sizeof(buf)), 23);
@@ -44,16 +43,14 @@ static void test_tz(void **state) {
 static void test_sql(void **state) {
         char buf[512];
         (void)state;
-        assert_true(cdc_reaper_sql(buf, sizeof(buf), "idempotent_log",
-                                   "status", "created_at", 2,
-                                   "2026-11-15 05:20:14.123", "+00:00",
-                                   500) > 0);
+        assert_true(cdc_reaper_sql(buf, sizeof(buf), "idempotent_log", "status",
+                                   "created_at", 2, "2026-11-15 05:20:14.123",
+                                   "+00:00", 500) > 0);
         assert_string_equal(
-            buf, "DELETE FROM `idempotent_log` WHERE `status` = 2 AND "
-                 "`created_at` < CONVERT_TZ('2026-11-15 05:20:14.123', "
-                 "'+00:00', '+00:00') ORDER BY `created_at` LIMIT 500");
-        assert_int_equal(cdc_reaper_sql(buf, 20, "t", "s", "c", 2, "x", "y",
-                                        1),
+                buf, "DELETE FROM `idempotent_log` WHERE `status` = 2 AND "
+                     "`created_at` < CONVERT_TZ('2026-11-15 05:20:14.123', "
+                     "'+00:00', '+00:00') ORDER BY `created_at` LIMIT 500");
+        assert_int_equal(cdc_reaper_sql(buf, 20, "t", "s", "c", 2, "x", "y", 1),
                          -1);
 }
 
@@ -64,11 +61,10 @@ static void test_thread_unreachable(void **state) {
         char es[256];
         (void)state;
         assert_non_null(m);
-        assert_int_equal(cdc_cconf_init(&cc, es, sizeof(es)),
-                         CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_cconf_init(&cc, es, sizeof(es)), CDC_ERR_NO_ERROR);
         /* port 1 on loopback: connection refused at once */
-        assert_int_equal(cdc_conf_set(cc.cc_conf, "reaper.mysql.port", "1",
-                                      es, sizeof(es)),
+        assert_int_equal(cdc_conf_set(cc.cc_conf, "reaper.mysql.port", "1", es,
+                                      sizeof(es)),
                          CDC_ERR_NO_ERROR);
         assert_null(cdc_cconf_finalize(&cc));
         rp = cdc_reaper_new(&cc, m, es, sizeof(es));
@@ -85,10 +81,10 @@ static void test_thread_unreachable(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_cutoff),
-            cmocka_unit_test(test_tz),
-            cmocka_unit_test(test_sql),
-            cmocka_unit_test(test_thread_unreachable),
+                cmocka_unit_test(test_cutoff),
+                cmocka_unit_test(test_tz),
+                cmocka_unit_test(test_sql),
+                cmocka_unit_test(test_thread_unreachable),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
