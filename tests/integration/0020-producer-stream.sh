@@ -64,4 +64,11 @@ p_wait_check 60 || h_fail "after restart: Kafka differs from the committed chang
 p_check --stats
 p_stop p1 TERM
 [ "$P_RC" = 0 ] || h_fail "SIGTERM exit status $P_RC, want 0"
+# the checker must be able to fail: claim a committed change Kafka lacks
+h_mysql "INSERT INTO cdc_audit (tbl, k1, k2, op, version, status)
+         SELECT 'follow', follower_id, followee_id, 'u', version + 1, status
+         FROM follow LIMIT 1"
+if p_check --quiet; then
+        h_fail "the checker did not notice a missing change"
+fi
 h_pass "snapshot + concurrent stream + restart: exactly the committed changes"

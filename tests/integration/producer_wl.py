@@ -57,6 +57,8 @@ def main():
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--keys", type=int, default=12)
     ap.add_argument("--prefix", default="req")
+    ap.add_argument("--no-deletes", action="store_true",
+                    help="no hard deletes (a re-snapshot can't see them)")
     ap.add_argument("--sleep-every", type=int, default=0,
                     help="insert SELECT SLEEP(0.01) every N statements")
     a = ap.parse_args()
@@ -82,6 +84,8 @@ def main():
             n += k
         if a.sleep_every and n % a.sleep_every == 0:
             out.append("DO SLEEP(0.01);")
+    if a.no_deletes:
+        out = [x for x in out if not x.startswith("DELETE")]
     sys.stdout.write("\n".join(out) + "\n")
 
 
