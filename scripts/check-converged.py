@@ -183,7 +183,8 @@ def ident(name):
 
 
 def mysql_query(args, sql):
-    argv = [args.mariadb, "--no-defaults", "-N", "-B"]
+    argv = [args.mariadb, "--no-defaults", "-N", "-B",
+            "--default-character-set=utf8mb4"]
     if args.socket:
         argv.append("--socket=" + args.socket)
     else:
@@ -194,7 +195,7 @@ def mysql_query(args, sql):
         argv.append("--password=" + args.password)
     argv += [args.db, "-e", sql]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
+                       text=True, encoding="utf-8", errors="replace")
     if p.returncode != 0:
         raise RuntimeError("mysql: %s" % p.stderr.strip())
     rows = []

@@ -54,6 +54,18 @@ def upsert(rows):
             "version = version + 1;" % vals)
 
 
+# request id / biz_key suffixes that are hard on every layer: SQL quoting,
+# JSON escaping, Redis hash tags and key parsing, the client's batch output
+ODD = ("{x}", "}", "{", "a b", "it's", 'q"q', "back\\slash", "tab\there",
+       "new\nline", "\u00e9t\u00e9", "\u6f22\u5b57", "\U0001f600", "%s", "")
+
+
+def sql_str(text):
+    """A MySQL string literal (sql_mode without NO_BACKSLASH_ESCAPES)."""
+    return "'%s'" % (text.replace("\\", "\\\\").replace("'", "\\'")
+                     .replace("\n", "\\n").replace("\t", "\\t"))
+
+
 def hard_delete(a, b):
     return ("DELETE FROM follow WHERE follower_id = %d AND followee_id = %d;"
             % (a, b))
@@ -67,6 +79,7 @@ class Generator:
         self.users = args.users
         self.req_prefix = args.req_prefix or ("demo-s%d" % args.seed)
         self.old_days = args.old_days
+        self.odd = args.odd_ids
         self.req_next = 0
         self.requests = []          # request ids issued so far
         self.gone = []              # edges unfollowed or deleted (re-follow)
@@ -111,9 +124,12 @@ class Generator:
         if x < 0.55 or not self.requests:
             self.req_next += 1
             rid = "%s-%d" % (self.req_prefix, self.req_next)
+            biz = "order-%d" % r.randint(1, 10 * self.users)
+            if self.odd > 0 and r.random() < self.odd:
+                rid += r.choice(ODD)
+                biz += r.choice(ODD)
             self.requests.append(rid)
             status = r.choice((1, 1, 2, 2, 3))
-            biz = "order-%d" % r.randint(1, 10 * self.users)
             if r.random() < 0.15:
                 # created long ago: already expired for a TTL of 7 days
                 self.stats["idem_old"] += 1
@@ -124,17 +140,18 @@ class Generator:
                 created = "NOW(3)"
             self.stats["idem_insert"] += 1
             return ("INSERT INTO idempotent_log (request_id, biz_key, status, "
-                    "created_at) VALUES ('%s', '%s', %d, %s) ON DUPLICATE KEY "
+                    "created_at) VALUES (%s, %s, %d, %s) ON DUPLICATE KEY "
                     "UPDATE status = VALUES(status), version = version + 1;"
-                    % (rid, biz, status, created))
+                    % (sql_str(rid), sql_str(biz), status, created))
         rid = r.choice(self.requests)
         if x < 0.92:
             self.stats["idem_update"] += 1
             return ("UPDATE idempotent_log SET status = %d, "
-                    "version = version + 1 WHERE request_id = '%s' "
-                    "AND status = 1;" % (r.choice((2, 2, 2, 3)), rid))
+                    "version = version + 1 WHERE request_id = %s "
+                    "AND status = 1;" % (r.choice((2, 2, 2, 3)), sql_str(rid)))
         self.stats["idem_delete"] += 1
-        return "DELETE FROM idempotent_log WHERE request_id = '%s';" % rid
+        return ("DELETE FROM idempotent_log WHERE request_id = %s;"
+                % sql_str(rid))
 
     def unit(self):
         """(sql, mutual_other_half_or_None)."""
@@ -193,6 +210,7 @@ class Conn:
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True,
+                                  encoding="utf-8", errors="replace",
                                   bufsize=1)
         self.t = threading.Thread(target=self.drain_stderr, daemon=True)
         self.t.start()
@@ -236,7 +254,7 @@ class Conn:
 
 def client_argv(args):
     argv = [args.mariadb, "--no-defaults", "-N", "-B", "--unbuffered",
-            "--force"]
+            "--force", "--default-character-set=utf8mb4"]
     if args.socket:
         argv += ["--socket=" + args.socket]
     else:
@@ -283,6 +301,10 @@ def parse_args():
     ap.add_argument("--old-days", type=int, default=30,
                     help="age in days of the idempotency rows created "
                          "'long ago'")
+    ap.add_argument("--odd-ids", type=float, default=0,
+                    help="fraction of new request ids and biz keys given a "
+                         "hard suffix (braces, quotes, backslash, tab, "
+                         "newline, non-ASCII, empty)")
     ap.add_argument("--req-prefix", default=None,
                     help="request id prefix (default demo-s<seed>; use a "
                          "new one to run the same seed again)")

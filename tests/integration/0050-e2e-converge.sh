@@ -105,7 +105,7 @@ e_consumer b
 
 # a burst the consumers find as a backlog when they join the group ...
 out=$("$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
-        --users 40 --ops 2000 --concurrency 4 --seed 50) ||
+        --users 40 --ops 2000 --concurrency 4 --seed 50 --odd-ids 0.2) ||
         h_fail "workload failed: $out"
 h_log "$out"
 # ... then paced writes they apply live
@@ -120,6 +120,9 @@ old=$(h_mysql "SELECT COUNT(*) FROM idempotent_log
                WHERE created_at < UTC_TIMESTAMP() - INTERVAL 7 DAY")
 [ "$edges" -gt 100 ] || h_fail "workload left only $edges edges"
 [ "$old" -gt 0 ] || h_fail "workload made no expired idempotency rows"
+odd=$(h_mysql "SELECT COUNT(*) FROM idempotent_log
+               WHERE request_id REGEXP '[^-a-z0-9]'")
+[ "$odd" -gt 10 ] || h_fail "workload made only $odd odd request ids"
 
 if ! res=$(e_check --wait 90); then
         echo "$res"
@@ -143,4 +146,4 @@ fi
 echo "$res"
 e_stop c-r || h_fail "replay consumer exited $? on SIGTERM"
 e_stop p-a || h_fail "producer exited $? on SIGTERM"
-h_pass "converged live and after a replay: $edges edges, $old expired idempotency rows"
+h_pass "converged live and after a replay: $edges edges, $old expired and $odd odd idempotency rows"
