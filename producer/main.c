@@ -979,6 +979,18 @@ static void app_quiesce(cdc_app_t *app) {
                 cdc_kprod_flush(app->kp, (int)app->pc.flush_timeout_ms);
 }
 
+/* After a quiesce: the stream restarts from the stored checkpoint, so
+ * nothing tracked so far counts any more. */
+static void app_forget(cdc_app_t *app) {
+        app->lock_held = 0;
+        app->have_pos = 0;
+        app->in_txn = 0;
+        cdc_inflight_reset(app->fl);
+        app->saved_gen = 0;
+        app->ckpt_gen_seen = 0;
+        app->saved_text[0] = '\0';
+}
+
 static int app_run(cdc_app_t *app) {
         app_result_t r;
         int64_t t0;
@@ -989,8 +1001,7 @@ static int app_run(cdc_app_t *app) {
                                 "source lock lost (%s): stopping",
                                 cdc_lock_errstr(app->lk));
                         app_quiesce(app);
-                        app->lock_held = 0;
-                        app->have_pos = 0;
+                        app_forget(app);
                 }
                 if (app_standby(app))
                         break;
@@ -1005,8 +1016,7 @@ static int app_run(cdc_app_t *app) {
                         app_quiesce(app);
                         if (app->lk)
                                 cdc_lock_release(app->lk);
-                        app->lock_held = 0;
-                        app->have_pos = 0;
+                        app_forget(app);
                         continue;
                 }
                 /* transient failure: keep what is in flight, resume from
