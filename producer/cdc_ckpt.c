@@ -19,7 +19,10 @@
 
 #define CKPT_RECORD_MAX (64 * 1024)
 
-typedef enum { CKPT_FILE, CKPT_KAFKA } ckpt_kind_t;
+typedef enum {
+        CKPT_FILE,
+        CKPT_KAFKA
+} ckpt_kind_t;
 
 struct cdc_ckpt_s {
         ckpt_kind_t ck_kind;
@@ -33,11 +36,11 @@ struct cdc_ckpt_s {
 
 /* ---- record ---- */
 
-char *cdc_ckpt_encode(const char *source, const cdc_pos_t *pos,
-                      int64_t ts_ms, size_t *lenp) {
+char *cdc_ckpt_encode(const char *source, const cdc_pos_t *pos, int64_t ts_ms,
+                      size_t *lenp) {
         char text[CDC_POS_GTID_MAX + 512];
         json_t *o = NULL;
-        char *s = NULL;
+        char *s   = NULL;
 
         if (cdc_pos_format(pos, text, sizeof(text)) < 0)
                 return NULL;
@@ -56,7 +59,7 @@ cdc_err_t cdc_ckpt_decode(const char *buf, size_t len, char *source,
                           size_t source_size, cdc_pos_t *pos, char *errstr,
                           size_t errstr_size) {
         json_error_t jerr;
-        json_t *o = NULL;
+        json_t *o       = NULL;
         const char *src = NULL, *text = NULL;
         json_int_t ts = 0;
         cdc_err_t err = CDC_ERR__BAD_EVENT;
@@ -74,8 +77,7 @@ cdc_err_t cdc_ckpt_decode(const char *buf, size_t len, char *source,
                 goto out;
         }
         memset(pos, 0, sizeof(*pos));
-        if (cdc_pos_parse(text, strlen(text), pos) ||
-            cdc_pos_is_empty(pos)) {
+        if (cdc_pos_parse(text, strlen(text), pos) || cdc_pos_is_empty(pos)) {
                 snprintf(errstr, errstr_size,
                          "checkpoint record: bad position \"%.200s\"", text);
                 goto out;
@@ -95,8 +97,8 @@ cdc_ckpt_t *cdc_ckpt_new_file(const char *path, const char *source,
         cdc_ckpt_t *ck = calloc(1, sizeof(*ck));
         if (!ck)
                 goto fail;
-        ck->ck_kind = CKPT_FILE;
-        ck->ck_path = strdup(path);
+        ck->ck_kind   = CKPT_FILE;
+        ck->ck_path   = strdup(path);
         ck->ck_source = strdup(source);
         if (!ck->ck_path || !ck->ck_source)
                 goto fail;
@@ -115,11 +117,11 @@ cdc_ckpt_t *cdc_ckpt_new_kafka(const cdc_conf_t *conf, cdc_kprod_t *kp,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        ck->ck_kind = CKPT_KAFKA;
-        ck->ck_kp = kp;
-        ck->ck_topic = strdup(topic);
+        ck->ck_kind   = CKPT_KAFKA;
+        ck->ck_kp     = kp;
+        ck->ck_topic  = strdup(topic);
         ck->ck_source = strdup(source);
-        ck->ck_rkc = cdc_conf_kafka_dup(conf);
+        ck->ck_rkc    = cdc_conf_kafka_dup(conf);
         if (!ck->ck_topic || !ck->ck_source || !ck->ck_rkc) {
                 snprintf(errstr, errstr_size, "out of memory");
                 cdc_ckpt_destroy(ck);
@@ -185,14 +187,13 @@ static cdc_err_t ckpt_file_load(cdc_ckpt_t *ck, cdc_pos_t *pos, char *errstr,
 static cdc_err_t ckpt_file_save(cdc_ckpt_t *ck, const char *rec, size_t len,
                                 char *errstr, size_t errstr_size) {
         char tmp[4096], dir[4096];
-        size_t off = 0;
-        int fd = -1, dfd;
+        size_t off    = 0;
+        int fd        = -1, dfd;
         cdc_err_t err = CDC_ERR__IO;
 
         if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", ck->ck_path) >=
             sizeof(tmp)) {
-                snprintf(errstr, errstr_size, "%s: path too long",
-                         ck->ck_path);
+                snprintf(errstr, errstr_size, "%s: path too long", ck->ck_path);
                 goto out;
         }
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -202,8 +203,8 @@ static cdc_err_t ckpt_file_save(cdc_ckpt_t *ck, const char *rec, size_t len,
         }
         while (off < len + 1) {
                 const char *p = off < len ? rec + off : "\n";
-                size_t n = off < len ? len - off : 1;
-                ssize_t w = write(fd, p, n);
+                size_t n      = off < len ? len - off : 1;
+                ssize_t w     = write(fd, p, n);
                 if (w < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -250,11 +251,12 @@ static void ckpt_log_cb(const rd_kafka_t *rk, int level, const char *fac,
 static cdc_err_t ckpt_kafka_reader(cdc_ckpt_t *ck, char *errstr,
                                    size_t errstr_size) {
         static const char *const props[][2] = {
-            {"enable.auto.commit", "false"},
-            {"enable.partition.eof", "true"},
-            {"auto.offset.reset", "earliest"},
-            {"client.id", "followcdc-producer-ckpt"},
-            {NULL, NULL}};
+                { "enable.auto.commit", "false" },
+                { "enable.partition.eof", "true" },
+                { "auto.offset.reset", "earliest" },
+                { "client.id", "followcdc-producer-ckpt" },
+                { NULL, NULL }
+        };
         rd_kafka_conf_t *rkc;
         int i;
 
@@ -289,7 +291,7 @@ static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
                                  int *foundp, char *errstr,
                                  size_t errstr_size) {
         rd_kafka_topic_t *rkt;
-        size_t klen = strlen(ck->ck_source);
+        size_t klen   = strlen(ck->ck_source);
         cdc_err_t err = CDC_ERR__TIMED_OUT;
 
         rkt = rd_kafka_topic_new(ck->ck_rk, ck->ck_topic, NULL);
@@ -297,8 +299,7 @@ static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
                 return CDC_ERR__NOMEM;
         if (rd_kafka_consume_start(rkt, 0, start) == -1) {
                 snprintf(errstr, errstr_size, "%s: consume_start: %s",
-                         ck->ck_topic,
-                         rd_kafka_err2str(rd_kafka_last_error()));
+                         ck->ck_topic, rd_kafka_err2str(rd_kafka_last_error()));
                 rd_kafka_topic_destroy(rkt);
                 return CDC_ERR__TRANSPORT;
         }
@@ -325,7 +326,7 @@ static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
                                 if (cdc_ckpt_decode(rkm->payload, rkm->len,
                                                     NULL, 0, &p, why,
                                                     sizeof(why)) == 0) {
-                                        *pos = p;
+                                        *pos    = p;
                                         *foundp = 1;
                                 } else {
                                         cdc_log(LOG_WARNING, "CKPT",
@@ -355,9 +356,8 @@ static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
         return err;
 }
 
-static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos,
-                                 int timeout_ms, char *errstr,
-                                 size_t errstr_size) {
+static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
+                                 char *errstr, size_t errstr_size) {
         int64_t deadline = cdc_now_us() + (int64_t)timeout_ms * 1000;
         int64_t lo = 0, hi = 0, end, start, window = 256;
         int unknown = 0, found = 0;
@@ -371,15 +371,14 @@ static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos,
                 int left = (int)((deadline - cdc_now_us()) / 1000);
                 if (left <= 0) {
                         snprintf(errstr, errstr_size,
-                                 "%s: can't read watermarks: %s",
-                                 ck->ck_topic,
+                                 "%s: can't read watermarks: %s", ck->ck_topic,
                                  unknown ? "unknown topic"
                                          : "Kafka unreachable");
                         return CDC_ERR__TIMED_OUT;
                 }
                 rerr = rd_kafka_query_watermark_offsets(
-                    ck->ck_rk, ck->ck_topic, 0, &lo, &hi,
-                    left > 5000 ? 5000 : left);
+                        ck->ck_rk, ck->ck_topic, 0, &lo, &hi,
+                        left > 5000 ? 5000 : left);
                 if (!rerr)
                         break;
                 if (rerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
@@ -390,8 +389,8 @@ static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos,
                          * create it; if it stays unknown there is no
                          * checkpoint. */
                         const struct rd_kafka_metadata *md = NULL;
-                        rd_kafka_topic_t *rkt =
-                            rd_kafka_topic_new(ck->ck_rk, ck->ck_topic, NULL);
+                        rd_kafka_topic_t *rkt              = rd_kafka_topic_new(
+                                             ck->ck_rk, ck->ck_topic, NULL);
                         if (rkt) {
                                 if (rd_kafka_metadata(ck->ck_rk, 0, rkt, &md,
                                                       2000) == 0)
@@ -417,8 +416,8 @@ static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos,
         end = hi;
         while (end > lo) {
                 start = end - window > lo ? end - window : lo;
-                err = ckpt_kafka_scan(ck, start, end, deadline, pos, &found,
-                                      errstr, errstr_size);
+                err   = ckpt_kafka_scan(ck, start, end, deadline, pos, &found,
+                                        errstr, errstr_size);
                 if (err)
                         return err;
                 if (found)

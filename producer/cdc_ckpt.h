@@ -74,8 +74,8 @@ cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
  * @brief Encode a record (exposed for tests).
  * @returns malloc()ed JSON text or NULL.
  */
-char *cdc_ckpt_encode(const char *source, const cdc_pos_t *pos,
-                      int64_t ts_ms, size_t *lenp);
+char *cdc_ckpt_encode(const char *source, const cdc_pos_t *pos, int64_t ts_ms,
+                      size_t *lenp);
 
 /**
  * @brief Decode a record (untrusted input).

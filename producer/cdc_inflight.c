@@ -8,12 +8,12 @@
 #include "cdc_inflight.h"
 
 typedef struct inflight_grp_s {
-        uint64_t pending;  /* messages not yet acknowledged */
-        uint64_t msgs;     /* messages counted in this group */
+        uint64_t pending; /* messages not yet acknowledged */
+        uint64_t msgs;    /* messages counted in this group */
         int64_t created_us;
-        int open;          /* a transaction of it has not committed yet */
+        int open; /* a transaction of it has not committed yet */
         int has_pos;
-        cdc_pos_t pos;     /* resume after the group's last COMMIT */
+        cdc_pos_t pos; /* resume after the group's last COMMIT */
 } inflight_grp_t;
 
 struct cdc_inflight_s {
@@ -33,10 +33,10 @@ static void inflight_pos_copy(cdc_pos_t *dst, const cdc_pos_t *src) {
         size_t n = strnlen(src->gtid, sizeof(src->gtid) - 1);
         memcpy(dst->gtid, src->gtid, n);
         dst->gtid[n] = '\0';
-        n = strnlen(src->file, sizeof(src->file) - 1);
+        n            = strnlen(src->file, sizeof(src->file) - 1);
         memcpy(dst->file, src->file, n);
         dst->file[n] = '\0';
-        dst->pos = src->pos;
+        dst->pos     = src->pos;
 }
 
 cdc_inflight_t *cdc_inflight_new(size_t cap, int64_t group_us,
@@ -49,8 +49,8 @@ cdc_inflight_t *cdc_inflight_new(size_t cap, int64_t group_us,
                 free(fl);
                 return NULL;
         }
-        fl->fl_cap = cap ? cap : 1;
-        fl->fl_group_us = group_us;
+        fl->fl_cap       = cap ? cap : 1;
+        fl->fl_group_us  = group_us;
         fl->fl_group_max = group_max ? group_max : 1;
         return fl;
 }
@@ -81,8 +81,7 @@ static void inflight_advance(cdc_inflight_t *fl) {
         }
 }
 
-cdc_err_t cdc_inflight_add(cdc_inflight_t *fl, int64_t now_us,
-                           uint64_t *seqp) {
+cdc_err_t cdc_inflight_add(cdc_inflight_t *fl, int64_t now_us, uint64_t *seqp) {
         inflight_grp_t *g = NULL;
 
         if (fl->fl_tail > fl->fl_head) {
@@ -96,14 +95,14 @@ cdc_err_t cdc_inflight_add(cdc_inflight_t *fl, int64_t now_us,
         if (!g) {
                 if (fl->fl_tail - fl->fl_head >= fl->fl_cap)
                         return CDC_ERR__QUEUE_FULL;
-                g = inflight_grp(fl, fl->fl_tail);
-                g->pending = 0;
-                g->msgs = 0;
-                g->created_us = now_us;
-                g->has_pos = 0;
+                g              = inflight_grp(fl, fl->fl_tail);
+                g->pending     = 0;
+                g->msgs        = 0;
+                g->created_us  = now_us;
+                g->has_pos     = 0;
                 g->pos.gtid[0] = '\0';
                 g->pos.file[0] = '\0';
-                g->pos.pos = 0;
+                g->pos.pos     = 0;
                 fl->fl_tail++;
         }
         g->open = 1;
@@ -128,7 +127,7 @@ void cdc_inflight_commit(cdc_inflight_t *fl, const cdc_pos_t *next) {
         }
         /* The newest group completes no earlier than this transaction
          * would: its position may move to this one's. */
-        g = inflight_grp(fl, fl->fl_tail - 1);
+        g       = inflight_grp(fl, fl->fl_tail - 1);
         g->open = 0;
         if (next) {
                 inflight_pos_copy(&g->pos, next);
@@ -158,7 +157,7 @@ uint64_t cdc_inflight_acked(const cdc_inflight_t *fl, cdc_pos_t *pos) {
 }
 
 void cdc_inflight_reset(cdc_inflight_t *fl) {
-        fl->fl_head = fl->fl_tail;
+        fl->fl_head    = fl->fl_tail;
         fl->fl_pending = 0;
         memset(&fl->fl_acked, 0, sizeof(fl->fl_acked));
         fl->fl_gen = 0;

@@ -49,8 +49,7 @@ void cdc_inflight_destroy(cdc_inflight_t *fl);
  * @returns CDC_ERR_NO_ERROR, or CDC_ERR__QUEUE_FULL if every slot is in
  *          use: serve delivery reports and try again.
  */
-cdc_err_t cdc_inflight_add(cdc_inflight_t *fl, int64_t now_us,
-                           uint64_t *seqp);
+cdc_err_t cdc_inflight_add(cdc_inflight_t *fl, int64_t now_us, uint64_t *seqp);
 
 /**
  * @brief End of a transaction.

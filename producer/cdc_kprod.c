@@ -57,8 +57,7 @@ static void kprod_error_cb(rd_kafka_t *rk, int err, const char *reason,
         }
         /* transient: librdkafka reconnects and retries by itself */
         if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-                cdc_log(LOG_WARNING, "KPROD", "all brokers down: %s",
-                        reason);
+                cdc_log(LOG_WARNING, "KPROD", "all brokers down: %s", reason);
         else
                 cdc_dbg(KPROD, "KPROD", "%s: %s",
                         rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
@@ -67,7 +66,7 @@ static void kprod_error_cb(rd_kafka_t *rk, int err, const char *reason,
 static void kprod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque) {
         cdc_kprod_t *kp = opaque;
-        uint64_t seq = (uint64_t)(uintptr_t)rkm->_private;
+        uint64_t seq    = (uint64_t)(uintptr_t)rkm->_private;
         (void)rk;
 
         if (rkm->err) {
@@ -139,25 +138,26 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
                            void *opaque, volatile sig_atomic_t *run,
                            char *errstr, size_t errstr_size) {
         static const char *const defaults[][2] = {
-            {"enable.idempotence", "true"},
-            {"acks", "all"},
-            {"compression.codec", "lz4"},
-            {"linger.ms", "10"},
-            {"batch.num.messages", "10000"},
-            {"batch.size", "1000000"},
-            {"max.in.flight.requests.per.connection", "5"},
-            {"message.timeout.ms", "0"},
-            {"queue.buffering.max.kbytes", "16384"},
-            {"queue.buffering.max.messages", "100000"},
-            {"client.id", "followcdc-producer"},
-            {NULL, NULL}};
+                { "enable.idempotence", "true" },
+                { "acks", "all" },
+                { "compression.codec", "lz4" },
+                { "linger.ms", "10" },
+                { "batch.num.messages", "10000" },
+                { "batch.size", "1000000" },
+                { "max.in.flight.requests.per.connection", "5" },
+                { "message.timeout.ms", "0" },
+                { "queue.buffering.max.kbytes", "16384" },
+                { "queue.buffering.max.messages", "100000" },
+                { "client.id", "followcdc-producer" },
+                { NULL, NULL }
+        };
         cdc_kprod_t *kp = NULL, *ret = NULL;
         rd_kafka_conf_t *rkc = NULL;
         int i;
 
         if (kprod_check_safe(conf, errstr, errstr_size))
                 goto out;
-        kp = calloc(1, sizeof(*kp));
+        kp  = calloc(1, sizeof(*kp));
         rkc = cdc_conf_kafka_dup(conf);
         if (!kp || !rkc) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -167,9 +167,9 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
                 if (kprod_default(conf, rkc, defaults[i][0], defaults[i][1],
                                   errstr, errstr_size))
                         goto out;
-        kp->kp_dr_cb = dr_cb;
+        kp->kp_dr_cb  = dr_cb;
         kp->kp_opaque = opaque;
-        kp->kp_run = run;
+        kp->kp_run    = run;
         rd_kafka_conf_set_opaque(rkc, kp);
         rd_kafka_conf_set_dr_msg_cb(rkc, kprod_dr_cb);
         rd_kafka_conf_set_error_cb(rkc, kprod_error_cb);
@@ -180,7 +180,7 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
                 goto out;
         rkc = NULL; /* owned by kp_rk now */
         ret = kp;
-        kp = NULL;
+        kp  = NULL;
 out:
         if (rkc)
                 rd_kafka_conf_destroy(rkc);
@@ -222,18 +222,17 @@ static rd_kafka_topic_t *kprod_topic(cdc_kprod_t *kp, const char *name) {
                 return NULL;
         }
         kp->kp_topics[kp->kp_topic_cnt].name = dup;
-        kp->kp_topics[kp->kp_topic_cnt].rkt = rkt;
+        kp->kp_topics[kp->kp_topic_cnt].rkt  = rkt;
         kp->kp_topic_cnt++;
         return rkt;
 }
 
 cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
-                            int32_t partition, const void *key,
-                            size_t keylen, char *value, size_t len,
-                            uint64_t seq) {
+                            int32_t partition, const void *key, size_t keylen,
+                            char *value, size_t len, uint64_t seq) {
         rd_kafka_topic_t *rkt;
         cdc_err_t err = CDC_ERR__FATAL;
-        int waited = 0;
+        int waited    = 0;
 
         if (kp->kp_fatal)
                 goto out;
@@ -250,7 +249,7 @@ cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
                                      len, key, keylen,
                                      (void *)(uintptr_t)seq) == 0) {
                         value = NULL; /* owned by librdkafka */
-                        err = CDC_ERR_NO_ERROR;
+                        err   = CDC_ERR_NO_ERROR;
                         break;
                 }
                 rerr = rd_kafka_last_error();

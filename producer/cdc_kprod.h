@@ -67,9 +67,8 @@ void cdc_kprod_destroy(cdc_kprod_t *kp);
  * @locality main thread
  */
 cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
-                            int32_t partition, const void *key,
-                            size_t keylen, char *value, size_t len,
-                            uint64_t seq);
+                            int32_t partition, const void *key, size_t keylen,
+                            char *value, size_t len, uint64_t seq);
 
 /** @brief Serve delivery reports, waiting at most \p timeout_ms.
  *  @returns the number of events served. */

@@ -31,15 +31,15 @@ static char *lock_strdup(const char *s, int *failp) {
 
 cdc_lock_t *cdc_lock_new(const cdc_lock_opts_t *opts) {
         cdc_lock_t *lk = calloc(1, sizeof(*lk));
-        int fail = 0;
+        int fail       = 0;
         if (!lk)
                 return NULL;
-        lk->lk_host = lock_strdup(opts->host, &fail);
-        lk->lk_socket = lock_strdup(opts->socket, &fail);
-        lk->lk_user = lock_strdup(opts->user, &fail);
-        lk->lk_password = lock_strdup(opts->password, &fail);
-        lk->lk_name = lock_strdup(opts->name, &fail);
-        lk->lk_port = opts->port;
+        lk->lk_host       = lock_strdup(opts->host, &fail);
+        lk->lk_socket     = lock_strdup(opts->socket, &fail);
+        lk->lk_user       = lock_strdup(opts->user, &fail);
+        lk->lk_password   = lock_strdup(opts->password, &fail);
+        lk->lk_name       = lock_strdup(opts->name, &fail);
+        lk->lk_port       = opts->port;
         lk->lk_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 3000;
         if (fail || !lk->lk_name) {
                 cdc_lock_destroy(lk);
@@ -166,8 +166,7 @@ cdc_err_t cdc_lock_check(cdc_lock_t *lk) {
         cdc_err_t err;
 
         if (!lk->lk_my || !lk->lk_held) {
-                snprintf(lk->lk_errstr, sizeof(lk->lk_errstr),
-                         "lock not held");
+                snprintf(lk->lk_errstr, sizeof(lk->lk_errstr), "lock not held");
                 return CDC_ERR__STATE;
         }
         if (lock_sql(lk, sql, sizeof(sql),

@@ -27,8 +27,8 @@ typedef struct cdc_lock_opts_s {
         const char *socket;
         const char *user;
         const char *password;
-        const char *name;  /**< lock name, e.g. "followcdc:followcdc" */
-        int timeout_ms;    /**< connect/read/write timeout */
+        const char *name; /**< lock name, e.g. "followcdc:followcdc" */
+        int timeout_ms;   /**< connect/read/write timeout */
 } cdc_lock_opts_t;
 
 /** @returns a new handle (not connected) or NULL (out of memory). */

@@ -14,83 +14,86 @@
 #define _P(f) offsetof(struct cdc_pconf_s, f)
 
 static const cdc_prop_t pconf_props[] = {
-    {"mysql.host", CDC_C_STR, _P(mysql_host), 0, 0, "127.0.0.1",
-     "MySQL/MariaDB primary host"},
-    {"mysql.port", CDC_C_INT, _P(mysql_port), 1, 65535, "3306",
-     "MySQL/MariaDB TCP port"},
-    {"mysql.socket", CDC_C_STR, _P(mysql_socket), 0, 0, NULL,
-     "Unix socket path (instead of host:port)"},
-    {"mysql.user", CDC_C_STR, _P(mysql_user), 0, 0, "followcdc_producer",
-     "User with REPLICATION SLAVE, REPLICATION CLIENT and SELECT"},
-    {"mysql.password", CDC_C_SECRET, _P(mysql_password), 0, 0, NULL,
-     "Password (or file:/path)"},
-    {"mysql.db", CDC_C_STR, _P(mysql_db), 0, 0, "followcdc",
-     "Database of the captured tables"},
-    {"mysql.server.id", CDC_C_INT, _P(mysql_server_id), 0, UINT32_MAX, NULL,
-     "Replica server id, unique among the primary's replicas (required)"},
-    {"mysql.heartbeat.ms", CDC_C_MS, _P(mysql_heartbeat_ms), 0, 3600000,
-     "1000", "Binlog heartbeat period asked from the server (0: off)"},
-    {"mysql.connect.timeout.ms", CDC_C_MS, _P(mysql_connect_timeout_ms), 100,
-     3600000, "5000", "Connect timeout"},
-    {"mysql.read.timeout.ms", CDC_C_MS, _P(mysql_read_timeout_ms), 100,
-     3600000, "30000",
-     "Read timeout (must exceed the heartbeat period)"},
+        { "mysql.host", CDC_C_STR, _P(mysql_host), 0, 0, "127.0.0.1",
+          "MySQL/MariaDB primary host" },
+        { "mysql.port", CDC_C_INT, _P(mysql_port), 1, 65535, "3306",
+          "MySQL/MariaDB TCP port" },
+        { "mysql.socket", CDC_C_STR, _P(mysql_socket), 0, 0, NULL,
+          "Unix socket path (instead of host:port)" },
+        { "mysql.user", CDC_C_STR, _P(mysql_user), 0, 0, "followcdc_producer",
+          "User with REPLICATION SLAVE, REPLICATION CLIENT and SELECT" },
+        { "mysql.password", CDC_C_SECRET, _P(mysql_password), 0, 0, NULL,
+          "Password (or file:/path)" },
+        { "mysql.db", CDC_C_STR, _P(mysql_db), 0, 0, "followcdc",
+          "Database of the captured tables" },
+        { "mysql.server.id", CDC_C_INT, _P(mysql_server_id), 0, UINT32_MAX,
+          NULL,
+          "Replica server id, unique among the primary's replicas (required)" },
+        { "mysql.heartbeat.ms", CDC_C_MS, _P(mysql_heartbeat_ms), 0, 3600000,
+          "1000", "Binlog heartbeat period asked from the server (0: off)" },
+        { "mysql.connect.timeout.ms", CDC_C_MS, _P(mysql_connect_timeout_ms),
+          100, 3600000, "5000", "Connect timeout" },
+        { "mysql.read.timeout.ms", CDC_C_MS, _P(mysql_read_timeout_ms), 100,
+          3600000, "30000", "Read timeout (must exceed the heartbeat period)" },
 
-    {"source.name", CDC_C_STR, _P(source_name), 0, 0, "followcdc",
-     "Logical source name: topic prefix, checkpoint key, lock name"},
-    {"source.epoch", CDC_C_INT, _P(source_epoch), 0, UINT32_MAX, "0",
-     "Ordering epoch; bump after moving to a server whose positions do "
-     "not continue the old ones"},
-    {"source.tables", CDC_C_STR, _P(source_tables), 0, 0,
-     "follow,idempotent_log", "Captured tables of mysql.db"},
-    {"source.tz", CDC_C_STR, _P(source_tz), 0, 0, "UTC",
-     "Time zone DATETIME values are written in (UTC, +08:00, a tz name)"},
-    {"source.keys", CDC_C_STR, _P(source_keys), 0, 0, NULL,
-     "Key columns of other tables: \"tbl:c1,c2;tbl2:c\""},
-    {"table.follow.key", CDC_C_STR, _P(key_follow), 0, 0,
-     "follower_id,followee_id", "Message key columns of table follow"},
-    {"table.idempotent-log.key", CDC_C_STR, _P(key_idem), 0, 0, "request_id",
-     "Message key columns of table idempotent_log ('_' is not allowed in "
-     "property names)"},
+        { "source.name", CDC_C_STR, _P(source_name), 0, 0, "followcdc",
+          "Logical source name: topic prefix, checkpoint key, lock name" },
+        { "source.epoch", CDC_C_INT, _P(source_epoch), 0, UINT32_MAX, "0",
+          "Ordering epoch; bump after moving to a server whose positions do "
+          "not continue the old ones" },
+        { "source.tables", CDC_C_STR, _P(source_tables), 0, 0,
+          "follow,idempotent_log", "Captured tables of mysql.db" },
+        { "source.tz", CDC_C_STR, _P(source_tz), 0, 0, "UTC",
+          "Time zone DATETIME values are written in (UTC, +08:00, a tz name)" },
+        { "source.keys", CDC_C_STR, _P(source_keys), 0, 0, NULL,
+          "Key columns of other tables: \"tbl:c1,c2;tbl2:c\"" },
+        { "table.follow.key", CDC_C_STR, _P(key_follow), 0, 0,
+          "follower_id,followee_id", "Message key columns of table follow" },
+        { "table.idempotent-log.key", CDC_C_STR, _P(key_idem), 0, 0,
+          "request_id",
+          "Message key columns of table idempotent_log ('_' is not allowed in "
+          "property names)" },
 
-    {"checkpoint.store", CDC_C_STR, _P(ckpt_store), 0, 0, "kafka",
-     "Where the position is saved: kafka or file"},
-    {"checkpoint.topic", CDC_C_STR, _P(ckpt_topic), 0, 0, NULL,
-     "Checkpoint topic (default <source.name>.checkpoints); partition 0"},
-    {"checkpoint.file", CDC_C_STR, _P(ckpt_file), 0, 0, NULL,
-     "Checkpoint file (checkpoint.store=file)"},
-    {"checkpoint.interval.ms", CDC_C_MS, _P(ckpt_interval_ms), 10, 3600000,
-     "1000", "Write the checkpoint at most this often (only on change)"},
+        { "checkpoint.store", CDC_C_STR, _P(ckpt_store), 0, 0, "kafka",
+          "Where the position is saved: kafka or file" },
+        { "checkpoint.topic", CDC_C_STR, _P(ckpt_topic), 0, 0, NULL,
+          "Checkpoint topic (default <source.name>.checkpoints); partition 0" },
+        { "checkpoint.file", CDC_C_STR, _P(ckpt_file), 0, 0, NULL,
+          "Checkpoint file (checkpoint.store=file)" },
+        { "checkpoint.interval.ms", CDC_C_MS, _P(ckpt_interval_ms), 10, 3600000,
+          "1000", "Write the checkpoint at most this often (only on change)" },
 
-    {"snapshot.mode", CDC_C_STR, _P(snapshot_mode), 0, 0, "initial",
-     "initial | always | never | when_needed"},
-    {"snapshot.chunk.rows", CDC_C_INT, _P(snapshot_chunk_rows), 1, 10000000,
-     "5000", "Rows per snapshot query (keyset pagination)"},
-    {"snapshot", CDC_C_BOOL, _P(snapshot_now), 0, 0, "false",
-     "Take a new snapshot now, then stream (--snapshot)"},
+        { "snapshot.mode", CDC_C_STR, _P(snapshot_mode), 0, 0, "initial",
+          "initial | always | never | when_needed" },
+        { "snapshot.chunk.rows", CDC_C_INT, _P(snapshot_chunk_rows), 1,
+          10000000, "5000", "Rows per snapshot query (keyset pagination)" },
+        { "snapshot", CDC_C_BOOL, _P(snapshot_now), 0, 0, "false",
+          "Take a new snapshot now, then stream (--snapshot)" },
 
-    {"http.listen", CDC_C_STR, _P(http_listen), 0, 0, "",
-     "host:port of /metrics /healthz /readyz (\"\" = off)"},
+        { "http.listen", CDC_C_STR, _P(http_listen), 0, 0, "",
+          "host:port of /metrics /healthz /readyz (\"\" = off)" },
 
-    {"lock.enabled", CDC_C_BOOL, _P(lock_enabled), 0, 0, "true",
-     "One active producer per source (GET_LOCK); others wait as standby"},
-    {"lock.retry.ms", CDC_C_MS, _P(lock_retry_ms), 50, 600000, "1000",
-     "Standby: try to take the lock this often"},
-    {"lock.check.ms", CDC_C_MS, _P(lock_check_ms), 50, 600000, "1000",
-     "Active: check the lock connection this often"},
+        { "lock.enabled", CDC_C_BOOL, _P(lock_enabled), 0, 0, "true",
+          "One active producer per source (GET_LOCK); others wait as standby" },
+        { "lock.retry.ms", CDC_C_MS, _P(lock_retry_ms), 50, 600000, "1000",
+          "Standby: try to take the lock this often" },
+        { "lock.check.ms", CDC_C_MS, _P(lock_check_ms), 50, 600000, "1000",
+          "Active: check the lock connection this often" },
 
-    {"producer.max.inflight.txns", CDC_C_INT, _P(max_inflight_txns), 16,
-     1000000, "4096",
-     "Transaction groups awaiting Kafka acknowledgement before reading "
-     "pauses"},
-    {"producer.flush.timeout.ms", CDC_C_MS, _P(flush_timeout_ms), 0,
-     3600000, "10000", "How long shutdown waits for Kafka to acknowledge"},
+        { "producer.max.inflight.txns", CDC_C_INT, _P(max_inflight_txns), 16,
+          1000000, "4096",
+          "Transaction groups awaiting Kafka acknowledgement before reading "
+          "pauses" },
+        { "producer.flush.timeout.ms", CDC_C_MS, _P(flush_timeout_ms), 0,
+          3600000, "10000",
+          "How long shutdown waits for Kafka to acknowledge" },
 
-    {"bench.decode.only", CDC_C_BOOL, _P(bench_decode_only), 0, 0, "false",
-     "Benchmark: read and encode events, publish nothing, save nothing"},
-    {"bench.stop.at.end", CDC_C_BOOL, _P(bench_stop_at_end), 0, 0, "false",
-     "Stop once the binlog end seen at start is reached, print figures"},
-    {NULL}};
+        { "bench.decode.only", CDC_C_BOOL, _P(bench_decode_only), 0, 0, "false",
+          "Benchmark: read and encode events, publish nothing, save nothing" },
+        { "bench.stop.at.end", CDC_C_BOOL, _P(bench_stop_at_end), 0, 0, "false",
+          "Stop once the binlog end seen at start is reached, print figures" },
+        { NULL }
+};
 
 const cdc_prop_t *cdc_pconf_props(void) {
         return pconf_props;
@@ -125,8 +128,7 @@ void cdc_pconf_clear(cdc_pconf_t *pc) {
         pc->table_cnt = 0;
 }
 
-const cdc_ptable_t *cdc_pconf_table(const cdc_pconf_t *pc,
-                                    const char *name) {
+const cdc_ptable_t *cdc_pconf_table(const cdc_pconf_t *pc, const char *name) {
         size_t i;
         for (i = 0; i < pc->table_cnt; i++)
                 if (!strcmp(pc->tables[i].name, name))
@@ -172,7 +174,7 @@ static const char *pconf_set_cols(cdc_ptable_t *t, const char *list,
         if (!t->colbuf)
                 return "out of memory";
         t->col_cnt = 0;
-        p = t->colbuf;
+        p          = t->colbuf;
         while (1) {
                 char *e;
                 q = strchr(p, ',');
@@ -199,14 +201,14 @@ static const char *pconf_set_cols(cdc_ptable_t *t, const char *list,
 static const char *pconf_keys_lookup(const char *keys, const char *name,
                                      size_t *lenp) {
         const char *p = keys;
-        size_t nlen = strlen(name);
+        size_t nlen   = strlen(name);
         while (p && *p) {
                 const char *end = strchr(p, ';'), *colon;
                 size_t seglen;
                 while (isspace((unsigned char)*p))
                         p++;
                 seglen = end ? (size_t)(end - p) : strlen(p);
-                colon = memchr(p, ':', seglen);
+                colon  = memchr(p, ':', seglen);
                 if (colon) {
                         const char *ne = colon;
                         while (ne > p && isspace((unsigned char)ne[-1]))
@@ -233,32 +235,32 @@ const char *cdc_pconf_finalize(void *base) {
         if (pc->mysql_server_id <= 0)
                 return "mysql.server.id is required (a replica id unique "
                        "among the primary's replicas)";
-        if (!pc->source_name || !pconf_ident_ok(pc->source_name,
-                                                strlen(pc->source_name))) {
+        if (!pc->source_name ||
+            !pconf_ident_ok(pc->source_name, strlen(pc->source_name))) {
                 /* dots and dashes are legal in topic names too */
                 const char *s = pc->source_name ? pc->source_name : "";
-                size_t n = strlen(s);
+                size_t n      = strlen(s);
                 if (n == 0 || n > 100 ||
                     strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
                               "TUVWXYZ0123456789._-") != n)
                         return "source.name: use 1-100 of [A-Za-z0-9._-]";
         }
-        if (!pc->mysql_db || !pconf_ident_ok(pc->mysql_db,
-                                             strlen(pc->mysql_db)))
+        if (!pc->mysql_db ||
+            !pconf_ident_ok(pc->mysql_db, strlen(pc->mysql_db)))
                 return "mysql.db: not a database name";
 
         /* tables */
         p = pc->source_tables ? pc->source_tables : "";
         while (*p) {
                 const char *e = strchr(p, ',');
-                size_t len = e ? (size_t)(e - p) : strlen(p);
+                size_t len    = e ? (size_t)(e - p) : strlen(p);
                 cdc_ptable_t *t;
                 const char *keys = NULL;
-                size_t klen = 0;
+                size_t klen      = 0;
 
                 if (pc->table_cnt == CDC_PCONF_TABLES_MAX)
                         return "source.tables: too many tables";
-                t = &pc->tables[pc->table_cnt];
+                t       = &pc->tables[pc->table_cnt];
                 t->name = pconf_strndup_trim(p, len);
                 if (!t->name)
                         return "out of memory";
@@ -322,8 +324,8 @@ const char *cdc_pconf_finalize(void *base) {
         if (pc->ckpt_topic && *pc->ckpt_topic) {
                 if (strlen(pc->ckpt_topic) >= sizeof(pc->ckpt_topic_buf))
                         return "checkpoint.topic: too long";
-                snprintf(pc->ckpt_topic_buf, sizeof(pc->ckpt_topic_buf),
-                         "%s", pc->ckpt_topic);
+                snprintf(pc->ckpt_topic_buf, sizeof(pc->ckpt_topic_buf), "%s",
+                         pc->ckpt_topic);
         } else {
                 snprintf(pc->ckpt_topic_buf, sizeof(pc->ckpt_topic_buf),
                          "%s.checkpoints", pc->source_name);

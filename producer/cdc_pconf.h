@@ -12,7 +12,7 @@
 #include "cdc_conf.h"
 
 /** Most tables one producer captures. */
-#define CDC_PCONF_TABLES_MAX 32
+#define CDC_PCONF_TABLES_MAX  32
 /** Most key columns of one table. */
 #define CDC_PCONF_KEYCOLS_MAX 8
 

@@ -36,7 +36,7 @@ static int penc_grow(penc_buf_t *pb, size_t need) {
                 pb->fail = 1;
                 return -1;
         }
-        pb->b = b;
+        pb->b   = b;
         pb->cap = cap;
         return 0;
 }
@@ -52,7 +52,7 @@ static void penc_put(penc_buf_t *pb, const char *s, size_t n) {
 
 static void penc_i64(penc_buf_t *pb, int64_t v) {
         char tmp[24];
-        char *p = tmp + sizeof(tmp);
+        char *p    = tmp + sizeof(tmp);
         uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
         do {
                 *--p = (char)('0' + u % 10);
@@ -77,7 +77,7 @@ static void penc_str(penc_buf_t *pb, const char *s, size_t n) {
                 if (c >= 0x20 && c != '"' && c != '\\')
                         continue;
                 penc_put(pb, s + run, i - run);
-                run = i + 1;
+                run    = i + 1;
                 esc[0] = '\\';
                 switch (c) {
                 case '"':
@@ -107,7 +107,7 @@ static void penc_str(penc_buf_t *pb, const char *s, size_t n) {
                         esc[3] = '0';
                         esc[4] = hex[c >> 4];
                         esc[5] = hex[c & 15];
-                        el = 6;
+                        el     = 6;
                 }
                 penc_put(pb, esc, el);
         }
@@ -179,8 +179,8 @@ static void penc_row(penc_buf_t *pb, const json_t *row) {
 
 char *cdc_penc_event(const cdc_event_t *ev, size_t *lenp) {
         const cdc_source_t *s = &ev->source;
-        penc_buf_t pb = {0};
-        char op[2] = {(char)ev->op, '\0'};
+        penc_buf_t pb         = { 0 };
+        char op[2]            = { (char)ev->op, '\0' };
 
         penc_grow(&pb, 640);
         PENC_LIT(&pb, "{\"schema_version\":");
@@ -236,7 +236,7 @@ char *cdc_penc_event(const cdc_event_t *ev, size_t *lenp) {
 
 char *cdc_penc_key(const json_t *row, const char *const *cols, size_t n,
                    size_t *lenp, char *errstr, size_t errstr_size) {
-        penc_buf_t pb = {0};
+        penc_buf_t pb = { 0 };
         size_t i;
 
         if (n == 0) {

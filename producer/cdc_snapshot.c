@@ -47,9 +47,8 @@ static int64_t snap_days(int64_t y, unsigned m, unsigned d) {
 }
 
 /* Read exactly n digits. */
-static int snap_digits(const char **pp, const char *end, int n,
-                       unsigned *vp) {
-        unsigned v = 0;
+static int snap_digits(const char **pp, const char *end, int n, unsigned *vp) {
+        unsigned v    = 0;
         const char *p = *pp;
         int i;
         for (i = 0; i < n; i++) {
@@ -65,8 +64,8 @@ static int snap_digits(const char **pp, const char *end, int n,
 /* Fraction ".f{1,6}" as microseconds (missing: 0). */
 static int snap_frac(const char **pp, const char *end, uint32_t *usp) {
         const char *p = *pp;
-        uint32_t us = 0;
-        int n = 0;
+        uint32_t us   = 0;
+        int n         = 0;
         if (p < end && *p == '.') {
                 p++;
                 while (p < end && *p >= '0' && *p <= '9') {
@@ -82,13 +81,13 @@ static int snap_frac(const char **pp, const char *end, uint32_t *usp) {
                 n++;
         }
         *usp = us;
-        *pp = p;
+        *pp  = p;
         return 0;
 }
 
 static int snap_date_valid(unsigned y, unsigned m, unsigned d) {
-        static const unsigned mdays[] = {31, 29, 31, 30, 31, 30,
-                                         31, 31, 30, 31, 30, 31};
+        static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30,
+                                          31, 31, 30, 31, 30, 31 };
         return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
                d <= mdays[m - 1];
 }
@@ -112,12 +111,11 @@ static json_t *snap_datetime(const char *s, size_t len, const cdc_tz_t *tz) {
             snap_digits(&p, end, 2, &d))
                 return json_null();
         h = mi = sec = 0;
-        us = 0;
+        us           = 0;
         if (p < end) {
                 if ((*p != ' ' && *p != 'T') || (p++, 0) ||
-                    snap_digits(&p, end, 2, &h) || p >= end ||
-                    *p++ != ':' || snap_digits(&p, end, 2, &mi) ||
-                    p >= end || *p++ != ':' ||
+                    snap_digits(&p, end, 2, &h) || p >= end || *p++ != ':' ||
+                    snap_digits(&p, end, 2, &mi) || p >= end || *p++ != ':' ||
                     snap_digits(&p, end, 2, &sec))
                         return json_null();
                 snap_frac(&p, end, &us);
@@ -133,7 +131,7 @@ static json_t *snap_datetime(const char *s, size_t len, const cdc_tz_t *tz) {
 /* "[-]H+:MM:SS[.f]" -> "[-]HH:MM:SS[.ffffff]" (fraction iff fsp > 0). */
 static json_t *snap_time(const char *s, size_t len, unsigned fsp) {
         const char *p = s, *end = s + len;
-        unsigned h = 0, m, sec;
+        unsigned h  = 0, m, sec;
         uint32_t us = 0;
         int neg = 0, n = 0;
         char buf[48];
@@ -150,8 +148,8 @@ static json_t *snap_time(const char *s, size_t len, unsigned fsp) {
             p >= end || *p++ != ':' || snap_digits(&p, end, 2, &sec))
                 return json_stringn(s, len);
         snap_frac(&p, end, &us);
-        n = snprintf(buf, sizeof(buf), "%s%02u:%02u:%02u", neg ? "-" : "", h,
-                     m, sec);
+        n = snprintf(buf, sizeof(buf), "%s%02u:%02u:%02u", neg ? "-" : "", h, m,
+                     sec);
         if (fsp > 0 && n > 0 && (size_t)n < sizeof(buf))
                 snprintf(buf + n, sizeof(buf) - (size_t)n, ".%06u",
                          (unsigned)us);
@@ -223,7 +221,7 @@ static json_t *snap_text(const char *s, size_t n) {
                 return NULL;
         while (i < n) {
                 unsigned char c = (unsigned char)s[i];
-                size_t l = 0, k;
+                size_t l        = 0, k;
                 if (c < 0x80)
                         l = 1;
                 else if (c >= 0xc2 && c <= 0xdf)
@@ -275,7 +273,7 @@ json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
                         return json_stringn(val, len);
                 memcpy(num, val, len);
                 num[len] = '\0';
-                errno = 0;
+                errno    = 0;
                 if (f->flags & UNSIGNED_FLAG) {
                         unsigned long long u = strtoull(num, &end, 10);
                         if (!errno && *end == '\0')
@@ -345,21 +343,21 @@ uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
                 const char *start = p;
                 char *e;
                 errno = 0;
-                dom = strtoull(p, &e, 10);
+                dom   = strtoull(p, &e, 10);
                 if (e == p || *e != '-')
                         break;
-                p = e + 1;
+                p   = e + 1;
                 srv = strtoull(p, &e, 10);
                 if (e == p || *e != '-')
                         break;
-                p = e + 1;
+                p   = e + 1;
                 seq = strtoull(p, &e, 10);
                 if (e == p || errno)
                         break;
                 (void)dom;
                 domains++;
                 if (!found || seq > best) {
-                        best = seq;
+                        best  = seq;
                         found = 1;
                         if (server_idp)
                                 *server_idp = (uint32_t)srv;
@@ -377,7 +375,7 @@ uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
                 return best;
         {
                 /* (binlog file number << 40) | position */
-                const char *dot = strrchr(pos->file, '.');
+                const char *dot      = strrchr(pos->file, '.');
                 unsigned long long n = 0;
                 if (dot) {
                         char *e;
@@ -401,23 +399,23 @@ static char *snap_strdup(const char *s, int *failp) {
         return r;
 }
 
-cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *opts,
-                                 char *errstr, size_t errstr_size) {
+cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *opts, char *errstr,
+                                 size_t errstr_size) {
         cdc_snapshot_t *sn = calloc(1, sizeof(*sn));
-        int fail = 0;
+        int fail           = 0;
         size_t i;
 
         if (!sn)
                 goto nomem;
-        sn->sn_host = snap_strdup(opts->host, &fail);
-        sn->sn_socket = snap_strdup(opts->socket, &fail);
-        sn->sn_user = snap_strdup(opts->user, &fail);
-        sn->sn_password = snap_strdup(opts->password, &fail);
-        sn->sn_db = snap_strdup(opts->db, &fail);
-        sn->sn_port = opts->port;
-        sn->sn_chunk = opts->chunk_rows > 0 ? opts->chunk_rows : 5000;
+        sn->sn_host       = snap_strdup(opts->host, &fail);
+        sn->sn_socket     = snap_strdup(opts->socket, &fail);
+        sn->sn_user       = snap_strdup(opts->user, &fail);
+        sn->sn_password   = snap_strdup(opts->password, &fail);
+        sn->sn_db         = snap_strdup(opts->db, &fail);
+        sn->sn_port       = opts->port;
+        sn->sn_chunk      = opts->chunk_rows > 0 ? opts->chunk_rows : 5000;
         sn->sn_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
-        sn->sn_tables = calloc(opts->table_cnt + 1, sizeof(char *));
+        sn->sn_tables     = calloc(opts->table_cnt + 1, sizeof(char *));
         if (fail || !sn->sn_tables)
                 goto nomem;
         for (i = 0; i < opts->table_cnt; i++) {
@@ -491,7 +489,7 @@ static int snap_ident(char *buf, size_t size, const char *name) {
                 buf[o++] = *name;
         }
         buf[o++] = '`';
-        buf[o] = '\0';
+        buf[o]   = '\0';
         return 0;
 }
 
@@ -588,9 +586,9 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
                 return CDC_ERR__SERVER;
         }
         if (mariadb) {
-                mysql_real_escape_string(sn->sn_my, esc, pos->file,
-                                         (unsigned long)strnlen(pos->file,
-                                                                255));
+                mysql_real_escape_string(
+                        sn->sn_my, esc, pos->file,
+                        (unsigned long)strnlen(pos->file, 255));
                 snprintf(sql, sizeof(sql),
                          "SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")", esc,
                          pos->pos);
@@ -611,7 +609,7 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
                 row = res ? mysql_fetch_row(res) : NULL;
                 if (row && row[0])
                         sn->sn_src.server_id =
-                            (uint32_t)strtoul(row[0], NULL, 10);
+                                (uint32_t)strtoul(row[0], NULL, 10);
                 if (res)
                         mysql_free_result(res);
         }
@@ -619,20 +617,20 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
                                               sizeof(sn->sn_src.gtid));
         snprintf(sn->sn_src.db, sizeof(sn->sn_src.db), "%s", sn->sn_db);
         snprintf(sn->sn_src.file, sizeof(sn->sn_src.file), "%s", pos->file);
-        sn->sn_src.pos = pos->pos;
-        sn->sn_src.row = 0;
-        sn->sn_src.ts_ms = cdc_wallclock_ms();
+        sn->sn_src.pos      = pos->pos;
+        sn->sn_src.row      = 0;
+        sn->sn_src.ts_ms    = cdc_wallclock_ms();
         sn->sn_src.snapshot = 1;
-        sn->sn_pos = *pos;
-        sn->sn_rows = 0;
+        sn->sn_pos          = *pos;
+        sn->sn_rows         = 0;
         return CDC_ERR_NO_ERROR;
 }
 
 /* ---- reading ---- */
 
 /* Primary key columns of \p table, in key order. */
-static cdc_err_t snap_pk(cdc_snapshot_t *sn, const char *table,
-                         char pk[][72], size_t *np) {
+static cdc_err_t snap_pk(cdc_snapshot_t *sn, const char *table, char pk[][72],
+                         size_t *np) {
         char sql[1024], edb[200], etab[200];
         MYSQL_RES *res;
         MYSQL_ROW row;
@@ -697,12 +695,12 @@ static void sb_add(snap_buf_t *sb, const char *s, size_t n) {
                 return;
         if (sb->len + n + 1 > sb->cap) {
                 size_t cap = (sb->cap ? sb->cap * 2 : 1024) + n;
-                char *b = realloc(sb->b, cap);
+                char *b    = realloc(sb->b, cap);
                 if (!b) {
                         sb->fail = 1;
                         return;
                 }
-                sb->b = b;
+                sb->b   = b;
                 sb->cap = cap;
         }
         memcpy(sb->b + sb->len, s, n);
@@ -723,9 +721,8 @@ static void sb_ident(snap_buf_t *sb, const char *name) {
         sb_str(sb, q);
 }
 
-static void snap_progress(cdc_snapshot_t *sn, const char *table,
-                          uint64_t done, uint64_t est, int64_t start_us,
-                          int final) {
+static void snap_progress(cdc_snapshot_t *sn, const char *table, uint64_t done,
+                          uint64_t est, int64_t start_us, int final) {
         double secs = (double)(cdc_now_us() - start_us) / 1e6;
         double rate = secs > 0 ? (double)done / secs : 0;
         if (est < done)
@@ -739,8 +736,7 @@ static void snap_progress(cdc_snapshot_t *sn, const char *table,
                         "%s.%s: %" PRIu64 "/~%" PRIu64
                         " rows (%.0f%%), %.0f rows/s, ETA %.0fs",
                         sn->sn_db, table, done, est,
-                        est ? 100.0 * (double)done / (double)est : 100.0,
-                        rate,
+                        est ? 100.0 * (double)done / (double)est : 100.0, rate,
                         rate > 0 ? (double)(est - done) / rate : 0.0);
 }
 
@@ -750,8 +746,8 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
         char pk[SNAP_PK_MAX][72];
         size_t npk = 0, i;
         int pkidx[SNAP_PK_MAX];
-        snap_buf_t last = {0}, sql = {0};
-        uint64_t est, done = 0;
+        snap_buf_t last = { 0 }, sql = { 0 };
+        uint64_t est, done           = 0;
         int64_t start_us = cdc_now_us(), last_log = start_us;
         cdc_source_t src = sn->sn_src;
         cdc_err_t err;
@@ -762,8 +758,8 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
         if (err)
                 return err;
         est = snap_estimate(sn, table);
-        cdc_log(LOG_NOTICE, "SNAPSHOT",
-                "%s.%s: reading ~%" PRIu64 " rows%s", sn->sn_db, table, est,
+        cdc_log(LOG_NOTICE, "SNAPSHOT", "%s.%s: reading ~%" PRIu64 " rows%s",
+                sn->sn_db, table, est,
                 npk ? " by primary key" : " (no primary key: one scan)");
 
         while (1) {
@@ -817,7 +813,7 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
                         err = snap_my_err(sn, "snapshot result");
                         goto out;
                 }
-                nf = mysql_num_fields(res);
+                nf     = mysql_num_fields(res);
                 fields = mysql_fetch_fields(res);
                 for (i = 0; i < npk; i++) {
                         unsigned k;
@@ -828,7 +824,7 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
                 }
                 while ((row = mysql_fetch_row(res))) {
                         unsigned long *lens = mysql_fetch_lengths(res);
-                        json_t *obj = json_object();
+                        json_t *obj         = json_object();
                         unsigned k;
                         if (!obj) {
                                 err = CDC_ERR__NOMEM;
@@ -836,10 +832,10 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
                         }
                         for (k = 0; k < nf; k++) {
                                 json_t *v = cdc_snapshot_value(
-                                    &fields[k], row[k], row[k] ? lens[k] : 0,
-                                    sn->sn_tz);
+                                        &fields[k], row[k],
+                                        row[k] ? lens[k] : 0, sn->sn_tz);
                                 if (!v || json_object_set_new_nocheck(
-                                              obj, fields[k].name, v)) {
+                                                  obj, fields[k].name, v)) {
                                         err = CDC_ERR__NOMEM;
                                         break;
                                 }
@@ -874,8 +870,8 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
                                                 err = CDC_ERR__NOMEM;
                                                 break;
                                         }
-                                        mysql_real_escape_string(
-                                            sn->sn_my, e, row[c], l);
+                                        mysql_real_escape_string(sn->sn_my, e,
+                                                                 row[c], l);
                                         if (i)
                                                 sb_str(&last, ",");
                                         sb_str(&last, "'");

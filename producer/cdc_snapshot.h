@@ -56,12 +56,11 @@ typedef struct cdc_snapshot_opts_s {
  *          with that code.
  */
 typedef cdc_err_t(cdc_snapshot_row_cb_t)(void *opaque, const char *table,
-                                         json_t *row,
-                                         const cdc_source_t *src);
+                                         json_t *row, const cdc_source_t *src);
 
 /** @returns a new handle (strings copied) or NULL with the reason. */
-cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *opts,
-                                 char *errstr, size_t errstr_size);
+cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *opts, char *errstr,
+                                 size_t errstr_size);
 
 /** @brief Roll back, disconnect, free. NULL: no-op. */
 void cdc_snapshot_destroy(cdc_snapshot_t *sn);

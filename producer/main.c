@@ -38,7 +38,7 @@
 #include "cdc_pos.h"
 #include "cdc_snapshot.h"
 
-#define EXIT_FATAL 1
+#define EXIT_FATAL  1
 #define EXIT_CONFIG 2
 #define EXIT_PURGED 3
 
@@ -59,13 +59,13 @@ typedef enum {
 } app_result_t;
 
 typedef enum {
-        APP_ST_STANDBY = 0,
+        APP_ST_STANDBY  = 0,
         APP_ST_SNAPSHOT = 1,
-        APP_ST_STREAM = 2,
-        APP_ST_BACKOFF = 3,
+        APP_ST_STREAM   = 2,
+        APP_ST_BACKOFF  = 3,
 } app_state_t;
 
-static const char *const app_ops[] = {"c", "u", "d", "r"};
+static const char *const app_ops[] = { "c", "u", "d", "r" };
 
 typedef struct cdc_app_s {
         cdc_pconf_t pc;
@@ -130,9 +130,9 @@ static void app_set_state(cdc_app_t *app, app_state_t st) {
 }
 
 static int app_ready_cb(void *opaque, char *why, size_t why_size) {
-        cdc_app_t *app = opaque;
-        static const char *const names[] = {"standby", "snapshot",
-                                            "streaming", "reconnecting"};
+        cdc_app_t *app                   = opaque;
+        static const char *const names[] = { "standby", "snapshot", "streaming",
+                                             "reconnecting" };
         if (app->ready)
                 return 1;
         snprintf(why, why_size, "%s",
@@ -177,7 +177,7 @@ static int app_pos_reached(const cdc_pos_t *p, const cdc_pos_t *end) {
 static int64_t app_peak_rss_kb(void) {
         char line[256];
         int64_t kb = -1;
-        FILE *fp = fopen("/proc/self/status", "r");
+        FILE *fp   = fopen("/proc/self/status", "r");
         if (!fp)
                 return -1;
         while (fgets(line, sizeof(line), fp)) {
@@ -208,8 +208,7 @@ static void app_dr_cb(void *opaque, uint64_t seq, cdc_err_t err,
                 return; /* a checkpoint record */
         cdc_metric_add(app->mt.acked, 1);
         if (cdc_inflight_ack(app->fl, seq))
-                cdc_dbg(KPROD, "KPROD", "ack for unknown group %" PRIu64,
-                        seq);
+                cdc_dbg(KPROD, "KPROD", "ack for unknown group %" PRIu64, seq);
 }
 
 /* ---- checkpoint ---- */
@@ -230,16 +229,14 @@ static void app_checkpoint(cdc_app_t *app, int force) {
         if (app->pc.bench_decode_only || !app->ck || gen == 0 ||
             gen == app->saved_gen)
                 return;
-        if (!force &&
-            now - app->last_save_us < app->pc.ckpt_interval_ms * 1000)
+        if (!force && now - app->last_save_us < app->pc.ckpt_interval_ms * 1000)
                 return;
         app->saved_gen = gen;
         if (cdc_pos_format(&pos, text, sizeof(text)) < 0 ||
             !strcmp(text, app->saved_text))
                 return;
         if (cdc_ckpt_save(app->ck, &pos, why, sizeof(why))) {
-                cdc_log(LOG_WARNING, "CKPT", "checkpoint not saved: %s",
-                        why);
+                cdc_log(LOG_WARNING, "CKPT", "checkpoint not saved: %s", why);
                 return;
         }
         app->last_save_us = now;
@@ -264,12 +261,11 @@ static app_result_t app_tick(cdc_app_t *app, int timeout_ms) {
         }
         now = cdc_now_us();
         app_checkpoint(app, 0);
-        cdc_metric_set(app->mt.inflight,
-                       (int64_t)cdc_inflight_groups(app->fl));
+        cdc_metric_set(app->mt.inflight, (int64_t)cdc_inflight_groups(app->fl));
         if (app->ckpt_moved_ms)
                 cdc_metric_set(app->mt.ckpt_age_s,
                                (cdc_wallclock_ms() - app->ckpt_moved_ms) /
-                                   1000);
+                                       1000);
         if (app->lk && app->lock_held &&
             now - app->last_lock_us >= app->pc.lock_check_ms * 1000) {
                 app->last_lock_us = now;
@@ -337,12 +333,12 @@ static app_result_t app_emit(cdc_app_t *app, int ti, cdc_op_t op,
         app_result_t r;
 
         memset(&ev, 0, sizeof(ev));
-        ev.op = op;
+        ev.op     = op;
         ev.before = before;
-        ev.after = after;
+        ev.after  = after;
         ev.source = *src;
-        ev.ts_ms = cdc_wallclock_ms();
-        val = cdc_penc_event(&ev, &len);
+        ev.ts_ms  = cdc_wallclock_ms();
+        val       = cdc_penc_event(&ev, &len);
         if (!val) {
                 /* json_string() refuses invalid UTF-8 too: name it */
                 cdc_log(LOG_CRIT, "PRODUCER",
@@ -386,17 +382,16 @@ static app_result_t app_row(cdc_app_t *app, const cdc_binlog_item_t *it) {
                 return APP_R_OK; /* not ours (decoder filters anyway) */
         t = &app->pc.tables[ti];
         snprintf(src.name, sizeof(src.name), "%s", app->pc.source_name);
-        src.epoch = (uint32_t)app->pc.source_epoch;
+        src.epoch    = (uint32_t)app->pc.source_epoch;
         src.snapshot = 0;
 
         img = it->op == CDC_OP_DELETE ? it->before : it->after;
-        key = cdc_penc_key(img, t->cols, t->col_cnt, &klen, why,
-                               sizeof(why));
+        key = cdc_penc_key(img, t->cols, t->col_cnt, &klen, why, sizeof(why));
         if (!key)
                 return app_key_fail(app, t->name, why);
         if (it->op == CDC_OP_UPDATE && it->before) {
-                key2 = cdc_penc_key(it->before, t->cols, t->col_cnt,
-                                        &klen2, why, sizeof(why));
+                key2 = cdc_penc_key(it->before, t->cols, t->col_cnt, &klen2,
+                                    why, sizeof(why));
                 if (!key2) {
                         free(key);
                         return app_key_fail(app, t->name, why);
@@ -414,8 +409,8 @@ static app_result_t app_row(cdc_app_t *app, const cdc_binlog_item_t *it) {
         } else {
                 r = app_emit(app, ti, it->op,
                              it->op == CDC_OP_CREATE ? NULL : it->before,
-                             it->op == CDC_OP_DELETE ? NULL : it->after,
-                             &src, key, klen);
+                             it->op == CDC_OP_DELETE ? NULL : it->after, &src,
+                             key, klen);
         }
         free(key);
         free(key2);
@@ -425,9 +420,8 @@ static app_result_t app_row(cdc_app_t *app, const cdc_binlog_item_t *it) {
                         app->first_row_us = cdc_now_us();
                 if (it->source.ts_ms)
                         cdc_metric_set(app->mt.lag_s,
-                                       (cdc_wallclock_ms() -
-                                        it->source.ts_ms) /
-                                           1000);
+                                       (cdc_wallclock_ms() - it->source.ts_ms) /
+                                               1000);
         }
         return r;
 }
@@ -436,7 +430,7 @@ static app_result_t app_row(cdc_app_t *app, const cdc_binlog_item_t *it) {
 
 static cdc_err_t app_snap_row(void *opaque, const char *table, json_t *row,
                               const cdc_source_t *src_in) {
-        cdc_app_t *app = opaque;
+        cdc_app_t *app   = opaque;
         cdc_source_t src = *src_in;
         const cdc_ptable_t *t;
         char *key, why[256];
@@ -449,8 +443,7 @@ static cdc_err_t app_snap_row(void *opaque, const char *table, json_t *row,
         t = &app->pc.tables[ti];
         snprintf(src.name, sizeof(src.name), "%s", app->pc.source_name);
         src.epoch = (uint32_t)app->pc.source_epoch;
-        key = cdc_penc_key(row, t->cols, t->col_cnt, &klen, why,
-                               sizeof(why));
+        key = cdc_penc_key(row, t->cols, t->col_cnt, &klen, why, sizeof(why));
         if (!key) {
                 app_key_fail(app, table, why);
                 return CDC_ERR__CONFIG;
@@ -484,43 +477,42 @@ static app_result_t app_snapshot(cdc_app_t *app) {
         if (app->kp)
                 cdc_kprod_flush(app->kp, (int)app->pc.flush_timeout_ms);
         cdc_inflight_reset(app->fl);
-        app->saved_gen = 0;
+        app->saved_gen     = 0;
         app->ckpt_gen_seen = 0;
-        app->in_txn = 0;
+        app->in_txn        = 0;
 
         memset(&so, 0, sizeof(so));
-        so.host = app->pc.mysql_host;
-        so.port = (unsigned)app->pc.mysql_port;
-        so.socket = app->pc.mysql_socket;
-        so.user = app->pc.mysql_user;
-        so.password = app->pc.mysql_password;
-        so.db = app->pc.mysql_db;
-        so.tables = app->pc.table_names;
-        so.table_cnt = app->pc.table_cnt;
-        so.source_tz = app->pc.source_tz;
+        so.host       = app->pc.mysql_host;
+        so.port       = (unsigned)app->pc.mysql_port;
+        so.socket     = app->pc.mysql_socket;
+        so.user       = app->pc.mysql_user;
+        so.password   = app->pc.mysql_password;
+        so.db         = app->pc.mysql_db;
+        so.tables     = app->pc.table_names;
+        so.table_cnt  = app->pc.table_cnt;
+        so.source_tz  = app->pc.source_tz;
         so.chunk_rows = app->pc.snapshot_chunk_rows;
         so.timeout_ms = (int)app->pc.mysql_connect_timeout_ms;
-        sn = cdc_snapshot_new(&so, errstr, sizeof(errstr));
+        sn            = cdc_snapshot_new(&so, errstr, sizeof(errstr));
         if (!sn) {
                 cdc_log(LOG_CRIT, "SNAPSHOT", "%s", errstr);
                 app->exit_code = EXIT_CONFIG;
-                r = APP_R_FATAL;
+                r              = APP_R_FATAL;
                 goto out;
         }
         err = cdc_snapshot_begin(sn, &pos);
         if (err) {
-                cdc_log(LOG_WARNING, "SNAPSHOT", "%s",
-                        cdc_snapshot_errstr(sn));
+                cdc_log(LOG_WARNING, "SNAPSHOT", "%s", cdc_snapshot_errstr(sn));
                 if (err != CDC_ERR__TRANSPORT) {
                         app->exit_code = EXIT_CONFIG;
-                        r = APP_R_FATAL;
+                        r              = APP_R_FATAL;
                 }
                 goto out;
         }
         cdc_pos_format(&pos, ptext, sizeof(ptext));
         cdc_log(LOG_NOTICE, "SNAPSHOT", "consistent snapshot at %s", ptext);
         app->rows = 0;
-        err = cdc_snapshot_run(sn, app_snap_row, app, &run);
+        err       = cdc_snapshot_run(sn, app_snap_row, app, &run);
         if (err) {
                 if (app->exit_code) {
                         r = APP_R_FATAL;
@@ -528,7 +520,7 @@ static app_result_t app_snapshot(cdc_app_t *app) {
                         r = APP_R_STOP;
                 } else if (app->kp && cdc_kprod_fatal(app->kp)) {
                         app->exit_code = EXIT_FATAL;
-                        r = APP_R_FATAL;
+                        r              = APP_R_FATAL;
                 } else if (!app->lock_held && app->lk) {
                         r = APP_R_LOCKLOST;
                 } else {
@@ -541,8 +533,8 @@ static app_result_t app_snapshot(cdc_app_t *app) {
         /* The stream position becomes the checkpoint once every row
          * above is acknowledged. */
         cdc_inflight_commit(app->fl, &pos);
-        app->read_pos = pos;
-        app->have_pos = 1;
+        app->read_pos      = pos;
+        app->have_pos      = 1;
         app->snapshot_done = 1;
         cdc_log(LOG_NOTICE, "SNAPSHOT",
                 "%" PRIu64 " rows read; streaming from %s",
@@ -582,7 +574,7 @@ static app_result_t app_stream(cdc_app_t *app) {
         app_result_t r;
         cdc_err_t err;
         unsigned n = 0;
-        int tries = 0;
+        int tries  = 0;
 
         cdc_pos_format(&app->read_pos, ptext, sizeof(ptext));
         while (1) {
@@ -616,21 +608,19 @@ static app_result_t app_stream(cdc_app_t *app) {
                 }
                 if (err == CDC_ERR__NOENT) {
                         cdc_binlog_close(app->bl);
-                        return app_purged(app) == APP_R_OK
-                                   ? APP_R_RETRY
-                                   : APP_R_FATAL;
+                        return app_purged(app) == APP_R_OK ? APP_R_RETRY
+                                                           : APP_R_FATAL;
                 }
                 if (err == CDC_ERR__BAD_EVENT) {
                         cdc_log(LOG_CRIT, "BINLOG",
-                                "undecodable event after %s: %s",
-                                ptext, cdc_binlog_errstr(app->bl));
+                                "undecodable event after %s: %s", ptext,
+                                cdc_binlog_errstr(app->bl));
                         app->exit_code = EXIT_FATAL;
                         return APP_R_FATAL;
                 }
                 if (err) {
                         cdc_log(LOG_WARNING, "BINLOG", "%s: %s",
-                                cdc_err2str(err),
-                                cdc_binlog_errstr(app->bl));
+                                cdc_err2str(err), cdc_binlog_errstr(app->bl));
                         cdc_binlog_close(app->bl);
                         return err == CDC_ERR__SERVER ? APP_R_FATAL
                                                       : APP_R_RETRY;
@@ -638,13 +628,13 @@ static app_result_t app_stream(cdc_app_t *app) {
                 switch (it->type) {
                 case CDC_BINLOG_ROW:
                         app->in_txn = 1;
-                        r = app_row(app, it);
+                        r           = app_row(app, it);
                         if (r != APP_R_OK)
                                 return r;
                         break;
                 case CDC_BINLOG_COMMIT:
-                        app->in_txn = 0;
-                        app->read_pos = it->next;
+                        app->in_txn         = 0;
+                        app->read_pos       = it->next;
                         app->last_commit_us = cdc_now_us();
                         if (!app->pc.bench_decode_only)
                                 cdc_inflight_commit(app->fl, &it->next);
@@ -661,12 +651,10 @@ static app_result_t app_stream(cdc_app_t *app) {
                         if (!app->in_txn) {
                                 app->read_pos = it->next;
                                 if (!app->pc.bench_decode_only)
-                                        cdc_inflight_commit(app->fl,
-                                                            &it->next);
+                                        cdc_inflight_commit(app->fl, &it->next);
                                 cdc_metric_set(app->mt.lag_s, 0);
                                 if (app->have_end &&
-                                    app_pos_reached(&it->next,
-                                                    &app->end_pos)) {
+                                    app_pos_reached(&it->next, &app->end_pos)) {
                                         /* idle since the last commit:
                                          * not part of the figures */
                                         app->idle_us = cdc_now_us() -
@@ -711,16 +699,15 @@ static app_result_t app_session(cdc_app_t *app) {
         }
 
         if (!app->have_pos) {
-                err = app->ck ? cdc_ckpt_load(app->ck, &app->read_pos,
-                                              30000, errstr, sizeof(errstr))
+                err = app->ck ? cdc_ckpt_load(app->ck, &app->read_pos, 30000,
+                                              errstr, sizeof(errstr))
                               : CDC_ERR__NOENT;
                 if (err == CDC_ERR_NO_ERROR) {
                         app->have_pos = 1;
                         cdc_pos_format(&app->read_pos, ptext, sizeof(ptext));
-                        snprintf(app->saved_text, sizeof(app->saved_text),
-                                 "%s", ptext);
-                        cdc_log(LOG_NOTICE, "CKPT", "resuming after %s",
-                                ptext);
+                        snprintf(app->saved_text, sizeof(app->saved_text), "%s",
+                                 ptext);
+                        cdc_log(LOG_NOTICE, "CKPT", "resuming after %s", ptext);
                 } else if (err == CDC_ERR__NOENT) {
                         cdc_log(LOG_NOTICE, "CKPT", "no checkpoint");
                         if (app->pc.snap_mode == CDC_SNAPSHOT_NEVER) {
@@ -753,8 +740,7 @@ static app_result_t app_session(cdc_app_t *app) {
                 }
         }
         if (!app->snapshot_done &&
-            (app->pc.snapshot_now ||
-             app->pc.snap_mode == CDC_SNAPSHOT_ALWAYS))
+            (app->pc.snapshot_now || app->pc.snap_mode == CDC_SNAPSHOT_ALWAYS))
                 need_snap = 1;
         if (need_snap) {
                 r = app_snapshot(app);
@@ -786,45 +772,45 @@ static int app_metrics(cdc_app_t *app) {
                                  "table=\"%s\",op=\"%s\"",
                                  app->pc.tables[i].name, app_ops[k]);
                         app->mt.rows[i][k] = cdc_metrics_counter(
-                            m, "followcdc_producer_rows_total",
-                            "Row changes read, by table and op", labels);
+                                m, "followcdc_producer_rows_total",
+                                "Row changes read, by table and op", labels);
                 }
         app->mt.produced = cdc_metrics_counter(
-            m, "followcdc_producer_events_produced_total",
-            "Messages handed to Kafka (events and tombstones)", NULL);
-        app->mt.acked = cdc_metrics_counter(
-            m, "followcdc_producer_events_acked_total",
-            "Messages Kafka acknowledged", NULL);
-        app->mt.tombstones = cdc_metrics_counter(
-            m, "followcdc_producer_tombstones_total",
-            "Tombstones produced after deletes", NULL);
+                m, "followcdc_producer_events_produced_total",
+                "Messages handed to Kafka (events and tombstones)", NULL);
+        app->mt.acked =
+                cdc_metrics_counter(m, "followcdc_producer_events_acked_total",
+                                    "Messages Kafka acknowledged", NULL);
+        app->mt.tombstones =
+                cdc_metrics_counter(m, "followcdc_producer_tombstones_total",
+                                    "Tombstones produced after deletes", NULL);
         app->mt.dr_errors = cdc_metrics_counter(
-            m, "followcdc_producer_delivery_errors_total",
-            "Messages Kafka refused for good (the producer stops)", NULL);
+                m, "followcdc_producer_delivery_errors_total",
+                "Messages Kafka refused for good (the producer stops)", NULL);
         app->mt.lag_s = cdc_metrics_gauge(
-            m, "followcdc_producer_lag_seconds",
-            "Now minus the commit time of the last change read", NULL);
+                m, "followcdc_producer_lag_seconds",
+                "Now minus the commit time of the last change read", NULL);
         app->mt.ckpt_age_s = cdc_metrics_gauge(
-            m, "followcdc_producer_checkpoint_age_seconds",
-            "Seconds since the acknowledged position last moved", NULL);
+                m, "followcdc_producer_checkpoint_age_seconds",
+                "Seconds since the acknowledged position last moved", NULL);
         app->mt.queue = cdc_metrics_gauge(
-            m, "followcdc_producer_queue_depth",
-            "Messages waiting for a Kafka acknowledgement", NULL);
-        app->mt.inflight = cdc_metrics_gauge(
-            m, "followcdc_producer_inflight_groups",
-            "Transaction groups waiting for Kafka", NULL);
+                m, "followcdc_producer_queue_depth",
+                "Messages waiting for a Kafka acknowledgement", NULL);
+        app->mt.inflight =
+                cdc_metrics_gauge(m, "followcdc_producer_inflight_groups",
+                                  "Transaction groups waiting for Kafka", NULL);
         app->mt.state = cdc_metrics_gauge(
-            m, "followcdc_producer_state",
-            "0 standby, 1 snapshot, 2 streaming, 3 reconnecting", NULL);
-        app->mt.snapshot_rows = cdc_metrics_counter(
-            m, "followcdc_producer_snapshot_rows_total",
-            "Rows read by snapshots", NULL);
+                m, "followcdc_producer_state",
+                "0 standby, 1 snapshot, 2 streaming, 3 reconnecting", NULL);
+        app->mt.snapshot_rows =
+                cdc_metrics_counter(m, "followcdc_producer_snapshot_rows_total",
+                                    "Rows read by snapshots", NULL);
         app->mt.reconnects = cdc_metrics_counter(
-            m, "followcdc_producer_reconnects_total",
-            "Sessions restarted after a transient failure", NULL);
+                m, "followcdc_producer_reconnects_total",
+                "Sessions restarted after a transient failure", NULL);
         app->mt.ckpt_writes = cdc_metrics_counter(
-            m, "followcdc_producer_checkpoint_writes_total",
-            "Checkpoint records written", NULL);
+                m, "followcdc_producer_checkpoint_writes_total",
+                "Checkpoint records written", NULL);
         return 0;
 }
 
@@ -844,7 +830,7 @@ static int app_init(cdc_app_t *app) {
                         return EXIT_CONFIG;
                 }
 
-        app->m = cdc_metrics_new();
+        app->m  = cdc_metrics_new();
         app->fl = cdc_inflight_new((size_t)app->pc.max_inflight_txns, 10000,
                                    20000);
         app->bo = cdc_backoff_new(200, 10000);
@@ -855,28 +841,28 @@ static int app_init(cdc_app_t *app) {
         app_metrics(app);
 
         memset(&bo, 0, sizeof(bo));
-        bo.host = app->pc.mysql_host;
-        bo.port = (unsigned)app->pc.mysql_port;
-        bo.socket = app->pc.mysql_socket;
-        bo.user = app->pc.mysql_user;
-        bo.password = app->pc.mysql_password;
-        bo.db = app->pc.mysql_db;
-        bo.tables = app->pc.table_names;
-        bo.table_cnt = app->pc.table_cnt;
-        bo.server_id = (uint32_t)app->pc.mysql_server_id;
-        bo.source_tz = app->pc.source_tz;
-        bo.heartbeat_ms = (int)app->pc.mysql_heartbeat_ms;
+        bo.host               = app->pc.mysql_host;
+        bo.port               = (unsigned)app->pc.mysql_port;
+        bo.socket             = app->pc.mysql_socket;
+        bo.user               = app->pc.mysql_user;
+        bo.password           = app->pc.mysql_password;
+        bo.db                 = app->pc.mysql_db;
+        bo.tables             = app->pc.table_names;
+        bo.table_cnt          = app->pc.table_cnt;
+        bo.server_id          = (uint32_t)app->pc.mysql_server_id;
+        bo.source_tz          = app->pc.source_tz;
+        bo.heartbeat_ms       = (int)app->pc.mysql_heartbeat_ms;
         bo.connect_timeout_ms = (int)app->pc.mysql_connect_timeout_ms;
-        bo.read_timeout_ms = (int)app->pc.mysql_read_timeout_ms;
-        app->bl = cdc_binlog_new(&bo, errstr, sizeof(errstr));
+        bo.read_timeout_ms    = (int)app->pc.mysql_read_timeout_ms;
+        app->bl               = cdc_binlog_new(&bo, errstr, sizeof(errstr));
         if (!app->bl) {
                 cdc_log(LOG_CRIT, "BINLOG", "%s", errstr);
                 return EXIT_CONFIG;
         }
 
         if (!app->pc.bench_decode_only) {
-                app->kp = cdc_kprod_new(app->conf, app_dr_cb, app, &run,
-                                        errstr, sizeof(errstr));
+                app->kp = cdc_kprod_new(app->conf, app_dr_cb, app, &run, errstr,
+                                        sizeof(errstr));
                 if (!app->kp) {
                         cdc_log(LOG_CRIT, "KPROD", "%s", errstr);
                         return EXIT_CONFIG;
@@ -887,10 +873,9 @@ static int app_init(cdc_app_t *app) {
                                             app->pc.source_name, errstr,
                                             sizeof(errstr));
         else if (app->kp)
-                app->ck = cdc_ckpt_new_kafka(app->conf, app->kp,
-                                             app->pc.ckpt_topic_buf,
-                                             app->pc.source_name, errstr,
-                                             sizeof(errstr));
+                app->ck = cdc_ckpt_new_kafka(
+                        app->conf, app->kp, app->pc.ckpt_topic_buf,
+                        app->pc.source_name, errstr, sizeof(errstr));
         if (!app->ck && !app->pc.bench_decode_only) {
                 cdc_log(LOG_CRIT, "CKPT", "%s", errstr);
                 return EXIT_CONFIG;
@@ -900,22 +885,22 @@ static int app_init(cdc_app_t *app) {
                 memset(&lo, 0, sizeof(lo));
                 snprintf(lockname, sizeof(lockname), "followcdc:%s",
                          app->pc.source_name);
-                lo.host = app->pc.mysql_host;
-                lo.port = (unsigned)app->pc.mysql_port;
-                lo.socket = app->pc.mysql_socket;
-                lo.user = app->pc.mysql_user;
-                lo.password = app->pc.mysql_password;
-                lo.name = lockname;
+                lo.host       = app->pc.mysql_host;
+                lo.port       = (unsigned)app->pc.mysql_port;
+                lo.socket     = app->pc.mysql_socket;
+                lo.user       = app->pc.mysql_user;
+                lo.password   = app->pc.mysql_password;
+                lo.name       = lockname;
                 lo.timeout_ms = 3000;
-                app->lk = cdc_lock_new(&lo);
+                app->lk       = cdc_lock_new(&lo);
                 if (!app->lk) {
                         cdc_log(LOG_CRIT, "LOCK", "out of memory");
                         return EXIT_FATAL;
                 }
         }
 
-        app->http = cdc_http_new(app->pc.http_listen, app->m, app_ready_cb,
-                                 app, errstr, sizeof(errstr));
+        app->http = cdc_http_new(app->pc.http_listen, app->m, app_ready_cb, app,
+                                 errstr, sizeof(errstr));
         if (!app->http && *errstr) {
                 cdc_log(LOG_CRIT, "HTTP", "%s: %s", app->pc.http_listen,
                         errstr);
@@ -931,7 +916,7 @@ static int app_init(cdc_app_t *app) {
 /* Wait for the source lock. @returns 0 when held, -1 when stopping. */
 static int app_standby(cdc_app_t *app) {
         uint64_t holder = 0;
-        int logged = 0;
+        int logged      = 0;
         cdc_err_t err;
 
         if (!app->lk) {
@@ -942,7 +927,7 @@ static int app_standby(cdc_app_t *app) {
         while (run) {
                 err = cdc_lock_acquire(app->lk, &holder);
                 if (!err) {
-                        app->lock_held = 1;
+                        app->lock_held    = 1;
                         app->last_lock_us = cdc_now_us();
                         cdc_log(LOG_NOTICE, "LOCK",
                                 "source lock taken: active");
@@ -971,8 +956,7 @@ static void app_quiesce(cdc_app_t *app) {
                 cdc_log(LOG_WARNING, "KPROD",
                         "%d messages not acknowledged after %" PRId64
                         "ms: the checkpoint stays before them",
-                        cdc_kprod_outq_len(app->kp),
-                        app->pc.flush_timeout_ms);
+                        cdc_kprod_outq_len(app->kp), app->pc.flush_timeout_ms);
         cdc_kprod_poll(app->kp, 0);
         app_checkpoint(app, 1);
         if (app->pc.store == CDC_CKPT_STORE_KAFKA)
@@ -983,10 +967,10 @@ static void app_quiesce(cdc_app_t *app) {
  * nothing tracked so far counts any more. */
 static void app_forget(cdc_app_t *app) {
         app->lock_held = 0;
-        app->have_pos = 0;
-        app->in_txn = 0;
+        app->have_pos  = 0;
+        app->in_txn    = 0;
         cdc_inflight_reset(app->fl);
-        app->saved_gen = 0;
+        app->saved_gen     = 0;
         app->ckpt_gen_seen = 0;
         app->saved_text[0] = '\0';
 }
@@ -1034,11 +1018,11 @@ static int app_run(cdc_app_t *app) {
         app_quiesce(app);
         if (app->pc.bench_stop_at_end) {
                 int64_t end = cdc_now_us();
-                double secs =
-                    app->first_row_us
-                        ? (double)(end - app->first_row_us - app->idle_us) /
-                              1e6
-                        : 0;
+                double secs = app->first_row_us
+                                      ? (double)(end - app->first_row_us -
+                                                 app->idle_us) /
+                                                1e6
+                                      : 0;
                 printf("BENCH rows=%" PRIu64 " seconds=%.3f rows_per_s=%.0f "
                        "peak_rss_kb=%" PRId64 "\n",
                        app->rows, secs,
@@ -1063,16 +1047,17 @@ static void app_destroy(cdc_app_t *app) {
 }
 
 static const char usage_extra[] =
-    "Streams every committed change of the captured tables of a MySQL 8 /\n"
-    "MariaDB 10.5+ primary to Kafka as JSON change events.\n"
-    "\n"
-    "  --snapshot               take a new consistent snapshot, then stream\n"
-    "  --bench.decode.only      read and encode only (no Kafka, no "
-    "checkpoint)\n"
-    "  --bench.stop.at.end      stop at the binlog end seen at start\n"
-    "\n"
-    "Exit status: 0 stopped, 1 fatal error, 2 configuration or server\n"
-    "settings, 3 binlog purged past the checkpoint (re-snapshot).\n";
+        "Streams every committed change of the captured tables of a MySQL 8 /\n"
+        "MariaDB 10.5+ primary to Kafka as JSON change events.\n"
+        "\n"
+        "  --snapshot               take a new consistent snapshot, then "
+        "stream\n"
+        "  --bench.decode.only      read and encode only (no Kafka, no "
+        "checkpoint)\n"
+        "  --bench.stop.at.end      stop at the binlog end seen at start\n"
+        "\n"
+        "Exit status: 0 stopped, 1 fatal error, 2 configuration or server\n"
+        "settings, 3 binlog purged past the checkpoint (re-snapshot).\n";
 
 int main(int argc, char **argv, char **envp) {
         static cdc_app_t app;

@@ -29,7 +29,7 @@ static cdc_pos_t mkpos(const char *gtid, const char *file, uint64_t p) {
 
 static void test_inflight_single_txn(void **state) {
         cdc_inflight_t *fl = cdc_inflight_new(8, 0, 100);
-        cdc_pos_t p1 = mkpos("0-1-1", "b.000001", 100), out;
+        cdc_pos_t p1       = mkpos("0-1-1", "b.000001", 100), out;
         uint64_t s1, s2;
         (void)state;
 
@@ -54,9 +54,9 @@ static void test_inflight_single_txn(void **state) {
  * past an earlier one still in flight (bottledwater maybe_checkpoint). */
 static void test_inflight_out_of_order_acks(void **state) {
         cdc_inflight_t *fl = cdc_inflight_new(8, 0, 100);
-        cdc_pos_t p1 = mkpos("0-1-1", "b.1", 10), p2 = mkpos("0-1-2", "b.1",
-                                                             20),
-                  p3 = mkpos("0-1-3", "b.1", 30), out;
+        cdc_pos_t p1       = mkpos("0-1-1", "b.1", 10),
+                  p2       = mkpos("0-1-2", "b.1", 20),
+                  p3       = mkpos("0-1-3", "b.1", 30), out;
         uint64_t s1, s2, s3, g;
         (void)state;
 
@@ -84,9 +84,8 @@ static void test_inflight_out_of_order_acks(void **state) {
 
 static void test_inflight_partial_progress(void **state) {
         cdc_inflight_t *fl = cdc_inflight_new(8, 0, 100);
-        cdc_pos_t p1 = mkpos("0-1-1", "b.1", 10), p2 = mkpos("0-1-2", "b.1",
-                                                             20),
-                  out;
+        cdc_pos_t p1       = mkpos("0-1-1", "b.1", 10),
+                  p2       = mkpos("0-1-2", "b.1", 20), out;
         uint64_t s1, s2;
         (void)state;
 
@@ -105,9 +104,9 @@ static void test_inflight_partial_progress(void **state) {
  * captured tables are idle, but never past a group still in flight. */
 static void test_inflight_empty_commits(void **state) {
         cdc_inflight_t *fl = cdc_inflight_new(8, 0, 100);
-        cdc_pos_t p1 = mkpos("0-1-1", "b.1", 10), p2 = mkpos("0-1-2", "b.1",
-                                                             20),
-                  p3 = mkpos("0-1-3", "b.1", 30), out;
+        cdc_pos_t p1       = mkpos("0-1-1", "b.1", 10),
+                  p2       = mkpos("0-1-2", "b.1", 20),
+                  p3       = mkpos("0-1-3", "b.1", 30), out;
         uint64_t s1;
         (void)state;
 
@@ -118,8 +117,7 @@ static void test_inflight_empty_commits(void **state) {
         cdc_inflight_add(fl, 0, &s1);
         cdc_inflight_commit(fl, &p2);
         cdc_inflight_commit(fl, &p3); /* empty, behind the open group */
-        assert_string_equal((cdc_inflight_acked(fl, &out), out.gtid),
-                            "0-1-1");
+        assert_string_equal((cdc_inflight_acked(fl, &out), out.gtid), "0-1-1");
         cdc_inflight_ack(fl, s1);
         cdc_inflight_acked(fl, &out);
         assert_string_equal(out.gtid, "0-1-3");
@@ -166,9 +164,8 @@ static void test_inflight_grouping_and_full(void **state) {
 /* Snapshot rows carry no position until the snapshot is complete. */
 static void test_inflight_snapshot_no_pos(void **state) {
         cdc_inflight_t *fl = cdc_inflight_new(4, 0, 100);
-        cdc_pos_t old = mkpos("0-1-5", "b.1", 50), snap = mkpos("0-1-9",
-                                                                "b.1", 90),
-                  out;
+        cdc_pos_t old      = mkpos("0-1-5", "b.1", 50),
+                  snap     = mkpos("0-1-9", "b.1", 90), out;
         uint64_t s1, s2;
         (void)state;
 
@@ -189,7 +186,9 @@ static void test_inflight_snapshot_no_pos(void **state) {
 /* Randomized: acks in random order; the checkpoint is always the newest
  * position whose transaction and all earlier ones are acknowledged. */
 static void test_inflight_random(void **state) {
-        enum { N = 2000 };
+        enum {
+                N = 2000
+        };
         cdc_inflight_t *fl = cdc_inflight_new(N, 50, 5);
         static uint64_t seqs[N * 4];
         static int txn_of[N * 4];
@@ -202,11 +201,11 @@ static void test_inflight_random(void **state) {
         for (t = 0; t < N; t++) {
                 char g[32];
                 cdc_pos_t p;
-                int k = rand() % 4; /* 0..3 messages */
+                int k   = rand() % 4; /* 0..3 messages */
                 msgs[t] = k;
                 for (i = 0; i < k; i++) {
                         assert_int_equal(
-                            cdc_inflight_add(fl, t * 10, &seqs[nmsg]), 0);
+                                cdc_inflight_add(fl, t * 10, &seqs[nmsg]), 0);
                         txn_of[nmsg++] = t;
                 }
                 snprintf(g, sizeof(g), "0-1-%d", t + 1);
@@ -272,13 +271,11 @@ static void test_record_roundtrip(void **state) {
         assert_int_equal(q.pos, 1234);
         free(rec);
 
-        assert_int_equal(cdc_ckpt_decode("{", 1, NULL, 0, &q, why,
-                                         sizeof(why)),
+        assert_int_equal(cdc_ckpt_decode("{", 1, NULL, 0, &q, why, sizeof(why)),
                          CDC_ERR__BAD_EVENT);
-        assert_int_equal(
-            cdc_ckpt_decode("{\"source\":\"x\"}", 14, NULL, 0, &q, why,
-                            sizeof(why)),
-            CDC_ERR__BAD_EVENT);
+        assert_int_equal(cdc_ckpt_decode("{\"source\":\"x\"}", 14, NULL, 0, &q,
+                                         why, sizeof(why)),
+                         CDC_ERR__BAD_EVENT);
         bad = "{\"source\":\"x\",\"position\":\"gtid=;file=;pos=0\"}";
         assert_int_equal(cdc_ckpt_decode(bad, strlen(bad), NULL, 0, &q, why,
                                          sizeof(why)),
@@ -286,11 +283,9 @@ static void test_record_roundtrip(void **state) {
 }
 
 static void test_file_store(void **state) {
-        char dir[] = "/tmp/test_ckpt.XXXXXX", path[256], why[256];
-        cdc_pos_t p1 = mkpos("0-1-1", "b.000001", 4), p2 = mkpos(
-                                                          "0-1-99", "b.000002",
-                                                          77),
-                  out;
+        char dir[]   = "/tmp/test_ckpt.XXXXXX", path[256], why[256];
+        cdc_pos_t p1 = mkpos("0-1-1", "b.000001", 4),
+                  p2 = mkpos("0-1-99", "b.000002", 77), out;
         cdc_ckpt_t *ck;
         FILE *fp;
         (void)state;
@@ -324,15 +319,15 @@ static void test_file_store(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_inflight_single_txn),
-            cmocka_unit_test(test_inflight_out_of_order_acks),
-            cmocka_unit_test(test_inflight_partial_progress),
-            cmocka_unit_test(test_inflight_empty_commits),
-            cmocka_unit_test(test_inflight_grouping_and_full),
-            cmocka_unit_test(test_inflight_snapshot_no_pos),
-            cmocka_unit_test(test_inflight_random),
-            cmocka_unit_test(test_record_roundtrip),
-            cmocka_unit_test(test_file_store),
+                cmocka_unit_test(test_inflight_single_txn),
+                cmocka_unit_test(test_inflight_out_of_order_acks),
+                cmocka_unit_test(test_inflight_partial_progress),
+                cmocka_unit_test(test_inflight_empty_commits),
+                cmocka_unit_test(test_inflight_grouping_and_full),
+                cmocka_unit_test(test_inflight_snapshot_no_pos),
+                cmocka_unit_test(test_inflight_random),
+                cmocka_unit_test(test_record_roundtrip),
+                cmocka_unit_test(test_file_store),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,7 @@ static void dr(void *opaque, uint64_t seq, cdc_err_t err, const char *why) {
 }
 
 static int fx_setup(void **state) {
-        fx_t *fx = calloc(1, sizeof(*fx));
+        fx_t *fx           = calloc(1, sizeof(*fx));
         rd_kafka_conf_t *c = rd_kafka_conf_new();
         char why[512];
 
@@ -87,7 +87,7 @@ static void wait_acks(fx_t *fx, cdc_kprod_t *kp, uint64_t n) {
 }
 
 static void test_produce_and_acks(void **state) {
-        fx_t *fx = *state;
+        fx_t *fx                  = *state;
         volatile sig_atomic_t run = 1;
         char why[512];
         cdc_kprod_t *kp;
@@ -99,8 +99,8 @@ static void test_produce_and_acks(void **state) {
                 char key[16];
                 snprintf(key, sizeof(key), "[%d]", (int)(i % 7));
                 assert_int_equal(cdc_kprod_produce(kp, "t1",
-                                                   RD_KAFKA_PARTITION_UA,
-                                                   key, strlen(key),
+                                                   RD_KAFKA_PARTITION_UA, key,
+                                                   strlen(key),
                                                    strdup("{\"v\":1}"), 7, i),
                                  0);
         }
@@ -121,22 +121,22 @@ static void test_produce_and_acks(void **state) {
 
 /* A tiny local queue: produce waits (serving acks) instead of dropping. */
 static void test_backpressure(void **state) {
-        fx_t *fx = *state;
+        fx_t *fx                  = *state;
         volatile sig_atomic_t run = 1;
         char why[512];
         cdc_kprod_t *kp;
         uint64_t i;
 
         assert_int_equal(cdc_conf_set(fx->conf,
-                                      "kafka.queue.buffering.max.messages",
-                                      "5", why, sizeof(why)),
+                                      "kafka.queue.buffering.max.messages", "5",
+                                      why, sizeof(why)),
                          0);
         kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
         assert_non_null(kp);
         for (i = 0; i < 300; i++)
                 assert_int_equal(cdc_kprod_produce(kp, "t1",
-                                                   RD_KAFKA_PARTITION_UA,
-                                                   "k", 1, strdup("v"), 1, i),
+                                                   RD_KAFKA_PARTITION_UA, "k",
+                                                   1, strdup("v"), 1, i),
                                  0);
         cdc_kprod_flush(kp, 10000);
         wait_acks(fx, kp, 300);
@@ -146,7 +146,7 @@ static void test_backpressure(void **state) {
 
 /* A permanent error reaches the callback and stops the producer. */
 static void test_permanent_error(void **state) {
-        fx_t *fx = *state;
+        fx_t *fx                  = *state;
         volatile sig_atomic_t run = 1;
         char why[512];
         cdc_kprod_t *kp;
@@ -154,13 +154,12 @@ static void test_permanent_error(void **state) {
         kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
         assert_non_null(kp);
         rd_kafka_mock_push_request_errors(
-            fx->mc, 0 /* ApiKey Produce */, 3,
-            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
-        assert_int_equal(cdc_kprod_produce(kp, "t1", 0, "k", 1, strdup("v"),
-                                           1, 1),
-                         0);
+                fx->mc, 0 /* ApiKey Produce */, 3,
+                RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+        assert_int_equal(
+                cdc_kprod_produce(kp, "t1", 0, "k", 1, strdup("v"), 1, 1), 0);
         cdc_kprod_flush(kp, 5000);
         wait_acks(fx, kp, 1);
         assert_int_equal(fx->failed, 1);
@@ -168,19 +167,20 @@ static void test_permanent_error(void **state) {
         assert_true(cdc_kprod_fatal(kp));
         assert_non_null(strstr(cdc_kprod_errstr(kp), "authorization"));
         /* and nothing more is accepted */
-        assert_int_equal(cdc_kprod_produce(kp, "t1", 0, "k", 1, strdup("v"),
-                                           1, 2),
-                         CDC_ERR__FATAL);
+        assert_int_equal(
+                cdc_kprod_produce(kp, "t1", 0, "k", 1, strdup("v"), 1, 2),
+                CDC_ERR__FATAL);
         cdc_kprod_destroy(kp);
 }
 
 static void test_unsafe_settings(void **state) {
-        fx_t *fx = *state;
+        fx_t *fx                          = *state;
         static const char *const bad[][2] = {
-            {"kafka.enable.idempotence", "false"},
-            {"kafka.acks", "1"},
-            {"kafka.max.in.flight.requests.per.connection", "10"},
-            {NULL, NULL}};
+                { "kafka.enable.idempotence", "false" },
+                { "kafka.acks", "1" },
+                { "kafka.max.in.flight.requests.per.connection", "10" },
+                { NULL, NULL }
+        };
         volatile sig_atomic_t run = 1;
         char why[512];
         int i;
@@ -195,8 +195,8 @@ static void test_unsafe_settings(void **state) {
                                               sizeof(why)),
                                  0);
                 why[0] = '\0';
-                assert_null(cdc_kprod_new(conf, dr, fx, &run, why,
-                                          sizeof(why)));
+                assert_null(
+                        cdc_kprod_new(conf, dr, fx, &run, why, sizeof(why)));
                 assert_true(strlen(why) > 0);
                 cdc_conf_destroy(conf);
         }
@@ -205,7 +205,7 @@ static void test_unsafe_settings(void **state) {
 /* Kafka checkpoint store: newest record of our source wins, other
  * sources sharing the topic are skipped, none -> NOENT. */
 static void test_kafka_store(void **state) {
-        fx_t *fx = *state;
+        fx_t *fx                  = *state;
         volatile sig_atomic_t run = 1;
         char why[512];
         cdc_kprod_t *kp;
@@ -215,12 +215,9 @@ static void test_kafka_store(void **state) {
 
         kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
         assert_non_null(kp);
-        a = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcA", why,
-                               sizeof(why));
-        b = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcB", why,
-                               sizeof(why));
-        c = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcC", why,
-                               sizeof(why));
+        a = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcA", why, sizeof(why));
+        b = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcB", why, sizeof(why));
+        c = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcC", why, sizeof(why));
         assert_non_null(a);
         assert_int_equal(cdc_ckpt_load(a, &out, 10000, why, sizeof(why)),
                          CDC_ERR__NOENT);
@@ -229,9 +226,8 @@ static void test_kafka_store(void **state) {
         for (i = 1; i <= 600; i++) { /* more than one read window */
                 snprintf(p.gtid, sizeof(p.gtid), "0-1-%d", i);
                 p.pos = (uint64_t)i;
-                assert_int_equal(cdc_ckpt_save(i == 5 ? b : a, &p, why,
-                                               sizeof(why)),
-                                 0);
+                assert_int_equal(
+                        cdc_ckpt_save(i == 5 ? b : a, &p, why, sizeof(why)), 0);
         }
         assert_int_equal(cdc_kprod_flush(kp, 10000), 0);
         assert_int_equal(cdc_ckpt_load(a, &out, 10000, why, sizeof(why)), 0);
@@ -250,9 +246,13 @@ static void test_kafka_store(void **state) {
 /* ---- fast encoder == cdc_event_encode ---- */
 
 static json_t *rand_value(unsigned *seed) {
-        static const char *const strs[] = {
-            "", "plain", "quote\" back\\slash", "ctl\x01\x1f\t\n\r\b\f",
-            "slash/ü€😀", "del\x7f", "req-8f1c"};
+        static const char *const strs[] = { "",
+                                            "plain",
+                                            "quote\" back\\slash",
+                                            "ctl\x01\x1f\t\n\r\b\f",
+                                            "slash/ü€😀",
+                                            "del\x7f",
+                                            "req-8f1c" };
         switch (rand_r(seed) % 7) {
         case 0:
                 return json_integer((json_int_t)rand_r(seed) - RAND_MAX / 2);
@@ -272,8 +272,8 @@ static json_t *rand_value(unsigned *seed) {
 }
 
 static void test_encoder_identity(void **state) {
-        unsigned seed = 12345;
-        const char *cols[] = {"c0", "c1"};
+        unsigned seed      = 12345;
+        const char *cols[] = { "c0", "c1" };
         int n;
         (void)state;
 
@@ -292,9 +292,9 @@ static void test_encoder_identity(void **state) {
                         json_object_set_new(row2, name, rand_value(&seed));
                 }
                 memset(&ev, 0, sizeof(ev));
-                ev.op = "cudr"[rand_r(&seed) % 4];
+                ev.op     = "cudr"[rand_r(&seed) % 4];
                 ev.before = ev.op == 'u' || ev.op == 'd' ? row2 : NULL;
-                ev.after = ev.op == 'd' ? NULL : row;
+                ev.after  = ev.op == 'd' ? NULL : row;
                 snprintf(ev.source.name, sizeof(ev.source.name), "followcdc");
                 snprintf(ev.source.db, sizeof(ev.source.db), "db\"x");
                 snprintf(ev.source.table, sizeof(ev.source.table), "follow");
@@ -302,15 +302,15 @@ static void test_encoder_identity(void **state) {
                         snprintf(ev.source.gtid, sizeof(ev.source.gtid),
                                  "0-1-%d", n);
                 ev.source.server_id = (uint32_t)rand_r(&seed);
-                ev.source.epoch = (uint32_t)(rand_r(&seed) % 3);
-                ev.source.seq = (uint64_t)rand_r(&seed) << 20;
+                ev.source.epoch     = (uint32_t)(rand_r(&seed) % 3);
+                ev.source.seq       = (uint64_t)rand_r(&seed) << 20;
                 snprintf(ev.source.file, sizeof(ev.source.file),
                          "mysql-bin.%06d", n);
-                ev.source.pos = (uint64_t)rand_r(&seed);
-                ev.source.row = (uint32_t)(rand_r(&seed) % 100);
-                ev.source.ts_ms = 1795000000000LL + n;
+                ev.source.pos      = (uint64_t)rand_r(&seed);
+                ev.source.row      = (uint32_t)(rand_r(&seed) % 100);
+                ev.source.ts_ms    = 1795000000000LL + n;
                 ev.source.snapshot = ev.op == 'r';
-                ev.ts_ms = 1795000000123LL - n;
+                ev.ts_ms           = 1795000000123LL - n;
 
                 a = cdc_event_encode(&ev, &la);
                 b = cdc_penc_event(&ev, &lb);
@@ -337,17 +337,17 @@ static void test_encoder_identity(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_produce_and_acks, fx_setup,
-                                            fx_teardown),
-            cmocka_unit_test_setup_teardown(test_backpressure, fx_setup,
-                                            fx_teardown),
-            cmocka_unit_test_setup_teardown(test_permanent_error, fx_setup,
-                                            fx_teardown),
-            cmocka_unit_test_setup_teardown(test_unsafe_settings, fx_setup,
-                                            fx_teardown),
-            cmocka_unit_test_setup_teardown(test_kafka_store, fx_setup,
-                                            fx_teardown),
-            cmocka_unit_test(test_encoder_identity),
+                cmocka_unit_test_setup_teardown(test_produce_and_acks, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_backpressure, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_permanent_error, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_unsafe_settings, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_kafka_store, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test(test_encoder_identity),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,8 +110,7 @@ static void test_bad_values(void **state) {
         assert_null(cdc_pconf_finalize(&fx->pc));
         assert_int_equal(fx->pc.snap_mode, CDC_SNAPSHOT_WHEN_NEEDED);
         set(fx, "checkpoint.store", "file");
-        assert_non_null(strstr(cdc_pconf_finalize(&fx->pc),
-                               "checkpoint.file"));
+        assert_non_null(strstr(cdc_pconf_finalize(&fx->pc), "checkpoint.file"));
         set(fx, "checkpoint.file", "/tmp/x.json");
         assert_null(cdc_pconf_finalize(&fx->pc));
         assert_int_equal(fx->pc.store, CDC_CKPT_STORE_FILE);
@@ -134,7 +133,7 @@ static void test_bad_values(void **state) {
 /* The config file path:line error and the secret masking come from the
  * engine: check them through our table. */
 static void test_file_errors(void **state) {
-        fx_t *fx = *state;
+        fx_t *fx    = *state;
         char path[] = "/tmp/test_pconf.XXXXXX", why[512];
         FILE *fp;
         int fd = mkstemp(path);
@@ -157,14 +156,14 @@ static void test_file_errors(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_defaults, fx_setup,
-                                            fx_teardown),
-            cmocka_unit_test_setup_teardown(test_custom_tables_and_keys,
-                                            fx_setup, fx_teardown),
-            cmocka_unit_test_setup_teardown(test_bad_values, fx_setup,
-                                            fx_teardown),
-            cmocka_unit_test_setup_teardown(test_file_errors, fx_setup,
-                                            fx_teardown),
+                cmocka_unit_test_setup_teardown(test_defaults, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_custom_tables_and_keys,
+                                                fx_setup, fx_teardown),
+                cmocka_unit_test_setup_teardown(test_bad_values, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_file_errors, fx_setup,
+                                                fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,18 +14,18 @@
 
 #include "cdc_snapshot.h"
 
-static char *val(enum enum_field_types type, unsigned flags,
-                 unsigned charsetnr, unsigned decimals, const char *text,
-                 size_t len, const cdc_tz_t *tz) {
+static char *val(enum enum_field_types type, unsigned flags, unsigned charsetnr,
+                 unsigned decimals, const char *text, size_t len,
+                 const cdc_tz_t *tz) {
         MYSQL_FIELD f;
         json_t *j;
         char *s;
         memset(&f, 0, sizeof(f));
-        f.type = type;
-        f.flags = flags;
+        f.type      = type;
+        f.flags     = flags;
         f.charsetnr = charsetnr;
-        f.decimals = decimals;
-        j = cdc_snapshot_value(&f, text, text ? len : 0, tz);
+        f.decimals  = decimals;
+        j           = cdc_snapshot_value(&f, text, text ? len : 0, tz);
         assert_non_null(j);
         s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
         json_decref(j);
@@ -46,8 +46,8 @@ static void test_numbers(void **state) {
         CHECK("9223372036854775807", MYSQL_TYPE_LONGLONG, 0, 8, 0,
               "9223372036854775807", 19, NULL);
         /* BIGINT UNSIGNED above 2^63-1: decimal string */
-        CHECK("\"18446744073709551615\"", MYSQL_TYPE_LONGLONG, UNSIGNED_FLAG,
-              8, 0, "18446744073709551615", 20, NULL);
+        CHECK("\"18446744073709551615\"", MYSQL_TYPE_LONGLONG, UNSIGNED_FLAG, 8,
+              0, "18446744073709551615", 20, NULL);
         CHECK("2024", MYSQL_TYPE_YEAR, UNSIGNED_FLAG, 8, 0, "2024", 4, NULL);
         CHECK("\"12.50\"", MYSQL_TYPE_NEWDECIMAL, 0, 8, 2, "12.50", 5, NULL);
         CHECK("1.5", MYSQL_TYPE_DOUBLE, 0, 8, 31, "1.5", 3, NULL);
@@ -55,16 +55,14 @@ static void test_numbers(void **state) {
         CHECK("0.10000000000000001", MYSQL_TYPE_FLOAT, 0, 8, 31, "0.1", 3,
               NULL);
         /* BIT(n): big-endian bytes */
-        CHECK("258", MYSQL_TYPE_BIT, UNSIGNED_FLAG, 63, 0, "\x01\x02", 2,
-              NULL);
+        CHECK("258", MYSQL_TYPE_BIT, UNSIGNED_FLAG, 63, 0, "\x01\x02", 2, NULL);
         CHECK("null", MYSQL_TYPE_LONG, 0, 8, 0, NULL, 0, NULL);
 }
 
 static void test_text(void **state) {
         (void)state;
         CHECK("\"req-1\"", MYSQL_TYPE_VAR_STRING, 0, 45, 0, "req-1", 5, NULL);
-        CHECK("\"\xc3\xbc\"", MYSQL_TYPE_STRING, 0, 45, 0, "\xc3\xbc", 2,
-              NULL);
+        CHECK("\"\xc3\xbc\"", MYSQL_TYPE_STRING, 0, 45, 0, "\xc3\xbc", 2, NULL);
         /* binary charset: base64 */
         CHECK("\"AAEC\"", MYSQL_TYPE_VAR_STRING, BINARY_FLAG, 63, 0,
               "\x00\x01\x02", 3, NULL);
@@ -79,18 +77,18 @@ static void test_text(void **state) {
 static void test_time(void **state) {
         char why[256];
         cdc_tz_t *utc = cdc_tz_new("UTC", why, sizeof(why));
-        cdc_tz_t *p8 = cdc_tz_new("+08:00", why, sizeof(why));
+        cdc_tz_t *p8  = cdc_tz_new("+08:00", why, sizeof(why));
         (void)state;
         assert_non_null(utc);
         assert_non_null(p8);
-        CHECK("\"2026-11-20T10:00:00.123000Z\"", MYSQL_TYPE_DATETIME, 0, 63,
-              3, "2026-11-20 10:00:00.123", 23, utc);
+        CHECK("\"2026-11-20T10:00:00.123000Z\"", MYSQL_TYPE_DATETIME, 0, 63, 3,
+              "2026-11-20 10:00:00.123", 23, utc);
         /* DATETIME is read in source.tz */
-        CHECK("\"2026-11-20T02:00:00.000000Z\"", MYSQL_TYPE_DATETIME, 0, 63,
-              0, "2026-11-20 10:00:00", 19, p8);
+        CHECK("\"2026-11-20T02:00:00.000000Z\"", MYSQL_TYPE_DATETIME, 0, 63, 0,
+              "2026-11-20 10:00:00", 19, p8);
         /* TIMESTAMP text is UTC (session time_zone +00:00) */
-        CHECK("\"2026-11-20T10:00:00.000000Z\"", MYSQL_TYPE_TIMESTAMP, 0, 63,
-              0, "2026-11-20 10:00:00", 19, p8);
+        CHECK("\"2026-11-20T10:00:00.000000Z\"", MYSQL_TYPE_TIMESTAMP, 0, 63, 0,
+              "2026-11-20 10:00:00", 19, p8);
         /* zero dates: null */
         CHECK("null", MYSQL_TYPE_DATETIME, 0, 63, 0, "0000-00-00 00:00:00", 19,
               utc);
@@ -132,10 +130,10 @@ static void test_pos_seq(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_numbers),
-            cmocka_unit_test(test_text),
-            cmocka_unit_test(test_time),
-            cmocka_unit_test(test_pos_seq),
+                cmocka_unit_test(test_numbers),
+                cmocka_unit_test(test_text),
+                cmocka_unit_test(test_time),
+                cmocka_unit_test(test_pos_seq),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
