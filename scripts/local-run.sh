@@ -126,25 +126,99 @@ Press Ctrl-C to stop everything.
 EOF
 }
 
-# ---- pipeline stages: filled in by the producer and consumer areas -------
-# Each runs only when its binary is built. Start long-running processes in
-# the background, redirect their output to $H_DIR/<name>.log, and register
-# them with `h_track_pid $!` so Ctrl-C stops them before the servers.
+# ---- pipeline ------------------------------------------------------------
+# Long-running processes run in the background with their output in
+# $H_DIR/<name>.log, in their own session (setsid) so Ctrl-C reaches only
+# this script, and are registered with h_track_pid: the trap stops them
+# (SIGTERM: flush, checkpoint, commit) before the servers they need.
+
+PRODUCER_HTTP=${FOLLOWCDC_LOCAL_PRODUCER_HTTP:-127.0.0.1:19187}
+CONSUMER_HTTP=${FOLLOWCDC_LOCAL_CONSUMER_HTTP:-127.0.0.1:19188}
 
 start_producer() {
-        # TODO(producer): write $H_DIR/producer.conf from env.sh, start
-        # bin/followcdc-producer in the background, h_track_pid $!
-        h_log "producer: not built yet"
+        # The position lives in the (in-memory) dev broker: a new stack
+        # starts with a fresh snapshot of the tables, which MariaDB keeps.
+        printf '%s\n' "$H_PRODUCER_PASS" >"$H_DIR/producer.secret"
+        chmod 600 "$H_DIR/producer.secret"
+        cat >"$H_DIR/producer.conf" <<EOF
+# written by scripts/local-run.sh
+mysql.host=127.0.0.1
+mysql.port=$H_MYSQL_PORT
+mysql.user=$H_PRODUCER_USER
+mysql.password=file:$H_DIR/producer.secret
+mysql.db=$H_MYSQL_DB
+mysql.server.id=7001
+source.name=followcdc
+checkpoint.store=kafka
+snapshot.mode=initial
+http.listen=$PRODUCER_HTTP
+kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
+EOF
+        setsid "$CDC_BUILD_DIR/bin/followcdc-producer" -c "$H_DIR/producer.conf" \
+                </dev/null >>"$H_DIR/producer.log" 2>&1 &
+        h_track_pid $!
+        h_wait_for "grep -q 'streaming from' '$H_DIR/producer.log'" 60 ||
+                { tail -n 20 "$H_DIR/producer.log" >&2;
+                  h_fail "the producer did not start streaming"; }
+        h_log "producer: streaming (log $H_DIR/producer.log," \
+                "http://$PRODUCER_HTTP/metrics)"
 }
 
 start_consumer() {
-        # TODO(consumer): same for bin/followcdc-consumer
-        h_log "consumer: not built yet"
+        printf '%s\n' "$H_CONSUMER_PASS" >"$H_DIR/consumer.secret"
+        chmod 600 "$H_DIR/consumer.secret"
+        cat >"$H_DIR/consumer.conf" <<EOF
+# written by scripts/local-run.sh
+source.name=followcdc
+source.db=$H_MYSQL_DB
+kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
+kafka.group.id=followcdc-redis
+# the dev broker waits session.timeout.ms - 1 s on group changes
+kafka.session.timeout.ms=6000
+redis.host=127.0.0.1
+redis.port=$H_REDIS_PORT
+reaper.enable=true
+reaper.mysql.host=127.0.0.1
+reaper.mysql.port=$H_MYSQL_PORT
+reaper.mysql.user=$H_CONSUMER_USER
+reaper.mysql.password=file:$H_DIR/consumer.secret
+reaper.interval=30s
+http.listen=$CONSUMER_HTTP
+EOF
+        setsid "$CDC_BUILD_DIR/bin/followcdc-consumer" -c "$H_DIR/consumer.conf" \
+                </dev/null >>"$H_DIR/consumer.log" 2>&1 &
+        h_track_pid $!
+        h_log "consumer: started (log $H_DIR/consumer.log," \
+                "http://$CONSUMER_HTTP/metrics)"
 }
 
 run_demo() {
-        # TODO(demo): a short workload into MariaDB, then show Redis
-        h_log "demo: not built yet"
+        local py=/usr/bin/python3 out seed
+        seed=$(date +%s)
+        h_log "demo: a small workload on 2 connections"
+        out=$("$py" "$src/scripts/demo-workload.py" --socket "$H_MYSQL_SOCK" \
+                --db "$H_MYSQL_DB" --users 20 --ops 400 --concurrency 2 \
+                --seed "$seed" --req-prefix "demo-$seed") ||
+                { echo "$out" >&2; h_fail "demo workload failed"; }
+        echo "$out"
+        h_log "demo: waiting until Redis equals MySQL"
+        "$py" "$src/scripts/check-converged.py" --socket "$H_MYSQL_SOCK" \
+                --db "$H_MYSQL_DB" --redis-port "$H_REDIS_PORT" --wait 120 ||
+                h_fail "Redis did not converge (logs: $H_DIR/*.log)"
+        echo
+        "$py" "$src/scripts/check-converged.py" --redis-port "$H_REDIS_PORT" \
+                --show 1 --limit 5 || true
+        cat <<EOF
+
+Try it: write to MySQL, read Redis.
+  mariadb --no-defaults -S $H_MYSQL_SOCK -uroot $H_MYSQL_DB -e \\
+    "INSERT INTO follow (follower_id, followee_id, status) VALUES (1, 2, 1)
+     ON DUPLICATE KEY UPDATE status = VALUES(status), version = version + 1"
+  redis-cli -p $H_REDIS_PORT ZREVRANGE 'fc:{u:1}:following' 0 -1 WITHSCORES
+  $py $src/scripts/check-converged.py --redis-port $H_REDIS_PORT --show 2
+
+Press Ctrl-C to stop everything.
+EOF
 }
 
 # Stay in the foreground until a signal (the harness trap then stops every

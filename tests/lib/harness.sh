@@ -170,6 +170,10 @@ h__alive() {
 
 # h__stop_pid PID SIGNAL: send SIGNAL, wait up to 20 s, then SIGKILL.
 # The process is our child, so `wait` reaps it (no zombie left).
+# Servers run in their own session (setsid): a Ctrl-C or a signal to the
+# whole process group reaches only the script, whose trap then stops the
+# clients before the servers they depend on (a consumer must commit its
+# offsets before the broker goes away).
 h__stop_pid() {
         local pid=$1 sig=${2:-TERM} i
         h__alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
@@ -289,7 +293,7 @@ h__mariadb_launch() {
         : >>"$dir/error.log"
         local logoff
         logoff=$(wc -c <"$dir/error.log")
-        mariadbd --no-defaults --user=root \
+        setsid mariadbd --no-defaults --user=root \
                 --datadir="$dir/data" --tmpdir="$dir/tmp" \
                 --socket="$H_MYSQL_SOCK" --port="$H_MYSQL_PORT" \
                 --bind-address=127.0.0.1 --skip-name-resolve \
@@ -431,7 +435,7 @@ h__redis_launch() {
         : >>"$dir/redis.log"
         local logoff
         logoff=$(wc -c <"$dir/redis.log")
-        redis-server "$dir/redis.conf" </dev/null >>"$dir/redis.log" 2>&1 &
+        setsid redis-server "$dir/redis.conf" </dev/null >>"$dir/redis.log" 2>&1 &
         H__PID_redis=$!
         h__save_pids
         while ! h__redis_ping; do
@@ -507,7 +511,7 @@ h__broker_launch() {
         bin=$(h__broker_bin)
         rm -f "$dir/bootstrap" "$H_BROKER_CTL"
         : >>"$dir/broker.log"
-        "$bin" --bootstrap-file "$dir/bootstrap" --control "$H_BROKER_CTL" \
+        setsid "$bin" --bootstrap-file "$dir/bootstrap" --control "$H_BROKER_CTL" \
                 "${H__BROKER_ARGS[@]}" </dev/null >>"$dir/broker.log" 2>&1 &
         H__PID_broker=$!
         h__save_pids
