@@ -699,7 +699,7 @@ static app_result_t app_session(cdc_app_t *app) {
         }
 
         if (!app->have_pos) {
-                err = app->ck ? cdc_ckpt_load(app->ck, &app->read_pos, 30000,
+                err = app->ck ? cdc_ckpt_load(app->ck, &app->read_pos, 10000,
                                               errstr, sizeof(errstr))
                               : CDC_ERR__NOENT;
                 if (err == CDC_ERR_NO_ERROR) {
