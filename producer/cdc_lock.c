@@ -89,7 +89,9 @@ static cdc_err_t lock_connect(cdc_lock_t *lk) {
         mysql_optionsv(lk->lk_my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
         mysql_optionsv(lk->lk_my, MYSQL_OPT_READ_TIMEOUT, &t);
         mysql_optionsv(lk->lk_my, MYSQL_OPT_WRITE_TIMEOUT, &t);
-        if (!mysql_real_connect(lk->lk_my, lk->lk_host, lk->lk_user,
+        if (!mysql_real_connect(lk->lk_my,
+                                lk->lk_socket ? NULL : lk->lk_host,
+                                lk->lk_user,
                                 lk->lk_password, NULL, lk->lk_port,
                                 lk->lk_socket, 0))
                 return lock_my_err(lk, "connect (lock)");

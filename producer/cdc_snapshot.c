@@ -512,7 +512,9 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
         mysql_optionsv(sn->sn_my, MYSQL_OPT_READ_TIMEOUT, &t);
         mysql_optionsv(sn->sn_my, MYSQL_OPT_WRITE_TIMEOUT, &t);
         mysql_optionsv(sn->sn_my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-        if (!mysql_real_connect(sn->sn_my, sn->sn_host, sn->sn_user,
+        if (!mysql_real_connect(sn->sn_my,
+                                sn->sn_socket ? NULL : sn->sn_host,
+                                sn->sn_user,
                                 sn->sn_password, sn->sn_db, sn->sn_port,
                                 sn->sn_socket, 0))
                 return snap_my_err(sn, "connect (snapshot)");

@@ -84,6 +84,14 @@ typedef struct cdc_app_s {
         cdc_pos_t read_pos; /* after the last COMMIT read */
         int in_txn;         /* rows of an uncommitted transaction seen */
         int snapshot_done;  /* a requested snapshot happened */
+        /* A snapshot taken while a resume position existed (--snapshot,
+         * snapshot.mode=always) sees only rows that still exist: rows
+         * hard-deleted since that position have nothing to read. So the
+         * stream restarts at the old position and publishes the gap too;
+         * its older versions are no-ops for consumers, its deletes are
+         * not. snap_pos is the fallback if the old position is purged. */
+        int gap_replay;
+        cdc_pos_t snap_pos;
         int lock_held;
         char saved_text[CDC_POS_GTID_MAX + 512];
         uint64_t saved_gen;
@@ -468,6 +476,8 @@ static app_result_t app_snapshot(cdc_app_t *app) {
         cdc_pos_t pos;
         char errstr[512], ptext[CDC_POS_GTID_MAX + 512];
         app_result_t r = APP_R_RETRY;
+        cdc_pos_t prev = app->read_pos;
+        int had_prev   = app->have_pos;
         cdc_err_t err;
 
         app_set_state(app, APP_ST_SNAPSHOT);
@@ -530,6 +540,13 @@ static app_result_t app_snapshot(cdc_app_t *app) {
                 }
                 goto out;
         }
+        app->snap_pos = pos;
+        if (had_prev) {
+                /* see gap_replay: resume where the stream was */
+                pos              = prev;
+                app->gap_replay  = 1;
+                cdc_pos_format(&pos, ptext, sizeof(ptext));
+        }
         /* The stream position becomes the checkpoint once every row
          * above is acknowledged. */
         cdc_inflight_commit(app->fl, &pos);
@@ -537,8 +554,11 @@ static app_result_t app_snapshot(cdc_app_t *app) {
         app->have_pos      = 1;
         app->snapshot_done = 1;
         cdc_log(LOG_NOTICE, "SNAPSHOT",
-                "%" PRIu64 " rows read; streaming from %s",
-                cdc_snapshot_rows(sn), ptext);
+                "%" PRIu64 " rows read; streaming from %s%s",
+                cdc_snapshot_rows(sn), ptext,
+                had_prev ? " (the position before the snapshot: changes "
+                           "made since, deletes included, follow)"
+                         : "");
         r = APP_R_OK;
 out:
         cdc_snapshot_destroy(sn);
@@ -550,6 +570,20 @@ out:
 static app_result_t app_purged(cdc_app_t *app) {
         char ptext[CDC_POS_GTID_MAX + 512];
         cdc_pos_format(&app->read_pos, ptext, sizeof(ptext));
+        if (app->gap_replay) {
+                /* The snapshot is complete; only the gap's deletes are
+                 * lost, and nothing can recover them from the server. */
+                app->gap_replay = 0;
+                app->read_pos   = app->snap_pos;
+                cdc_inflight_commit(app->fl, &app->snap_pos);
+                cdc_log(LOG_WARNING, "BINLOG",
+                        "position %s before the snapshot is no longer on "
+                        "the server: streaming from the snapshot position; "
+                        "rows hard-deleted before the snapshot stay in "
+                        "Redis until a rebuild",
+                        ptext);
+                return APP_R_OK;
+        }
         if (app->pc.snap_mode == CDC_SNAPSHOT_WHEN_NEEDED) {
                 cdc_log(LOG_WARNING, "BINLOG",
                         "position %s is no longer on the server (%s): "
@@ -595,6 +629,7 @@ static app_result_t app_stream(cdc_app_t *app) {
                 return APP_R_FATAL;
         }
         cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s", ptext);
+        app->gap_replay = 0;
         app_set_state(app, APP_ST_STREAM);
         cdc_backoff_reset(app->bo);
 
