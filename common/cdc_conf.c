@@ -227,13 +227,13 @@ cdc_conf_t *cdc_conf_new(const char *progname, const cdc_prop_t *props,
                         cdc_conf_destroy(conf);
                         return NULL;
                 }
-                if (!props[i].defval &&
-                    (props[i].type == CDC_C_STR ||
-                     props[i].type == CDC_C_SECRET))
+                /* No default: the field keeps the zero the caller's
+                 * struct holds (a required property is checked by the
+                 * binary's finalize, cdc_conf_is_set()). */
+                if (!props[i].defval)
                         continue;
-                if (conf_set_prop(conf, &props[i],
-                                  props[i].defval ? props[i].defval : "0",
-                                  errstr, errstr_size)) {
+                if (conf_set_prop(conf, &props[i], props[i].defval, errstr,
+                                  errstr_size)) {
                         cdc_conf_destroy(conf);
                         return NULL;
                 }
@@ -268,15 +268,30 @@ void cdc_conf_destroy(cdc_conf_t *conf) {
         free(conf);
 }
 
+static int conf_kafka_is_secret(const char *name);
+
 static cdc_err_t conf_set_kafka(cdc_conf_t *conf, const char *name,
                                 const char *value, char *errstr,
                                 size_t errstr_size) {
         char kerr[512];
         size_t i;
         char **nk, **nv;
+        char *secret = NULL;
+        rd_kafka_conf_res_t res;
 
-        if (rd_kafka_conf_set(conf->cf_kconf, name, value, kerr,
-                              sizeof(kerr)) != RD_KAFKA_CONF_OK) {
+        /* kafka.sasl.password=file:/run/secrets/x, like our own secrets */
+        if (conf_kafka_is_secret(name) && !strncmp(value, "file:", 5)) {
+                secret = conf_read_secret_file(value + 5, errstr, errstr_size);
+                if (!secret)
+                        return CDC_ERR__CONFIG;
+        }
+        res = rd_kafka_conf_set(conf->cf_kconf, name, secret ? secret : value,
+                                kerr, sizeof(kerr));
+        if (secret) {
+                memset(secret, 0, strlen(secret));
+                free(secret);
+        }
+        if (res != RD_KAFKA_CONF_OK) {
                 snprintf(errstr, errstr_size, "kafka.%s: %s", name, kerr);
                 return CDC_ERR__CONFIG;
         }

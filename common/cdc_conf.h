@@ -17,9 +17,12 @@
  *   rd_kafka_conf_set(); its error text becomes ours. They are checked
  *   when set, so a bad one is reported as `path:line: reason`.
  * - `log.level` and `log.debug` are handled by the engine itself.
- * - Secret properties (CDC_C_SECRET) are masked by --dump-config; their
- *   value may be `file:/path` to read it from a file (trailing newline
- *   stripped), so secrets never need to be on a command line.
+ * - Secret properties (CDC_C_SECRET, and `kafka.*` names containing
+ *   "password" or "secret") are masked by --dump-config; their value may
+ *   be `file:/path` to read it from a file (trailing newline stripped), so
+ *   secrets never need to be on a command line.
+ * - A property without a default keeps the zero (NULL) of the caller's
+ *   zero-initialised struct until set.
  * - Errors read `path:line: reason`, `env NAME: reason` or
  *   `--flag: reason`; main() exits 2 on them.
  */

@@ -128,6 +128,44 @@ static void test_kafka_passthrough(void **state) {
         cdc_conf_destroy(conf);
 }
 
+static void test_kafka_secret_from_file(void **state) {
+        struct tconf c = {0};
+        char errstr[256], val[64], dump[4096] = "", setting[128];
+        size_t vlen = sizeof(val);
+        cdc_conf_t *conf = cdc_conf_new("t", props, &c, errstr, sizeof(errstr));
+        char *path = write_tmp("sasl-s3cret\n");
+        rd_kafka_conf_t *kc;
+        FILE *fp;
+        (void)state;
+
+        snprintf(setting, sizeof(setting), "file:%s", path);
+        assert_int_equal(cdc_conf_set(conf, "kafka.sasl.password", setting,
+                                      errstr, sizeof(errstr)),
+                         CDC_ERR_NO_ERROR);
+        kc = cdc_conf_kafka_dup(conf);
+        assert_int_equal(rd_kafka_conf_get(kc, "sasl.password", val, &vlen),
+                         RD_KAFKA_CONF_OK);
+        assert_string_equal(val, "sasl-s3cret");
+        rd_kafka_conf_destroy(kc);
+        fp = fmemopen(dump, sizeof(dump), "w");
+        cdc_conf_dump(conf, fp);
+        fclose(fp);
+        assert_non_null(strstr(dump, "kafka.sasl.password=***"));
+        assert_null(strstr(dump, "sasl-s3cret"));
+        unlink(path);
+        /* a missing secret file is a config error naming the file */
+        assert_int_equal(cdc_conf_set(conf, "kafka.sasl.password", setting,
+                                      errstr, sizeof(errstr)),
+                         CDC_ERR__CONFIG);
+        assert_non_null(strstr(errstr, path));
+        /* not a secret: file: is passed through as text */
+        assert_int_equal(cdc_conf_set(conf, "kafka.client.id", "file:x",
+                                      errstr, sizeof(errstr)),
+                         CDC_ERR_NO_ERROR);
+        assert_string_equal(cdc_conf_kafka_get(conf, "client.id"), "file:x");
+        cdc_conf_destroy(conf);
+}
+
 static void test_file_errors_name_line(void **state) {
         struct tconf c = {0};
         char errstr[512], expect[128];
@@ -244,6 +282,7 @@ int main(void) {
             cmocka_unit_test(test_defaults),
             cmocka_unit_test(test_set_and_ranges),
             cmocka_unit_test(test_kafka_passthrough),
+            cmocka_unit_test(test_kafka_secret_from_file),
             cmocka_unit_test(test_file_errors_name_line),
             cmocka_unit_test(test_env_and_secret_file),
             cmocka_unit_test(test_cli_precedence_and_dump),
