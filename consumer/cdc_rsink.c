@@ -56,12 +56,13 @@ cdc_rsink_t *cdc_rsink_new(const cdc_rsink_conf_t *conf, char *errstr,
         rs->rs_host = rsink_strdup(conf->host ? conf->host : "127.0.0.1");
         if (!rs->rs_host)
                 goto fail;
-        if (conf->user) {
+        if (conf->user && *conf->user) {
                 rs->rs_user = rsink_strdup(conf->user);
                 if (!rs->rs_user)
                         goto fail;
         }
-        if (conf->password) {
+        /* empty (e.g. an empty secret file): no AUTH, as when unset */
+        if (conf->password && *conf->password) {
                 rs->rs_password = rsink_strdup(conf->password);
                 if (!rs->rs_password)
                         goto fail;
