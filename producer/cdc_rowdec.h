@@ -205,6 +205,21 @@ cdc_err_t cdc_rowdec_row_next(const cdc_rowdec_table_t *t,
                               char *errstr, size_t errstr_size);
 
 /**
+ * @brief Map one value of the text protocol (a snapshot's SELECT) the way
+ *        the decoder maps the same column in a row image
+ *        (schemas/events/README.md "Row values").
+ * @param c column: type (CDC_T_*, the same numbers as MYSQL_TYPE_*),
+ *        is_unsigned, is_binary (base64) and, for TIME, the fractional
+ *        digits in meta. Other fields are not read.
+ * @param val the text, NULL for SQL NULL.
+ * @param tz zone DATETIME values are read in (NULL: UTC); TIMESTAMP text
+ *        is read as UTC (the session time_zone is +00:00).
+ * @returns a new reference, NULL on allocation failure.
+ */
+json_t *cdc_rowdec_text_value(const cdc_rowdec_col_t *c, const char *val,
+                              size_t len, const cdc_tz_t *tz);
+
+/**
  * @brief The text of cdc_time_format_us() ("YYYY-MM-DDTHH:MM:SS.ffffffZ"),
  *        computed without printf/gmtime (hot path).
  * @returns 27, or -1 (year outside 0..9999, buffer under 28 bytes).
