@@ -468,8 +468,8 @@ static int time_digits(const char **sp, int n, int *vp) {
         return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t time_days_from_civil(int64_t y, int m, int d) {
+/* H. Hinnant's days_from_civil. */
+int64_t cdc_time_days_from_civil(int64_t y, int m, int d) {
         int64_t era, yoe, doy, doe;
         y -= m <= 2;
         era = (y >= 0 ? y : y - 399) / 400;
@@ -511,7 +511,7 @@ int cdc_time_parse_ms(const char *s, int64_t *msp) {
         if (mo == 2 && d == 29 &&
             !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
                 return -1;
-        *msp = (time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-                sec) * 1000 + frac / 1000;
+        *msp = (cdc_time_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+                mi * 60 + sec) * 1000 + frac / 1000;
         return 0;
 }

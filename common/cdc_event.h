@@ -181,6 +181,12 @@ int cdc_topic_name(char *buf, size_t size, const char *prefix,
 int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us);
 
 /**
+ * @brief Days since 1970-01-01 of a proleptic Gregorian date (negative
+ *        before it). No range check: \p m is 1..12, \p d 1..31.
+ */
+int64_t cdc_time_days_from_civil(int64_t y, int m, int d);
+
+/**
  * @brief Parse "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms since the epoch.
  * @returns 0, or -1 if malformed.
  */

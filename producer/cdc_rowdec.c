@@ -1334,17 +1334,6 @@ int cdc_rowdec_mysql_json(const uint8_t *p, size_t len, char **textp,
         return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-        int64_t era, yoe, doy, doe;
-        y -= m <= 2;
-        era = (y >= 0 ? y : y - 399) / 400;
-        yoe = y - era * 400;
-        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
 static void put_digits(char *p, unsigned v, int n) {
         while (n-- > 0) {
                 p[n] = (char)('0' + v % 10);
@@ -1416,7 +1405,8 @@ static json_t *val_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
         if (!date_valid(y, mo, d) || h > 23 || mi > 59 || s > 59 ||
             us > 999999)
                 return json_null(); /* zero or invalid date: null */
-        local = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+        local = cdc_time_days_from_civil(y, (int)mo, (int)d) * 86400 +
+                h * 3600 + mi * 60 + s;
         local -= cdc_tz_local_offset(tz, local);
         return val_instant(local * 1000000 + us);
 }

@@ -704,6 +704,34 @@ static void test_format_instant(void **s) {
         assert_int_equal(cdc_rowdec_format_instant(a, 20, 0), -1);
 }
 
+/* The shared date arithmetic reads back through the instant formatter. */
+static void test_days_from_civil(void **s) {
+        static const struct {
+                int y, m, d;
+                int64_t days;
+                const char *text;
+        } v[] = {
+                {1970, 1, 1, 0, "1970-01-01"},
+                {1969, 12, 31, -1, "1969-12-31"},
+                {2000, 2, 29, 11016, "2000-02-29"},
+                {2000, 3, 1, 11017, "2000-03-01"},
+                {1, 1, 1, -719162, "0001-01-01"},
+                {9999, 12, 31, 2932896, "9999-12-31"},
+        };
+        char buf[40];
+        int i;
+        (void)s;
+        for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++) {
+                int64_t d = cdc_time_days_from_civil(v[i].y, v[i].m, v[i].d);
+                assert_int_equal(d, v[i].days);
+                assert_int_equal(cdc_rowdec_format_instant(
+                                         buf, sizeof(buf),
+                                         d * 86400 * 1000000LL),
+                                 27);
+                assert_memory_equal(buf, v[i].text, 10);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ints),
@@ -721,6 +749,7 @@ int main(void) {
                 cmocka_unit_test(test_set_col),
                 cmocka_unit_test(test_full_complete),
                 cmocka_unit_test(test_format_instant),
+                cmocka_unit_test(test_days_from_civil),
                 cmocka_unit_test(test_mysql_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
