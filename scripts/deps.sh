@@ -29,6 +29,7 @@ PACKAGES=(
         libjansson-dev          # change events (JSON)
         libmicrohttpd-dev       # /metrics /healthz /readyz
         libcmocka-dev           # unit tests
+        zlib1g-dev              # binlog event checksums (CRC32)
         # servers and clients used by the tests and the local stack
         mariadb-server
         mariadb-client
@@ -42,6 +43,7 @@ PACKAGES=(
         python3
         python3-jsonschema      # event schema validation
         clang-format            # scripts/style-check.sh
+        bc                      # bench/*.sh arithmetic
 )
 
 want=()
