@@ -1,8 +1,10 @@
 # cdc_binlog: the MySQL / MariaDB replication stream (libmariadb mariadb_rpl),
-# row image decoding and binlog positions.
+# row image decoding, binlog positions and the MySQL connection helpers
+# (cdc_mysql) that the snapshot and the standby lock use too.
 find_package(ZLIB REQUIRED)
 add_library(cdc_binlog STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cdc_binlog.c
+  ${CMAKE_CURRENT_LIST_DIR}/cdc_mysql.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_rowdec.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pos.c)
 target_include_directories(cdc_binlog PUBLIC ${CMAKE_CURRENT_LIST_DIR})

@@ -32,6 +32,7 @@
 #include "cdc_binlog.h"
 #include "cdc_binlog_int.h"
 #include "cdc_log.h"
+#include "cdc_mysql.h"
 #include "cdc_rowdec.h"
 
 #define BINLOG_GTID_DOMAINS 64
@@ -160,26 +161,26 @@ static cdc_err_t binlog_mysql_err(cdc_binlog_t *bl, MYSQL *m,
 }
 
 static MYSQL *binlog_connect(cdc_binlog_t *bl, cdc_err_t *errp) {
-        MYSQL *m = mysql_init(NULL);
         unsigned ct = (unsigned)((bl->bl_connect_timeout_ms + 999) / 1000);
         unsigned rt = (unsigned)((bl->bl_read_timeout_ms + 999) / 1000);
+        cdc_mysql_opts_t o = {
+                .host              = bl->bl_host,
+                .port              = bl->bl_port,
+                .socket            = bl->bl_socket,
+                .user              = bl->bl_user,
+                .password          = bl->bl_password,
+                .connect_timeout_s = ct ? ct : 10,
+                .rw_timeout_s      = rt ? rt : 30,
+                .charset           = "utf8mb4",
+        };
+        MYSQL *m;
 
-        if (!m) {
-                binlog_seterr(bl, "mysql_init: out of memory");
-                *errp = CDC_ERR__NOMEM;
-                return NULL;
-        }
-        if (ct == 0)
-                ct = 10;
-        if (rt == 0)
-                rt = 30;
-        mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-        mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
-        mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rt);
-        mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-        if (!mysql_real_connect(m, bl->bl_socket ? NULL : bl->bl_host,
-                                bl->bl_user, bl->bl_password, NULL,
-                                bl->bl_port, bl->bl_socket, 0)) {
+        if (cdc_mysql_connect(&o, &m)) {
+                if (!m) {
+                        binlog_seterr(bl, "mysql_init: out of memory");
+                        *errp = CDC_ERR__NOMEM;
+                        return NULL;
+                }
                 *errp = binlog_mysql_err(bl, m, "connect");
                 /* access denied is a configuration problem, not transient */
                 if (mysql_errno(m) == 1045 || mysql_errno(m) == 1044)

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <mysql.h>
-#include <errmsg.h>
 
 #include "cdc_lock.h"
+#include "cdc_mysql.h"
 
 struct cdc_lock_s {
         char *lk_host, *lk_socket, *lk_user, *lk_password, *lk_name;
@@ -69,32 +69,28 @@ void cdc_lock_destroy(cdc_lock_t *lk) {
 }
 
 static cdc_err_t lock_my_err(cdc_lock_t *lk, const char *what) {
-        unsigned no = lk->lk_my ? mysql_errno(lk->lk_my) : CR_OUT_OF_MEMORY;
-        snprintf(lk->lk_errstr, sizeof(lk->lk_errstr), "%s: %s (%u)", what,
-                 lk->lk_my ? mysql_error(lk->lk_my) : "out of memory", no);
+        cdc_err_t err = cdc_mysql_err(lk->lk_my, what, lk->lk_errstr,
+                                      sizeof(lk->lk_errstr));
         lock_disconnect(lk);
-        /* client-side codes (2000..2999) mean the connection is gone */
-        if (no >= 2000 && no < 3000)
-                return CDC_ERR__TRANSPORT;
-        return CDC_ERR__SERVER;
+        return err;
 }
 
 static cdc_err_t lock_connect(cdc_lock_t *lk) {
-        unsigned int t = (unsigned int)((lk->lk_timeout_ms + 999) / 1000);
+        unsigned int t     = (unsigned int)((lk->lk_timeout_ms + 999) / 1000);
+        cdc_mysql_opts_t o = {
+                .host              = lk->lk_host,
+                .port              = lk->lk_port,
+                .socket            = lk->lk_socket,
+                .user              = lk->lk_user,
+                .password          = lk->lk_password,
+                .connect_timeout_s = t,
+                .rw_timeout_s      = t,
+        };
         if (lk->lk_my)
                 return CDC_ERR_NO_ERROR;
-        lk->lk_my = mysql_init(NULL);
-        if (!lk->lk_my)
-                return lock_my_err(lk, "mysql_init");
-        mysql_optionsv(lk->lk_my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
-        mysql_optionsv(lk->lk_my, MYSQL_OPT_READ_TIMEOUT, &t);
-        mysql_optionsv(lk->lk_my, MYSQL_OPT_WRITE_TIMEOUT, &t);
-        if (!mysql_real_connect(lk->lk_my,
-                                lk->lk_socket ? NULL : lk->lk_host,
-                                lk->lk_user,
-                                lk->lk_password, NULL, lk->lk_port,
-                                lk->lk_socket, 0))
-                return lock_my_err(lk, "connect (lock)");
+        if (cdc_mysql_connect(&o, &lk->lk_my))
+                return lock_my_err(lk, lk->lk_my ? "connect (lock)"
+                                                 : "mysql_init");
         return CDC_ERR_NO_ERROR;
 }
 

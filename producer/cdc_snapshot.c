@@ -9,11 +9,11 @@
 #include <string.h>
 #include <strings.h>
 #include <mysql.h>
-#include <errmsg.h>
 
 #include "cdc_snapshot.h"
 #include "cdc_backoff.h"
 #include "cdc_log.h"
+#include "cdc_mysql.h"
 
 #define SNAP_PK_MAX 16
 
@@ -177,12 +177,8 @@ void cdc_snapshot_destroy(cdc_snapshot_t *sn) {
 }
 
 static cdc_err_t snap_my_err(cdc_snapshot_t *sn, const char *what) {
-        unsigned no = sn->sn_my ? mysql_errno(sn->sn_my) : CR_OUT_OF_MEMORY;
-        snprintf(sn->sn_errstr, sizeof(sn->sn_errstr), "%s: %s (%u)", what,
-                 sn->sn_my ? mysql_error(sn->sn_my) : "out of memory", no);
-        if (no >= 2000 && no < 3000)
-                return CDC_ERR__TRANSPORT;
-        return CDC_ERR__SERVER;
+        return cdc_mysql_err(sn->sn_my, what, sn->sn_errstr,
+                             sizeof(sn->sn_errstr));
 }
 
 static cdc_err_t snap_exec(cdc_snapshot_t *sn, const char *sql) {
@@ -214,7 +210,19 @@ static int snap_ident(char *buf, size_t size, const char *name) {
 }
 
 cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
-        unsigned int t = (unsigned int)((sn->sn_timeout_ms + 999) / 1000);
+        cdc_mysql_opts_t o = {
+                .host     = sn->sn_host,
+                .port     = sn->sn_port,
+                .socket   = sn->sn_socket,
+                .user     = sn->sn_user,
+                .password = sn->sn_password,
+                .db       = sn->sn_db,
+                .connect_timeout_s =
+                        (unsigned int)((sn->sn_timeout_ms + 999) / 1000),
+                .rw_timeout_s =
+                        (unsigned int)(sn->sn_timeout_ms / 1000 * 10 + 60),
+                .charset = "utf8mb4",
+        };
         MYSQL_RES *res = NULL;
         MYSQL_ROW row;
         cdc_err_t err;
@@ -224,20 +232,9 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
         memset(pos, 0, sizeof(*pos));
         if (sn->sn_my)
                 mysql_close(sn->sn_my);
-        sn->sn_my = mysql_init(NULL);
-        if (!sn->sn_my)
-                return snap_my_err(sn, "mysql_init");
-        mysql_optionsv(sn->sn_my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
-        t = (unsigned int)(sn->sn_timeout_ms / 1000 * 10 + 60);
-        mysql_optionsv(sn->sn_my, MYSQL_OPT_READ_TIMEOUT, &t);
-        mysql_optionsv(sn->sn_my, MYSQL_OPT_WRITE_TIMEOUT, &t);
-        mysql_optionsv(sn->sn_my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-        if (!mysql_real_connect(sn->sn_my,
-                                sn->sn_socket ? NULL : sn->sn_host,
-                                sn->sn_user,
-                                sn->sn_password, sn->sn_db, sn->sn_port,
-                                sn->sn_socket, 0))
-                return snap_my_err(sn, "connect (snapshot)");
+        if (cdc_mysql_connect(&o, &sn->sn_my))
+                return snap_my_err(sn, sn->sn_my ? "connect (snapshot)"
+                                                 : "mysql_init");
 
         if ((err = snap_exec(sn, "SET SESSION time_zone = '+00:00'")) ||
             (err = snap_exec(sn, "SET SESSION TRANSACTION ISOLATION LEVEL "

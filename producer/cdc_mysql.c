@@ -1,0 +1,37 @@
+/**
+ * @file cdc_mysql.c
+ * @brief Shared MySQL connection helpers of the producer (see cdc_mysql.h).
+ */
+#include <stdio.h>
+#include <errmsg.h>
+
+#include "cdc_mysql.h"
+
+int cdc_mysql_connect(const cdc_mysql_opts_t *o, MYSQL **myp) {
+        unsigned int ct = o->connect_timeout_s, rw = o->rw_timeout_s;
+        MYSQL *my       = mysql_init(NULL);
+
+        *myp = my;
+        if (!my)
+                return -1;
+        mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+        mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &rw);
+        mysql_optionsv(my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+        if (o->charset)
+                mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, o->charset);
+        if (!mysql_real_connect(my, o->socket ? NULL : o->host, o->user,
+                                o->password, o->db, o->port, o->socket, 0))
+                return -1;
+        return 0;
+}
+
+cdc_err_t cdc_mysql_err(MYSQL *my, const char *what, char *errstr,
+                        size_t errstr_size) {
+        unsigned no = my ? mysql_errno(my) : CR_OUT_OF_MEMORY;
+        snprintf(errstr, errstr_size, "%s: %s (%u)", what,
+                 my ? mysql_error(my) : "out of memory", no);
+        /* client-side codes (2000..2999) mean the connection is gone */
+        if (no >= 2000 && no < 3000)
+                return CDC_ERR__TRANSPORT;
+        return CDC_ERR__SERVER;
+}
