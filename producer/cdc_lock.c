@@ -11,37 +11,28 @@
 #include "cdc_mysql.h"
 
 struct cdc_lock_s {
-        char *lk_host, *lk_socket, *lk_user, *lk_password, *lk_name;
-        unsigned lk_port;
+        cdc_mysql_target_t lk_tgt; /* where the lock connection goes */
+        char *lk_name;
         int lk_timeout_ms;
         MYSQL *lk_my;
         int lk_held;
         char lk_errstr[512];
 };
 
-static char *lock_strdup(const char *s, int *failp) {
-        char *r;
-        if (!s)
-                return NULL;
-        r = strdup(s);
-        if (!r)
-                *failp = 1;
-        return r;
-}
-
 cdc_lock_t *cdc_lock_new(const cdc_lock_opts_t *opts) {
-        cdc_lock_t *lk = calloc(1, sizeof(*lk));
-        int fail       = 0;
+        cdc_lock_t *lk     = calloc(1, sizeof(*lk));
+        cdc_mysql_opts_t o = {
+                .host     = opts->host,
+                .port     = opts->port,
+                .socket   = opts->socket,
+                .user     = opts->user,
+                .password = opts->password,
+        };
         if (!lk)
                 return NULL;
-        lk->lk_host       = lock_strdup(opts->host, &fail);
-        lk->lk_socket     = lock_strdup(opts->socket, &fail);
-        lk->lk_user       = lock_strdup(opts->user, &fail);
-        lk->lk_password   = lock_strdup(opts->password, &fail);
-        lk->lk_name       = lock_strdup(opts->name, &fail);
-        lk->lk_port       = opts->port;
         lk->lk_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 3000;
-        if (fail || !lk->lk_name) {
+        lk->lk_name       = opts->name ? strdup(opts->name) : NULL;
+        if (cdc_mysql_target_set(&lk->lk_tgt, &o) || !lk->lk_name) {
                 cdc_lock_destroy(lk);
                 return NULL;
         }
@@ -60,10 +51,7 @@ void cdc_lock_destroy(cdc_lock_t *lk) {
         if (!lk)
                 return;
         cdc_lock_release(lk);
-        free(lk->lk_host);
-        free(lk->lk_socket);
-        free(lk->lk_user);
-        free(lk->lk_password);
+        cdc_mysql_target_clear(&lk->lk_tgt);
         free(lk->lk_name);
         free(lk);
 }
@@ -77,20 +65,13 @@ static cdc_err_t lock_my_err(cdc_lock_t *lk, const char *what) {
 
 static cdc_err_t lock_connect(cdc_lock_t *lk) {
         unsigned int t     = (unsigned int)((lk->lk_timeout_ms + 999) / 1000);
-        cdc_mysql_opts_t o = {
-                .host              = lk->lk_host,
-                .port              = lk->lk_port,
-                .socket            = lk->lk_socket,
-                .user              = lk->lk_user,
-                .password          = lk->lk_password,
-                .connect_timeout_s = t,
-                .rw_timeout_s      = t,
-        };
+        cdc_mysql_opts_t o = { .connect_timeout_s = t, .rw_timeout_s = t };
         if (lk->lk_my)
                 return CDC_ERR_NO_ERROR;
+        cdc_mysql_target_opts(&lk->lk_tgt, &o);
         if (cdc_mysql_connect(&o, &lk->lk_my))
-                return lock_my_err(lk, lk->lk_my ? "connect (lock)"
-                                                 : "mysql_init");
+                return lock_my_err(lk,
+                                   lk->lk_my ? "connect (lock)" : "mysql_init");
         return CDC_ERR_NO_ERROR;
 }
 

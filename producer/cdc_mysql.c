@@ -3,13 +3,15 @@
  * @brief Shared MySQL connection helpers of the producer (see cdc_mysql.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <errmsg.h>
 
 #include "cdc_mysql.h"
 
 int cdc_mysql_connect(const cdc_mysql_opts_t *o, MYSQL **myp) {
         unsigned int ct = o->connect_timeout_s, rw = o->rw_timeout_s;
-        MYSQL *my       = mysql_init(NULL);
+        MYSQL *my = mysql_init(NULL);
 
         *myp = my;
         if (!my)
@@ -34,4 +36,49 @@ cdc_err_t cdc_mysql_err(MYSQL *my, const char *what, char *errstr,
         if (no >= 2000 && no < 3000)
                 return CDC_ERR__TRANSPORT;
         return CDC_ERR__SERVER;
+}
+
+static char *mysql_strdup(const char *s, int *failp) {
+        char *r;
+        if (!s)
+                return NULL;
+        r = strdup(s);
+        if (!r)
+                *failp = 1;
+        return r;
+}
+
+int cdc_mysql_target_set(cdc_mysql_target_t *t, const cdc_mysql_opts_t *o) {
+        int fail = 0;
+
+        memset(t, 0, sizeof(*t));
+        t->host     = mysql_strdup(o->host, &fail);
+        t->socket   = mysql_strdup(o->socket, &fail);
+        t->user     = mysql_strdup(o->user, &fail);
+        t->password = mysql_strdup(o->password, &fail);
+        t->db       = mysql_strdup(o->db, &fail);
+        t->port     = o->port;
+        if (fail) {
+                cdc_mysql_target_clear(t);
+                return -1;
+        }
+        return 0;
+}
+
+void cdc_mysql_target_clear(cdc_mysql_target_t *t) {
+        free(t->host);
+        free(t->socket);
+        free(t->user);
+        free(t->password);
+        free(t->db);
+        memset(t, 0, sizeof(*t));
+}
+
+void cdc_mysql_target_opts(const cdc_mysql_target_t *t, cdc_mysql_opts_t *o) {
+        o->host     = t->host;
+        o->port     = t->port;
+        o->socket   = t->socket;
+        o->user     = t->user;
+        o->password = t->password;
+        o->db       = t->db;
 }

@@ -14,17 +14,37 @@
 
 /** Where and how to connect. Strings are borrowed for the call. */
 typedef struct cdc_mysql_opts_s {
-        const char *host;     /**< ignored when socket is set */
+        const char *host; /**< ignored when socket is set */
         unsigned port;
-        const char *socket;   /**< unix socket, NULL: TCP to host:port */
+        const char *socket; /**< unix socket, NULL: TCP to host:port */
         const char *user;
         const char *password;
-        const char *db;       /**< default database, NULL: none */
+        const char *db;             /**< default database, NULL: none */
         unsigned connect_timeout_s; /**< MYSQL_OPT_CONNECT_TIMEOUT */
         unsigned rw_timeout_s;      /**< MYSQL_OPT_READ/WRITE_TIMEOUT */
-        const char *charset;  /**< MYSQL_SET_CHARSET_NAME, NULL: the
-                               *   library's default */
+        const char *charset;        /**< MYSQL_SET_CHARSET_NAME, NULL: the
+                                     *   library's default */
 } cdc_mysql_opts_t;
+
+/** An owned copy of where to connect, for modules that reconnect. */
+typedef struct cdc_mysql_target_s {
+        char *host, *socket, *user, *password, *db; /**< NULL: unset */
+        unsigned port;
+} cdc_mysql_target_t;
+
+/**
+ * @brief Copy the host, port, socket, user, password and db of \p o
+ *        into \p t (NULL strings stay NULL).
+ * @returns 0, or -1 out of memory (\p t then holds nothing).
+ */
+int cdc_mysql_target_set(cdc_mysql_target_t *t, const cdc_mysql_opts_t *o);
+
+/** @brief Free the strings of \p t and zero it. */
+void cdc_mysql_target_clear(cdc_mysql_target_t *t);
+
+/** @brief Point the host, port, socket, user, password and db of \p o
+ *         at \p t's (borrowed); the other fields are left alone. */
+void cdc_mysql_target_opts(const cdc_mysql_target_t *t, cdc_mysql_opts_t *o);
 
 /**
  * @brief mysql_init(), the timeouts and charset of \p o, then

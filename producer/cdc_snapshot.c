@@ -18,8 +18,7 @@
 #define SNAP_PK_MAX 16
 
 struct cdc_snapshot_s {
-        char *sn_host, *sn_socket, *sn_user, *sn_password, *sn_db;
-        unsigned sn_port;
+        cdc_mysql_target_t sn_tgt; /* where to connect; db: the schema */
         char **sn_tables;
         size_t sn_table_cnt;
         int64_t sn_chunk;
@@ -41,9 +40,9 @@ json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
         memset(&c, 0, sizeof(c));
         c.type        = (uint8_t)f->type; /* CDC_T_* == MYSQL_TYPE_* */
         c.is_unsigned = (f->flags & UNSIGNED_FLAG) != 0;
-        c.is_binary   = f->charsetnr == 63 &&
-                      !(f->flags & (ENUM_FLAG | SET_FLAG));
-        c.meta        = (uint16_t)f->decimals;
+        c.is_binary =
+                f->charsetnr == 63 && !(f->flags & (ENUM_FLAG | SET_FLAG));
+        c.meta = (uint16_t)f->decimals;
         return cdc_rowdec_text_value(&c, val, len, tz);
 }
 
@@ -109,38 +108,29 @@ uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
 
 /* ---- connection ---- */
 
-static char *snap_strdup(const char *s, int *failp) {
-        char *r;
-        if (!s)
-                return NULL;
-        r = strdup(s);
-        if (!r)
-                *failp = 1;
-        return r;
-}
-
 cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *opts, char *errstr,
                                  size_t errstr_size) {
         cdc_snapshot_t *sn = calloc(1, sizeof(*sn));
-        int fail           = 0;
+        cdc_mysql_opts_t o = {
+                .host     = opts->host,
+                .port     = opts->port,
+                .socket   = opts->socket,
+                .user     = opts->user,
+                .password = opts->password,
+                .db       = opts->db,
+        };
         size_t i;
 
-        if (!sn)
+        if (!sn || cdc_mysql_target_set(&sn->sn_tgt, &o))
                 goto nomem;
-        sn->sn_host       = snap_strdup(opts->host, &fail);
-        sn->sn_socket     = snap_strdup(opts->socket, &fail);
-        sn->sn_user       = snap_strdup(opts->user, &fail);
-        sn->sn_password   = snap_strdup(opts->password, &fail);
-        sn->sn_db         = snap_strdup(opts->db, &fail);
-        sn->sn_port       = opts->port;
         sn->sn_chunk      = opts->chunk_rows > 0 ? opts->chunk_rows : 5000;
         sn->sn_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
         sn->sn_tables     = calloc(opts->table_cnt + 1, sizeof(char *));
-        if (fail || !sn->sn_tables)
+        if (!sn->sn_tables)
                 goto nomem;
         for (i = 0; i < opts->table_cnt; i++) {
-                sn->sn_tables[i] = snap_strdup(opts->tables[i], &fail);
-                if (fail)
+                if (opts->tables[i] &&
+                    !(sn->sn_tables[i] = strdup(opts->tables[i])))
                         goto nomem;
                 sn->sn_table_cnt++;
         }
@@ -168,11 +158,7 @@ void cdc_snapshot_destroy(cdc_snapshot_t *sn) {
         free(sn->sn_tables);
         if (sn->sn_tz)
                 cdc_tz_destroy(sn->sn_tz);
-        free(sn->sn_host);
-        free(sn->sn_socket);
-        free(sn->sn_user);
-        free(sn->sn_password);
-        free(sn->sn_db);
+        cdc_mysql_target_clear(&sn->sn_tgt);
         free(sn);
 }
 
@@ -211,12 +197,6 @@ static int snap_ident(char *buf, size_t size, const char *name) {
 
 cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
         cdc_mysql_opts_t o = {
-                .host     = sn->sn_host,
-                .port     = sn->sn_port,
-                .socket   = sn->sn_socket,
-                .user     = sn->sn_user,
-                .password = sn->sn_password,
-                .db       = sn->sn_db,
                 .connect_timeout_s =
                         (unsigned int)((sn->sn_timeout_ms + 999) / 1000),
                 .rw_timeout_s =
@@ -232,6 +212,7 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
         memset(pos, 0, sizeof(*pos));
         if (sn->sn_my)
                 mysql_close(sn->sn_my);
+        cdc_mysql_target_opts(&sn->sn_tgt, &o);
         if (cdc_mysql_connect(&o, &sn->sn_my))
                 return snap_my_err(sn, sn->sn_my ? "connect (snapshot)"
                                                  : "mysql_init");
@@ -334,7 +315,7 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
         }
         sn->sn_src.seq = cdc_snapshot_pos_seq(pos, NULL, sn->sn_src.gtid,
                                               sizeof(sn->sn_src.gtid));
-        snprintf(sn->sn_src.db, sizeof(sn->sn_src.db), "%s", sn->sn_db);
+        snprintf(sn->sn_src.db, sizeof(sn->sn_src.db), "%s", sn->sn_tgt.db);
         snprintf(sn->sn_src.file, sizeof(sn->sn_src.file), "%s", pos->file);
         sn->sn_src.pos      = pos->pos;
         sn->sn_src.row      = 0;
@@ -355,8 +336,8 @@ static cdc_err_t snap_pk(cdc_snapshot_t *sn, const char *table, char pk[][72],
         MYSQL_ROW row;
 
         *np = 0;
-        mysql_real_escape_string(sn->sn_my, edb, sn->sn_db,
-                                 (unsigned long)strnlen(sn->sn_db, 64));
+        mysql_real_escape_string(sn->sn_my, edb, sn->sn_tgt.db,
+                                 (unsigned long)strnlen(sn->sn_tgt.db, 64));
         mysql_real_escape_string(sn->sn_my, etab, table,
                                  (unsigned long)strnlen(table, 64));
         snprintf(sql, sizeof(sql),
@@ -382,8 +363,8 @@ static uint64_t snap_estimate(cdc_snapshot_t *sn, const char *table) {
         MYSQL_ROW row;
         uint64_t n = 0;
 
-        mysql_real_escape_string(sn->sn_my, edb, sn->sn_db,
-                                 (unsigned long)strnlen(sn->sn_db, 64));
+        mysql_real_escape_string(sn->sn_my, edb, sn->sn_tgt.db,
+                                 (unsigned long)strnlen(sn->sn_tgt.db, 64));
         mysql_real_escape_string(sn->sn_my, etab, table,
                                  (unsigned long)strnlen(table, 64));
         snprintf(sql, sizeof(sql),
@@ -449,12 +430,12 @@ static void snap_progress(cdc_snapshot_t *sn, const char *table, uint64_t done,
         if (final)
                 cdc_log(LOG_NOTICE, "SNAPSHOT",
                         "%s.%s: %" PRIu64 " rows in %.1fs (%.0f rows/s)",
-                        sn->sn_db, table, done, secs, rate);
+                        sn->sn_tgt.db, table, done, secs, rate);
         else
                 cdc_log(LOG_NOTICE, "SNAPSHOT",
                         "%s.%s: %" PRIu64 "/~%" PRIu64
                         " rows (%.0f%%), %.0f rows/s, ETA %.0fs",
-                        sn->sn_db, table, done, est,
+                        sn->sn_tgt.db, table, done, est,
                         est ? 100.0 * (double)done / (double)est : 100.0, rate,
                         rate > 0 ? (double)(est - done) / rate : 0.0);
 }
@@ -478,7 +459,7 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
                 return err;
         est = snap_estimate(sn, table);
         cdc_log(LOG_NOTICE, "SNAPSHOT", "%s.%s: reading ~%" PRIu64 " rows%s",
-                sn->sn_db, table, est,
+                sn->sn_tgt.db, table, est,
                 npk ? " by primary key" : " (no primary key: one scan)");
 
         while (1) {
@@ -490,7 +471,7 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
 
                 sql.len = 0;
                 sb_str(&sql, "SELECT * FROM ");
-                sb_ident(&sql, sn->sn_db);
+                sb_ident(&sql, sn->sn_tgt.db);
                 sb_str(&sql, ".");
                 sb_ident(&sql, table);
                 if (npk && last.len) {
