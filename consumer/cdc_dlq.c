@@ -140,6 +140,13 @@ cdc_err_t cdc_dlq_send(cdc_dlq_t *dq, const rd_kafka_message_t *rkm,
 out:
         if (hdrs)
                 rd_kafka_headers_destroy(hdrs);
+        if (err) {
+                /* Counted like a failed delivery, so the next
+                 * cdc_dlq_wait() reports it and the caller re-sends
+                 * instead of storing the offset of a letter never sent. */
+                dq->dq_failed++;
+                snprintf(dq->dq_errstr, sizeof(dq->dq_errstr), "%s", errstr);
+        }
         return err;
 }
 

@@ -38,7 +38,9 @@ void cdc_dlq_destroy(cdc_dlq_t *dq, int timeout_ms);
 
 /**
  * @brief Queue a copy of \p rkm (borrowed) with \p reason.
- * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (reason in errstr).
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (reason in errstr); a
+ *          failure is also reported by the next cdc_dlq_wait(), so a batch
+ *          with an unsent letter never has its offsets stored.
  * @locality main thread
  */
 cdc_err_t cdc_dlq_send(cdc_dlq_t *dq, const rd_kafka_message_t *rkm,
