@@ -327,6 +327,20 @@ nomem:
         return CDC_ERR__CONFIG;
 }
 
+/* Replace *dstp with a copy of value (the engine's own settings, kept for
+ * --dump-config). */
+static int conf_keep_text(char **dstp, const char *value, char *errstr,
+                          size_t errstr_size) {
+        char *v = strdup(value);
+        if (!v) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        free(*dstp);
+        *dstp = v;
+        return 0;
+}
+
 cdc_err_t cdc_conf_set(cdc_conf_t *conf, const char *name, const char *value,
                        char *errstr, size_t errstr_size) {
         const cdc_prop_t *prop;
@@ -339,35 +353,30 @@ cdc_err_t cdc_conf_set(cdc_conf_t *conf, const char *name, const char *value,
                 return conf_set_kafka(conf, name + strlen(CONF_KAFKA_PREFIX),
                                       value, errstr, errstr_size);
         if (!strcmp(name, "log.level")) {
-                char *v;
-                if (cdc_log_level_parse(value) < 0) {
+                int level = cdc_log_level_parse(value);
+                if (level < 0) {
                         snprintf(errstr, errstr_size,
                                  "log.level: \"%s\" is not one of err, "
                                  "warning, notice, info, debug",
                                  value);
                         return CDC_ERR__CONFIG;
                 }
-                v = strdup(value);
-                if (!v)
+                if (conf_keep_text(&conf->cf_log_level, value, errstr,
+                                   errstr_size))
                         return CDC_ERR__CONFIG;
-                free(conf->cf_log_level);
-                conf->cf_log_level = v;
                 conf->cf_log_level_set = 1;
-                cdc_log_set_level(cdc_log_level_parse(value));
+                cdc_log_set_level(level);
                 return CDC_ERR_NO_ERROR;
         }
         if (!strcmp(name, "log.debug")) {
                 char why[128];
-                char *v;
                 if (cdc_log_set_debug(value, why, sizeof(why))) {
                         snprintf(errstr, errstr_size, "log.debug: %s", why);
                         return CDC_ERR__CONFIG;
                 }
-                v = strdup(value);
-                if (!v)
+                if (conf_keep_text(&conf->cf_log_debug, value, errstr,
+                                   errstr_size))
                         return CDC_ERR__CONFIG;
-                free(conf->cf_log_debug);
-                conf->cf_log_debug = v;
                 conf->cf_log_debug_set = 1;
                 return CDC_ERR_NO_ERROR;
         }
