@@ -10,87 +10,9 @@
 set -u
 . "$(dirname "$0")/../lib/harness.sh"
 h_init
-
-E_PY=/usr/bin/python3
-E_WL=$CDC_SOURCE_DIR/scripts/demo-workload.py
-E_CHECK=$CDC_SOURCE_DIR/scripts/check-converged.py
-E_PBIN=$CDC_BUILD_DIR/bin/followcdc-producer
-E_CBIN=$CDC_BUILD_DIR/bin/followcdc-consumer
-declare -A E_PID=()
-
-[ -x "$E_PBIN" ] || h_fail "$E_PBIN is not built"
-[ -x "$E_CBIN" ] || h_fail "$E_CBIN is not built"
-
-e_cleanup() {
-        local rc=$? n
-        for n in "${!E_PID[@]}"; do
-                kill -KILL "${E_PID[$n]}" 2>/dev/null
-                wait "${E_PID[$n]}" 2>/dev/null
-        done
-        if [ "$rc" -ne 0 ] || [ -n "${H__FAILED:-}" ]; then
-                for n in "$H_DIR"/p-*.log "$H_DIR"/c-*.log; do
-                        [ -f "$n" ] || continue
-                        echo "---- $n (tail)" >&2
-                        tail -n 30 "$n" >&2
-                done
-        fi
-        (exit "$rc")
-        h__cleanup
-}
-trap e_cleanup EXIT
-
-# e_producer NAME: start a producer (checkpoint in a file) in the background
-e_producer() {
-        local name=$1
-        cat >"$H_DIR/producer.conf" <<EOF
-mysql.host=127.0.0.1
-mysql.port=$H_MYSQL_PORT
-mysql.user=$H_PRODUCER_USER
-mysql.password=$H_PRODUCER_PASS
-mysql.db=$H_MYSQL_DB
-mysql.server.id=5050
-kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
-checkpoint.store=file
-checkpoint.file=$H_DIR/producer.ckpt
-checkpoint.interval.ms=200
-EOF
-        "$E_PBIN" -c "$H_DIR/producer.conf" </dev/null \
-                >>"$H_DIR/p-$name.log" 2>&1 &
-        E_PID[p-$name]=$!
-        echo "${E_PID[p-$name]}" >>"$H_DIR/.pids"
-        h_log "producer $name started: pid ${E_PID[p-$name]}"
-}
-
-# e_consumer NAME [FLAGS...]
-e_consumer() {
-        local name=$1
-        shift
-        "$E_CBIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
-                --kafka.session.timeout.ms=6000 \
-                --kafka.heartbeat.interval.ms=500 \
-                --kafka.auto.commit.interval.ms=500 \
-                --redis.port="$H_REDIS_PORT" --batch.ms=20 \
-                --shutdown.timeout.ms=5000 "$@" </dev/null \
-                >>"$H_DIR/c-$name.log" 2>&1 &
-        E_PID[c-$name]=$!
-        echo "${E_PID[c-$name]}" >>"$H_DIR/.pids"
-        h_log "consumer $name started: pid ${E_PID[c-$name]}"
-}
-
-# e_stop KEY: SIGTERM, wait; returns the exit code
-e_stop() {
-        local pid=${E_PID[$1]} rc=0
-        kill -TERM "$pid" 2>/dev/null
-        wait "$pid" || rc=$?
-        unset "E_PID[$1]"
-        h_log "$1 exited $rc"
-        return "$rc"
-}
-
-e_check() {
-        "$E_PY" "$E_CHECK" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
-                --redis-port "$H_REDIS_PORT" "$@"
-}
+. "$(dirname "$0")/../lib/e2e.sh"
+e_require "$E_PBIN" "$E_CBIN"
+E_SERVER_ID=5050
 
 h_start_mariadb
 h_start_redis
@@ -155,10 +77,7 @@ echo "$res"
 leader=$(basename "$leaders" .log)
 other=c-a
 [ "$leader" = c-a ] && other=c-b
-kill -KILL "${E_PID[$leader]}"
-wait "${E_PID[$leader]}" 2>/dev/null
-unset "E_PID[$leader]"
-h_log "$leader (reaper) killed (SIGKILL)"
+e_kill9 "$leader"
 old_rows old-late 20 2
 h_wait_for "grep -q 'this instance reaps' '$H_DIR/$other.log'" 30 ||
         h_fail "$other did not take the reaper lock over"

@@ -13,118 +13,15 @@
 set -u
 . "$(dirname "$0")/../lib/harness.sh"
 h_init
-
-E_PY=/usr/bin/python3
-E_WL=$CDC_SOURCE_DIR/scripts/demo-workload.py
-E_CHECK=$CDC_SOURCE_DIR/scripts/check-converged.py
-E_PBIN=$CDC_BUILD_DIR/bin/followcdc-producer
-E_CBIN=$CDC_BUILD_DIR/bin/followcdc-consumer
-declare -A E_PID=()
-
-[ -x "$E_PBIN" ] || h_fail "$E_PBIN is not built"
-[ -x "$E_CBIN" ] || h_fail "$E_CBIN is not built"
-
-e_cleanup() {
-        local rc=$? n
-        for n in "${!E_PID[@]}"; do
-                kill -KILL "${E_PID[$n]}" 2>/dev/null
-                wait "${E_PID[$n]}" 2>/dev/null
-        done
-        if [ "$rc" -ne 0 ] || [ -n "${H__FAILED:-}" ]; then
-                for n in "$H_DIR"/p-*.log "$H_DIR"/c-*.log; do
-                        [ -f "$n" ] || continue
-                        echo "---- $n (tail)" >&2
-                        tail -n 30 "$n" >&2
-                done
-        fi
-        (exit "$rc")
-        h__cleanup
-}
-trap e_cleanup EXIT
-
-# e_producer NAME [FLAGS...]: start a producer in the background; the
-# checkpoint is in Kafka (shared by the active and the standby instance)
-e_producer() {
-        local name=$1
-        shift
-        cat >"$H_DIR/producer.conf" <<EOF
-mysql.host=127.0.0.1
-mysql.port=$H_MYSQL_PORT
-mysql.user=$H_PRODUCER_USER
-mysql.password=$H_PRODUCER_PASS
-mysql.db=$H_MYSQL_DB
-kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
-checkpoint.store=kafka
-checkpoint.interval.ms=200
-lock.retry.ms=300
-lock.check.ms=300
-EOF
-        "$E_PBIN" -c "$H_DIR/producer.conf" "$@" </dev/null \
-                >>"$H_DIR/p-$name.log" 2>&1 &
-        E_PID[p-$name]=$!
-        echo "${E_PID[p-$name]}" >>"$H_DIR/.pids"
-        h_log "producer $name started: pid ${E_PID[p-$name]}"
-}
-
-# e_consumer NAME [FLAGS...]
-e_consumer() {
-        local name=$1
-        shift
-        "$E_CBIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
-                --kafka.session.timeout.ms=6000 \
-                --kafka.heartbeat.interval.ms=500 \
-                --kafka.auto.commit.interval.ms=500 \
-                --redis.port="$H_REDIS_PORT" --batch.ms=20 \
-                --shutdown.timeout.ms=5000 "$@" </dev/null \
-                >>"$H_DIR/c-$name.log" 2>&1 &
-        E_PID[c-$name]=$!
-        echo "${E_PID[c-$name]}" >>"$H_DIR/.pids"
-        h_log "consumer $name started: pid ${E_PID[c-$name]}"
-}
-
-# e_stop KEY: SIGTERM, wait; returns the exit code
-e_stop() {
-        local pid=${E_PID[$1]} rc=0
-        kill -TERM "$pid" 2>/dev/null
-        wait "$pid" || rc=$?
-        unset "E_PID[$1]"
-        h_log "$1 exited $rc"
-        return "$rc"
-}
-
-e_check() {
-        "$E_PY" "$E_CHECK" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
-                --redis-port "$H_REDIS_PORT" "$@"
-}
+. "$(dirname "$0")/../lib/e2e.sh"
+e_require "$E_PBIN" "$E_CBIN"
+# checkpoints in Kafka, shared by the active and the standby producer
+E_CKPT_STORE=kafka
+E_PRODUCER_CONF=(lock.retry.ms=300 lock.check.ms=300)
 
 h_start_mariadb
 h_start_redis
 h_start_broker
-
-# e_kill9 KEY: SIGKILL one of our processes and reap it
-e_kill9() {
-        kill -KILL "${E_PID[$1]}" 2>/dev/null
-        wait "${E_PID[$1]}" 2>/dev/null
-        unset "E_PID[$1]"
-        h_log "$1 killed (SIGKILL)"
-}
-# e_streams NAME: how often producer NAME started streaming
-e_streams() {
-        grep -c 'BINLOG streaming from gtid' "$H_DIR/p-$1.log" 2>/dev/null
-}
-# e_workload REQ_PREFIX SEED SECS: continuous workload in the background
-e_workload() {
-        "$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
-                --users 40 --concurrency 3 --rate 80 --req-prefix "$1" \
-                --seed "$2" --duration "$3" >>"$H_DIR/workload.out" 2>&1 \
-                </dev/null &
-        E_PID[wl]=$!
-}
-e_workload_wait() {
-        wait "${E_PID[wl]}" ||
-                h_fail "workload failed: $(cat "$H_DIR/workload.out")"
-        unset "E_PID[wl]"
-}
 
 e_producer a --mysql.server.id=5301
 h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
@@ -136,7 +33,7 @@ sleep 2
 [ "$(e_streams b)" = 0 ] || h_fail "producer b streams while a holds the lock"
 
 # 1. producer failover
-e_workload w1 531 12
+e_workload 531 12 80 --req-prefix w1
 sleep 4
 e_kill9 p-a
 h_wait_for "[ \$(e_streams b) -ge 1 ]" 30 ||
@@ -158,7 +55,7 @@ na=$(e_streams a) nb=$(e_streams b)
 h_kill9 mariadb
 sleep 2
 h_restart mariadb
-e_workload w2 532 6
+e_workload 532 6 80 --req-prefix w2
 e_workload_wait
 h_wait_for "[ \$((\$(e_streams a) + \$(e_streams b))) -gt $((na + nb)) ]" 60 ||
         h_fail "no producer streams again after the MariaDB restart"
@@ -169,7 +66,7 @@ fi
 h_log "mariadb crash: $(sed -n 3p <<<"$res")"
 
 # 3. broker faults while writing
-e_workload w3 533 10
+e_workload 533 10 80 --req-prefix w3
 sleep 2
 h_broker_ctl broker-down 1 >/dev/null || h_fail "broker-down"
 sleep 4
