@@ -1,73 +1,39 @@
 # shellcheck shell=bash
 # Helpers of the consumer integration tests (0040-0049). Source after
 # tests/lib/harness.sh and h_init. Consumers run in the background, log to
-# $H_DIR/<name>.log and are stopped by PID at exit.
+# $H_DIR/c-<name>.log and are stopped by PID at exit: starting, stopping and
+# the exit trap are tests/lib/e2e.sh (sourced from here; consumer NAME is
+# its key c-NAME).
 
-C_BIN=$CDC_BUILD_DIR/bin/followcdc-consumer
+# shellcheck source=../lib/e2e.sh
+. "$H_LIB_DIR/e2e.sh"
+
+C_BIN=$E_CBIN
 C_FEED=$CDC_BUILD_DIR/bin/consumer_feed
 C_TOPIC=followcdc.followcdc.follow
 C_ITOPIC=followcdc.followcdc.idempotent_log
 C_DLQ=followcdc.dlq
-declare -A C_PIDS=()
+E_CONSUMER_FLAGS=(--kafka.topic.metadata.refresh.interval.ms=1000)
+E_LOG_TAIL=40
 
-[ -x "$C_BIN" ] || h_fail "$C_BIN is not built"
-[ -x "$C_FEED" ] || h_fail "$C_FEED is not built"
-
-c__cleanup() {
-        local rc=$? n
-        for n in "${!C_PIDS[@]}"; do
-                kill -KILL "${C_PIDS[$n]}" 2>/dev/null
-                wait "${C_PIDS[$n]}" 2>/dev/null
-        done
-        if [ "$rc" -ne 0 ] || [ -n "${H__FAILED:-}" ]; then
-                for n in "$H_DIR"/c-*.log; do
-                        [ -f "$n" ] || continue
-                        echo "---- $n (tail)" >&2
-                        tail -n 40 "$n" >&2
-                done
-        fi
-        (exit "$rc")
-        h__cleanup
-}
-trap c__cleanup EXIT
+e_require "$C_BIN" "$C_FEED"
 
 # c_start NAME [FLAGS...]: start a consumer against the test servers.
 c_start() {
-        local name=$1
-        shift
-        "$C_BIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
-                --kafka.session.timeout.ms=6000 \
-                --kafka.heartbeat.interval.ms=500 \
-                --kafka.auto.commit.interval.ms=500 \
-                --kafka.topic.metadata.refresh.interval.ms=1000 \
-                --redis.port="$H_REDIS_PORT" --batch.ms=20 \
-                --shutdown.timeout.ms=5000 "$@" \
-                >>"$H_DIR/c-$name.log" 2>&1 &
-        C_PIDS[$name]=$!
-        echo "${C_PIDS[$name]}" >>"$H_DIR/.pids"
-        h_log "consumer $name started: pid ${C_PIDS[$name]}"
+        e_consumer "$@"
 }
 
 # c_stop NAME: SIGTERM, wait; prints nothing, returns the exit code.
 c_stop() {
-        local name=$1 pid=${C_PIDS[$1]} rc=0
-        kill -TERM "$pid" 2>/dev/null
-        wait "$pid" || rc=$?
-        unset "C_PIDS[$name]"
-        h_log "consumer $name exited $rc"
-        return "$rc"
+        e_stop "c-$1"
 }
 
 c_kill9() {
-        local name=$1 pid=${C_PIDS[$1]}
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        unset "C_PIDS[$name]"
-        h_log "consumer $name killed"
+        e_kill9 "c-$1"
 }
 
 c_alive() {
-        kill -0 "${C_PIDS[$1]}" 2>/dev/null
+        e_alive "c-$1"
 }
 
 # c_dump SUFFIX: "uid member" for every member of every <prefix>:{u:*}:SUFFIX
