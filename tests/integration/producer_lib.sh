@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 #
 # Helpers shared by the producer integration tests (0020-0029). Source
-# after tests/lib/harness.sh and h_init.
+# after tests/lib/harness.sh. Starting, stopping and tracking the producer
+# processes is tests/lib/e2e.sh (sourced from here): P_PID is its E_PID.
 #
 #   p_audit_setup            cdc_audit table + triggers recording every
 #                            committed change of follow / idempotent_log
@@ -15,10 +16,13 @@
 #   p_wait_check SECS        wait until p_check passes
 #   p_http_port NAME         the /metrics port NAME logged
 
-P_BIN=$CDC_BUILD_DIR/bin/followcdc-producer
-P_PY=/usr/bin/python3
+# shellcheck source=../lib/e2e.sh
+. "$H_LIB_DIR/e2e.sh"
+
+P_BIN=$E_PBIN
+P_PY=$E_PY
 P_DIR=$CDC_SOURCE_DIR/tests/integration
-declare -A P_PID=()
+declare -n P_PID=E_PID
 
 p_audit_setup() {
         h_mysql "
@@ -49,49 +53,28 @@ CREATE TRIGGER IF NOT EXISTS i_ad AFTER DELETE ON idempotent_log FOR EACH ROW
 }
 
 p_conf() {
-        local name=$1 kv
+        local name=$1
         shift
-        {
-                echo "mysql.host=127.0.0.1"
-                echo "mysql.port=$H_MYSQL_PORT"
-                echo "mysql.user=$H_PRODUCER_USER"
-                echo "mysql.password=$H_PRODUCER_PASS"
-                echo "mysql.db=$H_MYSQL_DB"
-                echo "mysql.server.id=101"
-                echo "kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP"
-                echo "checkpoint.interval.ms=200"
-                echo "http.listen=127.0.0.1:0"
-                for kv in "$@"; do
-                        echo "$kv"
-                done
-        } >"$H_DIR/$name.conf"
+        e_producer_conf "$H_DIR/$name.conf" "mysql.server.id=101" \
+                "http.listen=127.0.0.1:0" "$@"
 }
 
 p_start() {
         local name=$1
         shift
-        "$P_BIN" -c "$H_DIR/$name.conf" "$@" </dev/null \
-                >>"$H_DIR/$name.out" 2>>"$H_DIR/$name.log" &
-        P_PID[$name]=$!
-        echo "${P_PID[$name]}" >>"$H_DIR/.pids"
-        h_log "producer $name started (pid ${P_PID[$name]})"
+        e_spawn "$name" "$H_DIR/$name.out" "$H_DIR/$name.log" \
+                "$P_BIN" -c "$H_DIR/$name.conf" "$@"
 }
 
-# p_stop NAME [SIG]: exit status in P_RC (137 after KILL). Must run in
-# the shell that started NAME (not in $(...)).
+# p_stop NAME [SIG]: exit status in P_RC (137 after KILL, 255 when NAME
+# does not run). Must run in the shell that started NAME (not in $(...)).
 p_stop() {
-        local name=$1 sig=${2:-TERM} pid
         P_RC=0
-        pid=${P_PID[$name]:-}
-        [ -n "$pid" ] || { P_RC=255; return 0; }
-        kill -s "$sig" "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || P_RC=$?
-        P_PID[$name]=
+        e_stop "$1" "${2:-TERM}" || P_RC=$?
 }
 
 p_alive() {
-        local pid=${P_PID[$1]:-}
-        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+        e_alive "$1"
 }
 
 p_workload() {
