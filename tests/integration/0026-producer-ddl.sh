@@ -35,8 +35,11 @@ wait "$w"
 h_mysql "UPDATE follow SET note = 'hello', version = version + 1
          WHERE follower_id <= 3" || h_fail "update note"
 p_wait_check 60 || h_fail "after ADD COLUMN: Kafka differs"
-kcat -C -b "$H_KAFKA_BOOTSTRAP" -t followcdc.followcdc.follow -o beginning \
-        -e -q 2>/dev/null | grep -q '"note":"hello"' ||
+# read everything first: `kcat | grep -q` fails under pipefail when grep
+# exits early and kcat gets SIGPIPE
+events=$(kcat -C -b "$H_KAFKA_BOOTSTRAP" -t followcdc.followcdc.follow \
+        -o beginning -e -q 2>/dev/null) || h_fail "kcat failed"
+grep -q '"note":"hello"' <<<"$events" ||
         h_fail "the new column is not in the events"
 
 p_stop p1 TERM
