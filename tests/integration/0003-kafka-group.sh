@@ -144,9 +144,9 @@ END {
 }' "$H_DIR/committed.txt" "$H_DIR/c1.txt" "$H_DIR/c2.txt")
 
 echo "$report" | sed 's/^/  /' >&2
-if echo "$report" | grep -q '^FAIL'; then
+if grep -q '^FAIL' <<<"$report"; then
         h_fail "round trip check failed (see above)"
 fi
-echo "$report" | grep -q '^SUMMARY .* lost=0 ' || h_fail "no summary"
+grep -q '^SUMMARY .* lost=0 ' <<<"$report" || h_fail "no summary"
 
 h_pass "kafka group round trip: $N messages, resume at committed offsets, broker-down survived"
