@@ -343,15 +343,16 @@ h_start_mariadb() {
         if [ ! -d "$dir/data/mysql" ]; then
                 fresh=1
                 rm -rf "$dir/data"
+                # --force: no host name lookup (a minimal system may have no
+                # /etc/hosts); the server runs with --skip-name-resolve
                 mariadb-install-db --no-defaults --user=root \
                         --datadir="$dir/data" --tmpdir="$dir/tmp" \
-                        --skip-test-db \
+                        --skip-test-db --force \
                         --auth-root-authentication-method=normal \
                         --innodb-buffer-pool-size=64M \
                         --innodb-log-file-size=8M --innodb-use-native-aio=0 \
                         >"$dir/install.log" 2>&1 ||
-                        { grep -E 'ERROR|\[ERROR\]' "$dir/install.log" |
-                                head -n 20 >&2;
+                        { tail -n 20 "$dir/install.log" >&2;
                           h_fail "mariadb-install-db failed (log: $dir/install.log)"; }
         fi
         for _ in 1 2 3 4 5; do
