@@ -541,6 +541,8 @@ static app_result_t app_snapshot(cdc_app_t *app) {
                 goto out;
         }
         app->snap_pos = pos;
+        /* Not "streaming from" yet: that line comes once the binlog is
+         * open (the old position may be purged, see app_purged). */
         if (had_prev) {
                 /* see gap_replay: resume where the stream was */
                 pos              = prev;
@@ -554,7 +556,7 @@ static app_result_t app_snapshot(cdc_app_t *app) {
         app->have_pos      = 1;
         app->snapshot_done = 1;
         cdc_log(LOG_NOTICE, "SNAPSHOT",
-                "%" PRIu64 " rows read; streaming from %s%s",
+                "%" PRIu64 " rows read; the stream starts at %s%s",
                 cdc_snapshot_rows(sn), ptext,
                 had_prev ? " (the position before the snapshot: changes "
                            "made since, deletes included, follow)"
