@@ -285,6 +285,27 @@ h__mariadb_ping() {
                 -uroot ping >/dev/null 2>&1
 }
 
+# Run LAUNCH (returns 0 up, 2 port taken, 1 failed) with PORTVAR set to
+# WANTVAR's fixed port, or to free ports until one is not taken (5 tries).
+h__launch_on_port() {
+        local portvar=$1 wantvar=$2 launch=$3 what=$4 rc=1 port
+        for _ in 1 2 3 4 5; do
+                port=${!wantvar:-}
+                if [ -z "$port" ]; then
+                        port=$(h_free_port) || h_fail "no free port"
+                fi
+                printf -v "$portvar" '%s' "$port"
+                rc=0
+                "$launch" || rc=$?
+                [ "$rc" -eq 0 ] && return 0
+                if [ "$rc" -ne 2 ] || [ -n "${!wantvar:-}" ]; then
+                        h_fail "$what did not start (port $port)"
+                fi
+                h_log "port $port taken, trying another"
+        done
+        h_fail "$what did not start"
+}
+
 # Wait until PING (a function) answers for server NAME, whose PID is in
 # H__PID_<NAME> and whose log LOG grew from byte LOGOFF on. Returns 0 when
 # up, 2 when the port was taken, 1 on other failures (the PID is cleared).
@@ -339,7 +360,7 @@ h__mariadb_launch() {
 }
 
 h_start_mariadb() {
-        local dir fresh=0 rc
+        local dir fresh=0
         [ -n "${H_DIR:-}" ] || h_init
         [ -z "$H__PID_mariadb" ] || h_fail "h_start_mariadb: already running"
         H__MARIADB_EXTRA=("$@")
@@ -361,21 +382,7 @@ h_start_mariadb() {
                         { tail -n 20 "$dir/install.log" >&2;
                           h_fail "mariadb-install-db failed (log: $dir/install.log)"; }
         fi
-        for _ in 1 2 3 4 5; do
-                if [ -n "${H_WANT_MYSQL_PORT:-}" ]; then
-                        H_MYSQL_PORT=$H_WANT_MYSQL_PORT
-                else
-                        H_MYSQL_PORT=$(h_free_port) || h_fail "no free port"
-                fi
-                rc=0
-                h__mariadb_launch || rc=$?
-                [ "$rc" -eq 0 ] && break
-                if [ "$rc" -ne 2 ] || [ -n "${H_WANT_MYSQL_PORT:-}" ]; then
-                        h_fail "mariadbd did not start (port $H_MYSQL_PORT)"
-                fi
-                h_log "port $H_MYSQL_PORT taken, trying another"
-        done
-        [ "$rc" -eq 0 ] || h_fail "mariadbd did not start"
+        h__launch_on_port H_MYSQL_PORT H_WANT_MYSQL_PORT h__mariadb_launch mariadbd
         export H_MYSQL_HOST H_MYSQL_PORT H_MYSQL_SOCK H_MYSQL_DB \
                H_PRODUCER_USER H_PRODUCER_PASS H_CONSUMER_USER H_CONSUMER_PASS
         if [ "$fresh" = 1 ]; then
@@ -450,7 +457,6 @@ h__redis_launch() {
 # h_start_redis [--appendonly] [KEY VALUE]...: extra KEY VALUE pairs are
 # appended to the generated redis.conf.
 h_start_redis() {
-        local rc
         [ -n "${H_DIR:-}" ] || h_init
         [ -z "$H__PID_redis" ] || h_fail "h_start_redis: already running"
         H__REDIS_AOF=no
@@ -460,21 +466,7 @@ h_start_redis() {
         fi
         H__REDIS_EXTRA=("$@")
         mkdir -p "$H_DIR/redis/data"
-        for _ in 1 2 3 4 5; do
-                if [ -n "${H_WANT_REDIS_PORT:-}" ]; then
-                        H_REDIS_PORT=$H_WANT_REDIS_PORT
-                else
-                        H_REDIS_PORT=$(h_free_port) || h_fail "no free port"
-                fi
-                rc=0
-                h__redis_launch || rc=$?
-                [ "$rc" -eq 0 ] && break
-                if [ "$rc" -ne 2 ] || [ -n "${H_WANT_REDIS_PORT:-}" ]; then
-                        h_fail "redis-server did not start (port $H_REDIS_PORT)"
-                fi
-                h_log "port $H_REDIS_PORT taken, trying another"
-        done
-        [ "$rc" -eq 0 ] || h_fail "redis-server did not start"
+        h__launch_on_port H_REDIS_PORT H_WANT_REDIS_PORT h__redis_launch redis-server
         export H_REDIS_PORT
         h_log "redis up: port $H_REDIS_PORT pid $H__PID_redis"
 }
