@@ -34,6 +34,8 @@ import subprocess
 import sys
 import time
 
+from mysqlcli import add_mysql_args, client_argv
+
 try:
     import zoneinfo
 except ImportError:  # pragma: no cover - python < 3.9
@@ -183,17 +185,7 @@ def ident(name):
 
 
 def mysql_query(args, sql):
-    argv = [args.mariadb, "--no-defaults", "-N", "-B",
-            "--default-character-set=utf8mb4"]
-    if args.socket:
-        argv.append("--socket=" + args.socket)
-    else:
-        argv += ["--host=" + args.host, "--port=%d" % args.port,
-                 "--protocol=TCP"]
-    argv.append("--user=" + args.user)
-    if args.password is not None:
-        argv.append("--password=" + args.password)
-    argv += [args.db, "-e", sql]
+    argv = client_argv(args) + ["-e", sql]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True, encoding="utf-8", errors="replace")
     if p.returncode != 0:
@@ -405,16 +397,7 @@ def parse_args():
                     "tables (exit 0 equal, 1 different).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     g = ap.add_argument_group("MySQL / MariaDB")
-    g.add_argument("--socket", help="Unix socket of the server")
-    g.add_argument("--host", default="127.0.0.1")
-    g.add_argument("--port", type=int, default=3306)
-    g.add_argument("--user", default="root")
-    g.add_argument("--password", default=None,
-                   help="password (better: the MYSQL_PWD environment "
-                        "variable)")
-    g.add_argument("--db", default="followcdc")
-    g.add_argument("--mariadb", default="mariadb",
-                   help="client program (mariadb or mysql)")
+    add_mysql_args(g)
     g = ap.add_argument_group("Redis")
     g.add_argument("--redis-host", default="127.0.0.1")
     g.add_argument("--redis-port", type=int, default=6379)

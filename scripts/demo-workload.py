@@ -39,6 +39,8 @@ import sys
 import threading
 import time
 
+from mysqlcli import add_mysql_args, client_argv
+
 STOP = False
 
 
@@ -252,19 +254,10 @@ class Conn:
         return self.p.returncode
 
 
-def client_argv(args):
-    argv = [args.mariadb, "--no-defaults", "-N", "-B", "--unbuffered",
-            "--force", "--default-character-set=utf8mb4"]
-    if args.socket:
-        argv += ["--socket=" + args.socket]
-    else:
-        argv += ["--host=" + args.host, "--port=%d" % args.port,
-                 "--protocol=TCP"]
-    argv += ["--user=" + args.user]
-    if args.password is not None:
-        argv += ["--password=" + args.password]
-    argv += ["--init-command=SET time_zone = '+00:00'", args.db]
-    return argv
+def workload_argv(args):
+    # --force: deadlocks between the connections are counted, not fatal
+    return client_argv(args, "--unbuffered", "--force",
+                       "--init-command=SET time_zone = '+00:00'")
 
 
 def parse_args():
@@ -272,16 +265,7 @@ def parse_args():
         description="Seeded random workload on the follow and "
                     "idempotent_log tables (needs the mariadb client).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--socket", help="Unix socket of the server")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=3306)
-    ap.add_argument("--user", default="root")
-    ap.add_argument("--password", default=None,
-                    help="password (better: the MYSQL_PWD environment "
-                         "variable)")
-    ap.add_argument("--db", default="followcdc")
-    ap.add_argument("--mariadb", default="mariadb",
-                    help="client program (mariadb or mysql)")
+    add_mysql_args(ap)
     ap.add_argument("--users", type=int, default=50,
                     help="user ids 1..N")
     ap.add_argument("--ops", type=int, default=1000,
@@ -322,7 +306,7 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     gen = Generator(args)
-    argv = client_argv(args)
+    argv = workload_argv(args)
     try:
         conns = [Conn(i, argv) for i in range(args.concurrency)]
     except OSError as e:
