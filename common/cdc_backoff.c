@@ -6,9 +6,9 @@
 struct cdc_backoff_s {
         int bo_base_ms;
         int bo_max_ms;
-        int bo_cur_ms;       /* un-jittered delay of the next attempt */
-        int64_t bo_last_us;  /* time of the last _next_ms call, 0: never */
-        uint64_t bo_rand;    /* xorshift state for the jitter */
+        int bo_cur_ms;      /* un-jittered delay of the next attempt */
+        int64_t bo_last_us; /* time of the last _next_ms call, 0: never */
+        uint64_t bo_rand;   /* xorshift state for the jitter */
 };
 
 cdc_backoff_t *cdc_backoff_new(int base_ms, int max_ms) {
@@ -20,9 +20,9 @@ cdc_backoff_t *cdc_backoff_new(int base_ms, int max_ms) {
         if (max_ms < base_ms)
                 max_ms = base_ms;
         bo->bo_base_ms = base_ms;
-        bo->bo_max_ms = max_ms;
-        bo->bo_cur_ms = base_ms;
-        bo->bo_rand = (uint64_t)cdc_now_us() ^ (uint64_t)(uintptr_t)bo ^
+        bo->bo_max_ms  = max_ms;
+        bo->bo_cur_ms  = base_ms;
+        bo->bo_rand    = (uint64_t)cdc_now_us() ^ (uint64_t)(uintptr_t)bo ^
                       0x9e3779b97f4a7c15ull;
         return bo;
 }
@@ -36,7 +36,7 @@ void cdc_backoff_seed(cdc_backoff_t *bo, uint64_t seed) {
 }
 
 void cdc_backoff_reset(cdc_backoff_t *bo) {
-        bo->bo_cur_ms = bo->bo_base_ms;
+        bo->bo_cur_ms  = bo->bo_base_ms;
         bo->bo_last_us = 0;
 }
 

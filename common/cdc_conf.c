@@ -12,9 +12,9 @@ struct cdc_conf_s {
         const cdc_prop_t *cf_props;
         size_t cf_prop_cnt;
         void *cf_base;
-        unsigned char *cf_set;      /* per property: set by the user */
-        rd_kafka_conf_t *cf_kconf;  /* validated kafka.* properties */
-        char **cf_kkeys;            /* kafka.* as set, for dump and get */
+        unsigned char *cf_set;     /* per property: set by the user */
+        rd_kafka_conf_t *cf_kconf; /* validated kafka.* properties */
+        char **cf_kkeys;           /* kafka.* as set, for dump and get */
         char **cf_kvals;
         size_t cf_kcnt;
         char *cf_log_level;
@@ -35,7 +35,7 @@ static int conf_parse_int(const char *s, int64_t *vp) {
         if (!*s)
                 return -1;
         errno = 0;
-        v = strtoll(s, &end, 10);
+        v     = strtoll(s, &end, 10);
         if (errno || end == s)
                 return -1;
         while (isspace((unsigned char)*end))
@@ -50,8 +50,8 @@ static int conf_parse_ms(const char *s, int64_t *vp) {
         static const struct {
                 const char *sfx;
                 int64_t mul;
-        } units[] = {{"ms", 1},        {"s", 1000},      {"m", 60000},
-                     {"h", 3600000},   {"d", 86400000},  {NULL, 0}};
+        } units[] = { { "ms", 1 },      { "s", 1000 },     { "m", 60000 },
+                      { "h", 3600000 }, { "d", 86400000 }, { NULL, 0 } };
         char *end;
         long long v;
         size_t i;
@@ -61,7 +61,7 @@ static int conf_parse_ms(const char *s, int64_t *vp) {
         if (!*s)
                 return -1;
         errno = 0;
-        v = strtoll(s, &end, 10);
+        v     = strtoll(s, &end, 10);
         if (errno || end == s || v < 0)
                 return -1;
         if (!*end) {
@@ -80,8 +80,8 @@ static int conf_parse_ms(const char *s, int64_t *vp) {
 }
 
 static int conf_parse_bool(const char *s, int *vp) {
-        static const char *yes[] = {"true", "1", "yes", "on", NULL};
-        static const char *no[] = {"false", "0", "no", "off", NULL};
+        static const char *yes[] = { "true", "1", "yes", "on", NULL };
+        static const char *no[]  = { "false", "0", "no", "off", NULL };
         int i;
         for (i = 0; yes[i]; i++)
                 if (!strcasecmp(s, yes[i])) {
@@ -154,8 +154,7 @@ static cdc_err_t conf_set_prop(cdc_conf_t *conf, const cdc_prop_t *prop,
                         s = value ? strdup(value) : NULL;
                 if (value && !s) {
                         if (!*errstr)
-                                snprintf(errstr, errstr_size,
-                                         "out of memory");
+                                snprintf(errstr, errstr_size, "out of memory");
                         return CDC_ERR__CONFIG;
                 }
                 free(*(char **)field);
@@ -167,19 +166,18 @@ static cdc_err_t conf_set_prop(cdc_conf_t *conf, const cdc_prop_t *prop,
                 if (!value ||
                     (prop->type == CDC_C_INT ? conf_parse_int(value, &v)
                                              : conf_parse_ms(value, &v))) {
-                        snprintf(errstr, errstr_size,
-                                 "%s: \"%s\" is not %s", prop->name,
-                                 value ? value : "",
+                        snprintf(errstr, errstr_size, "%s: \"%s\" is not %s",
+                                 prop->name, value ? value : "",
                                  prop->type == CDC_C_INT
-                                     ? "an integer"
-                                     : "a duration (e.g. 500ms, 30s, 7d)");
+                                         ? "an integer"
+                                         : "a duration (e.g. 500ms, 30s, 7d)");
                         return CDC_ERR__CONFIG;
                 }
                 if (v < prop->min || v > prop->max) {
                         snprintf(errstr, errstr_size,
                                  "%s: %lld is out of range [%lld, %lld]",
-                                 prop->name, (long long)v,
-                                 (long long)prop->min, (long long)prop->max);
+                                 prop->name, (long long)v, (long long)prop->min,
+                                 (long long)prop->max);
                         return CDC_ERR__CONFIG;
                 }
                 *(int64_t *)field = v;
@@ -208,11 +206,11 @@ cdc_conf_t *cdc_conf_new(const char *progname, const cdc_prop_t *props,
                 return NULL;
         }
         conf->cf_progname = progname;
-        conf->cf_props = props;
-        conf->cf_base = base;
+        conf->cf_props    = props;
+        conf->cf_base     = base;
         while (props[conf->cf_prop_cnt].name)
                 conf->cf_prop_cnt++;
-        conf->cf_set = calloc(conf->cf_prop_cnt + 1, 1);
+        conf->cf_set   = calloc(conf->cf_prop_cnt + 1, 1);
         conf->cf_kconf = rd_kafka_conf_new();
         if (!conf->cf_set || !conf->cf_kconf) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -312,7 +310,7 @@ static cdc_err_t conf_set_kafka(cdc_conf_t *conf, const char *name,
         nv = realloc(conf->cf_kvals, (conf->cf_kcnt + 1) * sizeof(*nv));
         if (!nv)
                 goto nomem;
-        conf->cf_kvals = nv;
+        conf->cf_kvals    = nv;
         nk[conf->cf_kcnt] = strdup(name);
         nv[conf->cf_kcnt] = strdup(value);
         if (!nk[conf->cf_kcnt] || !nv[conf->cf_kcnt]) {
@@ -382,8 +380,7 @@ cdc_err_t cdc_conf_set(cdc_conf_t *conf, const char *name, const char *value,
         }
         prop = conf_find(conf, name, &idx);
         if (!prop) {
-                snprintf(errstr, errstr_size, "unknown property \"%s\"",
-                         name);
+                snprintf(errstr, errstr_size, "unknown property \"%s\"", name);
                 return CDC_ERR__CONFIG;
         }
         err = conf_set_prop(conf, prop, value, errstr, errstr_size);
@@ -402,16 +399,15 @@ static char *conf_trim(char *s) {
         return s;
 }
 
-cdc_err_t cdc_conf_load_file(cdc_conf_t *conf, const char *path,
-                             char *errstr, size_t errstr_size) {
+cdc_err_t cdc_conf_load_file(cdc_conf_t *conf, const char *path, char *errstr,
+                             size_t errstr_size) {
         FILE *fp = fopen(path, "r");
         char line[8192];
-        int lineno = 0;
+        int lineno    = 0;
         cdc_err_t err = CDC_ERR_NO_ERROR;
 
         if (!fp) {
-                snprintf(errstr, errstr_size, "%s: %s", path,
-                         strerror(errno));
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
                 return CDC_ERR__CONFIG;
         }
         while (fgets(line, sizeof(line), fp)) {
@@ -421,8 +417,8 @@ cdc_err_t cdc_conf_load_file(cdc_conf_t *conf, const char *path,
                 lineno++;
                 if (!strchr(line, '\n') && !feof(fp)) {
                         snprintf(errstr, errstr_size,
-                                 "%s:%d: line too long (max %zu bytes)",
-                                 path, lineno, sizeof(line) - 2);
+                                 "%s:%d: line too long (max %zu bytes)", path,
+                                 lineno, sizeof(line) - 2);
                         err = CDC_ERR__CONFIG;
                         break;
                 }
@@ -439,8 +435,8 @@ cdc_err_t cdc_conf_load_file(cdc_conf_t *conf, const char *path,
                 *eq = '\0';
                 if (cdc_conf_set(conf, conf_trim(s), conf_trim(eq + 1), why,
                                  sizeof(why))) {
-                        snprintf(errstr, errstr_size, "%s:%d: %s", path,
-                                 lineno, why);
+                        snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno,
+                                 why);
                         err = CDC_ERR__CONFIG;
                         break;
                 }
@@ -475,14 +471,15 @@ cdc_err_t cdc_conf_load_env(cdc_conf_t *conf, char **envp, char *errstr,
                         continue;
                 if (len == 0 || len >= sizeof(name)) {
                         snprintf(errstr, errstr_size,
-                                 "env %.*s: bad variable name",
-                                 (int)(eq - *e), *e);
+                                 "env %.*s: bad variable name", (int)(eq - *e),
+                                 *e);
                         return CDC_ERR__CONFIG;
                 }
                 for (i = 0; i < len; i++)
-                        name[i] = var[i] == '_'
-                                      ? '.'
-                                      : (char)tolower((unsigned char)var[i]);
+                        name[i] =
+                                var[i] == '_'
+                                        ? '.'
+                                        : (char)tolower((unsigned char)var[i]);
                 name[len] = '\0';
                 if (cdc_conf_set(conf, name, eq + 1, why, sizeof(why))) {
                         snprintf(errstr, errstr_size, "env %.*s: %s",
@@ -501,7 +498,7 @@ int cdc_conf_is_set(const cdc_conf_t *conf, const char *name) {
                 return conf->cf_log_debug_set;
         if (!strncmp(name, CONF_KAFKA_PREFIX, strlen(CONF_KAFKA_PREFIX)))
                 return cdc_conf_kafka_get(
-                           conf, name + strlen(CONF_KAFKA_PREFIX)) != NULL;
+                               conf, name + strlen(CONF_KAFKA_PREFIX)) != NULL;
         if (!conf_find(conf, name, &idx))
                 return 0;
         return conf->cf_set[idx];
@@ -528,7 +525,7 @@ void cdc_conf_dump(const cdc_conf_t *conf, FILE *fp) {
         size_t i;
         for (i = 0; i < conf->cf_prop_cnt; i++) {
                 const cdc_prop_t *p = &conf->cf_props[i];
-                const char *field = (const char *)conf->cf_base + p->offset;
+                const char *field   = (const char *)conf->cf_base + p->offset;
                 switch (p->type) {
                 case CDC_C_STR:
                         fprintf(fp, "%s=%s\n", p->name,
@@ -557,8 +554,8 @@ void cdc_conf_dump(const cdc_conf_t *conf, FILE *fp) {
         for (i = 0; i < conf->cf_kcnt; i++)
                 fprintf(fp, "kafka.%s=%s\n", conf->cf_kkeys[i],
                         conf_kafka_is_secret(conf->cf_kkeys[i])
-                            ? "***"
-                            : conf->cf_kvals[i]);
+                                ? "***"
+                                : conf->cf_kvals[i]);
 }
 
 void cdc_conf_list(const cdc_conf_t *conf, FILE *fp) {
@@ -679,8 +676,8 @@ cdc_conf_cli_t cdc_conf_cli(cdc_conf_t *conf, int argc, char **argv,
                 if (cfgfile && !*cfgfile)
                         cfgfile = NULL;
         }
-        if (cfgfile && cdc_conf_load_file(conf, cfgfile, errstr,
-                                          sizeof(errstr))) {
+        if (cfgfile &&
+            cdc_conf_load_file(conf, cfgfile, errstr, sizeof(errstr))) {
                 fprintf(stderr, "%s: %s\n", conf->cf_progname, errstr);
                 return CDC_CONF_CLI_EXIT_BAD;
         }
@@ -700,8 +697,7 @@ cdc_conf_cli_t cdc_conf_cli(cdc_conf_t *conf, int argc, char **argv,
                         i++;
                         continue;
                 }
-                if (!strcmp(a, "--dump-config") ||
-                    !strncmp(a, "--config=", 9))
+                if (!strcmp(a, "--dump-config") || !strncmp(a, "--config=", 9))
                         continue;
                 if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
                         key = strdup("log.debug");

@@ -46,12 +46,12 @@ typedef enum {
 } cdc_ctype_t;
 
 typedef struct cdc_prop {
-        const char *name;     /**< dotted name, e.g. "mysql.host" */
+        const char *name; /**< dotted name, e.g. "mysql.host" */
         cdc_ctype_t type;
-        size_t offset;        /**< offsetof(<binary's struct>, field) */
-        int64_t min, max;     /**< CDC_C_INT bounds */
-        const char *defval;   /**< default as text, NULL: none */
-        const char *desc;     /**< one-line description for --help */
+        size_t offset;      /**< offsetof(<binary's struct>, field) */
+        int64_t min, max;   /**< CDC_C_INT bounds */
+        const char *defval; /**< default as text, NULL: none */
+        const char *desc;   /**< one-line description for --help */
 } cdc_prop_t;
 
 typedef struct cdc_conf_s cdc_conf_t;
@@ -78,8 +78,8 @@ cdc_err_t cdc_conf_set(cdc_conf_t *conf, const char *name, const char *value,
                        char *errstr, size_t errstr_size);
 
 /** @brief Load a `key=value` file. Errors read `path:line: reason`. */
-cdc_err_t cdc_conf_load_file(cdc_conf_t *conf, const char *path,
-                             char *errstr, size_t errstr_size);
+cdc_err_t cdc_conf_load_file(cdc_conf_t *conf, const char *path, char *errstr,
+                             size_t errstr_size);
 
 /** @brief Apply `FOLLOWCDC_*` variables from \p envp (NULL-terminated). */
 cdc_err_t cdc_conf_load_env(cdc_conf_t *conf, char **envp, char *errstr,

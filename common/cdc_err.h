@@ -7,19 +7,19 @@
 #define CDC_ERR_H
 
 typedef enum {
-        CDC_ERR__BEGIN = -100,  /**< local errors are negative */
-        CDC_ERR__TRANSPORT,     /**< connection lost: reconnect with backoff */
-        CDC_ERR__TIMED_OUT,     /**< operation timed out: retry */
-        CDC_ERR__BAD_EVENT,     /**< poison input: never retry, dead-letter */
-        CDC_ERR__CONFIG,        /**< bad configuration: exit 2 */
-        CDC_ERR__NOMEM,         /**< allocation failed */
-        CDC_ERR__SERVER,        /**< server refused (privileges, settings) */
-        CDC_ERR__STATE,         /**< operation not valid in this state */
-        CDC_ERR__QUEUE_FULL,    /**< back-pressure: poll and retry */
-        CDC_ERR__NOENT,         /**< nothing found (no checkpoint, no row) */
-        CDC_ERR__IO,            /**< local file I/O */
-        CDC_ERR__STALE,         /**< change older than what is held: no-op */
-        CDC_ERR__FATAL,         /**< unrecoverable: shut down */
+        CDC_ERR__BEGIN = -100, /**< local errors are negative */
+        CDC_ERR__TRANSPORT,    /**< connection lost: reconnect with backoff */
+        CDC_ERR__TIMED_OUT,    /**< operation timed out: retry */
+        CDC_ERR__BAD_EVENT,    /**< poison input: never retry, dead-letter */
+        CDC_ERR__CONFIG,       /**< bad configuration: exit 2 */
+        CDC_ERR__NOMEM,        /**< allocation failed */
+        CDC_ERR__SERVER,       /**< server refused (privileges, settings) */
+        CDC_ERR__STATE,        /**< operation not valid in this state */
+        CDC_ERR__QUEUE_FULL,   /**< back-pressure: poll and retry */
+        CDC_ERR__NOENT,        /**< nothing found (no checkpoint, no row) */
+        CDC_ERR__IO,           /**< local file I/O */
+        CDC_ERR__STALE,        /**< change older than what is held: no-op */
+        CDC_ERR__FATAL,        /**< unrecoverable: shut down */
         CDC_ERR__END,
         CDC_ERR_NO_ERROR = 0
 } cdc_err_t;

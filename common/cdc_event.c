@@ -30,8 +30,9 @@ const json_t *cdc_event_row(const cdc_event_t *ev) {
 }
 
 void cdc_event_version(const cdc_source_t *src, char *buf) {
-        snprintf(buf, CDC_VERSION_LEN + 1, "%010" PRIu32 "%020" PRIu64
-                 "%010" PRIu32, src->epoch, src->seq, src->row);
+        snprintf(buf, CDC_VERSION_LEN + 1,
+                 "%010" PRIu32 "%020" PRIu64 "%010" PRIu32, src->epoch,
+                 src->seq, src->row);
 }
 
 /* ---- encode ---- */
@@ -42,10 +43,10 @@ static int event_set(json_t *obj, const char *key, json_t *v) {
 
 json_t *cdc_event_to_json(const cdc_event_t *ev) {
         const cdc_source_t *s = &ev->source;
-        json_t *root = json_object();
-        json_t *src = json_object();
-        char op[2] = {(char)ev->op, '\0'};
-        int r = 0;
+        json_t *root          = json_object();
+        json_t *src           = json_object();
+        char op[2]            = { (char)ev->op, '\0' };
+        int r                 = 0;
 
         if (!root || !src)
                 goto fail;
@@ -118,8 +119,7 @@ static cdc_err_t event_check_row(const json_t *row, const char *name,
                 if (!*col)
                         V_FAIL("$.%s: empty column name", name);
                 if (json_is_object(v) || json_is_array(v))
-                        V_FAIL("$.%s.%s: column values are scalars", name,
-                               col);
+                        V_FAIL("$.%s.%s: column values are scalars", name, col);
         }
         return CDC_ERR_NO_ERROR;
 }
@@ -176,7 +176,7 @@ cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
         op = json_string_value(v);
 
         before = json_object_get(root, "before");
-        after = json_object_get(root, "after");
+        after  = json_object_get(root, "after");
         if (!before || !after)
                 V_FAIL("$: \"before\" and \"after\" are required "
                        "(null when absent)");
@@ -214,13 +214,10 @@ cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
                 V_FAIL("$.source: expected an object");
         if ((err = event_check_str(src, "connector", 1, 64, errstr,
                                    errstr_size)) ||
-            (err = event_check_str(src, "name", 1, 127, errstr,
-                                   errstr_size)) ||
+            (err = event_check_str(src, "name", 1, 127, errstr, errstr_size)) ||
             (err = event_check_str(src, "db", 1, 64, errstr, errstr_size)) ||
-            (err = event_check_str(src, "table", 1, 64, errstr,
-                                   errstr_size)) ||
-            (err = event_check_str(src, "file", 0, 255, errstr,
-                                   errstr_size)) ||
+            (err = event_check_str(src, "table", 1, 64, errstr, errstr_size)) ||
+            (err = event_check_str(src, "file", 0, 255, errstr, errstr_size)) ||
             (err = event_check_int(src, "server_id", UINT32_MAX, errstr,
                                    errstr_size)) ||
             (err = event_check_int(src, "epoch", UINT32_MAX, errstr,
@@ -255,7 +252,7 @@ cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
 
 static void event_copy_str(char *dst, size_t size, const json_t *v) {
         const char *s = json_is_string(v) ? json_string_value(v) : "";
-        size_t len = strlen(s);
+        size_t len    = strlen(s);
         if (len >= size)
                 len = size - 1; /* validated before: cannot happen */
         memcpy(dst, s, len);
@@ -265,9 +262,9 @@ static void event_copy_str(char *dst, size_t size, const json_t *v) {
 cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
                           char *errstr, size_t errstr_size) {
         json_error_t jerr;
-        json_t *root = NULL, *src;
+        json_t *root    = NULL, *src;
         cdc_event_t *ev = NULL;
-        cdc_err_t err = CDC_ERR__BAD_EVENT;
+        cdc_err_t err   = CDC_ERR__BAD_EVENT;
 
         *evp = NULL;
         if (!buf || !len) {
@@ -283,7 +280,7 @@ cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
         if ((err = cdc_event_validate(root, errstr, errstr_size)))
                 goto out;
         ev = cdc_event_new(
-            (cdc_op_t)*json_string_value(json_object_get(root, "op")));
+                (cdc_op_t)*json_string_value(json_object_get(root, "op")));
         if (!ev) {
                 err = CDC_ERR__NOMEM;
                 snprintf(errstr, errstr_size, "out of memory");
@@ -294,7 +291,7 @@ cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
         if (!json_is_null(json_object_get(root, "after")))
                 ev->after = json_incref(json_object_get(root, "after"));
         ev->ts_ms = json_integer_value(json_object_get(root, "ts_ms"));
-        src = json_object_get(root, "source");
+        src       = json_object_get(root, "source");
         event_copy_str(ev->source.name, sizeof(ev->source.name),
                        json_object_get(src, "name"));
         event_copy_str(ev->source.db, sizeof(ev->source.db),
@@ -306,21 +303,21 @@ cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
         event_copy_str(ev->source.file, sizeof(ev->source.file),
                        json_object_get(src, "file"));
         ev->source.server_id =
-            (uint32_t)json_integer_value(json_object_get(src, "server_id"));
+                (uint32_t)json_integer_value(json_object_get(src, "server_id"));
         ev->source.epoch =
-            (uint32_t)json_integer_value(json_object_get(src, "epoch"));
+                (uint32_t)json_integer_value(json_object_get(src, "epoch"));
         ev->source.seq =
-            (uint64_t)json_integer_value(json_object_get(src, "seq"));
+                (uint64_t)json_integer_value(json_object_get(src, "seq"));
         ev->source.pos =
-            (uint64_t)json_integer_value(json_object_get(src, "pos"));
+                (uint64_t)json_integer_value(json_object_get(src, "pos"));
         ev->source.row =
-            (uint32_t)json_integer_value(json_object_get(src, "row"));
-        ev->source.ts_ms = json_integer_value(json_object_get(src, "ts_ms"));
+                (uint32_t)json_integer_value(json_object_get(src, "row"));
+        ev->source.ts_ms    = json_integer_value(json_object_get(src, "ts_ms"));
         ev->source.snapshot = json_is_true(json_object_get(src, "snapshot"));
 
         *evp = ev;
-        ev = NULL;
-        err = CDC_ERR_NO_ERROR;
+        ev   = NULL;
+        err  = CDC_ERR_NO_ERROR;
 out:
         cdc_event_destroy(ev);
         json_decref(root);
@@ -349,7 +346,7 @@ char *cdc_key_encode(const json_t *values, size_t *lenp) {
 char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
                        size_t *lenp, char *errstr, size_t errstr_size) {
         json_t *arr = json_array();
-        char *s = NULL;
+        char *s     = NULL;
         size_t i;
 
         if (!arr) {
@@ -359,8 +356,8 @@ char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
         for (i = 0; i < n; i++) {
                 json_t *v = json_object_get(row, cols[i]);
                 if (!json_is_string(v) && !json_is_integer(v)) {
-                        snprintf(errstr, errstr_size,
-                                 "key column \"%s\" %s", cols[i],
+                        snprintf(errstr, errstr_size, "key column \"%s\" %s",
+                                 cols[i],
                                  v ? "is not a string or integer"
                                    : "is missing from the row");
                         goto out;
@@ -385,10 +382,9 @@ cdc_err_t cdc_key_parse(const char *buf, size_t len, json_t **arrp,
         size_t i;
 
         *arrp = NULL;
-        arr = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
+        arr   = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
         if (!arr) {
-                snprintf(errstr, errstr_size, "key is not JSON: %s",
-                         jerr.text);
+                snprintf(errstr, errstr_size, "key is not JSON: %s", jerr.text);
                 return CDC_ERR__BAD_EVENT;
         }
         if (!json_is_array(arr) || json_array_size(arr) == 0) {
@@ -413,8 +409,8 @@ cdc_err_t cdc_key_parse(const char *buf, size_t len, json_t **arrp,
 
 /* ---- topics ---- */
 
-int cdc_topic_name(char *buf, size_t size, const char *prefix,
-                   const char *db, const char *table) {
+int cdc_topic_name(char *buf, size_t size, const char *prefix, const char *db,
+                   const char *table) {
         int r = snprintf(buf, size, "%s.%s.%s", prefix, db, table);
         int i;
 
@@ -434,7 +430,7 @@ int cdc_topic_name(char *buf, size_t size, const char *prefix,
 
 int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us) {
         int64_t secs = epoch_us / 1000000;
-        int64_t us = epoch_us % 1000000;
+        int64_t us   = epoch_us % 1000000;
         struct tm tm;
         time_t t;
         int r;
@@ -480,16 +476,14 @@ int64_t cdc_time_days_from_civil(int64_t y, int m, int d) {
 }
 
 int cdc_time_parse_ms(const char *s, int64_t *msp) {
-        static const int mdays[] = {31, 29, 31, 30, 31, 30,
-                                    31, 31, 30, 31, 30, 31};
+        static const int mdays[] = { 31, 29, 31, 30, 31, 30,
+                                     31, 31, 30, 31, 30, 31 };
         int y, mo, d, h, mi, sec, frac = 0, nfrac = 0;
 
         if (!s || time_digits(&s, 4, &y) || *s++ != '-' ||
-            time_digits(&s, 2, &mo) || *s++ != '-' ||
-            time_digits(&s, 2, &d) || *s++ != 'T' ||
-            time_digits(&s, 2, &h) || *s++ != ':' ||
-            time_digits(&s, 2, &mi) || *s++ != ':' ||
-            time_digits(&s, 2, &sec))
+            time_digits(&s, 2, &mo) || *s++ != '-' || time_digits(&s, 2, &d) ||
+            *s++ != 'T' || time_digits(&s, 2, &h) || *s++ != ':' ||
+            time_digits(&s, 2, &mi) || *s++ != ':' || time_digits(&s, 2, &sec))
                 return -1;
         if (*s == '.') {
                 s++;
@@ -512,6 +506,8 @@ int cdc_time_parse_ms(const char *s, int64_t *msp) {
             !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
                 return -1;
         *msp = (cdc_time_days_from_civil(y, mo, d) * 86400 + h * 3600 +
-                mi * 60 + sec) * 1000 + frac / 1000;
+                mi * 60 + sec) *
+                       1000 +
+               frac / 1000;
         return 0;
 }

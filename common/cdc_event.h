@@ -39,7 +39,7 @@ typedef enum {
         CDC_OP_CREATE = 'c',
         CDC_OP_UPDATE = 'u',
         CDC_OP_DELETE = 'd',
-        CDC_OP_READ = 'r', /**< snapshot read */
+        CDC_OP_READ   = 'r', /**< snapshot read */
 } cdc_op_t;
 
 /**
@@ -66,19 +66,19 @@ typedef struct cdc_source_s {
         char gtid[128];     /**< "domain-server-seq", "" when none */
         uint32_t epoch;
         uint64_t seq;
-        char file[256];     /**< binlog file of the transaction */
-        uint64_t pos;       /**< position of the transaction start */
+        char file[256]; /**< binlog file of the transaction */
+        uint64_t pos;   /**< position of the transaction start */
         uint32_t row;
-        int64_t ts_ms;      /**< commit time (ms since epoch, UTC) */
-        int snapshot;       /**< 1 for op r */
+        int64_t ts_ms; /**< commit time (ms since epoch, UTC) */
+        int snapshot;  /**< 1 for op r */
 } cdc_source_t;
 
 typedef struct cdc_event_s {
         cdc_op_t op;
-        json_t *before;     /**< row object or NULL (owned) */
-        json_t *after;      /**< row object or NULL (owned) */
+        json_t *before; /**< row object or NULL (owned) */
+        json_t *after;  /**< row object or NULL (owned) */
         cdc_source_t source;
-        int64_t ts_ms;      /**< when the producer built the event */
+        int64_t ts_ms; /**< when the producer built the event */
 } cdc_event_t;
 
 /**
@@ -167,8 +167,8 @@ cdc_err_t cdc_key_parse(const char *buf, size_t len, json_t **arrp,
  * @brief Topic of a table: `<prefix>.<db>.<table>`.
  * @returns 0, or -1 if it does not fit or is not a legal Kafka topic name.
  */
-int cdc_topic_name(char *buf, size_t size, const char *prefix,
-                   const char *db, const char *table);
+int cdc_topic_name(char *buf, size_t size, const char *prefix, const char *db,
+                   const char *table);
 
 /* ---- time ---- */
 

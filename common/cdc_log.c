@@ -15,17 +15,16 @@ static const struct {
         const char *name;
         int ctx;
 } log_dbg_names[] = {
-    {"binlog", CDC_DBG_BINLOG}, {"kprod", CDC_DBG_KPROD},
-    {"kcons", CDC_DBG_KCONS},   {"rsink", CDC_DBG_RSINK},
-    {"apply", CDC_DBG_APPLY},   {"ckpt", CDC_DBG_CKPT},
-    {"snapshot", CDC_DBG_SNAPSHOT}, {"reaper", CDC_DBG_REAPER},
-    {"conf", CDC_DBG_CONF},     {"http", CDC_DBG_HTTP},
-    {"all", CDC_DBG_ALL},
+        { "binlog", CDC_DBG_BINLOG },     { "kprod", CDC_DBG_KPROD },
+        { "kcons", CDC_DBG_KCONS },       { "rsink", CDC_DBG_RSINK },
+        { "apply", CDC_DBG_APPLY },       { "ckpt", CDC_DBG_CKPT },
+        { "snapshot", CDC_DBG_SNAPSHOT }, { "reaper", CDC_DBG_REAPER },
+        { "conf", CDC_DBG_CONF },         { "http", CDC_DBG_HTTP },
+        { "all", CDC_DBG_ALL },
 };
 
-static const char *log_level_names[] = {"EMERG",  "ALERT",  "CRIT",
-                                        "ERR",    "WARNING", "NOTICE",
-                                        "INFO",   "DEBUG"};
+static const char *log_level_names[] = { "EMERG",   "ALERT",  "CRIT", "ERR",
+                                         "WARNING", "NOTICE", "INFO", "DEBUG" };
 
 void cdc_log_set_level(int level) {
         if (level < LOG_EMERG)
@@ -45,25 +44,24 @@ int cdc_log_level_parse(const char *name) {
                 return LOG_ERR;
         if (!strcasecmp(name, "warn"))
                 return LOG_WARNING;
-        for (i = 0; i < sizeof(log_level_names) / sizeof(*log_level_names);
-             i++)
+        for (i = 0; i < sizeof(log_level_names) / sizeof(*log_level_names); i++)
                 if (!strcasecmp(name, log_level_names[i]))
                         return (int)i;
         return -1;
 }
 
 int cdc_log_set_debug(const char *list, char *errstr, size_t errstr_size) {
-        int mask = 0;
+        int mask      = 0;
         const char *p = list;
 
         while (p && *p) {
                 const char *end = strchr(p, ',');
-                size_t len = end ? (size_t)(end - p) : strlen(p);
+                size_t len      = end ? (size_t)(end - p) : strlen(p);
                 size_t i;
                 int found = 0;
 
-                for (i = 0; len && i < sizeof(log_dbg_names) /
-                                           sizeof(*log_dbg_names);
+                for (i = 0;
+                     len && i < sizeof(log_dbg_names) / sizeof(*log_dbg_names);
                      i++) {
                         if (strlen(log_dbg_names[i].name) == len &&
                             !strncasecmp(p, log_dbg_names[i].name, len)) {
@@ -73,8 +71,7 @@ int cdc_log_set_debug(const char *list, char *errstr, size_t errstr_size) {
                 }
                 if (len && !found) {
                         snprintf(errstr, errstr_size,
-                                 "unknown debug context \"%.*s\"", (int)len,
-                                 p);
+                                 "unknown debug context \"%.*s\"", (int)len, p);
                         return -1;
                 }
                 p = end ? end + 1 : NULL;
@@ -102,9 +99,9 @@ static void log_vwrite(int level, const char *fac, const char *suffix,
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
         of = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-        r = snprintf(line + of, sizeof(line) - of, ".%03ldZ %s %s ",
-                     ts.tv_nsec / 1000000,
-                     log_level_names[level < 0 ? 0 : level & 7], fac);
+        r  = snprintf(line + of, sizeof(line) - of, ".%03ldZ %s %s ",
+                      ts.tv_nsec / 1000000,
+                      log_level_names[level < 0 ? 0 : level & 7], fac);
         if (r > 0)
                 of += (size_t)r;
         if (of < sizeof(line)) {

@@ -16,17 +16,17 @@
 
 /** Debug contexts (bit mask), enabled with `log.debug=binlog,rsink`. */
 enum {
-        CDC_DBG_BINLOG = 0x1,
-        CDC_DBG_KPROD = 0x2,
-        CDC_DBG_KCONS = 0x4,
-        CDC_DBG_RSINK = 0x8,
-        CDC_DBG_APPLY = 0x10,
-        CDC_DBG_CKPT = 0x20,
+        CDC_DBG_BINLOG   = 0x1,
+        CDC_DBG_KPROD    = 0x2,
+        CDC_DBG_KCONS    = 0x4,
+        CDC_DBG_RSINK    = 0x8,
+        CDC_DBG_APPLY    = 0x10,
+        CDC_DBG_CKPT     = 0x20,
         CDC_DBG_SNAPSHOT = 0x40,
-        CDC_DBG_REAPER = 0x80,
-        CDC_DBG_CONF = 0x100,
-        CDC_DBG_HTTP = 0x200,
-        CDC_DBG_ALL = 0xfff
+        CDC_DBG_REAPER   = 0x80,
+        CDC_DBG_CONF     = 0x100,
+        CDC_DBG_HTTP     = 0x200,
+        CDC_DBG_ALL      = 0xfff
 };
 
 /**
@@ -57,14 +57,14 @@ int cdc_log_level_parse(const char *name);
  * @locality any thread
  */
 void cdc_log(int level, const char *fac, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /**
  * @brief Log one line and append ": <error text>" for \p err.
  * @locality any thread
  */
-void cdc_log_r(int level, cdc_err_t err, const char *fac, const char *fmt,
-               ...) __attribute__((format(printf, 4, 5)));
+void cdc_log_r(int level, cdc_err_t err, const char *fac, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 #define cdc_dbg(ctx, fac, ...)                                                 \
         do {                                                                   \

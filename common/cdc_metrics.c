@@ -56,8 +56,8 @@ static cdc_metric_t *metrics_add(cdc_metrics_t *m, const char *name,
         cdc_metric_t *mt = calloc(1, sizeof(*mt));
         if (!mt)
                 return NULL;
-        mt->mt_name = strdup(name);
-        mt->mt_help = strdup(help ? help : "");
+        mt->mt_name   = strdup(name);
+        mt->mt_help   = strdup(help ? help : "");
         mt->mt_labels = strdup(labels ? labels : "");
         if (!mt->mt_name || !mt->mt_help || !mt->mt_labels) {
                 free(mt->mt_name);
@@ -113,7 +113,7 @@ typedef struct {
 } metrics_buf_t;
 
 static void mbuf_printf(metrics_buf_t *mb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 static void mbuf_printf(metrics_buf_t *mb, const char *fmt, ...) {
         va_list ap;
         int r;
@@ -147,7 +147,7 @@ static void mbuf_printf(metrics_buf_t *mb, const char *fmt, ...) {
 }
 
 char *cdc_metrics_render(cdc_metrics_t *m, size_t *lenp) {
-        metrics_buf_t mb = {malloc(4096), 0, 4096, 0};
+        metrics_buf_t mb = { malloc(4096), 0, 4096, 0 };
         cdc_metric_t *mt, *prev;
 
         if (!mb.b)
@@ -199,7 +199,7 @@ static enum MHD_Result http_reply(struct MHD_Connection *conn,
                                   char *body, size_t len,
                                   enum MHD_ResponseMemoryMode mode) {
         struct MHD_Response *resp =
-            MHD_create_response_from_buffer(len, body, mode);
+                MHD_create_response_from_buffer(len, body, mode);
         enum MHD_Result r;
         if (!resp) {
                 if (mode == MHD_RESPMEM_MUST_FREE)
@@ -217,7 +217,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
                                     const char *version,
                                     const char *upload_data,
                                     size_t *upload_data_size, void **ptr) {
-        cdc_http_t *h = cls;
+        cdc_http_t *h            = cls;
         static const char text[] = "text/plain; charset=utf-8";
         (void)version;
         (void)upload_data;
@@ -225,8 +225,9 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
         (void)ptr;
 
         if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-                return http_reply(conn, 405, text, (char *)"method not allowed\n",
-                                  19, MHD_RESPMEM_PERSISTENT);
+                return http_reply(conn, 405, text,
+                                  (char *)"method not allowed\n", 19,
+                                  MHD_RESPMEM_PERSISTENT);
         if (!strcmp(url, "/metrics")) {
                 size_t len = 0;
                 char *body = cdc_metrics_render(h->h_metrics, &len);
@@ -244,11 +245,10 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
         if (!strcmp(url, "/readyz")) {
                 char why[256] = "not ready";
                 char body[300];
-                int ready =
-                    h->h_ready_cb ? h->h_ready_cb(h->h_opaque, why,
-                                                  sizeof(why))
-                                  : 1;
-                int n = snprintf(body, sizeof(body), "%s\n",
+                int ready = h->h_ready_cb ? h->h_ready_cb(h->h_opaque, why,
+                                                          sizeof(why))
+                                          : 1;
+                int n     = snprintf(body, sizeof(body), "%s\n",
                                  ready ? "ready" : why);
                 if (n < 0)
                         n = 0;
@@ -302,7 +302,7 @@ cdc_http_t *cdc_http_new(const char *listen, cdc_metrics_t *m,
                 snprintf(host, sizeof(host), "127.0.0.1");
         memset(&sin, 0, sizeof(sin));
         sin.sin_family = AF_INET;
-        sin.sin_port = htons((uint16_t)port);
+        sin.sin_port   = htons((uint16_t)port);
         if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
                 snprintf(errstr, errstr_size,
                          "http.listen: \"%s\" is not an IPv4 address", host);
@@ -313,21 +313,22 @@ cdc_http_t *cdc_http_new(const char *listen, cdc_metrics_t *m,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        h->h_metrics = m;
+        h->h_metrics  = m;
         h->h_ready_cb = ready_cb;
-        h->h_opaque = opaque;
-        h->h_mhd = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-            NULL, http_handler, h, MHD_OPTION_SOCK_ADDR, &sin,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
+        h->h_opaque   = opaque;
+        h->h_mhd      = MHD_start_daemon(
+                     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+                     NULL, http_handler, h, MHD_OPTION_SOCK_ADDR, &sin,
+                     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+                     MHD_OPTION_END);
         if (!h->h_mhd) {
                 snprintf(errstr, errstr_size,
                          "http.listen: cannot listen on %s", listen);
                 free(h);
                 return NULL;
         }
-        info = MHD_get_daemon_info(h->h_mhd, MHD_DAEMON_INFO_BIND_PORT);
+        info      = MHD_get_daemon_info(h->h_mhd, MHD_DAEMON_INFO_BIND_PORT);
         h->h_port = info ? info->port : (int)port;
         return h;
 }

@@ -62,7 +62,7 @@ typedef struct cdc_http_s cdc_http_t;
  * Readiness probe: return 1 if ready, else 0 and a reason in \p why.
  * Called on the HTTP thread: read only atomics or sig_atomic_t state.
  */
-typedef int (cdc_http_ready_cb_t)(void *opaque, char *why, size_t why_size);
+typedef int(cdc_http_ready_cb_t)(void *opaque, char *why, size_t why_size);
 
 /**
  * @brief Serve /metrics, /healthz (200 while the process runs) and

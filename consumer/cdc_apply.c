@@ -20,12 +20,12 @@
 #include "cdc_scripts.h"
 
 /** Most KEYS + ARGV of any script. */
-#define APPLY_MAX_ARGS 10
+#define APPLY_MAX_ARGS    10
 /** Header of an EVALSHA: EVALSHA, sha, numkeys. */
-#define APPLY_HDR 3
+#define APPLY_HDR         3
 /** Longest request id accepted (MySQL VARCHAR(n) of utf8mb4 stays far
  *  below; anything larger is poison, not a request id). */
-#define APPLY_MAX_FIELD (64 * 1024)
+#define APPLY_MAX_FIELD   (64 * 1024)
 /** Latest instant accepted as a time column: 9999-12-31T23:59:59.999Z. */
 #define APPLY_MAX_TIME_MS INT64_C(253402300799999)
 /** SCRIPT LOAD + resend rounds per flush after NOSCRIPT replies. */
@@ -58,13 +58,13 @@ struct cdc_apply_s {
         int ap_wait_replicas;
         int ap_wait_timeout_ms;
 
-        apply_cmd_t **ap_q; /* queued scripts, apply order */
+        apply_cmd_t **ap_q;      /* queued scripts, apply order */
         unsigned char *ap_acked; /* per queued script, during a send */
         size_t ap_qlen;
         size_t ap_qcap; /* = max_batch */
 
         char ap_sha[CDC_SCRIPT__CNT][41];
-        int ap_loaded;    /* scripts loaded on this connection */
+        int ap_loaded; /* scripts loaded on this connection */
         int ap_connected_once;
         cdc_apply_stats_t ap_stats;
         char ap_errstr[512];
@@ -98,14 +98,14 @@ static apply_cmd_t *apply_cmd_new(cdc_script_id_t id, int n,
         ac = malloc(sizeof(*ac) + total);
         if (!ac)
                 return NULL;
-        ac->ac_id = id;
+        ac->ac_id   = id;
         ac->ac_argc = n;
-        p = ac->ac_data;
+        p           = ac->ac_data;
         for (i = 0; i < n; i++) {
                 memcpy(p, v[i], len[i]);
-                p[len[i]] = '\0';
+                p[len[i]]      = '\0';
                 ac->ac_argv[i] = p;
-                ac->ac_len[i] = len[i];
+                ac->ac_len[i]  = len[i];
                 p += len[i] + 1;
         }
         return ac;
@@ -140,9 +140,9 @@ static apply_key_t *apply_key_cat(apply_key_t *key, int nparts,
 /* "<prefix>:{u:<uid>}:<suffix>" */
 static int apply_user_key(const cdc_apply_t *ap, apply_key_t *key,
                           const char *uid, const char *suffix) {
-        const char *parts[5] = {ap->ap_prefix, ":{u:", uid, "}:", suffix};
-        size_t lens[5] = {ap->ap_prefix_len, 4, strlen(uid), 2,
-                          strlen(suffix)};
+        const char *parts[5] = { ap->ap_prefix, ":{u:", uid, "}:", suffix };
+        size_t lens[5]       = { ap->ap_prefix_len, 4, strlen(uid), 2,
+                                 strlen(suffix) };
 
         return apply_key_cat(key, 5, parts, lens) ? 0 : -1;
 }
@@ -172,7 +172,7 @@ static int apply_id_text(const json_t *row, const char *col, char *buf,
         }
         if (json_is_string(v)) {
                 const char *s = json_string_value(v);
-                size_t n = json_string_length(v), i;
+                size_t n      = json_string_length(v), i;
 
                 if (n == 0 || n > 20)
                         goto bad;
@@ -210,12 +210,12 @@ static int apply_int_col(const json_t *row, const char *col, int64_t *vp,
         if (json_is_string(v)) {
                 const char *s = json_string_value(v);
                 size_t n = json_string_length(v), i = 0;
-                int neg = 0;
+                int neg   = 0;
                 int64_t x = 0;
 
                 if (n > 0 && s[0] == '-') {
                         neg = 1;
-                        i = 1;
+                        i   = 1;
                 }
                 if (i == n || n - i > 18)
                         goto bad;
@@ -293,53 +293,50 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
         if (!ap)
                 goto nomem;
         memset(&rconf, 0, sizeof(rconf));
-        rconf.host = conf->redis_host;
-        rconf.port = conf->redis_port;
-        rconf.user = conf->redis_user;
-        rconf.password = conf->redis_password;
-        rconf.db = conf->redis_db;
+        rconf.host       = conf->redis_host;
+        rconf.port       = conf->redis_port;
+        rconf.user       = conf->redis_user;
+        rconf.password   = conf->redis_password;
+        rconf.db         = conf->redis_db;
         rconf.timeout_ms = conf->redis_timeout_ms;
-        ap->ap_rs = cdc_rsink_new(&rconf, errstr, errstr_size);
+        ap->ap_rs        = cdc_rsink_new(&rconf, errstr, errstr_size);
         if (!ap->ap_rs)
                 goto fail;
-        ap->ap_prefix = apply_strdup(conf->key_prefix, "fc");
+        ap->ap_prefix       = apply_strdup(conf->key_prefix, "fc");
         ap->ap_follow_table = apply_strdup(conf->follow_table, "follow");
         ap->ap_col_follower =
-            apply_strdup(conf->follow_col_follower, "follower_id");
+                apply_strdup(conf->follow_col_follower, "follower_id");
         ap->ap_col_followee =
-            apply_strdup(conf->follow_col_followee, "followee_id");
-        ap->ap_col_status = apply_strdup(conf->follow_col_status, "status");
-        ap->ap_col_time = apply_strdup(conf->follow_col_time, "updated_at");
-        ap->ap_idem_table = apply_strdup(conf->idem_table, "idempotent_log");
-        ap->ap_col_request =
-            apply_strdup(conf->idem_col_request, "request_id");
-        ap->ap_col_bizkey = apply_strdup(conf->idem_col_bizkey, "biz_key");
+                apply_strdup(conf->follow_col_followee, "followee_id");
+        ap->ap_col_status  = apply_strdup(conf->follow_col_status, "status");
+        ap->ap_col_time    = apply_strdup(conf->follow_col_time, "updated_at");
+        ap->ap_idem_table  = apply_strdup(conf->idem_table, "idempotent_log");
+        ap->ap_col_request = apply_strdup(conf->idem_col_request, "request_id");
+        ap->ap_col_bizkey  = apply_strdup(conf->idem_col_bizkey, "biz_key");
         ap->ap_col_istatus = apply_strdup(conf->idem_col_status, "status");
-        ap->ap_col_created =
-            apply_strdup(conf->idem_col_created, "created_at");
+        ap->ap_col_created = apply_strdup(conf->idem_col_created, "created_at");
         if (!ap->ap_prefix || !ap->ap_follow_table || !ap->ap_col_follower ||
             !ap->ap_col_followee || !ap->ap_col_status || !ap->ap_col_time ||
-            !ap->ap_idem_table || !ap->ap_col_request ||
-            !ap->ap_col_bizkey || !ap->ap_col_istatus ||
-            !ap->ap_col_created)
+            !ap->ap_idem_table || !ap->ap_col_request || !ap->ap_col_bizkey ||
+            !ap->ap_col_istatus || !ap->ap_col_created)
                 goto nomem;
-        ap->ap_prefix_len = strlen(ap->ap_prefix);
+        ap->ap_prefix_len  = strlen(ap->ap_prefix);
         ap->ap_idem_ttl_ms = conf->idem_ttl_ms > 0
-                                 ? conf->idem_ttl_ms
-                                 : (int64_t)7 * 24 * 3600 * 1000;
-        max_batch = conf->max_batch > 0 ? conf->max_batch : 256;
+                                     ? conf->idem_ttl_ms
+                                     : (int64_t)7 * 24 * 3600 * 1000;
+        max_batch          = conf->max_batch > 0 ? conf->max_batch : 256;
         if (max_batch < 4) /* one event may need 4 scripts */
                 max_batch = 4;
-        ap->ap_qcap = (size_t)max_batch;
-        ap->ap_q = calloc(ap->ap_qcap, sizeof(*ap->ap_q));
+        ap->ap_qcap  = (size_t)max_batch;
+        ap->ap_q     = calloc(ap->ap_qcap, sizeof(*ap->ap_q));
         ap->ap_acked = calloc(ap->ap_qcap, 1);
         if (!ap->ap_q || !ap->ap_acked)
                 goto nomem;
         ap->ap_wait_replicas =
-            conf->redis_wait_replicas > 0 ? conf->redis_wait_replicas : 0;
+                conf->redis_wait_replicas > 0 ? conf->redis_wait_replicas : 0;
         ap->ap_wait_timeout_ms = conf->redis_wait_timeout_ms > 0
-                                     ? conf->redis_wait_timeout_ms
-                                     : 1000;
+                                         ? conf->redis_wait_timeout_ms
+                                         : 1000;
         return ap;
 nomem:
         snprintf(errstr, errstr_size, "out of memory");
@@ -396,9 +393,9 @@ int cdc_apply_queued(const cdc_apply_t *ap, size_t i, cdc_script_id_t *idp,
                      const char *const **argvp, const size_t **lenp) {
         if (i >= ap->ap_qlen)
                 return 0;
-        *idp = ap->ap_q[i]->ac_id;
+        *idp   = ap->ap_q[i]->ac_id;
         *argvp = ap->ap_q[i]->ac_argv;
-        *lenp = ap->ap_q[i]->ac_len;
+        *lenp  = ap->ap_q[i]->ac_len;
         return ap->ap_q[i]->ac_argc;
 }
 
@@ -432,7 +429,7 @@ cdc_err_t cdc_apply_connect(cdc_apply_t *ap) {
         cdc_err_t err;
 
         ap->ap_loaded = 0;
-        err = cdc_rsink_connect(ap->ap_rs);
+        err           = cdc_rsink_connect(ap->ap_rs);
         if (err != CDC_ERR_NO_ERROR) {
                 snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
                          cdc_rsink_errstr(ap->ap_rs));
@@ -444,7 +441,7 @@ cdc_err_t cdc_apply_connect(cdc_apply_t *ap) {
         if (ap->ap_connected_once)
                 ap->ap_stats.reconnects++;
         ap->ap_connected_once = 1;
-        ap->ap_errstr[0] = '\0';
+        ap->ap_errstr[0]      = '\0';
         cdc_dbg(RSINK, "APPLY", "connected, scripts loaded (edge %s, idem %s)",
                 ap->ap_sha[CDC_SCRIPT_EDGE], ap->ap_sha[CDC_SCRIPT_IDEM]);
         return CDC_ERR_NO_ERROR;
@@ -456,8 +453,8 @@ cdc_err_t cdc_apply_connect(cdc_apply_t *ap) {
 static int apply_edge(cdc_apply_t *ap, apply_cmd_t **out, const char *fr,
                       const char *fe, const char *ver, int exists,
                       int64_t score_ms) {
-        static const char *const suffix[4] = {"following", "followers",
-                                              "friends", "ver"};
+        static const char *const suffix[4] = { "following", "followers",
+                                               "friends", "ver" };
         apply_key_t kfr[4], kfe[4];
         char score[24];
         const char *v[CDC_SCRIPT_EDGE_NKEYS + CDC_SCRIPT_EDGE_NARGS];
@@ -562,16 +559,15 @@ nomem:
 
 /* One idem script for \p row: the row exists (\p present) or was deleted
  * as of \p ver. */
-static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row,
-                                int present, const char *ver,
-                                apply_cmd_t **out, char *errstr,
-                                size_t errstr_size) {
+static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row, int present,
+                                const char *ver, apply_cmd_t **out,
+                                char *errstr, size_t errstr_size) {
         const json_t *jrid, *jbiz;
         const char *rid, *biz = "";
         size_t ridlen, bizlen = 0;
         char ridnum[24], biznum[24], status[24], expire[24];
         int64_t st = 0, created = 0;
-        apply_key_t rec = {NULL, 0}, tomb = {NULL, 0};
+        apply_key_t rec = { NULL, 0 }, tomb = { NULL, 0 };
         const char *v[CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS];
         size_t len[CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS];
         cdc_err_t err = CDC_ERR__BAD_EVENT;
@@ -579,12 +575,12 @@ static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row,
 
         jrid = json_object_get(row, ap->ap_col_request);
         if (json_is_string(jrid)) {
-                rid = json_string_value(jrid);
+                rid    = json_string_value(jrid);
                 ridlen = json_string_length(jrid);
         } else if (json_is_integer(jrid)) {
                 snprintf(ridnum, sizeof(ridnum), "%" JSON_INTEGER_FORMAT,
                          json_integer_value(jrid));
-                rid = ridnum;
+                rid    = ridnum;
                 ridlen = strlen(ridnum);
         } else {
                 snprintf(errstr, errstr_size, "column %s %s",
@@ -599,12 +595,12 @@ static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row,
         }
         jbiz = json_object_get(row, ap->ap_col_bizkey);
         if (json_is_string(jbiz)) {
-                biz = json_string_value(jbiz);
+                biz    = json_string_value(jbiz);
                 bizlen = json_string_length(jbiz);
         } else if (json_is_integer(jbiz)) {
                 snprintf(biznum, sizeof(biznum), "%" JSON_INTEGER_FORMAT,
                          json_integer_value(jbiz));
-                biz = biznum;
+                biz    = biznum;
                 bizlen = strlen(biznum);
         } else if (jbiz && !json_is_null(jbiz)) {
                 snprintf(errstr, errstr_size, "column %s is not a string",
@@ -641,11 +637,11 @@ static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row,
                  created + ap->ap_idem_ttl_ms);
 
         {
-                const char *parts[4] = {ap->ap_prefix, ":idem:{r:", rid, "}"};
-                size_t lens[4] = {ap->ap_prefix_len, 9, ridlen, 1};
-                const char *tparts[5] = {ap->ap_prefix, ":idem:{r:", rid,
-                                         "}", ":del"};
-                size_t tlens[5] = {ap->ap_prefix_len, 9, ridlen, 1, 4};
+                const char *parts[4] = { ap->ap_prefix, ":idem:{r:", rid, "}" };
+                size_t lens[4]       = { ap->ap_prefix_len, 9, ridlen, 1 };
+                const char *tparts[5] = { ap->ap_prefix, ":idem:{r:", rid, "}",
+                                          ":del" };
+                size_t tlens[5]       = { ap->ap_prefix_len, 9, ridlen, 1, 4 };
 
                 if (!apply_key_cat(&rec, 4, parts, lens) ||
                     !apply_key_cat(&tomb, 5, tparts, tlens)) {
@@ -691,7 +687,7 @@ static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
          * as of this version. */
         if (ev->op == CDC_OP_UPDATE && json_is_object(ev->before)) {
                 const json_t *was =
-                    json_object_get(ev->before, ap->ap_col_request);
+                        json_object_get(ev->before, ap->ap_col_request);
                 const json_t *is = json_object_get(row, ap->ap_col_request);
 
                 if (was && is && !json_equal(was, is)) {
@@ -712,10 +708,10 @@ static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
 
 cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                         size_t errstr_size) {
-        apply_cmd_t *out[4] = {NULL, NULL, NULL, NULL};
+        apply_cmd_t *out[4] = { NULL, NULL, NULL, NULL };
         char vtext[CDC_VERSION_LEN + 1], ver[CDC_VERSION_LEN + 1];
         cdc_err_t err = CDC_ERR_NO_ERROR;
-        int n = 0, i;
+        int n         = 0, i;
 
         errstr[0] = '\0';
         if (ap->ap_qlen + 4 > ap->ap_qcap) {
@@ -752,7 +748,7 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                 goto out;
         for (i = 0; i < n; i++) {
                 ap->ap_q[ap->ap_qlen++] = out[i];
-                out[i] = NULL;
+                out[i]                  = NULL;
         }
         ap->ap_stats.events++;
 out:
@@ -790,8 +786,8 @@ static cdc_err_t apply_send(cdc_apply_t *ap, int *noscriptp) {
                        sizeof(argv[0]) * (size_t)ac->ac_argc);
                 memcpy(len + APPLY_HDR, ac->ac_len,
                        sizeof(len[0]) * (size_t)ac->ac_argc);
-                err = cdc_rsink_append(ap->ap_rs, APPLY_HDR + ac->ac_argc,
-                                       argv, len);
+                err = cdc_rsink_append(ap->ap_rs, APPLY_HDR + ac->ac_argc, argv,
+                                       len);
                 if (err != CDC_ERR_NO_ERROR)
                         goto transport;
         }
@@ -833,8 +829,8 @@ static cdc_err_t apply_send(cdc_apply_t *ap, int *noscriptp) {
                                  r->type == REDIS_REPLY_ERROR ? (int)r->len
                                                               : 16,
                                  r->type == REDIS_REPLY_ERROR
-                                     ? r->str
-                                     : "unexpected reply");
+                                         ? r->str
+                                         : "unexpected reply");
                 }
                 freeReplyObject(r);
                 r = NULL;
@@ -854,12 +850,11 @@ static cdc_err_t apply_send(cdc_apply_t *ap, int *noscriptp) {
                                          "WAIT %d: %s%lld replica(s) "
                                          "acknowledged in %d ms",
                                          ap->ap_wait_replicas,
-                                         r->type == REDIS_REPLY_ERROR
-                                             ? r->str
-                                             : "",
+                                         r->type == REDIS_REPLY_ERROR ? r->str
+                                                                      : "",
                                          r->type == REDIS_REPLY_INTEGER
-                                             ? r->integer
-                                             : 0LL,
+                                                 ? r->integer
+                                                 : 0LL,
                                          ap->ap_wait_timeout_ms);
                         failed = 1;
                 }

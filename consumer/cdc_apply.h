@@ -20,15 +20,15 @@ typedef struct cdc_apply_s cdc_apply_t;
 
 /** Where events go and how rows map to Redis. Strings are copied. */
 typedef struct cdc_apply_conf_s {
-        const char *redis_host;       /**< "127.0.0.1" */
-        int redis_port;               /**< 6379 */
-        const char *redis_password;   /**< NULL: none */
-        const char *redis_user;       /**< ACL user, NULL: default */
-        int redis_db;                 /**< SELECT n (0) */
-        int redis_timeout_ms;         /**< connect and command timeout */
-        const char *key_prefix;       /**< "fc" */
+        const char *redis_host;     /**< "127.0.0.1" */
+        int redis_port;             /**< 6379 */
+        const char *redis_password; /**< NULL: none */
+        const char *redis_user;     /**< ACL user, NULL: default */
+        int redis_db;               /**< SELECT n (0) */
+        int redis_timeout_ms;       /**< connect and command timeout */
+        const char *key_prefix;     /**< "fc" */
 
-        const char *follow_table;     /**< "follow" */
+        const char *follow_table;        /**< "follow" */
         const char *follow_col_follower; /**< "follower_id" */
         const char *follow_col_followee; /**< "followee_id" */
         const char *follow_col_status;   /**< "status" (1 following) */
@@ -41,16 +41,16 @@ typedef struct cdc_apply_conf_s {
         const char *idem_col_created; /**< "created_at" */
         int64_t idem_ttl_ms;          /**< 7 days */
 
-        int max_batch;                /**< scripts per pipeline (256) */
+        int max_batch; /**< scripts per pipeline (256) */
 
         /* Added after the first contract (0 = off keeps the old meaning). */
-        int redis_wait_replicas;      /**< > 0: after each pipeline, WAIT
-                                       *   for this many replicas; scripts
-                                       *   leave the queue only once that
-                                       *   many acknowledged (survives a
-                                       *   Redis failover). 0: no WAIT */
-        int redis_wait_timeout_ms;    /**< WAIT timeout (1000); keep it
-                                       *   below redis_timeout_ms */
+        int redis_wait_replicas;   /**< > 0: after each pipeline, WAIT
+                                    *   for this many replicas; scripts
+                                    *   leave the queue only once that
+                                    *   many acknowledged (survives a
+                                    *   Redis failover). 0: no WAIT */
+        int redis_wait_timeout_ms; /**< WAIT timeout (1000); keep it
+                                    *   below redis_timeout_ms */
 } cdc_apply_conf_t;
 
 /** Counters since start (read by the consumer for metrics). */
@@ -63,7 +63,7 @@ typedef struct cdc_apply_stats_s {
         uint64_t ignored;     /**< events of tables not mapped */
         uint64_t round_trips; /**< pipelines sent */
         uint64_t reconnects;
-        uint64_t wait_short;  /**< WAITs that saw too few replicas */
+        uint64_t wait_short; /**< WAITs that saw too few replicas */
 } cdc_apply_stats_t;
 
 /**

@@ -67,8 +67,8 @@ cdc_rsink_t *cdc_rsink_new(const cdc_rsink_conf_t *conf, char *errstr,
                 if (!rs->rs_password)
                         goto fail;
         }
-        rs->rs_port = conf->port > 0 ? conf->port : 6379;
-        rs->rs_db = conf->db;
+        rs->rs_port       = conf->port > 0 ? conf->port : 6379;
+        rs->rs_db         = conf->db;
         rs->rs_timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : 5000;
         return rs;
 fail:
@@ -135,8 +135,8 @@ cdc_err_t cdc_rsink_connect(cdc_rsink_t *rs) {
 
         cdc_rsink_close(rs);
         rs->rs_errstr[0] = '\0';
-        tv.tv_sec = rs->rs_timeout_ms / 1000;
-        tv.tv_usec = (rs->rs_timeout_ms % 1000) * 1000;
+        tv.tv_sec        = rs->rs_timeout_ms / 1000;
+        tv.tv_usec       = (rs->rs_timeout_ms % 1000) * 1000;
         rs->rs_rc = redisConnectWithTimeout(rs->rs_host, rs->rs_port, tv);
         if (!rs->rs_rc) {
                 rsink_set_err(rs, "connect", "out of memory");
@@ -157,14 +157,14 @@ cdc_err_t cdc_rsink_connect(cdc_rsink_t *rs) {
         if (rs->rs_password) {
                 int n = 0;
 
-                argv[n] = "AUTH";
+                argv[n]      = "AUTH";
                 argvlen[n++] = 4;
                 if (rs->rs_user) {
-                        argv[n] = rs->rs_user;
+                        argv[n]    = rs->rs_user;
                         argvlen[n] = strlen(rs->rs_user);
                         n++;
                 }
-                argv[n] = rs->rs_password;
+                argv[n]    = rs->rs_password;
                 argvlen[n] = strlen(rs->rs_password);
                 n++;
                 err = rsink_handshake(rs, "AUTH", n, argv, argvlen);
@@ -173,17 +173,17 @@ cdc_err_t cdc_rsink_connect(cdc_rsink_t *rs) {
         }
         if (rs->rs_db > 0) {
                 snprintf(dbtxt, sizeof(dbtxt), "%d", rs->rs_db);
-                argv[0] = "SELECT";
+                argv[0]    = "SELECT";
                 argvlen[0] = 6;
-                argv[1] = dbtxt;
+                argv[1]    = dbtxt;
                 argvlen[1] = strlen(dbtxt);
-                err = rsink_handshake(rs, "SELECT", 2, argv, argvlen);
+                err        = rsink_handshake(rs, "SELECT", 2, argv, argvlen);
                 if (err != CDC_ERR_NO_ERROR)
                         goto out;
         }
-        argv[0] = "PING";
+        argv[0]    = "PING";
         argvlen[0] = 4;
-        err = rsink_handshake(rs, "PING", 1, argv, argvlen);
+        err        = rsink_handshake(rs, "PING", 1, argv, argvlen);
 out:
         return err;
 }
@@ -230,7 +230,7 @@ cdc_err_t cdc_rsink_command(cdc_rsink_t *rs, redisReply **replyp, int argc,
         cdc_err_t err;
 
         *replyp = NULL;
-        err = cdc_rsink_append(rs, argc, argv, argvlen);
+        err     = cdc_rsink_append(rs, argc, argv, argvlen);
         if (err != CDC_ERR_NO_ERROR)
                 return err;
         return cdc_rsink_get_reply(rs, replyp);
@@ -250,15 +250,15 @@ static int rsink_is_sha(const char *s, size_t len) {
         return 1;
 }
 
-cdc_err_t cdc_rsink_script_load(cdc_rsink_t *rs, const char *src,
-                                size_t len, char *sha) {
-        const char *argv[3] = {"SCRIPT", "LOAD", src};
-        size_t argvlen[3] = {6, 4, len};
-        redisReply *r = NULL;
+cdc_err_t cdc_rsink_script_load(cdc_rsink_t *rs, const char *src, size_t len,
+                                char *sha) {
+        const char *argv[3] = { "SCRIPT", "LOAD", src };
+        size_t argvlen[3]   = { 6, 4, len };
+        redisReply *r       = NULL;
         cdc_err_t err;
 
         sha[0] = '\0';
-        err = cdc_rsink_command(rs, &r, 3, argv, argvlen);
+        err    = cdc_rsink_command(rs, &r, 3, argv, argvlen);
         if (err != CDC_ERR_NO_ERROR)
                 goto out;
         if (r->type == REDIS_REPLY_ERROR) {

@@ -85,8 +85,8 @@ cdc_err_t cdc_rsink_command(cdc_rsink_t *rs, redisReply **replyp, int argc,
  * @returns CDC_ERR_NO_ERROR, CDC_ERR__TRANSPORT or CDC_ERR__SERVER (the
  *          script was refused or the reply is not a SHA1).
  */
-cdc_err_t cdc_rsink_script_load(cdc_rsink_t *rs, const char *src,
-                                size_t len, char *sha);
+cdc_err_t cdc_rsink_script_load(cdc_rsink_t *rs, const char *src, size_t len,
+                                char *sha);
 
 /** @returns the last error text ("" if none). Borrowed. */
 const char *cdc_rsink_errstr(const cdc_rsink_t *rs);

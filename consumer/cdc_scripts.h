@@ -23,7 +23,7 @@ typedef enum {
 #define CDC_SCRIPT_IDEM_NARGS 5
 
 /** Replies of the scripts. */
-#define CDC_SCRIPT_R_STALE 0   /**< not newer than what Redis holds */
+#define CDC_SCRIPT_R_STALE   0 /**< not newer than what Redis holds */
 #define CDC_SCRIPT_R_APPLIED 1 /**< state changed */
 #define CDC_SCRIPT_R_EXPIRED 2 /**< idempotency row already past its TTL */
 

@@ -36,36 +36,36 @@ static const struct {
         const char *name;
         int key;
 } mockctl_apikeys[] = {
-    {"Produce", 0},
-    {"Fetch", 1},
-    {"ListOffsets", 2},
-    {"Offset", 2},
-    {"Metadata", 3},
-    {"OffsetCommit", 8},
-    {"OffsetFetch", 9},
-    {"FindCoordinator", 10},
-    {"GroupCoordinator", 10},
-    {"JoinGroup", 11},
-    {"Heartbeat", 12},
-    {"LeaveGroup", 13},
-    {"SyncGroup", 14},
-    {"DescribeGroups", 15},
-    {"ListGroups", 16},
-    {"SaslHandshake", 17},
-    {"ApiVersion", 18},
-    {"ApiVersions", 18},
-    {"CreateTopics", 19},
-    {"DeleteTopics", 20},
-    {"DeleteRecords", 21},
-    {"InitProducerId", 22},
-    {"OffsetForLeaderEpoch", 23},
-    {"AddPartitionsToTxn", 24},
-    {"AddOffsetsToTxn", 25},
-    {"EndTxn", 26},
-    {"TxnOffsetCommit", 28},
-    {"DescribeConfigs", 32},
-    {"AlterConfigs", 33},
-    {"SaslAuthenticate", 36},
+        { "Produce", 0 },
+        { "Fetch", 1 },
+        { "ListOffsets", 2 },
+        { "Offset", 2 },
+        { "Metadata", 3 },
+        { "OffsetCommit", 8 },
+        { "OffsetFetch", 9 },
+        { "FindCoordinator", 10 },
+        { "GroupCoordinator", 10 },
+        { "JoinGroup", 11 },
+        { "Heartbeat", 12 },
+        { "LeaveGroup", 13 },
+        { "SyncGroup", 14 },
+        { "DescribeGroups", 15 },
+        { "ListGroups", 16 },
+        { "SaslHandshake", 17 },
+        { "ApiVersion", 18 },
+        { "ApiVersions", 18 },
+        { "CreateTopics", 19 },
+        { "DeleteTopics", 20 },
+        { "DeleteRecords", 21 },
+        { "InitProducerId", 22 },
+        { "OffsetForLeaderEpoch", 23 },
+        { "AddPartitionsToTxn", 24 },
+        { "AddOffsetsToTxn", 25 },
+        { "EndTxn", 26 },
+        { "TxnOffsetCommit", 28 },
+        { "DescribeConfigs", 32 },
+        { "AlterConfigs", 33 },
+        { "SaslAuthenticate", 36 },
 };
 
 int cdc_mockctl_int_parse(const char *s, long min, long max, long *valp) {
@@ -75,7 +75,7 @@ int cdc_mockctl_int_parse(const char *s, long min, long max, long *valp) {
         if (!s || !*s)
                 return -1;
         errno = 0;
-        v = strtol(s, &end, 10);
+        v     = strtol(s, &end, 10);
         if (errno || !end || *end || v < min || v > max)
                 return -1;
         *valp = v;
@@ -88,8 +88,7 @@ int cdc_mockctl_apikey_parse(const char *name) {
 
         if (cdc_mockctl_int_parse(name, 0, 32767, &v) == 0)
                 return (int)v;
-        for (i = 0; i < sizeof(mockctl_apikeys) / sizeof(*mockctl_apikeys);
-             i++)
+        for (i = 0; i < sizeof(mockctl_apikeys) / sizeof(*mockctl_apikeys); i++)
                 if (!strcasecmp(name, mockctl_apikeys[i].name))
                         return mockctl_apikeys[i].key;
         return -1;
@@ -97,7 +96,7 @@ int cdc_mockctl_apikey_parse(const char *name) {
 
 int cdc_mockctl_err_parse(const char *name, rd_kafka_resp_err_t *errp) {
         const struct rd_kafka_err_desc *descs = NULL;
-        size_t cnt = 0, i;
+        size_t cnt                            = 0, i;
         long v;
         static const char prefix[] = "RD_KAFKA_RESP_ERR_";
 
@@ -152,12 +151,12 @@ cdc_mockctl_t *cdc_mockctl_new(int broker_cnt, const char *rkdebug,
 
         conf = rd_kafka_conf_new();
         rd_kafka_conf_set_log_cb(conf, mockctl_log_cb);
-        if (rd_kafka_conf_set(conf, "client.id", "followcdc-devbroker",
-                              errstr, errstr_size) != RD_KAFKA_CONF_OK)
+        if (rd_kafka_conf_set(conf, "client.id", "followcdc-devbroker", errstr,
+                              errstr_size) != RD_KAFKA_CONF_OK)
                 goto out;
         if (rkdebug && *rkdebug &&
             rd_kafka_conf_set(conf, "debug", rkdebug, errstr, errstr_size) !=
-                RD_KAFKA_CONF_OK)
+                    RD_KAFKA_CONF_OK)
                 goto out;
 
         /* rd_kafka_new() owns conf from here on success. */
@@ -174,7 +173,7 @@ cdc_mockctl_t *cdc_mockctl_new(int broker_cnt, const char *rkdebug,
         }
 
         ret = mc;
-        mc = NULL;
+        mc  = NULL;
 out:
         if (conf)
                 rd_kafka_conf_destroy(conf);
@@ -222,7 +221,7 @@ cdc_err_t cdc_mockctl_topic_create(cdc_mockctl_t *mc, const char *topic,
  * than \p max words. */
 static int mockctl_split(char *buf, char **argv, int max) {
         int argc = 0;
-        char *p = buf;
+        char *p  = buf;
 
         for (;;) {
                 p += strspn(p, " \t\r\n");
@@ -240,7 +239,7 @@ static int mockctl_split(char *buf, char **argv, int max) {
 
 static cdc_err_t mockctl_reply(cdc_err_t err, char *reply, size_t reply_size,
                                const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static cdc_err_t mockctl_reply(cdc_err_t err, char *reply, size_t reply_size,
                                const char *fmt, ...) {
@@ -253,7 +252,7 @@ static cdc_err_t mockctl_reply(cdc_err_t err, char *reply, size_t reply_size,
         if (fmt) {
                 if (!err && reply_size - (size_t)n > 1) {
                         reply[n++] = ' ';
-                        reply[n] = '\0';
+                        reply[n]   = '\0';
                 }
                 va_start(ap, fmt);
                 vsnprintf(reply + n, reply_size - (size_t)n, fmt, ap);
@@ -287,17 +286,15 @@ static cdc_err_t mockctl_request_errors(cdc_mockctl_t *mc, const char *api,
                                      "unknown ApiKey '%s'", api);
         while (*p) {
                 size_t len = strcspn(p, ",");
-                char save = p[len];
+                char save  = p[len];
 
                 if (cnt == MOCKCTL_MAX_ERRS)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "more than %d errors",
                                              MOCKCTL_MAX_ERRS);
                 p[len] = '\0';
                 if (cdc_mockctl_err_parse(p, &errs[cnt]) == -1)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "unknown error '%s'", p);
                 cnt++;
                 p[len] = save;
@@ -343,27 +340,24 @@ cdc_err_t cdc_mockctl_exec(cdc_mockctl_t *mc, const char *line, char *reply,
         do {                                                                   \
                 if (argc != (n) + 1)                                           \
                         return mockctl_reply(CDC_ERR__CONFIG, reply,           \
-                                             reply_size, "usage: %s",          \
-                                             usage);                           \
+                                             reply_size, "usage: %s", usage);  \
         } while (0)
 
         if (!strcmp(cmd, "ping")) {
                 MOCKCTL_NARGS(0, "ping");
-                return mockctl_reply(CDC_ERR_NO_ERROR, reply, reply_size,
-                                     NULL);
+                return mockctl_reply(CDC_ERR_NO_ERROR, reply, reply_size, NULL);
 
         } else if (!strcmp(cmd, "bootstrap")) {
                 MOCKCTL_NARGS(0, "bootstrap");
-                return mockctl_reply(CDC_ERR_NO_ERROR, reply, reply_size,
-                                     "%s", cdc_mockctl_bootstraps(mc));
+                return mockctl_reply(CDC_ERR_NO_ERROR, reply, reply_size, "%s",
+                                     cdc_mockctl_bootstraps(mc));
 
         } else if (!strcmp(cmd, "broker-down") || !strcmp(cmd, "broker-up")) {
                 int up = !strcmp(cmd, "broker-up");
 
                 MOCKCTL_NARGS(1, up ? "broker-up ID" : "broker-down ID");
                 if (mockctl_broker_parse(mc, argv[1], &id) == -1)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "broker id must be 1..%d",
                                              mc->mc_broker_cnt);
                 kerr = up ? rd_kafka_mock_broker_set_up(mc->mc_mcluster, id)
@@ -375,13 +369,11 @@ cdc_err_t cdc_mockctl_exec(cdc_mockctl_t *mc, const char *line, char *reply,
         } else if (!strcmp(cmd, "broker-rtt")) {
                 MOCKCTL_NARGS(2, "broker-rtt ID MS");
                 if (mockctl_broker_parse(mc, argv[1], &id) == -1)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "broker id must be 1..%d",
                                              mc->mc_broker_cnt);
                 if (cdc_mockctl_int_parse(argv[2], 0, 3600 * 1000, &v) == -1)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "bad rtt '%s' (ms)", argv[2]);
                 kerr = rd_kafka_mock_broker_set_rtt(mc->mc_mcluster, id,
                                                     (int)v);
@@ -400,8 +392,7 @@ cdc_err_t cdc_mockctl_exec(cdc_mockctl_t *mc, const char *line, char *reply,
                 MOCKCTL_NARGS(1, "clear-request-errors APIKEY");
                 apikey = cdc_mockctl_apikey_parse(argv[1]);
                 if (apikey == -1)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "unknown ApiKey '%s'", argv[1]);
                 rd_kafka_mock_clear_request_errors(mc->mc_mcluster,
                                                    (int16_t)apikey);
@@ -411,14 +402,13 @@ cdc_err_t cdc_mockctl_exec(cdc_mockctl_t *mc, const char *line, char *reply,
 
                 MOCKCTL_NARGS(2, "topic-create NAME PARTITIONS");
                 if (cdc_mockctl_int_parse(argv[2], 1, 10000, &v) == -1)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "bad partition count '%s'",
                                              argv[2]);
                 if (cdc_mockctl_topic_create(mc, argv[1], (int)v, errstr,
                                              sizeof(errstr)))
-                        return mockctl_reply(CDC_ERR__SERVER, reply,
-                                             reply_size, "%s", errstr);
+                        return mockctl_reply(CDC_ERR__SERVER, reply, reply_size,
+                                             "%s", errstr);
                 cdc_log(LOG_NOTICE, "DEVBROKER",
                         "topic %s created with %ld partition(s)", argv[1], v);
 
@@ -426,28 +416,24 @@ cdc_err_t cdc_mockctl_exec(cdc_mockctl_t *mc, const char *line, char *reply,
                 MOCKCTL_NARGS(3, "partition-leader TOPIC PARTITION BROKER");
                 if (cdc_mockctl_int_parse(argv[2], 0, 9999, &v) == -1 ||
                     mockctl_broker_parse(mc, argv[3], &id) == -1)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "bad partition or broker id");
                 kerr = rd_kafka_mock_partition_set_leader(
-                    mc->mc_mcluster, argv[1], (int32_t)v, id);
+                        mc->mc_mcluster, argv[1], (int32_t)v, id);
 
         } else if (!strcmp(cmd, "coordinator")) {
                 MOCKCTL_NARGS(3, "coordinator group|transaction KEY BROKER");
-                if (strcmp(argv[1], "group") &&
-                    strcmp(argv[1], "transaction"))
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                if (strcmp(argv[1], "group") && strcmp(argv[1], "transaction"))
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "coordinator type must be "
                                              "group or transaction");
-                if (cdc_mockctl_int_parse(argv[3], 1, mc->mc_broker_cnt,
-                                          &v2) == -1)
-                        return mockctl_reply(CDC_ERR__CONFIG, reply,
-                                             reply_size,
+                if (cdc_mockctl_int_parse(argv[3], 1, mc->mc_broker_cnt, &v2) ==
+                    -1)
+                        return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,
                                              "broker id must be 1..%d",
                                              mc->mc_broker_cnt);
-                kerr = rd_kafka_mock_coordinator_set(
-                    mc->mc_mcluster, argv[1], argv[2], (int32_t)v2);
+                kerr = rd_kafka_mock_coordinator_set(mc->mc_mcluster, argv[1],
+                                                     argv[2], (int32_t)v2);
 
         } else {
                 return mockctl_reply(CDC_ERR__CONFIG, reply, reply_size,

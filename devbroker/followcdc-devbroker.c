@@ -25,9 +25,9 @@
 #include "cdc_log.h"
 #include "cdc_mockctl.h"
 
-#define DEVBROKER_MAX_TOPICS 64
-#define DEVBROKER_MAX_CLIENTS 16
-#define DEVBROKER_LINE_MAX 1024
+#define DEVBROKER_MAX_TOPICS    64
+#define DEVBROKER_MAX_CLIENTS   16
+#define DEVBROKER_LINE_MAX      1024
 #define DEVBROKER_CTL_TIMEOUT_S 30
 
 static volatile sig_atomic_t run = 1;
@@ -38,8 +38,8 @@ static void devbroker_term(int sig) {
 }
 
 struct devbroker_topic {
-        const char *name;  /* points into argv (modified in place) */
-        int partitions;    /* -1: --partitions default */
+        const char *name; /* points into argv (modified in place) */
+        int partitions;   /* -1: --partitions default */
 };
 
 struct devbroker_args {
@@ -53,7 +53,7 @@ struct devbroker_args {
 };
 
 struct devbroker_client {
-        int fd;            /* -1: free slot */
+        int fd; /* -1: free slot */
         size_t len;
         char buf[DEVBROKER_LINE_MAX + 1];
 };
@@ -111,7 +111,7 @@ static int devbroker_topic_parse(char *arg, struct devbroker_topic *t) {
         char *colon = strrchr(arg, ':');
         long v;
 
-        t->name = arg;
+        t->name       = arg;
         t->partitions = -1;
         if (colon) {
                 *colon = '\0';
@@ -128,7 +128,7 @@ static int devbroker_write_file(const char *path, const char *text,
                                 char *errstr, size_t errstr_size) {
         char tmp[4096];
         FILE *fp = NULL;
-        int r = -1;
+        int r    = -1;
 
         if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
                              (long)getpid()) >= sizeof(tmp)) {
@@ -137,20 +137,20 @@ static int devbroker_write_file(const char *path, const char *text,
         }
         fp = fopen(tmp, "w");
         if (!fp) {
-                snprintf(errstr, errstr_size, "%s (temporary file): %s",
-                         path, strerror(errno));
+                snprintf(errstr, errstr_size, "%s (temporary file): %s", path,
+                         strerror(errno));
                 goto out;
         }
         if (fprintf(fp, "%s\n", text) < 0 || fflush(fp) != 0 ||
             fsync(fileno(fp)) != 0) {
-                snprintf(errstr, errstr_size, "%s (temporary file): %s",
-                         path, strerror(errno));
+                snprintf(errstr, errstr_size, "%s (temporary file): %s", path,
+                         strerror(errno));
                 goto out;
         }
         if (fclose(fp) != 0) {
                 fp = NULL;
-                snprintf(errstr, errstr_size, "%s (temporary file): %s",
-                         path, strerror(errno));
+                snprintf(errstr, errstr_size, "%s (temporary file): %s", path,
+                         strerror(errno));
                 goto out;
         }
         fp = NULL;
@@ -217,7 +217,7 @@ fail:
 
 static void devbroker_client_close(struct devbroker_client *cl) {
         close(cl->fd);
-        cl->fd = -1;
+        cl->fd  = -1;
         cl->len = 0;
 }
 
@@ -228,7 +228,7 @@ static int devbroker_send_all(int fd, const char *buf, size_t len) {
                 if (n == -1 && errno == EINTR)
                         continue;
                 if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
                         if (poll(&pfd, 1, 1000) <= 0)
                                 return -1;
@@ -258,7 +258,7 @@ static int devbroker_client_lines(cdc_mockctl_t *mc,
                         cl->buf[linelen - 1] = '\0';
                 cdc_mockctl_exec(mc, cl->buf, reply, sizeof(reply) - 1);
                 cdc_log(LOG_INFO, "CTL", "%s -> %s", cl->buf, reply);
-                rlen = strlen(reply);
+                rlen          = strlen(reply);
                 reply[rlen++] = '\n';
                 if (devbroker_send_all(cl->fd, reply, rlen) == -1)
                         return -1;
@@ -301,7 +301,7 @@ static void devbroker_accept(int lfd, struct devbroker_client *clients) {
                 return;
         for (i = 0; i < DEVBROKER_MAX_CLIENTS; i++) {
                 if (clients[i].fd == -1) {
-                        clients[i].fd = fd;
+                        clients[i].fd  = fd;
                         clients[i].len = 0;
                         return;
                 }
@@ -324,16 +324,16 @@ static void devbroker_serve(cdc_mockctl_t *mc, int lfd) {
                 int n = 0, r;
 
                 if (lfd != -1) {
-                        pfds[n].fd = lfd;
+                        pfds[n].fd     = lfd;
                         pfds[n].events = POLLIN;
-                        map[n++] = -1;
+                        map[n++]       = -1;
                 }
                 for (i = 0; i < DEVBROKER_MAX_CLIENTS; i++) {
                         if (clients[i].fd == -1)
                                 continue;
-                        pfds[n].fd = clients[i].fd;
+                        pfds[n].fd     = clients[i].fd;
                         pfds[n].events = POLLIN;
-                        map[n++] = i;
+                        map[n++]       = i;
                 }
                 /* Signals interrupt poll(); the timeout is a safety net. */
                 r = poll(pfds, (nfds_t)n, 1000);
@@ -357,11 +357,12 @@ static void devbroker_serve(cdc_mockctl_t *mc, int lfd) {
 
 static int devbroker_ctl(int argc, char **argv, const char *prog) {
         static const struct option opts[] = {
-            {"control", required_argument, NULL, 'c'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0}};
+                { "control", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 }
+        };
         struct sockaddr_un sun;
-        struct timeval tv = {.tv_sec = DEVBROKER_CTL_TIMEOUT_S};
+        struct timeval tv   = { .tv_sec = DEVBROKER_CTL_TIMEOUT_S };
         const char *control = getenv("FOLLOWCDC_DEVBROKER_CONTROL");
         char line[DEVBROKER_LINE_MAX + 1];
         char reply[DEVBROKER_LINE_MAX + 1];
@@ -432,16 +433,15 @@ static int devbroker_ctl(int argc, char **argv, const char *prog) {
                 if (memchr(reply, '\n', rlen))
                         break;
         }
-        reply[rlen] = '\0';
+        reply[rlen]                 = '\0';
         reply[strcspn(reply, "\n")] = '\0';
         if (!rlen) {
                 fprintf(stderr, "%s ctl: no reply from %s\n", prog, control);
                 goto out;
         }
         printf("%s\n", reply);
-        ret = (!strncmp(reply, "OK", 2) && (!reply[2] || reply[2] == ' '))
-                  ? 0
-                  : 1;
+        ret = (!strncmp(reply, "OK", 2) && (!reply[2] || reply[2] == ' ')) ? 0
+                                                                           : 1;
 out:
         if (fd != -1)
                 close(fd);
@@ -453,23 +453,24 @@ out:
 static int devbroker_args_parse(int argc, char **argv,
                                 struct devbroker_args *a) {
         static const struct option opts[] = {
-            {"brokers", required_argument, NULL, 'b'},
-            {"topic", required_argument, NULL, 't'},
-            {"partitions", required_argument, NULL, 'p'},
-            {"bootstrap-file", required_argument, NULL, 'f'},
-            {"control", required_argument, NULL, 'c'},
-            {"debug", required_argument, NULL, 'd'},
-            {"log-level", required_argument, NULL, 'l'},
-            {"port", required_argument, NULL, 'P'},
-            {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},
-            {NULL, 0, NULL, 0}};
+                { "brokers", required_argument, NULL, 'b' },
+                { "topic", required_argument, NULL, 't' },
+                { "partitions", required_argument, NULL, 'p' },
+                { "bootstrap-file", required_argument, NULL, 'f' },
+                { "control", required_argument, NULL, 'c' },
+                { "debug", required_argument, NULL, 'd' },
+                { "log-level", required_argument, NULL, 'l' },
+                { "port", required_argument, NULL, 'P' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                { NULL, 0, NULL, 0 }
+        };
         const char *prog = argv[0];
         long v;
         int c, level;
 
         memset(a, 0, sizeof(*a));
-        a->brokers = 3;
+        a->brokers    = 3;
         a->partitions = 4;
         while ((c = getopt_long(argc, argv, "b:t:p:f:c:d:l:hV", opts, NULL)) !=
                -1) {
@@ -490,7 +491,7 @@ static int devbroker_args_parse(int argc, char **argv,
                                 return 2;
                         }
                         if (devbroker_topic_parse(
-                                optarg, &a->topics[a->topic_cnt]) == -1) {
+                                    optarg, &a->topics[a->topic_cnt]) == -1) {
                                 fprintf(stderr,
                                         "%s: --topic: expected "
                                         "NAME[:PARTITIONS], partitions "
@@ -501,8 +502,7 @@ static int devbroker_args_parse(int argc, char **argv,
                         a->topic_cnt++;
                         break;
                 case 'p':
-                        if (cdc_mockctl_int_parse(optarg, 1, 10000, &v) ==
-                            -1) {
+                        if (cdc_mockctl_int_parse(optarg, 1, 10000, &v) == -1) {
                                 fprintf(stderr,
                                         "%s: --partitions: '%s' is not "
                                         "1..10000\n",
@@ -587,8 +587,8 @@ int main(int argc, char **argv) {
         }
         for (i = 0; i < a.topic_cnt; i++) {
                 int parts = a.topics[i].partitions == -1
-                                ? a.partitions
-                                : a.topics[i].partitions;
+                                    ? a.partitions
+                                    : a.topics[i].partitions;
 
                 if (cdc_mockctl_topic_create(mc, a.topics[i].name, parts,
                                              errstr, sizeof(errstr))) {

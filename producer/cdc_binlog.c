@@ -36,7 +36,7 @@
 #include "cdc_rowdec.h"
 
 #define BINLOG_GTID_DOMAINS 64
-#define BINLOG_TABLE_CACHE 64
+#define BINLOG_TABLE_CACHE  64
 
 typedef struct binlog_gtid_s {
         uint32_t domain;
@@ -72,24 +72,24 @@ struct cdc_binlog_s {
         cdc_tz_t *bl_tz;
 
         /* servers */
-        MYSQL *bl_meta;            /* plain SQL connection */
-        MYSQL *bl_mysql;           /* replication connection */
+        MYSQL *bl_meta;  /* plain SQL connection */
+        MYSQL *bl_mysql; /* replication connection */
         MARIADB_RPL *bl_rpl;
-        MARIADB_RPL_EVENT *bl_ev;  /* reused by mariadb_rpl_fetch */
-        int bl_is_mysql;           /* MySQL (not MariaDB) server */
-        int bl_gtid_mode;          /* streaming by GTID */
+        MARIADB_RPL_EVENT *bl_ev; /* reused by mariadb_rpl_fetch */
+        int bl_is_mysql;          /* MySQL (not MariaDB) server */
+        int bl_gtid_mode;         /* streaming by GTID */
 
         /* format */
         int bl_has_crc;
         int bl_fde_seen;
-        uint8_t bl_phl[256];       /* post-header length per event type */
+        uint8_t bl_phl[256]; /* post-header length per event type */
 
         /* positions */
-        char bl_file[256];         /* current binlog file */
+        char bl_file[256];                        /* current binlog file */
         binlog_gtid_t bl_gs[BINLOG_GTID_DOMAINS]; /* committed GTID set */
         size_t bl_gs_n;
-        int bl_gs_complete;        /* the set covers every domain */
-        cdc_pos_t bl_committed;    /* after the last complete transaction */
+        int bl_gs_complete;     /* the set covers every domain */
+        cdc_pos_t bl_committed; /* after the last complete transaction */
 
         /* current transaction */
         int bl_in_trx;
@@ -97,7 +97,7 @@ struct cdc_binlog_s {
         int bl_trx_has_gtid;
         binlog_gtid_t bl_trx_gtid;
         uint64_t bl_trx_start;
-        uint32_t bl_trx_ts;        /* GTID event time (commit), 0: none */
+        uint32_t bl_trx_ts; /* GTID event time (commit), 0: none */
         uint32_t bl_trx_row;
 
         /* tables */
@@ -111,7 +111,7 @@ struct cdc_binlog_s {
         cdc_rowdec_rows_t bl_rows;
         const cdc_rowdec_table_t *bl_rows_t;
         uint32_t bl_rows_ts;
-        uint32_t bl_rows_server;   /* server id in the event header */
+        uint32_t bl_rows_server; /* server id in the event header */
 
         /* pending items */
         int bl_pending_commit;
@@ -119,7 +119,7 @@ struct cdc_binlog_s {
         char *bl_stmt;
         char bl_ddl_table[65];
 
-        int64_t bl_last_rx_ms;     /* last packet from the server */
+        int64_t bl_last_rx_ms; /* last packet from the server */
 
         cdc_binlog_item_t bl_item;
         char bl_errstr[512];
@@ -240,39 +240,36 @@ cdc_binlog_t *cdc_binlog_new(const cdc_binlog_opts_t *opts, char *errstr,
         bl = calloc(1, sizeof(*bl));
         if (!bl)
                 goto nomem;
-        bl->bl_host = binlog_strdup(opts->host ? opts->host : "127.0.0.1");
-        bl->bl_socket = binlog_strdup(opts->socket);
-        bl->bl_user = binlog_strdup(opts->user);
-        bl->bl_password = binlog_strdup(opts->password ? opts->password
-                                                       : "");
-        bl->bl_db = binlog_strdup(opts->db);
-        bl->bl_tables = calloc(opts->table_cnt, sizeof(char *));
-        bl->bl_schema = calloc(opts->table_cnt, sizeof(binlog_schema_t));
-        if (!bl->bl_host || (opts->socket && !bl->bl_socket) ||
-            !bl->bl_user || !bl->bl_password || !bl->bl_db ||
-            !bl->bl_tables || !bl->bl_schema)
+        bl->bl_host     = binlog_strdup(opts->host ? opts->host : "127.0.0.1");
+        bl->bl_socket   = binlog_strdup(opts->socket);
+        bl->bl_user     = binlog_strdup(opts->user);
+        bl->bl_password = binlog_strdup(opts->password ? opts->password : "");
+        bl->bl_db       = binlog_strdup(opts->db);
+        bl->bl_tables   = calloc(opts->table_cnt, sizeof(char *));
+        bl->bl_schema   = calloc(opts->table_cnt, sizeof(binlog_schema_t));
+        if (!bl->bl_host || (opts->socket && !bl->bl_socket) || !bl->bl_user ||
+            !bl->bl_password || !bl->bl_db || !bl->bl_tables || !bl->bl_schema)
                 goto nomem;
         bl->bl_table_cnt = opts->table_cnt;
         for (i = 0; i < opts->table_cnt; i++) {
                 if (!opts->tables[i] || strlen(opts->tables[i]) > 64) {
-                        snprintf(errstr, errstr_size,
-                                 "binlog: bad table name");
+                        snprintf(errstr, errstr_size, "binlog: bad table name");
                         goto out;
                 }
                 bl->bl_tables[i] = strdup(opts->tables[i]);
                 if (!bl->bl_tables[i])
                         goto nomem;
         }
-        bl->bl_port = opts->port ? opts->port : 3306;
-        bl->bl_server_id = opts->server_id;
-        bl->bl_heartbeat_ms = opts->heartbeat_ms;
+        bl->bl_port               = opts->port ? opts->port : 3306;
+        bl->bl_server_id          = opts->server_id;
+        bl->bl_heartbeat_ms       = opts->heartbeat_ms;
         bl->bl_connect_timeout_ms = opts->connect_timeout_ms;
-        bl->bl_read_timeout_ms = opts->read_timeout_ms;
+        bl->bl_read_timeout_ms    = opts->read_timeout_ms;
         bl->bl_tz = cdc_tz_new(opts->source_tz, errstr, errstr_size);
         if (!bl->bl_tz)
                 goto out;
         ret = bl;
-        bl = NULL;
+        bl  = NULL;
         goto out;
 nomem:
         snprintf(errstr, errstr_size, "binlog: out of memory");
@@ -317,10 +314,10 @@ void cdc_binlog_close(cdc_binlog_t *bl) {
         if (!bl)
                 return;
         binlog_item_release(bl);
-        bl->bl_rows_active = 0;
-        bl->bl_rows_t = NULL;
+        bl->bl_rows_active    = 0;
+        bl->bl_rows_t         = NULL;
         bl->bl_pending_commit = 0;
-        bl->bl_pending_ddl = 0;
+        bl->bl_pending_ddl    = 0;
         if (bl->bl_ev) {
                 mariadb_free_rpl_event(bl->bl_ev);
                 bl->bl_ev = NULL;
@@ -415,29 +412,32 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
         err = binlog_meta_conn(bl);
         if (err)
                 goto out;
-        bl->bl_is_mysql = strstr(mysql_get_server_info(bl->bl_meta),
-                                 "MariaDB") == NULL;
+        bl->bl_is_mysql =
+                strstr(mysql_get_server_info(bl->bl_meta), "MariaDB") == NULL;
         if ((err = binlog_var(bl, "log_bin", v, sizeof(v))))
                 goto out;
         if (strcasecmp(v, "ON") && strcmp(v, "1")) {
                 binlog_seterr(bl, "the server's binary log is off: start it "
-                              "with log_bin=mysql-bin (my.cnf [mysqld])");
+                                  "with log_bin=mysql-bin (my.cnf [mysqld])");
                 err = CDC_ERR__SERVER;
                 goto out;
         }
         if ((err = binlog_var(bl, "binlog_format", v, sizeof(v))))
                 goto out;
         if (strcasecmp(v, "ROW")) {
-                binlog_seterr(bl, "binlog_format is %s: set "
+                binlog_seterr(bl,
+                              "binlog_format is %s: set "
                               "binlog_format=ROW (SET GLOBAL binlog_format="
-                              "'ROW' and in my.cnf)", v);
+                              "'ROW' and in my.cnf)",
+                              v);
                 err = CDC_ERR__SERVER;
                 goto out;
         }
         if ((err = binlog_var(bl, "binlog_row_image", v, sizeof(v))))
                 goto out;
         if (v[0] && strcasecmp(v, "FULL")) {
-                binlog_seterr(bl, "binlog_row_image is %s: set "
+                binlog_seterr(bl,
+                              "binlog_row_image is %s: set "
                               "binlog_row_image=FULL (SET GLOBAL and my.cnf)",
                               v);
                 err = CDC_ERR__SERVER;
@@ -447,18 +447,19 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                 goto out;
         if (!strcasecmp(v, "ON")) {
                 binlog_seterr(bl, "log_bin_compress is ON: compressed binlog "
-                              "events are not supported, set "
-                              "log_bin_compress=OFF");
+                                  "events are not supported, set "
+                                  "log_bin_compress=OFF");
                 err = CDC_ERR__SERVER;
                 goto out;
         }
-        if ((err = binlog_var(bl, "binlog_row_value_options", v,
-                              sizeof(v))))
+        if ((err = binlog_var(bl, "binlog_row_value_options", v, sizeof(v))))
                 goto out;
         if (strcasestr(v, "PARTIAL_JSON")) {
-                binlog_seterr(bl, "binlog_row_value_options is %s: partial "
+                binlog_seterr(bl,
+                              "binlog_row_value_options is %s: partial "
                               "JSON updates are not supported, set "
-                              "binlog_row_value_options=''", v);
+                              "binlog_row_value_options=''",
+                              v);
                 err = CDC_ERR__SERVER;
                 goto out;
         }
@@ -468,7 +469,8 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                 cdc_log(LOG_NOTICE, "BINLOG",
                         "binlog_row_metadata is %s: column names come from "
                         "information_schema (set binlog_row_metadata=FULL "
-                        "to take them from the binlog)", v[0] ? v : "absent");
+                        "to take them from the binlog)",
+                        v[0] ? v : "absent");
         if (!bl->bl_is_mysql) {
                 if ((err = binlog_var(bl, "gtid_strict_mode", v, sizeof(v))))
                         goto out;
@@ -476,7 +478,8 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                         cdc_log(LOG_WARNING, "BINLOG",
                                 "gtid_strict_mode is %s: GTID positions may "
                                 "not survive a failover (set "
-                                "gtid_strict_mode=ON)", v);
+                                "gtid_strict_mode=ON)",
+                                v);
         } else {
                 cdc_log(LOG_NOTICE, "BINLOG",
                         "MySQL server: positions are binlog file:pos");
@@ -498,16 +501,20 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
         mysql_free_result(res);
         res = NULL;
         if (!repl_slave) {
-                binlog_seterr(bl, "user %s lacks REPLICATION SLAVE: GRANT "
+                binlog_seterr(bl,
+                              "user %s lacks REPLICATION SLAVE: GRANT "
                               "REPLICATION SLAVE, REPLICATION CLIENT ON *.* "
-                              "TO the producer user", bl->bl_user);
+                              "TO the producer user",
+                              bl->bl_user);
                 err = CDC_ERR__SERVER;
                 goto out;
         }
         if (!repl_client) {
-                binlog_seterr(bl, "user %s lacks REPLICATION CLIENT / BINLOG "
+                binlog_seterr(bl,
+                              "user %s lacks REPLICATION CLIENT / BINLOG "
                               "MONITOR: GRANT REPLICATION CLIENT ON *.* TO "
-                              "the producer user", bl->bl_user);
+                              "the producer user",
+                              bl->bl_user);
                 err = CDC_ERR__SERVER;
                 goto out;
         }
@@ -516,9 +523,10 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                 snprintf(q, sizeof(q), "SELECT 1 FROM `%s`.`%s` LIMIT 0",
                          bl->bl_db, bl->bl_tables[i]);
                 if (strchr(bl->bl_db, '`') || strchr(bl->bl_tables[i], '`')) {
-                        binlog_seterr(bl, "table name %s.%s: backquotes "
-                                      "are not supported", bl->bl_db,
-                                      bl->bl_tables[i]);
+                        binlog_seterr(bl,
+                                      "table name %s.%s: backquotes "
+                                      "are not supported",
+                                      bl->bl_db, bl->bl_tables[i]);
                         err = CDC_ERR__CONFIG;
                         goto out;
                 }
@@ -535,12 +543,14 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                         goto out;
                 }
                 if (e == 1146 || e == 1049)
-                        binlog_seterr(bl, "table %s.%s does not exist: "
+                        binlog_seterr(bl,
+                                      "table %s.%s does not exist: "
                                       "create it (schemas/mysql) or fix the "
-                                      "table list", bl->bl_db,
-                                      bl->bl_tables[i]);
+                                      "table list",
+                                      bl->bl_db, bl->bl_tables[i]);
                 else
-                        binlog_seterr(bl, "no SELECT on %s.%s (or it does "
+                        binlog_seterr(bl,
+                                      "no SELECT on %s.%s (or it does "
                                       "not exist): GRANT SELECT ON %s.%s TO "
                                       "the producer user (%s)",
                                       bl->bl_db, bl->bl_tables[i], bl->bl_db,
@@ -565,8 +575,8 @@ cdc_err_t cdc_binlog_current_pos(cdc_binlog_t *bl, cdc_pos_t *pos) {
         err = binlog_meta_conn(bl);
         if (err)
                 goto out;
-        bl->bl_is_mysql = strstr(mysql_get_server_info(bl->bl_meta),
-                                 "MariaDB") == NULL;
+        bl->bl_is_mysql =
+                strstr(mysql_get_server_info(bl->bl_meta), "MariaDB") == NULL;
         if (!bl->bl_is_mysql) {
                 /* GTID first: if a transaction commits in between, the
                  * file:pos is the later one and resuming by GTID replays
@@ -586,14 +596,14 @@ cdc_err_t cdc_binlog_current_pos(cdc_binlog_t *bl, cdc_pos_t *pos) {
         row = res ? mysql_fetch_row(res) : NULL;
         if (!row || !row[0] || !row[1]) {
                 binlog_seterr(bl, "SHOW MASTER STATUS: no binary log (is "
-                              "log_bin on and do we have BINLOG MONITOR?)");
+                                  "log_bin on and do we have BINLOG MONITOR?)");
                 err = CDC_ERR__SERVER;
                 goto out;
         }
         snprintf(p.file, sizeof(p.file), "%s", row[0]);
         p.pos = strtoull(row[1], NULL, 10);
-        *pos = p;
-        err = CDC_ERR_NO_ERROR;
+        *pos  = p;
+        err   = CDC_ERR_NO_ERROR;
 out:
         mysql_free_result(res);
         return err;
@@ -603,15 +613,15 @@ out:
 
 static int binlog_gs_parse(cdc_binlog_t *bl, const char *s) {
         const char *p = s;
-        bl->bl_gs_n = 0;
+        bl->bl_gs_n   = 0;
         while (*p) {
                 unsigned long long d, sv, n;
                 char *e;
                 errno = 0;
-                d = strtoull(p, &e, 10);
+                d     = strtoull(p, &e, 10);
                 if (e == p || *e != '-')
                         return -1;
-                p = e + 1;
+                p  = e + 1;
                 sv = strtoull(p, &e, 10);
                 if (e == p || *e != '-')
                         return -1;
@@ -624,7 +634,7 @@ static int binlog_gs_parse(cdc_binlog_t *bl, const char *s) {
                         return -1;
                 bl->bl_gs[bl->bl_gs_n].domain = (uint32_t)d;
                 bl->bl_gs[bl->bl_gs_n].server = (uint32_t)sv;
-                bl->bl_gs[bl->bl_gs_n].seq = n;
+                bl->bl_gs[bl->bl_gs_n].seq    = n;
                 bl->bl_gs_n++;
                 if (*p == ',')
                         p++;
@@ -659,7 +669,7 @@ static int binlog_gs_set(cdc_binlog_t *bl, const binlog_gtid_t *g,
 static int binlog_gs_format(const cdc_binlog_t *bl, char *buf, size_t size) {
         size_t i, j, o = 0;
         uint32_t last = 0;
-        buf[0] = '\0';
+        buf[0]        = '\0';
         for (i = 0; i < bl->bl_gs_n; i++) { /* in domain order */
                 const binlog_gtid_t *best = NULL;
                 int n;
@@ -672,9 +682,9 @@ static int binlog_gs_format(const cdc_binlog_t *bl, char *buf, size_t size) {
                 if (!best)
                         break;
                 last = best->domain;
-                n = snprintf(buf + o, size - o, "%s%u-%u-%llu",
-                             o ? "," : "", best->domain, best->server,
-                             (unsigned long long)best->seq);
+                n    = snprintf(buf + o, size - o, "%s%u-%u-%llu", o ? "," : "",
+                                best->domain, best->server,
+                                (unsigned long long)best->seq);
                 if (n < 0 || (size_t)n >= size - o)
                         return -1;
                 o += (size_t)n;
@@ -686,7 +696,7 @@ static int binlog_gs_format(const cdc_binlog_t *bl, char *buf, size_t size) {
 static cdc_err_t binlog_stream_reset(cdc_binlog_t *bl, const cdc_pos_t *sp,
                                      int from_end) {
         bl->bl_gtid_mode = !bl->bl_is_mysql && sp->gtid[0];
-        bl->bl_gs_n = 0;
+        bl->bl_gs_n      = 0;
         if (bl->bl_gtid_mode && binlog_gs_parse(bl, sp->gtid)) {
                 binlog_seterr(bl, "bad GTID set \"%s\"", sp->gtid);
                 bl->bl_gs_n = 0;
@@ -699,16 +709,16 @@ static cdc_err_t binlog_stream_reset(cdc_binlog_t *bl, const cdc_pos_t *sp,
         bl->bl_gs_complete = bl->bl_gtid_mode || (from_end && !bl->bl_is_mysql);
         if (!bl->bl_gtid_mode && !sp->file[0]) {
                 binlog_seterr(bl, "no binlog file in the start position and "
-                              "no GTID support");
+                                  "no GTID support");
                 return CDC_ERR__CONFIG;
         }
         bl->bl_committed = *sp;
         snprintf(bl->bl_file, sizeof(bl->bl_file), "%s", sp->file);
-        bl->bl_in_trx = 0;
-        bl->bl_trx_has_gtid = 0;
+        bl->bl_in_trx         = 0;
+        bl->bl_trx_has_gtid   = 0;
         bl->bl_trx_standalone = 0;
-        bl->bl_has_crc = 0;
-        bl->bl_fde_seen = 0;
+        bl->bl_has_crc        = 0;
+        bl->bl_fde_seen       = 0;
         memset(bl->bl_phl, 0, sizeof(bl->bl_phl));
         return CDC_ERR_NO_ERROR;
 }
@@ -729,7 +739,7 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         bl->bl_errstr[0] = '\0';
         if (!start || cdc_pos_is_empty(start)) {
                 from_end = 1;
-                err = cdc_binlog_current_pos(bl, &sp);
+                err      = cdc_binlog_current_pos(bl, &sp);
                 if (err)
                         return err;
         } else {
@@ -738,8 +748,8 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         bl->bl_mysql = binlog_connect(bl, &err);
         if (!bl->bl_mysql)
                 return err;
-        bl->bl_is_mysql = strstr(mysql_get_server_info(bl->bl_mysql),
-                                 "MariaDB") == NULL;
+        bl->bl_is_mysql =
+                strstr(mysql_get_server_info(bl->bl_mysql), "MariaDB") == NULL;
         err = binlog_stream_reset(bl, &sp, from_end);
         if (err)
                 goto fail;
@@ -747,7 +757,8 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
         /* The replica handshake libmariadb has no options for. */
         if ((err = binlog_query(bl, bl->bl_mysql,
                                 "SET @master_binlog_checksum = "
-                                "@@global.binlog_checksum", NULL)))
+                                "@@global.binlog_checksum",
+                                NULL)))
                 goto fail;
         if (!bl->bl_is_mysql &&
             (err = binlog_query(bl, bl->bl_mysql,
@@ -768,7 +779,8 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
                                         NULL)) ||
                     (err = binlog_query(bl, bl->bl_mysql,
                                         "SET @slave_gtid_ignore_duplicates "
-                                        "= 0", NULL)))
+                                        "= 0",
+                                        NULL)))
                         goto fail;
         }
         bl->bl_rpl = mariadb_rpl_init(bl->bl_mysql);
@@ -784,8 +796,8 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
                                      (size_t)0);
                 mariadb_rpl_optionsv(bl->bl_rpl, MARIADB_RPL_START, 4UL);
         } else {
-                mariadb_rpl_optionsv(bl->bl_rpl, MARIADB_RPL_FILENAME,
-                                     sp.file, strlen(sp.file));
+                mariadb_rpl_optionsv(bl->bl_rpl, MARIADB_RPL_FILENAME, sp.file,
+                                     strlen(sp.file));
                 mariadb_rpl_optionsv(bl->bl_rpl, MARIADB_RPL_START,
                                      (unsigned long)(sp.pos ? sp.pos : 4));
         }
@@ -801,24 +813,26 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
                 goto fail;
         }
         bl->bl_last_rx_ms = binlog_now_ms();
-        err = binlog_process(bl, &produced);
+        err               = binlog_process(bl, &produced);
         if (err)
                 goto fail;
         if (bl->bl_gtid_mode)
-                cdc_log(LOG_NOTICE, "BINLOG", "streaming from GTID %s as "
-                        "server id %u", sp.gtid, bl->bl_server_id);
+                cdc_log(LOG_NOTICE, "BINLOG",
+                        "streaming from GTID %s as "
+                        "server id %u",
+                        sp.gtid, bl->bl_server_id);
         else
-                cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s:%llu as "
-                        "server id %u", sp.file, (unsigned long long)sp.pos,
-                        bl->bl_server_id);
+                cdc_log(LOG_NOTICE, "BINLOG",
+                        "streaming from %s:%llu as "
+                        "server id %u",
+                        sp.file, (unsigned long long)sp.pos, bl->bl_server_id);
         return CDC_ERR_NO_ERROR;
-fail:
-        {
-                char keep[sizeof(bl->bl_errstr)];
-                memcpy(keep, bl->bl_errstr, sizeof(keep));
-                cdc_binlog_close(bl);
-                memcpy(bl->bl_errstr, keep, sizeof(keep));
-        }
+fail : {
+        char keep[sizeof(bl->bl_errstr)];
+        memcpy(keep, bl->bl_errstr, sizeof(keep));
+        cdc_binlog_close(bl);
+        memcpy(bl->bl_errstr, keep, sizeof(keep));
+}
         return err;
 }
 
@@ -829,19 +843,19 @@ static int binlog_parse_labels(const char *ct, char ***labelsp,
                                uint32_t *cntp) {
         const char *p = strchr(ct, '(');
         char **labels = NULL;
-        uint32_t n = 0;
-        size_t cap = 0;
+        uint32_t n    = 0;
+        size_t cap    = 0;
 
         *labelsp = NULL;
-        *cntp = 0;
+        *cntp    = 0;
         if (!p)
                 return 0;
         p++;
         while (*p == '\'') {
                 char *lab;
-                size_t o = 0;
+                size_t o      = 0;
                 const char *q = p + 1;
-                lab = malloc(strlen(q) + 1);
+                lab           = malloc(strlen(q) + 1);
                 if (!lab)
                         goto fail;
                 while (*q) {
@@ -858,7 +872,7 @@ static int binlog_parse_labels(const char *ct, char ***labelsp,
                 if (n == cap) {
                         char **nl;
                         cap = cap ? cap * 2 : 8;
-                        nl = realloc(labels, cap * sizeof(char *));
+                        nl  = realloc(labels, cap * sizeof(char *));
                         if (!nl) {
                                 free(lab);
                                 goto fail;
@@ -873,7 +887,7 @@ static int binlog_parse_labels(const char *ct, char ***labelsp,
                         p++;
         }
         *labelsp = labels;
-        *cntp = n;
+        *cntp    = n;
         return 0;
 fail:
         while (n)
@@ -901,16 +915,17 @@ static cdc_err_t binlog_schema_load(cdc_binlog_t *bl, size_t w) {
                  "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, "
                  "DATA_TYPE FROM information_schema.COLUMNS WHERE "
                  "TABLE_SCHEMA = '%s' AND TABLE_NAME = '%s' ORDER BY "
-                 "ORDINAL_POSITION", edb, et);
+                 "ORDINAL_POSITION",
+                 edb, et);
         if ((err = binlog_query(bl, bl->bl_meta, q, &res)))
                 return err;
-        n = res ? (uint32_t)mysql_num_rows(res) : 0;
-        s->ncols = n;
-        s->names = calloc(n + 1, sizeof(char *));
+        n              = res ? (uint32_t)mysql_num_rows(res) : 0;
+        s->ncols       = n;
+        s->names       = calloc(n + 1, sizeof(char *));
         s->is_unsigned = calloc(n + 1, 1);
-        s->is_binary = calloc(n + 1, 1);
-        s->labels = calloc(n + 1, sizeof(char **));
-        s->label_cnt = calloc(n + 1, sizeof(uint32_t));
+        s->is_binary   = calloc(n + 1, 1);
+        s->labels      = calloc(n + 1, sizeof(char **));
+        s->label_cnt   = calloc(n + 1, sizeof(uint32_t));
         if (!s->names || !s->is_unsigned || !s->is_binary || !s->labels ||
             !s->label_cnt) {
                 err = CDC_ERR__NOMEM;
@@ -920,23 +935,22 @@ static cdc_err_t binlog_schema_load(cdc_binlog_t *bl, size_t w) {
              row = mysql_fetch_row(res)) {
                 const char *ct = row[1] ? row[1] : "";
                 const char *dt = row[3] ? row[3] : "";
-                s->names[i] = strdup(row[0] ? row[0] : "");
+                s->names[i]    = strdup(row[0] ? row[0] : "");
                 if (!s->names[i]) {
                         err = CDC_ERR__NOMEM;
                         goto out;
                 }
                 s->is_unsigned[i] = strstr(ct, "unsigned") != NULL;
-                s->is_binary[i] = row[2] == NULL;
+                s->is_binary[i]   = row[2] == NULL;
                 if ((!strcmp(dt, "enum") || !strcmp(dt, "set")) &&
-                    binlog_parse_labels(ct, &s->labels[i],
-                                        &s->label_cnt[i])) {
+                    binlog_parse_labels(ct, &s->labels[i], &s->label_cnt[i])) {
                         err = CDC_ERR__NOMEM;
                         goto out;
                 }
                 i++;
         }
         s->loaded = 1;
-        err = CDC_ERR_NO_ERROR;
+        err       = CDC_ERR_NO_ERROR;
 out:
         if (err)
                 binlog_schema_clear(s);
@@ -945,8 +959,8 @@ out:
 }
 
 /* Fills what the TABLE_MAP lacks from information_schema. */
-static cdc_err_t binlog_table_complete(cdc_binlog_t *bl,
-                                       cdc_rowdec_table_t *t, size_t w) {
+static cdc_err_t binlog_table_complete(cdc_binlog_t *bl, cdc_rowdec_table_t *t,
+                                       size_t w) {
         binlog_schema_t *s = &bl->bl_schema[w];
         cdc_err_t err;
         uint32_t i;
@@ -961,11 +975,12 @@ static cdc_err_t binlog_table_complete(cdc_binlog_t *bl,
                         return err;
         }
         if (s->ncols != t->ncols) {
-                binlog_seterr(bl, "%s.%s: the binlog has %u columns, "
+                binlog_seterr(bl,
+                              "%s.%s: the binlog has %u columns, "
                               "information_schema %u (DDL since that event): "
                               "set binlog_row_metadata=FULL so names come "
-                              "from the binlog", t->db, t->name, t->ncols,
-                              s->ncols);
+                              "from the binlog",
+                              t->db, t->name, t->ncols, s->ncols);
                 return CDC_ERR__BAD_EVENT;
         }
         for (i = 0; i < t->ncols; i++)
@@ -1034,7 +1049,7 @@ static cdc_err_t binlog_on_table_map(cdc_binlog_t *bl,
                 return CDC_ERR__BAD_EVENT;
         }
         tc = binlog_tc_find(bl, id);
-        w = binlog_watched(bl, db, table);
+        w  = binlog_watched(bl, db, table);
         if (w < 0) {
                 if (tc)
                         binlog_tc_remove(bl, (size_t)(tc - bl->bl_tc));
@@ -1066,9 +1081,9 @@ static cdc_err_t binlog_on_table_map(cdc_binlog_t *bl,
                 tc = &bl->bl_tc[lru];
                 cdc_rowdec_table_destroy(tc->t);
         }
-        tc->t = t;
+        tc->t       = t;
         tc->watched = (size_t)w;
-        tc->used = ++bl->bl_tc_clock;
+        tc->used    = ++bl->bl_tc_clock;
         return CDC_ERR_NO_ERROR;
 }
 
@@ -1078,17 +1093,15 @@ static uint64_t binlog_file_no(const char *file) {
 }
 
 static void binlog_trx_begin(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev) {
-        bl->bl_in_trx = 1;
-        bl->bl_trx_row = 0;
-        bl->bl_trx_start = ev->next_pos >= ev->len ? ev->next_pos - ev->len
-                                                   : 0;
+        bl->bl_in_trx    = 1;
+        bl->bl_trx_row   = 0;
+        bl->bl_trx_start = ev->next_pos >= ev->len ? ev->next_pos - ev->len : 0;
 }
 
 /* The transaction ends: the committed position moves past it. */
 static cdc_err_t binlog_trx_commit(cdc_binlog_t *bl,
                                    const cdc_rowdec_ev_t *ev) {
-        if (bl->bl_trx_has_gtid &&
-            binlog_gs_set(bl, &bl->bl_trx_gtid, 0)) {
+        if (bl->bl_trx_has_gtid && binlog_gs_set(bl, &bl->bl_trx_gtid, 0)) {
                 binlog_seterr(bl, "more than %d GTID domains",
                               BINLOG_GTID_DOMAINS);
                 return CDC_ERR__BAD_EVENT;
@@ -1104,8 +1117,8 @@ static cdc_err_t binlog_trx_commit(cdc_binlog_t *bl,
                  bl->bl_file);
         if (ev->next_pos)
                 bl->bl_committed.pos = ev->next_pos;
-        bl->bl_in_trx = 0;
-        bl->bl_trx_has_gtid = 0;
+        bl->bl_in_trx         = 0;
+        bl->bl_trx_has_gtid   = 0;
         bl->bl_trx_standalone = 0;
         bl->bl_pending_commit = 1;
         return CDC_ERR_NO_ERROR;
@@ -1125,10 +1138,10 @@ static int binlog_is_ident(char c) {
 ssize_t cdc_binlog_ddl_table(const char *db, char *const *tables,
                              size_t table_cnt, const char *q, size_t len,
                              const char *evdb) {
-        static const char *const kw[] = {"ALTER", "RENAME", "DROP", "CREATE",
-                                          "TRUNCATE"};
-        size_t i = 0, k;
-        char prev[130] = "", cur[130];
+        static const char *const kw[] = { "ALTER", "RENAME", "DROP", "CREATE",
+                                          "TRUNCATE" };
+        size_t i                      = 0, k;
+        char prev[130]                = "", cur[130];
         int prev_dot = 0, found_kw = 0;
         size_t prev_end = 0;
 
@@ -1238,13 +1251,13 @@ static cdc_err_t binlog_on_query(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev,
                 goto bad;
         dblen = b[8];
         stlen = (size_t)b[11] | (size_t)b[12] << 8;
-        off = phl + stlen;
+        off   = phl + stlen;
         if (dblen > 64 || off + dblen + 1 > ev->body_len)
                 goto bad;
         memcpy(db, b + off, dblen);
         db[dblen] = '\0';
-        q = (const char *)b + off + dblen + 1;
-        qlen = ev->body_len - (off + dblen + 1);
+        q         = (const char *)b + off + dblen + 1;
+        qlen      = ev->body_len - (off + dblen + 1);
 
         if (qlen == 5 && !strncasecmp(q, "BEGIN", 5)) {
                 if (!bl->bl_trx_has_gtid)
@@ -1257,8 +1270,8 @@ static cdc_err_t binlog_on_query(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev,
         was_in_trx = bl->bl_in_trx;
         if (!was_in_trx) /* a statement outside BEGIN..COMMIT */
                 binlog_trx_begin(bl, ev);
-        w = cdc_binlog_ddl_table(bl->bl_db, bl->bl_tables, bl->bl_table_cnt,
-                                 q, qlen, db);
+        w = cdc_binlog_ddl_table(bl->bl_db, bl->bl_tables, bl->bl_table_cnt, q,
+                                 qlen, db);
         if (w >= 0) {
                 char *s = malloc(qlen + 1);
                 if (!s)
@@ -1274,8 +1287,8 @@ static cdc_err_t binlog_on_query(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev,
                 binlog_tc_forget_table(bl, (size_t)w);
                 binlog_schema_clear(&bl->bl_schema[w]);
                 cdc_log(LOG_NOTICE, "BINLOG", "DDL on %s.%s at %s:%u: %.*s",
-                        bl->bl_db, bl->bl_tables[w], bl->bl_file,
-                        ev->next_pos, (int)(qlen > 200 ? 200 : qlen), q);
+                        bl->bl_db, bl->bl_tables[w], bl->bl_file, ev->next_pos,
+                        (int)(qlen > 200 ? 200 : qlen), q);
                 *producedp = 1;
         }
         /* DDL and other statements logged outside a transaction end here
@@ -1299,8 +1312,8 @@ static cdc_err_t binlog_on_rows(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev) {
         if (!phl)
                 phl = ev->type >= CDC_EV_WRITE_ROWS_V2 ? 10 : 8;
         if (cdc_rowdec_rows_table_id(ev->body, ev->body_len, phl, &id)) {
-                binlog_seterr(bl, "rows event at %s:%u: truncated",
-                              bl->bl_file, ev->next_pos);
+                binlog_seterr(bl, "rows event at %s:%u: truncated", bl->bl_file,
+                              ev->next_pos);
                 return CDC_ERR__BAD_EVENT;
         }
         tc = binlog_tc_find(bl, id);
@@ -1313,8 +1326,8 @@ static cdc_err_t binlog_on_rows(cdc_binlog_t *bl, const cdc_rowdec_ev_t *ev) {
                 return err;
         if (!bl->bl_in_trx)
                 binlog_trx_begin(bl, ev);
-        bl->bl_rows_t = tc->t;
-        bl->bl_rows_ts = ev->ts;
+        bl->bl_rows_t      = tc->t;
+        bl->bl_rows_ts     = ev->ts;
         bl->bl_rows_server = ev->server_id;
         bl->bl_rows_active = 1;
         return CDC_ERR_NO_ERROR;
@@ -1335,8 +1348,10 @@ static int binlog_file_set(cdc_binlog_t *bl, const uint8_t *s, size_t l) {
         bl->bl_file[l] = '\0';
         return 0;
 bad:
-        binlog_seterr(bl, "binlog file name from the server is not usable "
-                      "(%zu bytes)", l);
+        binlog_seterr(bl,
+                      "binlog file name from the server is not usable "
+                      "(%zu bytes)",
+                      l);
         return -1;
 }
 
@@ -1347,14 +1362,13 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
         int crc;
 
         *producedp = 0;
-        if (len >= CDC_EV_HEADER_LEN &&
-            b[4] == CDC_EV_FORMAT_DESCRIPTION) {
+        if (len >= CDC_EV_HEADER_LEN && b[4] == CDC_EV_FORMAT_DESCRIPTION) {
                 crc = cdc_rowdec_fde_has_crc(b, len);
                 if (crc < 0) {
                         binlog_seterr(bl, "malformed FORMAT_DESCRIPTION");
                         return CDC_ERR__BAD_EVENT;
                 }
-                bl->bl_has_crc = crc;
+                bl->bl_has_crc  = crc;
                 bl->bl_fde_seen = 1;
         }
         crc = bl->bl_has_crc;
@@ -1415,7 +1429,8 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
                         break;
                 cnt = ((uint32_t)ev.body[0] | (uint32_t)ev.body[1] << 8 |
                        (uint32_t)ev.body[2] << 16 |
-                       (uint32_t)ev.body[3] << 24) & 0x0fffffff;
+                       (uint32_t)ev.body[3] << 24) &
+                      0x0fffffff;
                 if ((size_t)cnt * 16 > ev.body_len - 4) {
                         binlog_seterr(bl, "GTID_LIST: truncated");
                         return CDC_ERR__BAD_EVENT;
@@ -1447,9 +1462,9 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
                 memcpy(&bl->bl_trx_gtid.seq, ev.body, 8);
                 memcpy(&bl->bl_trx_gtid.domain, ev.body + 8, 4);
                 bl->bl_trx_gtid.server = ev.server_id;
-                bl->bl_trx_has_gtid = 1;
+                bl->bl_trx_has_gtid    = 1;
                 /* written when the transaction commits */
-                bl->bl_trx_ts = ev.ts;
+                bl->bl_trx_ts         = ev.ts;
                 bl->bl_trx_standalone = ev.body[12] & FL_STANDALONE;
                 break;
         }
@@ -1471,31 +1486,40 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
                 break;
         case CDC_EV_TABLE_MAP:
                 return binlog_on_table_map(bl, &ev);
-        case CDC_EV_WRITE_ROWS_V1: case CDC_EV_UPDATE_ROWS_V1:
-        case CDC_EV_DELETE_ROWS_V1: case CDC_EV_WRITE_ROWS_V2:
-        case CDC_EV_UPDATE_ROWS_V2: case CDC_EV_DELETE_ROWS_V2:
+        case CDC_EV_WRITE_ROWS_V1:
+        case CDC_EV_UPDATE_ROWS_V1:
+        case CDC_EV_DELETE_ROWS_V1:
+        case CDC_EV_WRITE_ROWS_V2:
+        case CDC_EV_UPDATE_ROWS_V2:
+        case CDC_EV_DELETE_ROWS_V2:
                 err = binlog_on_rows(bl, &ev);
                 if (err)
                         return err;
                 *producedp = bl->bl_rows_active;
                 break;
-        case 166: case 167: case 168: case 169: case 170: case 171:
+        case 166:
+        case 167:
+        case 168:
+        case 169:
+        case 170:
+        case 171:
         case CDC_EV_PARTIAL_UPDATE_ROWS: {
                 uint64_t id;
                 if (cdc_rowdec_rows_table_id(ev.body, ev.body_len, 8, &id) ==
                             CDC_ERR_NO_ERROR &&
                     !binlog_tc_find(bl, id))
                         break;
-                binlog_seterr(bl, "rows event type %u at %s:%u (compressed "
+                binlog_seterr(bl,
+                              "rows event type %u at %s:%u (compressed "
                               "or partial JSON) is not supported: set "
                               "log_bin_compress=OFF / binlog_row_value_"
-                              "options=''", ev.type, bl->bl_file,
-                              ev.next_pos);
+                              "options=''",
+                              ev.type, bl->bl_file, ev.next_pos);
                 return CDC_ERR__BAD_EVENT;
         }
         case CDC_EV_HEARTBEAT: {
                 cdc_binlog_item_t *it = &bl->bl_item;
-                size_t l = ev.body_len;
+                size_t l              = ev.body_len;
                 if (!bl->bl_in_trx) {
                         if (l) {
                                 if (binlog_file_set(bl, ev.body, l))
@@ -1507,8 +1531,8 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
                         if (ev.next_pos)
                                 bl->bl_committed.pos = ev.next_pos;
                 }
-                it->type = CDC_BINLOG_HEARTBEAT;
-                it->next = bl->bl_committed;
+                it->type   = CDC_BINLOG_HEARTBEAT;
+                it->next   = bl->bl_committed;
                 *producedp = 2;
                 break;
         }
@@ -1520,7 +1544,7 @@ static cdc_err_t binlog_process_raw(cdc_binlog_t *bl, const uint8_t *b,
 
 static cdc_err_t binlog_process(cdc_binlog_t *bl, int *producedp) {
         MARIADB_RPL_EVENT *rev = bl->bl_ev;
-        size_t ofs = rev->raw_data_ofs ? rev->raw_data_ofs : 1;
+        size_t ofs             = rev->raw_data_ofs ? rev->raw_data_ofs : 1;
 
         *producedp = 0;
         if (!rev->raw_data || rev->raw_data_size <= ofs) {
@@ -1548,41 +1572,39 @@ static cdc_err_t binlog_emit(cdc_binlog_t *bl, int *madep) {
         *madep = 0;
         if (bl->bl_pending_ddl) {
                 bl->bl_pending_ddl = 0;
-                it->type = CDC_BINLOG_DDL;
-                it->table = bl->bl_ddl_table;
-                it->statement = bl->bl_stmt;
-                *madep = 1;
+                it->type           = CDC_BINLOG_DDL;
+                it->table          = bl->bl_ddl_table;
+                it->statement      = bl->bl_stmt;
+                *madep             = 1;
                 return CDC_ERR_NO_ERROR;
         }
         if (bl->bl_pending_commit) {
                 bl->bl_pending_commit = 0;
-                it->type = CDC_BINLOG_COMMIT;
-                it->next = bl->bl_committed;
-                *madep = 1;
+                it->type              = CDC_BINLOG_COMMIT;
+                it->next              = bl->bl_committed;
+                *madep                = 1;
                 return CDC_ERR_NO_ERROR;
         }
         if (bl->bl_rows_active && cdc_rowdec_rows_more(&bl->bl_rows)) {
                 const cdc_rowdec_table_t *t = bl->bl_rows_t;
-                cdc_source_t *src = &it->source;
+                cdc_source_t *src           = &it->source;
                 err = cdc_rowdec_row_next(t, &bl->bl_rows, bl->bl_tz,
                                           &it->before, &it->after,
-                                          bl->bl_errstr,
-                                          sizeof(bl->bl_errstr));
+                                          bl->bl_errstr, sizeof(bl->bl_errstr));
                 if (err) {
                         bl->bl_rows_active = 0;
                         return err;
                 }
-                it->type = CDC_BINLOG_ROW;
-                it->op = (cdc_op_t)bl->bl_rows.op;
-                it->table = t->name;
+                it->type       = CDC_BINLOG_ROW;
+                it->op         = (cdc_op_t)bl->bl_rows.op;
+                it->table      = t->name;
                 src->server_id = bl->bl_trx_has_gtid ? bl->bl_trx_gtid.server
                                                      : bl->bl_rows_server;
                 snprintf(src->db, sizeof(src->db), "%s", t->db);
                 snprintf(src->table, sizeof(src->table), "%s", t->name);
                 if (bl->bl_trx_has_gtid) {
-                        snprintf(src->gtid, sizeof(src->gtid),
-                                 "%u-%u-%llu", bl->bl_trx_gtid.domain,
-                                 bl->bl_trx_gtid.server,
+                        snprintf(src->gtid, sizeof(src->gtid), "%u-%u-%llu",
+                                 bl->bl_trx_gtid.domain, bl->bl_trx_gtid.server,
                                  (unsigned long long)bl->bl_trx_gtid.seq);
                         src->seq = bl->bl_trx_gtid.seq;
                 } else {
@@ -1590,11 +1612,12 @@ static cdc_err_t binlog_emit(cdc_binlog_t *bl, int *madep) {
                                    (bl->bl_trx_start & ((1ULL << 40) - 1));
                 }
                 snprintf(src->file, sizeof(src->file), "%s", bl->bl_file);
-                src->pos = bl->bl_trx_start;
-                src->row = bl->bl_trx_row++;
+                src->pos   = bl->bl_trx_start;
+                src->row   = bl->bl_trx_row++;
                 src->ts_ms = (int64_t)(bl->bl_trx_has_gtid && bl->bl_trx_ts
                                                ? bl->bl_trx_ts
-                                               : bl->bl_rows_ts) * 1000;
+                                               : bl->bl_rows_ts) *
+                             1000;
                 *madep = 1;
                 return CDC_ERR_NO_ERROR;
         }
@@ -1616,7 +1639,7 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
         }
         for (;;) {
                 int produced = 0, wait;
-                err = binlog_emit(bl, &made);
+                err          = binlog_emit(bl, &made);
                 if (err)
                         return err;
                 if (made) {
@@ -1634,15 +1657,16 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                                 binlog_seterr(bl, "binlog stream: no socket");
                                 return CDC_ERR__TRANSPORT;
                         }
-                        pfd.events = POLLIN;
+                        pfd.events  = POLLIN;
                         pfd.revents = 0;
-                        r = poll(&pfd, 1, wait);
+                        r           = poll(&pfd, 1, wait);
                         if (r == 0 && bl->bl_heartbeat_ms > 0 &&
                             binlog_now_ms() - bl->bl_last_rx_ms >
                                     3 * (int64_t)bl->bl_heartbeat_ms + 1000) {
                                 /* heartbeats stopped: the server or the
                                  * network is gone without a FIN */
-                                binlog_seterr(bl, "binlog stream: nothing "
+                                binlog_seterr(bl,
+                                              "binlog stream: nothing "
                                               "from the server for %lld ms "
                                               "(heartbeat %d ms)",
                                               (long long)(binlog_now_ms() -
@@ -1662,8 +1686,10 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                             mariadb_rpl_errno(bl->bl_rpl)) {
                                 /* libmariadb refused the packet itself:
                                  * reconnecting would meet it again */
-                                binlog_seterr(bl, "binlog stream at %s:%llu: "
-                                              "%s (%u)", bl->bl_file,
+                                binlog_seterr(bl,
+                                              "binlog stream at %s:%llu: "
+                                              "%s (%u)",
+                                              bl->bl_file,
                                               (unsigned long long)
                                                       bl->bl_committed.pos,
                                               mariadb_rpl_error(bl->bl_rpl),
@@ -1674,7 +1700,7 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                                                 "binlog stream");
                 }
                 bl->bl_last_rx_ms = binlog_now_ms();
-                err = binlog_process(bl, &produced);
+                err               = binlog_process(bl, &produced);
                 if (err)
                         return err;
                 if (produced == 2) { /* heartbeat item built in place */

@@ -19,18 +19,18 @@
 typedef struct cdc_binlog_s cdc_binlog_t;
 
 typedef struct cdc_binlog_opts_s {
-        const char *host;        /**< "127.0.0.1" */
-        unsigned port;           /**< 3306 */
-        const char *socket;      /**< unix socket path or NULL */
+        const char *host;   /**< "127.0.0.1" */
+        unsigned port;      /**< 3306 */
+        const char *socket; /**< unix socket path or NULL */
         const char *user;
         const char *password;
-        const char *db;          /**< database of the watched tables */
+        const char *db;            /**< database of the watched tables */
         const char *const *tables; /**< table names to capture (in db) */
         size_t table_cnt;
-        uint32_t server_id;      /**< our unique replica server id */
-        const char *source_tz;   /**< zone DATETIME values are read in:
-                                  *   "UTC", "+08:00" or a tz name */
-        int heartbeat_ms;        /**< server heartbeat period, 0: off */
+        uint32_t server_id;    /**< our unique replica server id */
+        const char *source_tz; /**< zone DATETIME values are read in:
+                                *   "UTC", "+08:00" or a tz name */
+        int heartbeat_ms;      /**< server heartbeat period, 0: off */
         int connect_timeout_ms;
         int read_timeout_ms;
 } cdc_binlog_opts_t;
@@ -48,17 +48,17 @@ typedef enum {
  */
 typedef struct cdc_binlog_item_s {
         cdc_binlog_item_type_t type;
-        cdc_op_t op;             /**< ROW: c, u or d */
-        const char *table;       /**< ROW, DDL: table name */
-        json_t *before;          /**< ROW u/d: row image, column name ->
-                                  *   value per schemas/events/README.md */
-        json_t *after;           /**< ROW c/u */
-        cdc_source_t source;     /**< ROW: server_id, db, table, gtid, seq,
-                                  *   file, pos, row, ts_ms filled (name,
-                                  *   epoch, snapshot left to the caller) */
-        cdc_pos_t next;          /**< COMMIT, HEARTBEAT: resuming here
-                                  *   continues right after this item */
-        const char *statement;   /**< DDL: the statement text */
+        cdc_op_t op;           /**< ROW: c, u or d */
+        const char *table;     /**< ROW, DDL: table name */
+        json_t *before;        /**< ROW u/d: row image, column name ->
+                                *   value per schemas/events/README.md */
+        json_t *after;         /**< ROW c/u */
+        cdc_source_t source;   /**< ROW: server_id, db, table, gtid, seq,
+                                *   file, pos, row, ts_ms filled (name,
+                                *   epoch, snapshot left to the caller) */
+        cdc_pos_t next;        /**< COMMIT, HEARTBEAT: resuming here
+                                *   continues right after this item */
+        const char *statement; /**< DDL: the statement text */
 } cdc_binlog_item_t;
 
 /**

@@ -16,8 +16,8 @@ int cdc_pos_format(const cdc_pos_t *p, char *buf, size_t size) {
 
         if (!p || !buf || size == 0)
                 return -1;
-        n = snprintf(buf, size, "gtid=%s;file=%s;pos=%llu", p->gtid,
-                     p->file, (unsigned long long)p->pos);
+        n = snprintf(buf, size, "gtid=%s;file=%s;pos=%llu", p->gtid, p->file,
+                     (unsigned long long)p->pos);
         if (n < 0 || (size_t)n >= size)
                 return -1;
         return n;
@@ -64,7 +64,7 @@ static int pos_gtid_valid(const char *s, size_t len) {
 
 int cdc_pos_parse(const char *s, size_t len, cdc_pos_t *p) {
         cdc_pos_t tmp;
-        size_t i = 0;
+        size_t i      = 0;
         int seen_gtid = 0, seen_file = 0, seen_pos = 0;
 
         if (!s || !p)
@@ -88,8 +88,7 @@ int cdc_pos_parse(const char *s, size_t len, cdc_pos_t *p) {
                                 return -1; /* trailing ';' */
                 }
                 if (ke - ks == 4 && !memcmp(s + ks, "gtid", 4)) {
-                        if (seen_gtid++ ||
-                            ve - vs >= sizeof(tmp.gtid) ||
+                        if (seen_gtid++ || ve - vs >= sizeof(tmp.gtid) ||
                             !pos_gtid_valid(s + vs, ve - vs))
                                 return -1;
                         memcpy(tmp.gtid, s + vs, ve - vs);

@@ -98,12 +98,12 @@ cdc_err_t cdc_rowdec_event(const uint8_t *buf, size_t len, int has_crc,
                          len);
                 return CDC_ERR__BAD_EVENT;
         }
-        ev->ts = (uint32_t)le_n(buf, 4);
-        ev->type = buf[4];
+        ev->ts        = (uint32_t)le_n(buf, 4);
+        ev->type      = buf[4];
         ev->server_id = (uint32_t)le_n(buf + 5, 4);
-        ev->len = (uint32_t)le_n(buf + 9, 4);
-        ev->next_pos = (uint32_t)le_n(buf + 13, 4);
-        ev->flags = (uint16_t)le_n(buf + 17, 2);
+        ev->len       = (uint32_t)le_n(buf + 9, 4);
+        ev->next_pos  = (uint32_t)le_n(buf + 13, 4);
+        ev->flags     = (uint16_t)le_n(buf + 17, 2);
         if (ev->len != len) {
                 snprintf(errstr, errstr_size,
                          "event type %u: length %u in header, %zu received",
@@ -112,7 +112,7 @@ cdc_err_t cdc_rowdec_event(const uint8_t *buf, size_t len, int has_crc,
         }
         if (has_crc) {
                 uint32_t want = (uint32_t)le_n(buf + len - 4, 4);
-                uint32_t got = (uint32_t)crc32(0L, buf, (uInt)(len - 4));
+                uint32_t got  = (uint32_t)crc32(0L, buf, (uInt)(len - 4));
                 if (want != got) {
                         snprintf(errstr, errstr_size,
                                  "event type %u at %u: CRC32 mismatch",
@@ -120,7 +120,7 @@ cdc_err_t cdc_rowdec_event(const uint8_t *buf, size_t len, int has_crc,
                         return CDC_ERR__BAD_EVENT;
                 }
         }
-        ev->body = buf + CDC_EV_HEADER_LEN;
+        ev->body     = buf + CDC_EV_HEADER_LEN;
         ev->body_len = len - CDC_EV_HEADER_LEN - tail;
         return CDC_ERR_NO_ERROR;
 }
@@ -140,7 +140,7 @@ int cdc_rowdec_fde_has_crc(const uint8_t *buf, size_t len) {
 
         if (!buf || len < CDC_EV_HEADER_LEN + 57 + 1)
                 return -1;
-        b = buf + CDC_EV_HEADER_LEN;
+        b    = buf + CDC_EV_HEADER_LEN;
         blen = len - CDC_EV_HEADER_LEN;
         if (blen >= 57 + 5 && b[blen - 5] == 1) {
                 uint32_t want = (uint32_t)le_n(buf + len - 4, 4);
@@ -153,10 +153,10 @@ int cdc_rowdec_fde_has_crc(const uint8_t *buf, size_t len) {
 /* ---- time zones ---- */
 
 struct cdc_tz_s {
-        int32_t off0;     /* offset before the first transition / fixed */
+        int32_t off0; /* offset before the first transition / fixed */
         size_t n;
-        int64_t *trans;   /* UTC instants of the transitions */
-        int32_t *offs;    /* offset in force from trans[i] */
+        int64_t *trans; /* UTC instants of the transitions */
+        int32_t *offs;  /* offset in force from trans[i] */
 };
 
 static int tz_name_ok(const char *s) {
@@ -202,9 +202,9 @@ static int tz_load_tzif(cdc_tz_t *tz, const uint8_t *d, size_t len) {
                 }
                 break;
         }
-        types = p + 44;
-        idx = types + (size_t)cnt[3] * tsz;
-        tt = idx + cnt[3];
+        types    = p + 44;
+        idx      = types + (size_t)cnt[3] * tsz;
+        tt       = idx + cnt[3];
         tz->off0 = (int32_t)be_n(tt, 4);
         for (i = 0; i < cnt[4]; i++) /* first standard-time type */
                 if (!tt[i * 6 + 4]) {
@@ -214,7 +214,7 @@ static int tz_load_tzif(cdc_tz_t *tz, const uint8_t *d, size_t len) {
         tz->n = cnt[3];
         if (tz->n) {
                 tz->trans = calloc(tz->n, sizeof(*tz->trans));
-                tz->offs = calloc(tz->n, sizeof(*tz->offs));
+                tz->offs  = calloc(tz->n, sizeof(*tz->offs));
                 if (!tz->trans || !tz->offs)
                         return -1;
         }
@@ -235,8 +235,8 @@ cdc_tz_t *cdc_tz_new(const char *name, char *errstr, size_t errstr_size) {
         cdc_tz_t *tz = NULL, *ret = NULL;
         char path[512];
         uint8_t *data = NULL;
-        size_t len = 0;
-        FILE *fp = NULL;
+        size_t len    = 0;
+        FILE *fp      = NULL;
 
         tz = calloc(1, sizeof(*tz));
         if (!tz) {
@@ -246,7 +246,7 @@ cdc_tz_t *cdc_tz_new(const char *name, char *errstr, size_t errstr_size) {
         if (!name || !*name || !strcmp(name, "UTC") ||
             !strcmp(name, "SYSTEM") || !strcmp(name, "Z")) {
                 ret = tz;
-                tz = NULL;
+                tz  = NULL;
                 goto out;
         }
         if ((name[0] == '+' || name[0] == '-') && strlen(name) == 6 &&
@@ -257,26 +257,26 @@ cdc_tz_t *cdc_tz_new(const char *name, char *errstr, size_t errstr_size) {
                 int m = (name[4] - '0') * 10 + (name[5] - '0');
                 if (h > 14) {
                         snprintf(errstr, errstr_size,
-                                 "time zone \"%s\": offset out of range",
-                                 name);
+                                 "time zone \"%s\": offset out of range", name);
                         goto out;
                 }
                 tz->off0 = (h * 3600 + m * 60) * (name[0] == '-' ? -1 : 1);
-                ret = tz;
-                tz = NULL;
+                ret      = tz;
+                tz       = NULL;
                 goto out;
         }
         if (!tz_name_ok(name)) {
                 snprintf(errstr, errstr_size,
                          "time zone \"%s\": expected UTC, +HH:MM or a zone "
-                         "name such as Asia/Shanghai", name);
+                         "name such as Asia/Shanghai",
+                         name);
                 goto out;
         }
         snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
         fp = fopen(path, "rb");
         if (!fp) {
-                snprintf(errstr, errstr_size, "time zone \"%s\": %s: %s",
-                         name, path, strerror(errno));
+                snprintf(errstr, errstr_size, "time zone \"%s\": %s: %s", name,
+                         path, strerror(errno));
                 goto out;
         }
         data = malloc(1 << 20);
@@ -287,12 +287,11 @@ cdc_tz_t *cdc_tz_new(const char *name, char *errstr, size_t errstr_size) {
         len = fread(data, 1, 1 << 20, fp);
         if (tz_load_tzif(tz, data, len) == -1) {
                 snprintf(errstr, errstr_size,
-                         "time zone \"%s\": %s is not a TZif file", name,
-                         path);
+                         "time zone \"%s\": %s is not a TZif file", name, path);
                 goto out;
         }
         ret = tz;
-        tz = NULL;
+        tz  = NULL;
 out:
         if (fp)
                 fclose(fp);
@@ -332,7 +331,7 @@ int32_t cdc_tz_local_offset(const cdc_tz_t *tz, int64_t local_s) {
         /* Zones change offset at most about twice a year: the offsets a
          * day before and after are the only candidates. */
         before = tz_off_at_utc(tz, local_s - 86400);
-        after = tz_off_at_utc(tz, local_s + 86400);
+        after  = tz_off_at_utc(tz, local_s + 86400);
         if (tz_off_at_utc(tz, local_s - before) == before)
                 return before;
         if (tz_off_at_utc(tz, local_s - after) == after)
@@ -359,9 +358,15 @@ void cdc_rowdec_table_destroy(cdc_rowdec_table_t *t) {
 
 static int is_numeric(uint8_t type) {
         switch (type) {
-        case CDC_T_TINY: case CDC_T_SHORT: case CDC_T_INT24:
-        case CDC_T_LONG: case CDC_T_LONGLONG: case CDC_T_FLOAT:
-        case CDC_T_DOUBLE: case CDC_T_NEWDECIMAL: case CDC_T_DECIMAL:
+        case CDC_T_TINY:
+        case CDC_T_SHORT:
+        case CDC_T_INT24:
+        case CDC_T_LONG:
+        case CDC_T_LONGLONG:
+        case CDC_T_FLOAT:
+        case CDC_T_DOUBLE:
+        case CDC_T_NEWDECIMAL:
+        case CDC_T_DECIMAL:
                 return 1;
         default:
                 return 0;
@@ -370,8 +375,12 @@ static int is_numeric(uint8_t type) {
 
 static int is_character(uint8_t type) {
         switch (type) {
-        case CDC_T_STRING: case CDC_T_VAR_STRING: case CDC_T_VARCHAR:
-        case CDC_T_BLOB: case CDC_T_TINY_BLOB: case CDC_T_MEDIUM_BLOB:
+        case CDC_T_STRING:
+        case CDC_T_VAR_STRING:
+        case CDC_T_VARCHAR:
+        case CDC_T_BLOB:
+        case CDC_T_TINY_BLOB:
+        case CDC_T_MEDIUM_BLOB:
         case CDC_T_LONG_BLOB:
                 return 1;
         default:
@@ -386,15 +395,15 @@ static int charset_is_latin1(uint32_t cs) {
 }
 
 static void col_set_charset(cdc_rowdec_col_t *c, uint32_t cs) {
-        c->charset = cs;
+        c->charset   = cs;
         c->is_binary = cs == 63;
         c->is_latin1 = charset_is_latin1(cs);
 }
 
 cdc_err_t cdc_rowdec_table_map_peek(const uint8_t *body, size_t len,
-                                    unsigned post_header_len,
-                                    uint64_t *idp, char *db, char *table) {
-        rd_t r = {body, body + len};
+                                    unsigned post_header_len, uint64_t *idp,
+                                    char *db, char *table) {
+        rd_t r         = { body, body + len };
         unsigned idlen = post_header_len == 6 ? 4 : 6;
         size_t n;
 
@@ -426,8 +435,7 @@ static int tm_labels(cdc_rowdec_table_t *t, rd_t *v, uint8_t want) {
                 uint64_t cnt, k;
                 if (c->type != want)
                         continue;
-                if (rd_lenenc(v, &cnt) || cnt > 65535 ||
-                    cnt > rd_left(v))
+                if (rd_lenenc(v, &cnt) || cnt > 65535 || cnt > rd_left(v))
                         return -1;
                 c->labels = calloc(cnt ? cnt : 1, sizeof(char *));
                 if (!c->labels)
@@ -455,7 +463,7 @@ static int tm_optional(cdc_rowdec_table_t *t, rd_t *r) {
 
                 if (rd_lenenc(r, &flen) || flen > rd_left(r))
                         return -1;
-                v.p = r->p;
+                v.p   = r->p;
                 v.end = r->p + flen;
                 r->p += flen;
                 switch (ft) {
@@ -480,16 +488,14 @@ static int tm_optional(cdc_rowdec_table_t *t, rd_t *r) {
                                         col_set_charset(&t->cols[i],
                                                         (uint32_t)def);
                         while (rd_left(&v) > 0) {
-                                if (rd_lenenc(&v, &ci) ||
-                                    rd_lenenc(&v, &cs))
+                                if (rd_lenenc(&v, &ci) || rd_lenenc(&v, &cs))
                                         return -1;
                                 for (i = 0, k = 0; i < t->ncols; i++) {
                                         if (!is_character(t->cols[i].type))
                                                 continue;
                                         if (k++ == ci)
-                                                col_set_charset(
-                                                        &t->cols[i],
-                                                        (uint32_t)cs);
+                                                col_set_charset(&t->cols[i],
+                                                                (uint32_t)cs);
                                 }
                         }
                         t->has_charset = 1;
@@ -542,23 +548,23 @@ cdc_err_t cdc_rowdec_table_map(const uint8_t *body, size_t len,
                                cdc_rowdec_table_t **tp, char *errstr,
                                size_t errstr_size) {
         cdc_rowdec_table_t *t = NULL;
-        rd_t r = {body, body + len}, m;
+        rd_t r                = { body, body + len }, m;
         uint64_t ncols, mlen;
         const uint8_t *types;
         uint32_t i;
         int need_labels = 0, need_sign, need_cs;
-        cdc_err_t err = CDC_ERR__BAD_EVENT;
+        cdc_err_t err   = CDC_ERR__BAD_EVENT;
         const char *why = "truncated";
 
         *tp = NULL;
-        t = calloc(1, sizeof(*t));
+        t   = calloc(1, sizeof(*t));
         if (!t) {
                 err = CDC_ERR__NOMEM;
                 why = "out of memory";
                 goto out;
         }
-        if (cdc_rowdec_table_map_peek(body, len, post_header_len, &t->id,
-                                      t->db, t->name))
+        if (cdc_rowdec_table_map_peek(body, len, post_header_len, &t->id, t->db,
+                                      t->name))
                 goto out;
         r.p += post_header_len;
         r.p += 1 + strlen(t->db) + 1;
@@ -570,11 +576,11 @@ cdc_err_t cdc_rowdec_table_map(const uint8_t *body, size_t len,
                 goto out;
         }
         t->ncols = (uint32_t)ncols;
-        types = r.p;
+        types    = r.p;
         r.p += ncols;
         if (rd_lenenc(&r, &mlen) || mlen > rd_left(&r))
                 goto out;
-        m.p = r.p;
+        m.p   = r.p;
         m.end = r.p + mlen;
         r.p += mlen;
         if (rd_left(&r) < (ncols + 7) / 8)
@@ -587,31 +593,41 @@ cdc_err_t cdc_rowdec_table_map(const uint8_t *body, size_t len,
         }
         for (i = 0; i < t->ncols; i++) {
                 cdc_rowdec_col_t *c = &t->cols[i];
-                c->type = types[i];
-                c->nullable = bit_get(r.p, i);
+                c->type             = types[i];
+                c->nullable         = bit_get(r.p, i);
                 switch (c->type) {
-                case CDC_T_FLOAT: case CDC_T_DOUBLE: case CDC_T_BLOB:
-                case CDC_T_TINY_BLOB: case CDC_T_MEDIUM_BLOB:
-                case CDC_T_LONG_BLOB: case CDC_T_GEOMETRY: case CDC_T_JSON:
-                case CDC_T_TIMESTAMP2: case CDC_T_DATETIME2:
+                case CDC_T_FLOAT:
+                case CDC_T_DOUBLE:
+                case CDC_T_BLOB:
+                case CDC_T_TINY_BLOB:
+                case CDC_T_MEDIUM_BLOB:
+                case CDC_T_LONG_BLOB:
+                case CDC_T_GEOMETRY:
+                case CDC_T_JSON:
+                case CDC_T_TIMESTAMP2:
+                case CDC_T_DATETIME2:
                 case CDC_T_TIME2:
                         if (rd_left(&m) < 1)
                                 goto badmeta;
                         c->meta = *m.p++;
                         break;
-                case CDC_T_VARCHAR: case CDC_T_VAR_STRING:
+                case CDC_T_VARCHAR:
+                case CDC_T_VAR_STRING:
                         if (rd_left(&m) < 2)
                                 goto badmeta;
                         c->meta = (uint16_t)le_n(m.p, 2);
                         m.p += 2;
                         break;
-                case CDC_T_NEWDECIMAL: case CDC_T_BIT:
+                case CDC_T_NEWDECIMAL:
+                case CDC_T_BIT:
                         if (rd_left(&m) < 2)
                                 goto badmeta;
                         c->meta = (uint16_t)(m.p[0] << 8 | m.p[1]);
                         m.p += 2;
                         break;
-                case CDC_T_STRING: case CDC_T_ENUM: case CDC_T_SET: {
+                case CDC_T_STRING:
+                case CDC_T_ENUM:
+                case CDC_T_SET: {
                         uint8_t b0, b1;
                         if (rd_left(&m) < 2)
                                 goto badmeta;
@@ -621,12 +637,12 @@ cdc_err_t cdc_rowdec_table_map(const uint8_t *body, size_t len,
                         if ((b0 & 0x30) != 0x30) {
                                 /* CHAR longer than 255 bytes: the high
                                  * bits of the length live in byte 0 */
-                                c->meta = (uint16_t)(
-                                        b1 | (((b0 & 0x30) ^ 0x30) << 4));
+                                c->meta = (uint16_t)(b1 | (((b0 & 0x30) ^ 0x30)
+                                                           << 4));
                                 c->type = CDC_T_STRING;
                         } else {
                                 c->meta = b1;
-                                c->type = b0 == CDC_T_ENUM ? CDC_T_ENUM
+                                c->type = b0 == CDC_T_ENUM  ? CDC_T_ENUM
                                           : b0 == CDC_T_SET ? CDC_T_SET
                                                             : CDC_T_STRING;
                         }
@@ -673,25 +689,23 @@ cdc_err_t cdc_rowdec_table_map(const uint8_t *body, size_t len,
         }
         memcpy(t->raw, body, len);
         t->raw_len = len;
-        *tp = t;
-        t = NULL;
-        err = CDC_ERR_NO_ERROR;
+        *tp        = t;
+        t          = NULL;
+        err        = CDC_ERR_NO_ERROR;
         goto out;
 badmeta:
         why = "column metadata truncated";
 out:
         if (err != CDC_ERR_NO_ERROR)
                 snprintf(errstr, errstr_size, "TABLE_MAP %s%s%s: %s",
-                         t ? t->db : "", t ? "." : "", t ? t->name : "",
-                         why);
+                         t ? t->db : "", t ? "." : "", t ? t->name : "", why);
         cdc_rowdec_table_destroy(t);
         return err;
 }
 
 int cdc_rowdec_table_set_col(cdc_rowdec_table_t *t, uint32_t i,
-                             const char *name, int is_unsigned,
-                             int is_binary, const char *const *labels,
-                             uint32_t label_cnt) {
+                             const char *name, int is_unsigned, int is_binary,
+                             const char *const *labels, uint32_t label_cnt) {
         cdc_rowdec_col_t *c;
         uint32_t j;
 
@@ -711,8 +725,7 @@ int cdc_rowdec_table_set_col(cdc_rowdec_table_t *t, uint32_t i,
                 c->is_binary = (uint8_t)(is_binary != 0);
         if (labels && !c->labels &&
             (c->type == CDC_T_ENUM || c->type == CDC_T_SET)) {
-                c->labels = calloc(label_cnt ? label_cnt : 1,
-                                   sizeof(char *));
+                c->labels = calloc(label_cnt ? label_cnt : 1, sizeof(char *));
                 if (!c->labels)
                         return -1;
                 for (j = 0; j < label_cnt; j++) {
@@ -728,8 +741,7 @@ int cdc_rowdec_table_set_col(cdc_rowdec_table_t *t, uint32_t i,
 /* ---- rows ---- */
 
 cdc_err_t cdc_rowdec_rows_table_id(const uint8_t *body, size_t len,
-                                   unsigned post_header_len,
-                                   uint64_t *idp) {
+                                   unsigned post_header_len, uint64_t *idp) {
         unsigned idlen = post_header_len == 6 ? 4 : 6;
         if (len < post_header_len || post_header_len < 6)
                 return CDC_ERR__BAD_EVENT;
@@ -740,20 +752,23 @@ cdc_err_t cdc_rowdec_rows_table_id(const uint8_t *body, size_t len,
 cdc_err_t cdc_rowdec_rows(uint8_t type, const uint8_t *body, size_t len,
                           unsigned post_header_len, cdc_rowdec_rows_t *r,
                           char *errstr, size_t errstr_size) {
-        rd_t d = {body, body + len};
+        rd_t d = { body, body + len };
         uint64_t ncols;
         size_t bml;
         int v2 = type >= CDC_EV_WRITE_ROWS_V2 && type <= CDC_EV_DELETE_ROWS_V2;
 
         memset(r, 0, sizeof(*r));
         switch (type) {
-        case CDC_EV_WRITE_ROWS_V1: case CDC_EV_WRITE_ROWS_V2:
+        case CDC_EV_WRITE_ROWS_V1:
+        case CDC_EV_WRITE_ROWS_V2:
                 r->op = 'c';
                 break;
-        case CDC_EV_UPDATE_ROWS_V1: case CDC_EV_UPDATE_ROWS_V2:
+        case CDC_EV_UPDATE_ROWS_V1:
+        case CDC_EV_UPDATE_ROWS_V2:
                 r->op = 'u';
                 break;
-        case CDC_EV_DELETE_ROWS_V1: case CDC_EV_DELETE_ROWS_V2:
+        case CDC_EV_DELETE_ROWS_V1:
+        case CDC_EV_DELETE_ROWS_V2:
                 r->op = 'd';
                 break;
         default:
@@ -761,8 +776,7 @@ cdc_err_t cdc_rowdec_rows(uint8_t type, const uint8_t *body, size_t len,
                          "rows event type %u not supported", type);
                 return CDC_ERR__BAD_EVENT;
         }
-        if (cdc_rowdec_rows_table_id(body, len, post_header_len,
-                                     &r->table_id))
+        if (cdc_rowdec_rows_table_id(body, len, post_header_len, &r->table_id))
                 goto trunc;
         r->flags = (uint16_t)le_n(body + (post_header_len == 6 ? 4 : 6), 2);
         d.p += post_header_len;
@@ -780,7 +794,7 @@ cdc_err_t cdc_rowdec_rows(uint8_t type, const uint8_t *body, size_t len,
         if (rd_lenenc(&d, &ncols) || ncols == 0 || ncols > 4096)
                 goto trunc;
         r->ncols = (uint32_t)ncols;
-        bml = (r->ncols + 7) / 8;
+        bml      = (r->ncols + 7) / 8;
         if (rd_left(&d) < bml * (r->op == 'u' ? 2 : 1))
                 goto trunc;
         r->present = d.p;
@@ -791,12 +805,14 @@ cdc_err_t cdc_rowdec_rows(uint8_t type, const uint8_t *body, size_t len,
         } else {
                 r->present2 = r->present;
         }
-        r->p = d.p;
+        r->p   = d.p;
         r->end = d.end;
         return CDC_ERR_NO_ERROR;
 trunc:
-        snprintf(errstr, errstr_size, "rows event (type %u): truncated "
-                 "header", type);
+        snprintf(errstr, errstr_size,
+                 "rows event (type %u): truncated "
+                 "header",
+                 type);
         return CDC_ERR__BAD_EVENT;
 }
 
@@ -806,7 +822,7 @@ int cdc_rowdec_rows_more(const cdc_rowdec_rows_t *r) {
 
 /* ---- value decoding ---- */
 
-static const int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+static const int dig2bytes[10] = { 0, 1, 1, 2, 2, 3, 3, 4, 4, 4 };
 
 int cdc_rowdec_decimal(const uint8_t *p, size_t avail, unsigned prec,
                        unsigned scale, char *out, size_t out_size) {
@@ -818,12 +834,12 @@ int cdc_rowdec_decimal(const uint8_t *p, size_t avail, unsigned prec,
 
         if (prec == 0 || prec > 65 || scale > 38 || scale > prec)
                 return -1;
-        intg = prec - scale;
-        intg0 = intg / 9;
+        intg   = prec - scale;
+        intg0  = intg / 9;
         intg0x = intg % 9;
-        frac0 = scale / 9;
+        frac0  = scale / 9;
         frac0x = scale % 9;
-        size = intg0 * 4 + (size_t)dig2bytes[intg0x] + frac0 * 4 +
+        size   = intg0 * 4 + (size_t)dig2bytes[intg0x] + frac0 * 4 +
                (size_t)dig2bytes[frac0x];
         if (size > avail || size > sizeof(buf) || out_size < prec + 4)
                 return -1;
@@ -835,25 +851,25 @@ int cdc_rowdec_decimal(const uint8_t *p, size_t avail, unsigned prec,
                 buf[i] ^= mask;
         if (neg)
                 out[o++] = '-';
-#define DEC_PUT_INT(v, width, leading)                                        \
-        do {                                                                  \
-                char tmp_[10];                                                \
-                int w_ = (width), j_;                                         \
-                uint32_t x_ = (v);                                            \
-                for (j_ = w_ - 1; j_ >= 0; j_--) {                            \
-                        tmp_[j_] = (char)('0' + x_ % 10);                     \
-                        x_ /= 10;                                             \
-                }                                                             \
-                for (j_ = 0; j_ < w_; j_++) {                                 \
-                        if ((leading) && !started && tmp_[j_] == '0')         \
-                                continue;                                     \
-                        started = 1;                                          \
-                        out[o++] = tmp_[j_];                                  \
-                }                                                             \
+#define DEC_PUT_INT(v, width, leading)                                         \
+        do {                                                                   \
+                char tmp_[10];                                                 \
+                int w_      = (width), j_;                                     \
+                uint32_t x_ = (v);                                             \
+                for (j_ = w_ - 1; j_ >= 0; j_--) {                             \
+                        tmp_[j_] = (char)('0' + x_ % 10);                      \
+                        x_ /= 10;                                              \
+                }                                                              \
+                for (j_ = 0; j_ < w_; j_++) {                                  \
+                        if ((leading) && !started && tmp_[j_] == '0')          \
+                                continue;                                      \
+                        started  = 1;                                          \
+                        out[o++] = tmp_[j_];                                   \
+                }                                                              \
         } while (0)
         if (intg0x) {
-                uint32_t v = (uint32_t)be_n(buf + k,
-                                            (unsigned)dig2bytes[intg0x]);
+                uint32_t v =
+                        (uint32_t)be_n(buf + k, (unsigned)dig2bytes[intg0x]);
                 k += (size_t)dig2bytes[intg0x];
                 if (v >= 1000000000u)
                         return -1;
@@ -938,7 +954,7 @@ static json_t *val_text_fallback(const uint8_t *s, size_t n, int latin1) {
                 return NULL;
         while (i < n) {
                 uint8_t c = s[i];
-                size_t l = 0, k;
+                size_t l  = 0, k;
                 if (latin1) {
                         if (c < 0x80) {
                                 out[o++] = (char)c;
@@ -983,8 +999,7 @@ static json_t *val_text_fallback(const uint8_t *s, size_t n, int latin1) {
         return j;
 }
 
-static json_t *val_text(const cdc_rowdec_col_t *c, const uint8_t *s,
-                        size_t n) {
+static json_t *val_text(const cdc_rowdec_col_t *c, const uint8_t *s, size_t n) {
         json_t *j;
         if (c->is_binary)
                 return val_base64(s, n);
@@ -1039,7 +1054,7 @@ static void jb_put(jbuf_t *b, const char *s, size_t n) {
                         b->err = 1;
                         return;
                 }
-                b->s = ns;
+                b->s   = ns;
                 b->cap = cap;
         }
         memcpy(b->s + b->len, s, n);
@@ -1065,11 +1080,21 @@ static void jb_quote(jbuf_t *b, const uint8_t *s, size_t n) {
                 jb_put(b, (const char *)s + run, i - run);
                 run = i + 1;
                 switch (c) {
-                case '"': jb_put(b, "\\\"", 2); break;
-                case '\\': jb_put(b, "\\\\", 2); break;
-                case '\n': jb_put(b, "\\n", 2); break;
-                case '\r': jb_put(b, "\\r", 2); break;
-                case '\t': jb_put(b, "\\t", 2); break;
+                case '"':
+                        jb_put(b, "\\\"", 2);
+                        break;
+                case '\\':
+                        jb_put(b, "\\\\", 2);
+                        break;
+                case '\n':
+                        jb_put(b, "\\n", 2);
+                        break;
+                case '\r':
+                        jb_put(b, "\\r", 2);
+                        break;
+                case '\t':
+                        jb_put(b, "\\t", 2);
+                        break;
                 default:
                         snprintf(esc, sizeof(esc), "\\u%04x", c);
                         jb_put(b, esc, 6);
@@ -1086,7 +1111,7 @@ static int mj_varlen(const uint8_t *p, size_t avail, size_t *lenp,
         for (i = 0; i < 5 && i < avail; i++) {
                 v |= (size_t)(p[i] & 0x7f) << (7 * i);
                 if (!(p[i] & 0x80)) {
-                        *lenp = v;
+                        *lenp  = v;
                         *usedp = i + 1;
                         return 0;
                 }
@@ -1097,8 +1122,8 @@ static int mj_varlen(const uint8_t *p, size_t avail, size_t *lenp,
 /* Packed temporal values inside JSON (MySQL "my_packed_time"). */
 static void mj_temporal(jbuf_t *b, uint8_t type, int64_t packed) {
         char buf[48];
-        int neg = packed < 0;
-        uint64_t a = (uint64_t)(neg ? -packed : packed);
+        int neg     = packed < 0;
+        uint64_t a  = (uint64_t)(neg ? -packed : packed);
         uint64_t ip = a >> 24, us = a % (1 << 24);
         if (type == CDC_T_TIME) {
                 uint64_t hms = ip;
@@ -1130,7 +1155,7 @@ static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
  * offset from the container start \p base of \p blen bytes). */
 static int mj_entry(jbuf_t *b, const uint8_t *base, size_t blen,
                     const uint8_t *e, int large, int depth) {
-        uint8_t t = e[0];
+        uint8_t t  = e[0];
         uint32_t v = (uint32_t)(large ? le_n(e + 1, 4) : le_n(e + 1, 2));
         char buf[32];
 
@@ -1177,12 +1202,12 @@ static int mj_container(jbuf_t *b, const uint8_t *d, size_t len, int large,
         size_t w = large ? 4 : 2, cnt, size, i, hdr, ke, ve;
         if (len < 2 * w)
                 return -1;
-        cnt = (size_t)le_n(d, (unsigned)w);
+        cnt  = (size_t)le_n(d, (unsigned)w);
         size = (size_t)le_n(d + w, (unsigned)w);
         if (size > len || size < 2 * w)
                 return -1;
-        ke = is_obj ? w + 2 : 0;  /* key entry: offset, u16 length */
-        ve = 1 + w;               /* value entry: type, offset/inline */
+        ke = is_obj ? w + 2 : 0; /* key entry: offset, u16 length */
+        ve = 1 + w;              /* value entry: type, offset/inline */
         if (cnt > size / (ke + ve))
                 return -1;
         hdr = 2 * w + cnt * (ke + ve);
@@ -1195,8 +1220,8 @@ static int mj_container(jbuf_t *b, const uint8_t *d, size_t len, int large,
                         jb_put(b, ",", 1);
                 if (is_obj) {
                         const uint8_t *kent = d + 2 * w + i * ke;
-                        size_t ko = (size_t)le_n(kent, (unsigned)w);
-                        size_t kl = (size_t)le_n(kent + w, 2);
+                        size_t ko           = (size_t)le_n(kent, (unsigned)w);
+                        size_t kl           = (size_t)le_n(kent + w, 2);
                         if (ko > size || kl > size - ko)
                                 return -1;
                         jb_quote(b, d + ko, kl);
@@ -1217,16 +1242,19 @@ static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
         if (depth > 150)
                 return -1;
         switch (type) {
-        case 0x00: case 0x01:
+        case 0x00:
+        case 0x01:
                 return mj_container(b, d, len, type == 0x01, 1, depth);
-        case 0x02: case 0x03:
+        case 0x02:
+        case 0x03:
                 return mj_container(b, d, len, type == 0x03, 0, depth);
         case 0x04:
                 if (len < 1 || d[0] > 2)
                         return -1;
                 jb_str(b, d[0] == 1 ? "true" : d[0] == 2 ? "false" : "null");
                 return 0;
-        case 0x05: case 0x06:
+        case 0x05:
+        case 0x06:
                 if (len < 2)
                         return -1;
                 snprintf(buf, sizeof(buf), "%d",
@@ -1234,18 +1262,19 @@ static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
                                       : (int)le_n(d, 2));
                 jb_str(b, buf);
                 return 0;
-        case 0x07: case 0x08:
+        case 0x07:
+        case 0x08:
                 if (len < 4)
                         return -1;
                 if (type == 0x07)
                         snprintf(buf, sizeof(buf), "%d",
                                  (int)(int32_t)le_n(d, 4));
                 else
-                        snprintf(buf, sizeof(buf), "%u",
-                                 (unsigned)le_n(d, 4));
+                        snprintf(buf, sizeof(buf), "%u", (unsigned)le_n(d, 4));
                 jb_str(b, buf);
                 return 0;
-        case 0x09: case 0x0a:
+        case 0x09:
+        case 0x0a:
                 if (len < 8)
                         return -1;
                 if (type == 0x09)
@@ -1280,8 +1309,7 @@ static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
                 if (len < 1)
                         return -1;
                 ft = d[0];
-                if (mj_varlen(d + 1, len - 1, &l, &used) ||
-                    l > len - 1 - used)
+                if (mj_varlen(d + 1, len - 1, &l, &used) || l > len - 1 - used)
                         return -1;
                 p = d + 1 + used;
                 if (ft == CDC_T_NEWDECIMAL && l >= 2) {
@@ -1317,8 +1345,8 @@ static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
 
 int cdc_rowdec_mysql_json(const uint8_t *p, size_t len, char **textp,
                           size_t *lenp) {
-        jbuf_t b = {NULL, 0, 0, 0};
-        *textp = NULL;
+        jbuf_t b = { NULL, 0, 0, 0 };
+        *textp   = NULL;
         if (len == 0) { /* an empty value is the JSON null literal */
                 jb_str(&b, "null");
         } else if (mj_value(&b, p[0], p + 1, len - 1, 0) || b.err) {
@@ -1330,7 +1358,7 @@ int cdc_rowdec_mysql_json(const uint8_t *p, size_t len, char **textp,
                 return -1;
         }
         *textp = b.s;
-        *lenp = b.len;
+        *lenp  = b.len;
         return 0;
 }
 
@@ -1351,18 +1379,18 @@ int cdc_rowdec_format_instant(char *buf, size_t size, int64_t epoch_us) {
                 return -1;
         secs = epoch_us >= 0 ? epoch_us / 1000000
                              : -((-epoch_us + 999999) / 1000000);
-        us = (unsigned)(epoch_us - secs * 1000000);
+        us   = (unsigned)(epoch_us - secs * 1000000);
         days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-        sod = (unsigned)(secs - days * 86400);
-        z = days + 719468; /* civil from days (proleptic Gregorian) */
-        era = (z >= 0 ? z : z - 146096) / 146097;
-        yoe = z - era * 146097;
-        yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
-        y = yoe + era * 400;
-        doy = (z - era * 146097) - (365 * yoe + yoe / 4 - yoe / 100);
-        mp = (5 * doy + 2) / 153;
-        d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-        m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+        sod  = (unsigned)(secs - days * 86400);
+        z    = days + 719468; /* civil from days (proleptic Gregorian) */
+        era  = (z >= 0 ? z : z - 146096) / 146097;
+        yoe  = z - era * 146097;
+        yoe  = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+        y    = yoe + era * 400;
+        doy  = (z - era * 146097) - (365 * yoe + yoe / 4 - yoe / 100);
+        mp   = (5 * doy + 2) / 153;
+        d    = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+        m    = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
         y += m <= 2;
         if (y < 0 || y > 9999)
                 return -1;
@@ -1392,8 +1420,8 @@ static json_t *val_instant(int64_t epoch_us) {
 }
 
 static int date_valid(unsigned y, unsigned m, unsigned d) {
-        static const unsigned mdays[] = {31, 29, 31, 30, 31, 30,
-                                         31, 31, 30, 31, 30, 31};
+        static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30,
+                                          31, 31, 30, 31, 30, 31 };
         return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
                d <= mdays[m - 1];
 }
@@ -1402,8 +1430,7 @@ static json_t *val_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
                             unsigned mi, unsigned s, uint32_t us,
                             const cdc_tz_t *tz) {
         int64_t local;
-        if (!date_valid(y, mo, d) || h > 23 || mi > 59 || s > 59 ||
-            us > 999999)
+        if (!date_valid(y, mo, d) || h > 23 || mi > 59 || s > 59 || us > 999999)
                 return json_null(); /* zero or invalid date: null */
         local = cdc_time_days_from_civil(y, (int)mo, (int)d) * 86400 +
                 h * 3600 + mi * 60 + s;
@@ -1438,13 +1465,16 @@ static json_t *val_time(int neg, unsigned h, unsigned m, unsigned s,
 /* Fractional seconds of the 5.6 temporal formats (big-endian). */
 static int32_t frac_us(const uint8_t *p, unsigned fsp, int sign) {
         switch (fsp) {
-        case 1: case 2:
+        case 1:
+        case 2:
                 return sign ? (int8_t)p[0] * 10000 : p[0] * 10000;
-        case 3: case 4: {
+        case 3:
+        case 4: {
                 uint32_t v = (uint32_t)be_n(p, 2);
                 return sign ? (int16_t)v * 100 : (int32_t)v * 100;
         }
-        case 5: case 6: {
+        case 5:
+        case 6: {
                 uint32_t v = (uint32_t)be_n(p, 3);
                 if (sign && (v & 0x800000))
                         return (int32_t)(v | 0xff000000u);
@@ -1458,9 +1488,8 @@ static int32_t frac_us(const uint8_t *p, unsigned fsp, int sign) {
 /* ---- text protocol values (a snapshot's SELECT) ---- */
 
 /* Read exactly n digits. */
-static int txt_digits(const char **pp, const char *end, int n,
-                      unsigned *vp) {
-        unsigned v = 0;
+static int txt_digits(const char **pp, const char *end, int n, unsigned *vp) {
+        unsigned v    = 0;
         const char *p = *pp;
         int i;
         for (i = 0; i < n; i++) {
@@ -1477,8 +1506,8 @@ static int txt_digits(const char **pp, const char *end, int n,
  * are skipped). */
 static void txt_frac(const char **pp, const char *end, uint32_t *usp) {
         const char *p = *pp;
-        uint32_t us = 0;
-        int n = 0;
+        uint32_t us   = 0;
+        int n         = 0;
         if (p < end && *p == '.') {
                 p++;
                 while (p < end && *p >= '0' && *p <= '9') {
@@ -1494,7 +1523,7 @@ static void txt_frac(const char **pp, const char *end, uint32_t *usp) {
                 n++;
         }
         *usp = us;
-        *pp = p;
+        *pp  = p;
 }
 
 /* "YYYY-MM-DD[ HH:MM:SS[.f]]" read in \p tz (NULL: UTC) -> instant. */
@@ -1524,7 +1553,7 @@ static json_t *txt_datetime(const char *s, size_t len, const cdc_tz_t *tz) {
  * anything else is kept as text. */
 static json_t *txt_time(const char *s, size_t len, unsigned fsp) {
         const char *p = s, *end = s + len;
-        unsigned h = 0, m, sec;
+        unsigned h  = 0, m, sec;
         uint32_t us = 0;
         int neg = 0, n = 0;
         json_t *v;
@@ -1563,7 +1592,7 @@ json_t *cdc_rowdec_text_value(const cdc_rowdec_col_t *c, const char *val,
                         return json_stringn(val, len);
                 memcpy(num, val, len);
                 num[len] = '\0';
-                errno = 0;
+                errno    = 0;
                 if (c->is_unsigned) {
                         unsigned long long u = strtoull(num, &end, 10);
                         if (!errno && *end == '\0')
@@ -1627,11 +1656,11 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
         size_t left = (size_t)(end - p), n = 0, l;
         json_t *v = NULL;
 
-#define NEED(k)                                                               \
-        do {                                                                  \
-                if (left < (size_t)(k))                                       \
-                        goto trunc;                                           \
-                n = (k);                                                      \
+#define NEED(k)                                                                \
+        do {                                                                   \
+                if (left < (size_t)(k))                                        \
+                        goto trunc;                                            \
+                n = (k);                                                       \
         } while (0)
 
         switch (c->type) {
@@ -1746,7 +1775,8 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                 case 0:
                         packed = intpart * (1 << 24);
                         break;
-                case 1: case 2:
+                case 1:
+                case 2:
                         frac = p[3];
                         if (intpart < 0 && frac) {
                                 intpart++;
@@ -1754,7 +1784,8 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                         }
                         packed = intpart * (1 << 24) + frac * 10000;
                         break;
-                case 3: case 4:
+                case 3:
+                case 4:
                         frac = (int32_t)be_n(p + 3, 2);
                         if (intpart < 0 && frac) {
                                 intpart++;
@@ -1767,9 +1798,9 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                         break;
                 }
                 {
-                        int neg = packed < 0;
+                        int neg    = packed < 0;
                         uint64_t a = (uint64_t)(neg ? -packed : packed);
-                        hms = a >> 24;
+                        hms        = a >> 24;
                         v = val_time(neg, (unsigned)((hms >> 12) % 1024),
                                      (unsigned)((hms >> 6) % 64),
                                      (unsigned)(hms % 64),
@@ -1780,15 +1811,15 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
         case CDC_T_DATETIME: {
                 uint64_t x, dpart, tpart;
                 NEED(8);
-                x = le_n(p, 8);
+                x     = le_n(p, 8);
                 dpart = x / 1000000;
                 tpart = x % 1000000;
-                v = val_datetime((unsigned)(dpart / 10000),
-                                 (unsigned)(dpart / 100 % 100),
-                                 (unsigned)(dpart % 100),
-                                 (unsigned)(tpart / 10000),
-                                 (unsigned)(tpart / 100 % 100),
-                                 (unsigned)(tpart % 100), 0, tz);
+                v     = val_datetime((unsigned)(dpart / 10000),
+                                     (unsigned)(dpart / 100 % 100),
+                                     (unsigned)(dpart % 100),
+                                     (unsigned)(tpart / 10000),
+                                     (unsigned)(tpart / 100 % 100),
+                                     (unsigned)(tpart % 100), 0, tz);
                 break;
         }
         case CDC_T_DATETIME2: {
@@ -1808,13 +1839,12 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                         break;
                 }
                 ymd = (uint64_t)ip >> 17;
-                ym = ymd >> 5;
+                ym  = ymd >> 5;
                 hms = (uint64_t)ip % (1 << 17);
-                v = val_datetime((unsigned)(ym / 13), (unsigned)(ym % 13),
-                                 (unsigned)(ymd % 32),
-                                 (unsigned)(hms >> 12),
-                                 (unsigned)((hms >> 6) % 64),
-                                 (unsigned)(hms % 64), (uint32_t)us, tz);
+                v   = val_datetime((unsigned)(ym / 13), (unsigned)(ym % 13),
+                                   (unsigned)(ymd % 32), (unsigned)(hms >> 12),
+                                   (unsigned)((hms >> 6) % 64),
+                                   (unsigned)(hms % 64), (uint32_t)us, tz);
                 break;
         }
         case CDC_T_TIMESTAMP: {
@@ -1833,13 +1863,15 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                         return NULL;
                 }
                 NEED(4 + (fsp + 1) / 2);
-                s = (uint32_t)be_n(p, 4);
+                s  = (uint32_t)be_n(p, 4);
                 us = frac_us(p + 4, fsp, 0);
-                v = (s || us) ? val_instant((int64_t)s * 1000000 + us)
-                              : json_null();
+                v  = (s || us) ? val_instant((int64_t)s * 1000000 + us)
+                               : json_null();
                 break;
         }
-        case CDC_T_VARCHAR: case CDC_T_VAR_STRING: case CDC_T_STRING: {
+        case CDC_T_VARCHAR:
+        case CDC_T_VAR_STRING:
+        case CDC_T_STRING: {
                 unsigned pl = c->meta < 256 ? 1 : 2;
                 NEED(pl);
                 l = (size_t)le_n(p, pl);
@@ -1856,8 +1888,11 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                 }
                 break;
         }
-        case CDC_T_BLOB: case CDC_T_TINY_BLOB: case CDC_T_MEDIUM_BLOB:
-        case CDC_T_LONG_BLOB: case CDC_T_GEOMETRY: {
+        case CDC_T_BLOB:
+        case CDC_T_TINY_BLOB:
+        case CDC_T_MEDIUM_BLOB:
+        case CDC_T_LONG_BLOB:
+        case CDC_T_GEOMETRY: {
                 unsigned pl = c->meta;
                 if (pl < 1 || pl > 4) {
                         *why = "bad BLOB length size";
@@ -1921,7 +1956,7 @@ static json_t *val_decode(const cdc_rowdec_col_t *c, const uint8_t **pp,
                         o += ll;
                 }
                 s[o] = '\0';
-                v = json_stringn(s, o);
+                v    = json_stringn(s, o);
                 free(s);
                 break;
         }
@@ -1978,10 +2013,9 @@ trunc:
         return NULL;
 }
 
-static cdc_err_t row_image(const cdc_rowdec_table_t *t,
-                           cdc_rowdec_rows_t *r, const uint8_t *present,
-                           const cdc_tz_t *tz, json_t **rowp, char *errstr,
-                           size_t errstr_size) {
+static cdc_err_t row_image(const cdc_rowdec_table_t *t, cdc_rowdec_rows_t *r,
+                           const uint8_t *present, const cdc_tz_t *tz,
+                           json_t **rowp, char *errstr, size_t errstr_size) {
         uint32_t i, npresent = 0, k = 0;
         const uint8_t *nulls, *p = r->p;
         json_t *row = NULL;
@@ -2002,7 +2036,7 @@ static cdc_err_t row_image(const cdc_rowdec_table_t *t,
                 return CDC_ERR__NOMEM;
         for (i = 0; i < r->ncols; i++) {
                 const cdc_rowdec_col_t *c = &t->cols[i];
-                const char *name = c->name;
+                const char *name          = c->name;
                 json_t *v;
                 const char *why = NULL;
 
@@ -2019,8 +2053,8 @@ static cdc_err_t row_image(const cdc_rowdec_table_t *t,
                         if (!v) {
                                 snprintf(errstr, errstr_size,
                                          "%s.%s column %u (%s, type %u): %s",
-                                         t->db, t->name, i + 1, name,
-                                         c->type, why ? why : "bad value");
+                                         t->db, t->name, i + 1, name, c->type,
+                                         why ? why : "bad value");
                                 json_decref(row);
                                 return CDC_ERR__BAD_EVENT;
                         }
@@ -2030,20 +2064,20 @@ static cdc_err_t row_image(const cdc_rowdec_table_t *t,
                         return CDC_ERR__NOMEM;
                 }
         }
-        r->p = p;
+        r->p  = p;
         *rowp = row;
         return CDC_ERR_NO_ERROR;
 }
 
-cdc_err_t cdc_rowdec_row_next(const cdc_rowdec_table_t *t,
-                              cdc_rowdec_rows_t *r, const cdc_tz_t *tz,
-                              json_t **beforep, json_t **afterp,
-                              char *errstr, size_t errstr_size) {
+cdc_err_t cdc_rowdec_row_next(const cdc_rowdec_table_t *t, cdc_rowdec_rows_t *r,
+                              const cdc_tz_t *tz, json_t **beforep,
+                              json_t **afterp, char *errstr,
+                              size_t errstr_size) {
         cdc_err_t err;
         json_t *before = NULL, *after = NULL;
 
         *beforep = NULL;
-        *afterp = NULL;
+        *afterp  = NULL;
         if (!cdc_rowdec_rows_more(r)) {
                 snprintf(errstr, errstr_size, "no more rows");
                 return CDC_ERR__BAD_EVENT;
@@ -2067,7 +2101,7 @@ cdc_err_t cdc_rowdec_row_next(const cdc_rowdec_table_t *t,
                         goto fail;
         }
         *beforep = before;
-        *afterp = after;
+        *afterp  = after;
         return CDC_ERR_NO_ERROR;
 fail:
         r->p = r->end; /* never continue past a bad row */

@@ -21,32 +21,63 @@
 
 /** Binlog column types (MySQL enum_field_types values). */
 enum {
-        CDC_T_DECIMAL = 0, CDC_T_TINY = 1, CDC_T_SHORT = 2, CDC_T_LONG = 3,
-        CDC_T_FLOAT = 4, CDC_T_DOUBLE = 5, CDC_T_NULL = 6,
-        CDC_T_TIMESTAMP = 7, CDC_T_LONGLONG = 8, CDC_T_INT24 = 9,
-        CDC_T_DATE = 10, CDC_T_TIME = 11, CDC_T_DATETIME = 12,
-        CDC_T_YEAR = 13, CDC_T_NEWDATE = 14, CDC_T_VARCHAR = 15,
-        CDC_T_BIT = 16, CDC_T_TIMESTAMP2 = 17, CDC_T_DATETIME2 = 18,
-        CDC_T_TIME2 = 19, CDC_T_JSON = 245, CDC_T_NEWDECIMAL = 246,
-        CDC_T_ENUM = 247, CDC_T_SET = 248, CDC_T_TINY_BLOB = 249,
-        CDC_T_MEDIUM_BLOB = 250, CDC_T_LONG_BLOB = 251, CDC_T_BLOB = 252,
-        CDC_T_VAR_STRING = 253, CDC_T_STRING = 254, CDC_T_GEOMETRY = 255
+        CDC_T_DECIMAL     = 0,
+        CDC_T_TINY        = 1,
+        CDC_T_SHORT       = 2,
+        CDC_T_LONG        = 3,
+        CDC_T_FLOAT       = 4,
+        CDC_T_DOUBLE      = 5,
+        CDC_T_NULL        = 6,
+        CDC_T_TIMESTAMP   = 7,
+        CDC_T_LONGLONG    = 8,
+        CDC_T_INT24       = 9,
+        CDC_T_DATE        = 10,
+        CDC_T_TIME        = 11,
+        CDC_T_DATETIME    = 12,
+        CDC_T_YEAR        = 13,
+        CDC_T_NEWDATE     = 14,
+        CDC_T_VARCHAR     = 15,
+        CDC_T_BIT         = 16,
+        CDC_T_TIMESTAMP2  = 17,
+        CDC_T_DATETIME2   = 18,
+        CDC_T_TIME2       = 19,
+        CDC_T_JSON        = 245,
+        CDC_T_NEWDECIMAL  = 246,
+        CDC_T_ENUM        = 247,
+        CDC_T_SET         = 248,
+        CDC_T_TINY_BLOB   = 249,
+        CDC_T_MEDIUM_BLOB = 250,
+        CDC_T_LONG_BLOB   = 251,
+        CDC_T_BLOB        = 252,
+        CDC_T_VAR_STRING  = 253,
+        CDC_T_STRING      = 254,
+        CDC_T_GEOMETRY    = 255
 };
 
 /** Binlog event types used here. */
 enum {
-        CDC_EV_QUERY = 2, CDC_EV_STOP = 3, CDC_EV_ROTATE = 4,
-        CDC_EV_FORMAT_DESCRIPTION = 15, CDC_EV_XID = 16,
-        CDC_EV_TABLE_MAP = 19, CDC_EV_WRITE_ROWS_V1 = 23,
-        CDC_EV_UPDATE_ROWS_V1 = 24, CDC_EV_DELETE_ROWS_V1 = 25,
-        CDC_EV_HEARTBEAT = 27, CDC_EV_WRITE_ROWS_V2 = 30,
-        CDC_EV_UPDATE_ROWS_V2 = 31, CDC_EV_DELETE_ROWS_V2 = 32,
-        CDC_EV_MYSQL_GTID = 33, CDC_EV_MYSQL_ANON_GTID = 34,
-        CDC_EV_XA_PREPARE = 38,
-        CDC_EV_PARTIAL_UPDATE_ROWS = 39,
-        CDC_EV_ANNOTATE_ROWS = 160, CDC_EV_BINLOG_CHECKPOINT = 161,
-        CDC_EV_GTID = 162, CDC_EV_GTID_LIST = 163,
-        CDC_EV_WRITE_ROWS_COMPRESSED = 166, /* .. 171 */
+        CDC_EV_QUERY                     = 2,
+        CDC_EV_STOP                      = 3,
+        CDC_EV_ROTATE                    = 4,
+        CDC_EV_FORMAT_DESCRIPTION        = 15,
+        CDC_EV_XID                       = 16,
+        CDC_EV_TABLE_MAP                 = 19,
+        CDC_EV_WRITE_ROWS_V1             = 23,
+        CDC_EV_UPDATE_ROWS_V1            = 24,
+        CDC_EV_DELETE_ROWS_V1            = 25,
+        CDC_EV_HEARTBEAT                 = 27,
+        CDC_EV_WRITE_ROWS_V2             = 30,
+        CDC_EV_UPDATE_ROWS_V2            = 31,
+        CDC_EV_DELETE_ROWS_V2            = 32,
+        CDC_EV_MYSQL_GTID                = 33,
+        CDC_EV_MYSQL_ANON_GTID           = 34,
+        CDC_EV_XA_PREPARE                = 38,
+        CDC_EV_PARTIAL_UPDATE_ROWS       = 39,
+        CDC_EV_ANNOTATE_ROWS             = 160,
+        CDC_EV_BINLOG_CHECKPOINT         = 161,
+        CDC_EV_GTID                      = 162,
+        CDC_EV_GTID_LIST                 = 163,
+        CDC_EV_WRITE_ROWS_COMPRESSED     = 166, /* .. 171 */
         CDC_EV_DELETE_ROWS_COMPRESSED_V2 = 171
 };
 
@@ -54,13 +85,13 @@ enum {
 
 /** A framed event: header fields and the body (CRC32 trailer removed). */
 typedef struct cdc_rowdec_ev_s {
-        uint32_t ts;          /**< seconds since the epoch */
+        uint32_t ts; /**< seconds since the epoch */
         uint8_t type;
         uint32_t server_id;
-        uint32_t len;         /**< event length incl. header and CRC */
-        uint32_t next_pos;    /**< end position of the event in its file */
+        uint32_t len;      /**< event length incl. header and CRC */
+        uint32_t next_pos; /**< end position of the event in its file */
         uint16_t flags;
-        const uint8_t *body;  /**< borrowed from the input buffer */
+        const uint8_t *body; /**< borrowed from the input buffer */
         size_t body_len;
 } cdc_rowdec_ev_t;
 
@@ -106,15 +137,15 @@ int32_t cdc_tz_local_offset(const cdc_tz_t *tz, int64_t local_s);
 /* ---- table map ---- */
 
 typedef struct cdc_rowdec_col_s {
-        uint8_t type;        /**< real type (STRING's ENUM/SET resolved) */
+        uint8_t type; /**< real type (STRING's ENUM/SET resolved) */
         uint8_t nullable;
         uint8_t is_unsigned;
-        uint8_t is_binary;   /**< string column with the binary charset */
-        uint8_t is_latin1;   /**< text column in a latin1 collation */
-        uint16_t meta;       /**< type metadata (see cdc_rowdec.c) */
-        uint32_t charset;    /**< collation id, 0 if unknown */
+        uint8_t is_binary; /**< string column with the binary charset */
+        uint8_t is_latin1; /**< text column in a latin1 collation */
+        uint16_t meta;     /**< type metadata (see cdc_rowdec.c) */
+        uint32_t charset;  /**< collation id, 0 if unknown */
         char *name;
-        char **labels;       /**< ENUM / SET labels (label_cnt of them) */
+        char **labels; /**< ENUM / SET labels (label_cnt of them) */
         uint32_t label_cnt;
 } cdc_rowdec_col_t;
 
@@ -124,12 +155,12 @@ typedef struct cdc_rowdec_table_s {
         char name[65];
         uint32_t ncols;
         cdc_rowdec_col_t *cols;
-        int has_names;       /**< COLUMN_NAME optional metadata present */
-        int has_sign;        /**< SIGNEDNESS present */
-        int has_charset;     /**< DEFAULT/COLUMN_CHARSET present */
-        int has_labels;      /**< ENUM/SET_STR_VALUE present (or none
-                              *   needed) */
-        uint8_t *raw;        /**< the TABLE_MAP body, to detect changes */
+        int has_names;   /**< COLUMN_NAME optional metadata present */
+        int has_sign;    /**< SIGNEDNESS present */
+        int has_charset; /**< DEFAULT/COLUMN_CHARSET present */
+        int has_labels;  /**< ENUM/SET_STR_VALUE present (or none
+                          *   needed) */
+        uint8_t *raw;    /**< the TABLE_MAP body, to detect changes */
         size_t raw_len;
 } cdc_rowdec_table_t;
 
@@ -148,8 +179,8 @@ cdc_err_t cdc_rowdec_table_map(const uint8_t *body, size_t len,
  *        cheap check done before parsing the columns.
  */
 cdc_err_t cdc_rowdec_table_map_peek(const uint8_t *body, size_t len,
-                                    unsigned post_header_len,
-                                    uint64_t *idp, char *db, char *table);
+                                    unsigned post_header_len, uint64_t *idp,
+                                    char *db, char *table);
 
 void cdc_rowdec_table_destroy(cdc_rowdec_table_t *t);
 
@@ -160,21 +191,20 @@ void cdc_rowdec_table_destroy(cdc_rowdec_table_t *t);
  * @returns 0 or -1 (allocation failure, bad index).
  */
 int cdc_rowdec_table_set_col(cdc_rowdec_table_t *t, uint32_t i,
-                             const char *name, int is_unsigned,
-                             int is_binary, const char *const *labels,
-                             uint32_t label_cnt);
+                             const char *name, int is_unsigned, int is_binary,
+                             const char *const *labels, uint32_t label_cnt);
 
 /* ---- rows ---- */
 
 typedef struct cdc_rowdec_rows_s {
-        char op;                /**< 'c', 'u' or 'd' */
+        char op; /**< 'c', 'u' or 'd' */
         uint64_t table_id;
         uint16_t flags;
         uint32_t ncols;
-        const uint8_t *present; /**< columns-present bitmap (before image
-                                 *   for updates) */
-        const uint8_t *present2;/**< after image bitmap (updates) */
-        const uint8_t *p;       /**< cursor in the row data */
+        const uint8_t *present;  /**< columns-present bitmap (before image
+                                  *   for updates) */
+        const uint8_t *present2; /**< after image bitmap (updates) */
+        const uint8_t *p;        /**< cursor in the row data */
         const uint8_t *end;
 } cdc_rowdec_rows_t;
 
@@ -199,10 +229,10 @@ int cdc_rowdec_rows_more(const cdc_rowdec_rows_t *r);
  *        objects (or NULL) according to r->op.
  * @param tz zone DATETIME values are read in.
  */
-cdc_err_t cdc_rowdec_row_next(const cdc_rowdec_table_t *t,
-                              cdc_rowdec_rows_t *r, const cdc_tz_t *tz,
-                              json_t **beforep, json_t **afterp,
-                              char *errstr, size_t errstr_size);
+cdc_err_t cdc_rowdec_row_next(const cdc_rowdec_table_t *t, cdc_rowdec_rows_t *r,
+                              const cdc_tz_t *tz, json_t **beforep,
+                              json_t **afterp, char *errstr,
+                              size_t errstr_size);
 
 /**
  * @brief Map one value of the text protocol (a snapshot's SELECT) the way

@@ -545,8 +545,8 @@ static app_result_t app_snapshot(cdc_app_t *app) {
          * open (the old position may be purged, see app_purged). */
         if (had_prev) {
                 /* see gap_replay: resume where the stream was */
-                pos              = prev;
-                app->gap_replay  = 1;
+                pos             = prev;
+                app->gap_replay = 1;
                 cdc_pos_format(&pos, ptext, sizeof(ptext));
         }
         /* The stream position becomes the checkpoint once every row

@@ -19,10 +19,10 @@
 #include "apply_testlib.h"
 #include "cdc_backoff.h"
 
-#define T0 1795000000000LL
-#define HOUR (3600LL * 1000)
-#define DAY (24 * HOUR)
-#define TTL (7 * DAY)
+#define T0     1795000000000LL
+#define HOUR   (3600LL * 1000)
+#define DAY    (24 * HOUR)
+#define TTL    (7 * DAY)
 #define PREFIX "pt"
 
 typedef struct pev_s {
@@ -35,8 +35,8 @@ typedef struct pev_s {
 } pev_t;
 
 typedef struct pkey_s {
-        int f, e;        /* follow edge */
-        char rid[32];    /* idem request id (binary) */
+        int f, e;     /* follow edge */
+        char rid[32]; /* idem request id (binary) */
         size_t ridlen;
         pev_t *evs;
         int n, cap;
@@ -61,8 +61,7 @@ static void key_push(pkey_t *k, const pev_t *ev) {
 static cdc_event_t *make_event(const pkey_t *keys, const pkey_t *rids,
                                const pev_t *pe) {
         if (pe->kind == 0)
-                return tl_ev_follow(pe->op, pe->seq,
-                                    (uint64_t)keys[pe->key].f,
+                return tl_ev_follow(pe->op, pe->seq, (uint64_t)keys[pe->key].f,
                                     (uint64_t)keys[pe->key].e, pe->status,
                                     pe->t);
         return tl_ev_idem(pe->op, pe->seq, rids[pe->key].rid,
@@ -125,15 +124,15 @@ static void add_retry(cdc_apply_t *ap, cdc_event_t *ev) {
 static void deliver(cdc_apply_t *ap, pkey_t *edges, int ne, pkey_t *rids,
                     int nr) {
         int ns = ne + nr, live = ns, i;
-        int *pos = calloc((size_t)ns, sizeof(int));
+        int *pos     = calloc((size_t)ns, sizeof(int));
         int *replays = calloc((size_t)ns, sizeof(int));
-        int *order = malloc((size_t)ns * sizeof(int));
+        int *order   = malloc((size_t)ns * sizeof(int));
 
         for (i = 0; i < ns; i++)
                 order[i] = i;
         while (live > 0) {
                 int j = rnd(live), s = order[j];
-                pkey_t *k = s < ne ? &edges[s] : &rids[s - ne];
+                pkey_t *k       = s < ne ? &edges[s] : &rids[s - ne];
                 const pev_t *pe = &k->evs[pos[s]];
                 cdc_event_t *ev = make_event(edges, rids, pe);
 
@@ -167,23 +166,24 @@ static void version_text(uint64_t seq, char *buf) {
 /* Expected listing, from the newest change of each row. */
 static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
                      int64_t now, tl_buf_t *out) {
-        tl_entry_t *ents = calloc((size_t)(nu + 1) * 4 + (size_t)nr,
-                                  sizeof(*ents));
+        tl_entry_t *ents =
+                calloc((size_t)(nu + 1) * 4 + (size_t)nr, sizeof(*ents));
         tl_pair_t *pairs = calloc((size_t)ne * 2 + 4, sizeof(*pairs));
-        char (*txt)[48] = calloc((size_t)ne * 4 + 8, sizeof(*txt));
-        size_t nent = 0;
+        char(*txt)[48]   = calloc((size_t)ne * 4 + 8, sizeof(*txt));
+        size_t nent      = 0;
         int u, i;
 
         for (u = 1; u <= nu; u++) {
-                static const char *const names[4] = {"following", "followers",
-                                                     "friends", "ver"};
+                static const char *const names[4] = { "following", "followers",
+                                                      "friends", "ver" };
                 int w;
 
                 for (w = 0; w < 4; w++) {
                         size_t np = 0, nt = 0;
 
                         for (i = 0; i < ne; i++) {
-                                const pev_t *last = &edges[i].evs[edges[i].n - 1];
+                                const pev_t *last =
+                                        &edges[i].evs[edges[i].n - 1];
                                 int live = last->op != CDC_OP_DELETE &&
                                            last->status == 1;
                                 int other;
@@ -199,9 +199,11 @@ static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
                                                 version_text(last->seq,
                                                              txt[nt + 1]);
                                                 pairs[np].a = txt[nt];
-                                                pairs[np].alen = strlen(txt[nt]);
+                                                pairs[np].alen =
+                                                        strlen(txt[nt]);
                                                 pairs[np].b = txt[nt + 1];
-                                                pairs[np].blen = strlen(txt[nt + 1]);
+                                                pairs[np].blen =
+                                                        strlen(txt[nt + 1]);
                                                 np++, nt += 2;
                                         }
                                         if (edges[i].e == u) {
@@ -210,9 +212,11 @@ static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
                                                 version_text(last->seq,
                                                              txt[nt + 1]);
                                                 pairs[np].a = txt[nt];
-                                                pairs[np].alen = strlen(txt[nt]);
+                                                pairs[np].alen =
+                                                        strlen(txt[nt]);
                                                 pairs[np].b = txt[nt + 1];
-                                                pairs[np].blen = strlen(txt[nt + 1]);
+                                                pairs[np].blen =
+                                                        strlen(txt[nt + 1]);
                                                 np++, nt += 2;
                                         }
                                         continue;
@@ -234,7 +238,8 @@ static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
                                                 if (edges[j].f != other ||
                                                     edges[j].e != u)
                                                         continue;
-                                                l2 = &edges[j].evs[edges[j].n - 1];
+                                                l2 = &edges[j].evs[edges[j].n -
+                                                                   1];
                                                 if (l2->op != CDC_OP_DELETE &&
                                                     l2->status == 1) {
                                                         found = 1;
@@ -249,9 +254,9 @@ static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
                                 snprintf(txt[nt], 48, "%d", other);
                                 snprintf(txt[nt + 1], 48, "%lld",
                                          (long long)score);
-                                pairs[np].a = txt[nt];
+                                pairs[np].a    = txt[nt];
                                 pairs[np].alen = strlen(txt[nt]);
-                                pairs[np].b = txt[nt + 1];
+                                pairs[np].b    = txt[nt + 1];
                                 pairs[np].blen = strlen(txt[nt + 1]);
                                 np++, nt += 2;
                         }
@@ -263,7 +268,7 @@ static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
 
                                 snprintf(key, sizeof(key), PREFIX ":{u:%d}:%s",
                                          u, names[w]);
-                                en->key = strdup(key);
+                                en->key    = strdup(key);
                                 en->keylen = strlen(key);
                                 tl_body(&en->body, w == 3 ? "hash" : "zset", -1,
                                         pairs, np);
@@ -272,7 +277,7 @@ static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
         }
         for (i = 0; i < nr; i++) {
                 const pev_t *last = &rids[i].evs[rids[i].n - 1];
-                int64_t exp = last->t + TTL;
+                int64_t exp       = last->t + TTL;
                 char ver[CDC_VERSION_LEN + 1], st[16];
                 tl_entry_t *en;
                 size_t kl;
@@ -293,14 +298,13 @@ static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
                 }
                 en->keylen = kl;
                 if (last->op == CDC_OP_DELETE) {
-                        tl_pair_t p = {"", 0, ver, strlen(ver)};
+                        tl_pair_t p = { "", 0, ver, strlen(ver) };
 
                         tl_body(&en->body, "string", exp, &p, 1);
                 } else {
-                        tl_pair_t p[3] = {
-                            {"status", 6, st, 0},
-                            {"biz_key", 7, "biz", 3},
-                            {"ver", 3, ver, strlen(ver)}};
+                        tl_pair_t p[3] = { { "status", 6, st, 0 },
+                                           { "biz_key", 7, "biz", 3 },
+                                           { "ver", 3, ver, strlen(ver) } };
 
                         snprintf(st, sizeof(st), "%d", last->status);
                         p[0].blen = strlen(st);
@@ -317,19 +321,19 @@ static void expected(pkey_t *edges, int ne, pkey_t *rids, int nr, int nu,
 
 int main(int argc, char **argv) {
         uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 42;
-        int nu = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200;
-        int ne = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 2000;
-        int nr = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 300;
+        int nu        = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 200;
+        int ne        = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 2000;
+        int nr        = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 300;
         pkey_t *edges, *rids;
         int *left, nleft = 0, i;
         int *rem;
-        uint64_t seq = 0;
-        int64_t now = cdc_wallclock_ms();
+        uint64_t seq     = 0;
+        int64_t now      = cdc_wallclock_ms();
         redisContext *rc = tl_redis_connect();
         redisReply *r;
         cdc_apply_t *ap;
         cdc_apply_stats_t st;
-        tl_buf_t want = {0}, got1 = {0}, got2 = {0};
+        tl_buf_t want = { 0 }, got1 = { 0 }, got2 = { 0 };
         int fails = 0, nev = 0;
         char *edge_used;
 
@@ -337,9 +341,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bad arguments\n");
                 return 2;
         }
-        rng = seed * 2654435761ULL + 1;
-        edges = calloc((size_t)ne, sizeof(*edges));
-        rids = calloc((size_t)nr + 1, sizeof(*rids));
+        rng       = seed * 2654435761ULL + 1;
+        edges     = calloc((size_t)ne, sizeof(*edges));
+        rids      = calloc((size_t)nr + 1, sizeof(*rids));
         edge_used = calloc((size_t)(nu + 1) * (size_t)(nu + 1), 1);
         /* distinct directed edges */
         for (i = 0; i < ne; i++) {
@@ -350,8 +354,8 @@ int main(int argc, char **argv) {
                         e = 1 + rnd(nu);
                 } while (f == e || edge_used[f * (nu + 1) + e]);
                 edge_used[f * (nu + 1) + e] = 1;
-                edges[i].f = f;
-                edges[i].e = e;
+                edges[i].f                  = f;
+                edges[i].e                  = e;
         }
         /* request ids, some with bytes that must stay data: } { NUL CR */
         for (i = 0; i < nr; i++) {
@@ -366,10 +370,10 @@ int main(int argc, char **argv) {
         /* histories: 1..6 changes per row, versions from one global
          * counter in a random global order */
         left = malloc(sizeof(int) * (size_t)(ne + nr));
-        rem = malloc(sizeof(int) * (size_t)(ne + nr));
+        rem  = malloc(sizeof(int) * (size_t)(ne + nr));
         for (i = 0; i < ne + nr; i++) {
                 left[nleft++] = i;
-                rem[i] = 1 + rnd(6);
+                rem[i]        = 1 + rnd(6);
         }
         {
                 int64_t *ctime = calloc((size_t)nr + 1, sizeof(int64_t));
@@ -379,34 +383,32 @@ int main(int argc, char **argv) {
                                           : now - 8 * DAY - rnd(48) * HOUR;
                 while (nleft > 0) {
                         int j = rnd(nleft), s = left[j];
-                        pkey_t *k = s < ne ? &edges[s] : &rids[s - ne];
+                        pkey_t *k  = s < ne ? &edges[s] : &rids[s - ne];
                         int exists = k->n > 0 &&
                                      k->evs[k->n - 1].op != CDC_OP_DELETE;
                         pev_t pe;
 
                         memset(&pe, 0, sizeof(pe));
                         pe.kind = s < ne ? 0 : 1;
-                        pe.key = s < ne ? s : s - ne;
-                        pe.seq = ++seq;
+                        pe.key  = s < ne ? s : s - ne;
+                        pe.seq  = ++seq;
                         if (!exists) {
-                                pe.op = CDC_OP_CREATE;
-                                pe.status = pe.kind == 0 ? rnd(10) > 0
-                                                         : 1;
+                                pe.op     = CDC_OP_CREATE;
+                                pe.status = pe.kind == 0 ? rnd(10) > 0 : 1;
                                 if (pe.kind == 1 && k->n > 0)
                                         ctime[pe.key] += rnd(60) * 60000;
                         } else {
                                 int x = rnd(10);
 
-                                pe.op = x < 2   ? CDC_OP_DELETE
-                                        : x < 3 ? CDC_OP_READ
-                                                : CDC_OP_UPDATE;
+                                pe.op     = x < 2   ? CDC_OP_DELETE
+                                            : x < 3 ? CDC_OP_READ
+                                                    : CDC_OP_UPDATE;
                                 pe.status = k->evs[k->n - 1].status;
                                 if (pe.op == CDC_OP_UPDATE)
                                         pe.status = pe.kind == 0 ? rnd(2)
                                                                  : 1 + rnd(3);
                         }
-                        pe.t = pe.kind == 0 ? T0 + (int64_t)seq
-                                            : ctime[pe.key];
+                        pe.t = pe.kind == 0 ? T0 + (int64_t)seq : ctime[pe.key];
                         key_push(k, &pe);
                         nev++;
                         if (--rem[s] == 0)
@@ -417,7 +419,7 @@ int main(int argc, char **argv) {
 
         r = tl_cmdv(rc, "FLUSHALL", NULL);
         freeReplyObject(r);
-        ap = tl_apply_new(PREFIX, 256, TTL);
+        ap       = tl_apply_new(PREFIX, 256, TTL);
         chaos_rc = rc;
         deliver(ap, edges, ne, rids, nr);
         chaos_rc = NULL;

@@ -50,7 +50,7 @@ static void apply1(cdc_apply_t *ap, cdc_event_t *ev) {
 /* ZSCORE as ms, -1 if not a member. */
 static long long zscore(const char *key, const char *member) {
         redisReply *r = tl_cmdv(rc, "ZSCORE", key, member, NULL);
-        long long v = -1;
+        long long v   = -1;
 
         if (r->type == REDIS_REPLY_STRING)
                 v = (long long)strtod(r->str, NULL);
@@ -177,16 +177,17 @@ static void test_stale_and_duplicate(void **state) {
  * separate appliers, as two consumers racing would. */
 static void test_mutual_follow_all_orders(void **state) {
         static const int perms[24][4] = {
-            {0, 1, 2, 3}, {0, 1, 3, 2}, {0, 2, 1, 3}, {0, 2, 3, 1},
-            {0, 3, 1, 2}, {0, 3, 2, 1}, {1, 0, 2, 3}, {1, 0, 3, 2},
-            {1, 2, 0, 3}, {1, 2, 3, 0}, {1, 3, 0, 2}, {1, 3, 2, 0},
-            {2, 0, 1, 3}, {2, 0, 3, 1}, {2, 1, 0, 3}, {2, 1, 3, 0},
-            {2, 3, 0, 1}, {2, 3, 1, 0}, {3, 0, 1, 2}, {3, 0, 2, 1},
-            {3, 1, 0, 2}, {3, 1, 2, 0}, {3, 2, 0, 1}, {3, 2, 1, 0}};
+                { 0, 1, 2, 3 }, { 0, 1, 3, 2 }, { 0, 2, 1, 3 }, { 0, 2, 3, 1 },
+                { 0, 3, 1, 2 }, { 0, 3, 2, 1 }, { 1, 0, 2, 3 }, { 1, 0, 3, 2 },
+                { 1, 2, 0, 3 }, { 1, 2, 3, 0 }, { 1, 3, 0, 2 }, { 1, 3, 2, 0 },
+                { 2, 0, 1, 3 }, { 2, 0, 3, 1 }, { 2, 1, 0, 3 }, { 2, 1, 3, 0 },
+                { 2, 3, 0, 1 }, { 2, 3, 1, 0 }, { 3, 0, 1, 2 }, { 3, 0, 2, 1 },
+                { 3, 1, 0, 2 }, { 3, 1, 2, 0 }, { 3, 2, 0, 1 }, { 3, 2, 1, 0 }
+        };
         cdc_apply_t *gen = tl_apply_new("fc", 0, 0);
-        cdc_apply_t *ap = tl_apply_new("fc", 0, 0);
-        cdc_event_t *e1 = tl_ev_follow(CDC_OP_CREATE, 11, 5, 6, 1, T0);
-        cdc_event_t *e2 = tl_ev_follow(CDC_OP_CREATE, 12, 6, 5, 1, T0 + 3);
+        cdc_apply_t *ap  = tl_apply_new("fc", 0, 0);
+        cdc_event_t *e1  = tl_ev_follow(CDC_OP_CREATE, 11, 5, 6, 1, T0);
+        cdc_event_t *e2  = tl_ev_follow(CDC_OP_CREATE, 12, 6, 5, 1, T0 + 3);
         char errstr[128];
         int p, i;
 
@@ -208,11 +209,11 @@ static void test_mutual_follow_all_orders(void **state) {
                         cdc_script_id_t id;
                         size_t len;
                         const char *src;
-                        int n = cdc_apply_queued(gen, (size_t)perms[p][i],
-                                                 &id, &argv, &lens);
+                        int n = cdc_apply_queued(gen, (size_t)perms[p][i], &id,
+                                                 &argv, &lens);
 
                         assert_int_equal(n, 9);
-                        src = cdc_scripts_source(id, &len);
+                        src     = cdc_scripts_source(id, &len);
                         full[0] = "EVAL", flen[0] = 4;
                         full[1] = src, flen[1] = len;
                         full[2] = "4", flen[2] = 1;
@@ -233,13 +234,15 @@ static void test_mutual_follow_all_orders(void **state) {
 
                 freeReplyObject(r);
                 if (p == 0) {
-                        apply1(ap, tl_ev_follow(CDC_OP_CREATE, 11, 5, 6, 1, T0));
+                        apply1(ap,
+                               tl_ev_follow(CDC_OP_CREATE, 11, 5, 6, 1, T0));
                         apply1(ap, tl_ev_follow(CDC_OP_CREATE, 12, 6, 5, 1,
                                                 T0 + 3));
                 } else {
                         apply1(ap, tl_ev_follow(CDC_OP_CREATE, 12, 6, 5, 1,
                                                 T0 + 3));
-                        apply1(ap, tl_ev_follow(CDC_OP_CREATE, 11, 5, 6, 1, T0));
+                        apply1(ap,
+                               tl_ev_follow(CDC_OP_CREATE, 11, 5, 6, 1, T0));
                 }
                 assert_friends(5, 6, T0 + 3);
         }
@@ -324,7 +327,7 @@ static void test_edge_moved_by_update(void **state) {
         (void)state;
         apply1(ap, tl_ev_follow(CDC_OP_CREATE, 1, 1, 2, 1, T0));
         /* UPDATE follow SET followee_id = 3 WHERE ... */
-        ev = tl_ev_follow(CDC_OP_UPDATE, 2, 1, 3, 1, T0 + 1);
+        ev         = tl_ev_follow(CDC_OP_UPDATE, 2, 1, 3, 1, T0 + 1);
         ev->before = json_pack("{s:i, s:i, s:i}", "follower_id", 1,
                                "followee_id", 2, "status", 1);
         apply1(ap, ev);
@@ -345,10 +348,9 @@ static void test_big_ids_and_snapshot(void **state) {
         json_object_set_new(ev->after, "followee_id", json_string("0042"));
         assert_int_equal(cdc_apply_add(ap, ev, errstr, sizeof(errstr)), 0);
         assert_int_equal(cdc_apply_flush(ap), CDC_ERR_NO_ERROR);
-        assert_int_equal(
-            zscore("fc:{u:18446744073709551615}:following", "42"), T0);
-        assert_int_equal(zscore("fc:{u:42}:followers",
-                                "18446744073709551615"),
+        assert_int_equal(zscore("fc:{u:18446744073709551615}:following", "42"),
+                         T0);
+        assert_int_equal(zscore("fc:{u:42}:followers", "18446744073709551615"),
                          T0);
         cdc_event_destroy(ev);
         cdc_apply_destroy(ap);
@@ -464,10 +466,10 @@ static void test_unreachable(void **state) {
 
         (void)state;
         memset(&conf, 0, sizeof(conf));
-        conf.redis_host = "127.0.0.1";
-        conf.redis_port = 1; /* nothing listens there */
+        conf.redis_host       = "127.0.0.1";
+        conf.redis_port       = 1; /* nothing listens there */
         conf.redis_timeout_ms = 500;
-        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        ap                    = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         assert_int_equal(cdc_apply_connect(ap), CDC_ERR__TRANSPORT);
         assert_true(strlen(cdc_apply_errstr(ap)) > 0);
@@ -492,16 +494,16 @@ static void test_auth_and_db(void **state) {
         cdc_event_t *ev;
 
         (void)state;
-        r = tl_cmdv(rc, "ACL", "SETUSER", "applier", "on", ">s3cr et",
-                    "~*", "+@all", NULL);
+        r = tl_cmdv(rc, "ACL", "SETUSER", "applier", "on", ">s3cr et", "~*",
+                    "+@all", NULL);
         assert_int_equal(r->type, REDIS_REPLY_STATUS);
         freeReplyObject(r);
         memset(&conf, 0, sizeof(conf));
-        conf.redis_port = tl_redis_port();
-        conf.redis_user = "applier";
+        conf.redis_port     = tl_redis_port();
+        conf.redis_user     = "applier";
         conf.redis_password = "s3cr et";
-        conf.redis_db = 3;
-        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        conf.redis_db       = 3;
+        ap                  = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         ev = tl_ev_follow(CDC_OP_CREATE, 1, 1, 2, 1, T0);
         assert_int_equal(cdc_apply_add(ap, ev, errstr, sizeof(errstr)), 0);
@@ -516,7 +518,7 @@ static void test_auth_and_db(void **state) {
         assert_edge(1, 2, -1);
 
         conf.redis_password = "wrong";
-        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        ap                  = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         assert_int_equal(cdc_apply_connect(ap), CDC_ERR__TRANSPORT);
         assert_non_null(strstr(cdc_apply_errstr(ap), "AUTH"));
@@ -537,8 +539,8 @@ static void test_wait_replicas_short(void **state) {
 
         (void)state;
         memset(&conf, 0, sizeof(conf));
-        conf.redis_port = tl_redis_port();
-        conf.redis_wait_replicas = 1;
+        conf.redis_port            = tl_redis_port();
+        conf.redis_wait_replicas   = 1;
         conf.redis_wait_timeout_ms = 50;
         ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
@@ -564,7 +566,7 @@ static void test_wait_replicas_short(void **state) {
 
 static void test_idem(void **state) {
         cdc_apply_t *ap = tl_apply_new("fc", 0, 0); /* TTL 7 days */
-        int64_t now = cdc_wallclock_ms();
+        int64_t now     = cdc_wallclock_ms();
         int64_t created = now - DAY;
         char exp[32], buf[64];
         cdc_apply_stats_t st;
@@ -603,34 +605,33 @@ static void test_idem(void **state) {
                               created));
         assert_int_equal(intcmd("EXISTS", key), 0);
         /* a new row with the same request id after the delete */
-        apply1(ap, tl_ev_idem(CDC_OP_CREATE, 13, "req-1", 5, "order:10", 3,
-                              now));
+        apply1(ap,
+               tl_ev_idem(CDC_OP_CREATE, 13, "req-1", 5, "order:10", 3, now));
         hget(key, "status", buf, sizeof(buf));
         assert_string_equal(buf, "3");
         assert_int_equal(intcmd("EXISTS", "fc:idem:{r:req-1}:del"), 0);
         assert_int_equal(intcmd("PEXPIRETIME", key), now + 7 * DAY);
 
         /* a row already past its TTL is not written ... */
-        apply1(ap, tl_ev_idem(CDC_OP_CREATE, 20, "old", 3, "b", 2,
-                              now - 8 * DAY));
+        apply1(ap,
+               tl_ev_idem(CDC_OP_CREATE, 20, "old", 3, "b", 2, now - 8 * DAY));
         assert_int_equal(intcmd("EXISTS", "fc:idem:{r:old}"), 0);
         /* ... and an expired update removes the record */
-        apply1(ap, tl_ev_idem(CDC_OP_CREATE, 21, "late", 4, "b", 1,
-                              now - DAY));
+        apply1(ap, tl_ev_idem(CDC_OP_CREATE, 21, "late", 4, "b", 1, now - DAY));
         assert_int_equal(intcmd("EXISTS", "fc:idem:{r:late}"), 1);
         {
                 cdc_apply_t *short_ttl = tl_apply_new("fc", 0, DAY / 2);
 
-                apply1(short_ttl, tl_ev_idem(CDC_OP_UPDATE, 22, "late", 4,
-                                             "b", 2, now - DAY));
+                apply1(short_ttl, tl_ev_idem(CDC_OP_UPDATE, 22, "late", 4, "b",
+                                             2, now - DAY));
                 assert_int_equal(intcmd("EXISTS", "fc:idem:{r:late}"), 0);
                 cdc_apply_stats(short_ttl, &st);
                 assert_int_equal(st.expired, 1);
                 cdc_apply_destroy(short_ttl);
         }
         /* the reaper's delete of an expired row */
-        apply1(ap, tl_ev_idem(CDC_OP_DELETE, 23, "old", 3, "b", 2,
-                              now - 8 * DAY));
+        apply1(ap,
+               tl_ev_idem(CDC_OP_DELETE, 23, "old", 3, "b", 2, now - 8 * DAY));
         assert_int_equal(intcmd("EXISTS", "fc:idem:{r:old}:del"), 0);
         cdc_apply_stats(ap, &st);
         assert_int_equal(st.expired, 2);
@@ -639,9 +640,9 @@ static void test_idem(void **state) {
 }
 
 static void test_idem_binary_request_id(void **state) {
-        cdc_apply_t *ap = tl_apply_new("fc", 0, 0);
+        cdc_apply_t *ap         = tl_apply_new("fc", 0, 0);
         static const char rid[] = "a}b{c\0d\r\n*1 $3 DEL";
-        const size_t ridlen = sizeof(rid) - 1;
+        const size_t ridlen     = sizeof(rid) - 1;
         char key[128];
         size_t klen;
         const char *argv[3];
@@ -654,7 +655,7 @@ static void test_idem_binary_request_id(void **state) {
         memcpy(key, "fc:idem:{r:", 11);
         memcpy(key + 11, rid, ridlen);
         key[11 + ridlen] = '}';
-        klen = 12 + ridlen;
+        klen             = 12 + ridlen;
         argv[0] = "HGET", lens[0] = 4;
         argv[1] = key, lens[1] = klen;
         argv[2] = "status", lens[2] = 6;
@@ -670,25 +671,25 @@ static void test_idem_binary_request_id(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup(test_follow_basic, setup),
-            cmocka_unit_test_setup(test_stale_and_duplicate, setup),
-            cmocka_unit_test_setup(test_mutual_follow_all_orders, setup),
-            cmocka_unit_test_setup(test_follow_unfollow_race, setup),
-            cmocka_unit_test_setup(test_soft_hard_delete_refollow, setup),
-            cmocka_unit_test_setup(test_edge_moved_by_update, setup),
-            cmocka_unit_test_setup(test_big_ids_and_snapshot, setup),
-            cmocka_unit_test_setup(test_bad_events, setup),
-            cmocka_unit_test_setup(test_noscript_reload, setup),
-            cmocka_unit_test_setup(test_script_error_keeps_queue, setup),
-            cmocka_unit_test_setup(test_unreachable, setup),
-            cmocka_unit_test_setup(test_wait_replicas_short, setup),
-            cmocka_unit_test_setup(test_auth_and_db, setup),
-            cmocka_unit_test_setup(test_idem, setup),
-            cmocka_unit_test_setup(test_idem_binary_request_id, setup),
+                cmocka_unit_test_setup(test_follow_basic, setup),
+                cmocka_unit_test_setup(test_stale_and_duplicate, setup),
+                cmocka_unit_test_setup(test_mutual_follow_all_orders, setup),
+                cmocka_unit_test_setup(test_follow_unfollow_race, setup),
+                cmocka_unit_test_setup(test_soft_hard_delete_refollow, setup),
+                cmocka_unit_test_setup(test_edge_moved_by_update, setup),
+                cmocka_unit_test_setup(test_big_ids_and_snapshot, setup),
+                cmocka_unit_test_setup(test_bad_events, setup),
+                cmocka_unit_test_setup(test_noscript_reload, setup),
+                cmocka_unit_test_setup(test_script_error_keeps_queue, setup),
+                cmocka_unit_test_setup(test_unreachable, setup),
+                cmocka_unit_test_setup(test_wait_replicas_short, setup),
+                cmocka_unit_test_setup(test_auth_and_db, setup),
+                cmocka_unit_test_setup(test_idem, setup),
+                cmocka_unit_test_setup(test_idem_binary_request_id, setup),
         };
         int rcode;
 
-        rc = tl_redis_connect();
+        rc    = tl_redis_connect();
         rcode = cmocka_run_group_tests(tests, NULL, NULL);
         redisFree(rc);
         return rcode;

@@ -57,9 +57,9 @@ int tl_redis_port(void) {
 }
 
 redisContext *tl_redis_connect(void) {
-        struct timeval tv = {10, 0};
-        redisContext *rc = redisConnectWithTimeout("127.0.0.1",
-                                                   tl_redis_port(), tv);
+        struct timeval tv = { 10, 0 };
+        redisContext *rc =
+                redisConnectWithTimeout("127.0.0.1", tl_redis_port(), tv);
 
         if (!rc || rc->err)
                 tl_die("cannot connect to the test redis");
@@ -100,11 +100,11 @@ static void tl_set_source(cdc_event_t *ev, const char *table, uint64_t seq) {
         snprintf(ev->source.db, sizeof(ev->source.db), "followcdc");
         snprintf(ev->source.table, sizeof(ev->source.table), "%s", table);
         ev->source.server_id = 1;
-        ev->source.epoch = 0;
-        ev->source.seq = seq;
-        ev->source.row = 0;
-        ev->source.ts_ms = 1795000000000LL;
-        ev->source.snapshot = ev->op == CDC_OP_READ;
+        ev->source.epoch     = 0;
+        ev->source.seq       = seq;
+        ev->source.row       = 0;
+        ev->source.ts_ms     = 1795000000000LL;
+        ev->source.snapshot  = ev->op == CDC_OP_READ;
 }
 
 static json_t *tl_time(int64_t ms) {
@@ -148,10 +148,10 @@ cdc_event_t *tl_ev_idem(cdc_op_t op, uint64_t seq, const char *rid,
                 tl_die("cdc_event_new");
         tl_set_source(ev, "idempotent_log", seq);
         row = json_pack("{s:I, s:s#, s:s, s:i, s:I, s:o, s:o}", "id",
-                        (json_int_t)seq, "request_id", rid, ridlen,
-                        "biz_key", biz, "status", status, "version",
-                        (json_int_t)seq, "created_at", tl_time(created_ms),
-                        "updated_at", tl_time(created_ms));
+                        (json_int_t)seq, "request_id", rid, ridlen, "biz_key",
+                        biz, "status", status, "version", (json_int_t)seq,
+                        "created_at", tl_time(created_ms), "updated_at",
+                        tl_time(created_ms));
         if (!row)
                 tl_die("json_pack");
         if (op == CDC_OP_DELETE)
@@ -167,13 +167,13 @@ cdc_apply_t *tl_apply_new(const char *prefix, int max_batch, int64_t ttl_ms) {
         char errstr[256];
 
         memset(&conf, 0, sizeof(conf));
-        conf.redis_host = "127.0.0.1";
-        conf.redis_port = tl_redis_port();
+        conf.redis_host       = "127.0.0.1";
+        conf.redis_port       = tl_redis_port();
         conf.redis_timeout_ms = 5000;
-        conf.key_prefix = prefix;
-        conf.max_batch = max_batch;
-        conf.idem_ttl_ms = ttl_ms;
-        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        conf.key_prefix       = prefix;
+        conf.max_batch        = max_batch;
+        conf.idem_ttl_ms      = ttl_ms;
+        ap                    = cdc_apply_new(&conf, errstr, sizeof(errstr));
         if (!ap) {
                 fprintf(stderr, "cdc_apply_new: %s\n", errstr);
                 tl_die("cdc_apply_new");
@@ -203,7 +203,7 @@ void tl_apply_add(cdc_apply_t *ap, cdc_event_t *ev) {
 static int tl_pair_cmp(const void *x, const void *y) {
         const tl_pair_t *a = x, *b = y;
         size_t n = a->alen < b->alen ? a->alen : b->alen;
-        int c = memcmp(a->a, b->a, n);
+        int c    = memcmp(a->a, b->a, n);
 
         if (c)
                 return c;
@@ -229,8 +229,8 @@ void tl_body(tl_buf_t *body, const char *type, long long pexpiretime,
 
 static int tl_entry_cmp(const void *x, const void *y) {
         const tl_entry_t *a = x, *b = y;
-        tl_pair_t pa = {a->key, a->keylen, NULL, 0};
-        tl_pair_t pb = {b->key, b->keylen, NULL, 0};
+        tl_pair_t pa = { a->key, a->keylen, NULL, 0 };
+        tl_pair_t pb = { b->key, b->keylen, NULL, 0 };
 
         return tl_pair_cmp(&pa, &pb);
 }
@@ -252,13 +252,13 @@ static void tl_key_body(redisContext *rc, const char *key, size_t keylen,
         const char *argv[5];
         size_t lens[5];
         redisReply *rt, *re, *rv = NULL;
-        tl_pair_t *pairs = NULL;
-        char (*scores)[32] = NULL;
-        size_t n = 0, i;
+        tl_pair_t *pairs  = NULL;
+        char(*scores)[32] = NULL;
+        size_t n          = 0, i;
 
         argv[0] = "TYPE", lens[0] = 4;
         argv[1] = key, lens[1] = keylen;
-        rt = tl_cmd(rc, 2, argv, lens);
+        rt      = tl_cmd(rc, 2, argv, lens);
         argv[0] = "PEXPIRETIME", lens[0] = 11;
         re = tl_cmd(rc, 2, argv, lens);
         if (rt->type != REDIS_REPLY_STATUS || re->type != REDIS_REPLY_INTEGER)
@@ -277,8 +277,8 @@ static void tl_key_body(redisContext *rc, const char *key, size_t keylen,
                 rv = tl_cmd(rc, 2, argv, lens);
         }
         if (rv && rv->type == REDIS_REPLY_ARRAY) {
-                n = rv->elements / 2;
-                pairs = calloc(n + 1, sizeof(*pairs));
+                n      = rv->elements / 2;
+                pairs  = calloc(n + 1, sizeof(*pairs));
                 scores = calloc(n + 1, sizeof(*scores));
                 for (i = 0; i < n; i++) {
                         redisReply *a = rv->element[2 * i];
@@ -288,15 +288,15 @@ static void tl_key_body(redisContext *rc, const char *key, size_t keylen,
                         if (strcmp(rt->str, "zset") == 0) {
                                 snprintf(scores[i], 32, "%.0f",
                                          strtod(b->str, NULL));
-                                pairs[i].b = scores[i];
+                                pairs[i].b    = scores[i];
                                 pairs[i].blen = strlen(scores[i]);
                         } else {
                                 pairs[i].b = b->str, pairs[i].blen = b->len;
                         }
                 }
         } else if (rv && rv->type == REDIS_REPLY_STRING) {
-                n = 1;
-                pairs = calloc(1, sizeof(*pairs));
+                n          = 1;
+                pairs      = calloc(1, sizeof(*pairs));
                 pairs[0].a = "", pairs[0].alen = 0;
                 pairs[0].b = rv->str, pairs[0].blen = rv->len;
         }
@@ -335,7 +335,7 @@ void tl_listing(redisContext *rc, const char *prefix, tl_buf_t *out) {
                         redisReply *k = r->element[1]->element[i];
 
                         if (n == cap) {
-                                cap = cap ? cap * 2 : 1024;
+                                cap  = cap ? cap * 2 : 1024;
                                 ents = realloc(ents, cap * sizeof(*ents));
                                 if (!ents)
                                         tl_die("out of memory");
@@ -354,7 +354,8 @@ void tl_listing(redisContext *rc, const char *prefix, tl_buf_t *out) {
 
                 qsort(ents, n, sizeof(*ents), tl_entry_cmp);
                 for (i = 0; i < n; i++) {
-                        if (m > 0 && tl_entry_cmp(&ents[m - 1], &ents[i]) == 0) {
+                        if (m > 0 &&
+                            tl_entry_cmp(&ents[m - 1], &ents[i]) == 0) {
                                 free(ents[i].key);
                                 continue;
                         }
@@ -379,10 +380,11 @@ void tl_listing_diff(const tl_buf_t *want, const tl_buf_t *got) {
         size_t wl, gl;
 
         from = i > 80 ? i - 80 : 0;
-        wl = want->len > from ? want->len - from : 0;
-        gl = got->len > from ? got->len - from : 0;
-        fprintf(stderr, "listings differ at byte %zu (want %zu bytes, got "
-                        "%zu)\n  want: ...%.*s\n  got:  ...%.*s\n",
+        wl   = want->len > from ? want->len - from : 0;
+        gl   = got->len > from ? got->len - from : 0;
+        fprintf(stderr,
+                "listings differ at byte %zu (want %zu bytes, got "
+                "%zu)\n  want: ...%.*s\n  got:  ...%.*s\n",
                 i, want->len, got->len, (int)(wl < 240 ? wl : 240),
                 wl ? want->p + from : "", (int)(gl < 240 ? gl : 240),
                 gl ? got->p + from : "");

@@ -25,7 +25,7 @@
 #include "cdc_backoff.h"
 #include "cdc_scripts.h"
 
-#define T0 1795000000000LL
+#define T0  1795000000000LL
 #define DAY (24LL * 3600 * 1000)
 
 static long long used_memory(redisContext *rc) {
@@ -66,10 +66,10 @@ static cdc_event_t *restart_event(int i, int64_t now) {
                                     1 + (uint64_t)((i / 100 + i) % 100) + 100,
                                     1, T0 + i);
         case 3: /* the reverse edge of an earlier follow: friends */
-                return tl_ev_follow(CDC_OP_CREATE, seq,
-                                    1 + (uint64_t)(((i - 3) / 100 + i - 3) %
-                                                   100) + 100,
-                                    1 + (uint64_t)((i - 3) % 100), 1, T0 + i);
+                return tl_ev_follow(
+                        CDC_OP_CREATE, seq,
+                        1 + (uint64_t)(((i - 3) / 100 + i - 3) % 100) + 100,
+                        1 + (uint64_t)((i - 3) % 100), 1, T0 + i);
         default:
                 n = snprintf(rid, sizeof(rid), "r-%d", i);
                 return tl_ev_idem(CDC_OP_CREATE, seq, rid, (size_t)n, "b", 2,
@@ -90,14 +90,14 @@ static redisContext *connect_db(int db) {
 
 static int run_restart(void) {
         const int total = 2000, first = 1000, held = 100;
-        int64_t now = cdc_wallclock_ms();
+        int64_t now     = cdc_wallclock_ms();
         cdc_apply_t *ap = tl_apply_new("rs", 512, 0);
         cdc_apply_t *ref;
         cdc_apply_conf_t conf;
         cdc_apply_stats_t st;
         cdc_backoff_t *bo = cdc_backoff_new(50, 1000);
         char line[64], errstr[256];
-        tl_buf_t a = {0}, b = {0};
+        tl_buf_t a = { 0 }, b = { 0 };
         redisContext *rc0, *rc1;
         cdc_err_t err;
         size_t pending;
@@ -163,8 +163,8 @@ static int run_restart(void) {
         printf("recovered: reconnects=%llu scripts=%llu applied=%llu "
                "stale=%llu\n",
                (unsigned long long)st.reconnects,
-               (unsigned long long)st.scripts,
-               (unsigned long long)st.applied, (unsigned long long)st.stale);
+               (unsigned long long)st.scripts, (unsigned long long)st.applied,
+               (unsigned long long)st.stale);
         if (st.reconnects < 1) {
                 fprintf(stderr, "FAIL: reconnect not counted\n");
                 return 1;
@@ -174,9 +174,9 @@ static int run_restart(void) {
         memset(&conf, 0, sizeof(conf));
         conf.redis_host = "127.0.0.1";
         conf.redis_port = tl_redis_port();
-        conf.redis_db = 1;
+        conf.redis_db   = 1;
         conf.key_prefix = "rs";
-        ref = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        ref             = cdc_apply_new(&conf, errstr, sizeof(errstr));
         if (!ref) {
                 fprintf(stderr, "cdc_apply_new: %s\n", errstr);
                 return 1;
@@ -221,10 +221,10 @@ static int run_failover_write(int total, int64_t now) {
         int i;
 
         memset(&conf, 0, sizeof(conf));
-        conf.redis_port = tl_redis_port();
-        conf.key_prefix = "fo";
-        conf.max_batch = 256;
-        conf.redis_wait_replicas = 1;
+        conf.redis_port            = tl_redis_port();
+        conf.key_prefix            = "fo";
+        conf.max_batch             = 256;
+        conf.redis_wait_replicas   = 1;
         conf.redis_wait_timeout_ms = 2000;
         ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
         if (!ap) {
@@ -254,15 +254,15 @@ static int run_failover_check(int total, int64_t now) {
         cdc_apply_conf_t conf;
         cdc_apply_t *ref;
         char errstr[256];
-        tl_buf_t a = {0}, b = {0};
+        tl_buf_t a = { 0 }, b = { 0 };
         redisContext *rc0, *rc1;
         int i;
 
         memset(&conf, 0, sizeof(conf));
         conf.redis_port = tl_redis_port();
-        conf.redis_db = 1;
+        conf.redis_db   = 1;
         conf.key_prefix = "fo";
-        ref = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        ref             = cdc_apply_new(&conf, errstr, sizeof(errstr));
         if (!ref) {
                 fprintf(stderr, "cdc_apply_new: %s\n", errstr);
                 return 1;
@@ -307,7 +307,7 @@ static double elapsed_s(const struct timespec *t0) {
 
 static int run_bench(long edges, long users, long idems) {
         redisContext *rc = tl_redis_connect();
-        cdc_apply_t *ap = tl_apply_new("bn", 256, 0);
+        cdc_apply_t *ap  = tl_apply_new("bn", 256, 0);
         cdc_apply_stats_t st;
         struct timespec t0;
         long long m0, m1, m2;
@@ -317,8 +317,7 @@ static int run_bench(long edges, long users, long idems) {
         long i;
 
         if (users < 2 || edges > users * (users - 1)) {
-                fprintf(stderr, "bench: too many edges for %ld users\n",
-                        users);
+                fprintf(stderr, "bench: too many edges for %ld users\n", users);
                 return 2;
         }
         r = tl_cmdv(rc, "FLUSHALL", NULL);
@@ -333,17 +332,17 @@ static int run_bench(long edges, long users, long idems) {
          * half of them mutual */
         for (i = 0; i < edges; i++) {
                 long f = i % users, k = i / users;
-                long e = (f + 1 + k) % users;
+                long e          = (f + 1 + k) % users;
                 cdc_event_t *ev = tl_ev_follow(
-                    CDC_OP_CREATE, (uint64_t)i + 1, (uint64_t)f + 1000000,
-                    (uint64_t)e + 1000000, 1, T0 + i);
+                        CDC_OP_CREATE, (uint64_t)i + 1, (uint64_t)f + 1000000,
+                        (uint64_t)e + 1000000, 1, T0 + i);
 
                 tl_apply_add(ap, ev);
                 cdc_event_destroy(ev);
         }
         flush_or_die(ap);
         secs = elapsed_s(&t0);
-        m1 = used_memory(rc);
+        m1   = used_memory(rc);
         cdc_apply_stats(ap, &st);
         printf("apply_bench follow: edges=%ld users=%ld scripts=%llu "
                "round_trips=%llu seconds=%.3f scripts_per_s=%.0f "
@@ -361,17 +360,16 @@ static int run_bench(long edges, long users, long idems) {
                 int n = snprintf(rid, sizeof(rid),
                                  "5f0c2a9e-%08lx-4c1d-9a7b-%012lx", i,
                                  i * 7919);
-                cdc_event_t *ev = tl_ev_idem(CDC_OP_CREATE,
-                                             (uint64_t)(edges + i + 1), rid,
-                                             (size_t)n, "order:123456", 2,
-                                             now);
+                cdc_event_t *ev =
+                        tl_ev_idem(CDC_OP_CREATE, (uint64_t)(edges + i + 1),
+                                   rid, (size_t)n, "order:123456", 2, now);
 
                 tl_apply_add(ap, ev);
                 cdc_event_destroy(ev);
         }
         flush_or_die(ap);
         isecs = elapsed_s(&t0);
-        m2 = used_memory(rc);
+        m2    = used_memory(rc);
         if (idems > 0)
                 printf("apply_bench idem: requests=%ld seconds=%.3f "
                        "scripts_per_s=%.0f bytes_per_request=%.1f\n",

@@ -49,7 +49,7 @@ static long num(const char *s) {
         char *e;
         long v;
         errno = 0;
-        v = strtol(s, &e, 10);
+        v     = strtol(s, &e, 10);
         if (errno || e == s || *e) {
                 fprintf(stderr, "bad number: %s\n", s);
                 exit(5);
@@ -76,33 +76,33 @@ static cdc_binlog_t *make(int hb_ms) {
         cdc_binlog_t *bl;
 
         memset(&o, 0, sizeof(o));
-        o.host = env_or("CDC_MYSQL_HOST", "127.0.0.1");
-        o.port = (unsigned)num(env_or("CDC_MYSQL_PORT", "3306"));
+        o.host   = env_or("CDC_MYSQL_HOST", "127.0.0.1");
+        o.port   = (unsigned)num(env_or("CDC_MYSQL_PORT", "3306"));
         o.socket = getenv("CDC_MYSQL_SOCK");
         if (o.socket && !*o.socket)
                 o.socket = NULL;
-        o.user = env_or("CDC_MYSQL_USER", "root");
+        o.user     = env_or("CDC_MYSQL_USER", "root");
         o.password = env_or("CDC_MYSQL_PASS", "");
-        o.db = env_or("CDC_MYSQL_DB", "followcdc");
+        o.db       = env_or("CDC_MYSQL_DB", "followcdc");
         snprintf(tabbuf, sizeof(tabbuf), "%s",
                  env_or("CDC_TABLES", "follow,idempotent_log"));
         p = tabbuf;
         while (*p && n < 32) {
-                char *c = strchr(p, ',');
+                char *c     = strchr(p, ',');
                 tables[n++] = p;
                 if (!c)
                         break;
                 *c = '\0';
-                p = c + 1;
+                p  = c + 1;
         }
-        o.tables = tables;
-        o.table_cnt = n;
-        o.server_id = (uint32_t)num(env_or("CDC_SERVER_ID", "4242"));
-        o.source_tz = env_or("CDC_SOURCE_TZ", "UTC");
-        o.heartbeat_ms = hb_ms;
+        o.tables             = tables;
+        o.table_cnt          = n;
+        o.server_id          = (uint32_t)num(env_or("CDC_SERVER_ID", "4242"));
+        o.source_tz          = env_or("CDC_SOURCE_TZ", "UTC");
+        o.heartbeat_ms       = hb_ms;
         o.connect_timeout_ms = 5000;
-        o.read_timeout_ms = 30000;
-        bl = cdc_binlog_new(&o, errstr, sizeof(errstr));
+        o.read_timeout_ms    = 30000;
+        bl                   = cdc_binlog_new(&o, errstr, sizeof(errstr));
         if (!bl) {
                 fprintf(stderr, "cdc_binlog_new: %s\n", errstr);
                 exit(5);
@@ -132,7 +132,7 @@ static void print_item(const cdc_binlog_item_t *it) {
 
         switch (it->type) {
         case CDC_BINLOG_ROW: {
-                char op[2] = {(char)it->op, 0};
+                char op[2] = { (char)it->op, 0 };
                 json_object_set_new(o, "type", json_string("row"));
                 json_object_set_new(o, "op", json_string(op));
                 json_object_set_new(o, "table", json_string(it->table));
@@ -150,8 +150,7 @@ static void print_item(const cdc_binlog_item_t *it) {
                 json_object_set_new(o, "pos",
                                     json_integer((json_int_t)it->source.pos));
                 json_object_set_new(o, "row", json_integer(it->source.row));
-                json_object_set_new(o, "ts_ms",
-                                    json_integer(it->source.ts_ms));
+                json_object_set_new(o, "ts_ms", json_integer(it->source.ts_ms));
                 break;
         }
         case CDC_BINLOG_COMMIT:
@@ -167,8 +166,7 @@ static void print_item(const cdc_binlog_item_t *it) {
         case CDC_BINLOG_DDL:
                 json_object_set_new(o, "type", json_string("ddl"));
                 json_object_set_new(o, "table", json_string(it->table));
-                json_object_set_new(o, "statement",
-                                    json_string(it->statement));
+                json_object_set_new(o, "statement", json_string(it->statement));
                 break;
         }
         s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
@@ -199,9 +197,9 @@ static int open_from(cdc_binlog_t *bl, const char *from) {
 
 static int cmd_dump(int argc, char **argv) {
         const char *from = arg(argc, argv, "--from", NULL);
-        long items = num(arg(argc, argv, "--items", "1000000"));
-        long idle_ms = num(arg(argc, argv, "--idle-ms", "3000"));
-        int hb = (int)num(arg(argc, argv, "--hb-ms", "0"));
+        long items       = num(arg(argc, argv, "--items", "1000000"));
+        long idle_ms     = num(arg(argc, argv, "--idle-ms", "3000"));
+        int hb           = (int)num(arg(argc, argv, "--hb-ms", "0"));
         cdc_binlog_t *bl = make(hb);
         long got = 0, idle = 0;
         int rc = open_from(bl, from);
@@ -233,11 +231,11 @@ static int cmd_dump(int argc, char **argv) {
 
 static int cmd_bench(int argc, char **argv) {
         const char *from = arg(argc, argv, "--from", NULL);
-        long rows = num(arg(argc, argv, "--rows", "100000"));
+        long rows        = num(arg(argc, argv, "--rows", "100000"));
         cdc_binlog_t *bl = make(0);
         long got = 0, idle = 0;
         double t0 = 0;
-        int rc = open_from(bl, from);
+        int rc    = open_from(bl, from);
 
         while (!rc && got < rows) {
                 const cdc_binlog_item_t *it;
@@ -281,10 +279,10 @@ static int write_file(const char *path, const void *b, size_t n) {
 /* Raw capture straight through mariadb_rpl (non-blocking dump: the
  * server ends the stream at the end of the binlog). */
 static int cmd_capture(int argc, char **argv) {
-        const char *from = arg(argc, argv, "--from", NULL);
+        const char *from  = arg(argc, argv, "--from", NULL);
         const char *table = arg(argc, argv, "--table", NULL);
-        const char *dir = arg(argc, argv, "--dir", NULL);
-        MYSQL *m = mysql_init(NULL);
+        const char *dir   = arg(argc, argv, "--dir", NULL);
+        MYSQL *m          = mysql_init(NULL);
         MARIADB_RPL *rpl;
         MARIADB_RPL_EVENT *ev = NULL;
         char file[256], path[1200];
@@ -300,13 +298,13 @@ static int cmd_capture(int argc, char **argv) {
         }
         snprintf(file, sizeof(file), "%.*s", (int)(colon - from), from);
         pos = (unsigned long)num(colon + 1);
-        if (!mysql_real_connect(m, sock && *sock ? NULL
-                                              : env_or("CDC_MYSQL_HOST",
-                                                       "127.0.0.1"),
+        if (!mysql_real_connect(m,
+                                sock && *sock
+                                        ? NULL
+                                        : env_or("CDC_MYSQL_HOST", "127.0.0.1"),
                                 env_or("CDC_MYSQL_USER", "root"),
                                 env_or("CDC_MYSQL_PASS", ""), NULL,
-                                (unsigned)num(env_or("CDC_MYSQL_PORT",
-                                                     "3306")),
+                                (unsigned)num(env_or("CDC_MYSQL_PORT", "3306")),
                                 sock && *sock ? sock : NULL, 0) ||
             mysql_query(m, "SET @master_binlog_checksum = "
                            "@@global.binlog_checksum") ||
@@ -326,10 +324,10 @@ static int cmd_capture(int argc, char **argv) {
         }
         for (ev = mariadb_rpl_fetch(rpl, NULL); ev;
              ev = mariadb_rpl_fetch(rpl, ev)) {
-                size_t ofs = ev->raw_data_ofs ? ev->raw_data_ofs : 1;
+                size_t ofs       = ev->raw_data_ofs ? ev->raw_data_ofs : 1;
                 const uint8_t *b = ev->raw_data + ofs;
-                size_t len = ev->raw_data_size - ofs;
-                uint8_t type = len > 4 ? b[4] : 0;
+                size_t len       = ev->raw_data_size - ofs;
+                uint8_t type     = len > 4 ? b[4] : 0;
                 if (type == CDC_EV_FORMAT_DESCRIPTION)
                         crc = cdc_rowdec_fde_has_crc(b, len) == 1;
                 if (!strcmp(table, "*")) { /* every event */
@@ -342,11 +340,11 @@ static int cmd_capture(int argc, char **argv) {
                 if (type == CDC_EV_TABLE_MAP && len > 30) {
                         char db[65], t[65];
                         uint64_t id;
-                        if (!cdc_rowdec_table_map_peek(
-                                    b + 19, len - 19 - (crc ? 4 : 0), 8, &id,
-                                    db, t) &&
+                        if (!cdc_rowdec_table_map_peek(b + 19,
+                                                       len - 19 - (crc ? 4 : 0),
+                                                       8, &id, db, t) &&
                             !strcmp(t, table)) {
-                                want_id = id;
+                                want_id   = id;
                                 keep_rows = 1;
                                 snprintf(path, sizeof(path),
                                          "%s/%02d-table_map.bin", dir, n++);
@@ -356,17 +354,16 @@ static int cmd_capture(int argc, char **argv) {
                                 keep_rows = 0;
                         }
                 }
-                if (keep_rows &&
-                    ((type >= CDC_EV_WRITE_ROWS_V1 &&
-                      type <= CDC_EV_DELETE_ROWS_V1) ||
-                     (type >= CDC_EV_WRITE_ROWS_V2 &&
-                      type <= CDC_EV_DELETE_ROWS_V2))) {
+                if (keep_rows && ((type >= CDC_EV_WRITE_ROWS_V1 &&
+                                   type <= CDC_EV_DELETE_ROWS_V1) ||
+                                  (type >= CDC_EV_WRITE_ROWS_V2 &&
+                                   type <= CDC_EV_DELETE_ROWS_V2))) {
                         uint64_t id;
                         if (!cdc_rowdec_rows_table_id(b + 19, len - 19, 8,
                                                       &id) &&
                             id == want_id) {
-                                snprintf(path, sizeof(path),
-                                         "%s/%02d-rows.bin", dir, n++);
+                                snprintf(path, sizeof(path), "%s/%02d-rows.bin",
+                                         dir, n++);
                                 if (write_file(path, b, len))
                                         return 5;
                         }
@@ -403,10 +400,10 @@ static uint8_t *read_file(const char *path, size_t *lenp) {
 /* Decode-only throughput: the captured events decoded in a loop. */
 static int cmd_decode_bench(int argc, char **argv) {
         const char *dir = arg(argc, argv, "--dir", NULL);
-        long loops = num(arg(argc, argv, "--loops", "20000"));
+        long loops      = num(arg(argc, argv, "--loops", "20000"));
         char path[1200], errstr[256];
         uint8_t *tmb = NULL, *rb[16];
-        size_t tml = 0, rl[16];
+        size_t tml   = 0, rl[16];
         int nr = 0, i, crc = 1;
         long l, rows = 0;
         cdc_rowdec_table_t *t = NULL;
@@ -431,7 +428,7 @@ static int cmd_decode_bench(int argc, char **argv) {
                 }
                 snprintf(path, sizeof(path), "%s/%02d-rows.bin", dir, i);
                 if ((b = read_file(path, &len)) != NULL) {
-                        rb[nr] = b;
+                        rb[nr]   = b;
                         rl[nr++] = len;
                 }
         }
@@ -468,8 +465,8 @@ static int cmd_decode_bench(int argc, char **argv) {
         {
                 double dt = now_s() - t0;
                 printf("decode-only: rows=%ld cols=%u secs=%.3f "
-                       "rows_per_s=%.0f\n", rows, t->ncols, dt,
-                       dt > 0 ? (double)rows / dt : 0.0);
+                       "rows_per_s=%.0f\n",
+                       rows, t->ncols, dt, dt > 0 ? (double)rows / dt : 0.0);
         }
         for (i = 0; i < nr; i++)
                 free(rb[i]);
@@ -486,7 +483,7 @@ int main(int argc, char **argv) {
 
         if (argc < 2) {
                 fprintf(stderr, "usage: binlog_stream check|pos|dump|bench|"
-                        "capture|decode-bench ...\n");
+                                "capture|decode-bench ...\n");
                 return 5;
         }
         if (!strcmp(argv[1], "dump"))

@@ -30,7 +30,7 @@
 #include <librdkafka/rdkafka.h>
 
 #define RT_TIMEOUT_MS (40 * 1000)
-#define RT_MAX_PARTS 256
+#define RT_MAX_PARTS  256
 
 static volatile sig_atomic_t run = 1;
 
@@ -85,7 +85,7 @@ static int rt_long(const char *s, long min, long max, long *valp) {
         long v;
 
         errno = 0;
-        v = strtol(s, &end, 10);
+        v     = strtol(s, &end, 10);
         if (!*s || errno || *end || v < min || v > max)
                 return -1;
         *valp = v;
@@ -105,8 +105,8 @@ static int rt_set(rd_kafka_conf_t *conf, const char *name, const char *val) {
 
 /* One command on the dev broker's control socket; 0 if it replied OK. */
 static int rt_ctl(const char *control, const char *cmd) {
-        struct sockaddr_un sun = {.sun_family = AF_UNIX};
-        struct timeval tv = {.tv_sec = 10};
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        struct timeval tv      = { .tv_sec = 10 };
         char reply[256];
         size_t rlen = 0;
         int fd, r = -1;
@@ -133,7 +133,7 @@ static int rt_ctl(const char *control, const char *cmd) {
                 if (memchr(reply, '\n', rlen))
                         break;
         }
-        reply[rlen] = '\0';
+        reply[rlen]                 = '\0';
         reply[strcspn(reply, "\n")] = '\0';
         rt_log("ctl '%s' -> '%s'", cmd, reply);
         if (!strncmp(reply, "OK", 2))
@@ -155,9 +155,8 @@ static int32_t rt_leader(rd_kafka_t *rk, const char *topic) {
                 return -1;
         if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) ==
             RD_KAFKA_RESP_ERR_NO_ERROR) {
-                for (i = 0; md->topic_cnt == 1 &&
-                            i < md->topics[0].partition_cnt;
-                     i++)
+                for (i = 0;
+                     md->topic_cnt == 1 && i < md->topics[0].partition_cnt; i++)
                         if (md->topics[0].partitions[i].id == 0)
                                 leader = md->topics[0].partitions[i].leader;
                 rd_kafka_metadata_destroy(md);
@@ -201,8 +200,8 @@ static void rt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         }
 }
 
-static int rt_produce_range(rd_kafka_t *rk, const struct rt_args *a,
-                            long from, long to) {
+static int rt_produce_range(rd_kafka_t *rk, const struct rt_args *a, long from,
+                            long to) {
         char key[32], val[32];
         long i;
 
@@ -211,12 +210,13 @@ static int rt_produce_range(rd_kafka_t *rk, const struct rt_args *a,
 
                 snprintf(key, sizeof(key), "key-%ld", i % a->keys);
                 snprintf(val, sizeof(val), "%ld", i);
-        retry:
+retry:
                 err = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(a->topic),
-                    RD_KAFKA_V_KEY(key, strlen(key)),
-                    RD_KAFKA_V_VALUE(val, strlen(val)),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                        rk, RD_KAFKA_V_TOPIC(a->topic),
+                        RD_KAFKA_V_KEY(key, strlen(key)),
+                        RD_KAFKA_V_VALUE(val, strlen(val)),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_END);
                 if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                         rd_kafka_poll(rk, 100);
                         goto retry;
@@ -231,15 +231,15 @@ static int rt_produce_range(rd_kafka_t *rk, const struct rt_args *a,
 }
 
 static int rt_produce(const struct rt_args *a) {
-        struct rt_dr_stats st = {0};
+        struct rt_dr_stats st = { 0 };
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_t *rk = NULL;
+        rd_kafka_t *rk        = NULL;
         char errstr[256];
         char cmd[64];
         int32_t down = -1;
-        int64_t t0 = rt_now_ms();
-        long half = a->count / 2;
-        int r = 1;
+        int64_t t0   = rt_now_ms();
+        long half    = a->count / 2;
+        int r        = 1;
 
         rd_kafka_conf_set_opaque(conf, &st);
         rd_kafka_conf_set_dr_msg_cb(conf, rt_dr_cb);
@@ -298,8 +298,7 @@ static int rt_produce(const struct rt_args *a) {
                        rd_kafka_outq_len(rk));
                 goto out;
         }
-        rt_log("produced %ld: %ld delivered, %ld failed (%s) in %" PRId64
-               " ms",
+        rt_log("produced %ld: %ld delivered, %ld failed (%s) in %" PRId64 " ms",
                a->count, st.ok, st.failed,
                st.failed ? rd_kafka_err2name(st.first_err) : "-",
                rt_now_ms() - t0);
@@ -319,14 +318,14 @@ out:
 /* ---- consume ---- */
 
 static int rt_consume(const struct rt_args *a) {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_t *conf                   = rd_kafka_conf_new();
         rd_kafka_topic_partition_list_t *topics = NULL, *parts = NULL;
         rd_kafka_t *rk = NULL;
         FILE *out = NULL, *cout = NULL;
         char errstr[256];
-        char eof[RT_MAX_PARTS] = {0};
+        char eof[RT_MAX_PARTS] = { 0 };
         int eof_cnt = 0, part_cnt = -1, r = 1, i;
-        long got = 0;
+        long got   = 0;
         int64_t t0 = rt_now_ms(), t_first = -1;
         rd_kafka_resp_err_t err;
 
@@ -469,20 +468,21 @@ static void rt_usage(const char *prog) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-            {"bootstrap", required_argument, NULL, 'b'},
-            {"topic", required_argument, NULL, 't'},
-            {"count", required_argument, NULL, 'n'},
-            {"keys", required_argument, NULL, 'k'},
-            {"group", required_argument, NULL, 'g'},
-            {"out", required_argument, NULL, 'o'},
-            {"committed-out", required_argument, NULL, 'C'},
-            {"max", required_argument, NULL, 'm'},
-            {"until-eof", no_argument, NULL, 'E'},
-            {"control", required_argument, NULL, 'c'},
-            {"fault-down-leader", no_argument, NULL, 'D'},
-            {"fault-request-errors", no_argument, NULL, 'R'},
-            {NULL, 0, NULL, 0}};
-        struct rt_args a = {.count = 1000, .keys = 50};
+                { "bootstrap", required_argument, NULL, 'b' },
+                { "topic", required_argument, NULL, 't' },
+                { "count", required_argument, NULL, 'n' },
+                { "keys", required_argument, NULL, 'k' },
+                { "group", required_argument, NULL, 'g' },
+                { "out", required_argument, NULL, 'o' },
+                { "committed-out", required_argument, NULL, 'C' },
+                { "max", required_argument, NULL, 'm' },
+                { "until-eof", no_argument, NULL, 'E' },
+                { "control", required_argument, NULL, 'c' },
+                { "fault-down-leader", no_argument, NULL, 'D' },
+                { "fault-request-errors", no_argument, NULL, 'R' },
+                { NULL, 0, NULL, 0 }
+        };
+        struct rt_args a = { .count = 1000, .keys = 50 };
         struct sigaction sa;
         int c;
 
@@ -494,15 +494,33 @@ int main(int argc, char **argv) {
         optind = 2;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 switch (c) {
-                case 'b': a.bootstrap = optarg; break;
-                case 't': a.topic = optarg; break;
-                case 'g': a.group = optarg; break;
-                case 'o': a.out = optarg; break;
-                case 'C': a.committed_out = optarg; break;
-                case 'c': a.control = optarg; break;
-                case 'E': a.until_eof = 1; break;
-                case 'D': a.fault_down_leader = 1; break;
-                case 'R': a.fault_request_errors = 1; break;
+                case 'b':
+                        a.bootstrap = optarg;
+                        break;
+                case 't':
+                        a.topic = optarg;
+                        break;
+                case 'g':
+                        a.group = optarg;
+                        break;
+                case 'o':
+                        a.out = optarg;
+                        break;
+                case 'C':
+                        a.committed_out = optarg;
+                        break;
+                case 'c':
+                        a.control = optarg;
+                        break;
+                case 'E':
+                        a.until_eof = 1;
+                        break;
+                case 'D':
+                        a.fault_down_leader = 1;
+                        break;
+                case 'R':
+                        a.fault_request_errors = 1;
+                        break;
                 case 'n':
                         if (rt_long(optarg, 1, 10000000, &a.count))
                                 return 2;
@@ -538,8 +556,7 @@ int main(int argc, char **argv) {
                 return rt_produce(&a);
         }
         if (!strcmp(a.mode, "consume")) {
-                if (!a.group || !a.out ||
-                    (a.max > 0) == (a.until_eof != 0) ||
+                if (!a.group || !a.out || (a.max > 0) == (a.until_eof != 0) ||
                     (a.max > 0 && !a.committed_out)) {
                         rt_usage(argv[0]);
                         return 2;

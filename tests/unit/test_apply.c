@@ -43,8 +43,8 @@ static cdc_apply_t *new_applier(int max_batch) {
 
         memset(&conf, 0, sizeof(conf));
         conf.redis_port = 1; /* never connected here */
-        conf.max_batch = max_batch;
-        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        conf.max_batch  = max_batch;
+        ap              = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         return ap;
 }
@@ -56,7 +56,7 @@ static void format_queued(const cdc_apply_t *ap, size_t i, char *out,
         const char *const *argv;
         const size_t *lens;
         cdc_script_id_t id;
-        int n = cdc_apply_queued(ap, i, &id, &argv, &lens), a;
+        int n    = cdc_apply_queued(ap, i, &id, &argv, &lens), a;
         size_t o = 0, k;
 
         assert_true(n > 0);
@@ -187,9 +187,9 @@ static void test_queue_full_and_discard(void **state) {
         (void)state;
         snprintf(ev->source.table, sizeof(ev->source.table), "follow");
         ev->source.seq = 1;
-        ev->after = json_pack("{s:i, s:i, s:i, s:s}", "follower_id", 1,
-                              "followee_id", 2, "status", 1, "updated_at",
-                              "2026-11-20T10:00:00.000000Z");
+        ev->after      = json_pack("{s:i, s:i, s:i, s:s}", "follower_id", 1,
+                                   "followee_id", 2, "status", 1, "updated_at",
+                                   "2026-11-20T10:00:00.000000Z");
         assert_int_equal(cdc_apply_add(ap, ev, errstr, sizeof(errstr)), 0);
         /* 2 queued; an event may need 4, so 2 + 4 > 5 is full */
         assert_int_equal(cdc_apply_add(ap, ev, errstr, sizeof(errstr)),
@@ -228,11 +228,11 @@ static void test_flush_without_redis(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_data_cases),
-            cmocka_unit_test(test_scripts_embedded),
-            cmocka_unit_test(test_queue_full_and_discard),
-            cmocka_unit_test(test_bad_config),
-            cmocka_unit_test(test_flush_without_redis),
+                cmocka_unit_test(test_data_cases),
+                cmocka_unit_test(test_scripts_embedded),
+                cmocka_unit_test(test_queue_full_and_discard),
+                cmocka_unit_test(test_bad_config),
+                cmocka_unit_test(test_flush_without_redis),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

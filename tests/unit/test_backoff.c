@@ -9,7 +9,7 @@
 
 static void test_backoff_doubles_then_caps(void **state) {
         cdc_backoff_t *bo = cdc_backoff_new(10, 90);
-        int64_t now = 1000000;
+        int64_t now       = 1000000;
         int i;
         (void)state;
         assert_non_null(bo);
@@ -25,7 +25,7 @@ static void test_backoff_doubles_then_caps(void **state) {
 
 static void test_backoff_resets_after_quiet(void **state) {
         cdc_backoff_t *bo = cdc_backoff_new(100, 1000);
-        int64_t now = 1000000;
+        int64_t now       = 1000000;
         int i;
         (void)state;
         for (i = 0; i < 10; i++)
@@ -60,9 +60,9 @@ static void test_backoff_jitter_spreads(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_backoff_doubles_then_caps),
-            cmocka_unit_test(test_backoff_resets_after_quiet),
-            cmocka_unit_test(test_backoff_jitter_spreads),
+                cmocka_unit_test(test_backoff_doubles_then_caps),
+                cmocka_unit_test(test_backoff_resets_after_quiet),
+                cmocka_unit_test(test_backoff_jitter_spreads),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

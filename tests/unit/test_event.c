@@ -71,10 +71,10 @@ static void check_valid(const char *path, const char *buf, size_t len) {
         /* Round trip: encode -> parse -> encode is stable. */
         enc = cdc_event_encode(ev, &elen);
         assert_non_null(enc);
-        assert_int_equal(cdc_event_parse(enc, elen, &ev2, errstr,
-                                         sizeof(errstr)),
-                         CDC_ERR_NO_ERROR);
-        enc2 = cdc_event_encode(ev2, &elen2);
+        assert_int_equal(
+                cdc_event_parse(enc, elen, &ev2, errstr, sizeof(errstr)),
+                CDC_ERR_NO_ERROR);
+        enc2       = cdc_event_encode(ev2, &elen2);
         ev2->ts_ms = ev->ts_ms;
         assert_string_equal(enc, enc2);
         assert_int_equal(ev->op, ev2->op);
@@ -88,7 +88,7 @@ static void check_valid(const char *path, const char *buf, size_t len) {
 
 static void check_invalid(const char *path, const char *buf, size_t len) {
         char errstr[256] = "";
-        cdc_event_t *ev = (cdc_event_t *)1;
+        cdc_event_t *ev  = (cdc_event_t *)1;
         cdc_err_t err = cdc_event_parse(buf, len, &ev, errstr, sizeof(errstr));
         if (err != CDC_ERR__BAD_EVENT)
                 fail_msg("%s: expected BAD_EVENT, got %d", path, err);
@@ -117,8 +117,7 @@ static void test_parse_fields(void **state) {
                  "%s/schemas/events/examples/valid/follow-hard-delete.json",
                  CDC_SOURCE_DIR);
         buf = read_file(path, &len);
-        assert_int_equal(cdc_event_parse(buf, len, &ev, errstr,
-                                         sizeof(errstr)),
+        assert_int_equal(cdc_event_parse(buf, len, &ev, errstr, sizeof(errstr)),
                          CDC_ERR_NO_ERROR);
         assert_int_equal(ev->op, CDC_OP_DELETE);
         assert_null(ev->after);
@@ -128,17 +127,23 @@ static void test_parse_fields(void **state) {
         assert_int_equal(ev->source.row, 1);
         assert_int_equal(ev->source.snapshot, 0);
         assert_int_equal(
-            json_integer_value(json_object_get(ev->before, "follower_id")),
-            42);
+                json_integer_value(json_object_get(ev->before, "follower_id")),
+                42);
         cdc_event_destroy(ev);
         free(buf);
 }
 
 static void test_garbage_never_crashes(void **state) {
-        static const char *inputs[] = {
-            "", "null", "{}", "\"x\"", "{\"op\":null}", "\xff\xfe",
-            "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":1}",
-            "{\"schema_version\":1e99}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["};
+        static const char *inputs[] = { "",
+                                        "null",
+                                        "{}",
+                                        "\"x\"",
+                                        "{\"op\":null}",
+                                        "\xff\xfe",
+                                        "{\"schema_version\":1,\"op\":\"c\","
+                                        "\"before\":null,\"after\":1}",
+                                        "{\"schema_version\":1e99}",
+                                        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" };
         char errstr[256];
         size_t i;
         (void)state;
@@ -152,7 +157,7 @@ static void test_garbage_never_crashes(void **state) {
 }
 
 static void test_version_orders_as_text(void **state) {
-        cdc_source_t a = {0}, b = {0};
+        cdc_source_t a = { 0 }, b = { 0 };
         char va[CDC_VERSION_LEN + 1], vb[CDC_VERSION_LEN + 1];
         (void)state;
 
@@ -169,8 +174,8 @@ static void test_version_orders_as_text(void **state) {
         assert_true(strcmp(vb, va) < 0);
         /* epoch beats any seq */
         b.epoch = 1;
-        b.seq = 0;
-        a.seq = UINT64_MAX / 2;
+        b.seq   = 0;
+        a.seq   = UINT64_MAX / 2;
         cdc_event_version(&a, va);
         cdc_event_version(&b, vb);
         assert_true(strcmp(va, vb) < 0);
@@ -180,12 +185,11 @@ static void test_version_orders_as_text(void **state) {
 }
 
 static void test_key_canonical(void **state) {
-        const char *cols[] = {"follower_id", "followee_id"};
-        const char *ucol[] = {"request_id"};
-        json_t *row = json_pack("{s:I,s:I,s:s,s:i}", "followee_id",
-                                (json_int_t)77, "follower_id",
-                                (json_int_t)42, "request_id", "r\"q\xc3\xa9",
-                                "status", 1);
+        const char *cols[] = { "follower_id", "followee_id" };
+        const char *ucol[] = { "request_id" };
+        json_t *row        = json_pack("{s:I,s:I,s:s,s:i}", "followee_id",
+                                       (json_int_t)77, "follower_id", (json_int_t)42,
+                                       "request_id", "r\"q\xc3\xa9", "status", 1);
         char errstr[128];
         size_t len;
         char *k;
@@ -208,16 +212,16 @@ static void test_key_canonical(void **state) {
 
         /* a missing key column is reported, not encoded */
         json_object_del(row, "follower_id");
-        assert_null(cdc_key_from_row(row, cols, 2, &len, errstr,
-                                     sizeof(errstr)));
+        assert_null(
+                cdc_key_from_row(row, cols, 2, &len, errstr, sizeof(errstr)));
         assert_non_null(strstr(errstr, "follower_id"));
         json_decref(row);
 
         assert_int_equal(cdc_key_parse("{}", 2, &arr, errstr, sizeof(errstr)),
                          CDC_ERR__BAD_EVENT);
-        assert_int_equal(cdc_key_parse("[1.5]", 5, &arr, errstr,
-                                       sizeof(errstr)),
-                         CDC_ERR__BAD_EVENT);
+        assert_int_equal(
+                cdc_key_parse("[1.5]", 5, &arr, errstr, sizeof(errstr)),
+                CDC_ERR__BAD_EVENT);
         assert_int_equal(cdc_key_parse("[", 1, &arr, errstr, sizeof(errstr)),
                          CDC_ERR__BAD_EVENT);
 }
@@ -226,12 +230,11 @@ static void test_topic_name(void **state) {
         char buf[300];
         char longname[300];
         (void)state;
-        assert_int_equal(cdc_topic_name(buf, sizeof(buf), "followcdc", "app",
-                                        "follow"),
-                         0);
+        assert_int_equal(
+                cdc_topic_name(buf, sizeof(buf), "followcdc", "app", "follow"),
+                0);
         assert_string_equal(buf, "followcdc.app.follow");
-        assert_int_equal(cdc_topic_name(buf, sizeof(buf), "x", "a b", "t"),
-                         -1);
+        assert_int_equal(cdc_topic_name(buf, sizeof(buf), "x", "a b", "t"), -1);
         memset(longname, 'a', 260);
         longname[260] = '\0';
         assert_int_equal(cdc_topic_name(buf, sizeof(buf), "x", longname, "t"),
@@ -243,9 +246,9 @@ static void test_time_roundtrip(void **state) {
         int64_t ms;
         (void)state;
 
-        assert_int_equal(cdc_time_format_us(buf, sizeof(buf),
-                                            INT64_C(1795000000123456)),
-                         27);
+        assert_int_equal(
+                cdc_time_format_us(buf, sizeof(buf), INT64_C(1795000000123456)),
+                27);
         assert_string_equal(buf, "2026-11-18T11:06:40.123456Z");
         assert_int_equal(cdc_time_parse_ms(buf, &ms), 0);
         assert_int_equal(ms, INT64_C(1795000000123));
@@ -260,8 +263,8 @@ static void test_time_roundtrip(void **state) {
         assert_int_equal(cdc_time_parse_ms("2026-11-18 08:26:40Z", &ms), -1);
         assert_int_equal(cdc_time_parse_ms("2026-11-18T08:26:40", &ms), -1);
         assert_int_equal(cdc_time_parse_ms("2026-11-18T08:26:40.Z", &ms), -1);
-        assert_int_equal(
-            cdc_time_parse_ms("2026-11-18T08:26:40.1234567Z", &ms), -1);
+        assert_int_equal(cdc_time_parse_ms("2026-11-18T08:26:40.1234567Z", &ms),
+                         -1);
         assert_int_equal(cdc_time_parse_ms("2026-13-18T08:26:40Z", &ms), -1);
         assert_int_equal(cdc_time_parse_ms("", &ms), -1);
         assert_int_equal(cdc_time_parse_ms(NULL, &ms), -1);
@@ -269,14 +272,14 @@ static void test_time_roundtrip(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_valid_examples_parse),
-            cmocka_unit_test(test_invalid_examples_rejected),
-            cmocka_unit_test(test_parse_fields),
-            cmocka_unit_test(test_garbage_never_crashes),
-            cmocka_unit_test(test_version_orders_as_text),
-            cmocka_unit_test(test_key_canonical),
-            cmocka_unit_test(test_topic_name),
-            cmocka_unit_test(test_time_roundtrip),
+                cmocka_unit_test(test_valid_examples_parse),
+                cmocka_unit_test(test_invalid_examples_rejected),
+                cmocka_unit_test(test_parse_fields),
+                cmocka_unit_test(test_garbage_never_crashes),
+                cmocka_unit_test(test_version_orders_as_text),
+                cmocka_unit_test(test_key_canonical),
+                cmocka_unit_test(test_topic_name),
+                cmocka_unit_test(test_time_roundtrip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,7 @@ static void capture(void (*fn)(void)) {
         dup2(saved, STDERR_FILENO);
         close(saved);
         lseek(fd, 0, SEEK_SET);
-        n = read(fd, captured, sizeof(captured) - 1);
+        n                       = read(fd, captured, sizeof(captured) - 1);
         captured[n > 0 ? n : 0] = '\0';
         close(fd);
         unlink(path);
@@ -42,16 +42,18 @@ static void test_levels_and_format(void **state) {
         assert_null(strstr(captured, "hidden"));
         assert_null(strstr(captured, "not on"));
         /* the embedded newline is flattened: one event, one line */
-        assert_non_null(strstr(captured, "Z WARNING RSINK 127.0.0.1:6379: down retry\n"));
-        assert_non_null(strstr(captured, "Z ERR KPROD produce: Local: connection lost\n"));
+        assert_non_null(strstr(captured,
+                               "Z WARNING RSINK 127.0.0.1:6379: down retry\n"));
+        assert_non_null(strstr(
+                captured, "Z ERR KPROD produce: Local: connection lost\n"));
         assert_int_equal(captured[4], '-');
         assert_int_equal(captured[10], 'T');
 }
 
 static void log_debug(void) {
         char errstr[64];
-        assert_int_equal(cdc_log_set_debug("rsink,binlog", errstr,
-                                           sizeof(errstr)), 0);
+        assert_int_equal(
+                cdc_log_set_debug("rsink,binlog", errstr, sizeof(errstr)), 0);
         cdc_dbg(BINLOG, "BINLOG", "now on");
         cdc_dbg(KPROD, "KPROD", "still off");
 }
@@ -62,8 +64,8 @@ static void test_debug_contexts(void **state) {
         capture(log_debug);
         assert_non_null(strstr(captured, "DEBUG BINLOG now on"));
         assert_null(strstr(captured, "still off"));
-        assert_int_equal(cdc_log_set_debug("binlog,bogus", errstr,
-                                           sizeof(errstr)), -1);
+        assert_int_equal(
+                cdc_log_set_debug("binlog,bogus", errstr, sizeof(errstr)), -1);
         assert_non_null(strstr(errstr, "bogus"));
         assert_int_equal(cdc_log_level_parse("warning"), LOG_WARNING);
         assert_int_equal(cdc_log_level_parse("loud"), -1);
@@ -71,8 +73,8 @@ static void test_debug_contexts(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_levels_and_format),
-            cmocka_unit_test(test_debug_contexts),
+                cmocka_unit_test(test_levels_and_format),
+                cmocka_unit_test(test_debug_contexts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@ static void test_render(void **state) {
                                  "table=\"follow\"");
         c2 = cdc_metrics_counter(m, "followcdc_rows_total", "Rows seen",
                                  "table=\"idempotent_log\"");
-        g = cdc_metrics_gauge(m, "followcdc_lag_seconds", "Lag", NULL);
+        g  = cdc_metrics_gauge(m, "followcdc_lag_seconds", "Lag", NULL);
         cdc_metric_add(c1, 3);
         cdc_metric_add(c1, 2);
         cdc_metric_add(c2, 1);
@@ -35,9 +35,10 @@ static void test_render(void **state) {
         txt = cdc_metrics_render(m, &len);
         assert_non_null(txt);
         assert_int_equal(strlen(txt), len);
-        assert_non_null(strstr(txt, "# TYPE followcdc_rows_total counter\n"
-                                    "followcdc_rows_total{table=\"follow\"} 5\n"
-                                    "followcdc_rows_total{table=\"idempotent_log\"} 1\n"));
+        assert_non_null(strstr(
+                txt, "# TYPE followcdc_rows_total counter\n"
+                     "followcdc_rows_total{table=\"follow\"} 5\n"
+                     "followcdc_rows_total{table=\"idempotent_log\"} 1\n"));
         assert_non_null(strstr(txt, "# TYPE followcdc_lag_seconds gauge\n"
                                     "followcdc_lag_seconds 7\n"));
         /* HELP/TYPE once per name */
@@ -59,19 +60,18 @@ static int ready_cb(void *opaque, char *why, size_t why_size) {
 }
 
 static char *http_get(int port, const char *path) {
-        struct sockaddr_in sin = {0};
+        struct sockaddr_in sin = { 0 };
         static char buf[8192];
         char req[256];
         size_t of = 0;
         ssize_t r;
         int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons((uint16_t)port);
+        sin.sin_family      = AF_INET;
+        sin.sin_port        = htons((uint16_t)port);
         sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-        snprintf(req, sizeof(req),
-                 "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
+        snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
         assert_true(write(fd, req, strlen(req)) > 0);
         while ((r = read(fd, buf + of, sizeof(buf) - 1 - of)) > 0)
                 of += (size_t)r;
@@ -100,11 +100,11 @@ static void test_http_endpoints(void **state) {
         resp = http_get(cdc_http_port(h), "/healthz");
         assert_non_null(strstr(resp, " 200 "));
         ready_flag = 0;
-        resp = http_get(cdc_http_port(h), "/readyz");
+        resp       = http_get(cdc_http_port(h), "/readyz");
         assert_non_null(strstr(resp, " 503 "));
         assert_non_null(strstr(resp, "binlog not connected"));
         ready_flag = 1;
-        resp = http_get(cdc_http_port(h), "/readyz");
+        resp       = http_get(cdc_http_port(h), "/readyz");
         assert_non_null(strstr(resp, " 200 "));
         resp = http_get(cdc_http_port(h), "/nope");
         assert_non_null(strstr(resp, " 404 "));
@@ -121,8 +121,8 @@ static void test_http_endpoints(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_render),
-            cmocka_unit_test(test_http_endpoints),
+                cmocka_unit_test(test_render),
+                cmocka_unit_test(test_http_endpoints),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,8 +31,7 @@ static void test_roundtrip(void **s) {
 static void test_partial(void **s) {
         cdc_pos_t q;
         (void)s;
-        assert_int_equal(cdc_pos_parse("gtid=;file=b.000001;pos=4", 25, &q),
-                         0);
+        assert_int_equal(cdc_pos_parse("gtid=;file=b.000001;pos=4", 25, &q), 0);
         assert_string_equal(q.gtid, "");
         assert_string_equal(q.file, "b.000001");
         assert_true(q.pos == 4);
@@ -47,14 +46,33 @@ static void test_partial(void **s) {
 }
 
 static void test_reject(void **s) {
-        static const char *const bad[] = {
-                "", "gtid", "gtid=0-1", "gtid=0-1-2-3", "gtid=a-b-c",
-                "gtid=0--1", "gtid=0-1-2,", "gtid=,0-1-2", "gtid=0-1-2,,1-1-1",
-                "gtid=0-1-123456789012345678901", "pos=", "pos=-1", "pos=1x",
-                "pos=18446744073709551616", "pos=99999999999999999999",
-                "file=a;b", "file=a b", "file=a\tb", "gtid=0-1-2;gtid=0-1-3",
-                "pos=1;pos=2", "x=1", "gtid=0-1-2;", ";", "=", "file=a=b",
-                "GTID=0-1-2", "pos=1;;file=a"};
+        static const char *const bad[] = { "",
+                                           "gtid",
+                                           "gtid=0-1",
+                                           "gtid=0-1-2-3",
+                                           "gtid=a-b-c",
+                                           "gtid=0--1",
+                                           "gtid=0-1-2,",
+                                           "gtid=,0-1-2",
+                                           "gtid=0-1-2,,1-1-1",
+                                           "gtid=0-1-123456789012345678901",
+                                           "pos=",
+                                           "pos=-1",
+                                           "pos=1x",
+                                           "pos=18446744073709551616",
+                                           "pos=99999999999999999999",
+                                           "file=a;b",
+                                           "file=a b",
+                                           "file=a\tb",
+                                           "gtid=0-1-2;gtid=0-1-3",
+                                           "pos=1;pos=2",
+                                           "x=1",
+                                           "gtid=0-1-2;",
+                                           ";",
+                                           "=",
+                                           "file=a=b",
+                                           "GTID=0-1-2",
+                                           "pos=1;;file=a" };
         cdc_pos_t q;
         size_t i;
         char big[CDC_POS_GTID_MAX + 20];

@@ -44,7 +44,7 @@ static uint8_t *slurp(const char *path, size_t *lenp) {
         assert_non_null(b);
         assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
         fclose(f);
-        b[n] = 0;
+        b[n]  = 0;
         *lenp = (size_t)n;
         return b;
 }
@@ -74,16 +74,16 @@ static void case_load(const char *name, capcase_t *c) {
                          name, i);
                 b = slurp(path, &len);
                 if (b) {
-                        c->ev[c->n].b = b;
-                        c->ev[c->n].len = len;
+                        c->ev[c->n].b        = b;
+                        c->ev[c->n].len      = len;
                         c->ev[c->n++].is_map = 1;
                         continue;
                 }
-                snprintf(path, sizeof(path), "%s/%s/%02d-rows.bin", DATA,
-                         name, i);
+                snprintf(path, sizeof(path), "%s/%s/%02d-rows.bin", DATA, name,
+                         i);
                 b = slurp(path, &len);
                 if (b) {
-                        c->ev[c->n].b = b;
+                        c->ev[c->n].b     = b;
                         c->ev[c->n++].len = len;
                 }
         }
@@ -100,9 +100,9 @@ static void case_free(capcase_t *c) {
 static cdc_err_t case_decode(capcase_t *c, json_t **outp, char *errstr,
                              size_t esz) {
         cdc_rowdec_table_t *t = NULL;
-        cdc_tz_t *tz = cdc_tz_new(c->tz, errstr, esz);
-        json_t *out = json_array();
-        cdc_err_t err = CDC_ERR_NO_ERROR;
+        cdc_tz_t *tz          = cdc_tz_new(c->tz, errstr, esz);
+        json_t *out           = json_array();
+        cdc_err_t err         = CDC_ERR_NO_ERROR;
         int i;
 
         assert_non_null(tz);
@@ -115,9 +115,9 @@ static cdc_err_t case_decode(capcase_t *c, json_t **outp, char *errstr,
                         break;
                 if (c->ev[i].is_map) {
                         cdc_rowdec_table_destroy(t);
-                        t = NULL;
-                        err = cdc_rowdec_table_map(ev.body, ev.body_len, 8,
-                                                   &t, errstr, esz);
+                        t   = NULL;
+                        err = cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t,
+                                                   errstr, esz);
                         continue;
                 }
                 assert_non_null(t);
@@ -125,7 +125,7 @@ static cdc_err_t case_decode(capcase_t *c, json_t **outp, char *errstr,
                                       errstr, esz);
                 while (!err && cdc_rowdec_rows_more(&r)) {
                         json_t *b, *a;
-                        char op[2] = {r.op, 0};
+                        char op[2] = { r.op, 0 };
                         err = cdc_rowdec_row_next(t, &r, tz, &b, &a, errstr,
                                                   esz);
                         if (err)
@@ -171,23 +171,41 @@ static void check_case(const char *name) {
                                 free(ws);
                         }
                 }
-                fail_msg("%s: decoded rows differ (%zu rows, want %zu)",
-                         name, json_array_size(got), json_array_size(want));
+                fail_msg("%s: decoded rows differ (%zu rows, want %zu)", name,
+                         json_array_size(got), json_array_size(want));
         }
         json_decref(got);
         json_decref(want);
         case_free(&c);
 }
 
-static void test_ints(void **s) { (void)s; check_case("ints"); }
-static void test_ints_minimal(void **s) { (void)s; check_case("ints_minimal"); }
-static void test_numeric(void **s) { (void)s; check_case("numeric"); }
-static void test_strings(void **s) { (void)s; check_case("strings"); }
-static void test_temporal(void **s) { (void)s; check_case("temporal"); }
-static void test_follow(void **s) { (void)s; check_case("follow"); }
+static void test_ints(void **s) {
+        (void)s;
+        check_case("ints");
+}
+static void test_ints_minimal(void **s) {
+        (void)s;
+        check_case("ints_minimal");
+}
+static void test_numeric(void **s) {
+        (void)s;
+        check_case("numeric");
+}
+static void test_strings(void **s) {
+        (void)s;
+        check_case("strings");
+}
+static void test_temporal(void **s) {
+        (void)s;
+        check_case("temporal");
+}
+static void test_follow(void **s) {
+        (void)s;
+        check_case("follow");
+}
 
-static const char *const all_cases[] = {"ints", "ints_minimal", "numeric",
-                                        "strings", "temporal", "follow"};
+static const char *const all_cases[] = { "ints",    "ints_minimal", "numeric",
+                                         "strings", "temporal",     "follow" };
 
 /* Decodes a rows body (no framing) with table t; errors are fine. */
 static int decode_body(const cdc_rowdec_table_t *t, uint8_t type,
@@ -196,8 +214,7 @@ static int decode_body(const cdc_rowdec_table_t *t, uint8_t type,
         cdc_rowdec_rows_t r;
         char errstr[256];
         int rows = 0;
-        if (cdc_rowdec_rows(type, body, len, phl, &r, errstr,
-                            sizeof(errstr)))
+        if (cdc_rowdec_rows(type, body, len, phl, &r, errstr, sizeof(errstr)))
                 return -1;
         while (cdc_rowdec_rows_more(&r)) {
                 json_t *b, *a;
@@ -242,11 +259,11 @@ static void test_truncated(void **s) {
                                 }
                                 cdc_rowdec_table_destroy(t);
                                 t = NULL;
-                                assert_int_equal(cdc_rowdec_table_map(
-                                                         body, body_len, 8,
-                                                         &t, errstr,
-                                                         sizeof(errstr)),
-                                                 CDC_ERR_NO_ERROR);
+                                assert_int_equal(
+                                        cdc_rowdec_table_map(body, body_len, 8,
+                                                             &t, errstr,
+                                                             sizeof(errstr)),
+                                        CDC_ERR_NO_ERROR);
                                 continue;
                         }
                         for (l = 0; l < body_len; l++) {
@@ -256,8 +273,8 @@ static void test_truncated(void **s) {
                                 decode_body(t, c.ev[i].b[4], cp, l, 8, tz);
                                 free(cp);
                         }
-                        assert_true(decode_body(t, c.ev[i].b[4], body,
-                                                body_len, 8, tz) > 0);
+                        assert_true(decode_body(t, c.ev[i].b[4], body, body_len,
+                                                8, tz) > 0);
                 }
                 cdc_rowdec_table_destroy(t);
                 case_free(&c);
@@ -289,15 +306,15 @@ static void test_garbage(void **s) {
                         if (c.ev[i].is_map) {
                                 cdc_rowdec_table_destroy(t);
                                 t = NULL;
-                                assert_int_equal(cdc_rowdec_table_map(
-                                                         body, body_len, 8,
-                                                         &t, errstr,
-                                                         sizeof(errstr)),
-                                                 CDC_ERR_NO_ERROR);
+                                assert_int_equal(
+                                        cdc_rowdec_table_map(body, body_len, 8,
+                                                             &t, errstr,
+                                                             sizeof(errstr)),
+                                        CDC_ERR_NO_ERROR);
                         }
                         for (it = 0; it < 300; it++) {
                                 uint8_t *cp = malloc(body_len);
-                                int flips = 1 + (int)(rnd() % 4), f;
+                                int flips   = 1 + (int)(rnd() % 4), f;
                                 memcpy(cp, body, body_len);
                                 for (f = 0; f < flips; f++)
                                         cp[rnd() % body_len] = (uint8_t)rnd();
@@ -312,8 +329,7 @@ static void test_garbage(void **s) {
                                                         tt, c.ev[i + 1].b[4],
                                                         c.ev[i + 1].b + 19,
                                                         c.ev[i + 1].len - 19 -
-                                                                (c.crc ? 4
-                                                                       : 0),
+                                                                (c.crc ? 4 : 0),
                                                         8, tz);
                                         cdc_rowdec_table_destroy(tt);
                                 } else {
@@ -327,16 +343,15 @@ static void test_garbage(void **s) {
                 case_free(&c);
         }
         for (k = 0; k < 2000; k++) { /* pure garbage */
-                size_t l = rnd() % 200, j;
-                uint8_t *g = malloc(l ? l : 1);
+                size_t l               = rnd() % 200, j;
+                uint8_t *g             = malloc(l ? l : 1);
                 cdc_rowdec_table_t *tt = NULL;
                 cdc_rowdec_ev_t ev;
                 for (j = 0; j < l; j++)
                         g[j] = (uint8_t)rnd();
                 cdc_rowdec_event(g, l, (int)(k & 1), &ev, errstr,
                                  sizeof(errstr));
-                if (!cdc_rowdec_table_map(g, l, 8, &tt, errstr,
-                                          sizeof(errstr)))
+                if (!cdc_rowdec_table_map(g, l, 8, &tt, errstr, sizeof(errstr)))
                         decode_body(tt, (uint8_t)(23 + k % 3), g, l, 8, tz);
                 cdc_rowdec_table_destroy(tt);
                 free(g);
@@ -370,9 +385,9 @@ static void test_framing(void **s) {
         assert_int_equal(cdc_rowdec_event(c.ev[1].b, c.ev[1].len - 1, 1, &ev,
                                           errstr, sizeof(errstr)),
                          CDC_ERR__BAD_EVENT);
-        assert_int_equal(cdc_rowdec_event(c.ev[1].b, 10, 0, &ev, errstr,
-                                          sizeof(errstr)),
-                         CDC_ERR__BAD_EVENT);
+        assert_int_equal(
+                cdc_rowdec_event(c.ev[1].b, 10, 0, &ev, errstr, sizeof(errstr)),
+                CDC_ERR__BAD_EVENT);
         free(cp);
         case_free(&c);
 }
@@ -391,26 +406,31 @@ static void test_v2_header(void **s) {
         (void)s;
         case_load("follow", &c);
         assert_int_equal(cdc_rowdec_event(c.ev[0].b, c.ev[0].len, c.crc, &ev,
-                                          errstr, sizeof(errstr)), 0);
+                                          errstr, sizeof(errstr)),
+                         0);
         assert_int_equal(cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t,
-                                              errstr, sizeof(errstr)), 0);
+                                              errstr, sizeof(errstr)),
+                         0);
         assert_int_equal(cdc_rowdec_event(c.ev[3].b, c.ev[3].len, c.crc, &ev,
-                                          errstr, sizeof(errstr)), 0);
+                                          errstr, sizeof(errstr)),
+                         0);
         assert_int_equal(ev.type, CDC_EV_UPDATE_ROWS_V1);
         blen = ev.body_len + 5;
-        v2 = malloc(blen);
+        v2   = malloc(blen);
         memcpy(v2, ev.body, 8);
-        v2[8] = 5; /* extra info length incl. itself */
-        v2[9] = 0;
+        v2[8]  = 5; /* extra info length incl. itself */
+        v2[9]  = 0;
         v2[10] = 1;
         v2[11] = 2;
         v2[12] = 3;
         memcpy(v2 + 13, ev.body + 8, ev.body_len - 8);
         assert_int_equal(cdc_rowdec_rows(CDC_EV_UPDATE_ROWS_V1, ev.body,
                                          ev.body_len, 8, &r1, errstr,
-                                         sizeof(errstr)), 0);
+                                         sizeof(errstr)),
+                         0);
         assert_int_equal(cdc_rowdec_rows(CDC_EV_UPDATE_ROWS_V2, v2, blen, 10,
-                                         &r2, errstr, sizeof(errstr)), 0);
+                                         &r2, errstr, sizeof(errstr)),
+                         0);
         {
                 json_t *b1, *a1, *b2, *a2;
                 assert_int_equal(cdc_rowdec_row_next(t, &r1, tz, &b1, &a1,
@@ -421,9 +441,8 @@ static void test_v2_header(void **s) {
                                  0);
                 assert_true(json_equal(b1, b2));
                 assert_true(json_equal(a1, a2));
-                assert_int_equal(json_integer_value(json_object_get(a2,
-                                                                    "status")),
-                                 0);
+                assert_int_equal(
+                        json_integer_value(json_object_get(a2, "status")), 0);
                 json_decref(b1);
                 json_decref(a1);
                 json_decref(b2);
@@ -431,8 +450,8 @@ static void test_v2_header(void **s) {
         }
         /* extra length beyond the body */
         v2[8] = 0xff;
-        assert_int_equal(cdc_rowdec_rows(CDC_EV_UPDATE_ROWS_V2, v2, 20, 10,
-                                         &r2, errstr, sizeof(errstr)),
+        assert_int_equal(cdc_rowdec_rows(CDC_EV_UPDATE_ROWS_V2, v2, 20, 10, &r2,
+                                         errstr, sizeof(errstr)),
                          CDC_ERR__BAD_EVENT);
         free(v2);
         cdc_rowdec_table_destroy(t);
@@ -444,14 +463,12 @@ static void test_decimal(void **s) {
         char out[80];
         /* DECIMAL(5,2) 123.45: intg 3 digits (2 bytes), frac 2 (1 byte);
          * sign bit set for positive */
-        const uint8_t pos[] = {0x80, 0x7b, 0x2d};
-        const uint8_t neg[] = {0x7f, 0x84, 0xd2};
+        const uint8_t pos[] = { 0x80, 0x7b, 0x2d };
+        const uint8_t neg[] = { 0x7f, 0x84, 0xd2 };
         (void)s;
-        assert_int_equal(cdc_rowdec_decimal(pos, 3, 5, 2, out, sizeof(out)),
-                         3);
+        assert_int_equal(cdc_rowdec_decimal(pos, 3, 5, 2, out, sizeof(out)), 3);
         assert_string_equal(out, "123.45");
-        assert_int_equal(cdc_rowdec_decimal(neg, 3, 5, 2, out, sizeof(out)),
-                         3);
+        assert_int_equal(cdc_rowdec_decimal(neg, 3, 5, 2, out, sizeof(out)), 3);
         assert_string_equal(out, "-123.45");
         assert_int_equal(cdc_rowdec_decimal(pos, 2, 5, 2, out, sizeof(out)),
                          -1);
@@ -506,18 +523,22 @@ static void test_full_complete(void **s) {
         (void)s;
         case_load("follow", &c);
         assert_int_equal(cdc_rowdec_event(c.ev[0].b, c.ev[0].len, c.crc, &ev,
-                                          errstr, sizeof(errstr)), 0);
+                                          errstr, sizeof(errstr)),
+                         0);
         assert_int_equal(cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t,
-                                              errstr, sizeof(errstr)), 0);
+                                              errstr, sizeof(errstr)),
+                         0);
         assert_true(t->has_names && t->has_sign && t->has_charset &&
                     t->has_labels);
         cdc_rowdec_table_destroy(t);
         case_free(&c);
         case_load("strings", &c);
         assert_int_equal(cdc_rowdec_event(c.ev[0].b, c.ev[0].len, c.crc, &ev,
-                                          errstr, sizeof(errstr)), 0);
+                                          errstr, sizeof(errstr)),
+                         0);
         assert_int_equal(cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t,
-                                              errstr, sizeof(errstr)), 0);
+                                              errstr, sizeof(errstr)),
+                         0);
         assert_true(t->has_names && t->has_sign && t->has_charset &&
                     t->has_labels);
         assert_int_equal(t->cols[9].label_cnt, 3);
@@ -534,9 +555,11 @@ static void test_set_col(void **s) {
         (void)s;
         case_load("ints_minimal", &c);
         assert_int_equal(cdc_rowdec_event(c.ev[0].b, c.ev[0].len, c.crc, &ev,
-                                          errstr, sizeof(errstr)), 0);
+                                          errstr, sizeof(errstr)),
+                         0);
         assert_int_equal(cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t,
-                                              errstr, sizeof(errstr)), 0);
+                                              errstr, sizeof(errstr)),
+                         0);
         assert_false(t->has_names);
         assert_true(t->has_sign); /* MINIMAL keeps signedness */
         assert_int_equal(t->ncols, 11);
@@ -556,34 +579,34 @@ static void test_set_col(void **s) {
  * (sql/json_binary.h): small and large containers, inlined scalars,
  * escapes, opaque DECIMAL and DATETIME, top-level scalars. */
 static const uint8_t mj1[] = {
-        0x00, 0x02, 0x00, 0x2e, 0x00, 0x12, 0x00, 0x01, 0x00, 0x13,
-        0x00, 0x01, 0x00, 0x02, 0x14, 0x00, 0x0b, 0x26, 0x00, 0x61,
-        0x62, 0x04, 0x00, 0x12, 0x00, 0x05, 0x01, 0x00, 0x0c, 0x10,
-        0x00, 0x04, 0x01, 0x00, 0x04, 0x00, 0x00, 0x01, 0x78, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x40,
+        0x00, 0x02, 0x00, 0x2e, 0x00, 0x12, 0x00, 0x01, 0x00, 0x13, 0x00, 0x01,
+        0x00, 0x02, 0x14, 0x00, 0x0b, 0x26, 0x00, 0x61, 0x62, 0x04, 0x00, 0x12,
+        0x00, 0x05, 0x01, 0x00, 0x0c, 0x10, 0x00, 0x04, 0x01, 0x00, 0x04, 0x00,
+        0x00, 0x01, 0x78, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x40,
 };
 static const uint8_t mj2[] = {
-        0x03, 0x04, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x05,
-        0x01, 0x00, 0x00, 0x00, 0x07, 0x70, 0x11, 0x01, 0x00, 0x05,
-        0xfd, 0xff, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x01,
-        0x00, 0x0e, 0x00, 0x0b, 0x00, 0x01, 0x00, 0x0c, 0x0c, 0x00,
-        0x6b, 0x01, 0x76,
+        0x03, 0x04, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x05, 0x01,
+        0x00, 0x00, 0x00, 0x07, 0x70, 0x11, 0x01, 0x00, 0x05, 0xfd, 0xff,
+        0x00, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x0e, 0x00,
+        0x0b, 0x00, 0x01, 0x00, 0x0c, 0x0c, 0x00, 0x6b, 0x01, 0x76,
 };
 static const uint8_t mj3[] = {
-        0x02, 0x02, 0x00, 0x14, 0x00, 0x0c, 0x0a, 0x00, 0x0c, 0x10,
-        0x00, 0x05, 0x71, 0x22, 0x5c, 0x0a, 0x01, 0x03, 0x68, 0xc3,
-        0xa9,
+        0x02, 0x02, 0x00, 0x14, 0x00, 0x0c, 0x0a, 0x00, 0x0c, 0x10, 0x00,
+        0x05, 0x71, 0x22, 0x5c, 0x0a, 0x01, 0x03, 0x68, 0xc3, 0xa9,
 };
 static const uint8_t mj4[] = {
         0x00, 0x01, 0x00, 0x12, 0x00, 0x0b, 0x00, 0x01, 0x00, 0x0f,
         0x0c, 0x00, 0x64, 0xf6, 0x04, 0x04, 0x02, 0x8c, 0x22,
 };
 static const uint8_t mj5[] = {
-        0x02, 0x01, 0x00, 0x11, 0x00, 0x0f, 0x07, 0x00, 0x0c, 0x08,
-        0x06, 0x00, 0x00, 0x05, 0x31, 0x44, 0xb2, 0x19,
+        0x02, 0x01, 0x00, 0x11, 0x00, 0x0f, 0x07, 0x00, 0x0c,
+        0x08, 0x06, 0x00, 0x00, 0x05, 0x31, 0x44, 0xb2, 0x19,
 };
 static const uint8_t mj6[] = {
-        0x0c, 0x02, 0x68, 0x69,
+        0x0c,
+        0x02,
+        0x68,
+        0x69,
 };
 static const uint8_t mj7[] = {
         0x09, 0x00, 0x0e, 0xfa, 0xd5, 0xfe, 0xff, 0xff, 0xff,
@@ -595,11 +618,10 @@ static const uint8_t mj9[] = {
         0x0b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0xbf,
 };
 static const uint8_t mj10[] = {
-        0x00, 0x03, 0x00, 0x2c, 0x00, 0x19, 0x00, 0x03, 0x00, 0x1c,
-        0x00, 0x01, 0x00, 0x1d, 0x00, 0x03, 0x00, 0x09, 0x20, 0x00,
-        0x07, 0x28, 0x00, 0x05, 0x00, 0x80, 0x62, 0x69, 0x67, 0x73,
-        0x6e, 0x65, 0x67, 0x05, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00,
-        0x00, 0xff, 0xff, 0x00, 0x00,
+        0x00, 0x03, 0x00, 0x2c, 0x00, 0x19, 0x00, 0x03, 0x00, 0x1c, 0x00, 0x01,
+        0x00, 0x1d, 0x00, 0x03, 0x00, 0x09, 0x20, 0x00, 0x07, 0x28, 0x00, 0x05,
+        0x00, 0x80, 0x62, 0x69, 0x67, 0x73, 0x6e, 0x65, 0x67, 0x05, 0x00, 0x00,
+        0x80, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00,
 };
 
 static void mj_check(const uint8_t *b, size_t len, const char *want) {
@@ -640,15 +662,15 @@ static void test_mysql_json(void **s) {
         /* 200 nested one-element arrays: refused, not a stack overflow */
         deep[0] = 0x02;
         for (i = 0; i < 200; i++) {
-                uint8_t *p = deep + 1 + i * 7;
+                uint8_t *p  = deep + 1 + i * 7;
                 size_t size = (200 - i) * 7;
-                p[0] = 1;
-                p[1] = 0;
-                p[2] = (uint8_t)size;
-                p[3] = (uint8_t)(size >> 8);
-                p[4] = 0x02; /* value: an array at offset 7 */
-                p[5] = 7;
-                p[6] = 0;
+                p[0]        = 1;
+                p[1]        = 0;
+                p[2]        = (uint8_t)size;
+                p[3]        = (uint8_t)(size >> 8);
+                p[4]        = 0x02; /* value: an array at offset 7 */
+                p[5]        = 7;
+                p[6]        = 0;
         }
         assert_int_equal(cdc_rowdec_mysql_json(deep, sizeof(deep), &txt, &tl),
                          -1);
@@ -657,8 +679,8 @@ static void test_mysql_json(void **s) {
                 uint8_t bad[sizeof(mj1)];
                 memcpy(bad, mj1, sizeof(bad));
                 bad[16] = 0xff; /* value entry of "b": offset */
-                assert_int_equal(cdc_rowdec_mysql_json(bad, sizeof(bad), &txt,
-                                                       &tl), -1);
+                assert_int_equal(
+                        cdc_rowdec_mysql_json(bad, sizeof(bad), &txt, &tl), -1);
         }
         for (i = 0; i < 3000; i++) { /* random changes */
                 uint8_t m[sizeof(mj2)];
@@ -675,14 +697,19 @@ static void test_format_instant(void **s) {
         char a[40], b[40];
         int64_t v;
         int i;
-        const int64_t fixed[] = {0, -1, 1, 999999, -1000000,
-                                 253402300799999999LL,
-                                 -62167219200000000LL, 951782400000000LL,
-                                 4107542400000000LL};
+        const int64_t fixed[] = { 0,
+                                  -1,
+                                  1,
+                                  999999,
+                                  -1000000,
+                                  253402300799999999LL,
+                                  -62167219200000000LL,
+                                  951782400000000LL,
+                                  4107542400000000LL };
         (void)s;
         for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++) {
-                assert_int_equal(cdc_rowdec_format_instant(a, sizeof(a),
-                                                           fixed[i]), 27);
+                assert_int_equal(
+                        cdc_rowdec_format_instant(a, sizeof(a), fixed[i]), 27);
                 assert_int_equal(cdc_time_format_us(b, sizeof(b), fixed[i]),
                                  27);
                 assert_string_equal(a, b);
@@ -699,8 +726,9 @@ static void test_format_instant(void **s) {
                 if (strcmp(a, b))
                         fail_msg("%lld: %s != %s", (long long)v, a, b);
         }
-        assert_int_equal(cdc_rowdec_format_instant(a, sizeof(a),
-                                                   253402300800000000LL), -1);
+        assert_int_equal(
+                cdc_rowdec_format_instant(a, sizeof(a), 253402300800000000LL),
+                -1);
         assert_int_equal(cdc_rowdec_format_instant(a, 20, 0), -1);
 }
 
@@ -711,12 +739,12 @@ static void test_days_from_civil(void **s) {
                 int64_t days;
                 const char *text;
         } v[] = {
-                {1970, 1, 1, 0, "1970-01-01"},
-                {1969, 12, 31, -1, "1969-12-31"},
-                {2000, 2, 29, 11016, "2000-02-29"},
-                {2000, 3, 1, 11017, "2000-03-01"},
-                {1, 1, 1, -719162, "0001-01-01"},
-                {9999, 12, 31, 2932896, "9999-12-31"},
+                { 1970, 1, 1, 0, "1970-01-01" },
+                { 1969, 12, 31, -1, "1969-12-31" },
+                { 2000, 2, 29, 11016, "2000-02-29" },
+                { 2000, 3, 1, 11017, "2000-03-01" },
+                { 1, 1, 1, -719162, "0001-01-01" },
+                { 9999, 12, 31, 2932896, "9999-12-31" },
         };
         char buf[40];
         int i;
@@ -724,10 +752,10 @@ static void test_days_from_civil(void **s) {
         for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++) {
                 int64_t d = cdc_time_days_from_civil(v[i].y, v[i].m, v[i].d);
                 assert_int_equal(d, v[i].days);
-                assert_int_equal(cdc_rowdec_format_instant(
-                                         buf, sizeof(buf),
-                                         d * 86400 * 1000000LL),
-                                 27);
+                assert_int_equal(
+                        cdc_rowdec_format_instant(buf, sizeof(buf),
+                                                  d * 86400 * 1000000LL),
+                        27);
                 assert_memory_equal(buf, v[i].text, 10);
         }
 }
