@@ -7,7 +7,7 @@
 #    Use snprintf, a length-tracked copy, strtok_r or a hand parser,
 #    strtol/strtoull with end-pointer and errno checks.
 # 2. clang-format --dry-run against .clang-format: files that would change
-#    are reported. This only fails when CDC_STYLE_STRICT=1.
+#    fail the check (CDC_STYLE_STRICT=0 only reports them).
 #
 # Usage: scripts/style-check.sh [FILE...]   (default: every *.c / *.h)
 set -euo pipefail
@@ -85,7 +85,7 @@ if command -v clang-format >/dev/null 2>&1; then
                 printf '  %s\n' "${unformatted[@]}" >&2
                 echo "  (fix: clang-format -i FILE; see the diff with" \
                         "clang-format FILE | diff FILE -)" >&2
-                if [ "${CDC_STYLE_STRICT:-0}" = 1 ]; then
+                if [ "${CDC_STYLE_STRICT:-1}" = 1 ]; then
                         rc=1
                 fi
         else
@@ -93,7 +93,7 @@ if command -v clang-format >/dev/null 2>&1; then
         fi
 else
         echo "style-check: clang-format not installed, skipped" >&2
-        [ "${CDC_STYLE_STRICT:-0}" = 1 ] && rc=1
+        [ "${CDC_STYLE_STRICT:-1}" = 1 ] && rc=1
 fi
 
 exit "$rc"

@@ -69,6 +69,13 @@ if [ "$deps" = 1 ]; then
         "$src/scripts/deps.sh"
 fi
 
+# Style first: banned functions and clang-format drift fail the run (once;
+# the --asan pass builds the same sources).
+if [ "$asan" = 0 ] && ! "$src/scripts/style-check.sh"; then
+        echo "test-all: style check failed (scripts/style-check.sh)" >&2
+        exit 1
+fi
+
 t0=$(date +%s)
 echo "test-all: configure + build in $build" >&2
 mkdir -p "$build"
