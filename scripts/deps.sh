@@ -43,6 +43,8 @@ PACKAGES=(
         python3
         python3-jsonschema      # event schema validation
         clang-format            # scripts/style-check.sh
+        clang                   # scripts/fuzz.sh (libFuzzer harnesses)
+        libclang-rt-14-dev      # libFuzzer and sanitizer runtimes for clang
         bc                      # bench/*.sh arithmetic
 )
 
