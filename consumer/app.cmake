@@ -12,12 +12,8 @@ target_include_directories(cdc_consumer PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(cdc_consumer PUBLIC cdc_common PkgConfig::RDKAFKA
                       PkgConfig::MARIADB PkgConfig::JANSSON Threads::Threads)
 
-if(TARGET cdc_apply)
-  add_executable(followcdc-consumer ${CMAKE_CURRENT_SOURCE_DIR}/main.c)
-  target_link_libraries(followcdc-consumer PRIVATE cdc_consumer cdc_apply
-                        cdc_common PkgConfig::RDKAFKA PkgConfig::MARIADB
-                        PkgConfig::JANSSON PkgConfig::HIREDIS
-                        Threads::Threads)
-else()
-  message(STATUS "cdc_apply not available yet: followcdc-consumer skipped")
-endif()
+add_executable(followcdc-consumer ${CMAKE_CURRENT_SOURCE_DIR}/main.c)
+target_link_libraries(followcdc-consumer PRIVATE cdc_consumer cdc_apply
+                      cdc_common PkgConfig::RDKAFKA PkgConfig::MARIADB
+                      PkgConfig::JANSSON PkgConfig::HIREDIS
+                      Threads::Threads)

@@ -11,18 +11,16 @@ target_include_directories(cdc_producer_core PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(cdc_producer_core PUBLIC cdc_common PkgConfig::RDKAFKA
                       PkgConfig::MARIADB PkgConfig::JANSSON Threads::Threads)
 
-if(TARGET cdc_binlog)
-  # the standby lock connects with cdc_mysql (in cdc_binlog)
-  target_link_libraries(cdc_producer_core PUBLIC cdc_binlog)
+# the standby lock connects with cdc_mysql (in cdc_binlog)
+target_link_libraries(cdc_producer_core PUBLIC cdc_binlog)
 
-  # the snapshot shares the decoder's time zone code (cdc_tz_*)
-  add_library(cdc_snapshot STATIC ${CMAKE_CURRENT_LIST_DIR}/cdc_snapshot.c)
-  target_link_libraries(cdc_snapshot PUBLIC cdc_binlog cdc_common
-                        PkgConfig::MARIADB PkgConfig::JANSSON)
+# the snapshot shares the decoder's time zone code (cdc_tz_*)
+add_library(cdc_snapshot STATIC ${CMAKE_CURRENT_LIST_DIR}/cdc_snapshot.c)
+target_link_libraries(cdc_snapshot PUBLIC cdc_binlog cdc_common
+                      PkgConfig::MARIADB PkgConfig::JANSSON)
 
-  add_executable(followcdc-producer ${CMAKE_CURRENT_LIST_DIR}/main.c)
-  target_link_libraries(followcdc-producer PRIVATE cdc_snapshot
-                        cdc_producer_core cdc_binlog cdc_common
-                        PkgConfig::RDKAFKA PkgConfig::MARIADB
-                        PkgConfig::JANSSON Threads::Threads)
-endif()
+add_executable(followcdc-producer ${CMAKE_CURRENT_LIST_DIR}/main.c)
+target_link_libraries(followcdc-producer PRIVATE cdc_snapshot
+                      cdc_producer_core cdc_binlog cdc_common
+                      PkgConfig::RDKAFKA PkgConfig::MARIADB
+                      PkgConfig::JANSSON Threads::Threads)

@@ -1,9 +1,7 @@
 # Unit tests of followcdc-consumer's own modules (cdc_apply has its own).
-if(TARGET cdc_consumer)
-  cdc_add_unit_test(test_cconf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_cconf.c
-                    LIBS cdc_consumer)
-  cdc_add_unit_test(test_reaper SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_reaper.c
-                    LIBS cdc_consumer)
-  cdc_add_unit_test(test_kcons SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_kcons.c
-                    LIBS cdc_consumer)
-endif()
+cdc_add_unit_test(test_cconf SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_cconf.c
+                  LIBS cdc_consumer)
+cdc_add_unit_test(test_reaper SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_reaper.c
+                  LIBS cdc_consumer)
+cdc_add_unit_test(test_kcons SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_kcons.c
+                  LIBS cdc_consumer)

@@ -1,14 +1,10 @@
 # Unit tests of the producer (checkpoint ring and stores, config, Kafka
 # producer + fast encoder, snapshot value mapping).
-if(TARGET cdc_producer_core AND TARGET cdc_binlog)
-  cdc_add_unit_test(test_ckpt SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ckpt.c
-    LIBS cdc_producer_core cdc_binlog)
-  cdc_add_unit_test(test_pconf SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pconf.c
-    LIBS cdc_producer_core)
-  cdc_add_unit_test(test_kprod SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_kprod.c
-    LIBS cdc_producer_core cdc_binlog)
-endif()
-if(TARGET cdc_snapshot)
-  cdc_add_unit_test(test_snapshot
-    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_snapshot.c LIBS cdc_snapshot)
-endif()
+cdc_add_unit_test(test_ckpt SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ckpt.c
+  LIBS cdc_producer_core cdc_binlog)
+cdc_add_unit_test(test_pconf SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pconf.c
+  LIBS cdc_producer_core)
+cdc_add_unit_test(test_kprod SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_kprod.c
+  LIBS cdc_producer_core cdc_binlog)
+cdc_add_unit_test(test_snapshot
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_snapshot.c LIBS cdc_snapshot)
