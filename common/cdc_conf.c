@@ -587,9 +587,9 @@ static void conf_usage(const cdc_conf_t *conf, FILE *fp,
                 "  -c, --config FILE     load key=value properties from FILE "
                 "(also FOLLOWCDC_CONFIG)\n"
                 "  -X, --set KEY=VALUE   set a property (repeatable)\n"
-                "  --KEY=VALUE           the same, e.g. --mysql.host=db1\n"
-                "  -d, --debug LIST      debug contexts (log.debug), e.g. "
-                "binlog,kprod\n"
+                "  --KEY=VALUE           the same, e.g. --log.level=info\n"
+                "  -d, --debug LIST      debug contexts (log.debug), "
+                "comma-separated\n"
                 "  --dump-config         print the effective configuration "
                 "(secrets masked) and exit\n"
                 "  --list-config         print every property with its "
@@ -598,9 +598,7 @@ static void conf_usage(const cdc_conf_t *conf, FILE *fp,
                 "  -V, --version         print the version and exit\n"
                 "\n"
                 "Precedence: defaults < config file < FOLLOWCDC_* environment "
-                "< flags.\n"
-                "Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad "
-                "configuration or a server that can't be used.\n",
+                "< flags.\n",
                 conf->cf_progname);
         if (usage_extra)
                 fprintf(fp, "\n%s\n", usage_extra);

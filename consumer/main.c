@@ -575,12 +575,17 @@ static void app_gather(app_t *app) {
 /* ---- main ---- */
 
 static const char usage_extra[] =
-        "\nReplay / backfill (rebuilds Redis; applying twice is harmless):\n"
+        "Replay / backfill (rebuilds Redis; applying twice is harmless):\n"
         "  --replay=earliest         start every assigned partition at its "
         "beginning\n"
         "  --replay-from=TIME        start at TIME (2026-11-22T05:00:00Z or "
         "ms)\n"
-        "Documentation: docs/consumer.md\n";
+        "\n"
+        "Debug contexts: kcons, rsink, reaper (or all), e.g. -d kcons,rsink\n"
+        "\n"
+        "Exit status: 0 stopped (SIGTERM/SIGINT), 1 fatal runtime error,\n"
+        "2 bad configuration or a server that can't be used.\n"
+        "Documentation: man followcdc-consumer, docs/consumer.md\n";
 
 /* Defaults of followcdc-consumer that differ from librdkafka's; each one
  * applies only if the user did not set it. A new group starts at the

@@ -1093,8 +1093,12 @@ static const char usage_extra[] =
         "checkpoint)\n"
         "  --bench.stop.at.end      stop at the binlog end seen at start\n"
         "\n"
-        "Exit status: 0 stopped, 1 fatal error, 2 configuration or server\n"
-        "settings, 3 binlog purged past the checkpoint (re-snapshot).\n";
+        "Debug contexts: kprod, ckpt (or all), e.g. -d kprod,ckpt\n"
+        "\n"
+        "Exit status: 0 stopped (SIGTERM/SIGINT), 1 fatal runtime error,\n"
+        "2 bad configuration or server settings, 3 binlog purged past the\n"
+        "checkpoint (re-snapshot: --snapshot or snapshot.mode=when_needed).\n"
+        "Documentation: man followcdc-producer, docs/producer.md\n";
 
 int main(int argc, char **argv, char **envp) {
         static cdc_app_t app;
