@@ -16,8 +16,13 @@
 #   FOLLOWCDC_LOCAL_REDIS_PORT  Redis port [16379]
 #   FOLLOWCDC_LOCAL_BUILD_DIR   build directory [build]
 #   FOLLOWCDC_LOCAL_BROKERS     dev broker cluster size [3]
+#   FOLLOWCDC_LOCAL_PRODUCER_HTTP  producer /metrics /healthz /readyz
+#                               [127.0.0.1:19187]
+#   FOLLOWCDC_LOCAL_CONSUMER_HTTP  consumer /metrics /healthz /readyz
+#                               [127.0.0.1:19188]
 # The dev broker is in memory and its ports are random (librdkafka 2.0.2
-# cannot pin them): the address is printed and written to env.sh.
+# cannot pin them): the address is printed and written to env.sh, whose
+# CDC_LOCAL_* variables hold every address and account for other shells.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +34,8 @@ esac
 do_build=1
 
 usage() {
-        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+        # the header comment, up to the first line that is not one
+        awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 }
 
 while [ "$#" -gt 0 ]; do
@@ -90,21 +96,22 @@ stage_servers() {
         h_start_broker --brokers "$BROKERS"
 }
 
-# Values for other shells: `. $H_DIR/env.sh`
+# Values for other shells: `. $H_DIR/env.sh`. Not FOLLOWCDC_*: the
+# binaries read every FOLLOWCDC_* variable as one of their settings.
 stage_env_file() {
         {
                 echo "# followcdc local stack (scripts/local-run.sh)"
-                echo "export FOLLOWCDC_MYSQL_HOST=127.0.0.1"
-                echo "export FOLLOWCDC_MYSQL_PORT=$H_MYSQL_PORT"
-                echo "export FOLLOWCDC_MYSQL_SOCKET=$H_MYSQL_SOCK"
-                echo "export FOLLOWCDC_MYSQL_DATABASE=$H_MYSQL_DB"
-                echo "export FOLLOWCDC_PRODUCER_USER=$H_PRODUCER_USER"
-                echo "export FOLLOWCDC_PRODUCER_PASSWORD=$H_PRODUCER_PASS"
-                echo "export FOLLOWCDC_CONSUMER_USER=$H_CONSUMER_USER"
-                echo "export FOLLOWCDC_CONSUMER_PASSWORD=$H_CONSUMER_PASS"
-                echo "export FOLLOWCDC_REDIS_PORT=$H_REDIS_PORT"
-                echo "export FOLLOWCDC_KAFKA_BOOTSTRAP=$H_KAFKA_BOOTSTRAP"
-                echo "export FOLLOWCDC_BROKER_CONTROL=$H_BROKER_CTL"
+                echo "export CDC_LOCAL_MYSQL_HOST=127.0.0.1"
+                echo "export CDC_LOCAL_MYSQL_PORT=$H_MYSQL_PORT"
+                echo "export CDC_LOCAL_MYSQL_SOCKET=$H_MYSQL_SOCK"
+                echo "export CDC_LOCAL_MYSQL_DB=$H_MYSQL_DB"
+                echo "export CDC_LOCAL_PRODUCER_USER=$H_PRODUCER_USER"
+                echo "export CDC_LOCAL_PRODUCER_PASSWORD=$H_PRODUCER_PASS"
+                echo "export CDC_LOCAL_CONSUMER_USER=$H_CONSUMER_USER"
+                echo "export CDC_LOCAL_CONSUMER_PASSWORD=$H_CONSUMER_PASS"
+                echo "export CDC_LOCAL_REDIS_PORT=$H_REDIS_PORT"
+                echo "export CDC_LOCAL_KAFKA_BOOTSTRAP=$H_KAFKA_BOOTSTRAP"
+                echo "export CDC_LOCAL_BROKER_CONTROL=$H_BROKER_CTL"
         } >"$H_DIR/env.sh"
 }
 
