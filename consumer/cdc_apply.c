@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "cdc_log.h"
+#include "cdc_metrics.h"
+#include "cdc_rcluster.h"
 #include "cdc_rsink.h"
 #include "cdc_scripts.h"
 
@@ -28,12 +30,11 @@
 #define APPLY_MAX_FIELD   (64 * 1024)
 /** Latest instant accepted as a time column: 9999-12-31T23:59:59.999Z. */
 #define APPLY_MAX_TIME_MS INT64_C(253402300799999)
-/** SCRIPT LOAD + resend rounds per flush after NOSCRIPT replies. */
-#define APPLY_MAX_RELOADS 2
 
 /** One queued script: keys and args copied into one block. */
 typedef struct apply_cmd_s {
         cdc_script_id_t ac_id;
+        int ac_slot; /* cluster hash slot of the keys (one tag) */
         int ac_argc; /* keys + args */
         const char *ac_argv[APPLY_MAX_ARGS];
         size_t ac_len[APPLY_MAX_ARGS];
@@ -41,7 +42,7 @@ typedef struct apply_cmd_s {
 } apply_cmd_t;
 
 struct cdc_apply_s {
-        cdc_rsink_t *ap_rs;
+        cdc_rcluster_t *ap_rc; /* the Redis node(s): routing, pipelines */
         char *ap_prefix;
         size_t ap_prefix_len;
         char *ap_follow_table;
@@ -55,8 +56,6 @@ struct cdc_apply_s {
         char *ap_col_istatus;
         char *ap_col_created;
         int64_t ap_idem_ttl_ms;
-        int ap_wait_replicas;
-        int ap_wait_timeout_ms;
 
         apply_cmd_t **ap_q;      /* queued scripts, apply order */
         unsigned char *ap_acked; /* per queued script, during a send */
@@ -64,9 +63,12 @@ struct cdc_apply_s {
         size_t ap_qcap; /* = max_batch */
 
         char ap_sha[CDC_SCRIPT__CNT][41];
-        int ap_loaded; /* scripts loaded on this connection */
+        char ap_nkeys[CDC_SCRIPT__CNT][4]; /* numkeys argument */
         int ap_connected_once;
         cdc_apply_stats_t ap_stats;
+        cdc_rcluster_stats_t ap_rlast; /* for metric deltas */
+        cdc_metric_t *ap_m_wait_short, *ap_m_moved, *ap_m_ask, *ap_m_tryagain,
+                *ap_m_down, *ap_m_refresh, *ap_m_node_err, *ap_m_masters;
         char ap_errstr[512];
 };
 
@@ -100,6 +102,9 @@ static apply_cmd_t *apply_cmd_new(cdc_script_id_t id, int n,
                 return NULL;
         ac->ac_id   = id;
         ac->ac_argc = n;
+        /* every key of a script carries the same hash tag: the first key
+         * gives the slot of all */
+        ac->ac_slot = cdc_rcluster_slot(v[0], len[0]);
         p           = ac->ac_data;
         for (i = 0; i < n; i++) {
                 memcpy(p, v[i], len[i]);
@@ -276,10 +281,14 @@ static int apply_version_compact(const char *vtext, char *out) {
 
 /* ---- lifecycle ---- */
 
+static cdc_err_t apply_on_connect(void *opaque, cdc_rcluster_t *rc, void *link,
+                                  char *errstr, size_t errstr_size);
+static void apply_metrics_init(cdc_apply_t *ap, cdc_metrics_t *m);
+
 cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
                            size_t errstr_size) {
         cdc_apply_t *ap = NULL;
-        cdc_rsink_conf_t rconf;
+        cdc_rcluster_conf_t rcc;
         int max_batch;
 
         if (conf->key_prefix &&
@@ -292,16 +301,26 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
         ap = calloc(1, sizeof(*ap));
         if (!ap)
                 goto nomem;
-        memset(&rconf, 0, sizeof(rconf));
-        rconf.host       = conf->redis_host;
-        rconf.port       = conf->redis_port;
-        rconf.user       = conf->redis_user;
-        rconf.password   = conf->redis_password;
-        rconf.db         = conf->redis_db;
-        rconf.timeout_ms = conf->redis_timeout_ms;
-        ap->ap_rs        = cdc_rsink_new(&rconf, errstr, errstr_size);
-        if (!ap->ap_rs)
+        memset(&rcc, 0, sizeof(rcc));
+        rcc.rcc_nodes           = conf->redis_cluster_nodes;
+        rcc.rcc_host            = conf->redis_host;
+        rcc.rcc_port            = conf->redis_port;
+        rcc.rcc_link.user       = conf->redis_user;
+        rcc.rcc_link.password   = conf->redis_password;
+        rcc.rcc_link.db         = conf->redis_db;
+        rcc.rcc_link.timeout_ms = conf->redis_timeout_ms;
+        rcc.rcc_wait_replicas =
+                conf->redis_wait_replicas > 0 ? conf->redis_wait_replicas : 0;
+        rcc.rcc_wait_timeout_ms = conf->redis_wait_timeout_ms;
+        rcc.rcc_on_connect      = apply_on_connect;
+        rcc.rcc_opaque          = ap;
+        ap->ap_rc               = cdc_rcluster_new(&rcc, errstr, errstr_size);
+        if (!ap->ap_rc)
                 goto fail;
+        snprintf(ap->ap_nkeys[CDC_SCRIPT_EDGE], 4, "%d", CDC_SCRIPT_EDGE_NKEYS);
+        snprintf(ap->ap_nkeys[CDC_SCRIPT_IDEM], 4, "%d", CDC_SCRIPT_IDEM_NKEYS);
+        if (conf->metrics)
+                apply_metrics_init(ap, conf->metrics);
         ap->ap_prefix       = apply_strdup(conf->key_prefix, "fc");
         ap->ap_follow_table = apply_strdup(conf->follow_table, "follow");
         ap->ap_col_follower =
@@ -332,11 +351,6 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
         ap->ap_acked = calloc(ap->ap_qcap, 1);
         if (!ap->ap_q || !ap->ap_acked)
                 goto nomem;
-        ap->ap_wait_replicas =
-                conf->redis_wait_replicas > 0 ? conf->redis_wait_replicas : 0;
-        ap->ap_wait_timeout_ms = conf->redis_wait_timeout_ms > 0
-                                         ? conf->redis_wait_timeout_ms
-                                         : 1000;
         return ap;
 nomem:
         snprintf(errstr, errstr_size, "out of memory");
@@ -362,7 +376,7 @@ void cdc_apply_destroy(cdc_apply_t *ap) {
                 cdc_apply_discard(ap);
         free(ap->ap_q);
         free(ap->ap_acked);
-        cdc_rsink_destroy(ap->ap_rs);
+        cdc_rcluster_destroy(ap->ap_rc);
         free(ap->ap_prefix);
         free(ap->ap_follow_table);
         free(ap->ap_col_follower);
@@ -401,49 +415,123 @@ int cdc_apply_queued(const cdc_apply_t *ap, size_t i, cdc_script_id_t *idp,
 
 /* ---- connection ---- */
 
-static cdc_err_t apply_load_scripts(cdc_apply_t *ap) {
-        cdc_err_t err = CDC_ERR_NO_ERROR;
+/* Load the scripts on one node (rcluster's on_connect, after every
+ * connect and after a NOSCRIPT reply). SCRIPT LOAD gives the same SHA1
+ * on every node: a different one means a different script. */
+static cdc_err_t apply_on_connect(void *opaque, cdc_rcluster_t *rc, void *link,
+                                  char *errstr, size_t errstr_size) {
+        cdc_apply_t *ap = opaque;
+        redisReply *r   = NULL;
+        cdc_err_t err   = CDC_ERR_NO_ERROR;
         int id;
 
         for (id = 0; id < CDC_SCRIPT__CNT; id++) {
                 size_t len;
-                const char *src = cdc_scripts_source(id, &len);
+                const char *src    = cdc_scripts_source(id, &len);
+                const char *argv[] = { "SCRIPT", "LOAD", src };
+                size_t lens[]      = { 6, 4, len };
+                const char *why    = NULL;
 
-                err = cdc_rsink_script_load(ap->ap_rs, src, len,
-                                            ap->ap_sha[id]);
-                if (err != CDC_ERR_NO_ERROR) {
-                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
-                                 "load script %s: %s", cdc_scripts_name(id),
-                                 cdc_rsink_errstr(ap->ap_rs));
+                err = cdc_rcluster_link_command(rc, link, &r, 3, argv, lens);
+                if (err != CDC_ERR_NO_ERROR)
+                        why = cdc_rcluster_link_errstr(rc, link);
+                else if (r->type == REDIS_REPLY_ERROR)
+                        why = r->str;
+                else if (r->type != REDIS_REPLY_STRING || r->len != 40)
+                        why = "unexpected reply";
+                else if (ap->ap_sha[id][0] &&
+                         memcmp(ap->ap_sha[id], r->str, 40) != 0)
+                        why = "SHA1 differs from another node's";
+                if (why) {
                         /* a refused script is as fatal for the batch as a
                          * lost connection: the caller retries */
-                        cdc_rsink_close(ap->ap_rs);
-                        return CDC_ERR__TRANSPORT;
+                        snprintf(errstr, errstr_size, "load script %s: %s",
+                                 cdc_scripts_name(id), why);
+                        err = CDC_ERR__TRANSPORT;
+                        break;
                 }
+                memcpy(ap->ap_sha[id], r->str, 40);
+                ap->ap_sha[id][40] = '\0';
+                freeReplyObject(r);
+                r = NULL;
         }
-        ap->ap_loaded = 1;
-        return CDC_ERR_NO_ERROR;
+        if (r)
+                freeReplyObject(r);
+        return err;
+}
+
+static void apply_metrics_init(cdc_apply_t *ap, cdc_metrics_t *m) {
+        ap->ap_m_wait_short = cdc_metrics_counter(
+                m, "followcdc_apply_wait_short_total",
+                "WAITs that saw fewer replicas than redis.wait.replicas "
+                "(writes kept and sent again, offsets held)",
+                NULL);
+        ap->ap_m_moved = cdc_metrics_counter(
+                m, "followcdc_redis_redirects_total",
+                "Redis Cluster redirections followed", "kind=\"moved\"");
+        ap->ap_m_ask = cdc_metrics_counter(
+                m, "followcdc_redis_redirects_total",
+                "Redis Cluster redirections followed", "kind=\"ask\"");
+        ap->ap_m_tryagain = cdc_metrics_counter(
+                m, "followcdc_redis_tryagain_total",
+                "TRYAGAIN replies (slot migration in progress; resent)", NULL);
+        ap->ap_m_down = cdc_metrics_counter(
+                m, "followcdc_redis_cluster_down_total",
+                "CLUSTERDOWN, LOADING, MASTERDOWN or READONLY replies "
+                "(backed off, offsets held)",
+                NULL);
+        ap->ap_m_refresh = cdc_metrics_counter(
+                m, "followcdc_redis_topology_refreshes_total",
+                "Redis Cluster slot maps fetched (CLUSTER SLOTS)", NULL);
+        ap->ap_m_node_err = cdc_metrics_counter(
+                m, "followcdc_redis_node_errors_total",
+                "Connections to a Redis node refused or lost", NULL);
+        ap->ap_m_masters = cdc_metrics_gauge(
+                m, "followcdc_redis_masters",
+                "Redis masters written to (1 outside Redis Cluster)", NULL);
+}
+
+/* Publish the router's counters (metrics are optional: NULL metrics
+ * ignore updates). */
+static void apply_metrics_sync(cdc_apply_t *ap) {
+        cdc_rcluster_stats_t st;
+        const cdc_rcluster_stats_t *l = &ap->ap_rlast;
+
+        cdc_rcluster_stats(ap->ap_rc, &st);
+        ap->ap_stats.wait_short = st.wait_short;
+        cdc_metric_add(ap->ap_m_wait_short,
+                       (int64_t)(st.wait_short - l->wait_short));
+        cdc_metric_add(ap->ap_m_moved, (int64_t)(st.moved - l->moved));
+        cdc_metric_add(ap->ap_m_ask, (int64_t)(st.ask - l->ask));
+        cdc_metric_add(ap->ap_m_tryagain, (int64_t)(st.tryagain - l->tryagain));
+        cdc_metric_add(ap->ap_m_down, (int64_t)(st.down - l->down));
+        cdc_metric_add(ap->ap_m_refresh,
+                       (int64_t)(st.refreshes - l->refreshes));
+        cdc_metric_add(ap->ap_m_node_err,
+                       (int64_t)(st.node_errors - l->node_errors));
+        cdc_metric_set(ap->ap_m_masters, cdc_rcluster_masters(ap->ap_rc));
+        ap->ap_stats.round_trips += st.round_trips - l->round_trips;
+        ap->ap_rlast = st;
 }
 
 cdc_err_t cdc_apply_connect(cdc_apply_t *ap) {
         cdc_err_t err;
 
-        ap->ap_loaded = 0;
-        err           = cdc_rsink_connect(ap->ap_rs);
+        err = cdc_rcluster_connect(ap->ap_rc);
+        apply_metrics_sync(ap);
         if (err != CDC_ERR_NO_ERROR) {
                 snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
-                         cdc_rsink_errstr(ap->ap_rs));
-                return CDC_ERR__TRANSPORT;
+                         cdc_rcluster_errstr(ap->ap_rc));
+                return err == CDC_ERR__CONFIG ? err : CDC_ERR__TRANSPORT;
         }
-        err = apply_load_scripts(ap);
-        if (err != CDC_ERR_NO_ERROR)
-                return err;
         if (ap->ap_connected_once)
                 ap->ap_stats.reconnects++;
         ap->ap_connected_once = 1;
         ap->ap_errstr[0]      = '\0';
-        cdc_dbg(RSINK, "APPLY", "connected, scripts loaded (edge %s, idem %s)",
-                ap->ap_sha[CDC_SCRIPT_EDGE], ap->ap_sha[CDC_SCRIPT_IDEM]);
+        cdc_dbg(RSINK, "APPLY",
+                "connected to %d master(s), scripts loaded (edge %s, idem %s)",
+                cdc_rcluster_masters(ap->ap_rc), ap->ap_sha[CDC_SCRIPT_EDGE],
+                ap->ap_sha[CDC_SCRIPT_IDEM]);
         return CDC_ERR_NO_ERROR;
 }
 
@@ -759,120 +847,76 @@ out:
 
 /* ---- flush ---- */
 
-/* Send every queued script (and a WAIT when configured) and read the
- * replies. Acknowledged scripts leave the queue; those answered NOSCRIPT
- * stay and *noscriptp is set; others stay too (error or not reached).
- * With WAIT, nothing leaves the queue unless enough replicas confirmed. */
-static cdc_err_t apply_send(cdc_apply_t *ap, int *noscriptp) {
-        const char *argv[APPLY_HDR + APPLY_MAX_ARGS];
-        size_t len[APPLY_HDR + APPLY_MAX_ARGS];
-        char nkeys[CDC_SCRIPT__CNT][4], wn[16], wt[16];
+/* rcluster build callback: EVALSHA sha numkeys KEYS... ARGV... */
+static int apply_build(void *opaque, size_t i, int *slotp, const char **argv,
+                       size_t *lens, int max) {
+        cdc_apply_t *ap       = opaque;
+        const apply_cmd_t *ac = ap->ap_q[i];
+
+        if (APPLY_HDR + ac->ac_argc > max)
+                return 0;
+        *slotp  = ac->ac_slot;
+        argv[0] = "EVALSHA", lens[0] = 7;
+        argv[1] = ap->ap_sha[ac->ac_id], lens[1] = 40;
+        argv[2] = ap->ap_nkeys[ac->ac_id];
+        lens[2] = strlen(ap->ap_nkeys[ac->ac_id]);
+        memcpy(argv + APPLY_HDR, ac->ac_argv,
+               sizeof(argv[0]) * (size_t)ac->ac_argc);
+        memcpy(lens + APPLY_HDR, ac->ac_len,
+               sizeof(lens[0]) * (size_t)ac->ac_argc);
+        return APPLY_HDR + ac->ac_argc;
+}
+
+/* rcluster reply callback: the script's own reply (routing errors such as
+ * MOVED or NOSCRIPT never get here). */
+static int apply_reply(void *opaque, size_t i, const redisReply *r,
+                       char *errstr, size_t errstr_size) {
+        cdc_apply_t *ap       = opaque;
+        const apply_cmd_t *ac = ap->ap_q[i];
+
+        if (r->type == REDIS_REPLY_INTEGER) {
+                ap->ap_stats.scripts++;
+                if (r->integer == CDC_SCRIPT_R_APPLIED)
+                        ap->ap_stats.applied++;
+                else if (r->integer == CDC_SCRIPT_R_STALE)
+                        ap->ap_stats.stale++;
+                else if (r->integer == CDC_SCRIPT_R_EXPIRED)
+                        ap->ap_stats.expired++;
+                return 1;
+        }
+        snprintf(errstr, errstr_size, "script %s: %.*s",
+                 cdc_scripts_name(ac->ac_id),
+                 r->type == REDIS_REPLY_ERROR ? (int)r->len : 16,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        return 0;
+}
+
+cdc_err_t cdc_apply_flush(cdc_apply_t *ap) {
         cdc_err_t err = CDC_ERR_NO_ERROR;
-        size_t i, keep = 0, sent = ap->ap_qlen;
-        int failed = 0, wait_ok = 1;
-        redisReply *r = NULL;
+        size_t i, keep = 0;
 
-        *noscriptp = 0;
-        snprintf(nkeys[CDC_SCRIPT_EDGE], 4, "%d", CDC_SCRIPT_EDGE_NKEYS);
-        snprintf(nkeys[CDC_SCRIPT_IDEM], 4, "%d", CDC_SCRIPT_IDEM_NKEYS);
+        if (ap->ap_qlen == 0)
+                return CDC_ERR_NO_ERROR;
+        if (!cdc_rcluster_connected(ap->ap_rc)) {
+                err = cdc_apply_connect(ap);
+                if (err != CDC_ERR_NO_ERROR)
+                        return err;
+        }
+        /* Each script goes to the master of its slot (the only node
+         * outside Redis Cluster), one pipeline per node; redirections and
+         * NOSCRIPT are followed within the call. Scripts a node
+         * acknowledged (and, with WAIT, enough of its replicas) leave the
+         * queue; the others stay for the next flush: re-sending them, in
+         * any order, is harmless since every script is version-checked. */
         memset(ap->ap_acked, 0, ap->ap_qlen);
-        for (i = 0; i < sent; i++) {
-                apply_cmd_t *ac = ap->ap_q[i];
-
-                argv[0] = "EVALSHA", len[0] = 7;
-                argv[1] = ap->ap_sha[ac->ac_id], len[1] = 40;
-                argv[2] = nkeys[ac->ac_id], len[2] = strlen(nkeys[ac->ac_id]);
-                memcpy(argv + APPLY_HDR, ac->ac_argv,
-                       sizeof(argv[0]) * (size_t)ac->ac_argc);
-                memcpy(len + APPLY_HDR, ac->ac_len,
-                       sizeof(len[0]) * (size_t)ac->ac_argc);
-                err = cdc_rsink_append(ap->ap_rs, APPLY_HDR + ac->ac_argc, argv,
-                                       len);
-                if (err != CDC_ERR_NO_ERROR)
-                        goto transport;
-        }
-        if (ap->ap_wait_replicas > 0) {
-                snprintf(wn, sizeof(wn), "%d", ap->ap_wait_replicas);
-                snprintf(wt, sizeof(wt), "%d", ap->ap_wait_timeout_ms);
-                argv[0] = "WAIT", len[0] = 4;
-                argv[1] = wn, len[1] = strlen(wn);
-                argv[2] = wt, len[2] = strlen(wt);
-                err = cdc_rsink_append(ap->ap_rs, 3, argv, len);
-                if (err != CDC_ERR_NO_ERROR)
-                        goto transport;
-        }
-        ap->ap_stats.round_trips++;
-        for (i = 0; i < sent; i++) {
-                apply_cmd_t *ac = ap->ap_q[i];
-
-                err = cdc_rsink_get_reply(ap->ap_rs, &r);
-                if (err != CDC_ERR_NO_ERROR)
-                        goto transport; /* this and the rest stay queued */
-                if (r->type == REDIS_REPLY_INTEGER) {
-                        ap->ap_acked[i] = 1;
-                        ap->ap_stats.scripts++;
-                        if (r->integer == CDC_SCRIPT_R_APPLIED)
-                                ap->ap_stats.applied++;
-                        else if (r->integer == CDC_SCRIPT_R_STALE)
-                                ap->ap_stats.stale++;
-                        else if (r->integer == CDC_SCRIPT_R_EXPIRED)
-                                ap->ap_stats.expired++;
-                } else if (r->type == REDIS_REPLY_ERROR && r->len >= 8 &&
-                           memcmp(r->str, "NOSCRIPT", 8) == 0) {
-                        *noscriptp = 1;
-                } else if (!failed) {
-                        /* first other failure wins; keep reading so the
-                         * pipeline stays in step */
-                        failed = 1;
-                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
-                                 "script %s: %.*s", cdc_scripts_name(ac->ac_id),
-                                 r->type == REDIS_REPLY_ERROR ? (int)r->len
-                                                              : 16,
-                                 r->type == REDIS_REPLY_ERROR
-                                         ? r->str
-                                         : "unexpected reply");
-                }
-                freeReplyObject(r);
-                r = NULL;
-        }
-        if (ap->ap_wait_replicas > 0) {
-                err = cdc_rsink_get_reply(ap->ap_rs, &r);
-                if (err != CDC_ERR_NO_ERROR) {
-                        wait_ok = 0;
-                        goto transport;
-                }
-                if (r->type != REDIS_REPLY_INTEGER ||
-                    r->integer < ap->ap_wait_replicas) {
-                        wait_ok = 0;
-                        ap->ap_stats.wait_short++;
-                        if (!failed)
-                                snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
-                                         "WAIT %d: %s%lld replica(s) "
-                                         "acknowledged in %d ms",
-                                         ap->ap_wait_replicas,
-                                         r->type == REDIS_REPLY_ERROR ? r->str
-                                                                      : "",
-                                         r->type == REDIS_REPLY_INTEGER
-                                                 ? r->integer
-                                                 : 0LL,
-                                         ap->ap_wait_timeout_ms);
-                        failed = 1;
-                }
-                freeReplyObject(r);
-                r = NULL;
-        }
-        goto compact;
-transport:
-        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
-                 cdc_rsink_errstr(ap->ap_rs));
-        if (ap->ap_wait_replicas > 0)
-                wait_ok = 0;
-        failed = 1;
-compact:
-        /* acknowledged scripts leave the queue, unless a WAIT did not
-         * confirm them (then all stay: re-sending is harmless) */
+        err = cdc_rcluster_run(ap->ap_rc, ap->ap_qlen, ap->ap_acked,
+                               apply_build, apply_reply, ap);
+        apply_metrics_sync(ap);
+        if (err != CDC_ERR_NO_ERROR)
+                snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
+                         cdc_rcluster_errstr(ap->ap_rc));
         for (i = 0; i < ap->ap_qlen; i++) {
-                if (ap->ap_acked[i] && wait_ok) {
+                if (ap->ap_acked[i]) {
                         free(ap->ap_q[i]);
                         ap->ap_q[i] = NULL;
                 } else {
@@ -882,39 +926,7 @@ compact:
         for (i = keep; i < ap->ap_qlen; i++)
                 ap->ap_q[i] = NULL;
         ap->ap_qlen = keep;
-        return failed ? CDC_ERR__TRANSPORT : CDC_ERR_NO_ERROR;
-}
-
-cdc_err_t cdc_apply_flush(cdc_apply_t *ap) {
-        cdc_err_t err = CDC_ERR_NO_ERROR;
-        int noscript = 0, reloads = 0;
-
-        if (ap->ap_qlen == 0)
-                return CDC_ERR_NO_ERROR;
-        if (!cdc_rsink_connected(ap->ap_rs) || !ap->ap_loaded) {
-                err = cdc_apply_connect(ap);
-                if (err != CDC_ERR_NO_ERROR)
-                        return err;
-        }
-        for (;;) {
-                err = apply_send(ap, &noscript);
-                if (err != CDC_ERR_NO_ERROR)
-                        return err;
-                if (!noscript)
-                        break;
-                /* script cache flushed (SCRIPT FLUSH, restart, failover
-                 * to a replica that never saw SCRIPT LOAD): load and
-                 * resend what was refused. Resending out of order is
-                 * harmless: every script is version-checked. */
-                if (++reloads > APPLY_MAX_RELOADS) {
-                        snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
-                                 "NOSCRIPT after %d reloads", reloads - 1);
-                        return CDC_ERR__TRANSPORT;
-                }
-                cdc_dbg(RSINK, "APPLY", "NOSCRIPT: reloading scripts");
-                err = apply_load_scripts(ap);
-                if (err != CDC_ERR_NO_ERROR)
-                        return err;
-        }
-        return CDC_ERR_NO_ERROR;
+        if (err == CDC_ERR_NO_ERROR)
+                return err;
+        return err == CDC_ERR__CONFIG ? err : CDC_ERR__TRANSPORT;
 }

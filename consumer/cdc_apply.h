@@ -51,6 +51,13 @@ typedef struct cdc_apply_conf_s {
                                     *   Redis failover). 0: no WAIT */
         int redis_wait_timeout_ms; /**< WAIT timeout (1000); keep it
                                     *   below redis_timeout_ms */
+        /** Redis Cluster seeds, "host:port,host:port" (NULL or empty:
+         *  one Redis at redis_host:redis_port). With WAIT, each master
+         *  waits for its own replicas. */
+        const char *redis_cluster_nodes;
+        /** Registry for the Redis metrics (short WAITs, redirections,
+         *  topology refreshes; see docs/consumer.md). NULL: none. */
+        struct cdc_metrics_s *metrics;
 } cdc_apply_conf_t;
 
 /** Counters since start (read by the consumer for metrics). */
@@ -78,8 +85,12 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
 void cdc_apply_destroy(cdc_apply_t *ap);
 
 /**
- * @brief (Re)connect to Redis and load the scripts.
- * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (retry with backoff).
+ * @brief (Re)connect to Redis and load the scripts. Redis Cluster:
+ *        refresh the slot map and connect every master.
+ * @returns CDC_ERR_NO_ERROR; CDC_ERR__TRANSPORT (retry with backoff);
+ *          CDC_ERR__CONFIG (permanent: redis.host names a Redis Cluster
+ *          node, or redis.cluster.nodes a Redis without cluster support;
+ *          the reason names the setting: stop the process).
  */
 cdc_err_t cdc_apply_connect(cdc_apply_t *ap);
 
@@ -97,12 +108,16 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
 /**
  * @brief Send every queued script pipelined and wait for all replies.
  *        On success the queue is empty and everything is acknowledged.
+ *        In Redis Cluster mode each script goes to the master of its
+ *        slot, one pipeline per master; MOVED and ASK are followed
+ *        within this call (cdc_rcluster.h).
  * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (connection lost, a
- *          script failed, or too few replicas acknowledged a WAIT: what
- *          was not acknowledged stays queued, _connect() and _flush()
- *          again — re-sending is harmless since every script is
- *          version-checked). Scripts answered NOSCRIPT are reloaded and
- *          re-sent within this call.
+ *          script failed, too few replicas acknowledged a WAIT, the
+ *          cluster is down or still migrating: what was not acknowledged
+ *          stays queued, _connect() and _flush() again — re-sending is
+ *          harmless since every script is version-checked);
+ *          CDC_ERR__CONFIG as cdc_apply_connect(). Scripts answered
+ *          NOSCRIPT are reloaded and re-sent within this call.
  * @remark The process must ignore SIGPIPE (a write to a connection Redis
  *         closed would otherwise kill it).
  */

@@ -204,6 +204,27 @@ cdc_err_t cdc_rsink_append(cdc_rsink_t *rs, int argc, const char **argv,
         return CDC_ERR_NO_ERROR;
 }
 
+cdc_err_t cdc_rsink_send(cdc_rsink_t *rs) {
+        int done = 0;
+
+        if (!rs->rs_rc) {
+                rsink_set_err(rs, "write", "not connected");
+                return CDC_ERR__TRANSPORT;
+        }
+        /* blocking context: each call writes until the socket buffer is
+         * full or the send timeout expires */
+        while (!done) {
+                if (redisBufferWrite(rs->rs_rc, &done) != REDIS_OK) {
+                        rsink_set_err(rs, "connection lost",
+                                      rs->rs_rc->errstr[0] ? rs->rs_rc->errstr
+                                                           : "write failed");
+                        cdc_rsink_close(rs);
+                        return CDC_ERR__TRANSPORT;
+                }
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
 cdc_err_t cdc_rsink_get_reply(cdc_rsink_t *rs, redisReply **replyp) {
         void *r = NULL;
 

@@ -64,6 +64,15 @@ cdc_err_t cdc_rsink_append(cdc_rsink_t *rs, int argc, const char **argv,
                            const size_t *argvlen);
 
 /**
+ * @brief Write everything queued by cdc_rsink_append() without waiting
+ *        for replies (so several nodes can work on their pipelines at the
+ *        same time); cdc_rsink_get_reply() reads them afterwards.
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (the connection is
+ *          closed).
+ */
+cdc_err_t cdc_rsink_send(cdc_rsink_t *rs);
+
+/**
  * @brief Send what is queued and read the next reply, in order.
  * @param replyp set to the reply (caller frees with freeReplyObject());
  *        a REDIS_REPLY_ERROR reply is returned as a reply, not an error.
