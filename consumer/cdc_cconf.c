@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cdc_event.h"
+#include "cdc_rcluster.h"
 
 #define _C(f) offsetof(struct cdc_cconf_s, f)
 
@@ -46,6 +47,12 @@ static const cdc_prop_t cconf_props[] = {
   "Prefix of every Redis key (schemas/redis.md)"},
  {"redis.pipeline", CDC_C_INT, _C(redis_pipeline), 1, 1000000, "2048",
   "Max scripts sent per pipelined round trip"},
+ {"redis.cluster.nodes", CDC_C_STR, _C(redis_cluster_nodes), 0, 0, NULL,
+  "Redis Cluster seed nodes host:port,... (empty: one Redis at redis.host)"},
+ {"redis.wait.replicas", CDC_C_INT, _C(redis_wait_replicas), 0, 64, "0",
+  "Offsets are stored only once this many replicas (of each master) have the writes (WAIT)"},
+ {"redis.wait.timeout.ms", CDC_C_INT, _C(redis_wait_timeout_ms), 1, 600000,
+  "1000", "WAIT timeout; below redis.timeout.ms"},
  {"follow.table", CDC_C_STR, _C(follow_table), 0, 0, "follow",
   "Follow table name"},
  {"follow.col.follower", CDC_C_STR, _C(follow_col_follower), 0, 0,
@@ -284,6 +291,23 @@ const char *cdc_cconf_finalize(void *base) {
         if (cc->reaper_enable && !cc->cc_status_cnt)
                 return "reaper.statuses: empty";
 
+        /* redis */
+        if (cc->redis_cluster_nodes && *cc->redis_cluster_nodes) {
+                char why[160];
+
+                if (cdc_rcluster_parse_nodes(cc->redis_cluster_nodes, why,
+                                             sizeof(why)) < 0)
+                        return cconf_fail("redis.cluster.nodes: %s", why);
+                if (cc->redis_db != 0)
+                        return "redis.db: a Redis Cluster has only database "
+                               "0 (unset redis.db or redis.cluster.nodes)";
+        }
+        if (cc->redis_wait_replicas > 0 &&
+            cc->redis_wait_timeout_ms >= cc->redis_timeout_ms)
+                return "redis.wait.timeout.ms must be below "
+                       "redis.timeout.ms (WAIT blocks the connection that "
+                       "long)";
+
         /* replay */
         cc->cc_replay = CDC_REPLAY_NONE;
         if (cc->replay && *cc->replay) {
@@ -317,25 +341,28 @@ bad:
 
 void cdc_cconf_apply_conf(const cdc_cconf_t *cc, cdc_apply_conf_t *ac) {
         memset(ac, 0, sizeof(*ac));
-        ac->redis_host          = cc->redis_host;
-        ac->redis_port          = (int)cc->redis_port;
-        ac->redis_password      = cc->redis_password;
-        ac->redis_user          = cc->redis_user;
-        ac->redis_db            = (int)cc->redis_db;
-        ac->redis_timeout_ms    = (int)cc->redis_timeout_ms;
-        ac->key_prefix          = cc->redis_key_prefix;
-        ac->follow_table        = cc->follow_table;
-        ac->follow_col_follower = cc->follow_col_follower;
-        ac->follow_col_followee = cc->follow_col_followee;
-        ac->follow_col_status   = cc->follow_col_status;
-        ac->follow_col_time     = cc->follow_col_time;
-        ac->idem_table          = cc->idem_table;
-        ac->idem_col_request    = cc->idem_col_request;
-        ac->idem_col_bizkey     = cc->idem_col_bizkey;
-        ac->idem_col_status     = cc->idem_col_status;
-        ac->idem_col_created    = cc->idem_col_created;
-        ac->idem_ttl_ms         = cc->idem_ttl_ms;
-        ac->max_batch           = (int)cc->redis_pipeline;
+        ac->redis_host            = cc->redis_host;
+        ac->redis_port            = (int)cc->redis_port;
+        ac->redis_password        = cc->redis_password;
+        ac->redis_user            = cc->redis_user;
+        ac->redis_db              = (int)cc->redis_db;
+        ac->redis_timeout_ms      = (int)cc->redis_timeout_ms;
+        ac->key_prefix            = cc->redis_key_prefix;
+        ac->follow_table          = cc->follow_table;
+        ac->follow_col_follower   = cc->follow_col_follower;
+        ac->follow_col_followee   = cc->follow_col_followee;
+        ac->follow_col_status     = cc->follow_col_status;
+        ac->follow_col_time       = cc->follow_col_time;
+        ac->idem_table            = cc->idem_table;
+        ac->idem_col_request      = cc->idem_col_request;
+        ac->idem_col_bizkey       = cc->idem_col_bizkey;
+        ac->idem_col_status       = cc->idem_col_status;
+        ac->idem_col_created      = cc->idem_col_created;
+        ac->idem_ttl_ms           = cc->idem_ttl_ms;
+        ac->max_batch             = (int)cc->redis_pipeline;
+        ac->redis_cluster_nodes   = cc->redis_cluster_nodes;
+        ac->redis_wait_replicas   = (int)cc->redis_wait_replicas;
+        ac->redis_wait_timeout_ms = (int)cc->redis_wait_timeout_ms;
 }
 
 char **cdc_cconf_argv_dup(int argc, char **argv) {

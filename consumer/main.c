@@ -74,6 +74,7 @@ typedef struct app_s {
         int paused;     /* partitions paused by app_idle */
         int batch_void; /* a revoke dropped the batch */
         volatile sig_atomic_t redis_up;
+        int redis_fatal;     /* Redis settings contradict the server: stop */
         int64_t deadline_us; /* shutdown: give up settling then */
 
         cdc_apply_stats_t last; /* for metric deltas */
@@ -259,11 +260,24 @@ static int app_backoff(app_t *app) {
         return app->batch_void || app_deadline_passed(app) ? -1 : 0;
 }
 
+/* A Redis setting that contradicts the server (a Redis Cluster node as
+ * redis.host, or the reverse) is not retried: stop with exit 2. */
+static int app_redis_fatal(app_t *app, cdc_err_t err) {
+        if (err != CDC_ERR__CONFIG)
+                return 0;
+        cdc_log(LOG_CRIT, "CONSUMER", "%s", cdc_apply_errstr(app->ap));
+        app->redis_fatal = 1;
+        run              = 0;
+        return 1;
+}
+
 /* Redis: connect if needed and flush. @returns 0 when acknowledged. */
 static int app_redis_once(app_t *app) {
         cdc_err_t err;
         if (!app->redis_up) {
                 err = cdc_apply_connect(app->ap);
+                if (app_redis_fatal(app, err))
+                        return -1;
                 if (err) {
                         cdc_metric_add(app->m_redis_err, 1);
                         cdc_log(LOG_WARNING, "CONSUMER",
@@ -280,6 +294,8 @@ static int app_redis_once(app_t *app) {
         if (!cdc_apply_pending(app->ap))
                 return 0;
         err = cdc_apply_flush(app->ap);
+        if (app_redis_fatal(app, err))
+                return -1;
         if (err) {
                 cdc_metric_add(app->m_redis_err, 1);
                 cdc_log(LOG_WARNING, "CONSUMER",
@@ -300,7 +316,7 @@ static int app_redis_settle(app_t *app, int once) {
                         cdc_backoff_reset(app->bo);
                         return 0;
                 }
-                if (once || app_backoff(app))
+                if (once || app->redis_fatal || app_backoff(app))
                         return -1;
         }
 }
@@ -687,7 +703,8 @@ int main(int argc, char **argv) {
                 app.pt_started = 1;
 
         cdc_cconf_apply_conf(&app.cc, &ac);
-        app.ap = cdc_apply_new(&ac, es, sizeof(es));
+        ac.metrics = app.m;
+        app.ap     = cdc_apply_new(&ac, es, sizeof(es));
         if (!app.ap) {
                 cdc_log(LOG_ERR, "CONSUMER", "apply: %s", es);
                 ret = 2;
@@ -769,7 +786,7 @@ int main(int argc, char **argv) {
                 app.ncarry = 0;
         }
         cdc_kcons_close(app.kc);
-        ret = cdc_kcons_fatal(app.kc) ? 1 : 0;
+        ret = app.redis_fatal ? 2 : cdc_kcons_fatal(app.kc) ? 1 : 0;
         cdc_log(LOG_NOTICE, "CONSUMER", "stopped (exit %d)", ret);
 out:
         if (app.pt_started) {
