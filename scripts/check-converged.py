@@ -23,6 +23,9 @@ Redis is read with a small built-in RESP client and MySQL with the
   check-converged.py ... --wait 60                         poll until equal
   check-converged.py --redis-port P --show 42              one user, as an
                                                            app reads it
+  check-converged.py ... --redis-cluster H:P,H:P           a Redis Cluster:
+                     every master is scanned, every key read from the
+                     master of its slot (CRC16 of the hash tag)
 Exit status: 0 converged (or --show done), 1 not converged, 2 usage or
 connection error.
 """
@@ -120,6 +123,133 @@ class Redis:
             self.s.close()
         except OSError:
             pass
+
+
+class RetryLater(Exception):
+    """The cluster is moving slots or failing over: poll again."""
+
+
+def crc16(data):
+    """CRC16-XMODEM, as Redis Cluster hashes keys."""
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xffff
+    return crc
+
+
+def key_slot(key):
+    k = key.encode("utf-8", "surrogateescape") if isinstance(key, str) \
+        else key
+    o = k.find(b"{")
+    if o >= 0:
+        c = k.find(b"}", o + 1)
+        if c > o + 1:
+            k = k[o + 1:c]
+    return crc16(k) % 16384
+
+
+class ClusterRedis:
+    """The same interface as Redis over every master of a Redis Cluster:
+    SCAN on each master, commands routed by the slot of their key (the
+    second argument). A redirection or a cluster error raises RetryLater;
+    refresh() reads the slot map again."""
+
+    def __init__(self, nodes, user=None, password=None, timeout=10.0):
+        self.seeds = []
+        for n in nodes.split(","):
+            n = n.strip()
+            if n:
+                host, _, port = n.rpartition(":")
+                self.seeds.append((host.strip("[]"), int(port)))
+        if not self.seeds:
+            raise RespError("--redis-cluster: no host:port")
+        self.user, self.password, self.timeout = user, password, timeout
+        self.conns = {}
+        self.owner = [None] * 16384
+        self.refresh()
+
+    def conn(self, addr):
+        c = self.conns.get(addr)
+        if c is None:
+            c = Redis(addr[0], addr[1], 0, self.user, self.password,
+                      self.timeout)
+            self.conns[addr] = c
+        return c
+
+    def drop(self, addr):
+        c = self.conns.pop(addr, None)
+        if c is not None:
+            c.close()
+
+    def refresh(self):
+        last = None
+        for addr in list(self.conns) + self.seeds:
+            try:
+                slots = self.conn(addr).call("CLUSTER", "SLOTS")
+            except (OSError, RespError) as e:
+                self.drop(addr)
+                last = e
+                continue
+            owner = [None] * 16384
+            for ent in slots:
+                host = ent[2][0] or addr[0]
+                for s in range(ent[0], ent[1] + 1):
+                    owner[s] = (host, int(ent[2][1]))
+            self.owner = owner
+            return
+        raise RespError("no cluster node answered CLUSTER SLOTS: %s" % last)
+
+    def masters(self):
+        m = set(a for a in self.owner if a is not None)
+        if len(m) == 0 or None in self.owner:
+            raise RetryLater("some slots have no master")
+        return sorted(m)
+
+    def scan(self, pattern):
+        keys = []
+        for addr in self.masters():
+            try:
+                keys.extend(k for k in self.conn(addr).scan(pattern)
+                            if self.owner[key_slot(k)] == addr)
+            except OSError as e:
+                self.drop(addr)
+                raise RetryLater("%s:%d: %s" % (addr[0], addr[1], e))
+        return keys
+
+    def pipeline(self, cmds, chunk=500):
+        groups = {}
+        for i, c in enumerate(cmds):
+            addr = self.owner[key_slot(c[1])]
+            if addr is None:
+                raise RetryLater("slot without a master")
+            groups.setdefault(addr, []).append(i)
+        replies = [None] * len(cmds)
+        for addr, idx in groups.items():
+            try:
+                got = self.conn(addr).pipeline([cmds[i] for i in idx], chunk)
+            except OSError as e:
+                self.drop(addr)
+                raise RetryLater("%s:%d: %s" % (addr[0], addr[1], e))
+            for i, r in zip(idx, got):
+                if isinstance(r, RespError) and str(r).split(" ")[0] in (
+                        "MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "LOADING"):
+                    raise RetryLater(str(r))
+                replies[i] = r
+        return replies
+
+    def call(self, *args):
+        r = self.pipeline([list(args)])[0]
+        if isinstance(r, RespError):
+            raise r
+        return r
+
+    def close(self):
+        for c in self.conns.values():
+            c.close()
+        self.conns = {}
 
 
 def parse_ttl(text):
@@ -405,6 +535,9 @@ def parse_args():
     g.add_argument("--redis-user", default=None)
     g.add_argument("--redis-password", default=os.environ.get(
         "REDISCLI_AUTH"), help="default: $REDISCLI_AUTH")
+    g.add_argument("--redis-cluster", metavar="HOST:PORT,...", default=None,
+                   help="Redis Cluster seed nodes (redis.cluster.nodes): "
+                        "read every master instead of one Redis")
     g.add_argument("--prefix", default="fc", help="redis.key.prefix")
     g = ap.add_argument_group("mapping (the consumer's settings)")
     g.add_argument("--ttl", type=parse_ttl, default=parse_ttl("7d"),
@@ -447,11 +580,17 @@ def parse_args():
 def main():
     args = parse_args()
     try:
-        r = Redis(args.redis_host, args.redis_port, args.redis_db,
-                  args.redis_user, args.redis_password)
+        if args.redis_cluster:
+            r = ClusterRedis(args.redis_cluster, args.redis_user,
+                             args.redis_password)
+        else:
+            r = Redis(args.redis_host, args.redis_port, args.redis_db,
+                      args.redis_user, args.redis_password)
     except (OSError, RespError) as e:
-        print("check-converged: Redis %s:%d: %s"
-              % (args.redis_host, args.redis_port, e), file=sys.stderr)
+        print("check-converged: Redis %s: %s"
+              % (args.redis_cluster or "%s:%d" % (args.redis_host,
+                                                  args.redis_port), e),
+              file=sys.stderr)
         return 2
     try:
         if args.show is not None:
@@ -466,11 +605,26 @@ def main():
             except RuntimeError as e:
                 print("check-converged: %s" % e, file=sys.stderr)
                 return 2
-            ac = load_redis(args, r)
+            try:
+                ac = load_redis(args, r)
+            except RetryLater as e:
+                # slots moving or a failover: not an answer yet
+                if time.monotonic() >= deadline:
+                    print("check-converged: cluster not stable: %s" % e,
+                          file=sys.stderr)
+                    return 2
+                time.sleep(args.interval)
+                try:
+                    r.refresh()
+                except (OSError, RespError):
+                    pass
+                continue
             bad = compare(args, ex, ac)
             if not bad or time.monotonic() >= deadline:
                 break
             time.sleep(args.interval)
+            if args.redis_cluster:
+                r.refresh()
         text = summary(ex, ac, bad, args)
         if args.quiet:
             text = text.splitlines()[2]

@@ -64,6 +64,10 @@
 #                                $H_DIR/producer.ckpt
 #   E_PRODUCER_CONF=(K=V...)     more lines for $H_DIR/producer.conf
 #   E_CONSUMER_FLAGS=(FLAG...)   more flags for every e_consumer
+#   E_RCLUSTER=1                 Redis is the cluster of
+#                                h_start_redis_cluster: e_consumer passes
+#                                --redis.cluster.nodes, e_check
+#                                --redis-cluster (H_RCLUSTER_NODES)
 #   E_LOG_TAIL=N                 lines of each log printed on failure (30)
 
 E_PY=/usr/bin/python3
@@ -76,6 +80,7 @@ E_RC=0
 : "${E_SERVER_ID:=}"
 : "${E_CKPT_STORE:=file}"
 : "${E_LOG_TAIL:=30}"
+: "${E_RCLUSTER:=}"
 E_PRODUCER_CONF=()
 E_CONSUMER_FLAGS=()
 declare -A E_PID=()
@@ -198,6 +203,15 @@ e_producer() {
                 "$E_PBIN" -c "$H_DIR/producer.conf" "$@"
 }
 
+# the consumer's Redis flags: one Redis, or the test's Redis Cluster
+e__redis_flags() {
+        if [ -n "$E_RCLUSTER" ]; then
+                echo "--redis.cluster.nodes=$H_RCLUSTER_NODES"
+        else
+                echo "--redis.port=$H_REDIS_PORT"
+        fi
+}
+
 e_consumer() {
         local name=$1
         shift
@@ -207,7 +221,7 @@ e_consumer() {
                 --kafka.heartbeat.interval.ms=500 \
                 --kafka.auto.commit.interval.ms=500 \
                 "${E_CONSUMER_FLAGS[@]}" \
-                --redis.port="$H_REDIS_PORT" --batch.ms=20 \
+                "$(e__redis_flags)" --batch.ms=20 \
                 --shutdown.timeout.ms=5000 "$@"
 }
 
@@ -231,8 +245,12 @@ e_workload_wait() {
 }
 
 e_check() {
+        local r=(--redis-port "${H_REDIS_PORT:-}")
+        if [ -n "$E_RCLUSTER" ]; then
+                r=(--redis-cluster "$H_RCLUSTER_NODES")
+        fi
         "$E_PY" "$E_CHECK" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
-                --redis-port "$H_REDIS_PORT" "$@"
+                "${r[@]}" "$@"
 }
 
 # e_converged WHAT [SECS]: sets res to the output of check-converged.py

@@ -24,6 +24,10 @@
 #                            H_CONSUMER_USER H_CONSUMER_PASS; ARGS go to
 #                            mariadbd (e.g. --binlog-row-metadata=MINIMAL)
 #   h_start_redis [--appendonly] [KEY VALUE]...   exports H_REDIS_PORT
+#   h_start_redis_cluster [--masters N] [--replicas R] [KEY VALUE]...
+#                            a Redis Cluster (3 masters, 1 replica each);
+#                            exports H_RCLUSTER_NODES H_RCLUSTER_PORTS (see
+#                            tests/lib/rcluster.sh for its helpers)
 #   h_start_broker [ARGS]    exports H_KAFKA_BOOTSTRAP H_BROKER_CTL
 #   h_broker_ctl CMD...      fault injection on the running dev broker
 #   h_kill9 NAME             NAME = mariadb|redis|broker
@@ -594,3 +598,8 @@ h_restart() {
         [ "$rc" -eq 0 ] || h_fail "h_restart $1 failed"
         h_log "$1 restarted (pid $(h_pid "$1"))"
 }
+
+# ---- Redis Cluster -----------------------------------------------------
+# h_start_redis_cluster and its helpers live in their own file.
+# shellcheck source=rcluster.sh
+. "$H_LIB_DIR/rcluster.sh"
