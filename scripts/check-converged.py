@@ -464,7 +464,7 @@ def compare(args, ex, ac):
             bad.append(("idem value", "request %s: Redis status=%s biz_key=%r"
                         ", MySQL status=%s biz_key=%r"
                         % (rid, g[0], g[1], w[0], w[1])))
-        elif g[2] is not None and g[2] != w[2]:
+        elif g[2] is not None and abs(g[2] - w[2]) > args.expiry_slack:
             bad.append(("idem expiry", "request %s: Redis expires %s (%s), "
                         "MySQL created_at + TTL = %s"
                         % (rid, ms_text(g[2]) if g[2] > 0 else "never",
@@ -562,6 +562,11 @@ def parse_args():
     g.add_argument("--slack", type=float, default=5.0,
                    help="idempotency rows this close (s) to their expiry "
                         "are not compared")
+    g.add_argument("--expiry-slack", type=int, default=0, metavar="MS",
+                   help="accept idempotency keys expiring this many ms "
+                        "off created_at + TTL (a Redis Cluster reshard "
+                        "moves keys with MIGRATE, which carries the "
+                        "remaining TTL, not the absolute expiry)")
     g.add_argument("--examples", type=int, default=5,
                    help="examples shown per kind of mismatch")
     g.add_argument("--quiet", action="store_true",
