@@ -14,10 +14,21 @@
 #   RESULT consumer events_per_s=<n> redis_limit_scripts_per_s=<n>
 #          scripts_per_event=<n> rss_mb=<n> redis_bytes_per_edge=<n>
 #
+# bench/consumer.sh --cluster: the same events, first into one Redis, then
+# (with a fresh broker) into a Redis Cluster of three masters without
+# replicas (redis.cluster.nodes), in one run. Last line:
+#   RESULT consumer_cluster events_per_s=<n> nodes=3
+#          single_node_events_per_s=<n>
+#
 # Knobs: BENCH_EVENTS BENCH_CHUNK BENCH_PARTITIONS BENCH_USERS BENCH_BATCH
 #        BENCH_ARGS (extra consumer flags, e.g. "--batch.ms=5")
 #        CDC_BUILD_DIR (default <checkout>/build)
 set -u
+CLUSTER=0
+if [ "${1:-}" = --cluster ]; then
+        CLUSTER=1
+        shift
+fi
 H_NAME=bench-consumer
 . "$(cd "$(dirname "$0")" && pwd)/../tests/lib/harness.sh"
 EVENTS=${BENCH_EVENTS:-1000000}
@@ -33,76 +44,87 @@ done
 command -v redis-benchmark >/dev/null || { echo "bench: redis-benchmark missing" >&2; exit 1; }
 
 h_init
-h_start_redis
-h_start_broker
 topic=followcdc.followcdc.follow
-h_broker_ctl topic-create "$topic" "$PARTS" >/dev/null
-h_broker_ctl topic-create followcdc.followcdc.idempotent_log 1 >/dev/null
-mem0=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 
-port=$(h_free_port)
-"$BIN/followcdc-consumer" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
-        --kafka.session.timeout.ms=6000 --redis.port="$H_REDIS_PORT" \
-        --batch.size="$BATCH" --http.listen="127.0.0.1:$port" \
-        --log.level=warning ${BENCH_ARGS:-} >"$H_DIR/consumer.log" 2>&1 &
-cpid=$!
-trap 'kill -KILL $cpid 2>/dev/null; h__cleanup' EXIT
 metric() {
         curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null |
                 awk -v n="$1" '$1 == n {print $2}'
 }
-# wait for the group join (the dev broker holds joins ~5 s)
-for i in $(seq 1 100); do
-        [ "$(metric followcdc_consumer_assigned_partitions)" = $((PARTS + 1)) ] && break
-        sleep 0.2
-done
-
 now_ms() { date +%s%3N; }
 # CPU time (ms) used so far by a process
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-rpid=$(h_pid redis)
-bpid=$(h_pid broker)
-cpu_c=0 cpu_r=0 cpu_b=0
-done_events=0
-seq=0
-total_msgs=0
-busy_ms=0
-chunk=0
-while [ "$done_events" -lt "$EVENTS" ]; do
-        n=$CHUNK
-        [ $((EVENTS - done_events)) -lt "$n" ] && n=$((EVENTS - done_events))
-        out=$("$BIN/consumer_feed" -b "$H_KAFKA_BOOTSTRAP" -n "$n" -u "$USERS" \
-                -s $((chunk + 1)) -q "$seq") || { echo "bench: feed failed" >&2; exit 1; }
-        seq=$(sed -n 's/.*seq=\([0-9]*\).*/\1/p' <<<"$out")
-        tomb=$(sed -n 's/.*tombstones=\([0-9]*\).*/\1/p' <<<"$out")
-        total_msgs=$((total_msgs + n + tomb))
-        t0=$(now_ms)
-        c0=$(cpu_ms "$cpid") r0=$(cpu_ms "$rpid") b0=$(cpu_ms "$bpid")
-        while :; do
-                m=$(metric followcdc_consumer_messages_total)
-                [ "${m:-0}" -ge "$total_msgs" ] && break
-                kill -0 "$cpid" 2>/dev/null || { echo "bench: consumer died" >&2; tail "$H_DIR/consumer.log" >&2; exit 1; }
-                sleep 0.05
-        done
-        t1=$(now_ms)
-        cpu_c=$((cpu_c + $(cpu_ms "$cpid") - c0))
-        cpu_r=$((cpu_r + $(cpu_ms "$rpid") - r0))
-        cpu_b=$((cpu_b + $(cpu_ms "$bpid") - b0))
-        busy_ms=$((busy_ms + t1 - t0))
-        done_events=$((done_events + n))
-        chunk=$((chunk + 1))
-        printf 'chunk %d: %d events applied in %d ms (%d events/s)\n' \
-                "$chunk" "$n" $((t1 - t0)) $((n * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1)))
-done
 
-events=$(metric followcdc_consumer_events_total)
-scripts=$(metric followcdc_apply_scripts_total)
-rtt=$(metric followcdc_apply_round_trips_total)
-rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$cpid/status")
-kill -TERM "$cpid"
-wait "$cpid"
-crc=$?
-trap h__cleanup EXIT
+# bench_run REDISFLAG RPIDS...: start the consumer (REDISFLAG says where
+# Redis is), feed EVENTS in chunks, measure; sets events scripts rtt
+# rss_kb busy_ms cpu_c cpu_r cpu_b eps and crc. RPIDS: Redis processes.
+bench_run() {
+        local rflag=$1 i p t0 t1 c0 r0 b0 n m out tomb
+        shift
+        local rpids=("$@")
+        h_broker_ctl topic-create "$topic" "$PARTS" >/dev/null
+        h_broker_ctl topic-create followcdc.followcdc.idempotent_log 1 >/dev/null
+        port=$(h_free_port)
+        "$BIN/followcdc-consumer" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
+                --kafka.session.timeout.ms=6000 "$rflag" \
+                --batch.size="$BATCH" --http.listen="127.0.0.1:$port" \
+                --log.level=warning ${BENCH_ARGS:-} >>"$H_DIR/consumer.log" 2>&1 &
+        cpid=$!
+        trap 'kill -KILL $cpid 2>/dev/null; h__cleanup' EXIT
+        # wait for the group join (the dev broker holds joins ~5 s)
+        for i in $(seq 1 100); do
+                [ "$(metric followcdc_consumer_assigned_partitions)" = $((PARTS + 1)) ] && break
+                sleep 0.2
+        done
+        bpid=$(h_pid broker)
+        cpu_c=0 cpu_r=0 cpu_b=0
+        done_events=0
+        seq=0
+        total_msgs=0
+        busy_ms=0
+        chunk=0
+        while [ "$done_events" -lt "$EVENTS" ]; do
+                n=$CHUNK
+                [ $((EVENTS - done_events)) -lt "$n" ] && n=$((EVENTS - done_events))
+                out=$("$BIN/consumer_feed" -b "$H_KAFKA_BOOTSTRAP" -n "$n" -u "$USERS" \
+                        -s $((chunk + 1)) -q "$seq") || { echo "bench: feed failed" >&2; exit 1; }
+                seq=$(sed -n 's/.*seq=\([0-9]*\).*/\1/p' <<<"$out")
+                tomb=$(sed -n 's/.*tombstones=\([0-9]*\).*/\1/p' <<<"$out")
+                total_msgs=$((total_msgs + n + tomb))
+                t0=$(now_ms)
+                c0=$(cpu_ms "$cpid") b0=$(cpu_ms "$bpid") r0=0
+                for p in "${rpids[@]}"; do r0=$((r0 + $(cpu_ms "$p"))); done
+                while :; do
+                        m=$(metric followcdc_consumer_messages_total)
+                        [ "${m:-0}" -ge "$total_msgs" ] && break
+                        kill -0 "$cpid" 2>/dev/null || { echo "bench: consumer died" >&2; tail "$H_DIR/consumer.log" >&2; exit 1; }
+                        sleep 0.05
+                done
+                t1=$(now_ms)
+                cpu_c=$((cpu_c + $(cpu_ms "$cpid") - c0))
+                for p in "${rpids[@]}"; do r0=$((r0 - $(cpu_ms "$p"))); done
+                cpu_r=$((cpu_r - r0))
+                cpu_b=$((cpu_b + $(cpu_ms "$bpid") - b0))
+                busy_ms=$((busy_ms + t1 - t0))
+                done_events=$((done_events + n))
+                chunk=$((chunk + 1))
+                printf 'chunk %d: %d events applied in %d ms (%d events/s)\n' \
+                        "$chunk" "$n" $((t1 - t0)) $((n * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1)))
+        done
+        events=$(metric followcdc_consumer_events_total)
+        scripts=$(metric followcdc_apply_scripts_total)
+        rtt=$(metric followcdc_apply_round_trips_total)
+        rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$cpid/status")
+        kill -TERM "$cpid"
+        wait "$cpid"
+        crc=$?
+        trap h__cleanup EXIT
+        eps=$((events * 1000 / (busy_ms > 0 ? busy_ms : 1)))
+}
+
+h_start_redis
+h_start_broker
+mem0=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+bench_run --redis.port="$H_REDIS_PORT" "$(h_pid redis)"
 
 edges=$(h_redis EVAL "local n = 0
 for _, k in ipairs(redis.call('KEYS', 'fc:{u:*}:following')) do
@@ -122,7 +144,6 @@ rb=$(redis-benchmark -p "$H_REDIS_PORT" -c 4 -P 64 -n 400000 -r "$USERS" --csv \
         tail -n 1 | cut -d, -f2 | tr -d '"')
 limit=${rb%.*}
 
-eps=$((events * 1000 / (busy_ms > 0 ? busy_ms : 1)))
 spe=$(awk -v s="$scripts" -v e="$events" 'BEGIN {printf "%.2f", e ? s / e : 0}')
 bpe=$(awk -v a="$mem0" -v b="$mem1" -v e="$edges" 'BEGIN {printf "%d", e ? (b - a) / e : 0}')
 ratio=$(awk -v e="$eps" -v s="$spe" -v l="$limit" 'BEGIN {printf "%.2f", l ? e * s / l : 0}')
@@ -134,3 +155,21 @@ echo "CPU during apply: consumer $cpu_c ms, redis $cpu_r ms, broker $cpu_b ms (w
 echo "redis-benchmark EVALSHA edge script (-P 64 -c 4): $limit scripts/s"
 echo "consumer scripts/s vs Redis limit: $ratio"
 echo "RESULT consumer events_per_s=$eps redis_limit_scripts_per_s=$limit scripts_per_event=$spe rss_mb=$rss_mb redis_bytes_per_edge=$bpe"
+[ "$CLUSTER" = 1 ] || exit 0
+
+# The same events into a Redis Cluster of three masters (no replicas: the
+# same CPU budget per write as the single node), through a fresh broker.
+single_eps=$eps
+h_stop redis
+h_restart broker
+h_start_redis_cluster --masters 3 --replicas 0
+rpids=()
+for p in $H_RCLUSTER_PORTS; do
+        rpids+=("${H__RC_PID[$p]}")
+done
+echo "---- Redis Cluster: 3 masters ($H_RCLUSTER_NODES)"
+bench_run --redis.cluster.nodes="$H_RCLUSTER_NODES" "${rpids[@]}"
+echo "events applied: $events in $busy_ms ms of apply time; scripts: $scripts in $rtt round trips (one per master and flush)"
+echo "consumer: peak RSS $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MB, exit $crc on SIGTERM"
+echo "CPU during apply: consumer $cpu_c ms, 3 redis $cpu_r ms, broker $cpu_b ms (wall $busy_ms ms, $(nproc) cores shared)"
+echo "RESULT consumer_cluster events_per_s=$eps nodes=3 single_node_events_per_s=$single_eps"
