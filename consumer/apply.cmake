@@ -24,5 +24,7 @@ add_library(cdc_apply STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_scripts.c)
 target_include_directories(cdc_apply PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}
                            PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
+# TLS to Redis: OpenSSL (hiredis 0.14 has no TLS; cdc_rsink does it)
+pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET openssl)
 target_link_libraries(cdc_apply PUBLIC cdc_common PkgConfig::HIREDIS
-                      PkgConfig::JANSSON)
+                      PkgConfig::JANSSON PkgConfig::OPENSSL)

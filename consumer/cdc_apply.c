@@ -289,6 +289,7 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
                            size_t errstr_size) {
         cdc_apply_t *ap = NULL;
         cdc_rcluster_conf_t rcc;
+        cdc_rsink_tls_t tls;
         int max_batch;
 
         if (conf->key_prefix &&
@@ -309,6 +310,15 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
         rcc.rcc_link.password   = conf->redis_password;
         rcc.rcc_link.db         = conf->redis_db;
         rcc.rcc_link.timeout_ms = conf->redis_timeout_ms;
+        if (conf->redis_tls) {
+                memset(&tls, 0, sizeof(tls));
+                tls.ca                       = conf->redis_tls_ca;
+                tls.cert                     = conf->redis_tls_cert;
+                tls.key                      = conf->redis_tls_key;
+                tls.no_verify                = conf->redis_tls_no_verify;
+                rcc.rcc_tls                  = &tls;
+                rcc.rcc_link.tls_server_name = conf->redis_tls_server_name;
+        }
         rcc.rcc_wait_replicas =
                 conf->redis_wait_replicas > 0 ? conf->redis_wait_replicas : 0;
         rcc.rcc_wait_timeout_ms = conf->redis_wait_timeout_ms;

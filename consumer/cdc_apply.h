@@ -55,6 +55,13 @@ typedef struct cdc_apply_conf_s {
          *  one Redis at redis_host:redis_port). With WAIT, each master
          *  waits for its own replicas. */
         const char *redis_cluster_nodes;
+        /** TLS to Redis (every node); strings as in cdc_rsink_tls_t. */
+        int redis_tls;                     /**< 0: plain TCP */
+        const char *redis_tls_ca;          /**< NULL: system trust store */
+        const char *redis_tls_cert;        /**< client certificate */
+        const char *redis_tls_key;         /**< its key */
+        const char *redis_tls_server_name; /**< NULL: the host */
+        int redis_tls_no_verify;           /**< tests only */
         /** Registry for the Redis metrics (short WAITs, redirections,
          *  topology refreshes; see docs/consumer.md). NULL: none. */
         struct cdc_metrics_s *metrics;

@@ -49,6 +49,18 @@ static const cdc_prop_t cconf_props[] = {
   "Max scripts sent per pipelined round trip"},
  {"redis.cluster.nodes", CDC_C_STR, _C(redis_cluster_nodes), 0, 0, NULL,
   "Redis Cluster seed nodes host:port,... (empty: one Redis at redis.host)"},
+ {"redis.tls", CDC_C_BOOL, _C(redis_tls), 0, 0, "false",
+  "TLS to Redis (every node), server certificate verified"},
+ {"redis.tls.ca", CDC_C_STR, _C(redis_tls_ca), 0, 0, NULL,
+  "CA certificates (PEM file) that sign the Redis servers' certificates (default: system trust store)"},
+ {"redis.tls.cert", CDC_C_STR, _C(redis_tls_cert), 0, 0, NULL,
+  "Client certificate (PEM) when Redis requires one (tls-auth-clients)"},
+ {"redis.tls.key", CDC_C_STR, _C(redis_tls_key), 0, 0, NULL,
+  "Private key of redis.tls.cert (PEM; default: in the cert file)"},
+ {"redis.tls.server.name", CDC_C_STR, _C(redis_tls_server_name), 0, 0, NULL,
+  "Name (or IP) the server certificate must carry; SNI (default: the host)"},
+ {"redis.tls.verify", CDC_C_BOOL, _C(redis_tls_verify), 0, 0, "true",
+  "Verify the server certificate and name (false: tests only)"},
  {"redis.wait.replicas", CDC_C_INT, _C(redis_wait_replicas), 0, 64, "0",
   "Offsets are stored only once this many replicas (of each master) have the writes (WAIT)"},
  {"redis.wait.timeout.ms", CDC_C_INT, _C(redis_wait_timeout_ms), 1, 600000,
@@ -363,6 +375,12 @@ void cdc_cconf_apply_conf(const cdc_cconf_t *cc, cdc_apply_conf_t *ac) {
         ac->redis_cluster_nodes   = cc->redis_cluster_nodes;
         ac->redis_wait_replicas   = (int)cc->redis_wait_replicas;
         ac->redis_wait_timeout_ms = (int)cc->redis_wait_timeout_ms;
+        ac->redis_tls             = cc->redis_tls;
+        ac->redis_tls_ca          = cc->redis_tls_ca;
+        ac->redis_tls_cert        = cc->redis_tls_cert;
+        ac->redis_tls_key         = cc->redis_tls_key;
+        ac->redis_tls_server_name = cc->redis_tls_server_name;
+        ac->redis_tls_no_verify   = !cc->redis_tls_verify;
 }
 
 char **cdc_cconf_argv_dup(int argc, char **argv) {

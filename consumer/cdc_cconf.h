@@ -60,6 +60,12 @@ typedef struct cdc_cconf_s {
         char *redis_cluster_nodes; /**< seeds: Redis Cluster mode */
         int64_t redis_wait_replicas;
         int64_t redis_wait_timeout_ms;
+        int redis_tls;
+        char *redis_tls_ca;
+        char *redis_tls_cert;
+        char *redis_tls_key;
+        char *redis_tls_server_name;
+        int redis_tls_verify;
 
         /* ---- mapping ---- */
         char *follow_table;

@@ -53,7 +53,8 @@ struct cdc_rcluster_s {
         cdc_rcluster_map_t *rc_map; /* scratch for refreshes */
 
         cdc_rsink_conf_t rc_lconf; /* copied strings (host/port unused) */
-        char *rc_user, *rc_password;
+        char *rc_user, *rc_password, *rc_tls_name;
+        void *rc_tls_ctx; /* shared by every link; NULL: plain */
         int rc_wait_replicas, rc_wait_timeout_ms, rc_max_rounds;
         cdc_rcluster_on_connect_cb_t *rc_on_connect;
         void *rc_opaque;
@@ -1138,18 +1139,31 @@ cdc_rcluster_t *cdc_rcluster_new(const cdc_rcluster_conf_t *conf, char *errstr,
             (conf->rcc_link.password && *conf->rcc_link.password &&
              !rc->rc_password))
                 goto nomem;
-        rc->rc_lconf.user      = rc->rc_user;
-        rc->rc_lconf.password  = rc->rc_password;
-        rc->rc_lconf.host      = NULL;
-        rc->rc_wait_replicas   = conf->rcc_wait_replicas;
-        rc->rc_wait_timeout_ms = conf->rcc_wait_timeout_ms > 0
-                                         ? conf->rcc_wait_timeout_ms
-                                         : 1000;
-        rc->rc_max_rounds      = conf->rcc_max_rounds > 0 ? conf->rcc_max_rounds
-                                                          : RCLUSTER_DEF_ROUNDS;
-        rc->rc_on_connect      = conf->rcc_on_connect;
-        rc->rc_opaque          = conf->rcc_opaque;
-        rc->rc_owner = malloc(sizeof(*rc->rc_owner) * CDC_RCLUSTER_SLOTS);
+        rc->rc_lconf.user     = rc->rc_user;
+        rc->rc_lconf.password = rc->rc_password;
+        rc->rc_lconf.host     = NULL;
+        rc->rc_lconf.tls_ctx  = NULL;
+        if (conf->rcc_tls) {
+                rc->rc_tls_ctx =
+                        cdc_rsink_tls_new(conf->rcc_tls, errstr, errstr_size);
+                if (!rc->rc_tls_ctx)
+                        goto fail;
+                rc->rc_lconf.tls_ctx = rc->rc_tls_ctx;
+                rc->rc_tls_name = rcluster_dup(conf->rcc_link.tls_server_name);
+                if (conf->rcc_link.tls_server_name &&
+                    *conf->rcc_link.tls_server_name && !rc->rc_tls_name)
+                        goto nomem;
+        }
+        rc->rc_lconf.tls_server_name = rc->rc_tls_name;
+        rc->rc_wait_replicas         = conf->rcc_wait_replicas;
+        rc->rc_wait_timeout_ms       = conf->rcc_wait_timeout_ms > 0
+                                               ? conf->rcc_wait_timeout_ms
+                                               : 1000;
+        rc->rc_max_rounds = conf->rcc_max_rounds > 0 ? conf->rcc_max_rounds
+                                                     : RCLUSTER_DEF_ROUNDS;
+        rc->rc_on_connect = conf->rcc_on_connect;
+        rc->rc_opaque     = conf->rcc_opaque;
+        rc->rc_owner      = malloc(sizeof(*rc->rc_owner) * CDC_RCLUSTER_SLOTS);
         if (!rc->rc_owner)
                 goto nomem;
 
@@ -1220,6 +1234,8 @@ void cdc_rcluster_destroy(cdc_rcluster_t *rc) {
         free(rc->rc_fl);
         free(rc->rc_order);
         free(rc->rc_user);
+        free(rc->rc_tls_name);
+        cdc_rsink_tls_destroy(rc->rc_tls_ctx);
         if (rc->rc_password) {
                 memset(rc->rc_password, 0, strlen(rc->rc_password));
                 free(rc->rc_password);

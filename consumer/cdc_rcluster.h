@@ -160,8 +160,12 @@ typedef struct cdc_rcluster_conf_s {
         const char *rcc_nodes;
         const char *rcc_host; /**< standalone: NULL = "127.0.0.1" */
         int rcc_port;         /**< standalone: 0 = 6379 */
-        /** Per connection: copied for every node (host/port replaced). */
+        /** Per connection: copied for every node (host/port replaced;
+         *  tls_ctx is ignored: see rcc_tls). */
         cdc_rsink_conf_t rcc_link;
+        /** TLS to every node (one context shared by all connections);
+         *  NULL: plain TCP. */
+        const cdc_rsink_tls_t *rcc_tls;
         /** > 0: after each node's pipeline, WAIT for this many replicas
          *  of that node; its commands count as done only then. */
         int rcc_wait_replicas;

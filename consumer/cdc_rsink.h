@@ -6,7 +6,14 @@
  *
  * Commands are only ever built from argument vectors with explicit
  * lengths (redisAppendCommandArgv), never from printf formats, so row data
- * can hold any byte. After CDC_ERR__TRANSPORT the connection is closed:
+ * can hold any byte.
+ *
+ * TLS: hiredis 0.14 has none, so a TLS connection is our own socket and
+ * OpenSSL session, with hiredis kept for the protocol only
+ * (redisFormatCommandArgv to encode, a redisReader to parse replies): the
+ * same single-threaded, blocking-with-timeout behaviour as a plain
+ * connection, no extra thread or socket pair. Plain connections are
+ * hiredis' own, unchanged. After CDC_ERR__TRANSPORT the connection is closed:
  * only cdc_rsink_connect() or cdc_rsink_destroy() are valid (the first
  * error text is kept for cdc_rsink_errstr()).
  */
@@ -19,6 +26,29 @@
 
 typedef struct cdc_rsink_s cdc_rsink_t;
 
+/** TLS settings (strings are read by cdc_rsink_tls_new() only). */
+typedef struct cdc_rsink_tls_s {
+        const char *ca;   /**< CA certificates (PEM file); NULL: the
+                           *   system's default trust store */
+        const char *cert; /**< client certificate (PEM), for mutual TLS */
+        const char *key;  /**< its private key (PEM); NULL: in cert */
+        int no_verify;    /**< non-zero: accept any server certificate
+                           *   (tests only; never in production) */
+} cdc_rsink_tls_t;
+
+/**
+ * @brief A TLS client context for cdc_rsink_conf_t.tls_ctx: TLS 1.2 or
+ *        newer, the CA and client certificate loaded, verification of
+ *        the server's certificate and name on unless no_verify.
+ * @returns the context (free with cdc_rsink_tls_destroy()), or NULL with
+ *          the reason (unreadable file, key not matching) in errstr.
+ */
+void *cdc_rsink_tls_new(const cdc_rsink_tls_t *tls, char *errstr,
+                        size_t errstr_size);
+
+/** @brief Release a context of cdc_rsink_tls_new(). NULL: no-op. */
+void cdc_rsink_tls_destroy(void *ctx);
+
 /** Connection settings. Strings are copied. */
 typedef struct cdc_rsink_conf_s {
         const char *host;     /**< NULL: "127.0.0.1" */
@@ -27,6 +57,12 @@ typedef struct cdc_rsink_conf_s {
         const char *password; /**< NULL: no AUTH */
         int db;               /**< SELECT db when > 0 */
         int timeout_ms;       /**< connect and command timeout; 0: 5000 */
+        /** TLS context of cdc_rsink_tls_new() (a reference is taken);
+         *  NULL: plain TCP. */
+        void *tls_ctx;
+        /** Name the server certificate must carry (and SNI); NULL: the
+         *  host. An IP address is checked against IP SANs. */
+        const char *tls_server_name;
 } cdc_rsink_conf_t;
 
 /**

@@ -29,12 +29,14 @@ PACKAGES=(
         libjansson-dev          # change events (JSON)
         libmicrohttpd-dev       # /metrics /healthz /readyz
         libcmocka-dev           # unit tests
+        libssl-dev              # consumer: TLS to Redis (cdc_rsink, OpenSSL)
         zlib1g-dev              # binlog event checksums (CRC32)
         # servers and clients used by the tests and the local stack
         mariadb-server
         mariadb-client
         redis-server
         redis-tools             # redis-cli, redis-benchmark
+        openssl                 # tests: certificates for the Redis TLS test
         kcat
         # test tooling
         procps                  # ps, pgrep (harness, leak checks)
