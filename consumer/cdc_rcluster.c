@@ -63,6 +63,7 @@ struct cdc_rcluster_s {
 
         /* scratch of a run, sized to the largest n seen */
         size_t rc_scap;
+        size_t rc_run_n;      /* commands of the run in progress (rc_ask) */
         uint16_t *rc_route;   /* node per command */
         uint16_t *rc_ask;     /* ASK target per command, RCLUSTER_NONE */
         unsigned char *rc_fl; /* RCF_* */
@@ -542,6 +543,7 @@ out:
 static cdc_err_t rcluster_install(cdc_rcluster_t *rc) {
         const cdc_rcluster_map_t *map = rc->rc_map;
         uint16_t idx[CDC_RCLUSTER_MAX_NODES];
+        size_t k;
         int i, j, s;
 
         for (i = 0; i < rc->rc_nnodes; i++)
@@ -554,16 +556,21 @@ static cdc_err_t rcluster_install(cdc_rcluster_t *rc) {
                 }
                 rc->rc_nodes[j].rn_master = 1;
         }
-        /* drop nodes that are neither seeds nor masters */
+        /* drop nodes that are neither seeds nor masters; ASK targets of
+         * the run in progress follow their node to its new index */
         for (i = 0, j = 0; i < rc->rc_nnodes; i++) {
                 if (!rc->rc_nodes[i].rn_master && !rc->rc_nodes[i].rn_seed) {
                         rcluster_node_free(rc, &rc->rc_nodes[i]);
+                        idx[i] = RCLUSTER_NONE;
                         continue;
                 }
                 if (i != j)
                         rc->rc_nodes[j] = rc->rc_nodes[i];
-                j++;
+                idx[i] = (uint16_t)j++;
         }
+        for (k = 0; k < rc->rc_run_n; k++)
+                if (rc->rc_ask[k] != RCLUSTER_NONE)
+                        rc->rc_ask[k] = idx[rc->rc_ask[k]];
         rc->rc_nnodes = j;
         for (i = 0; i < map->rm_nmasters; i++)
                 idx[i] = (uint16_t)rcluster_find(rc, map->rm_host[i],
@@ -1066,9 +1073,9 @@ static cdc_err_t rcluster_round(cdc_rcluster_t *rc, size_t n,
         return CDC_ERR_NO_ERROR;
 }
 
-cdc_err_t cdc_rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
-                           cdc_rcluster_build_cb_t *build,
-                           cdc_rcluster_reply_cb_t *reply, void *opaque) {
+static cdc_err_t rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
+                              cdc_rcluster_build_cb_t *build,
+                              cdc_rcluster_reply_cb_t *reply, void *opaque) {
         rcluster_round_t rd;
         cdc_err_t err;
         size_t i;
@@ -1083,6 +1090,7 @@ cdc_err_t cdc_rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
                 rc->rc_ask[i] = RCLUSTER_NONE;
                 rc->rc_fl[i]  = 0;
         }
+        rc->rc_run_n = n;
         for (ni = 0; ni < rc->rc_nnodes; ni++)
                 rc->rc_nodes[ni].rn_reloads = 0;
         for (round = 1;; round++) {
@@ -1113,6 +1121,15 @@ cdc_err_t cdc_rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
                 if (rd.pause) /* a migration in progress: let it finish */
                         rcluster_sleep_ms(round * 10 > 100 ? 100 : round * 10);
         }
+}
+
+cdc_err_t cdc_rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
+                           cdc_rcluster_build_cb_t *build,
+                           cdc_rcluster_reply_cb_t *reply, void *opaque) {
+        cdc_err_t err = rcluster_run(rc, n, done, build, reply, opaque);
+
+        rc->rc_run_n = 0; /* a refresh outside a run has no ASK to keep */
+        return err;
 }
 
 /* ---- setup ---- */

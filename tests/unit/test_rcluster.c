@@ -691,6 +691,38 @@ static void test_ask(void **state) {
         free(s);
 }
 
+/* MOVED and ASK in one round: the map refresh drops a node that is no
+ * longer a master, renumbering the others; the pending ASK must still go
+ * to its target (regression: it went to whichever node took the index). */
+static void test_ask_survives_refresh(void **state) {
+        sim_t *s               = sim_new_cluster();
+        cdc_rcluster_t *rc     = sim_router(s, "127.0.0.1:7001", 0);
+        unsigned char done[64] = { 0 };
+        cdc_rcluster_stats_t st;
+        batch_t b;
+        int i;
+        (void)state;
+
+        batch_fill(&b, 3);
+        assert_int_equal(cdc_rcluster_connect(rc), CDC_ERR_NO_ERROR);
+        for (i = 0; i <= 5460; i++) /* 7000's slots now on 7003 */
+                s->owner[i] = s->view[i] = 3;
+        s->mig_slot = slot_of(b.key[1]); /* 7001 -> 7002, key moved */
+        s->mig_from = 1;
+        s->mig_to   = 2;
+        assert_int_equal(cdc_rcluster_run(rc, b.n, done, b_build, b_reply, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_true(all_done(done, b.n));
+        cdc_rcluster_stats(rc, &st);
+        assert_int_equal(st.moved, 1);
+        assert_int_equal(st.ask, 1);
+        assert_int_equal(s->n[2].asked, 1);
+        assert_int_equal(s->n[3].executed, 1);
+        assert_int_equal(cdc_rcluster_masters(rc), 3);
+        cdc_rcluster_destroy(rc);
+        free(s);
+}
+
 static void test_tryagain(void **state) {
         sim_t *s               = sim_new_cluster();
         cdc_rcluster_t *rc     = sim_router(s, "127.0.0.1:7000", 0);
@@ -930,6 +962,7 @@ int main(void) {
                 cmocka_unit_test(test_route_to_owners),
                 cmocka_unit_test(test_moved),
                 cmocka_unit_test(test_ask),
+                cmocka_unit_test(test_ask_survives_refresh),
                 cmocka_unit_test(test_tryagain),
                 cmocka_unit_test(test_clusterdown),
                 cmocka_unit_test(test_dead_node_failover),
