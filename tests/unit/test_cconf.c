@@ -132,6 +132,55 @@ static void test_replay(void **state) {
         cdc_cconf_destroy(&cc);
 }
 
+/* Redis Cluster, WAIT and TLS keys: checks across fields, and what
+ * reaches cdc_apply. */
+static void test_redis_scale(void **state) {
+        cdc_cconf_t cc;
+        cdc_apply_conf_t ac;
+        const char *why;
+        (void)state;
+
+        cc_setup(&cc);
+        assert_null(cdc_cconf_finalize(&cc));
+        cdc_cconf_apply_conf(&cc, &ac);
+        assert_null(ac.redis_cluster_nodes);
+        assert_int_equal(ac.redis_wait_replicas, 0);
+        assert_int_equal(ac.redis_tls, 0);
+        assert_int_equal(ac.redis_tls_no_verify, 0); /* verify by default */
+
+        cc_set(&cc, "redis.cluster.nodes", "10.0.0.1:7000, redis-2:7001");
+        cc_set(&cc, "redis.wait.replicas", "1");
+        cc_set(&cc, "redis.wait.timeout.ms", "250");
+        cc_set(&cc, "redis.tls", "true");
+        cc_set(&cc, "redis.tls.ca", "/etc/ca.pem");
+        assert_null(cdc_cconf_finalize(&cc));
+        cdc_cconf_apply_conf(&cc, &ac);
+        assert_string_equal(ac.redis_cluster_nodes,
+                            "10.0.0.1:7000, redis-2:7001");
+        assert_int_equal(ac.redis_wait_replicas, 1);
+        assert_int_equal(ac.redis_wait_timeout_ms, 250);
+        assert_int_equal(ac.redis_tls, 1);
+        assert_string_equal(ac.redis_tls_ca, "/etc/ca.pem");
+
+        cc_set(&cc, "redis.db", "2");
+        why = cdc_cconf_finalize(&cc);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "redis.db"));
+        cc_set(&cc, "redis.db", "0");
+        cc_set(&cc, "redis.cluster.nodes", "10.0.0.1");
+        why = cdc_cconf_finalize(&cc);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "redis.cluster.nodes"));
+        cc_set(&cc, "redis.cluster.nodes", "");
+        cc_set(&cc, "redis.wait.timeout.ms", "5000"); /* = redis.timeout.ms */
+        why = cdc_cconf_finalize(&cc);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "redis.wait.timeout.ms"));
+        cc_set(&cc, "redis.wait.replicas", "0"); /* no WAIT: no check */
+        assert_null(cdc_cconf_finalize(&cc));
+        cdc_cconf_destroy(&cc);
+}
+
 static void test_argv_alias(void **state) {
         static char a0[] = "prog", a1[] = "--replay-from=5",
                     a2[] = "--replay=earliest", a3[] = "--replay-fromx=1";
@@ -155,6 +204,7 @@ int main(void) {
                 cmocka_unit_test(test_derived_names),
                 cmocka_unit_test(test_bad_values),
                 cmocka_unit_test(test_replay),
+                cmocka_unit_test(test_redis_scale),
                 cmocka_unit_test(test_argv_alias),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
