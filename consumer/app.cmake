@@ -12,9 +12,7 @@ target_include_directories(cdc_consumer PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(cdc_consumer PUBLIC cdc_common PkgConfig::RDKAFKA
                       PkgConfig::MARIADB PkgConfig::JANSSON Threads::Threads)
 # cdc_cconf checks redis.cluster.nodes with cdc_rcluster's parser
-if(TARGET cdc_apply)
-  target_link_libraries(cdc_consumer PUBLIC cdc_apply)
-endif()
+target_link_libraries(cdc_consumer PUBLIC cdc_apply)
 
 add_executable(followcdc-consumer ${CMAKE_CURRENT_SOURCE_DIR}/main.c)
 target_link_libraries(followcdc-consumer PRIVATE cdc_consumer cdc_apply
