@@ -1,7 +1,9 @@
 /**
  * @file cdc_apply.h
  * @brief Turns change events into version-checked Redis updates and sends
- *        them pipelined (owner of the Redis connection through cdc_rsink).
+ *        them pipelined to one Redis or to the masters of a Redis Cluster
+ *        (routing: cdc_rcluster; connections: cdc_rsink, their only
+ *        owner).
  *
  * Layout and scripts: schemas/redis.md. Every script touches the keys of
  * one user (one hash tag) only; an edge change is one follower-side and one

@@ -5,7 +5,8 @@
 # scripts/demo-workload.py; Redis (read master by master) equals MySQL,
 # every master holds keys (each script went to the master of its slot),
 # and the consumer reports three masters and no redirections in a
-# cluster that did not change.
+# cluster that did not change. The consumers log in as an ACL user that
+# every node knows.
 # ctest-labels: redis-cluster
 set -u
 . "$(dirname "$0")/../lib/harness.sh"
@@ -13,7 +14,13 @@ h_init
 . "$(dirname "$0")/rcluster_lib.sh"
 E_SERVER_ID=5060
 
-rc_pipeline
+h_start_mariadb
+h_start_redis_cluster user "followcdc on >app-pw ~* &* +@all"
+h_start_broker
+e_producer a
+h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+        h_fail "producer did not start streaming"
+E_CONSUMER_FLAGS=(--redis.user=followcdc --redis.password=app-pw)
 hp=$(h_free_port)
 e_consumer a --http.listen="127.0.0.1:$hp"
 e_consumer b
