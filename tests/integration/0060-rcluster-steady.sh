@@ -20,7 +20,11 @@ h_start_broker
 e_producer a
 h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
         h_fail "producer did not start streaming"
-E_CONSUMER_FLAGS=(--redis.user=followcdc --redis.password=app-pw)
+# WAIT 1: a failover of its own (a loaded machine) loses nothing either
+E_CONSUMER_FLAGS=(--redis.user=followcdc --redis.password=app-pw
+                  --redis.wait.replicas=1 --redis.wait.timeout.ms=500
+                  --redis.timeout.ms=3000)
+epoch=$(h_rcluster_epoch)
 hp=$(h_free_port)
 e_consumer a --http.listen="127.0.0.1:$hp"
 e_consumer b
@@ -47,7 +51,12 @@ done
 n=$(rc_metric "$hp" followcdc_redis_masters)
 [ "$n" = 3 ] || h_fail "followcdc_redis_masters = $n, want 3"
 n=$(rc_redirects "$hp")
-[ "$n" = 0 ] || h_fail "$n redirections in a cluster that did not change"
+if [ "$(h_rcluster_epoch)" = "$epoch" ]; then
+        [ "$n" = 0 ] || h_fail "$n redirections in a cluster that did not change"
+else
+        # a machine too loaded for cluster-node-timeout: nodes failed over
+        h_log "the cluster failed over by itself (epoch $epoch -> $(h_rcluster_epoch)); $n redirections"
+fi
 e_stop c-a || h_fail "consumer a exited $E_RC on SIGTERM"
 e_stop c-b || h_fail "consumer b exited $E_RC on SIGTERM"
 e_stop p-a || h_fail "producer exited $E_RC on SIGTERM"

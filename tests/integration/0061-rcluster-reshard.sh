@@ -13,6 +13,9 @@ set -u
 h_init
 . "$(dirname "$0")/rcluster_lib.sh"
 E_SERVER_ID=5061
+# WAIT 1: a failover of its own (a loaded machine) loses nothing either
+E_CONSUMER_FLAGS=(--redis.wait.replicas=1 --redis.wait.timeout.ms=500
+                  --redis.timeout.ms=3000)
 
 rc_pipeline
 hp=$(h_free_port)

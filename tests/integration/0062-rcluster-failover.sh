@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 0062-rcluster-failover: a master of the Redis Cluster is killed with
 # SIGKILL while a workload runs; its replica is promoted by the cluster
-# (cluster-node-timeout 2 s); the killed node is started again, empty,
+# (cluster-node-timeout 5 s); the killed node is started again, empty,
 # and rejoins as the new master's replica. The consumers run with
 # redis.wait.replicas=1: every write whose offset was stored had reached
 # the replica that took over, so nothing acknowledged is lost; writes in

@@ -8,7 +8,9 @@
 #                            N masters (3) with R replicas each (1), every
 #                            node in $H_DIR/rcluster/<port>/ with its own
 #                            cluster bus port (cluster-port), no
-#                            persistence, cluster-node-timeout 2000 ms;
+#                            persistence, cluster-node-timeout
+#                            $H_RCLUSTER_NODE_TIMEOUT ms (5000: a shorter
+#                            one fails nodes over on a loaded machine);
 #                            KEY VALUE pairs go to every redis.conf.
 #                            Exports H_RCLUSTER_NODES (host:port of the
 #                            masters, comma separated: redis.cluster.nodes)
@@ -28,7 +30,11 @@
 #                            slots and the cluster is ok (a failover done)
 #   h_rcluster_reshard FROM TO NSLOTS  move NSLOTS slots (and their keys)
 #                            from master FROM to master TO (ports), with
-#                            redis-cli --cluster reshard
+#                            redis-cli --cluster reshard; waits for a
+#                            healthy cluster first, and after a failed try
+#                            closes half-moved slots (--cluster fix) and
+#                            tries again (3 tries)
+#   h_rcluster_epoch         cluster_current_epoch (a failover raises it)
 #
 # Nodes are stopped by the harness' EXIT trap (h_track_pid) and its
 # watchdog, like every other process of the test.
@@ -38,6 +44,7 @@ declare -A H__RC_BUS=()
 H_RCLUSTER_PORTS=
 H_RCLUSTER_NODES=
 H__RC_EXTRA=()
+: "${H_RCLUSTER_NODE_TIMEOUT:=5000}"
 
 h__rc_conf() {
         local port=$1 bus=$2 dir=$H_DIR/rcluster/$1 i
@@ -49,7 +56,7 @@ h__rc_conf() {
                 echo "cluster-enabled yes"
                 echo "cluster-port $bus"
                 echo "cluster-config-file $dir/nodes.conf"
-                echo "cluster-node-timeout 2000"
+                echo "cluster-node-timeout $H_RCLUSTER_NODE_TIMEOUT"
                 echo "dir $dir/data"
                 echo "daemonize no"
                 echo "logfile $dir/redis.log"
@@ -212,7 +219,7 @@ h_start_redis_cluster() {
                 --cluster-yes >"$H_DIR/rcluster/create.log" 2>&1 ||
                 { tail -n 20 "$H_DIR/rcluster/create.log" >&2;
                   h_fail "redis-cli --cluster create failed"; }
-        h_rcluster_wait_ok 60 || h_fail "redis cluster did not become ok"
+        h_rcluster_wait_ok 120 || h_fail "redis cluster did not become ok"
         H_RCLUSTER_NODES=
         for p in $(h_rcluster_masters); do
                 H_RCLUSTER_NODES="$H_RCLUSTER_NODES${H_RCLUSTER_NODES:+,}127.0.0.1:$p"
@@ -244,12 +251,24 @@ h_rcluster_restart() {
         h_log "redis cluster node $port restarted (pid ${H__RC_PID[$port]})"
 }
 
+h_rcluster_epoch() {
+        h_rcluster_cli CLUSTER INFO | tr -d '\r' |
+                sed -n 's/^cluster_current_epoch://p'
+}
+
 h_rcluster_reshard() {
-        local from to n
+        local from to n try log=$H_DIR/rcluster/reshard.log
         from=$(h_rcluster_id "$1") || return 1
         to=$(h_rcluster_id "$2") || return 1
         n=$3
-        redis-cli --cluster reshard "127.0.0.1:$1" --cluster-from "$from" \
-                --cluster-to "$to" --cluster-slots "$n" --cluster-yes \
-                --cluster-pipeline 10 >>"$H_DIR/rcluster/reshard.log" 2>&1
+        for try in 1 2 3; do
+                h_rcluster_wait_ok 120 || return 1
+                echo "---- reshard $1 -> $2, $n slots (try $try)" >>"$log"
+                redis-cli --cluster reshard "127.0.0.1:$1" --cluster-from "$from" \
+                        --cluster-to "$to" --cluster-slots "$n" --cluster-yes \
+                        --cluster-pipeline 10 >>"$log" 2>&1 && return 0
+                h_log "reshard $1 -> $2 failed (try $try), fixing open slots"
+                redis-cli --cluster fix "127.0.0.1:$1" --cluster-yes >>"$log" 2>&1
+        done
+        return 1
 }
