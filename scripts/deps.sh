@@ -38,6 +38,12 @@ PACKAGES=(
         redis-tools             # redis-cli, redis-benchmark
         openssl                 # tests: certificates for the Redis TLS test
         kcat
+        # Apache Kafka for the kafka-labelled tests (tests/lib/kafka.sh): the
+        # broker runs on Java 17; Maven fetches the jars pinned in
+        # tests/kafka/pom.xml from Maven Central into ~/.m2
+        openjdk-17-jre-headless
+        maven
+        openssl                 # certificates of the SASL/TLS Kafka test
         # test tooling
         procps                  # ps, pgrep (harness, leak checks)
         curl                    # /metrics probes in integration tests

@@ -28,13 +28,19 @@
 #                            a Redis Cluster (3 masters, 1 replica each);
 #                            exports H_RCLUSTER_NODES H_RCLUSTER_PORTS (see
 #                            tests/lib/rcluster.sh for its helpers)
-#   h_start_broker [ARGS]    exports H_KAFKA_BOOTSTRAP H_BROKER_CTL
+#   h_start_broker [ARGS]    the broker $H_BROKER names: the dev broker
+#                            (exports H_KAFKA_BOOTSTRAP H_BROKER_CTL) or
+#                            Apache Kafka (h_start_kafka, one node; of
+#                            ARGS only --topic NAME:PARTS applies)
+#   h_start_kafka [ARGS]     Apache Kafka, 1 or 3 nodes (tests/lib/kafka.sh)
+#   h_topic_create NAME PARTS [K=V]...  create a topic on either broker
 #   h_broker_ctl CMD...      fault injection on the running dev broker
-#   h_kill9 NAME             NAME = mariadb|redis|broker
+#   h_kill9 NAME             NAME = mariadb|redis|broker|kafkaN
 #   h_stop NAME              graceful stop (SIGTERM, then SIGKILL)
 #   h_restart NAME           start NAME again with the same data and port
-#                            (the broker gets a NEW address: it is in
-#                            memory; H_KAFKA_BOOTSTRAP is re-exported)
+#                            (the dev broker gets a NEW address: it is in
+#                            memory; H_KAFKA_BOOTSTRAP is re-exported;
+#                            Kafka nodes keep their ports and data)
 #   h_mysql "SQL"            root over the socket on H_MYSQL_DB, tab
 #                            separated, no header; no argument: SQL on stdin
 #   h_redis ARGS...          redis-cli against H_REDIS_PORT
@@ -53,6 +59,8 @@
 #   H_WANT_REDIS_PORT=N      fixed Redis port instead of a free one
 #   H_KEEP=1                 keep $H_DIR after the test (debugging)
 #   H_START_TIMEOUT=SECS     how long a server may take to start (60)
+#   CDC_BROKER=dev|kafka     which broker h_start_broker starts (dev);
+#                            read into H_BROKER
 #   CDC_BUILD_DIR, CDC_SOURCE_DIR   set by ctest; default to the checkout
 #                            containing this file and its build/ directory
 
@@ -62,6 +70,12 @@ H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export CDC_SOURCE_DIR CDC_BUILD_DIR
 H_NAME=$(basename "${0:-test}" .sh)
 : "${H_START_TIMEOUT:=60}"
+H_BROKER=${CDC_BROKER:-dev}
+case "$H_BROKER" in
+dev | kafka) ;;
+*) echo "harness: CDC_BROKER must be dev or kafka, not '$H_BROKER'" >&2; exit 2 ;;
+esac
+export H_BROKER
 
 H__PID_mariadb=
 H__PID_redis=
@@ -81,7 +95,7 @@ h__dump_logs() {
         local f
         [ -n "${H_DIR:-}" ] && [ -d "$H_DIR" ] || return 0
         for f in "$H_DIR"/mariadb/error.log "$H_DIR"/redis/redis.log \
-                 "$H_DIR"/broker/broker.log; do
+                 "$H_DIR"/broker/broker.log "$H_DIR"/kafka/n*/broker.log; do
                 [ -s "$f" ] || continue
                 printf -- '---- last lines of %s ----\n' "$f" >&2
                 tail -n 25 "$f" >&2
@@ -150,7 +164,7 @@ h__save_pids() {
         local n v
         [ -n "${H_DIR:-}" ] || return 0
         : >"$H_DIR/.pids.h.tmp"
-        for n in mariadb redis broker; do
+        for n in mariadb redis broker $(h__kafka_names); do
                 v="H__PID_$n"
                 [ -n "${!v:-}" ] && echo "${!v}" >>"$H_DIR/.pids.h.tmp"
         done
@@ -214,7 +228,15 @@ h__cleanup() {
                 fi
         done
         # broker first (clients), then the stores; graceful so a persistent
-        # local stack shuts down cleanly, SIGKILL after 20 s
+        # local stack shuts down cleanly, SIGKILL after 20 s. Kafka nodes of
+        # a throw-away directory are killed at once: their data goes too.
+        if [ "${H_KAFKA_NODES:-0}" -gt 0 ]; then
+                if [ -n "${H_PERSIST_DIR:-}" ]; then
+                        h__kafka_stop_all TERM
+                else
+                        h__kafka_stop_all KILL
+                fi
+        fi
         for n in broker redis mariadb; do
                 v="H__PID_$n"
                 if [ -n "${!v:-}" ]; then
@@ -516,8 +538,24 @@ h__broker_launch() {
 }
 
 h_start_broker() {
-        local bin
+        local bin topics=() t
         [ -n "${H_DIR:-}" ] || h_init
+        if [ "$H_BROKER" = kafka ]; then
+                while [ "$#" -gt 0 ]; do
+                        case "$1" in
+                        --brokers | -b) shift ;;
+                        --topic | -t) topics+=("$2"); shift ;;
+                        *) h_fail "h_start_broker: '$1' is for the dev broker only" ;;
+                        esac
+                        shift
+                done
+                h_start_kafka
+                for t in "${topics[@]}"; do
+                        h_topic_create "${t%%:*}" "${t#*:}" ||
+                                h_fail "create topic $t"
+                done
+                return 0
+        fi
         [ -z "$H__PID_broker" ] || h_fail "h_start_broker: already running"
         bin=$(h__broker_bin)
         [ -x "$bin" ] || h_fail "$bin is not built"
@@ -529,6 +567,7 @@ h_start_broker() {
 }
 
 h_broker_ctl() {
+        [ "$H_BROKER" = dev ] || h_fail "h_broker_ctl: dev broker only (CDC_BROKER=$H_BROKER)"
         "$(h__broker_bin)" ctl --control "$H_BROKER_CTL" "$@"
 }
 
@@ -537,14 +576,21 @@ h_broker_ctl() {
 h__check_name() {
         case "$1" in
         mariadb | redis | broker) return 0 ;;
-        *) h_fail "unknown server name '$1' (mariadb|redis|broker)" ;;
+        kafka[1-9])
+                [ "${1#kafka}" -le "${H_KAFKA_NODES:-0}" ] && return 0 ;;
         esac
+        h_fail "unknown server name '$1' (mariadb|redis|broker|kafkaN)"
 }
 
 # h_kill9 NAME: SIGKILL, like a crash; the data directory stays.
 h_kill9() {
         local v
         h__check_name "$1"
+        if [ "$1" = broker ] && [ "$H_BROKER" = kafka ]; then
+                h__kafka_stop_all KILL
+                h_log "kafka killed (SIGKILL, every node)"
+                return 0
+        fi
         v="H__PID_$1"
         [ -n "${!v:-}" ] || h_fail "h_kill9 $1: not running"
         h__stop_pid "${!v}" KILL
@@ -557,6 +603,11 @@ h_kill9() {
 h_stop() {
         local v
         h__check_name "$1"
+        if [ "$1" = broker ] && [ "$H_BROKER" = kafka ]; then
+                h__kafka_stop_all TERM
+                h_log "kafka stopped (every node)"
+                return 0
+        fi
         v="H__PID_$1"
         [ -n "${!v:-}" ] || return 0
         h__stop_pid "${!v}" TERM
@@ -592,7 +643,17 @@ h_restart() {
                 done
                 ;;
         broker)
-                h__broker_launch || rc=$?
+                if [ "$H_BROKER" = kafka ]; then
+                        for ((i = 1; i <= H_KAFKA_NODES; i++)); do
+                                h__kafka_launch "$i"
+                        done
+                        h__kafka_await $(seq 1 "$H_KAFKA_NODES") || rc=$?
+                else
+                        h__broker_launch || rc=$?
+                fi
+                ;;
+        kafka*)
+                h__kafka_restart "${1#kafka}" || rc=$?
                 ;;
         esac
         [ "$rc" -eq 0 ] || h_fail "h_restart $1 failed"
@@ -603,3 +664,8 @@ h_restart() {
 # h_start_redis_cluster and its helpers live in their own file.
 # shellcheck source=rcluster.sh
 . "$H_LIB_DIR/rcluster.sh"
+
+# ---- Apache Kafka --------------------------------------------------------
+
+# shellcheck source=kafka.sh
+. "$H_LIB_DIR/kafka.sh"
