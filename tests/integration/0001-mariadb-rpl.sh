@@ -7,14 +7,8 @@
 # kill -9 and restart keeps data, binlog and port.
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
-
+. "$(dirname "$0")/../lib/test.sh" mariadb_rpl_read
 PROG=$CDC_BUILD_DIR/bin/mariadb_rpl_read
-[ -x "$PROG" ] || h_fail "$PROG is not built"
 
 h_start_mariadb
 

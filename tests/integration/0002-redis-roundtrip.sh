@@ -4,14 +4,8 @@
 # Then the same with appendonly: data survives kill -9 and restart.
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
-
+. "$(dirname "$0")/../lib/test.sh" redis_roundtrip
 PROG=$CDC_BUILD_DIR/bin/redis_roundtrip
-[ -x "$PROG" ] || h_fail "$PROG is not built"
 
 h_start_redis --appendonly
 "$PROG" || h_fail "redis_roundtrip failed"

@@ -16,14 +16,8 @@
 # de-duplicate idempotent retries) are counted and reported, not failed.
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
-
+. "$(dirname "$0")/../lib/test.sh" kafka_roundtrip
 RT=$CDC_BUILD_DIR/bin/kafka_roundtrip
-[ -x "$RT" ] || h_fail "$RT is not built"
 
 N=2000
 HALF=$((N / 2))

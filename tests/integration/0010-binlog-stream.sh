@@ -5,13 +5,10 @@
 # resuming from a COMMIT's next position (GTID and file:pos), heartbeats,
 # and a purged position. Prints the streaming and decode-only rows/s.
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib/harness.sh"
-h_init
+. "$(dirname "$0")/../lib/test.sh" binlog_stream
 h_start_mariadb
 
 BIN=$CDC_BUILD_DIR/bin/binlog_stream
-[ -x "$BIN" ] || h_fail "missing $BIN"
 export CDC_MYSQL_HOST=127.0.0.1 CDC_MYSQL_PORT=$H_MYSQL_PORT
 export CDC_MYSQL_USER=$H_PRODUCER_USER CDC_MYSQL_PASS=$H_PRODUCER_PASS
 export CDC_MYSQL_DB=$H_MYSQL_DB CDC_TABLES=follow,idempotent_log,t_signed

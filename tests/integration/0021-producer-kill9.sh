@@ -3,18 +3,13 @@
 # while three connections write a randomized workload; restart it each
 # time. Afterwards Kafka must hold every committed change, in order per
 # key (re-deliveries allowed), with the checkpoint in Kafka.
+# brokers: dev kafka
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-# shellcheck source=producer_lib.sh
-. "$CDC_SOURCE_DIR/tests/integration/producer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" producer
 
 KILLS=${FOLLOWCDC_TEST_KILLS:-24}
 
-h_init
-[ -x "$P_BIN" ] || h_fail "$P_BIN is not built"
 h_start_mariadb
 h_start_broker
 p_audit_setup

@@ -3,16 +3,10 @@
 # comes from a binlog event (op c) or a snapshot read (op r), for every
 # common column type, with DATETIME read in a non-UTC source.tz. Also:
 # snapshot chunking (tiny chunks) and table.key via source.keys.
+# brokers: dev kafka
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-# shellcheck source=producer_lib.sh
-. "$CDC_SOURCE_DIR/tests/integration/producer_lib.sh"
-
-h_init
-[ -x "$P_BIN" ] || h_fail "$P_BIN is not built"
+. "$(dirname "$0")/../lib/test.sh" producer
 h_start_mariadb
 h_start_broker
 h_mysql "

@@ -6,16 +6,10 @@
 # key's story (snapshot read + later changes) matches the committed state.
 # (Hard deletes inside the purged window can't be seen by any snapshot, so
 # the workload there only inserts and updates.)
+# brokers: dev kafka
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-# shellcheck source=producer_lib.sh
-. "$CDC_SOURCE_DIR/tests/integration/producer_lib.sh"
-
-h_init
-[ -x "$P_BIN" ] || h_fail "$P_BIN is not built"
+. "$(dirname "$0")/../lib/test.sh" producer
 h_start_mariadb
 h_start_broker
 p_audit_setup

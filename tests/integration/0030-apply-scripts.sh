@@ -8,13 +8,8 @@
 # recovery; a failing script keeps its batch; poison events are refused.
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
+. "$(dirname "$0")/../lib/test.sh" apply_redis
 BIN=$CDC_BUILD_DIR/bin/apply_redis
-[ -x "$BIN" ] || h_fail "$BIN is not built"
 h_start_redis
 
 "$BIN" || h_fail "apply_redis: script semantics"

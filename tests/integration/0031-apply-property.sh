@@ -8,13 +8,8 @@
 # Several seeds; APPLY_PROP_SEEDS overrides the list.
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
+. "$(dirname "$0")/../lib/test.sh" apply_prop
 BIN=$CDC_BUILD_DIR/bin/apply_prop
-[ -x "$BIN" ] || h_fail "$BIN is not built"
 h_start_redis
 
 for seed in ${APPLY_PROP_SEEDS:-1 2 3}; do

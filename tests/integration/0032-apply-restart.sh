@@ -7,13 +7,8 @@
 # state a fault-free run produces (compared key by key in another db).
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
+. "$(dirname "$0")/../lib/test.sh" apply_tool
 BIN=$CDC_BUILD_DIR/bin/apply_tool
-[ -x "$BIN" ] || h_fail "$BIN is not built"
 h_start_redis   # no persistence: a restart comes back empty
 
 mkfifo "$H_DIR/go"

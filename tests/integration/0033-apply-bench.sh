@@ -10,13 +10,8 @@
 # APPLY_BENCH_IDEMS (20000), APPLY_BENCH_N (redis-benchmark calls, 100000).
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
+. "$(dirname "$0")/../lib/test.sh" apply_tool
 BIN=$CDC_BUILD_DIR/bin/apply_tool
-[ -x "$BIN" ] || h_fail "$BIN is not built"
 h_start_redis
 
 "$BIN" bench "${APPLY_BENCH_EDGES:-100000}" "${APPLY_BENCH_USERS:-10000}" \

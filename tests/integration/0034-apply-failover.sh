@@ -6,13 +6,8 @@
 # (compared key by key with the stream applied afresh into another db).
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
+. "$(dirname "$0")/../lib/test.sh" apply_tool
 BIN=$CDC_BUILD_DIR/bin/apply_tool
-[ -x "$BIN" ] || h_fail "$BIN is not built"
 h_start_redis
 PRIMARY_PORT=$H_REDIS_PORT
 

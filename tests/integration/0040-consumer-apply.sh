@@ -3,16 +3,15 @@
 # events and poison messages) produced into the dev broker are applied to
 # Redis; Redis equals the expected state, poison lands in the dead-letter
 # topic with its headers, SIGTERM exits 0.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 h_start_redis
 h_start_broker
-h_broker_ctl topic-create "$C_TOPIC" 4 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_ITOPIC" 2 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_DLQ" 1 >/dev/null || h_fail "topic-create"
+h_topic_create "$C_TOPIC" 4 || h_fail "topic-create"
+h_topic_create "$C_ITOPIC" 2 || h_fail "topic-create"
+h_topic_create "$C_DLQ" 1 || h_fail "topic-create"
 
 out=$("$C_FEED" -b "$H_KAFKA_BOOTSTRAP" -n 3000 -u 40 -s 7 -P 400 -i 25 \
         -e "$H_DIR/exp") || h_fail "feed failed"

@@ -3,15 +3,14 @@
 # joins while events flow, later the first one is killed (SIGKILL, nothing
 # committed since its last auto-commit). The survivor takes over every
 # partition; Redis ends equal to the expected state, no event lost.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 h_start_redis
 h_start_broker
-h_broker_ctl topic-create "$C_TOPIC" 6 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_ITOPIC" 2 >/dev/null || h_fail "topic-create"
+h_topic_create "$C_TOPIC" 6 || h_fail "topic-create"
+h_topic_create "$C_ITOPIC" 2 || h_fail "topic-create"
 
 pa=$(h_free_port)
 pb=$(h_free_port)

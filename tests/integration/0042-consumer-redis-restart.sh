@@ -2,16 +2,15 @@
 # Redis killed (SIGKILL) and restarted mid-stream: the consumer retries
 # with backoff, holds its offsets, keeps its group membership, and Redis
 # converges to the expected state; nothing skipped.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 # every acknowledged write must survive the kill: fsync each one
 h_start_redis --appendonly appendfsync always
 h_start_broker
-h_broker_ctl topic-create "$C_TOPIC" 4 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_ITOPIC" 2 >/dev/null || h_fail "topic-create"
+h_topic_create "$C_TOPIC" 4 || h_fail "topic-create"
+h_topic_create "$C_ITOPIC" 2 || h_fail "topic-create"
 
 port=$(h_free_port)
 c_start a --http.listen="127.0.0.1:$port"

@@ -2,15 +2,14 @@
 # SIGTERM mid-stream: the consumer finishes its batch, commits, exits 0; a
 # new consumer resumes from the committed offsets (it does not start over)
 # and Redis converges: nothing lost.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 h_start_redis
 h_start_broker
-h_broker_ctl topic-create "$C_TOPIC" 4 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_ITOPIC" 1 >/dev/null || h_fail "topic-create"
+h_topic_create "$C_TOPIC" 4 || h_fail "topic-create"
+h_topic_create "$C_ITOPIC" 1 || h_fail "topic-create"
 
 pa=$(h_free_port)
 c_start a --http.listen="127.0.0.1:$pa"

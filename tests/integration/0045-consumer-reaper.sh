@@ -2,10 +2,9 @@
 # TTL reaper against MariaDB: deletes exactly the expired rows in the
 # allowed statuses (never "processing"), in batches; with two consumers only
 # one reaps; when the reaper dies the other takes over.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 h_start_mariadb
 h_start_redis

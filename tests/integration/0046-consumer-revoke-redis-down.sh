@@ -4,15 +4,14 @@
 # storing its offsets (the new owner re-reads it). Then SIGTERM while
 # Redis is down: exit 0 within shutdown.timeout.ms, nothing unacknowledged
 # committed. Redis comes back: everything converges.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 h_start_redis --appendonly appendfsync always
 h_start_broker
-h_broker_ctl topic-create "$C_TOPIC" 4 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_ITOPIC" 2 >/dev/null || h_fail "topic-create"
+h_topic_create "$C_TOPIC" 4 || h_fail "topic-create"
+h_topic_create "$C_ITOPIC" 2 || h_fail "topic-create"
 
 pa=$(h_free_port)
 pb=$(h_free_port)

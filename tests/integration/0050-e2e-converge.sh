@@ -8,11 +8,9 @@
 # scripts/check-converged.py must find Redis equal to MySQL.
 # Then the replay: stop the consumers, FLUSHALL, start a consumer in a new
 # group from the earliest offsets: Redis is rebuilt from the topics alone.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/../lib/e2e.sh"
-e_require "$E_PBIN" "$E_CBIN"
+. "$(dirname "$0")/../lib/test.sh" e2e
 E_SERVER_ID=5050
 
 h_start_mariadb

@@ -10,11 +10,9 @@
 # scripts/check-converged.py must find Redis equal to MySQL.
 # (Redis without persistence loses everything on a kill: that case is the
 # replay of 0050, FLUSHALL + a consumer from the earliest offsets.)
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/../lib/e2e.sh"
-e_require "$E_PBIN" "$E_CBIN"
+. "$(dirname "$0")/../lib/test.sh" e2e
 E_SERVER_ID=5050
 
 h_start_mariadb

@@ -7,11 +7,9 @@
 # MySQL (scripts/check-converged.py). Then the reaping consumer is killed
 # with SIGKILL: the other one takes the lock over and reaps new expired
 # rows.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/../lib/e2e.sh"
-e_require "$E_PBIN" "$E_CBIN"
+. "$(dirname "$0")/../lib/test.sh" e2e
 E_SERVER_ID=5050
 
 h_start_mariadb

@@ -7,11 +7,9 @@
 # go on during it, over a Redis that already holds everything: the
 # snapshot reads must not undo newer streamed changes. Last, Redis is flushed and rebuilt by a replay
 # of the topics, which now hold two snapshots and the stream between.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/../lib/e2e.sh"
-e_require "$E_PBIN" "$E_CBIN"
+. "$(dirname "$0")/../lib/test.sh" e2e
 E_CKPT_STORE=kafka
 E_PRODUCER_CONF=(lock.retry.ms=300 lock.check.ms=300)
 

@@ -7,11 +7,9 @@
 # must not be the only thing that covers the gap — the hard deletes made
 # while the producer was down must reach Redis as well (and a replay of the
 # topics must not bring the deleted edges back).
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/../lib/e2e.sh"
-e_require "$E_PBIN" "$E_CBIN"
+. "$(dirname "$0")/../lib/test.sh" e2e
 E_CKPT_STORE=kafka
 E_PRODUCER_CONF=(lock.retry.ms=300 lock.check.ms=300)
 

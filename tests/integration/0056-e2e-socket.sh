@@ -3,11 +3,9 @@
 # socket (producer: mysql.socket, consumer reaper: reaper.mysql.socket),
 # host left at its default. A short workload, then Redis must equal MySQL
 # and the reaper must have deleted the expired succeeded rows.
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/../lib/e2e.sh"
-e_require "$E_PBIN" "$E_CBIN"
+. "$(dirname "$0")/../lib/test.sh" e2e
 # the producer connects over the unix socket
 E_MYSQL_VIA=socket
 E_SERVER_ID=5601

@@ -94,13 +94,13 @@ p_check() {
 }
 
 p_wait_check() {
-        local secs=${1:-60} i=0
-        while [ "$i" -lt "$secs" ]; do
+        # wall-clock bound: one p_check can take seconds on a busy machine
+        local end=$((SECONDS + ${1:-60}))
+        while [ "$SECONDS" -lt "$end" ]; do
                 if p_check --quiet >/dev/null 2>&1; then
                         return 0
                 fi
                 sleep 2
-                i=$((i + 2))
         done
         p_check || true
         return 1
