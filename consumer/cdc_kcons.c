@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdc_backoff.h" /* cdc_now_us */
 #include "cdc_log.h"
 
 /* Partitions a replay has already repositioned in this process. */
@@ -22,6 +23,7 @@ struct cdc_kcons_s {
         int kc_assigned;
         uint64_t kc_rebalances;
         volatile int kc_fatal;
+        int64_t kc_denied_since; /* first refusal by ACL, 0: none (us) */
         int kc_closing;
         char **kc_seen; /* "topic/partition" replayed already */
         int kc_seen_cnt;
@@ -35,9 +37,67 @@ static void kcons_log_cb(const rd_kafka_t *rk, int level, const char *fac,
         cdc_log(level, "RDKAFKA", "%s: %s", fac, buf);
 }
 
+/* Errors no retry can fix: refused credentials, an untrusted broker
+ * certificate, a missing ACL. librdkafka retries them forever, so the
+ * consumer would sit idle with Redis up and /readyz green: stop instead,
+ * naming the cause (exit 1), as the Java client does with its
+ * AuthenticationException and AuthorizationException. A refusal by ACL
+ * gets KCONS_DENIED_GRACE_MS first: an ACL created just before the
+ * consumer starts can reach the broker's authorizer a moment later. */
+#define KCONS_DENIED_GRACE_MS 10000
+
+static const char *kcons_denied(rd_kafka_resp_err_t err, int *authz) {
+        *authz = 0;
+        switch (err) {
+        case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+                return "Kafka authentication failed";
+        case RD_KAFKA_RESP_ERR__SSL:
+                return "Kafka TLS handshake failed";
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+                *authz = 1;
+                return "not authorized by Kafka (missing ACL)";
+        default:
+                return NULL;
+        }
+}
+
+/* @returns 1 when ERR ends the consumer (logged), 0 otherwise.
+ * @locality the thread that polls (error_cb is served by the poll calls) */
+static int kcons_refused(cdc_kcons_t *kc, rd_kafka_resp_err_t err,
+                         const char *what) {
+        int authz;
+        int64_t now;
+        const char *denied = kcons_denied(err, &authz);
+        if (!denied)
+                return 0;
+        if (authz) {
+                now = cdc_now_us();
+                if (!kc->kc_denied_since) {
+                        kc->kc_denied_since = now;
+                        cdc_log(LOG_ERR, "KCONS",
+                                "%s: %s; stopping unless allowed within %d s",
+                                denied, what, KCONS_DENIED_GRACE_MS / 1000);
+                        return 0;
+                }
+                if (now - kc->kc_denied_since <
+                    (int64_t)KCONS_DENIED_GRACE_MS * 1000)
+                        return 0;
+        }
+        cdc_log(LOG_CRIT, "KCONS", "%s: %s", denied, what);
+        kc->kc_fatal = 1;
+        return 1;
+}
+
 static void kcons_error_cb(rd_kafka_t *rk, int err, const char *reason,
                            void *opaque) {
         cdc_kcons_t *kc = opaque;
+        int authz;
+        if (kcons_denied((rd_kafka_resp_err_t)err, &authz)) {
+                kcons_refused(kc, (rd_kafka_resp_err_t)err, reason);
+                return;
+        }
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
                 char es[256];
                 rd_kafka_fatal_error(rk, es, sizeof(es));
@@ -138,6 +198,8 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         kc->kc_rebalances++;
         switch (err) {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                if (parts->cnt > 0)
+                        kc->kc_denied_since = 0; /* the group let us in */
                 kcons_replay_positions(kc, parts);
                 cdc_log(LOG_NOTICE, "KCONS", "assigned %d partition(s)%s",
                         parts->cnt, coop ? " (incremental)" : "");
@@ -278,9 +340,30 @@ void cdc_kcons_destroy(cdc_kcons_t *kc) {
 
 rd_kafka_message_t *cdc_kcons_poll(cdc_kcons_t *kc, int timeout_ms) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(kc->kc_rk, timeout_ms);
-        if (!rkm || !rkm->err)
+        char what[512];
+        int authz;
+        /* refused by ACL and nothing allowed since: the grace is over */
+        if (kc->kc_denied_since && !kc->kc_fatal &&
+            cdc_now_us() - kc->kc_denied_since >=
+                    (int64_t)KCONS_DENIED_GRACE_MS * 1000) {
+                cdc_log(LOG_CRIT, "KCONS",
+                        "not authorized by Kafka (missing ACL): still "
+                        "refused after %d s",
+                        KCONS_DENIED_GRACE_MS / 1000);
+                kc->kc_fatal = 1;
+        }
+        if (!rkm)
+                return NULL;
+        if (!rkm->err) {
+                kc->kc_denied_since = 0; /* reading again: allowed */
                 return rkm;
-        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        }
+        if (kcons_denied(rkm->err, &authz)) {
+                snprintf(what, sizeof(what), "%s [%" PRId32 "]: %s",
+                         rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "-",
+                         rkm->partition, rd_kafka_message_errstr(rkm));
+                kcons_refused(kc, rkm->err, what);
+        } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 cdc_log(rkm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
                                 ? LOG_NOTICE
                                 : LOG_WARNING,

@@ -55,6 +55,25 @@ static void kprod_error_cb(rd_kafka_t *rk, int err, const char *reason,
                 cdc_log(LOG_ERR, "KPROD", "%s", kp->kp_errstr);
                 return;
         }
+        /* Refused credentials (SASL) or a broker certificate we do not
+         * trust (TLS handshake): librdkafka would retry forever and the
+         * producer would wait for acks that never come, a stall with
+         * nothing but retries in the log. Like the Java client's
+         * AuthenticationException, treat it as fatal: stop with the cause
+         * (exit 1), the checkpoint still at the last acknowledged change. */
+        if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+            err == RD_KAFKA_RESP_ERR__SSL) {
+                if (!kp->kp_fatal)
+                        snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                                 "Kafka %s failed: %s",
+                                 err == RD_KAFKA_RESP_ERR__SSL
+                                         ? "TLS handshake"
+                                         : "authentication",
+                                 reason);
+                kp->kp_fatal = 1;
+                cdc_log(LOG_ERR, "KPROD", "%s", kp->kp_errstr);
+                return;
+        }
         /* transient: librdkafka reconnects and retries by itself */
         if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
                 cdc_log(LOG_WARNING, "KPROD", "all brokers down: %s", reason);
