@@ -252,6 +252,16 @@ static int rt_produce(const struct rt_args *a) {
                 rd_kafka_conf_destroy(conf);
                 return 1;
         }
+        /* The dev broker checks no sequence numbers: a Produce error it
+         * injects while a later request of the same partition succeeds
+         * makes librdkafka count the failed batch as "implicitly acked"
+         * and lose it (docs/devbroker.md). One request in flight at a
+         * time keeps injected errors safe. */
+        if (a->fault_request_errors &&
+            rt_set(conf, "max.in.flight.requests.per.connection", "1")) {
+                rd_kafka_conf_destroy(conf);
+                return 1;
+        }
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!rk) {
                 rd_kafka_conf_destroy(conf);

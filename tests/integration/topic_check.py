@@ -8,7 +8,8 @@ the first on the server to the end) and every message of the topics
 (kcat -J, from the beginning to the end), and matches them by transaction
 GTID and row index (source.gtid, source.row: the row's 0-based index among
 the captured rows of its transaction). Snapshot reads (op r) are not binlog
-events and are ignored, as are tombstones.
+events and are ignored, as are tombstones; binlog rows up to the first
+snapshot's position are covered by that snapshot and not checked.
 
 Prints one line:
   topic-check binlog_rows=N topic_events=M missing=K duplicates=D extra=E
@@ -63,8 +64,10 @@ def binlog_rows(args, tables):
 
 
 def topic_events(args, tables):
-    """Counter of (gtid, row, op) over every change event of the topics."""
+    """Counter of (gtid, row, op) over every change event of the topics,
+    and the GTIDs of the snapshots found (their source position)."""
     seen = collections.Counter()
+    snaps = set()
     for t in tables:
         topic = "%s.%s.%s" % (args.prefix, args.db, t)
         cmd = ["kcat", "-C", "-b", args.bootstrap, "-t", topic, "-o",
@@ -79,11 +82,13 @@ def topic_events(args, tables):
             ev = json.loads(m["payload"])
             src = ev.get("source") or {}
             if ev.get("op") == "r" or src.get("snapshot"):
+                if src.get("gtid"):
+                    snaps.add(src["gtid"])
                 continue
             # a key change is a delete and a create of one binlog row:
             # count per op, so it is not a duplicate
             seen[(src.get("gtid"), src.get("row"), ev.get("op"))] += 1
-    return seen
+    return seen, snaps
 
 
 def seqno(gtid):
@@ -104,11 +109,15 @@ def main():
     tables = args.tables.split(",")
     try:
         rows = binlog_rows(args, tables)
-        seen = topic_events(args, tables)
+        seen, snaps = topic_events(args, tables)
     except (subprocess.CalledProcessError, OSError, ValueError) as e:
         print("topic-check: %s" % e, file=sys.stderr)
         return 2
     since = seqno(args.since_gtid) if args.since_gtid else 0
+    # rows committed before the first snapshot reach the topics as that
+    # snapshot's reads (op r), not as binlog events
+    if snaps:
+        since = max(since, min(seqno(g) for g in snaps) + 1)
     got = collections.Counter()
     for (g, r, _op), c in seen.items():
         got[(g, r)] += c
