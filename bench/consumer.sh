@@ -13,6 +13,10 @@
 # Prints figures, never asserts a time. Last line:
 #   RESULT consumer events_per_s=<n> redis_limit_scripts_per_s=<n>
 #          scripts_per_event=<n> rss_mb=<n> redis_bytes_per_edge=<n>
+#          broker=<dev|kafka>
+#
+# Options: --broker=dev|kafka reads from the dev broker (default) or from
+# Apache Kafka (tests/lib/kafka.sh, one node, full JIT; the same chunks).
 #
 # bench/consumer.sh --cluster: the same events, first into one Redis, then
 # (with a fresh broker) into a Redis Cluster of three masters without
@@ -25,10 +29,19 @@
 #        CDC_BUILD_DIR (default <checkout>/build)
 set -u
 CLUSTER=0
-if [ "${1:-}" = --cluster ]; then
-        CLUSTER=1
-        shift
+BROKER=dev
+for arg in "$@"; do
+        case "$arg" in
+        --cluster) CLUSTER=1 ;;
+        --broker=dev | --broker=kafka) BROKER=${arg#*=} ;;
+        *) echo "bench/consumer.sh: unknown argument '$arg' (--cluster, --broker=dev|kafka)" >&2; exit 2 ;;
+        esac
+done
+if [ "$CLUSTER" = 1 ] && [ "$BROKER" = kafka ]; then
+        echo "bench/consumer.sh: --cluster runs on the dev broker only" >&2
+        exit 2
 fi
+export CDC_BROKER=$BROKER
 H_NAME=bench-consumer
 . "$(cd "$(dirname "$0")" && pwd)/../tests/lib/harness.sh"
 EVENTS=${BENCH_EVENTS:-1000000}
@@ -61,8 +74,8 @@ bench_run() {
         local rflag=$1 i p t0 t1 c0 r0 b0 n m out tomb
         shift
         local rpids=("$@")
-        h_broker_ctl topic-create "$topic" "$PARTS" >/dev/null
-        h_broker_ctl topic-create followcdc.followcdc.idempotent_log 1 >/dev/null
+        h_topic_create "$topic" "$PARTS"
+        h_topic_create followcdc.followcdc.idempotent_log 1
         port=$(h_free_port)
         "$BIN/followcdc-consumer" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
                 --kafka.session.timeout.ms=6000 "$rflag" \
@@ -75,7 +88,7 @@ bench_run() {
                 [ "$(metric followcdc_consumer_assigned_partitions)" = $((PARTS + 1)) ] && break
                 sleep 0.2
         done
-        bpid=$(h_pid broker)
+        bpid=$(h_pid broker || h_pid kafka1)
         cpu_c=0 cpu_r=0 cpu_b=0
         done_events=0
         seq=0
@@ -122,6 +135,7 @@ bench_run() {
 }
 
 h_start_redis
+H_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=4 ${H_KAFKA_JVM_OPTS:-}"
 h_start_broker
 mem0=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 bench_run --redis.port="$H_REDIS_PORT" "$(h_pid redis)"
@@ -154,7 +168,7 @@ echo "consumer: peak RSS $rss_mb MB, exit $crc on SIGTERM"
 echo "CPU during apply: consumer $cpu_c ms, redis $cpu_r ms, broker $cpu_b ms (wall $busy_ms ms, $(nproc) cores shared)"
 echo "redis-benchmark EVALSHA edge script (-P 64 -c 4): $limit scripts/s"
 echo "consumer scripts/s vs Redis limit: $ratio"
-echo "RESULT consumer events_per_s=$eps redis_limit_scripts_per_s=$limit scripts_per_event=$spe rss_mb=$rss_mb redis_bytes_per_edge=$bpe"
+echo "RESULT consumer events_per_s=$eps redis_limit_scripts_per_s=$limit scripts_per_event=$spe rss_mb=$rss_mb redis_bytes_per_edge=$bpe broker=$BROKER"
 [ "$CLUSTER" = 1 ] || exit 0
 
 # The same events into a Redis Cluster of three masters (no replicas: the

@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
 # bench/producer.sh: producer throughput on a binlog of ROWS single-row
 # changes (default 1,000,000), side by side in one run:
-#   producer     followcdc-producer publishing to the dev broker (until
-#                every message is acknowledged)
+#   producer     followcdc-producer publishing to the dev broker or Apache
+#                Kafka (until every message is acknowledged)
 #   decode-only  followcdc-producer --bench.decode.only: read, decode and
 #                encode the JSON events, publish nothing
 #   mariadb-binlog --read-from-remote-server --verbose on the same binlog
 # plus the producer's peak RSS. Prints figures; asserts nothing.
 # Last line:
-#   RESULT producer rows_per_s=<n> decode_only_rows_per_s=<n> mariadb_binlog_rows_per_s=<n> rss_mb=<n>
+#   RESULT producer rows_per_s=<n> decode_only_rows_per_s=<n> mariadb_binlog_rows_per_s=<n> rss_mb=<n> broker=<dev|kafka>
 #
+# Options: --broker=dev|kafka publishes to the dev broker (default) or to
+# Apache Kafka (tests/lib/kafka.sh, one node, full JIT).
 # Environment: CDC_BUILD_DIR (default <checkout>/build), ROWS, TXN_ROWS
 # (rows per transaction, default 10), PARTITIONS (default 16).
 set -euo pipefail
+
+BROKER=dev
+for arg in "$@"; do
+        case "$arg" in
+        --broker=dev | --broker=kafka) BROKER=${arg#*=} ;;
+        *) echo "bench/producer.sh: unknown argument '$arg' (--broker=dev|kafka)" >&2; exit 2 ;;
+        esac
+done
+export CDC_BROKER=$BROKER
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${CDC_SOURCE_DIR:=$(cd "$HERE/.." && pwd)}"
@@ -28,6 +39,7 @@ BIN=$CDC_BUILD_DIR/bin/followcdc-producer
 h_init
 [ -x "$BIN" ] || h_fail "$BIN is not built"
 h_start_mariadb --max-binlog-size=1073741824
+H_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=4 ${H_KAFKA_JVM_OPTS:-}"
 h_start_broker --brokers 1 \
         --topic "followcdc.followcdc.follow:$PARTITIONS" \
         --topic "followcdc.followcdc.idempotent_log:$PARTITIONS" \
@@ -112,5 +124,5 @@ rss_kb=$(figure peak_rss_kb "$H_DIR/prod.out")
 printf 'producer/mariadb-binlog = %.2fx, producer/decode-only = %.2fx\n' \
         "$(echo "$prod_rate / $mb_rate" | bc -l)" \
         "$(echo "$prod_rate / $dec_rate" | bc -l)"
-printf 'RESULT producer rows_per_s=%.0f decode_only_rows_per_s=%.0f mariadb_binlog_rows_per_s=%.0f rss_mb=%.0f\n' \
-        "$prod_rate" "$dec_rate" "$mb_rate" "$(echo "$rss_kb / 1024" | bc -l)"
+printf 'RESULT producer rows_per_s=%.0f decode_only_rows_per_s=%.0f mariadb_binlog_rows_per_s=%.0f rss_mb=%.0f broker=%s\n' \
+        "$prod_rate" "$dec_rate" "$mb_rate" "$(echo "$rss_kb / 1024" | bc -l)" "$BROKER"

@@ -10,7 +10,8 @@
 #   --build-dir DIR  build there instead of build / build-asan
 #   -j N             ctest parallelism (default 2; the tests start their
 #                    own servers on free ports, so suites may overlap)
-#   -R REGEX / -L LABEL   passed to ctest (e.g. -L unit)
+#   -R REGEX / -E REGEX / -L LABEL / -LE LABEL   passed to ctest (e.g.
+#                    -L unit; -LE kafka skips the Apache Kafka tests)
 #
 # Environment: CDC_BUILD_JOBS (compile jobs, default nproc),
 # CDC_CTEST_TIMEOUT (per-test cap in seconds, default from tests/).
@@ -29,9 +30,9 @@ while [ "$#" -gt 0 ]; do
         --no-deps) deps=0 ;;
         -j) jobs=$2; shift ;;
         --build-dir) build_dir=$2; shift ;;
-        -R | -L | -E) ctest_args+=("$1" "$2"); shift ;;
+        -R | -L | -E | -LE) ctest_args+=("$1" "$2"); shift ;;
         -h | --help)
-                sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+                sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
                 exit 0
                 ;;
         *)
