@@ -182,6 +182,10 @@ kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
 kafka.group.id=followcdc-redis
 # the dev broker waits session.timeout.ms - 1 s on group changes
 kafka.session.timeout.ms=6000
+# and answers a fetch that found nothing only after fetch.wait.max.ms
+# (500 ms by default; a real broker answers as soon as a message comes):
+# without this each change would wait up to half a second
+kafka.fetch.wait.max.ms=5
 redis.host=127.0.0.1
 redis.port=$H_REDIS_PORT
 reaper.enable=true
