@@ -7,11 +7,12 @@
  *               [config=value]...
  *   kafka_admin -b BOOTSTRAP [-X prop=value]... topic-config NAME
  *
- * create-topic: CreateTopics; an existing topic is an error (exit 1).
+ * create-topic: CreateTopics; an existing topic is an error (exit 3).
  * topic-config: DescribeConfigs of the topic, one "name=value" line per
  * entry (value "(null)" when unset).
  * -X passes a client property to librdkafka (security settings).
- * Exit 0 on success, 1 on an error (reason on stderr), 2 on usage errors.
+ * Exit 0 on success, 1 on an error (reason on stderr), 2 on usage errors,
+ * 3 when the topic to create exists already.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,9 @@ static int adm_create_topic(rd_kafka_t *rk, rd_kafka_queue_t *q, int argc,
                 fprintf(stderr, "kafka_admin: create %s: %s\n",
                         rd_kafka_topic_result_name(tres[0]),
                         rd_kafka_topic_result_error_string(tres[0]));
+                if (rd_kafka_topic_result_error(tres[0]) ==
+                    RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                        ret = 3;
                 goto out;
         }
         ret = 0;
