@@ -96,6 +96,9 @@ e_require() {
 
 e_cleanup() {
         local rc=$? n
+        # under set -e a failed kill or wait would end this trap before
+        # the logs and the harness cleanup
+        set +e
         for n in "${!E_PID[@]}"; do
                 kill -KILL "${E_PID[$n]}" 2>/dev/null
                 wait "${E_PID[$n]}" 2>/dev/null
@@ -212,12 +215,16 @@ e__redis_flags() {
         fi
 }
 
+# The topics may not exist yet when a consumer starts (the producer's first
+# messages create them on Kafka): look for them every second, not every 5
+# minutes (librdkafka's topic.metadata.refresh.interval.ms).
 e_consumer() {
         local name=$1
         shift
         e_spawn "c-$name" "$H_DIR/c-$name.log" "$H_DIR/c-$name.log" \
                 "$E_CBIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
                 --kafka.session.timeout.ms=6000 \
+                --kafka.topic.metadata.refresh.interval.ms=1000 \
                 --kafka.heartbeat.interval.ms=500 \
                 --kafka.auto.commit.interval.ms=500 \
                 "${E_CONSUMER_FLAGS[@]}" \

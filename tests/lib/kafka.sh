@@ -385,8 +385,24 @@ h__kafka_stop_all() {
         h__save_pids
 }
 
+# h__kafka_port " USED ": a free port not among USED (nothing listens on
+# the ports chosen for the other listeners yet: h_free_port alone can
+# pick one twice)
+h__kafka_port() {
+        local p i
+        for i in $(seq 1 50); do
+                p=$(h_free_port) || break
+                case "$1" in
+                *" $p "*) continue ;;
+                esac
+                echo "$p"
+                return 0
+        done
+        h_fail "no free port"
+}
+
 h_start_kafka() {
-        local nodes=1 n try rc t0 t1 tpl boot="" aboot=""
+        local nodes=1 n try rc t0 t1 tpl boot="" aboot="" used
         [ -n "${H_DIR:-}" ] || h_init
         [ "$H_KAFKA_NODES" = 0 ] || h_fail "h_start_kafka: already running"
         H__KAFKA_PROPS=() H__KAFKA_SCRAM=() H__KAFKA_SASL=0
@@ -406,11 +422,17 @@ h_start_kafka() {
         [ "$H__KAFKA_SASL" = 1 ] && h__kafka_certs
         t0=$(date +%s%3N)
         for try in 1 2 3 4 5; do
+                used=" "
                 for ((n = 1; n <= nodes; n++)); do
-                        H__KAFKA_PORT[$n]=$(h_free_port) || h_fail "no free port"
-                        H__KAFKA_CPORT[$n]=$(h_free_port) || h_fail "no free port"
+                        H__KAFKA_PORT[$n]=$(h__kafka_port "$used")
+                        used+="${H__KAFKA_PORT[$n]} "
+                        H__KAFKA_CPORT[$n]=$(h__kafka_port "$used")
+                        used+="${H__KAFKA_CPORT[$n]} "
                         H__KAFKA_IPORT[$n]=
-                        [ "$H__KAFKA_SASL" = 1 ] && H__KAFKA_IPORT[$n]=$(h_free_port)
+                        if [ "$H__KAFKA_SASL" = 1 ]; then
+                                H__KAFKA_IPORT[$n]=$(h__kafka_port "$used")
+                                used+="${H__KAFKA_IPORT[$n]} "
+                        fi
                 done
                 [ "$try" = 1 ] && for ((n = 1; n <= nodes; n++)); do
                         tpl=$(h__kafka_template "$n") ||
