@@ -16,10 +16,10 @@
 # without an ACL); the certificates are made with openssl in
 # $H_DIR/kafka/tls (H_KAFKA_CA is the CA file). --user adds a user for
 # both mechanisms: PLAIN in the listener's JAAS configuration, SCRAM at
-# format time (kafka-storage format --add-scram). librdkafka before 2.6.1
-# (Debian 12 has 2.0.2) fails SCRAM against Kafka 4.x brokers (it repeats
-# the client nonce, which 4.x rejects), so PLAIN is the one that works
-# for followcdc today. The harness itself (topic creation, readiness) uses a
+# format time (kafka-storage format --add-scram). librdkafka 2.0.2
+# (Debian 12) fails SCRAM logins to Kafka 4.x brokers with the right
+# password (upstream reports a client nonce that 4.x rejects, fixed in
+# librdkafka 2.6.1), so PLAIN is the one that works for followcdc today. The harness itself (topic creation, readiness) uses a
 # plaintext listener whose principal (ANONYMOUS) is a super user: only
 # the client listener is the one under test.
 #
