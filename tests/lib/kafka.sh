@@ -93,11 +93,14 @@ h_kafka_tool() {
         h__kafka_java 128m "$CDC_KAFKA_CACHE/tools.jsa" "$@"
 }
 
-# True when the cached classpath is newer than the pom and every jar on
-# it exists.
+# True when the cached classpath was resolved from this pom (same
+# content: a checkout or rebase that rewrites the file changes nothing) and
+# every jar on it exists.
 h__kafka_cp_ok() {
         local cp=$CDC_KAFKA_CACHE/classpath jar
-        [ -s "$cp" ] && [ "$cp" -nt "$H_KAFKA_POM" ] || return 1
+        [ -s "$cp" ] || return 1
+        [ "$(cat "$CDC_KAFKA_CACHE/pom.sha256" 2>/dev/null)" = \
+          "$(sha256sum <"$H_KAFKA_POM" | cut -d' ' -f1)" ] || return 1
         while IFS= read -r -d: jar || [ -n "$jar" ]; do
                 [ -f "$jar" ] || return 1
         done < <(tr -d '\n' <"$cp")
@@ -132,6 +135,8 @@ h__kafka_setup_locked() {
                         return 1
                 fi
                 mv -f "$cp.tmp" "$cp"
+                sha256sum <"$H_KAFKA_POM" | cut -d' ' -f1 \
+                        >"$CDC_KAFKA_CACHE/pom.sha256"
                 # the archives and formatted directories belong to the old jars
                 rm -rf "$CDC_KAFKA_CACHE"/*.jsa "$CDC_KAFKA_CACHE/fmt"
                 echo "kafka: jars ready in $(($(date +%s) - t0)) s" >&2
