@@ -8,7 +8,9 @@
 # times each row from its created_at to the Redis keyspace notification of
 # its new key. Prints figures; asserts nothing. One line per run, the last
 # one Kafka at the highest rate:
-#   RESULT latency broker=<kafka|dev> rate=<rows/s> p50_ms=<n> p99_ms=<n> max_ms=<n>
+#   RESULT latency broker=<kafka|dev> rate=<rows/s> p50_ms=<n> p99_ms=<n> max_ms=<n> written_per_s=<n>
+# (rate is the target, written_per_s the rate the writer reached: on a
+# busy machine it may fall short, and the figures then say little.)
 #
 # Options: --broker=dev|kafka|both (both), --rates=1000,5000, --secs=30.
 # Environment: CDC_BUILD_DIR (default <checkout>/build); BENCH_CONSUMER_ARGS
