@@ -35,8 +35,8 @@ if command -v redis-benchmark >/dev/null; then
                 evalsha "$sha" 4 \
                 "rb:{u:__rand_int__}:following" "rb:{u:__rand_int__}:followers" \
                 "rb:{u:__rand_int__}:friends" "rb:{u:__rand_int__}:ver" \
-                __rand_int__ 0000000000000000000000000000100000000000 1 \
-                1795000000000 o: | tr '\r' '\n' | grep -v '^$' | tail -1 |
-                sed 's/.*o:: /redis-benchmark edge script (EVALSHA, -P 32 -c 4): /'
+                __rand_int__ 100000000000 '' o 1 \
+                1795000000000 | tr '\r' '\n' | grep -v '^$' | tail -1 |
+                sed 's/.*1795000000000: /redis-benchmark edge script (EVALSHA, -P 32 -c 4): /'
 fi
 h_pass "apply bench (figures above)"

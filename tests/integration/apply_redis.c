@@ -212,14 +212,14 @@ static void test_mutual_follow_all_orders(void **state) {
                         int n = cdc_apply_queued(gen, (size_t)perms[p][i], &id,
                                                  &argv, &lens);
 
-                        assert_int_equal(n, 9);
+                        assert_int_equal(n, 10);
                         src     = cdc_scripts_source(id, &len);
                         full[0] = "EVAL", flen[0] = 4;
                         full[1] = src, flen[1] = len;
                         full[2] = "4", flen[2] = 1;
-                        memcpy(full + 3, argv, sizeof(*argv) * 9);
-                        memcpy(flen + 3, lens, sizeof(*lens) * 9);
-                        r = tl_cmd(rc, 12, full, flen);
+                        memcpy(full + 3, argv, sizeof(*argv) * 10);
+                        memcpy(flen + 3, lens, sizeof(*lens) * 10);
+                        r = tl_cmd(rc, 13, full, flen);
                         assert_int_equal(r->type, REDIS_REPLY_INTEGER);
                         assert_int_equal(r->integer, 1);
                         freeReplyObject(r);
