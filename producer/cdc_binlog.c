@@ -692,6 +692,29 @@ static int binlog_gs_format(const cdc_binlog_t *bl, char *buf, size_t size) {
         return 0;
 }
 
+/* Ordering sequence of the current transaction: the sum, over every GTID
+ * domain, of the domain's sequence number once this transaction is
+ * applied. With gtid_strict_mode each transaction raises exactly one
+ * domain's number, so the sum grows with every transaction of the binlog
+ * whatever domains they belong to (sequence numbers of two domains are
+ * not comparable: a domain change or multi-source replication upstream
+ * would make a plain seq go backwards), and with one domain it is that
+ * domain's seq. The snapshot's position is summed the same way
+ * (cdc_snapshot_pos_seq()). Saturates (never wraps) at UINT64_MAX. */
+static uint64_t binlog_trx_seq(const cdc_binlog_t *bl) {
+        uint64_t sum = bl->bl_trx_gtid.seq;
+        size_t i;
+
+        for (i = 0; i < bl->bl_gs_n; i++) {
+                uint64_t v = bl->bl_gs[i].seq;
+
+                if (bl->bl_gs[i].domain == bl->bl_trx_gtid.domain)
+                        continue;
+                sum = sum > UINT64_MAX - v ? UINT64_MAX : sum + v;
+        }
+        return sum;
+}
+
 /* Stream state for streaming from \p sp (no I/O). */
 static cdc_err_t binlog_stream_reset(cdc_binlog_t *bl, const cdc_pos_t *sp,
                                      int from_end) {
@@ -1606,7 +1629,7 @@ static cdc_err_t binlog_emit(cdc_binlog_t *bl, int *madep) {
                         snprintf(src->gtid, sizeof(src->gtid), "%u-%u-%llu",
                                  bl->bl_trx_gtid.domain, bl->bl_trx_gtid.server,
                                  (unsigned long long)bl->bl_trx_gtid.seq);
-                        src->seq = bl->bl_trx_gtid.seq;
+                        src->seq = binlog_trx_seq(bl);
                 } else {
                         src->seq = binlog_file_no(bl->bl_file) << 40 |
                                    (bl->bl_trx_start & ((1ULL << 40) - 1));
