@@ -12,13 +12,8 @@
 # ctest-labels: sources
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-
-h_init
+. "$(dirname "$0")/../lib/test.sh" apply_sources_prop
 BIN=$CDC_BUILD_DIR/bin/apply_sources_prop
-[ -x "$BIN" ] || h_fail "$BIN is not built"
 h_start_redis
 
 for seed in ${APPLY_SOURCES_SEEDS:-1 2}; do

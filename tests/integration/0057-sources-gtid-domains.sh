@@ -12,16 +12,10 @@
 # ctest-labels: sources
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-# shellcheck source=producer_lib.sh
-. "$CDC_SOURCE_DIR/tests/integration/producer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" producer followcdc-consumer
 
 KILLS=${FOLLOWCDC_TEST_KILLS:-6}
 
-h_init
-e_require "$E_PBIN" "$E_CBIN"
 h_start_mariadb
 h_start_redis
 h_start_broker
