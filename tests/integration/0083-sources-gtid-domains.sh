@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 0057-sources-gtid-domains: one source whose binlog interleaves three
+# 0083-sources-gtid-domains: one source whose binlog interleaves three
 # GTID domains (gtid_domain_id changed per session, as after a domain
 # change or with multi-source replication upstream), all writing the same
 # rows. Domain 0 is far ahead (hundreds of transactions) of domains 1 and
