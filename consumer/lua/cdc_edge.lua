@@ -62,6 +62,81 @@ local function format(r, multi)
   return out
 end
 
+local function byte_less(a, b)
+  local n = math.min(#a, #b)
+  for j = 1, n do
+    local x, y = string.byte(a, j), string.byte(b, j)
+    if x ~= y then
+      return x < y
+    end
+  end
+  return #a < #b
+end
+
+-- Several registers (cur: the field's value, or a one-register value of
+-- another source whose state is my set's membership): apply the change
+-- to its source's register. Returns the union (score text or false) and
+-- the new field value, or nil if stale.
+local function merge(cur, set, exists, score)
+  local regs = {}
+  local mine = nil
+  if string.find(cur, ';', 1, true) then
+    for text in string.gmatch(cur, '[^;]+') do
+      regs[#regs + 1] = parse(text)
+    end
+  else
+    local r = parse(cur)
+    r.s = redis.call('ZSCORE', set, other) or false
+    regs[1] = r
+  end
+  for _, r in ipairs(regs) do
+    if r.t == tag then
+      mine = r
+    end
+  end
+  if mine and not newer(ver, mine.v) then
+    return nil
+  end
+  local s = false
+  if exists then
+    s = score
+  end
+  if mine then
+    mine.v, mine.s = ver, s
+  else
+    regs[#regs + 1] = { v = ver, t = tag, s = s }
+  end
+  -- the union: following iff some source says so, since the latest time
+  local best = false
+  for _, r in ipairs(regs) do
+    if r.s and (not best or tonumber(r.s) > tonumber(best)) then
+      best = r.s
+    end
+  end
+  -- sorted by tag (bytes: string < depends on the locale), so the value
+  -- does not depend on the order changes arrived in
+  table.sort(regs, function(a, b)
+    return byte_less(a.t, b.t)
+  end)
+  local parts = {}
+  for j, r in ipairs(regs) do
+    parts[j] = format(r, true)
+  end
+  return best, table.concat(parts, ';')
+end
+
+local mine_suffix = ''
+if tag ~= '' then
+  mine_suffix = '@' .. tag
+end
+-- is a one-register value (its '@' at position at, or none) of this
+-- change's source?
+local function same_source(at, cur)
+  if tag == '' then
+    return at == nil
+  end
+  return at ~= nil and string.sub(cur, at + 1) == tag
+end
 local sets = { o = KEYS[1], i = KEYS[2] }
 local state = {}  -- side -> score text or false, for the friends step
 local hset = {}
@@ -73,72 +148,37 @@ while ARGV[k] do
   if not set then
     return redis.error_reply('ERR cdc_edge: side must be o or i')
   end
+  local exists = ARGV[k + 1] == '1'
+  local score = ARGV[k + 2]
   local field = dir .. ':' .. other
   local cur = redis.call('HGET', KEYS[4], field)
-  local regs = {}
-  local mine = nil
-  if cur then
-    if string.find(cur, ';', 1, true) then
-      for text in string.gmatch(cur, '[^;]+') do
-        regs[#regs + 1] = parse(text)
-      end
-    else
-      -- one register: its state is my set's membership
-      local r = parse(cur)
-      r.s = redis.call('ZSCORE', set, other) or false
-      regs[1] = r
+  local best, text = false, nil
+  if not cur then
+    -- the first register
+    if exists then
+      best = score
     end
-    for _, r in ipairs(regs) do
-      if r.t == tag then
-        mine = r
+    text = ver .. mine_suffix
+  elseif not string.find(cur, ';', 1, true) and
+      same_source(string.find(cur, '@', 1, true), cur) then
+    -- one register, of this source: the usual case, as with one source
+    local cv = string.sub(cur, 1, #cur - #mine_suffix)
+    if newer(ver, cv) then
+      if exists then
+        best = score
       end
+      text = ver .. mine_suffix
     end
+  else
+    best, text = merge(cur, set, exists, score)
   end
-  if not mine or newer(ver, mine.v) then
-    local score = false
-    if ARGV[k + 1] == '1' then
-      score = ARGV[k + 2]
-    end
-    if mine then
-      mine.v, mine.s = ver, score
-    else
-      regs[#regs + 1] = { v = ver, t = tag, s = score }
-    end
-    -- the union: following iff some source says so
-    local best = false
-    for _, r in ipairs(regs) do
-      if r.s and (not best or tonumber(r.s) > tonumber(best)) then
-        best = r.s
-      end
-    end
+  if text then
     if best then
       redis.call('ZADD', set, best, other)
     else
       redis.call('ZREM', set, other)
     end
     state[dir] = best
-    local text
-    if #regs == 1 then
-      text = format(regs[1], false)
-    else
-      -- sorted by tag (bytes: string < depends on the locale) so the
-      -- text does not depend on the order changes arrived in
-      table.sort(regs, function(a, b)
-        local n = math.min(#a.t, #b.t)
-        for j = 1, n do
-          local x, y = string.byte(a.t, j), string.byte(b.t, j)
-          if x ~= y then
-            return x < y
-          end
-        end
-        return #a.t < #b.t
-      end)
-      local parts = {}
-      for j, r in ipairs(regs) do
-        parts[j] = format(r, true)
-      end
-      text = table.concat(parts, ';')
-    end
     hset[#hset + 1] = field
     hset[#hset + 1] = text
     applied = 1
