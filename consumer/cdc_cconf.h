@@ -16,6 +16,10 @@
 #include "cdc_conf.h"
 #include "cdc_err.h"
 
+/** Longest `idem.ttl`: 2932896 days (8030 years) keeps created_at +
+ *  idem.ttl within what the applier accepts as a time (year 9999). */
+#define CDC_CCONF_IDEM_TTL_MAX INT64_C(253402214400000)
+
 /** Maximum number of subscribed topics and reaped statuses. */
 #define CDC_CCONF_MAX_TOPICS   16
 #define CDC_CCONF_MAX_STATUSES 8
@@ -45,7 +49,7 @@ typedef struct cdc_cconf_s {
         char *dlq_topic;    /**< default `<prefix>.dlq` */
         int64_t batch_size; /**< messages per batch */
         int64_t batch_ms;   /**< max time to gather a batch */
-        char *replay;       /**< "", "earliest" */
+        int replay_mode;    /**< `replay`: 0 none, 1 earliest */
         char *replay_from;  /**< ISO time or ms since the epoch */
 
         /* ---- redis ---- */
@@ -78,7 +82,7 @@ typedef struct cdc_cconf_s {
         char *idem_col_bizkey;
         char *idem_col_status;
         char *idem_col_created;
-        int64_t idem_ttl_ms; /**< idem.ttl (ms, s, m, h, d suffixes) */
+        int64_t idem_ttl_ms; /**< idem.ttl (a duration) */
 
         /* ---- reaper ---- */
         int reaper_enable;

@@ -43,7 +43,7 @@ static cdc_apply_t *new_applier(int max_batch) {
 
         memset(&conf, 0, sizeof(conf));
         conf.redis_port = 1; /* never connected here */
-        conf.max_batch  = max_batch;
+        conf.max_batch  = max_batch ? max_batch : 256; /* redis.pipeline */
         ap              = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         return ap;
