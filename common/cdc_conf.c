@@ -472,11 +472,19 @@ static cdc_err_t conf_set_kafka(cdc_conf_t *conf, const char *name,
         }
         for (i = 0; i < conf->cf_kcnt; i++) {
                 if (!strcmp(conf->cf_kkeys[i], name)) {
-                        char *v = strdup(value);
+                        /* Set again: move it last, so the dump replays
+                         * the settings in the order that took effect
+                         * (two names of one librdkafka property). */
+                        char *k = conf->cf_kkeys[i], *v = strdup(value);
                         if (!v)
                                 goto nomem;
                         cdc_conf_secret_free(conf->cf_kvals[i]);
-                        conf->cf_kvals[i] = v;
+                        memmove(conf->cf_kkeys + i, conf->cf_kkeys + i + 1,
+                                (conf->cf_kcnt - i - 1) * sizeof(char *));
+                        memmove(conf->cf_kvals + i, conf->cf_kvals + i + 1,
+                                (conf->cf_kcnt - i - 1) * sizeof(char *));
+                        conf->cf_kkeys[conf->cf_kcnt - 1] = k;
+                        conf->cf_kvals[conf->cf_kcnt - 1] = v;
                         return CDC_ERR_NO_ERROR;
                 }
         }

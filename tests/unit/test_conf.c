@@ -364,6 +364,12 @@ static void test_kafka_passthrough(void **state) {
         assert_string_equal(cdc_conf_kafka_get(conf, "bootstrap.servers"),
                             "127.0.0.1:9092");
         assert_true(cdc_conf_is_set(conf, "kafka.bootstrap.servers"));
+        /* set again: dumped last, in the order the settings took effect */
+        set_ok(conf, "kafka.linger.ms", "5");
+        set_ok(conf, "kafka.client.id", "c");
+        set_ok(conf, "kafka.linger.ms", "6");
+        assert_non_null(strstr(dump_of(conf), "\nkafka.client.id=c\n"
+                                              "kafka.linger.ms=6\n"));
         kc = cdc_conf_kafka_dup(conf);
         assert_int_equal(rd_kafka_conf_get(kc, "bootstrap.servers", val, &vlen),
                          RD_KAFKA_CONF_OK);
