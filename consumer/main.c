@@ -231,6 +231,7 @@ static void app_idle(app_t *app, int ms) {
                 rd_kafka_message_t *rkm;
                 if (left <= 0 || app->batch_void)
                         break;
+                cdc_http_alive(app->http); /* liveness: waiting is progress */
                 rkm = cdc_kcons_poll(app->kc, left > 100 ? 100 : (int)left);
                 if (cdc_kcons_rebalances(app->kc) != rebal) {
                         rebal = cdc_kcons_rebalances(app->kc);
@@ -738,8 +739,9 @@ int main(int argc, char **argv) {
         }
 
         if (app.cc.http_listen && *app.cc.http_listen) {
-                app.http = cdc_http_new(app.cc.http_listen, app.m, app_ready_cb,
-                                        &app, es, sizeof(es));
+                app.http =
+                        cdc_http_new(app.cc.http_listen, app.cc.cc_conf, app.m,
+                                     app_ready_cb, &app, es, sizeof(es));
                 if (!app.http) {
                         cdc_log(LOG_ERR, "CONSUMER", "http.listen %s: %s",
                                 app.cc.http_listen, es);
@@ -768,6 +770,7 @@ int main(int argc, char **argv) {
         app_redis_once(&app);
 
         while (run && !cdc_kcons_fatal(app.kc)) {
+                cdc_http_alive(app.http); /* liveness (/healthz) */
                 app_gather(&app);
                 app_batch_run(&app, 0);
                 if (!app.n && !app.ncarry)

@@ -124,6 +124,7 @@ typedef struct cdc_app_s {
 static void app_sleep(cdc_app_t *app, int ms) {
         int64_t end = cdc_now_us() + (int64_t)ms * 1000;
         while (run && cdc_now_us() < end) {
+                cdc_http_alive(app->http); /* liveness: waiting is progress */
                 if (app->kp)
                         cdc_kprod_poll(app->kp, 100);
                 else
@@ -257,6 +258,7 @@ static void app_checkpoint(cdc_app_t *app, int force) {
 static app_result_t app_tick(cdc_app_t *app, int timeout_ms) {
         int64_t now;
 
+        cdc_http_alive(app->http); /* liveness (/healthz) */
         if (app->kp) {
                 cdc_kprod_poll(app->kp, timeout_ms);
                 if (cdc_kprod_fatal(app->kp)) {
@@ -936,8 +938,8 @@ static int app_init(cdc_app_t *app) {
                 }
         }
 
-        app->http = cdc_http_new(app->pc.http_listen, app->m, app_ready_cb, app,
-                                 errstr, sizeof(errstr));
+        app->http = cdc_http_new(app->pc.http_listen, app->conf, app->m,
+                                 app_ready_cb, app, errstr, sizeof(errstr));
         if (!app->http && *errstr) {
                 cdc_log(LOG_CRIT, "HTTP", "%s: %s", app->pc.http_listen,
                         errstr);
