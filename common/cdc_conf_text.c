@@ -511,16 +511,23 @@ static void conf_list_row(FILE *fp, const cdc_prop_t *p) {
 }
 
 void cdc_conf_list(const cdc_conf_t *conf, FILE *fp) {
+        static const char head[] =
+                "| Property | Type | Default | Range / values | Description "
+                "|\n|---|---|---|---|---|\n";
         size_t i;
 
-        fputs("| Property | Type | Default | Range / values | Description |\n"
-              "|---|---|---|---|---|\n",
-              fp);
+        fputs(head, fp);
         for (i = 0; i < conf->cf_cnt; i++)
-                conf_list_row(fp, conf->cf_ents[i].ce_prop);
+                if (!conf->cf_ents[i].ce_common)
+                        conf_list_row(fp, conf->cf_ents[i].ce_prop);
         fputs("| `kafka.<property>` | | | | any librdkafka property, passed "
               "through (librdkafka's CONFIGURATION.md) |\n",
               fp);
+        fputs("\nCommon to every followcdc binary:\n\n", fp);
+        fputs(head, fp);
+        for (i = 0; i < conf->cf_cnt; i++)
+                if (conf->cf_ents[i].ce_common)
+                        conf_list_row(fp, conf->cf_ents[i].ce_prop);
 }
 
 /* ---- command line ---- */
