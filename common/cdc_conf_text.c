@@ -372,6 +372,11 @@ static const char *conf_ent_text(const conf_ent_t *e, char *buf, size_t size,
         const char *field   = (const char *)e->ce_base + p->offset;
 
         *maskedp = 0;
+        /* A number without a default has no value until one is given
+         * (mysql.server.id): its zero would not read back. */
+        if (p->type != CDC_C_STR && p->type != CDC_C_SECRET && !p->defval &&
+            !e->ce_set)
+                return NULL;
         switch (p->type) {
         case CDC_C_STR:
                 return *(char *const *)field;

@@ -60,7 +60,8 @@ static const cdc_prop_t pconf_props[] = {
         { "checkpoint.store", CDC_C_ENUM, _P(store), 0, 0, "kafka",
           "Where the position is saved", .values = "kafka|file" },
         { "checkpoint.topic", CDC_C_STR, _P(ckpt_topic), 0, 0, NULL,
-          "Checkpoint topic (default `<source.name>.checkpoints`); partition 0" },
+          "Checkpoint topic (default `<source.name>.checkpoints`); partition "
+          "0" },
         { "checkpoint.file", CDC_C_STR, _P(ckpt_file), 0, 0, NULL,
           "Checkpoint file (checkpoint.store=file)" },
         { "checkpoint.interval.ms", CDC_C_MS, _P(ckpt_interval_ms), 10, 3600000,

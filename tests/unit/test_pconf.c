@@ -159,6 +159,28 @@ static void test_key_names(void **state) {
         assert_int_equal(fx->pc.lock_retry_ms, 1500);
 }
 
+/* --dump-config of a configuration without the required server id
+ * reads back: no value, not a 0 that the range refuses. */
+static void test_dump_without_server_id(void **state) {
+        fx_t *fx        = *state;
+        char dump[8192] = "", why[256];
+        cdc_pconf_t pc2;
+        cdc_conf_t *conf2;
+        FILE *fp = fmemopen(dump, sizeof(dump) - 1, "w");
+        cdc_conf_dump(fx->conf, fp);
+        fclose(fp);
+        assert_non_null(strstr(dump, "\n#mysql.server.id=\n"));
+        memset(&pc2, 0, sizeof(pc2));
+        conf2 = cdc_conf_new("t", cdc_pconf_props(), &pc2, why, sizeof(why));
+        assert_non_null(conf2);
+        assert_int_equal(cdc_conf_load_buf(conf2, "dump", dump, strlen(dump),
+                                           why, sizeof(why)),
+                         CDC_ERR_NO_ERROR);
+        assert_false(cdc_conf_is_set(conf2, "mysql.server.id"));
+        cdc_pconf_clear(&pc2);
+        cdc_conf_destroy(conf2);
+}
+
 /* Issue 7: `mysql.socket=` (or a dump of an unset socket read back) is
  * no socket, so mysql.host is used. */
 static void test_empty_socket(void **state) {
@@ -215,6 +237,8 @@ int main(void) {
                                                 fx_teardown),
                 cmocka_unit_test_setup_teardown(test_empty_socket, fx_setup,
                                                 fx_teardown),
+                cmocka_unit_test_setup_teardown(test_dump_without_server_id,
+                                                fx_setup, fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
