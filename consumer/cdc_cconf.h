@@ -4,8 +4,10 @@
  *        row per key, cf. librdkafka's rdkafka_conf.c), the values it
  *        fills, and the values derived from them by cdc_cconf_finalize().
  *
- * Every key is documented in docs/consumer.md and printed by
- * `followcdc-consumer --list-config`.
+ * Every key is printed by `followcdc-consumer --list-config`, and
+ * docs/CONFIGURATION.md is generated from it (scripts/gen-config-doc.sh):
+ * after changing a row, rebuild and rerun the script. The row format is
+ * in common/cdc_conf.h.
  */
 #ifndef CDC_CCONF_H
 #define CDC_CCONF_H

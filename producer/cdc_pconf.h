@@ -1,8 +1,11 @@
 /**
  * @file cdc_pconf.h
  * @brief The producer's configuration: one struct, one property table for
- *        the common engine (common/cdc_conf.h), and the cross-field
- *        validation that derives the table list and key columns.
+ *        the common engine (common/cdc_conf.h, where the row format is),
+ *        and the cross-field validation that derives the table list and
+ *        key columns. docs/CONFIGURATION.md is generated from the table
+ *        (scripts/gen-config-doc.sh): after changing a row, rebuild and
+ *        rerun the script.
  */
 #ifndef CDC_PCONF_H
 #define CDC_PCONF_H
