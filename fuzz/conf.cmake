@@ -1,6 +1,4 @@
 # Configuration engine (common/cdc_conf*) with both binaries' tables:
 # file text, environment and flags; the dump must read back.
-if(TARGET cdc_producer_core AND TARGET cdc_consumer)
-  cdc_add_fuzzer(conf SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_conf.c
-                 LIBS cdc_producer_core cdc_consumer)
-endif()
+cdc_add_fuzzer(conf SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_conf.c
+               LIBS cdc_producer_core cdc_consumer)
