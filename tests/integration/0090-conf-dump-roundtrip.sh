@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configuration of both binaries, no servers needed:
+# 0090-conf-dump-roundtrip: configuration of both binaries, no servers:
 # - --dump-config read back (-c, clean environment) gives the same dump, for
 #   a configuration with every kind of value: no value, empty, blanks and
 #   " #" inside, quotes, control characters, durations, enums, the old
@@ -11,12 +11,10 @@
 # - inline comments: the README's configuration blocks and the sample
 #   files load as they are (issue 11).
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
+. "$(dirname "$0")/../lib/test.sh" followcdc-producer followcdc-consumer
 
 P_BIN=$CDC_BUILD_DIR/bin/followcdc-producer
 C_BIN=$CDC_BUILD_DIR/bin/followcdc-consumer
-[ -x "$P_BIN" ] && [ -x "$C_BIN" ] || h_fail "binaries not built"
 d=$H_DIR
 printf 's3cret\n' >"$d/secret"
 
