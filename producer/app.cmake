@@ -5,8 +5,7 @@ add_library(cdc_producer_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cdc_kprod.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_inflight.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_ckpt.c
-  ${CMAKE_CURRENT_LIST_DIR}/cdc_lock.c
-  ${CMAKE_CURRENT_LIST_DIR}/cdc_penc.c)
+  ${CMAKE_CURRENT_LIST_DIR}/cdc_lock.c)
 target_include_directories(cdc_producer_core PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(cdc_producer_core PUBLIC cdc_common PkgConfig::RDKAFKA
                       PkgConfig::MARIADB PkgConfig::JANSSON Threads::Threads)

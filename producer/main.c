@@ -34,7 +34,6 @@
 #include "cdc_log.h"
 #include "cdc_metrics.h"
 #include "cdc_pconf.h"
-#include "cdc_penc.h"
 #include "cdc_pos.h"
 #include "cdc_snapshot.h"
 
@@ -346,7 +345,7 @@ static app_result_t app_emit(cdc_app_t *app, int ti, cdc_op_t op,
         ev.after  = after;
         ev.source = *src;
         ev.ts_ms  = cdc_wallclock_ms();
-        val       = cdc_penc_event(&ev, &len);
+        val       = cdc_event_encode(&ev, &len);
         if (!val) {
                 /* json_string() refuses invalid UTF-8 too: name it */
                 cdc_log(LOG_CRIT, "PRODUCER",
@@ -394,12 +393,13 @@ static app_result_t app_row(cdc_app_t *app, const cdc_binlog_item_t *it) {
         src.snapshot = 0;
 
         img = it->op == CDC_OP_DELETE ? it->before : it->after;
-        key = cdc_penc_key(img, t->cols, t->col_cnt, &klen, why, sizeof(why));
+        key = cdc_key_from_row(img, t->cols, t->col_cnt, &klen, why,
+                               sizeof(why));
         if (!key)
                 return app_key_fail(app, t->name, why);
         if (it->op == CDC_OP_UPDATE && it->before) {
-                key2 = cdc_penc_key(it->before, t->cols, t->col_cnt, &klen2,
-                                    why, sizeof(why));
+                key2 = cdc_key_from_row(it->before, t->cols, t->col_cnt, &klen2,
+                                        why, sizeof(why));
                 if (!key2) {
                         free(key);
                         return app_key_fail(app, t->name, why);
@@ -451,7 +451,8 @@ static cdc_err_t app_snap_row(void *opaque, const char *table, json_t *row,
         t = &app->pc.tables[ti];
         snprintf(src.name, sizeof(src.name), "%s", app->pc.source_name);
         src.epoch = (uint32_t)app->pc.source_epoch;
-        key = cdc_penc_key(row, t->cols, t->col_cnt, &klen, why, sizeof(why));
+        key       = cdc_key_from_row(row, t->cols, t->col_cnt, &klen, why,
+                                     sizeof(why));
         if (!key) {
                 app_key_fail(app, table, why);
                 return CDC_ERR__CONFIG;

@@ -22,3 +22,7 @@ if(CDC_DEBIAN_PYTHON)
   set_tests_properties(unit.schema_examples_valid unit.schema_examples_invalid
     PROPERTIES LABELS unit)
 endif()
+
+# The one event encoder against the jansson oracle (tests/unit/event_oracle.c)
+cdc_add_unit_test(test_event_enc SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_event_enc.c
+                  ${CMAKE_CURRENT_LIST_DIR}/event_oracle.c)

@@ -3,8 +3,7 @@
  * cluster: delivery reports carry the sequence numbers, back-pressure
  * never drops, a permanent error is reported (not skipped), unsafe
  * settings are refused, the Kafka checkpoint store finds the newest record
- * of its source; and the fast encoder (cdc_penc) writes exactly what
- * cdc_event_encode / cdc_key_from_row write.
+ * of its source.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +20,6 @@
 #include "cdc_event.h"
 #include "cdc_kprod.h"
 #include "cdc_pconf.h"
-#include "cdc_penc.h"
 
 typedef struct {
         rd_kafka_t *mrk; /* owns the mock cluster */
@@ -243,98 +241,6 @@ static void test_kafka_store(void **state) {
         cdc_kprod_destroy(kp);
 }
 
-/* ---- fast encoder == cdc_event_encode ---- */
-
-static json_t *rand_value(unsigned *seed) {
-        static const char *const strs[] = { "",
-                                            "plain",
-                                            "quote\" back\\slash",
-                                            "ctl\x01\x1f\t\n\r\b\f",
-                                            "slash/ü€😀",
-                                            "del\x7f",
-                                            "req-8f1c" };
-        switch (rand_r(seed) % 7) {
-        case 0:
-                return json_integer((json_int_t)rand_r(seed) - RAND_MAX / 2);
-        case 1:
-                return json_integer(INT64_MIN + rand_r(seed) % 3);
-        case 2:
-                return json_string(strs[rand_r(seed) % 7]);
-        case 3:
-                return json_null();
-        case 4:
-                return json_real((double)rand_r(seed) / 7.0);
-        case 5:
-                return json_boolean(rand_r(seed) & 1);
-        default:
-                return json_string("18446744073709551615");
-        }
-}
-
-static void test_encoder_identity(void **state) {
-        unsigned seed      = 12345;
-        const char *cols[] = { "c0", "c1" };
-        int n;
-        (void)state;
-
-        for (n = 0; n < 3000; n++) {
-                cdc_event_t ev;
-                json_t *row = json_object(), *row2 = json_object();
-                char *a, *b, *ka, *kb, why[256];
-                size_t la = 0, lb = 0, kla = 0, klb = 0;
-                int i, ncol = 1 + rand_r(&seed) % 8;
-
-                for (i = 0; i < ncol; i++) {
-                        char name[16];
-                        snprintf(name, sizeof(name), i == 3 ? "q\"%d" : "c%d",
-                                 i);
-                        json_object_set_new(row, name, rand_value(&seed));
-                        json_object_set_new(row2, name, rand_value(&seed));
-                }
-                memset(&ev, 0, sizeof(ev));
-                ev.op     = "cudr"[rand_r(&seed) % 4];
-                ev.before = ev.op == 'u' || ev.op == 'd' ? row2 : NULL;
-                ev.after  = ev.op == 'd' ? NULL : row;
-                snprintf(ev.source.name, sizeof(ev.source.name), "followcdc");
-                snprintf(ev.source.db, sizeof(ev.source.db), "db\"x");
-                snprintf(ev.source.table, sizeof(ev.source.table), "follow");
-                if (rand_r(&seed) & 1)
-                        snprintf(ev.source.gtid, sizeof(ev.source.gtid),
-                                 "0-1-%d", n);
-                ev.source.server_id = (uint32_t)rand_r(&seed);
-                ev.source.epoch     = (uint32_t)(rand_r(&seed) % 3);
-                ev.source.seq       = (uint64_t)rand_r(&seed) << 20;
-                snprintf(ev.source.file, sizeof(ev.source.file),
-                         "mysql-bin.%06d", n);
-                ev.source.pos      = (uint64_t)rand_r(&seed);
-                ev.source.row      = (uint32_t)(rand_r(&seed) % 100);
-                ev.source.ts_ms    = 1795000000000LL + n;
-                ev.source.snapshot = ev.op == 'r';
-                ev.ts_ms           = 1795000000123LL - n;
-
-                a = cdc_event_encode(&ev, &la);
-                b = cdc_penc_event(&ev, &lb);
-                assert_non_null(a);
-                assert_non_null(b);
-                assert_int_equal(la, lb);
-                assert_string_equal(a, b);
-
-                ka = cdc_key_from_row(row, cols, 2, &kla, why, sizeof(why));
-                kb = cdc_penc_key(row, cols, 2, &klb, why, sizeof(why));
-                assert_true((ka == NULL) == (kb == NULL));
-                if (ka) {
-                        assert_int_equal(kla, klb);
-                        assert_string_equal(ka, kb);
-                }
-                free(a);
-                free(b);
-                free(ka);
-                free(kb);
-                json_decref(row);
-                json_decref(row2);
-        }
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_produce_and_acks, fx_setup,
@@ -347,7 +253,6 @@ int main(void) {
                                                 fx_teardown),
                 cmocka_unit_test_setup_teardown(test_kafka_store, fx_setup,
                                                 fx_teardown),
-                cmocka_unit_test(test_encoder_identity),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
