@@ -4,13 +4,12 @@ add_library(cdc_producer_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pconf.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_kprod.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_inflight.c
-  ${CMAKE_CURRENT_LIST_DIR}/cdc_ckpt.c
-  ${CMAKE_CURRENT_LIST_DIR}/cdc_lock.c)
+  ${CMAKE_CURRENT_LIST_DIR}/cdc_ckpt.c)
 target_include_directories(cdc_producer_core PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(cdc_producer_core PUBLIC cdc_common PkgConfig::RDKAFKA
+target_link_libraries(cdc_producer_core PUBLIC cdc_mysql cdc_common PkgConfig::RDKAFKA
                       PkgConfig::MARIADB PkgConfig::JANSSON Threads::Threads)
 
-# the standby lock connects with cdc_mysql (in cdc_binlog)
+# the checkpoint record holds a binlog position (cdc_pos)
 target_link_libraries(cdc_producer_core PUBLIC cdc_binlog)
 
 # the snapshot shares the decoder's time zone code (cdc_tz_*)

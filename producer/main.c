@@ -77,6 +77,7 @@ typedef struct cdc_app_s {
         cdc_backoff_t *bo;
         cdc_metrics_t *m;
         cdc_http_t *http;
+        cdc_mysql_target_t mysql; /* the source server, for every connection */
 
         char topics[CDC_PCONF_TABLES_MAX][256];
         int have_pos;       /* read_pos is a valid resume point */
@@ -493,11 +494,7 @@ static app_result_t app_snapshot(cdc_app_t *app) {
         app->in_txn        = 0;
 
         memset(&so, 0, sizeof(so));
-        so.host       = app->pc.mysql_host;
-        so.port       = (unsigned)app->pc.mysql_port;
-        so.socket     = app->pc.mysql_socket;
-        so.user       = app->pc.mysql_user;
-        so.password   = app->pc.mysql_password;
+        so.target     = &app->mysql;
         so.db         = app->pc.mysql_db;
         so.tables     = app->pc.table_names;
         so.table_cnt  = app->pc.table_cnt;
@@ -878,12 +875,15 @@ static int app_init(cdc_app_t *app) {
         }
         app_metrics(app);
 
+        if (cdc_mysql_target_set(&app->mysql, app->pc.mysql_host,
+                                 (unsigned)app->pc.mysql_port,
+                                 app->pc.mysql_socket, app->pc.mysql_user,
+                                 app->pc.mysql_password, app->pc.mysql_db)) {
+                cdc_log(LOG_CRIT, "PRODUCER", "out of memory");
+                return EXIT_FATAL;
+        }
         memset(&bo, 0, sizeof(bo));
-        bo.host               = app->pc.mysql_host;
-        bo.port               = (unsigned)app->pc.mysql_port;
-        bo.socket             = app->pc.mysql_socket;
-        bo.user               = app->pc.mysql_user;
-        bo.password           = app->pc.mysql_password;
+        bo.target             = &app->mysql;
         bo.db                 = app->pc.mysql_db;
         bo.tables             = app->pc.table_names;
         bo.table_cnt          = app->pc.table_cnt;
@@ -923,11 +923,7 @@ static int app_init(cdc_app_t *app) {
                 memset(&lo, 0, sizeof(lo));
                 snprintf(lockname, sizeof(lockname), "followcdc:%s",
                          app->pc.source_name);
-                lo.host       = app->pc.mysql_host;
-                lo.port       = (unsigned)app->pc.mysql_port;
-                lo.socket     = app->pc.mysql_socket;
-                lo.user       = app->pc.mysql_user;
-                lo.password   = app->pc.mysql_password;
+                lo.target     = &app->mysql;
                 lo.name       = lockname;
                 lo.timeout_ms = 3000;
                 app->lk       = cdc_lock_new(&lo);
@@ -1080,6 +1076,7 @@ static void app_destroy(cdc_app_t *app) {
         cdc_inflight_destroy(app->fl);
         cdc_backoff_destroy(app->bo);
         cdc_metrics_destroy(app->m);
+        cdc_mysql_target_clear(&app->mysql);
         cdc_pconf_clear(&app->pc);
         cdc_conf_destroy(app->conf);
 }
