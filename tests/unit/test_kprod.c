@@ -171,6 +171,70 @@ static void test_permanent_error(void **state) {
         cdc_kprod_destroy(kp);
 }
 
+/* A message over message.max.bytes is refused before it is queued, and
+ * the producer stays usable: the caller can send a smaller one. */
+static void test_too_large_not_fatal(void **state) {
+        fx_t *fx                  = *state;
+        volatile sig_atomic_t run = 1;
+        size_t big                = 30000;
+        char why[512], *v;
+        cdc_kprod_t *kp;
+
+        assert_int_equal(cdc_conf_set(fx->conf, "kafka.message.max.bytes",
+                                      "20000", why, sizeof(why)),
+                         0);
+        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_non_null(kp);
+        assert_int_equal(cdc_kprod_max_message_bytes(kp), 20000);
+        v = malloc(big);
+        assert_non_null(v);
+        memset(v, 'x', big);
+        assert_int_equal(cdc_kprod_produce(kp, "t1", RD_KAFKA_PARTITION_UA,
+                                           "[1]", 3, v, big, 1),
+                         CDC_ERR__BAD_EVENT);
+        assert_non_null(strstr(cdc_kprod_errstr(kp), "too large"));
+        assert_false(cdc_kprod_fatal(kp));
+        assert_int_equal(cdc_kprod_produce(kp, "t1", RD_KAFKA_PARTITION_UA,
+                                           "[1]", 3, strdup("{}"), 2, 2),
+                         0);
+        cdc_kprod_flush(kp, 10000);
+        wait_acks(fx, kp, 1);
+        assert_int_equal(fx->acked, 1);
+        assert_int_equal(fx->last_seq, 2);
+        cdc_kprod_destroy(kp);
+}
+
+/* Brokers down is a state of its own, cleared when a broker answers. */
+static void test_brokers_down_and_probe(void **state) {
+        fx_t *fx                  = *state;
+        volatile sig_atomic_t run = 1;
+        char why[512];
+        cdc_kprod_t *kp;
+        int i;
+
+        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_non_null(kp);
+        assert_int_equal(
+                cdc_kprod_produce(kp, "t1", 0, "k", 1, strdup("v"), 1, 1), 0);
+        cdc_kprod_flush(kp, 10000);
+        assert_false(cdc_kprod_brokers_down(kp));
+        assert_true(cdc_kprod_probe(kp, 100));
+        assert_string_equal(cdc_kprod_down_reason(kp), "");
+
+        rd_kafka_mock_broker_set_down(fx->mc, 1);
+        for (i = 0; i < 300 && !cdc_kprod_brokers_down(kp); i++)
+                cdc_kprod_poll(kp, 100);
+        assert_true(cdc_kprod_brokers_down(kp));
+        assert_non_null(strstr(cdc_kprod_down_reason(kp), "brokers down"));
+        assert_false(cdc_kprod_fatal(kp));
+
+        rd_kafka_mock_broker_set_up(fx->mc, 1);
+        for (i = 0; i < 60 && !cdc_kprod_probe(kp, 500); i++)
+                cdc_kprod_poll(kp, 100);
+        assert_false(cdc_kprod_brokers_down(kp));
+        cdc_kprod_destroy(kp);
+}
+
 static void test_unsafe_settings(void **state) {
         fx_t *fx                          = *state;
         static const char *const bad[][2] = {
@@ -251,6 +315,10 @@ int main(void) {
                                                 fx_teardown),
                 cmocka_unit_test_setup_teardown(test_unsafe_settings, fx_setup,
                                                 fx_teardown),
+                cmocka_unit_test_setup_teardown(test_too_large_not_fatal,
+                                                fx_setup, fx_teardown),
+                cmocka_unit_test_setup_teardown(test_brokers_down_and_probe,
+                                                fx_setup, fx_teardown),
                 cmocka_unit_test_setup_teardown(test_kafka_store, fx_setup,
                                                 fx_teardown),
         };
