@@ -532,12 +532,13 @@ cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
 }
 
 cdc_err_t cdc_ckpt_update(cdc_ckpt_t *ck, const cdc_pos_t *pos, int64_t now_us,
-                          int64_t interval_us, int force, char *errstr,
-                          size_t errstr_size) {
+                          int64_t interval_us, int force, int *wrotep,
+                          char *errstr, size_t errstr_size) {
         char text[sizeof(ck->ck_saved)];
         cdc_err_t err;
 
         errstr[0] = '\0';
+        *wrotep   = 0;
         if (cdc_pos_format(pos, text, sizeof(text)) < 0) {
                 snprintf(errstr, errstr_size, "position does not fit");
                 return CDC_ERR__FATAL;
@@ -551,6 +552,7 @@ cdc_err_t cdc_ckpt_update(cdc_ckpt_t *ck, const cdc_pos_t *pos, int64_t now_us,
         if (err)
                 return err; /* not marked saved: tried again next time */
         memcpy(ck->ck_saved, text, strlen(text) + 1);
+        *wrotep = 1;
         return CDC_ERR_NO_ERROR;
 }
 

@@ -83,6 +83,7 @@ cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
  *        counts as stored only once the save succeeded: after a failure
  *        the next call after the interval tries again, whether or not the
  *        position moved meanwhile.
+ * @param wrotep set to 1 when a record was written now, else 0
  * @returns CDC_ERR_NO_ERROR when the store holds \p pos (saved now or
  *          before); CDC_ERR__QUEUE_FULL when the interval since the last
  *          attempt has not passed (nothing done); else the save's error,
@@ -90,8 +91,8 @@ cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
  * @locality main thread
  */
 cdc_err_t cdc_ckpt_update(cdc_ckpt_t *ck, const cdc_pos_t *pos, int64_t now_us,
-                          int64_t interval_us, int force, char *errstr,
-                          size_t errstr_size);
+                          int64_t interval_us, int force, int *wrotep,
+                          char *errstr, size_t errstr_size);
 
 /** @returns the text of the position the store holds ("" when unknown).
  *           Borrowed. */

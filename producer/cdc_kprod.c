@@ -28,8 +28,9 @@ struct cdc_kprod_s {
         void *kp_opaque;
         volatile sig_atomic_t *kp_run;
         volatile int kp_fatal; /* set from librdkafka's threads (error_cb) */
-        int kp_down;           /* all brokers down, not seen up since */
-        size_t kp_max_bytes;   /* message.max.bytes in effect */
+        volatile sig_atomic_t kp_down; /* all brokers down, not seen up
+                                        * since (read by any thread) */
+        size_t kp_max_bytes;           /* message.max.bytes in effect */
         char kp_errstr[512];
         char kp_down_why[256];
 };

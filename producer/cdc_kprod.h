@@ -100,7 +100,7 @@ size_t cdc_kprod_max_message_bytes(const cdc_kprod_t *kp);
  * @returns 1 while Kafka is unusable: librdkafka reported every broker
  *          down (RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) and none has
  *          acknowledged a message or answered cdc_kprod_probe() since.
- * @locality main thread
+ * @locality any thread (a sig_atomic_t read)
  */
 int cdc_kprod_brokers_down(const cdc_kprod_t *kp);
 

@@ -391,6 +391,7 @@ static void test_update_retries_failed_save(void **state) {
         cdc_pos_t p1 = mkpos("0-1-7", "b.000001", 40), out;
         const int64_t iv = 1000000;
         int64_t t        = 5000000;
+        int wrote        = -1;
         cdc_ckpt_t *ck;
         (void)state;
 
@@ -402,35 +403,42 @@ static void test_update_retries_failed_save(void **state) {
         assert_string_equal(cdc_ckpt_saved(ck), "");
 
         /* the directory is missing: the save fails */
-        assert_int_equal(cdc_ckpt_update(ck, &p1, t, iv, 0, why, sizeof(why)),
-                         CDC_ERR__IO);
+        assert_int_equal(
+                cdc_ckpt_update(ck, &p1, t, iv, 0, &wrote, why, sizeof(why)),
+                CDC_ERR__IO);
         assert_non_null(strstr(why, "gone"));
+        assert_int_equal(wrote, 0);
         assert_string_equal(cdc_ckpt_saved(ck), "");
         assert_int_equal(mkdir(sub, 0755), 0);
         /* within the interval: not tried yet */
-        assert_int_equal(
-                cdc_ckpt_update(ck, &p1, t + iv / 2, iv, 0, why, sizeof(why)),
-                CDC_ERR__QUEUE_FULL);
+        assert_int_equal(cdc_ckpt_update(ck, &p1, t + iv / 2, iv, 0, &wrote,
+                                         why, sizeof(why)),
+                         CDC_ERR__QUEUE_FULL);
         assert_int_equal(access(path, F_OK), -1);
         /* after it: the same position is saved */
-        assert_int_equal(
-                cdc_ckpt_update(ck, &p1, t + iv, iv, 0, why, sizeof(why)),
-                CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_ckpt_update(ck, &p1, t + iv, iv, 0, &wrote, why,
+                                         sizeof(why)),
+                         CDC_ERR_NO_ERROR);
         assert_int_equal(cdc_ckpt_load(ck, &out, 1000, why, sizeof(why)),
                          CDC_ERR_NO_ERROR);
         assert_int_equal(out.pos, 40);
         assert_string_equal(cdc_ckpt_saved(ck),
                             "gtid=0-1-7;file=b.000001;pos=40");
+        assert_int_equal(wrote, 1);
         /* saved: the same position again is nothing to do */
         t += iv + iv / 2;
-        assert_int_equal(cdc_ckpt_update(ck, &p1, t, iv, 0, why, sizeof(why)),
-                         CDC_ERR_NO_ERROR);
+        assert_int_equal(
+                cdc_ckpt_update(ck, &p1, t, iv, 0, &wrote, why, sizeof(why)),
+                CDC_ERR_NO_ERROR);
+        assert_int_equal(wrote, 0);
         /* a new one waits for the interval unless forced */
         p1.pos = 41;
-        assert_int_equal(cdc_ckpt_update(ck, &p1, t, iv, 0, why, sizeof(why)),
-                         CDC_ERR__QUEUE_FULL);
-        assert_int_equal(cdc_ckpt_update(ck, &p1, t, iv, 1, why, sizeof(why)),
-                         CDC_ERR_NO_ERROR);
+        assert_int_equal(
+                cdc_ckpt_update(ck, &p1, t, iv, 0, &wrote, why, sizeof(why)),
+                CDC_ERR__QUEUE_FULL);
+        assert_int_equal(
+                cdc_ckpt_update(ck, &p1, t, iv, 1, &wrote, why, sizeof(why)),
+                CDC_ERR_NO_ERROR);
         cdc_ckpt_destroy(ck);
         unlink(path);
         rmdir(sub);
