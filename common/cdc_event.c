@@ -87,6 +87,32 @@ static cdc_err_t event_check_str(const json_t *obj, const char *key,
         return CDC_ERR_NO_ERROR;
 }
 
+/* "oversized" (optional): {"before"|"after": {column: bytes >= 0}} */
+static cdc_err_t event_check_oversized(const json_t *o, char *errstr,
+                                       size_t errstr_size) {
+        const char *img, *col;
+        json_t *cols, *v;
+
+        if (!o)
+                return CDC_ERR_NO_ERROR;
+        if (!json_is_object(o) || json_object_size(o) == 0)
+                V_FAIL("$.oversized: expected a non-empty object");
+        json_object_foreach((json_t *)o, img, cols) {
+                if (strcmp(img, "before") && strcmp(img, "after"))
+                        V_FAIL("$.oversized.%s: only before and after", img);
+                if (!json_is_object(cols) || json_object_size(cols) == 0)
+                        V_FAIL("$.oversized.%s: expected a non-empty object",
+                               img);
+                json_object_foreach(cols, col, v) {
+                        if (!json_is_integer(v) || json_integer_value(v) < 0)
+                                V_FAIL("$.oversized.%s.%s: expected a byte "
+                                       "count",
+                                       img, col);
+                }
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
 cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
                              size_t errstr_size) {
         const json_t *v, *src, *before, *after;
@@ -179,7 +205,8 @@ cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
         v = json_object_get(src, "version");
         if (v && !json_is_string(v))
                 V_FAIL("$.source.version: expected a string");
-        return CDC_ERR_NO_ERROR;
+        return event_check_oversized(json_object_get(root, "oversized"), errstr,
+                                     errstr_size);
 }
 
 /* ---- parse ---- */
@@ -224,6 +251,8 @@ cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
                 ev->before = json_incref(json_object_get(root, "before"));
         if (!json_is_null(json_object_get(root, "after")))
                 ev->after = json_incref(json_object_get(root, "after"));
+        if (json_object_get(root, "oversized"))
+                ev->oversized = json_incref(json_object_get(root, "oversized"));
         ev->ts_ms = json_integer_value(json_object_get(root, "ts_ms"));
         src       = json_object_get(root, "source");
         event_copy_str(ev->source.name, sizeof(ev->source.name),

@@ -82,8 +82,7 @@ typedef struct cdc_event_s {
         /** NULL, or which column values of before/after the producer
          *  replaced by CDC_EVENT_OVERSIZED_MARKER to fit the Kafka message
          *  size limit: {"after":{"<column>":<original JSON bytes>},...}
-         *  (owned; written as the envelope's "oversized" field; not read
-         *  back by cdc_event_parse()). */
+         *  (owned; the envelope's "oversized" field). */
         json_t *oversized;
 } cdc_event_t;
 

@@ -15,7 +15,8 @@ if(CDC_DEBIAN_PYTHON)
             ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/follow-soft-delete.json
             ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/follow-hard-delete.json
             ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/follow-snapshot-read.json
-            ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/idem-insert-no-gtid.json)
+            ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/idem-insert-no-gtid.json
+            ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/docs-oversized.json)
   file(GLOB CDC_INVALID_EXAMPLES ${PROJECT_SOURCE_DIR}/schemas/events/examples/invalid/*.json)
   add_test(NAME unit.schema_examples_invalid
     COMMAND ${CDC_DEBIAN_PYTHON} ${PROJECT_SOURCE_DIR}/schemas/events/validate.py
