@@ -198,17 +198,18 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
                                           errstr_size);
                 if (!pe->pe_kp)
                         goto fail;
-                pe->pe_ck = pc->store == CDC_CKPT_STORE_FILE
-                                    ? cdc_ckpt_new_file(pc->ckpt_file,
-                                                        pc->source_name, errstr,
-                                                        errstr_size)
-                                    : cdc_ckpt_new_kafka(conf, pe->pe_kp,
-                                                         pc->ckpt_topic_buf,
-                                                         pc->source_name,
-                                                         errstr, errstr_size);
-                if (!pe->pe_ck)
-                        goto fail;
         }
+        /* bench.decode.only saves nothing, but a file store still gives
+         * the position to start from */
+        if (pc->store == CDC_CKPT_STORE_FILE)
+                pe->pe_ck = cdc_ckpt_new_file(pc->ckpt_file, pc->source_name,
+                                              errstr, errstr_size);
+        else if (pe->pe_kp)
+                pe->pe_ck = cdc_ckpt_new_kafka(
+                        conf, pe->pe_kp, pc->ckpt_topic_buf, pc->source_name,
+                        errstr, errstr_size);
+        if (!pe->pe_ck && !cdc_pbench_decode_only(pe->pe_pb))
+                goto fail;
         pe->pe_em = cdc_emit_new(pc, pe->pe_kp, pe->pe_fl, pe->pe_m, errstr,
                                  errstr_size);
         if (!pe->pe_em)
