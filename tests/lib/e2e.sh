@@ -144,7 +144,10 @@ e_spawn() {
         local key=$1 out=$2 err=$3
         shift 3
         E_LOG[$key]=$err
-        E_LOGPOS[$key]=$(wc -l <"$err" 2>/dev/null || echo 0)
+        E_LOGPOS[$key]=0
+        if [ -f "$err" ]; then
+                E_LOGPOS[$key]=$(wc -l <"$err")
+        fi
         if [ "$out" = "$err" ]; then
                 "$@" </dev/null >>"$out" 2>&1 &
         else
