@@ -650,6 +650,9 @@ static pe_state_t pengine_transition(cdc_pengine_t *pe, pe_state_t from,
         if (!err)
                 return pe->pe_next;
         cdc_binlog_close(pe->pe_bl);
+        if (retriable || err == CDC_ERR__FENCED)
+                pe->pe_exit = 0; /* a step's exit status counts only when
+                                  * its failure ends the loop */
         if (err == CDC_ERR__FENCED) {
                 /* Flush and save, then stand by; the next active
                  * producer resumes from the stored checkpoint. */
