@@ -35,8 +35,8 @@ typedef enum {
         PE_ST_DONE     = 5,
 } pe_state_t;
 
-
-/* Why the last failure happened: what /readyz and the logs name. */
+/* What failed: a failure of the source marks it unreachable (/readyz,
+ * followcdc_producer_source_up) until a connection to it works again. */
 typedef enum {
         PE_WHY_NONE = 0,
         PE_WHY_SOURCE, /* MySQL unreachable */
