@@ -255,6 +255,11 @@ static cdc_err_t pengine_standby(cdc_pengine_t *pe) {
         }
         pengine_publish(pe, PE_ST_STANDBY);
         pengine_sleep(pe, (int)pe->pe_pc->lock_retry_ms);
+        /* a standby whose Kafka refuses it for good (credentials, TLS)
+         * could never take over: say so now, not at the takeover */
+        if (pe->pe_kp && cdc_kprod_fatal(pe->pe_kp))
+                return pengine_fail(pe, CDC_ERR__FATAL, PE_WHY_OTHER, "%s",
+                                    cdc_kprod_errstr(pe->pe_kp));
         return CDC_ERR_NO_ERROR;
 }
 

@@ -12,14 +12,7 @@
 # exactly the committed changes afterwards.
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-# shellcheck source=producer_lib.sh
-. "$CDC_SOURCE_DIR/tests/integration/producer_lib.sh"
-
-h_init
-[ -x "$P_BIN" ] || h_fail "$P_BIN is not built"
+. "$(dirname "$0")/../lib/test.sh" producer
 h_start_mariadb
 h_start_broker
 p_audit_setup

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 0060-producer-oversized: a row whose event exceeds kafka.message.max.bytes
+# 0019-producer-oversized: a row whose event exceeds kafka.message.max.bytes
 # (a big TEXT or BLOB value) is neither fatal nor dropped: the event is
 # published with its largest values outside the key replaced by the
 # documented marker and named, with their sizes, in "oversized"
@@ -8,14 +8,7 @@
 # JSON Schema.
 set -euo pipefail
 
-: "${CDC_BUILD_DIR:?}" "${CDC_SOURCE_DIR:?}"
-# shellcheck source=../lib/harness.sh
-. "$CDC_SOURCE_DIR/tests/lib/harness.sh"
-# shellcheck source=producer_lib.sh
-. "$CDC_SOURCE_DIR/tests/integration/producer_lib.sh"
-
-h_init
-[ -x "$P_BIN" ] || h_fail "$P_BIN is not built"
+. "$(dirname "$0")/../lib/test.sh" producer
 h_start_mariadb
 h_start_broker
 h_mysql "
