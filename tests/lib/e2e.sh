@@ -275,8 +275,10 @@ e_http_port() {
 e_metric() {
         local port
         port=$(e_http_port "$1" 5) || return 1
+        # awk reads to the end: an early exit would fail curl with EPIPE
+        # (and the pipeline, under pipefail)
         curl -fs --max-time 5 "http://127.0.0.1:$port/metrics" |
-                awk -v n="$2" '$1 == n { print $2; exit }'
+                awk -v n="$2" '$1 == n && !f { print $2; f = 1 }'
 }
 
 e_wait_metric() {
