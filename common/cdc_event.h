@@ -79,7 +79,16 @@ typedef struct cdc_event_s {
         json_t *after;  /**< row object or NULL (owned) */
         cdc_source_t source;
         int64_t ts_ms; /**< when the producer built the event */
+        /** NULL, or which column values of before/after the producer
+         *  replaced by CDC_EVENT_OVERSIZED_MARKER to fit the Kafka message
+         *  size limit: {"after":{"<column>":<original JSON bytes>},...}
+         *  (owned; the envelope's "oversized" field). */
+        json_t *oversized;
 } cdc_event_t;
+
+/** The value that stands in for a column value too large for one Kafka
+ *  message (schemas/events/README.md "Oversized values"). */
+#define CDC_EVENT_OVERSIZED_MARKER "__followcdc_oversized__"
 
 /**
  * @brief New zeroed event for \p op.
@@ -91,18 +100,14 @@ cdc_event_t *cdc_event_new(cdc_op_t op);
 void cdc_event_destroy(cdc_event_t *ev);
 
 /**
- * @brief Encode \p ev as compact JSON.
+ * @brief Encode \p ev as compact JSON (the envelope above, fields in that
+ *        order, then "oversized" when set). Implemented in
+ *        cdc_event_enc.c, the one encoder of the contract.
  * @returns a malloc()ed NUL-terminated string (caller frees) and its
  *          length in \p lenp, or NULL on allocation failure.
  * @locality any thread
  */
 char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp);
-
-/**
- * @brief Build the JSON object of \p ev.
- * @returns a new reference, or NULL on allocation failure.
- */
-json_t *cdc_event_to_json(const cdc_event_t *ev);
 
 /**
  * @brief Check a decoded envelope against the contract (the same rules
@@ -138,18 +143,14 @@ void cdc_event_version(const cdc_source_t *src, char *buf);
 /* ---- canonical message key ---- */
 
 /**
- * @brief Canonical message key of a row: the JSON array of its unique-key
- *        column values in key-column order, compact, UTF-8 (jansson's
- *        JSON_COMPACT output), e.g. `[42,77]` or `["req-1"]`.
- * @param values JSON array of scalars (borrowed).
- * @returns malloc()ed string (caller frees) and its length, or NULL.
- */
-char *cdc_key_encode(const json_t *values, size_t *lenp);
-
-/**
- * @brief Build the key of \p row from the column names \p cols (n of them).
- * @returns malloc()ed key or NULL (a column missing or not a scalar:
- *          reason in errstr).
+ * @brief Canonical message key of \p row: the JSON array of the values of
+ *        its key columns \p cols (n of them) in that order, compact, UTF-8
+ *        (jansson's JSON_COMPACT output), e.g. `[42,77]` or `["req-1"]`.
+ *        Implemented in cdc_event_enc.c.
+ * @returns malloc()ed key (caller frees) and its length, or NULL with the
+ *          reason in errstr (no columns, a column missing or not a string
+ *          or integer, out of memory).
+ * @locality any thread
  */
 char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
                        size_t *lenp, char *errstr, size_t errstr_size);

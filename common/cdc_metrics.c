@@ -300,13 +300,16 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
                                   MHD_RESPMEM_MUST_COPY);
         }
         if (!strcmp(url, "/readyz")) {
-                char why[256] = "not ready";
+                char why[256] = "";
                 char body[300];
                 int ready = h->h_ready_cb ? h->h_ready_cb(h->h_opaque, why,
                                                           sizeof(why))
                                           : 1;
-                int n     = snprintf(body, sizeof(body), "%s\n",
-                                 ready ? "ready" : why);
+                /* the callback may name the state either way */
+                int n = snprintf(body, sizeof(body), "%s\n",
+                                 *why    ? why
+                                 : ready ? "ready"
+                                         : "not ready");
                 if (n < 0)
                         n = 0;
                 if ((size_t)n >= sizeof(body))

@@ -62,6 +62,9 @@ typedef struct cdc_http_s cdc_http_t;
 
 /**
  * Readiness probe: return 1 if ready, else 0 and a reason in \p why.
+ * \p why starts empty; text written there is the body of /readyz either
+ * way (a ready process may name its state, e.g. "ready: standby"); left
+ * empty, the body is "ready" or "not ready".
  * Called on the HTTP thread: read only atomics or sig_atomic_t state.
  */
 typedef int(cdc_http_ready_cb_t)(void *opaque, char *why, size_t why_size);

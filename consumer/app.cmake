@@ -9,7 +9,7 @@ add_library(cdc_consumer STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_dlq.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_reaper.c)
 target_include_directories(cdc_consumer PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(cdc_consumer PUBLIC cdc_common PkgConfig::RDKAFKA
+target_link_libraries(cdc_consumer PUBLIC cdc_mysql cdc_common PkgConfig::RDKAFKA
                       PkgConfig::MARIADB PkgConfig::JANSSON Threads::Threads)
 # cdc_cconf checks redis.cluster.nodes with cdc_rcluster's parser
 target_link_libraries(cdc_consumer PUBLIC cdc_apply)

@@ -63,10 +63,10 @@ typedef struct binlog_tcache_s {
 
 struct cdc_binlog_s {
         /* options (copied) */
-        char *bl_host, *bl_socket, *bl_user, *bl_password, *bl_db;
+        cdc_mysql_target_t bl_tgt; /* the server */
+        char *bl_db;
         char **bl_tables;
         size_t bl_table_cnt;
-        unsigned bl_port;
         uint32_t bl_server_id;
         int bl_heartbeat_ms, bl_connect_timeout_ms, bl_read_timeout_ms;
         cdc_tz_t *bl_tz;
@@ -164,18 +164,14 @@ static MYSQL *binlog_connect(cdc_binlog_t *bl, cdc_err_t *errp) {
         unsigned ct = (unsigned)((bl->bl_connect_timeout_ms + 999) / 1000);
         unsigned rt = (unsigned)((bl->bl_read_timeout_ms + 999) / 1000);
         cdc_mysql_opts_t o = {
-                .host              = bl->bl_host,
-                .port              = bl->bl_port,
-                .socket            = bl->bl_socket,
-                .user              = bl->bl_user,
-                .password          = bl->bl_password,
                 .connect_timeout_s = ct ? ct : 10,
                 .rw_timeout_s      = rt ? rt : 30,
                 .charset           = "utf8mb4",
+                .no_db             = 1,
         };
         MYSQL *m;
 
-        if (cdc_mysql_connect(&o, &m)) {
+        if (cdc_mysql_connect(&bl->bl_tgt, &o, &m)) {
                 if (!m) {
                         binlog_seterr(bl, "mysql_init: out of memory");
                         *errp = CDC_ERR__NOMEM;
@@ -226,8 +222,8 @@ cdc_binlog_t *cdc_binlog_new(const cdc_binlog_opts_t *opts, char *errstr,
         cdc_binlog_t *bl = NULL, *ret = NULL;
         size_t i;
 
-        if (!opts || !opts->user || !opts->db || !opts->tables ||
-            opts->table_cnt == 0 || opts->server_id == 0) {
+        if (!opts || !opts->target || !opts->target->user || !opts->db ||
+            !opts->tables || opts->table_cnt == 0 || opts->server_id == 0) {
                 snprintf(errstr, errstr_size,
                          "binlog: user, db, tables and a non-zero server id "
                          "are required");
@@ -240,15 +236,11 @@ cdc_binlog_t *cdc_binlog_new(const cdc_binlog_opts_t *opts, char *errstr,
         bl = calloc(1, sizeof(*bl));
         if (!bl)
                 goto nomem;
-        bl->bl_host     = binlog_strdup(opts->host ? opts->host : "127.0.0.1");
-        bl->bl_socket   = binlog_strdup(opts->socket);
-        bl->bl_user     = binlog_strdup(opts->user);
-        bl->bl_password = binlog_strdup(opts->password ? opts->password : "");
-        bl->bl_db       = binlog_strdup(opts->db);
-        bl->bl_tables   = calloc(opts->table_cnt, sizeof(char *));
-        bl->bl_schema   = calloc(opts->table_cnt, sizeof(binlog_schema_t));
-        if (!bl->bl_host || (opts->socket && !bl->bl_socket) || !bl->bl_user ||
-            !bl->bl_password || !bl->bl_db || !bl->bl_tables || !bl->bl_schema)
+        bl->bl_db     = binlog_strdup(opts->db);
+        bl->bl_tables = calloc(opts->table_cnt, sizeof(char *));
+        bl->bl_schema = calloc(opts->table_cnt, sizeof(binlog_schema_t));
+        if (cdc_mysql_target_copy(&bl->bl_tgt, opts->target) || !bl->bl_db ||
+            !bl->bl_tables || !bl->bl_schema)
                 goto nomem;
         bl->bl_table_cnt = opts->table_cnt;
         for (i = 0; i < opts->table_cnt; i++) {
@@ -260,7 +252,6 @@ cdc_binlog_t *cdc_binlog_new(const cdc_binlog_opts_t *opts, char *errstr,
                 if (!bl->bl_tables[i])
                         goto nomem;
         }
-        bl->bl_port               = opts->port ? opts->port : 3306;
         bl->bl_server_id          = opts->server_id;
         bl->bl_heartbeat_ms       = opts->heartbeat_ms;
         bl->bl_connect_timeout_ms = opts->connect_timeout_ms;
@@ -347,10 +338,7 @@ void cdc_binlog_destroy(cdc_binlog_t *bl) {
         }
         free(bl->bl_tables);
         free(bl->bl_schema);
-        free(bl->bl_host);
-        free(bl->bl_socket);
-        free(bl->bl_user);
-        free(bl->bl_password);
+        cdc_mysql_target_clear(&bl->bl_tgt);
         free(bl->bl_db);
         free(bl->bl_stmt);
         cdc_tz_destroy(bl->bl_tz);
@@ -505,7 +493,7 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                               "user %s lacks REPLICATION SLAVE: GRANT "
                               "REPLICATION SLAVE, REPLICATION CLIENT ON *.* "
                               "TO the producer user",
-                              bl->bl_user);
+                              bl->bl_tgt.user);
                 err = CDC_ERR__SERVER;
                 goto out;
         }
@@ -514,7 +502,7 @@ cdc_err_t cdc_binlog_check(cdc_binlog_t *bl) {
                               "user %s lacks REPLICATION CLIENT / BINLOG "
                               "MONITOR: GRANT REPLICATION CLIENT ON *.* TO "
                               "the producer user",
-                              bl->bl_user);
+                              bl->bl_tgt.user);
                 err = CDC_ERR__SERVER;
                 goto out;
         }

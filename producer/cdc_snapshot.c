@@ -111,17 +111,15 @@ uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
 cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *opts, char *errstr,
                                  size_t errstr_size) {
         cdc_snapshot_t *sn = calloc(1, sizeof(*sn));
-        cdc_mysql_opts_t o = {
-                .host     = opts->host,
-                .port     = opts->port,
-                .socket   = opts->socket,
-                .user     = opts->user,
-                .password = opts->password,
-                .db       = opts->db,
-        };
         size_t i;
 
-        if (!sn || cdc_mysql_target_set(&sn->sn_tgt, &o))
+        if (!sn || !opts->db ||
+            cdc_mysql_target_copy(&sn->sn_tgt, opts->target))
+                goto nomem;
+        /* the connection's default database is the captured one */
+        free(sn->sn_tgt.db);
+        sn->sn_tgt.db = strdup(opts->db);
+        if (!sn->sn_tgt.db)
                 goto nomem;
         sn->sn_chunk      = opts->chunk_rows > 0 ? opts->chunk_rows : 5000;
         sn->sn_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
@@ -212,8 +210,7 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
         memset(pos, 0, sizeof(*pos));
         if (sn->sn_my)
                 mysql_close(sn->sn_my);
-        cdc_mysql_target_opts(&sn->sn_tgt, &o);
-        if (cdc_mysql_connect(&o, &sn->sn_my))
+        if (cdc_mysql_connect(&sn->sn_tgt, &o, &sn->sn_my))
                 return snap_my_err(sn, sn->sn_my ? "connect (snapshot)"
                                                  : "mysql_init");
 

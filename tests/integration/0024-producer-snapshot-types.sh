@@ -27,7 +27,7 @@ p_conf stream "source.tables=$tables" "source.keys=$keys" \
         "checkpoint.store=file" "checkpoint.file=$H_DIR/stream.ckpt" \
         "lock.enabled=false"
 p_start stream
-p_wait_log stream "streaming from" 60 || h_fail "stream producer did not start"
+p_wait_state stream streaming 60 || h_fail "stream producer did not start"
 
 h_mysql "SET time_zone = '+00:00';
 INSERT INTO types_t VALUES
@@ -51,8 +51,8 @@ p_conf snap "source.name=snap" "mysql.server.id=102" \
         "checkpoint.store=file" "checkpoint.file=$H_DIR/snap.ckpt" \
         "lock.enabled=false"
 p_start snap
-p_wait_log snap "streaming from" 60 || h_fail "snapshot producer did not stream"
-grep -q "types_t: 27 rows" "$H_DIR/snap.log" ||
+p_wait_state snap streaming 60 || h_fail "snapshot producer did not stream"
+[ "$(p_metric snap 'followcdc_producer_rows_total{table="types_t",op="r"}')" = 27 ] ||
         h_fail "snapshot did not read the 27 rows of types_t"
 
 cmp_py=$(cat <<'EOF'

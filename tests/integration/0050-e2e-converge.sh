@@ -18,7 +18,7 @@ h_start_redis
 h_start_broker
 
 e_producer a
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+e_wait_state p-a streaming 30 ||
         h_fail "producer did not start streaming"
 e_consumer a
 e_consumer b

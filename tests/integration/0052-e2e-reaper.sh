@@ -38,7 +38,7 @@ h_mysql "INSERT INTO idempotent_log (request_id, biz_key, status)
          VALUES ('fresh-1', 'b', 2), ('fresh-2', 'b', 2)" || h_fail "fresh"
 
 e_producer a
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+e_wait_state p-a streaming 30 ||
         h_fail "producer did not start streaming"
 reap=(--reaper.enable=true --reaper.mysql.host=127.0.0.1
       --reaper.mysql.port="$H_MYSQL_PORT" --reaper.mysql.user="$H_CONSUMER_USER"

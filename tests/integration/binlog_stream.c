@@ -69,6 +69,7 @@ static const char *arg(int argc, char **argv, const char *name,
 static cdc_binlog_t *make(int hb_ms) {
         static char tabbuf[1024];
         static const char *tables[32];
+        static cdc_mysql_target_t tgt;
         cdc_binlog_opts_t o;
         char errstr[512];
         size_t n = 0;
@@ -76,14 +77,17 @@ static cdc_binlog_t *make(int hb_ms) {
         cdc_binlog_t *bl;
 
         memset(&o, 0, sizeof(o));
-        o.host   = env_or("CDC_MYSQL_HOST", "127.0.0.1");
-        o.port   = (unsigned)num(env_or("CDC_MYSQL_PORT", "3306"));
-        o.socket = getenv("CDC_MYSQL_SOCK");
-        if (o.socket && !*o.socket)
-                o.socket = NULL;
-        o.user     = env_or("CDC_MYSQL_USER", "root");
-        o.password = env_or("CDC_MYSQL_PASS", "");
-        o.db       = env_or("CDC_MYSQL_DB", "followcdc");
+        cdc_mysql_target_clear(&tgt);
+        if (cdc_mysql_target_set(
+                    &tgt, env_or("CDC_MYSQL_HOST", "127.0.0.1"),
+                    (unsigned)num(env_or("CDC_MYSQL_PORT", "3306")),
+                    getenv("CDC_MYSQL_SOCK"), env_or("CDC_MYSQL_USER", "root"),
+                    env_or("CDC_MYSQL_PASS", ""), NULL)) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+        }
+        o.target = &tgt;
+        o.db     = env_or("CDC_MYSQL_DB", "followcdc");
         snprintf(tabbuf, sizeof(tabbuf), "%s",
                  env_or("CDC_TABLES", "follow,idempotent_log"));
         p = tabbuf;

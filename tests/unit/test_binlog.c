@@ -114,13 +114,17 @@ static int stream_load(sev_t *evs, int max, cdc_pos_t *start) {
 
 static cdc_binlog_t *stream_handle(void) {
         static const char *const tabs[] = { "follow", "idempotent_log" };
+        static cdc_mysql_target_t tgt;
         cdc_binlog_opts_t o;
         char errstr[256];
         cdc_binlog_t *bl;
         memset(&o, 0, sizeof(o));
-        o.user = "nobody";
-        o.host = "127.0.0.1";
-        o.port = 1; /* a mangled map may ask information_schema: refused */
+        /* port 1: a mangled map may ask information_schema: refused */
+        cdc_mysql_target_clear(&tgt);
+        assert_int_equal(cdc_mysql_target_set(&tgt, "127.0.0.1", 1, NULL,
+                                              "nobody", NULL, NULL),
+                         0);
+        o.target             = &tgt;
         o.connect_timeout_ms = 1000;
         o.db                 = "followcdc";
         o.tables             = tabs;

@@ -78,7 +78,9 @@ static int ready_cb(void *opaque, char *why, size_t why_size) {
         (void)opaque;
         if (!ready_flag)
                 snprintf(why, why_size, "binlog not connected");
-        return ready_flag;
+        else if (ready_flag == 2)
+                snprintf(why, why_size, "ready: standby");
+        return ready_flag != 0;
 }
 
 /* GET \p path from the source address 127.0.0.\p src (bound so the
@@ -147,6 +149,12 @@ static void test_http_endpoints(void **state) {
         ready_flag = 1;
         resp       = http_get(cdc_http_port(h), "/readyz");
         assert_non_null(strstr(resp, " 200 "));
+        assert_non_null(strstr(resp, "\r\n\r\nready\n"));
+        /* a ready process may name its state in the body */
+        ready_flag = 2;
+        resp       = http_get(cdc_http_port(h), "/readyz");
+        assert_non_null(strstr(resp, " 200 "));
+        assert_non_null(strstr(resp, "\r\n\r\nready: standby\n"));
         resp = http_get(cdc_http_port(h), "/nope");
         assert_non_null(strstr(resp, " 404 "));
         cdc_http_destroy(h);

@@ -1,6 +1,7 @@
 /**
  * @file cdc_mysql.c
- * @brief Shared MySQL connection helpers of the producer (see cdc_mysql.h).
+ * @brief MySQL connection target and connect / error helpers (see
+ *        cdc_mysql.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,11 @@
 
 #include "cdc_mysql.h"
 
-int cdc_mysql_connect(const cdc_mysql_opts_t *o, MYSQL **myp) {
+int cdc_mysql_connect(const cdc_mysql_target_t *t, const cdc_mysql_opts_t *o,
+                      MYSQL **myp) {
         unsigned int ct = o->connect_timeout_s, rw = o->rw_timeout_s;
-        MYSQL *my = mysql_init(NULL);
+        my_bool off = 0;
+        MYSQL *my   = mysql_init(NULL);
 
         *myp = my;
         if (!my)
@@ -19,10 +22,12 @@ int cdc_mysql_connect(const cdc_mysql_opts_t *o, MYSQL **myp) {
         mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
         mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &rw);
         mysql_optionsv(my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
+        mysql_optionsv(my, MYSQL_OPT_RECONNECT, &off);
         if (o->charset)
                 mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, o->charset);
-        if (!mysql_real_connect(my, o->socket ? NULL : o->host, o->user,
-                                o->password, o->db, o->port, o->socket, 0))
+        if (!mysql_real_connect(my, t->socket ? NULL : t->host, t->user,
+                                t->password, o->no_db ? NULL : t->db, t->port,
+                                t->socket, 0))
                 return -1;
         return 0;
 }
@@ -48,21 +53,29 @@ static char *mysql_strdup(const char *s, int *failp) {
         return r;
 }
 
-int cdc_mysql_target_set(cdc_mysql_target_t *t, const cdc_mysql_opts_t *o) {
+int cdc_mysql_target_set(cdc_mysql_target_t *t, const char *host, unsigned port,
+                         const char *socket, const char *user,
+                         const char *password, const char *db) {
         int fail = 0;
 
         memset(t, 0, sizeof(*t));
-        t->host     = mysql_strdup(o->host, &fail);
-        t->socket   = mysql_strdup(o->socket, &fail);
-        t->user     = mysql_strdup(o->user, &fail);
-        t->password = mysql_strdup(o->password, &fail);
-        t->db       = mysql_strdup(o->db, &fail);
-        t->port     = o->port;
+        t->host     = mysql_strdup(host && *host ? host : "127.0.0.1", &fail);
+        t->socket   = mysql_strdup(socket && *socket ? socket : NULL, &fail);
+        t->user     = mysql_strdup(user, &fail);
+        t->password = mysql_strdup(password, &fail);
+        t->db       = mysql_strdup(db, &fail);
+        t->port     = port ? port : 3306;
         if (fail) {
                 cdc_mysql_target_clear(t);
                 return -1;
         }
         return 0;
+}
+
+int cdc_mysql_target_copy(cdc_mysql_target_t *dst,
+                          const cdc_mysql_target_t *src) {
+        return cdc_mysql_target_set(dst, src->host, src->port, src->socket,
+                                    src->user, src->password, src->db);
 }
 
 void cdc_mysql_target_clear(cdc_mysql_target_t *t) {
@@ -74,11 +87,11 @@ void cdc_mysql_target_clear(cdc_mysql_target_t *t) {
         memset(t, 0, sizeof(*t));
 }
 
-void cdc_mysql_target_opts(const cdc_mysql_target_t *t, cdc_mysql_opts_t *o) {
-        o->host     = t->host;
-        o->port     = t->port;
-        o->socket   = t->socket;
-        o->user     = t->user;
-        o->password = t->password;
-        o->db       = t->db;
+const char *cdc_mysql_target_where(const cdc_mysql_target_t *t, char *buf,
+                                   size_t size) {
+        if (t->socket)
+                snprintf(buf, size, "%s", t->socket);
+        else
+                snprintf(buf, size, "%s:%u", t->host ? t->host : "?", t->port);
+        return buf;
 }

@@ -8,7 +8,6 @@
 #include <mysql.h>
 
 #include "cdc_lock.h"
-#include "cdc_mysql.h"
 
 struct cdc_lock_s {
         cdc_mysql_target_t lk_tgt; /* where the lock connection goes */
@@ -20,19 +19,12 @@ struct cdc_lock_s {
 };
 
 cdc_lock_t *cdc_lock_new(const cdc_lock_opts_t *opts) {
-        cdc_lock_t *lk     = calloc(1, sizeof(*lk));
-        cdc_mysql_opts_t o = {
-                .host     = opts->host,
-                .port     = opts->port,
-                .socket   = opts->socket,
-                .user     = opts->user,
-                .password = opts->password,
-        };
+        cdc_lock_t *lk = calloc(1, sizeof(*lk));
         if (!lk)
                 return NULL;
         lk->lk_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 3000;
         lk->lk_name       = opts->name ? strdup(opts->name) : NULL;
-        if (cdc_mysql_target_set(&lk->lk_tgt, &o) || !lk->lk_name) {
+        if (cdc_mysql_target_copy(&lk->lk_tgt, opts->target) || !lk->lk_name) {
                 cdc_lock_destroy(lk);
                 return NULL;
         }
@@ -65,11 +57,12 @@ static cdc_err_t lock_my_err(cdc_lock_t *lk, const char *what) {
 
 static cdc_err_t lock_connect(cdc_lock_t *lk) {
         unsigned int t     = (unsigned int)((lk->lk_timeout_ms + 999) / 1000);
-        cdc_mysql_opts_t o = { .connect_timeout_s = t, .rw_timeout_s = t };
+        cdc_mysql_opts_t o = { .connect_timeout_s = t,
+                               .rw_timeout_s      = t,
+                               .no_db             = 1 };
         if (lk->lk_my)
                 return CDC_ERR_NO_ERROR;
-        cdc_mysql_target_opts(&lk->lk_tgt, &o);
-        if (cdc_mysql_connect(&o, &lk->lk_my))
+        if (cdc_mysql_connect(&lk->lk_tgt, &o, &lk->lk_my))
                 return lock_my_err(lk,
                                    lk->lk_my ? "connect (lock)" : "mysql_init");
         return CDC_ERR_NO_ERROR;
@@ -170,6 +163,10 @@ void cdc_lock_release(cdc_lock_t *lk) {
             !lock_sql(lk, sql, sizeof(sql), "SELECT RELEASE_LOCK('%s')"))
                 (void)lock_query_int(lk, sql, &v);
         lock_disconnect(lk);
+}
+
+int cdc_lock_held(const cdc_lock_t *lk) {
+        return lk->lk_held;
 }
 
 const char *cdc_lock_errstr(const cdc_lock_t *lk) {

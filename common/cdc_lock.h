@@ -1,16 +1,21 @@
 /**
  * @file cdc_lock.h
- * @brief One active producer per source: a named server lock
- *        (`GET_LOCK('followcdc:<source.name>', 0)`) held on a dedicated
- *        connection to the source server.
+ * @brief One active instance: a named server lock (`GET_LOCK(name, 0)`)
+ *        held on a dedicated connection to a MySQL / MariaDB server. The
+ *        producer takes `followcdc:<source.name>` (one active producer per
+ *        source), the consumer's TTL reaper `followcdc:reaper:<db>`.
  *
  * The server releases the lock when the connection closes, so a dead
  * producer (even SIGKILLed: the kernel closes its socket) frees it at
  * once and a standby that retries every lock.retry.ms takes over.
  *
- * Split brain: the active producer checks its lock connection every
- * lock.check.ms. If the connection is lost another instance may get the
- * lock, so the caller must stop reading, flush and go back to standby.
+ * Split brain: the holder checks its lock connection regularly
+ * (cdc_lock_check(); the producer every lock.check.ms). If the connection
+ * is lost another instance may get the lock, so the caller must stop
+ * (the producer: stop reading, flush, go back to standby).
+ *
+ * Library cdc_mysql (with cdc_mysql.h). Not thread safe: one thread uses
+ * one handle.
  */
 #ifndef CDC_LOCK_H
 #define CDC_LOCK_H
@@ -18,15 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cdc_err.h"
+#include "cdc_mysql.h"
 
 typedef struct cdc_lock_s cdc_lock_t;
 
 typedef struct cdc_lock_opts_s {
-        const char *host;
-        unsigned port;
-        const char *socket;
-        const char *user;
-        const char *password;
+        const cdc_mysql_target_t *target; /**< where (copied; its default
+                                           *   database is not used) */
         const char *name; /**< lock name, e.g. "followcdc:followcdc" */
         int timeout_ms;   /**< connect/read/write timeout */
 } cdc_lock_opts_t;
@@ -54,6 +57,9 @@ cdc_err_t cdc_lock_check(cdc_lock_t *lk);
 
 /** @brief Release the lock and disconnect. */
 void cdc_lock_release(cdc_lock_t *lk);
+
+/** @returns 1 while the lock is held (as of the last call). */
+int cdc_lock_held(const cdc_lock_t *lk);
 
 /** @returns the last error text. Borrowed. */
 const char *cdc_lock_errstr(const cdc_lock_t *lk);
