@@ -35,7 +35,7 @@ struct cdc_snapshot_s {
 
 json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
                            const cdc_tz_t *tz) {
-        cdc_rowdec_col_t c;
+        cdc_col_t c;
 
         memset(&c, 0, sizeof(c));
         c.type        = (uint8_t)f->type; /* CDC_T_* == MYSQL_TYPE_* */
@@ -43,7 +43,7 @@ json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
         c.is_binary =
                 f->charsetnr == 63 && !(f->flags & (ENUM_FLAG | SET_FLAG));
         c.meta = (uint16_t)f->decimals;
-        return cdc_rowdec_text_value(&c, val, len, tz);
+        return cdc_textval_decode(&c, val, len, tz);
 }
 
 /* ---- positions ---- */

@@ -1,0 +1,149 @@
+/*
+ * cdc_time: the instant text against a gmtime()-based oracle, calendar
+ * arithmetic, parsing, and time zones (TZif files, DST gaps/overlaps).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <time.h>
+#include "cdc_time.h"
+
+static uint32_t rnd_state = 12345;
+static uint32_t rnd(void) {
+        rnd_state = rnd_state * 1103515245u + 12345u;
+        return rnd_state >> 8;
+}
+
+static void test_tz(void **s) {
+        char errstr[256];
+        cdc_tz_t *tz;
+        /* 2024-03-31 02:30 does not exist in Paris (gap), 2024-10-27
+         * 02:30 exists twice (overlap) */
+        const int64_t gap = 1711852200, overlap = 1729996200;
+        const int64_t winter = 1704067200, summer = 1719792000;
+        (void)s;
+        tz = cdc_tz_new("Europe/Paris", errstr, sizeof(errstr));
+        assert_non_null(tz);
+        assert_int_equal(cdc_tz_local_offset(tz, winter), 3600);
+        assert_int_equal(cdc_tz_local_offset(tz, summer), 7200);
+        assert_int_equal(cdc_tz_local_offset(tz, gap), 3600);
+        assert_int_equal(cdc_tz_local_offset(tz, overlap), 7200);
+        cdc_tz_destroy(tz);
+        tz = cdc_tz_new("Asia/Shanghai", errstr, sizeof(errstr));
+        assert_non_null(tz);
+        assert_int_equal(cdc_tz_local_offset(tz, summer), 8 * 3600);
+        cdc_tz_destroy(tz);
+        tz = cdc_tz_new("-05:30", errstr, sizeof(errstr));
+        assert_non_null(tz);
+        assert_int_equal(cdc_tz_local_offset(tz, summer), -(5 * 3600 + 1800));
+        cdc_tz_destroy(tz);
+        tz = cdc_tz_new("UTC", errstr, sizeof(errstr));
+        assert_int_equal(cdc_tz_local_offset(tz, summer), 0);
+        cdc_tz_destroy(tz);
+        assert_null(cdc_tz_new("../../etc/passwd", errstr, sizeof(errstr)));
+        assert_null(cdc_tz_new("/etc/localtime", errstr, sizeof(errstr)));
+        assert_null(cdc_tz_new("Nowhere/City", errstr, sizeof(errstr)));
+        assert_null(cdc_tz_new("+25:00", errstr, sizeof(errstr)));
+}
+
+/* The oracle: the formatter cdc_time replaced (printf and gmtime_r,
+ * years 0000..9999 only). */
+static int oracle_format_us(char *buf, size_t size, int64_t epoch_us) {
+        int64_t secs = epoch_us / 1000000;
+        int64_t us   = epoch_us % 1000000;
+        struct tm tm;
+        time_t t;
+        int r;
+
+        if (us < 0) {
+                us += 1000000;
+                secs--;
+        }
+        t = (time_t)secs;
+        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 ||
+            tm.tm_year + 1900 > 9999)
+                return -1;
+        r = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, (int)us);
+        if (r < 0 || (size_t)r >= size)
+                return -1;
+        return r;
+}
+
+/* The instant formatter agrees with gmtime over years 0000..9999. */
+static void test_format_instant(void **s) {
+        char a[40], b[40];
+        int64_t v;
+        int i;
+        const int64_t fixed[] = { 0,
+                                  -1,
+                                  1,
+                                  999999,
+                                  -1000000,
+                                  253402300799999999LL,
+                                  -62167219200000000LL,
+                                  951782400000000LL,
+                                  4107542400000000LL };
+        (void)s;
+        for (i = 0; i < (int)(sizeof(fixed) / sizeof(fixed[0])); i++) {
+                assert_int_equal(cdc_time_format_us(a, sizeof(a), fixed[i]),
+                                 27);
+                assert_int_equal(oracle_format_us(b, sizeof(b), fixed[i]), 27);
+                assert_string_equal(a, b);
+        }
+        for (i = 0; i < 200000; i++) {
+                v = (int64_t)((((uint64_t)rnd() << 40) ^
+                               ((uint64_t)rnd() << 16) ^ rnd()) %
+                              253402300800000000ULL);
+                if (i & 1)
+                        v = -(v % 62167219200000000LL);
+                assert_int_equal(cdc_time_format_us(a, sizeof(a), v), 27);
+                assert_int_equal(oracle_format_us(b, sizeof(b), v), 27);
+                if (strcmp(a, b))
+                        fail_msg("%lld: %s != %s", (long long)v, a, b);
+        }
+        assert_int_equal(cdc_time_format_us(a, 27, 0), -1);
+        assert_int_equal(cdc_time_format_us(a, 28, 0), 27);
+}
+
+/* The shared date arithmetic reads back through the instant formatter. */
+static void test_days_from_civil(void **s) {
+        static const struct {
+                int y, m, d;
+                int64_t days;
+                const char *text;
+        } v[] = {
+                { 1970, 1, 1, 0, "1970-01-01" },
+                { 1969, 12, 31, -1, "1969-12-31" },
+                { 2000, 2, 29, 11016, "2000-02-29" },
+                { 2000, 3, 1, 11017, "2000-03-01" },
+                { 1, 1, 1, -719162, "0001-01-01" },
+                { 9999, 12, 31, 2932896, "9999-12-31" },
+        };
+        char buf[40];
+        int i;
+        (void)s;
+        for (i = 0; i < (int)(sizeof(v) / sizeof(v[0])); i++) {
+                int64_t d = cdc_time_days_from_civil(v[i].y, v[i].m, v[i].d);
+                assert_int_equal(d, v[i].days);
+                assert_int_equal(cdc_time_format_us(buf, sizeof(buf),
+                                                    d * 86400 * 1000000LL),
+                                 27);
+                assert_memory_equal(buf, v[i].text, 10);
+        }
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_tz),
+                cmocka_unit_test(test_format_instant),
+                cmocka_unit_test(test_days_from_civil),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
