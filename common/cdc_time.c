@@ -81,8 +81,6 @@ int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us) {
         sod  = (unsigned)(secs - days * 86400);
         cdc_time_civil_from_days(days, &y, &m, &d);
         need = y >= 0 && y <= 9999 ? 27 : 30;
-        if (need != 27)
-                return -1;
         if (size < need + 1)
                 return -1;
         if (need == 27) {
@@ -127,11 +125,17 @@ static int time_digits(const char **sp, int n, int64_t *vp) {
 
 int cdc_time_parse_ms(const char *s, int64_t *msp) {
         int64_t y, mo, d, h, mi, sec, frac = 0;
-        int nfrac = 0;
+        int nfrac = 0, neg = 0;
 
         if (!s)
                 return -1;
-        if (time_digits(&s, 4, &y)) {
+        if (*s == '+' || *s == '-') { /* expanded year: six digits */
+                neg = *s++ == '-';
+                if (time_digits(&s, 6, &y) || (neg && y == 0))
+                        return -1;
+                if (neg)
+                        y = -y;
+        } else if (time_digits(&s, 4, &y)) {
                 return -1;
         }
         if (*s++ != '-' || time_digits(&s, 2, &mo) || *s++ != '-' ||

@@ -346,6 +346,66 @@ static void test_v2_header(void **s) {
         capture_free(&c);
 }
 
+
+/* ---- hostile and extreme inputs (issue 8) ---- */
+
+/*
+ * An input in the layout of fuzz/fuzz_rowdec.c (the one the issue's hex
+ * uses): 5 header bytes, byte 3 the TABLE_MAP body length, then the
+ * TABLE_MAP body and the rows body. Both are copied to buffers of exactly
+ * their size, so ASan sees any over-read.
+ */
+static void split_input(const char *hex, uint8_t **tmp, size_t *tmlp,
+                        uint8_t **rowsp, size_t *rlp) {
+        size_t len;
+        uint8_t *b = capture_hex(hex, &len);
+        assert_true(len >= 5 && 5 + (size_t)b[3] <= len);
+        *tmlp  = b[3];
+        *rlp   = len - 5 - b[3];
+        *tmp   = malloc(*tmlp);
+        *rowsp = malloc(*rlp ? *rlp : 1);
+        assert_non_null(*tmp);
+        assert_non_null(*rowsp);
+        memcpy(*tmp, b + 5, *tmlp);
+        memcpy(*rowsp, b + 5 + *tmlp, *rlp);
+        free(b);
+}
+
+/* Issue 8 #2: '9999-12-31 23:00:00' in a DATETIME read in New York is
+ * year 10000 in UTC: a legal value, decoded to the expanded ISO 8601
+ * year, never an error (the producer exited 1 on it, on every restart). */
+static void test_datetime_past_9999(void **s) {
+        static const char hex[] =
+                "00020020002a0000000000010009666f6c6c6f7763646300017400011201"
+                "000104030264742a00000000000100010100fef3ff7000";
+        uint8_t *tm, *rows;
+        size_t tml, rl;
+        cdc_tablemap_t *t = NULL;
+        cdc_rowdec_rows_t r;
+        json_t *b = NULL, *a = NULL;
+        char errstr[256];
+        cdc_tz_t *tz = cdc_tz_new("America/New_York", errstr, sizeof(errstr));
+        (void)s;
+        assert_non_null(tz);
+        split_input(hex, &tm, &tml, &rows, &rl);
+        assert_int_equal(
+                cdc_tablemap_parse(tm, tml, 8, &t, errstr, sizeof(errstr)), 0);
+        assert_int_equal(cdc_rowdec_rows(CDC_EV_WRITE_ROWS_V1, rows, rl, 8, &r,
+                                         errstr, sizeof(errstr)),
+                         0);
+        if (cdc_rowdec_row_next(t, &r, tz, &b, &a, errstr, sizeof(errstr)))
+                fail_msg("a legal DATETIME is an error: %s", errstr);
+        assert_null(b);
+        assert_string_equal(json_string_value(json_object_get(a, "dt")),
+                            "+010000-01-01T04:00:00.000000Z");
+        assert_false(cdc_rowdec_rows_more(&r));
+        json_decref(a);
+        cdc_tablemap_destroy(t);
+        cdc_tz_destroy(tz);
+        free(tm);
+        free(rows);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ints),
@@ -357,6 +417,7 @@ int main(void) {
                 cmocka_unit_test(test_truncated),
                 cmocka_unit_test(test_garbage),
                 cmocka_unit_test(test_v2_header),
+                cmocka_unit_test(test_datetime_past_9999),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

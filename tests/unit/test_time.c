@@ -139,11 +139,96 @@ static void test_days_from_civil(void **s) {
         }
 }
 
+/* Outside years 0000..9999 the text is the ISO 8601 expanded year (sign,
+ * six digits) and it reads back: a DATETIME of 9999-12-31 in a zone west
+ * of UTC is year 10000 in UTC (issue 8 #2). */
+static void test_expanded_year(void **s) {
+        char buf[40];
+        int64_t ms, v;
+        int i;
+        (void)s;
+        assert_int_equal(cdc_time_format_us(buf, sizeof(buf),
+                                            INT64_C(253402300800000000)),
+                         30);
+        assert_string_equal(buf, "+010000-01-01T00:00:00.000000Z");
+        assert_int_equal(cdc_time_format_us(buf, sizeof(buf),
+                                            INT64_C(253402318800000000)),
+                         30);
+        assert_string_equal(buf, "+010000-01-01T05:00:00.000000Z");
+        assert_int_equal(cdc_time_format_us(buf, sizeof(buf),
+                                            INT64_C(-62167219200000001)),
+                         30);
+        assert_string_equal(buf, "-000001-12-31T23:59:59.999999Z");
+        /* the last instant of year 9999 and the first of year 0000 keep
+         * four digits */
+        assert_int_equal(cdc_time_format_us(buf, sizeof(buf),
+                                            INT64_C(253402300799999999)),
+                         27);
+        assert_int_equal(cdc_time_format_us(buf, sizeof(buf),
+                                            INT64_C(-62167219200000000)),
+                         27);
+        assert_string_equal(buf, "0000-01-01T00:00:00.000000Z");
+        /* the extremes of int64 microseconds: +-292277 years */
+        assert_int_equal(cdc_time_format_us(buf, sizeof(buf), INT64_MAX), 30);
+        assert_string_equal(buf, "+294247-01-10T04:00:54.775807Z");
+        assert_int_equal(cdc_time_format_us(buf, sizeof(buf), INT64_MIN), 30);
+        assert_string_equal(buf, "-290308-12-21T19:59:05.224192Z");
+        /* a buffer for 27 characters does not take 30 */
+        assert_int_equal(
+                cdc_time_format_us(buf, 30, INT64_C(253402300800000000)), -1);
+        assert_int_equal(
+                cdc_time_format_us(buf, 31, INT64_C(253402300800000000)), 30);
+        /* parse */
+        assert_int_equal(
+                cdc_time_parse_ms("+010000-01-01T05:00:00.000000Z", &ms), 0);
+        assert_true(ms == INT64_C(253402318800000));
+        assert_int_equal(cdc_time_parse_ms("-000001-12-31T23:59:59.999Z", &ms),
+                         0);
+        assert_true(ms == INT64_C(-62167219200001));
+        assert_int_equal(cdc_time_parse_ms("+002024-02-29T00:00:00Z", &ms), 0);
+        assert_int_equal(cdc_time_parse_ms("-000000-01-01T00:00:00Z", &ms), -1);
+        assert_int_equal(cdc_time_parse_ms("+10000-01-01T00:00:00Z", &ms), -1);
+        assert_int_equal(cdc_time_parse_ms("10000-01-01T00:00:00Z", &ms), -1);
+        /* round trip over +-200000 years */
+        for (i = 0; i < 100000; i++) {
+                int64_t want;
+                v = (int64_t)((((uint64_t)rnd() << 40) ^
+                               ((uint64_t)rnd() << 16) ^ rnd()) %
+                              INT64_C(6311390400000000000));
+                if (i & 1)
+                        v = -v;
+                assert_true(cdc_time_format_us(buf, sizeof(buf), v) > 0);
+                if (cdc_time_parse_ms(buf, &ms))
+                        fail_msg("%lld: %s does not parse", (long long)v, buf);
+                want = v / 1000 - (v % 1000 < 0);
+                if (ms != want)
+                        fail_msg("%lld: %s reads back as %lld ms", (long long)v,
+                                 buf, (long long)ms);
+        }
+}
+
+/* Calendar: leap years (year 0 is one), days per month. */
+static void test_date_exists(void **s) {
+        (void)s;
+        assert_true(cdc_time_date_exists(2024, 2, 29));
+        assert_false(cdc_time_date_exists(2023, 2, 29));
+        assert_true(cdc_time_date_exists(2000, 2, 29));
+        assert_false(cdc_time_date_exists(1900, 2, 29));
+        assert_true(cdc_time_date_exists(0, 2, 29));
+        assert_false(cdc_time_date_exists(2024, 4, 31));
+        assert_false(cdc_time_date_exists(2024, 0, 1));
+        assert_false(cdc_time_date_exists(2024, 1, 0));
+        assert_false(cdc_time_date_exists(2024, 13, 1));
+        assert_true(cdc_time_date_exists(9999, 12, 31));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tz),
                 cmocka_unit_test(test_format_instant),
                 cmocka_unit_test(test_days_from_civil),
+                cmocka_unit_test(test_expanded_year),
+                cmocka_unit_test(test_date_exists),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
