@@ -557,6 +557,7 @@ cdc_err_t cdc_rowdec_row_next(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
                               size_t errstr_size) {
         cdc_err_t err;
         json_t *before = NULL, *after = NULL;
+        const uint8_t *start = r->p;
 
         *beforep = NULL;
         *afterp  = NULL;
@@ -581,6 +582,15 @@ cdc_err_t cdc_rowdec_row_next(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
                                 errstr_size);
                 if (err)
                         goto fail;
+        }
+        if (r->p == start) {
+                /* empty images (no column present): nothing would ever
+                 * end the event (issue 8 #5) */
+                snprintf(errstr, errstr_size,
+                         "%s.%s: a row change with no column present", t->db,
+                         t->name);
+                err = CDC_ERR__BAD_EVENT;
+                goto fail;
         }
         *beforep = before;
         *afterp  = after;

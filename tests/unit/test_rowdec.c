@@ -406,6 +406,47 @@ static void test_datetime_past_9999(void **s) {
         free(rows);
 }
 
+/* Issue 8 #5: a rows event whose "columns present" bitmap is all zero:
+ * each row image was empty and consumed nothing, so the event never
+ * ended. A row change must consume bytes. */
+static void test_row_consumes_nothing(void **s) {
+        static const char tmhex[]   = "2a0000000000010009666f6c6c6f776364630006"
+                                      "666f6c6c6f7700010800000403026964";
+        static const char rowshex[] = "2a00000000000100010000";
+        uint8_t *tm, *rows;
+        size_t tml, rl;
+        cdc_tablemap_t *t = NULL;
+        cdc_rowdec_rows_t r;
+        char errstr[256];
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+        int n         = 0;
+        (void)s;
+        tm   = capture_hex(tmhex, &tml);
+        rows = capture_hex(rowshex, &rl);
+        assert_int_equal(
+                cdc_tablemap_parse(tm, tml, 8, &t, errstr, sizeof(errstr)), 0);
+        assert_int_equal(cdc_rowdec_rows(CDC_EV_WRITE_ROWS_V1, rows, rl, 8, &r,
+                                         errstr, sizeof(errstr)),
+                         0);
+        while (cdc_rowdec_rows_more(&r) && n < 10) { /* bounded: pre-fix
+                                                      * this never ended */
+                json_t *b, *a;
+                err = cdc_rowdec_row_next(t, &r, NULL, &b, &a, errstr,
+                                          sizeof(errstr));
+                if (err)
+                        break;
+                json_decref(b);
+                json_decref(a);
+                n++;
+        }
+        assert_int_equal(err, CDC_ERR__BAD_EVENT);
+        assert_int_equal(n, 0);
+        assert_false(cdc_rowdec_rows_more(&r)); /* the rest is dropped */
+        cdc_tablemap_destroy(t);
+        free(tm);
+        free(rows);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ints),
@@ -418,6 +459,7 @@ int main(void) {
                 cmocka_unit_test(test_garbage),
                 cmocka_unit_test(test_v2_header),
                 cmocka_unit_test(test_datetime_past_9999),
+                cmocka_unit_test(test_row_consumes_nothing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
