@@ -32,7 +32,10 @@ static int bit_get(const uint8_t *bm, uint32_t i) {
 cdc_err_t cdc_rowdec_rows_table_id(const uint8_t *body, size_t len,
                                    unsigned post_header_len, uint64_t *idp) {
         unsigned idlen = post_header_len == 6 ? 4 : 6;
-        if (len < post_header_len || post_header_len < 6)
+        /* 6: 4-byte table id; 8: 6-byte id; 10: v2 (id, flags, extra) */
+        if ((post_header_len != 6 && post_header_len != 8 &&
+             post_header_len != 10) ||
+            len < post_header_len)
                 return CDC_ERR__BAD_EVENT;
         *idp = cdc_le(body, idlen);
         return CDC_ERR_NO_ERROR;
@@ -65,6 +68,13 @@ cdc_err_t cdc_rowdec_rows(uint8_t type, const uint8_t *body, size_t len,
                          "rows event type %u not supported", type);
                 return CDC_ERR__BAD_EVENT;
         }
+        if (!cdc_frame_phl_ok(type, post_header_len)) {
+                snprintf(errstr, errstr_size,
+                         "rows event (type %u): post-header length %u is not "
+                         "one a server writes",
+                         type, post_header_len);
+                return CDC_ERR__BAD_EVENT;
+        }
         if (cdc_rowdec_rows_table_id(body, len, post_header_len, &r->table_id))
                 goto trunc;
         r->flags = (uint16_t)cdc_le(body + (post_header_len == 6 ? 4 : 6), 2);
@@ -73,14 +83,13 @@ cdc_err_t cdc_rowdec_rows(uint8_t type, const uint8_t *body, size_t len,
                 /* MySQL 8 v2 header ends with the length of the extra
                  * info (which counts its own two bytes) */
                 size_t extra;
-                if (post_header_len < 10)
-                        goto trunc;
                 extra = (size_t)cdc_le(body + post_header_len - 2, 2);
                 if (extra < 2 || extra - 2 > cdc_rd_left(&d))
                         goto trunc;
                 d.p += extra - 2;
         }
-        if (cdc_rd_lenenc(&d, &ncols) || ncols == 0 || ncols > 4096)
+        if (cdc_rd_lenenc(&d, &ncols) || ncols == 0 ||
+            ncols > CDC_TABLEMAP_MAX_COLS)
                 goto trunc;
         r->ncols = (uint32_t)ncols;
         bml      = (r->ncols + 7) / 8;

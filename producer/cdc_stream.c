@@ -465,13 +465,14 @@ static cdc_err_t stream_process_raw(cdc_stream_t *st, const uint8_t *b,
 
         *producedp = 0;
         if (len >= CDC_EV_HEADER_LEN && b[4] == CDC_EV_FORMAT_DESCRIPTION) {
-                crc = cdc_frame_fde_has_crc(b, len);
-                if (crc < 0) {
-                        stream_seterr(st, "malformed FORMAT_DESCRIPTION");
-                        return CDC_ERR__BAD_EVENT;
-                }
-                st->st_has_crc  = crc;
+                cdc_fde_t fde;
+                err = cdc_frame_fde(b, len, &fde, st->st_errstr,
+                                    sizeof(st->st_errstr));
+                if (err)
+                        return err;
+                st->st_has_crc  = fde.has_crc;
                 st->st_fde_seen = 1;
+                memcpy(st->st_phl, fde.phl, sizeof(st->st_phl));
         }
         crc = st->st_has_crc;
         if (!st->st_fde_seen)
@@ -485,19 +486,8 @@ static cdc_err_t stream_process_raw(cdc_stream_t *st, const uint8_t *b,
                 return err;
 
         switch (ev.type) {
-        case CDC_EV_FORMAT_DESCRIPTION: {
-                /* version(2) server_version(50) ts(4) header_len(1)
-                 * post-header lengths, one per type from 1 */
-                size_t n, i;
-                if (ev.body_len < 57 + 1)
-                        break;
-                n = ev.body_len - 57 - 1; /* minus the checksum alg byte */
-                if (n > 255)
-                        n = 255;
-                for (i = 0; i < n; i++)
-                        st->st_phl[i + 1] = ev.body[57 + i];
+        case CDC_EV_FORMAT_DESCRIPTION: /* read above */
                 break;
-        }
         case CDC_EV_ROTATE: {
                 size_t l;
                 uint64_t pos;

@@ -93,7 +93,8 @@ cdc_err_t cdc_tablemap_peek(const uint8_t *body, size_t len,
         unsigned idlen = post_header_len == 6 ? 4 : 6;
         size_t n;
 
-        if (post_header_len < 6 || cdc_rd_left(&r) < post_header_len)
+        if (!cdc_frame_phl_ok(CDC_EV_TABLE_MAP, post_header_len) ||
+            cdc_rd_left(&r) < post_header_len)
                 return CDC_ERR__BAD_EVENT;
         *idp = cdc_le(r.p, idlen);
         r.p += post_header_len;

@@ -447,6 +447,37 @@ static void test_row_consumes_nothing(void **s) {
         free(rows);
 }
 
+/* Issue 8 #6: a rows post-header length of 7 (from a FORMAT_DESCRIPTION)
+ * read the flags one byte past a 7-byte body. Only the lengths servers
+ * write are accepted (ASan checks the rest: exact-size buffers). */
+static void test_rows_post_header_len(void **s) {
+        static const char hex[] =
+                "0000871f002a0000000000010009666f6c6c6f776364630006666f6c6c6f"
+                "7700010800002a000000000001";
+        uint8_t *tm, *rows;
+        size_t tml, rl;
+        cdc_rowdec_rows_t r;
+        uint64_t id;
+        char errstr[256];
+        unsigned phl;
+        (void)s;
+        split_input(hex, &tm, &tml, &rows, &rl);
+        for (phl = 0; phl < 16; phl++) {
+                cdc_err_t e1 = cdc_rowdec_rows(CDC_EV_WRITE_ROWS_V1, rows, rl,
+                                               phl, &r, errstr, sizeof(errstr));
+                cdc_err_t e2 = cdc_rowdec_rows(CDC_EV_WRITE_ROWS_V2, rows, rl,
+                                               phl, &r, errstr, sizeof(errstr));
+                assert_int_equal(e1, CDC_ERR__BAD_EVENT); /* 7 bytes */
+                assert_int_equal(e2, CDC_ERR__BAD_EVENT);
+                if (phl != 6 && phl != 8 && phl != 10)
+                        assert_int_equal(
+                                cdc_rowdec_rows_table_id(rows, rl, phl, &id),
+                                CDC_ERR__BAD_EVENT);
+        }
+        free(tm);
+        free(rows);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ints),
@@ -460,6 +491,7 @@ int main(void) {
                 cmocka_unit_test(test_v2_header),
                 cmocka_unit_test(test_datetime_past_9999),
                 cmocka_unit_test(test_row_consumes_nothing),
+                cmocka_unit_test(test_rows_post_header_len),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

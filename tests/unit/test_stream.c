@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <zlib.h>
+#include "cdc_frame.h"
 #include "cdc_log.h"
 #include "cdc_stream.h"
 
@@ -305,10 +306,47 @@ static void test_stream_malformed(void **s) {
         cdc_srcmeta_destroy(sm);
 }
 
+/* Issue 8 #6: a FORMAT_DESCRIPTION giving rows events a post-header
+ * length of 7 made the rows decoder read one byte past a 7-byte body.
+ * The stream refuses such an FDE: every later field would be misplaced. */
+static void test_fde_post_header_len(void **s) {
+        sev_t evs[64];
+        cdc_pos_t start;
+        cdc_srcmeta_t *sm = meta_refused();
+        const cdc_binlog_item_t *it;
+        static const uint8_t types[] = { 2, 19, 23, 24, 25, 30, 31, 32 };
+        int n, k;
+        size_t j;
+        (void)s;
+        n = stream_load(evs, 64, &start);
+        assert_true(n > 2);
+        assert_int_equal(evs[1].b[4], 15); /* FORMAT_DESCRIPTION */
+        for (j = 0; j < sizeof(types); j++) {
+                /* one length servers never write, per event type */
+                static const uint8_t bad[] = { 7, 7, 7, 7, 7, 8, 9, 11 };
+                cdc_stream_t *st           = stream_handle(sm);
+                uint8_t *fde               = malloc(evs[1].len);
+                size_t at                  = 19 + 57 + (size_t)(types[j] - 1);
+                memcpy(fde, evs[1].b, evs[1].len);
+                fde[at] = types[j] == CDC_EV_QUERY ? 12 : bad[j];
+                crc_fix(fde, evs[1].len);
+                assert_int_equal(cdc_stream_reset(st, &start, 0, 0), 0);
+                assert_int_equal(feed(st, evs[0].b, evs[0].len, &it), 0);
+                assert_int_equal(feed(st, fde, evs[1].len, &it),
+                                 CDC_ERR__BAD_EVENT);
+                cdc_stream_destroy(st);
+                free(fde);
+        }
+        for (k = 0; k < n; k++)
+                free(evs[k].b);
+        cdc_srcmeta_destroy(sm);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stream_items),
                 cmocka_unit_test(test_stream_malformed),
+                cmocka_unit_test(test_fde_post_header_len),
         };
         cdc_log_set_level(LOG_WARNING); /* no NOTICE per fed DDL */
         return cmocka_run_group_tests(tests, NULL, NULL);
