@@ -122,6 +122,8 @@ static int tm_labels(cdc_tablemap_t *t, cdc_rd_t *v, uint8_t want) {
                 uint64_t cnt, k;
                 if (c->type != want)
                         continue;
+                if (c->labels) /* a second list for the column */
+                        return -1;
                 if (cdc_rd_lenenc(v, &cnt) || cnt > 65535 ||
                     cnt > cdc_rd_left(v))
                         return -1;
@@ -142,7 +144,49 @@ static int tm_labels(cdc_tablemap_t *t, cdc_rd_t *v, uint8_t want) {
         return 0;
 }
 
-static int tm_optional(cdc_tablemap_t *t, cdc_rd_t *r) {
+/* DEFAULT_CHARSET: the default collation of the character columns, then
+ * (index among the character columns, collation) for the others, in
+ * increasing index order. */
+static int tm_default_charset(cdc_tablemap_t *t, cdc_rd_t *v) {
+        uint32_t *chars = NULL, nchar = 0, i;
+        uint64_t def, ci, cs, next = 0;
+        int ret = -1;
+
+        if (cdc_rd_lenenc(v, &def))
+                return -1;
+        chars = malloc((size_t)t->ncols * sizeof(*chars));
+        if (!chars)
+                return -1;
+        for (i = 0; i < t->ncols; i++) {
+                if (!is_character(t->cols[i].type))
+                        continue;
+                col_set_charset(&t->cols[i], (uint32_t)def);
+                chars[nchar++] = i;
+        }
+        while (cdc_rd_left(v) > 0) {
+                if (cdc_rd_lenenc(v, &ci) || cdc_rd_lenenc(v, &cs))
+                        goto out;
+                /* one pair per column, increasing: a repeated or
+                 * out-of-order index is malformed, one past the character
+                 * columns too */
+                if (ci < next || ci >= nchar)
+                        goto out;
+                col_set_charset(&t->cols[chars[ci]], (uint32_t)cs);
+                next = ci + 1;
+        }
+        ret = 0;
+out:
+        free(chars);
+        return ret;
+}
+
+/* The optional metadata fields. Each field type may appear once: a
+ * repeated one (a second ENUM label list replaced the first without its
+ * count, issue 8 #3) is malformed. @returns 0 or -1 with \p why set. */
+static int tm_optional(cdc_tablemap_t *t, cdc_rd_t *r, const char **why) {
+        uint64_t seen = 0;
+
+        *why = "malformed optional metadata";
         while (cdc_rd_left(r) > 0) {
                 uint8_t ft = *r->p++;
                 uint64_t flen;
@@ -154,6 +198,14 @@ static int tm_optional(cdc_tablemap_t *t, cdc_rd_t *r) {
                 v.p   = r->p;
                 v.end = r->p + flen;
                 r->p += flen;
+                if (ft < 64) {
+                        if (seen >> ft & 1) {
+                                *why = "an optional metadata field appears "
+                                       "twice";
+                                return -1;
+                        }
+                        seen |= (uint64_t)1 << ft;
+                }
                 switch (ft) {
                 case 1: /* SIGNEDNESS: one bit per numeric column */
                         for (i = 0, k = 0; i < t->ncols; i++) {
@@ -167,31 +219,15 @@ static int tm_optional(cdc_tablemap_t *t, cdc_rd_t *r) {
                         }
                         t->has_sign = 1;
                         break;
-                case 2: { /* DEFAULT_CHARSET, then (index, charset) */
-                        uint64_t def, ci, cs;
-                        if (cdc_rd_lenenc(&v, &def))
-                                return -1;
-                        for (i = 0; i < t->ncols; i++)
-                                if (is_character(t->cols[i].type))
-                                        col_set_charset(&t->cols[i],
-                                                        (uint32_t)def);
-                        while (cdc_rd_left(&v) > 0) {
-                                if (cdc_rd_lenenc(&v, &ci) ||
-                                    cdc_rd_lenenc(&v, &cs))
-                                        return -1;
-                                for (i = 0, k = 0; i < t->ncols; i++) {
-                                        if (!is_character(t->cols[i].type))
-                                                continue;
-                                        if (k++ == ci)
-                                                col_set_charset(&t->cols[i],
-                                                                (uint32_t)cs);
-                                }
-                        }
-                        t->has_charset = 1;
-                        break;
-                }
+                case 2: /* DEFAULT_CHARSET */
                 case 3: /* COLUMN_CHARSET: one per character column */
-                        for (i = 0; i < t->ncols; i++) {
+                        if (t->has_charset) { /* servers write one of them */
+                                *why = "two charset fields";
+                                return -1;
+                        }
+                        if (ft == 2 && tm_default_charset(t, &v))
+                                return -1;
+                        for (i = 0; ft == 3 && i < t->ncols; i++) {
                                 uint64_t cs;
                                 if (!is_character(t->cols[i].type))
                                         continue;
@@ -344,10 +380,8 @@ cdc_err_t cdc_tablemap_parse(const uint8_t *body, size_t len,
                 }
         }
         r.p += (ncols + 7) / 8;
-        if (tm_optional(t, &r) == -1) {
-                why = "malformed optional metadata";
+        if (tm_optional(t, &r, &why) == -1)
                 goto out;
-        }
         /* the server writes a field only for tables that have such
          * columns: absent and not needed is complete */
         if (!need_labels)
