@@ -17,25 +17,36 @@
 #include "cdc_mysqljson.h"
 #include "cdc_value.h"
 
-/* Growable text buffer for the JSON text of a MySQL JSON value. */
+/*
+ * Growable text buffer for the JSON text of a MySQL JSON value, with the
+ * work budget of one decode (issue 8 #4). Entries of a container may
+ * point at the same sub-container, so a hostile document of a few hundred
+ * bytes stands for 2^depth values. A document MySQL writes is a tree:
+ * every value but the top one has its own value entry of at least 3 bytes,
+ * so it has fewer values than bytes, and its text is at most about 6
+ * times its size (a string of control characters, each "\u00XX"). Past
+ * either limit the document is malformed and the traversal stops.
+ */
 typedef struct jbuf_s {
         char *s;
         size_t len, cap;
+        size_t values, max_values; /* values visited, the budget */
+        size_t max_len;            /* text budget */
         int err;
 } jbuf_t;
 
 static void jb_put(jbuf_t *b, const char *s, size_t n) {
         if (b->err)
                 return;
+        if (n > b->max_len - b->len) {
+                b->err = 1;
+                return;
+        }
         if (b->len + n + 1 > b->cap) {
                 size_t cap = b->cap ? b->cap : 64;
                 char *ns;
                 while (cap < b->len + n + 1)
                         cap *= 2;
-                if (cap > (64u << 20)) { /* larger than any JSON value */
-                        b->err = 1;
-                        return;
-                }
                 ns = realloc(b->s, cap);
                 if (!ns) {
                         b->err = 1;
@@ -106,20 +117,31 @@ static int mj_varlen(const uint8_t *p, size_t avail, size_t *lenp,
         return -1;
 }
 
-/* Packed temporal values inside JSON (MySQL "my_packed_time"). */
-static void mj_temporal(jbuf_t *b, uint8_t type, int64_t packed) {
+/* Packed temporal values inside JSON (MySQL "my_packed_time"): TIME as
+ * [-]((h << 12 | m << 6 | s) << 24 | us), the others as
+ * ((((y * 13 + mo) << 5 | d) << 17 | h << 12 | m << 6 | s) << 24 | us).
+ * @returns 0, or -1 for a value no MySQL column holds. */
+static int mj_temporal(jbuf_t *b, uint8_t type, int64_t packed) {
         char buf[48];
-        int neg     = packed < 0;
-        uint64_t a  = (uint64_t)(neg ? -packed : packed);
+        int neg = packed < 0;
+        /* the magnitude in unsigned arithmetic: -INT64_MIN is undefined */
+        uint64_t a  = neg ? (uint64_t)0 - (uint64_t)packed : (uint64_t)packed;
         uint64_t ip = a >> 24, us = a % (1 << 24);
+        if (us > 999999)
+                return -1;
         if (type == CDC_T_TIME) {
                 uint64_t hms = ip;
+                if (hms >> 12 > 838 || (hms >> 6) % 64 > 59 || hms % 64 > 59)
+                        return -1;
                 snprintf(buf, sizeof(buf), "\"%s%02u:%02u:%02u.%06u\"",
-                         neg ? "-" : "", (unsigned)((hms >> 12) % 1024),
+                         neg ? "-" : "", (unsigned)(hms >> 12),
                          (unsigned)((hms >> 6) % 64), (unsigned)(hms % 64),
                          (unsigned)us);
         } else {
                 uint64_t ymd = ip >> 17, ym = ymd >> 5, hms = ip % (1 << 17);
+                if (neg || ym / 13 > 9999 || hms >> 12 > 23 ||
+                    (hms >> 6) % 64 > 59 || hms % 64 > 59)
+                        return -1;
                 if (type == CDC_T_DATE)
                         snprintf(buf, sizeof(buf), "\"%04u-%02u-%02u\"",
                                  (unsigned)(ym / 13), (unsigned)(ym % 13),
@@ -133,6 +155,7 @@ static void mj_temporal(jbuf_t *b, uint8_t type, int64_t packed) {
                                  (unsigned)(hms % 64), (unsigned)us);
         }
         jb_str(b, buf);
+        return 0;
 }
 
 static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
@@ -214,7 +237,7 @@ static int mj_container(jbuf_t *b, const uint8_t *d, size_t len, int large,
                         jb_quote(b, d + ko, kl);
                         jb_put(b, ":", 1);
                 }
-                if (mj_entry(b, d, size, vent, large, depth))
+                if (mj_entry(b, d, size, vent, large, depth) || b->err)
                         return -1;
         }
         jb_put(b, is_obj ? "}" : "]", 1);
@@ -226,8 +249,10 @@ static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
         char buf[40];
         size_t l, used;
 
-        if (depth > 150)
+        if (depth > 150 || b->err || ++b->values > b->max_values) {
+                b->err = 1;
                 return -1;
+        }
         switch (type) {
         case 0x00:
         case 0x01:
@@ -310,10 +335,8 @@ static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
                 }
                 if ((ft == CDC_T_DATE || ft == CDC_T_TIME ||
                      ft == CDC_T_DATETIME || ft == CDC_T_TIMESTAMP) &&
-                    l >= 8) {
-                        mj_temporal(b, ft, (int64_t)cdc_le(p, 8));
-                        return 0;
-                }
+                    l >= 8)
+                        return mj_temporal(b, ft, (int64_t)cdc_le(p, 8));
                 { /* anything else as MySQL prints it: base64:typeN:... */
                         char *s64 = malloc((l + 2) / 3 * 4 + 1);
                         if (!s64)
@@ -333,8 +356,14 @@ static int mj_value(jbuf_t *b, uint8_t type, const uint8_t *d, size_t len,
 
 int cdc_mysqljson_text(const uint8_t *p, size_t len, char **textp,
                        size_t *lenp) {
-        jbuf_t b = { NULL, 0, 0, 0 };
-        *textp   = NULL;
+        jbuf_t b;
+
+        *textp = NULL;
+        memset(&b, 0, sizeof(b));
+        if (len > SIZE_MAX / 16 - 1024)
+                return -1;
+        b.max_values = len;
+        b.max_len    = 16 * len + 1024;
         if (len == 0) { /* an empty value is the JSON null literal */
                 jb_str(&b, "null");
         } else if (mj_value(&b, p[0], p + 1, len - 1, 0) || b.err) {

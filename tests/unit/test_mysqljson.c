@@ -132,9 +132,151 @@ static void test_mysql_json(void **s) {
 }
 
 /* The fast instant formatter agrees with cdc_time_format_us. */
+/* Issue 8 #4: entries of each array point at the same sub-array, so 205
+ * bytes stand for 2^20 arrays (the issue's 1412 bytes never finished).
+ * The decoder visits fewer values than the document has bytes, and stops
+ * there. */
+static void test_shared_containers(void **s) {
+        enum {
+                DEPTH = 20
+        };
+        uint8_t doc[1 + DEPTH * 10 + 4];
+        char *txt = NULL;
+        size_t tl = 0, i;
+        (void)s;
+        doc[0] = 0x02; /* small array */
+        for (i = 0; i < DEPTH; i++) {
+                uint8_t *c  = doc + 1 + i * 10;
+                size_t size = (DEPTH - i) * 10 + 4;
+                c[0]        = 2; /* two elements */
+                c[1]        = 0;
+                c[2]        = (uint8_t)size;
+                c[3]        = (uint8_t)(size >> 8);
+                c[4]        = 0x02; /* both: the array at offset 10 */
+                c[5]        = 10;
+                c[6]        = 0;
+                c[7]        = 0x02;
+                c[8]        = 10;
+                c[9]        = 0;
+        }
+        memcpy(doc + 1 + DEPTH * 10, "\0\0\4\0", 4); /* [] */
+        assert_int_equal(cdc_mysqljson_text(doc, sizeof(doc), &txt, &tl), -1);
+        assert_null(txt);
+        /* one level of it, one element: a tree, decoded */
+        {
+                static const uint8_t one[] = { 0x02, 1, 0, 11, 0, 0x02,
+                                               7,    0, 0, 0,  4, 0 };
+                assert_int_equal(
+                        cdc_mysqljson_text(one, sizeof(one), &txt, &tl), 0);
+        }
+        assert_string_equal(txt, "[[]]");
+        free(txt);
+}
+
+/* Documents MySQL writes stay within the budget: 1000 strings of 50
+ * control characters (the largest text per byte: "\u0001" each), and
+ * arrays nested 100 deep (MySQL's limit). */
+static void test_budget_legit(void **s) {
+        enum {
+                N = 1000,
+                L = 50
+        };
+        size_t hdr = 4 + 3 * N, size = hdr + (size_t)N * (1 + L), i, o;
+        uint8_t *doc = malloc(1 + size);
+        uint8_t deep[1 + 100 * 7 + 4];
+        char *txt = NULL;
+        size_t tl = 0;
+        (void)s;
+        assert_non_null(doc);
+        assert_true(size < 65536);
+        doc[0] = 0x02;
+        doc[1] = (uint8_t)N;
+        doc[2] = (uint8_t)(N >> 8);
+        doc[3] = (uint8_t)size;
+        doc[4] = (uint8_t)(size >> 8);
+        for (i = 0, o = hdr; i < N; i++, o += 1 + L) {
+                uint8_t *e = doc + 1 + 4 + i * 3;
+                e[0]       = 0x0c; /* string at offset o */
+                e[1]       = (uint8_t)o;
+                e[2]       = (uint8_t)(o >> 8);
+                doc[1 + o] = L;
+                memset(doc + 1 + o + 1, 0x01, L);
+        }
+        assert_int_equal(cdc_mysqljson_text(doc, 1 + size, &txt, &tl), 0);
+        assert_int_equal(tl, 2 + N * (2 + 6 * L) + (N - 1));
+        free(txt);
+        free(doc);
+        deep[0] = 0x02;
+        for (i = 0; i < 100; i++) {
+                uint8_t *p = deep + 1 + i * 7;
+                size_t sz  = (100 - i) * 7 + 4;
+                p[0]       = 1;
+                p[1]       = 0;
+                p[2]       = (uint8_t)sz;
+                p[3]       = (uint8_t)(sz >> 8);
+                p[4]       = 0x02;
+                p[5]       = 7;
+                p[6]       = 0;
+        }
+        memcpy(deep + 1 + 100 * 7, "\0\0\4\0", 4);
+        assert_int_equal(cdc_mysqljson_text(deep, sizeof(deep), &txt, &tl), 0);
+        assert_int_equal(tl, 202);
+        free(txt);
+}
+
+/* Issue 8 #6: a packed temporal value of INT64_MIN was negated (undefined
+ * behaviour). Values no MySQL column holds are malformed; the extremes of
+ * TIME are not. */
+static void test_temporal_extremes(void **s) {
+        /* opaque(0x0f), type, length 8, packed little-endian */
+        uint8_t v[11] = { 0x0f, 0, 8 };
+        char *txt     = NULL;
+        size_t tl;
+        int64_t packed;
+        static const uint8_t types[] = { 10, 11, 12, 7 };
+        size_t i;
+        (void)s;
+        for (i = 0; i < sizeof(types); i++) { /* the issue's input */
+                v[1]   = types[i];
+                packed = INT64_MIN;
+                memcpy(v + 3, &packed, 8);
+                assert_int_equal(cdc_mysqljson_text(v, sizeof(v), &txt, &tl),
+                                 -1);
+                packed = -1; /* a negative date, a TIME over 838 hours */
+                memcpy(v + 3, &packed, 8);
+                assert_int_equal(cdc_mysqljson_text(v, sizeof(v), &txt, &tl),
+                                 types[i] == 11 ? 0 : -1);
+                if (types[i] == 11) {
+                        /* -1 us: the fraction of the magnitude is 1 */
+                        assert_string_equal(txt, "\"-00:00:00.000001\"");
+                        free(txt);
+                }
+        }
+        /* TIME -838:59:59.000000 */
+        v[1]   = 11;
+        packed = -(int64_t)(((uint64_t)838 << 12 | 59 << 6 | 59) << 24);
+        memcpy(v + 3, &packed, 8);
+        assert_int_equal(cdc_mysqljson_text(v, sizeof(v), &txt, &tl), 0);
+        assert_string_equal(txt, "\"-838:59:59.000000\"");
+        free(txt);
+        /* DATETIME 9999-12-31 23:59:59.999999 */
+        v[1]   = 12;
+        packed = (int64_t)((((((uint64_t)9999 * 13 + 12) << 5 | 31) << 17 |
+                             23 << 12 | 59 << 6 | 59)
+                            << 24) |
+                           999999);
+        memcpy(v + 3, &packed, 8);
+        assert_int_equal(cdc_mysqljson_text(v, sizeof(v), &txt, &tl), 0);
+        assert_string_equal(txt, "\"9999-12-31 23:59:59.999999\"");
+        free(txt);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_mysql_json),
+                cmocka_unit_test(test_shared_containers),
+                cmocka_unit_test(test_budget_legit),
+                cmocka_unit_test(test_temporal_extremes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
