@@ -46,12 +46,23 @@ static void txt_frac(const char **pp, const char *end, uint32_t *usp) {
         *pp  = p;
 }
 
+/* "YYYY-MM-DD" -> the DATE mapping of a binary DATE (text kept if the
+ * server ever sends another form). */
+static json_t *txt_date(const char *s, size_t len) {
+        const char *p = s, *end = s + len;
+        unsigned y, m, d;
+        if (txt_digits(&p, end, 4, &y) || p >= end || *p++ != '-' ||
+            txt_digits(&p, end, 2, &m) || p >= end || *p++ != '-' ||
+            txt_digits(&p, end, 2, &d) || p != end)
+                return json_stringn(s, len);
+        return cdc_value_date(y, m, d);
+}
+
 /* "YYYY-MM-DD[ HH:MM:SS[.f]]" read in \p tz (NULL: UTC) -> instant. */
 static json_t *txt_datetime(const char *s, size_t len, const cdc_tz_t *tz) {
         const char *p = s, *end = s + len;
         unsigned y, mo, d, h = 0, mi = 0, sec = 0;
         uint32_t us = 0;
-        json_t *v;
 
         if (txt_digits(&p, end, 4, &y) || p >= end || *p++ != '-' ||
             txt_digits(&p, end, 2, &mo) || p >= end || *p++ != '-' ||
@@ -65,8 +76,7 @@ static json_t *txt_datetime(const char *s, size_t len, const cdc_tz_t *tz) {
                         return json_null();
                 txt_frac(&p, end, &us);
         }
-        v = cdc_value_datetime(y, mo, d, h, mi, sec, us, tz);
-        return v ? v : json_null(); /* shifted out of 0000..9999 */
+        return cdc_value_datetime(y, mo, d, h, mi, sec, us, tz);
 }
 
 /* "[-]H+:MM:SS[.f]" -> "[-]HH:MM:SS[.ffffff]" (fraction iff fsp > 0);
@@ -134,9 +144,10 @@ json_t *cdc_textval_decode(const cdc_col_t *c, const char *val, size_t len,
                 return json_real(strtod(num, NULL));
         case CDC_T_DECIMAL:
         case CDC_T_NEWDECIMAL:
+                return json_stringn(val, len);
         case CDC_T_DATE:
         case CDC_T_NEWDATE:
-                return json_stringn(val, len);
+                return txt_date(val, len);
         case CDC_T_TIME:
         case CDC_T_TIME2:
                 return txt_time(val, len, c->meta);

@@ -236,13 +236,6 @@ static void value_put_digits(char *p, unsigned v, int n) {
         }
 }
 
-static int value_date_valid(unsigned y, unsigned m, unsigned d) {
-        static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30,
-                                          31, 31, 30, 31, 30, 31 };
-        return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
-               d <= mdays[m - 1];
-}
-
 json_t *cdc_value_instant(int64_t epoch_us) {
         char buf[CDC_TIME_TEXT_MAX + 1];
         int n = cdc_time_format_us(buf, sizeof(buf), epoch_us);
@@ -255,9 +248,9 @@ json_t *cdc_value_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
                            unsigned mi, unsigned s, uint32_t us,
                            const cdc_tz_t *tz) {
         int64_t local;
-        if (!value_date_valid(y, mo, d) || h > 23 || mi > 59 || s > 59 ||
-            us > 999999)
-                return json_null(); /* zero or invalid date: null */
+        if (y > 9999 || !cdc_time_date_exists(y, (int)mo, (int)d) || h > 23 ||
+            mi > 59 || s > 59 || us > 999999)
+                return json_null(); /* zero or invalid date: not an instant */
         local = cdc_time_days_from_civil(y, (int)mo, (int)d) * 86400 +
                 h * 3600 + mi * 60 + s;
         local -= cdc_tz_local_offset(tz, local);
@@ -266,8 +259,8 @@ json_t *cdc_value_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
 
 json_t *cdc_value_date(unsigned y, unsigned m, unsigned d) {
         char buf[10];
-        if (!value_date_valid(y, m, d))
-                return json_null(); /* zero dates */
+        if (y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+                return json_null(); /* zero dates, a zero month or day */
         value_put_digits(buf, y, 4);
         buf[4] = '-';
         value_put_digits(buf + 5, m, 2);

@@ -20,3 +20,6 @@ cdc_add_unit_test(test_stream SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stream.c
   LIBS cdc_binlog)
 cdc_add_unit_test(test_pos SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pos.c
   LIBS cdc_binlog)
+# the snapshot's text values against the binary decoder, every zone
+cdc_add_unit_test(test_textval
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_textval.c LIBS cdc_binlog)
