@@ -241,7 +241,8 @@ static int tm_optional(cdc_tablemap_t *t, cdc_rd_t *r, const char **why) {
                         for (i = 0; i < t->ncols; i++) {
                                 uint64_t l;
                                 if (cdc_rd_lenenc(&v, &l) ||
-                                    l > cdc_rd_left(&v) || l > 256)
+                                    l > cdc_rd_left(&v) || l > 256 ||
+                                    memchr(v.p, 0, (size_t)l))
                                         return -1;
                                 free(t->cols[i].name);
                                 t->cols[i].name = dup_n(v.p, (size_t)l);
@@ -266,6 +267,45 @@ static int tm_optional(cdc_tablemap_t *t, cdc_rd_t *r, const char **why) {
                 }
         }
         return 0;
+}
+
+static int tm_name_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Column names become the keys of every row object: each must be a
+ * non-empty UTF-8 string, and no two alike (a second "id" would silently
+ * replace the first one's value). @returns 0 or -1 with \p why set. */
+static int tm_names_ok(const cdc_tablemap_t *t, const char **why) {
+        char **sorted;
+        uint32_t i;
+        int ret = -1;
+
+        for (i = 0; i < t->ncols; i++) {
+                json_t *s = json_string(t->cols[i].name);
+                json_decref(s);
+                if (!s || !t->cols[i].name[0]) {
+                        *why = "column name is empty or not UTF-8";
+                        return -1;
+                }
+        }
+        sorted = malloc((size_t)t->ncols * sizeof(*sorted));
+        if (!sorted) {
+                *why = "out of memory";
+                return -1;
+        }
+        for (i = 0; i < t->ncols; i++)
+                sorted[i] = t->cols[i].name;
+        qsort(sorted, t->ncols, sizeof(*sorted), tm_name_cmp);
+        for (i = 1; i < t->ncols; i++)
+                if (!strcmp(sorted[i - 1], sorted[i]))
+                        break;
+        if (i < t->ncols)
+                *why = "two columns have the same name";
+        else
+                ret = 0;
+        free(sorted);
+        return ret;
 }
 
 cdc_err_t cdc_tablemap_parse(const uint8_t *body, size_t len,
@@ -394,16 +434,8 @@ cdc_err_t cdc_tablemap_parse(const uint8_t *body, size_t len,
                 t->has_sign = 1;
         if (!need_cs)
                 t->has_charset = 1;
-        for (i = 0; i < t->ncols; i++) { /* names must be valid UTF-8 */
-                if (t->cols[i].name) {
-                        json_t *s = json_string(t->cols[i].name);
-                        if (!s) {
-                                why = "column name is not UTF-8";
-                                goto out;
-                        }
-                        json_decref(s);
-                }
-        }
+        if (t->has_names && tm_names_ok(t, &why) == -1)
+                goto out;
         t->raw = malloc(len);
         if (!t->raw) {
                 err = CDC_ERR__NOMEM;

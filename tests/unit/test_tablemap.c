@@ -92,7 +92,8 @@ static uint8_t *tm_build(const uint8_t *types, size_t n, const uint8_t *meta,
         memcpy(b + o, types, n);
         o += n;
         b[o++] = (uint8_t)mlen;
-        memcpy(b + o, meta, mlen);
+        if (mlen)
+                memcpy(b + o, meta, mlen);
         o += mlen;
         memset(b + o, 0xff, (n + 7) / 8);
         o += (n + 7) / 8;
@@ -247,6 +248,37 @@ static void test_default_charset_pairs(void **s) {
         assert_null(t);
 }
 
+/* Found by fuzz_rowdec: two columns named alike made the second value
+ * silently replace the first in the row object (a forged "id" after the
+ * real one). Names must be distinct, non-empty, without NUL. */
+static void test_column_names(void **s) {
+        static const uint8_t types[] = { CDC_T_LONG, CDC_T_LONG, CDC_T_LONG };
+        static const uint8_t ok[]    = { 4,   9, 2,   'i', 'd', 1,
+                                         'a', 3, 'i', 'd', '2' };
+        static const uint8_t dup[] = { 4, 8, 2, 'i', 'd', 1, 'a', 2, 'i', 'd' };
+        static const uint8_t empty[] = { 4, 6, 2, 'i', 'd', 0, 2, 'i', 'e' };
+        static const uint8_t nul[]   = {
+                  4, 9, 2, 'i', 'd', 1, 'a', 3, 'i', 'd', 0
+        };
+        static const uint8_t nul2[] = { 4,   9, 2,   'i', 'd', 1,
+                                        'a', 3, 'i', 0,   'x' };
+        cdc_tablemap_t *t           = NULL;
+        (void)s;
+        assert_int_equal(tm_parse(types, 3, NULL, 0, ok, sizeof(ok), &t), 0);
+        assert_string_equal(t->cols[2].name, "id2");
+        cdc_tablemap_destroy(t);
+        t = NULL;
+        assert_int_equal(tm_parse(types, 3, NULL, 0, dup, sizeof(dup), &t),
+                         CDC_ERR__BAD_EVENT);
+        assert_int_equal(tm_parse(types, 3, NULL, 0, empty, sizeof(empty), &t),
+                         CDC_ERR__BAD_EVENT);
+        assert_int_equal(tm_parse(types, 3, NULL, 0, nul, sizeof(nul), &t),
+                         CDC_ERR__BAD_EVENT);
+        assert_int_equal(tm_parse(types, 3, NULL, 0, nul2, sizeof(nul2), &t),
+                         CDC_ERR__BAD_EVENT);
+        assert_null(t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_set_col),
@@ -254,6 +286,7 @@ int main(void) {
                 cmocka_unit_test(test_enum_labels_twice),
                 cmocka_unit_test(test_duplicate_fields),
                 cmocka_unit_test(test_default_charset_pairs),
+                cmocka_unit_test(test_column_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
