@@ -5,7 +5,7 @@
  *
  * Calendar conversions are H. Hinnant's days_from_civil / civil_from_days
  * algorithms (public domain descriptions), exact for every int64 day.
- * Zones follow RFC 8536 (TZif).
+ * Zones follow RFC 8536 (TZif) and POSIX TZ strings for the footer rule.
  */
 #include "cdc_time.h"
 
@@ -20,6 +20,11 @@
 static int64_t time_fdiv(int64_t a, int64_t b) {
         int64_t q = a / b;
         return (a % b < 0) ? q - 1 : q;
+}
+
+static int64_t time_fmod(int64_t a, int64_t b) {
+        int64_t r = a % b;
+        return r < 0 ? r + b : r;
 }
 
 int64_t cdc_time_days_from_civil(int64_t y, int m, int d) {
@@ -169,11 +174,28 @@ int cdc_time_parse_ms(const char *s, int64_t *msp) {
 
 /* ---- time zones ---- */
 
+/* A POSIX TZ rule date: Jn, n or Mm.w.d, and the local time of day. */
+typedef struct tz_rdate_s {
+        char kind; /* 'J', 'D' (zero-based day of year) or 'M' */
+        int n, m, w, d;
+        int32_t secs; /* time of day, may be negative or past 24 h */
+} tz_rdate_t;
+
+/* The rule a TZif footer gives for instants after the last transition. */
+typedef struct tz_rule_s {
+        int32_t std_off; /* UTC offset (east positive) */
+        int32_t dst_off;
+        int has_dst;
+        tz_rdate_t start, end;
+} tz_rule_t;
+
 struct cdc_tz_s {
         int32_t off0; /* offset before the first transition / fixed */
         size_t n;
         int64_t *trans; /* UTC instants of the transitions, ascending */
         int32_t *offs;  /* offset in force from trans[i] */
+        int has_rule;   /* rule applies from trans[n - 1] (or always) */
+        tz_rule_t rule;
 };
 
 static int tz_name_ok(const char *s) {
@@ -200,14 +222,195 @@ static uint64_t tz_be(const uint8_t *p, unsigned n) {
         return v;
 }
 
-/* Parses a TZif file: the 64-bit v2+ data when present, else
- * the 32-bit v1 data. @returns 0 or -1. */
+/* [+-]hh[:mm[:ss]] with hh <= maxh. @returns 0 or -1. */
+static int tz_posix_hms(const char **pp, const char *end, int maxh,
+                        int32_t *secsp) {
+        const char *p = *pp;
+        int neg       = 0, part, k;
+        int32_t v[3]  = { 0, 0, 0 };
+
+        if (p < end && (*p == '+' || *p == '-'))
+                neg = *p++ == '-';
+        for (part = 0; part < 3; part++) {
+                if (part > 0) {
+                        if (p >= end || *p != ':')
+                                break;
+                        p++;
+                }
+                for (k = 0; k < 3 && p < end && *p >= '0' && *p <= '9'; k++)
+                        v[part] = v[part] * 10 + (*p++ - '0');
+                if (k == 0 || (part > 0 && (k != 2 || v[part] > 59)))
+                        return -1;
+        }
+        if (v[0] > maxh)
+                return -1;
+        *secsp = (v[0] * 3600 + v[1] * 60 + v[2]) * (neg ? -1 : 1);
+        *pp    = p;
+        return 0;
+}
+
+/* A zone abbreviation: three or more letters, or <...>. */
+static int tz_posix_name(const char **pp, const char *end) {
+        const char *p = *pp;
+        size_t n      = 0;
+        if (p < end && *p == '<') {
+                p++;
+                while (p < end && *p != '>' &&
+                       ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                        (*p >= '0' && *p <= '9') || *p == '+' || *p == '-')) {
+                        p++;
+                        n++;
+                }
+                if (p >= end || *p != '>' || n < 3)
+                        return -1;
+                *pp = p + 1;
+                return 0;
+        }
+        while (p < end &&
+               ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))) {
+                p++;
+                n++;
+        }
+        if (n < 3)
+                return -1;
+        *pp = p;
+        return 0;
+}
+
+static int tz_posix_num(const char **pp, const char *end, int lo, int hi,
+                        int *vp) {
+        const char *p = *pp;
+        int v = 0, k = 0;
+        while (p < end && *p >= '0' && *p <= '9' && k < 4) {
+                v = v * 10 + (*p++ - '0');
+                k++;
+        }
+        if (!k || v < lo || v > hi)
+                return -1;
+        *vp = v;
+        *pp = p;
+        return 0;
+}
+
+static int tz_posix_rdate(const char **pp, const char *end, tz_rdate_t *r) {
+        const char *p = *pp;
+
+        memset(r, 0, sizeof(*r));
+        r->secs = 7200; /* 02:00 by default */
+        if (p < end && *p == 'J') {
+                p++;
+                r->kind = 'J';
+                if (tz_posix_num(&p, end, 1, 365, &r->n))
+                        return -1;
+        } else if (p < end && *p == 'M') {
+                p++;
+                r->kind = 'M';
+                if (tz_posix_num(&p, end, 1, 12, &r->m) || p >= end ||
+                    *p++ != '.' || tz_posix_num(&p, end, 1, 5, &r->w) ||
+                    p >= end || *p++ != '.' ||
+                    tz_posix_num(&p, end, 0, 6, &r->d))
+                        return -1;
+        } else {
+                r->kind = 'D';
+                if (tz_posix_num(&p, end, 0, 365, &r->n))
+                        return -1;
+        }
+        /* RFC 8536 3.3.1: rule times may be -167..167 hours */
+        if (p < end && *p == '/') {
+                p++;
+                if (tz_posix_hms(&p, end, 167, &r->secs))
+                        return -1;
+        }
+        *pp = p;
+        return 0;
+}
+
+/* "std offset [dst [offset] [,start[/time],end[/time]]]". @returns 0 or
+ * -1; an empty string is no rule (\p rule->has_dst 0, *hasp 0). */
+static int tz_posix_parse(const char *s, size_t len, tz_rule_t *rule,
+                          int *hasp) {
+        const char *p = s, *end = s + len;
+        int32_t off;
+
+        memset(rule, 0, sizeof(*rule));
+        *hasp = 0;
+        if (len == 0)
+                return 0;
+        if (tz_posix_name(&p, end) || tz_posix_hms(&p, end, 24, &off))
+                return -1;
+        rule->std_off = -off; /* POSIX offsets are west-positive */
+        rule->dst_off = rule->std_off;
+        if (p < end) {
+                if (tz_posix_name(&p, end))
+                        return -1;
+                rule->has_dst = 1;
+                rule->dst_off = rule->std_off + 3600;
+                if (p < end && *p != ',') {
+                        if (tz_posix_hms(&p, end, 24, &off))
+                                return -1;
+                        rule->dst_off = -off;
+                }
+                if (p < end) {
+                        if (*p++ != ',' ||
+                            tz_posix_rdate(&p, end, &rule->start) || p >= end ||
+                            *p++ != ',' || tz_posix_rdate(&p, end, &rule->end))
+                                return -1;
+                } else { /* POSIX default: the US rules */
+                        rule->start = (tz_rdate_t){ 'M', 0, 3, 2, 0, 7200 };
+                        rule->end   = (tz_rdate_t){ 'M', 0, 11, 1, 0, 7200 };
+                }
+        }
+        if (p != end)
+                return -1;
+        *hasp = 1;
+        return 0;
+}
+
+/* Local seconds (since the epoch of that wall clock) of rule date \p r
+ * in year \p y. */
+static int64_t tz_rdate_local(const tz_rdate_t *r, int64_t y) {
+        int64_t days;
+        if (r->kind == 'J') { /* 1..365, February 29 never counted */
+                days = cdc_time_days_from_civil(y, 1, 1) + r->n - 1;
+                if (time_is_leap(y) && r->n >= 60)
+                        days++;
+        } else if (r->kind == 'D') {
+                days = cdc_time_days_from_civil(y, 1, 1) + r->n;
+        } else {
+                int64_t first = cdc_time_days_from_civil(y, r->m, 1);
+                int dow       = (int)time_fmod(first + 4, 7); /* Thursday */
+                int day       = 1 + (r->d - dow + 7) % 7 + (r->w - 1) * 7;
+                while (day > time_days_in_month(y, r->m))
+                        day -= 7;
+                days = first + day - 1;
+        }
+        return days * 86400 + r->secs;
+}
+
+static int32_t tz_rule_offset(const tz_rule_t *r, int64_t u) {
+        int64_t y, start, end;
+        int m, d;
+
+        if (!r->has_dst)
+                return r->std_off;
+        cdc_time_civil_from_days(time_fdiv(u + r->std_off, 86400), &y, &m, &d);
+        /* DST starts at a local standard time, ends at a local DST time */
+        start = tz_rdate_local(&r->start, y) - r->std_off;
+        end   = tz_rdate_local(&r->end, y) - r->dst_off;
+        if (start < end)
+                return u >= start && u < end ? r->dst_off : r->std_off;
+        return u >= end && u < start ? r->std_off : r->dst_off;
+}
+
+/* Parses a TZif file: the 64-bit v2+ data and its footer (the POSIX TZ
+ * rule after the last transition) when present, else the 32-bit v1 data.
+ * @returns 0 or -1. */
 static int tz_load_tzif(cdc_tz_t *tz, const uint8_t *d, size_t len) {
         uint32_t cnt[6];
-        size_t i, need = 0, tsz = 4;
+        size_t i, need = 0, tsz = 4, end;
         const uint8_t *p = d;
         const uint8_t *types, *idx, *tt;
-        int pass;
+        int pass, v2 = 0;
 
         for (pass = 0; pass < 2; pass++) {
                 if ((size_t)(p - d) + 44 > len || memcmp(p, "TZif", 4))
@@ -226,6 +429,7 @@ static int tz_load_tzif(cdc_tz_t *tz, const uint8_t *d, size_t len) {
                 if (pass == 0 && p[4] >= '2') {
                         p += 44 + need;
                         tsz = 8;
+                        v2  = 1;
                         continue;
                 }
                 break;
@@ -257,6 +461,17 @@ static int tz_load_tzif(cdc_tz_t *tz, const uint8_t *d, size_t len) {
                 if (idx[i] >= cnt[4])
                         return -1;
                 tz->offs[i] = (int32_t)tz_be(tt + (size_t)idx[i] * 6, 4);
+        }
+        if (!v2)
+                return 0;
+        /* footer: "\n" POSIX-TZ-string "\n" (RFC 8536 3.3) */
+        end = (size_t)(p - d) + 44 + need;
+        if (end < len && d[end] == '\n') {
+                const uint8_t *nl = memchr(d + end + 1, '\n', len - end - 1);
+                if (!nl || tz_posix_parse((const char *)d + end + 1,
+                                          (size_t)(nl - (d + end + 1)),
+                                          &tz->rule, &tz->has_rule))
+                        return -1;
         }
         return 0;
 }
@@ -353,8 +568,13 @@ int32_t cdc_tz_utc_offset(const cdc_tz_t *tz, int64_t u) {
         size_t lo = 0, hi;
         if (!tz)
                 return 0;
-        if (tz->n == 0 || u < tz->trans[0])
+        if (tz->n == 0)
+                return tz->has_rule ? tz_rule_offset(&tz->rule, u) : tz->off0;
+        if (u < tz->trans[0])
                 return tz->off0;
+        if (u >= tz->trans[tz->n - 1])
+                return tz->has_rule ? tz_rule_offset(&tz->rule, u)
+                                    : tz->offs[tz->n - 1];
         hi = tz->n;
         while (hi - lo > 1) { /* last transition <= u */
                 size_t mid = lo + (hi - lo) / 2;
@@ -370,7 +590,7 @@ int32_t cdc_tz_local_offset(const cdc_tz_t *tz, int64_t local_s) {
         int32_t before, after;
         if (!tz)
                 return 0;
-        if (tz->n == 0)
+        if (tz->n == 0 && !tz->has_rule)
                 return tz->off0;
         /* Zones change offset at most about twice a year: the offsets a
          * day before and after are the only candidates. */

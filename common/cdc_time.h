@@ -2,7 +2,7 @@
  * @file cdc_time.h
  * @brief Time, the one implementation: UTC instant text (format and
  *        parse), proleptic Gregorian calendar arithmetic, and time zones
- *        (TZif files, fixed offsets).
+ *        (TZif files with their POSIX TZ rule, fixed offsets).
  *
  * The instant text is the event contract's (schemas/events/README.md
  * "Row values"): "YYYY-MM-DDTHH:MM:SS.ffffffZ" for years 0000..9999, and
@@ -67,7 +67,8 @@ typedef struct cdc_tz_s cdc_tz_t;
  * @brief Load a zone: "UTC" (also "", "Z", and "SYSTEM", which is taken
  *        as UTC), a fixed offset "+HH:MM" / "-HH:MM" (at most 14 hours),
  *        or an IANA name read from the system zoneinfo
- *        (/usr/share/zoneinfo/<name>, TZif version 1 to 4).
+ *        (/usr/share/zoneinfo/<name>, TZif version 1 to 4, including the
+ *        POSIX TZ rule that extends it past its last transition).
  * @returns the zone (cdc_tz_destroy) or NULL with the reason in \p errstr.
  */
 cdc_tz_t *cdc_tz_new(const char *name, char *errstr, size_t errstr_size);

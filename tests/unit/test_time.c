@@ -222,6 +222,50 @@ static void test_date_exists(void **s) {
         assert_true(cdc_time_date_exists(9999, 12, 31));
 }
 
+/* Past the last transition of a TZif file (2037 in Debian's) the zone's
+ * POSIX TZ rule holds: DST still starts and ends every year. A July
+ * DATETIME of 2050 in Paris is CEST (+2), not the CET of the last
+ * transition; southern zones have DST over the new year. */
+static void test_tz_rule_after_2037(void **s) {
+        static const struct {
+                const char *zone;
+                int y, m, d, h;
+                int32_t off;
+        } v[] = {
+                { "Europe/Paris", 2050, 7, 1, 12, 7200 },
+                { "Europe/Paris", 2050, 1, 1, 12, 3600 },
+                { "America/New_York", 2099, 7, 1, 12, -4 * 3600 },
+                { "America/New_York", 9999, 12, 31, 23, -5 * 3600 },
+                { "America/New_York", 9999, 7, 1, 12, -4 * 3600 },
+                { "Australia/Sydney", 2060, 1, 15, 12, 11 * 3600 },
+                { "Australia/Sydney", 2060, 7, 15, 12, 10 * 3600 },
+                { "Australia/Lord_Howe", 2060, 1, 15, 12, 11 * 3600 },
+                { "Australia/Lord_Howe", 2060, 7, 15, 12, 10 * 3600 + 1800 },
+                { "Asia/Kolkata", 2060, 7, 15, 12, 5 * 3600 + 1800 },
+                /* 2:30 on the last Sunday of March 2050 does not exist in
+                 * Paris: the offset before the change */
+                { "Europe/Paris", 2050, 3, 27, 2, 3600 },
+        };
+        char errstr[256];
+        size_t i;
+        (void)s;
+        for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+                cdc_tz_t *tz = cdc_tz_new(v[i].zone, errstr, sizeof(errstr));
+                int64_t local;
+                int32_t off;
+                assert_non_null(tz);
+                local = cdc_time_days_from_civil(v[i].y, v[i].m, v[i].d) *
+                                86400 +
+                        v[i].h * 3600 + (v[i].h == 2 ? 1800 : 0);
+                off = cdc_tz_local_offset(tz, local);
+                if (off != v[i].off)
+                        fail_msg("%s %04d-%02d-%02d %02d: offset %d, want %d",
+                                 v[i].zone, v[i].y, v[i].m, v[i].d, v[i].h,
+                                 (int)off, (int)v[i].off);
+                cdc_tz_destroy(tz);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tz),
@@ -229,6 +273,7 @@ int main(void) {
                 cmocka_unit_test(test_days_from_civil),
                 cmocka_unit_test(test_expanded_year),
                 cmocka_unit_test(test_date_exists),
+                cmocka_unit_test(test_tz_rule_after_2037),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
