@@ -51,7 +51,8 @@ static json_t *bin_value(uint8_t type, const uint8_t *meta, size_t mlen,
         tl       = sizeof(head);
         tm[tl++] = type;
         tm[tl++] = (uint8_t)mlen;
-        memcpy(tm + tl, meta, mlen);
+        if (mlen)
+                memcpy(tm + tl, meta, mlen);
         tl += mlen;
         tm[tl++] = 1; /* nullable */
         memcpy(rows, rhead, sizeof(rhead));
