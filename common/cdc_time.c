@@ -37,7 +37,9 @@ int64_t cdc_time_days_from_civil(int64_t y, int m, int d) {
         return era * 146097 + doe - 719468;
 }
 
-void cdc_time_civil_from_days(int64_t days, int64_t *yp, int *mp, int *dp) {
+/* civil_from_days, static so that the formatter (hot path: every
+ * DATETIME and TIMESTAMP of every row) gets it inlined */
+static inline void time_civil(int64_t days, int64_t *yp, int *mp, int *dp) {
         int64_t z = days + 719468, era, doe, yoe, doy, mp3;
         int m;
 
@@ -50,6 +52,10 @@ void cdc_time_civil_from_days(int64_t days, int64_t *yp, int *mp, int *dp) {
         *dp = (int)(doy - (153 * mp3 + 2) / 5 + 1);
         *mp = m;
         *yp = yoe + era * 400 + (m <= 2);
+}
+
+void cdc_time_civil_from_days(int64_t days, int64_t *yp, int *mp, int *dp) {
+        time_civil(days, yp, mp, dp);
 }
 
 static int time_is_leap(int64_t y) {
@@ -68,50 +74,54 @@ int cdc_time_date_exists(int64_t y, int m, int d) {
 
 /* ---- instant text ---- */
 
-static void time_put_digits(char *p, uint64_t v, int n) {
+static void time_put_digits(char *p, unsigned v, int n) {
         while (n-- > 0) {
                 p[n] = (char)('0' + v % 10);
                 v /= 10;
         }
 }
 
+/* "-MM-DDTHH:MM:SS.ffffffZ" after the year (23 characters and a NUL). */
+static void time_put_rest(char *p, int m, int d, unsigned sod, unsigned us) {
+        p[0] = '-';
+        time_put_digits(p + 1, (unsigned)m, 2);
+        p[3] = '-';
+        time_put_digits(p + 4, (unsigned)d, 2);
+        p[6] = 'T';
+        time_put_digits(p + 7, sod / 3600, 2);
+        p[9] = ':';
+        time_put_digits(p + 10, sod / 60 % 60, 2);
+        p[12] = ':';
+        time_put_digits(p + 13, sod % 60, 2);
+        p[15] = '.';
+        time_put_digits(p + 16, us, 6);
+        p[22] = 'Z';
+        p[23] = '\0';
+}
+
 int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us) {
         int64_t secs = time_fdiv(epoch_us, 1000000), days, y;
         unsigned us  = (unsigned)(epoch_us - secs * 1000000);
         unsigned sod;
-        int m, d;
-        size_t o = 0, need;
+        int m, d, n;
 
         days = time_fdiv(secs, 86400);
         sod  = (unsigned)(secs - days * 86400);
-        cdc_time_civil_from_days(days, &y, &m, &d);
-        need = y >= 0 && y <= 9999 ? 27 : 30;
-        if (size < need + 1)
-                return -1;
-        if (need == 27) {
-                time_put_digits(buf, (uint64_t)y, 4);
-                o = 4;
-        } else {
-                /* int64 microseconds span +-292277 years: six digits */
+        time_civil(days, &y, &m, &d);
+        if (y >= 0 && y <= 9999) {
+                if (size < 28)
+                        return -1;
+                time_put_digits(buf, (unsigned)y, 4);
+                n = 4;
+        } else { /* int64 microseconds span +-292277 years: six digits */
+                if (size < 31)
+                        return -1;
                 buf[0] = y < 0 ? '-' : '+';
-                time_put_digits(buf + 1, (uint64_t)(y < 0 ? -y : y), 6);
-                o = 7;
+                time_put_digits(buf + 1, (unsigned)(y < 0 ? -y : y), 6);
+                n = 7;
         }
-        buf[o] = '-';
-        time_put_digits(buf + o + 1, (uint64_t)m, 2);
-        buf[o + 3] = '-';
-        time_put_digits(buf + o + 4, (uint64_t)d, 2);
-        buf[o + 6] = 'T';
-        time_put_digits(buf + o + 7, sod / 3600, 2);
-        buf[o + 9] = ':';
-        time_put_digits(buf + o + 10, sod / 60 % 60, 2);
-        buf[o + 12] = ':';
-        time_put_digits(buf + o + 13, sod % 60, 2);
-        buf[o + 15] = '.';
-        time_put_digits(buf + o + 16, us, 6);
-        buf[o + 22] = 'Z';
-        buf[o + 23] = '\0';
-        return (int)need;
+        time_put_rest(buf + n, m, d, sod, us);
+        return n + 23;
 }
 
 static int time_digits(const char **sp, int n, int64_t *vp) {

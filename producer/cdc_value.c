@@ -248,7 +248,9 @@ json_t *cdc_value_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
                            unsigned mi, unsigned s, uint32_t us,
                            const cdc_tz_t *tz) {
         int64_t local;
-        if (y > 9999 || !cdc_time_date_exists(y, (int)mo, (int)d) || h > 23 ||
+        /* every month has 28 days: the calendar is asked about the rest */
+        if (y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+            (d > 28 && !cdc_time_date_exists(y, (int)mo, (int)d)) || h > 23 ||
             mi > 59 || s > 59 || us > 999999)
                 return json_null(); /* zero or invalid date: not an instant */
         local = cdc_time_days_from_civil(y, (int)mo, (int)d) * 86400 +
