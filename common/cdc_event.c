@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 cdc_event_t *cdc_event_new(cdc_op_t op) {
         cdc_event_t *ev = calloc(1, sizeof(*ev));
@@ -337,91 +336,5 @@ int cdc_topic_name(char *buf, size_t size, const char *prefix, const char *db,
                       c == '-'))
                         return -1;
         }
-        return 0;
-}
-
-/* ---- time ---- */
-
-int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us) {
-        int64_t secs = epoch_us / 1000000;
-        int64_t us   = epoch_us % 1000000;
-        struct tm tm;
-        time_t t;
-        int r;
-
-        if (us < 0) {
-                us += 1000000;
-                secs--;
-        }
-        t = (time_t)secs;
-        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 ||
-            tm.tm_year + 1900 > 9999)
-                return -1;
-        r = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, (int)us);
-        if (r < 0 || (size_t)r >= size)
-                return -1;
-        return r;
-}
-
-static int time_digits(const char **sp, int n, int *vp) {
-        int v = 0, i;
-        for (i = 0; i < n; i++) {
-                char c = (*sp)[i];
-                if (c < '0' || c > '9')
-                        return -1;
-                v = v * 10 + (c - '0');
-        }
-        *sp += n;
-        *vp = v;
-        return 0;
-}
-
-/* H. Hinnant's days_from_civil. */
-int64_t cdc_time_days_from_civil(int64_t y, int m, int d) {
-        int64_t era, yoe, doy, doe;
-        y -= m <= 2;
-        era = (y >= 0 ? y : y - 399) / 400;
-        yoe = y - era * 400;
-        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-int cdc_time_parse_ms(const char *s, int64_t *msp) {
-        static const int mdays[] = { 31, 29, 31, 30, 31, 30,
-                                     31, 31, 30, 31, 30, 31 };
-        int y, mo, d, h, mi, sec, frac = 0, nfrac = 0;
-
-        if (!s || time_digits(&s, 4, &y) || *s++ != '-' ||
-            time_digits(&s, 2, &mo) || *s++ != '-' || time_digits(&s, 2, &d) ||
-            *s++ != 'T' || time_digits(&s, 2, &h) || *s++ != ':' ||
-            time_digits(&s, 2, &mi) || *s++ != ':' || time_digits(&s, 2, &sec))
-                return -1;
-        if (*s == '.') {
-                s++;
-                while (*s >= '0' && *s <= '9') {
-                        if (++nfrac > 6)
-                                return -1;
-                        frac = frac * 10 + (*s++ - '0');
-                }
-                if (!nfrac)
-                        return -1;
-                while (nfrac++ < 6)
-                        frac *= 10;
-        }
-        if (*s++ != 'Z' || *s)
-                return -1;
-        if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-            mi > 59 || sec > 59)
-                return -1;
-        if (mo == 2 && d == 29 &&
-            !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-                return -1;
-        *msp = (cdc_time_days_from_civil(y, mo, d) * 86400 + h * 3600 +
-                mi * 60 + sec) *
-                       1000 +
-               frac / 1000;
         return 0;
 }

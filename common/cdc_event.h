@@ -2,7 +2,8 @@
  * @file cdc_event.h
  * @brief The change event contract between producer and consumer:
  *        envelope encode / parse / validate, canonical message keys,
- *        topic names, the ordering version, and UTC time text.
+ *        topic names and the ordering version. UTC time text is
+ *        cdc_time.h.
  *
  * The contract itself is schemas/events/cdc_event.schema.json and
  * schemas/events/README.md; this module implements it in C and is tested
@@ -28,6 +29,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "cdc_err.h"
+#include "cdc_time.h" /* instants in row values (formerly declared here) */
 
 #define CDC_EVENT_SCHEMA_VERSION 1
 
@@ -170,27 +172,5 @@ cdc_err_t cdc_key_parse(const char *buf, size_t len, json_t **arrp,
  */
 int cdc_topic_name(char *buf, size_t size, const char *prefix, const char *db,
                    const char *table);
-
-/* ---- time ---- */
-
-/**
- * @brief Format an instant as UTC ISO-8601 with microseconds:
- *        "2026-11-22T05:20:14.123456Z".
- * @param buf at least 32 bytes.
- * @returns the length, or -1 if out of range.
- */
-int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us);
-
-/**
- * @brief Days since 1970-01-01 of a proleptic Gregorian date (negative
- *        before it). No range check: \p m is 1..12, \p d 1..31.
- */
-int64_t cdc_time_days_from_civil(int64_t y, int m, int d);
-
-/**
- * @brief Parse "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms since the epoch.
- * @returns 0, or -1 if malformed.
- */
-int cdc_time_parse_ms(const char *s, int64_t *msp);
 
 #endif

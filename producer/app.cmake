@@ -15,7 +15,7 @@ target_link_libraries(cdc_producer_core PUBLIC cdc_mysql cdc_common
 # the checkpoint record holds a binlog position (cdc_pos)
 target_link_libraries(cdc_producer_core PUBLIC cdc_binlog)
 
-# the snapshot shares the decoder's time zone code (cdc_tz_*)
+# the snapshot shares the decoder's value mapping (cdc_textval)
 add_library(cdc_snapshot STATIC ${CMAKE_CURRENT_LIST_DIR}/cdc_snapshot.c)
 target_link_libraries(cdc_snapshot PUBLIC cdc_binlog cdc_common
                       PkgConfig::MARIADB PkgConfig::JANSSON)

@@ -31,7 +31,8 @@
 #include "cdc_event.h"
 #include "cdc_mysql.h"
 #include "cdc_pos.h"
-#include "cdc_rowdec.h"
+#include "cdc_textval.h"
+#include "cdc_time.h"
 
 typedef struct cdc_snapshot_s cdc_snapshot_t;
 

@@ -32,7 +32,10 @@
 #include <mariadb_rpl.h>
 #include "cdc_binlog.h"
 #include "cdc_log.h"
+#include "cdc_frame.h"
 #include "cdc_rowdec.h"
+#include "cdc_tablemap.h"
+#include "cdc_time.h"
 
 static const char *env_or(const char *name, const char *def) {
         const char *v = getenv(name);
@@ -333,7 +336,7 @@ static int cmd_capture(int argc, char **argv) {
                 size_t len       = ev->raw_data_size - ofs;
                 uint8_t type     = len > 4 ? b[4] : 0;
                 if (type == CDC_EV_FORMAT_DESCRIPTION)
-                        crc = cdc_rowdec_fde_has_crc(b, len) == 1;
+                        crc = cdc_frame_fde_has_crc(b, len) == 1;
                 if (!strcmp(table, "*")) { /* every event */
                         snprintf(path, sizeof(path), "%s/%03d-ev.bin", dir,
                                  n++);
@@ -344,9 +347,8 @@ static int cmd_capture(int argc, char **argv) {
                 if (type == CDC_EV_TABLE_MAP && len > 30) {
                         char db[65], t[65];
                         uint64_t id;
-                        if (!cdc_rowdec_table_map_peek(b + 19,
-                                                       len - 19 - (crc ? 4 : 0),
-                                                       8, &id, db, t) &&
+                        if (!cdc_tablemap_peek(b + 19, len - 19 - (crc ? 4 : 0),
+                                               8, &id, db, t) &&
                             !strcmp(t, table)) {
                                 want_id   = id;
                                 keep_rows = 1;
@@ -410,8 +412,8 @@ static int cmd_decode_bench(int argc, char **argv) {
         size_t tml   = 0, rl[16];
         int nr = 0, i, crc = 1;
         long l, rows = 0;
-        cdc_rowdec_table_t *t = NULL;
-        cdc_rowdec_ev_t ev;
+        cdc_tablemap_t *t = NULL;
+        cdc_frame_t ev;
         cdc_tz_t *tz = cdc_tz_new("UTC", errstr, sizeof(errstr));
         double t0;
 
@@ -437,9 +439,9 @@ static int cmd_decode_bench(int argc, char **argv) {
                 }
         }
         if (!tmb || !nr ||
-            cdc_rowdec_event(tmb, tml, crc, &ev, errstr, sizeof(errstr)) ||
-            cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t, errstr,
-                                 sizeof(errstr))) {
+            cdc_frame_parse(tmb, tml, crc, &ev, errstr, sizeof(errstr)) ||
+            cdc_tablemap_parse(ev.body, ev.body_len, 8, &t, errstr,
+                               sizeof(errstr))) {
                 fprintf(stderr, "decode-bench: no usable events in %s\n", dir);
                 return 5;
         }
@@ -447,8 +449,8 @@ static int cmd_decode_bench(int argc, char **argv) {
         for (l = 0; l < loops; l++) {
                 for (i = 0; i < nr; i++) {
                         cdc_rowdec_rows_t r;
-                        if (cdc_rowdec_event(rb[i], rl[i], crc, &ev, errstr,
-                                             sizeof(errstr)) ||
+                        if (cdc_frame_parse(rb[i], rl[i], crc, &ev, errstr,
+                                            sizeof(errstr)) ||
                             cdc_rowdec_rows(ev.type, ev.body, ev.body_len, 8,
                                             &r, errstr, sizeof(errstr)))
                                 return 5;
@@ -475,7 +477,7 @@ static int cmd_decode_bench(int argc, char **argv) {
         for (i = 0; i < nr; i++)
                 free(rb[i]);
         free(tmb);
-        cdc_rowdec_table_destroy(t);
+        cdc_tablemap_destroy(t);
         cdc_tz_destroy(tz);
         return 0;
 }

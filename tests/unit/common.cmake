@@ -5,6 +5,7 @@ cdc_add_unit_test(test_backoff SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_backoff.c)
 cdc_add_unit_test(test_metrics SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_metrics.c)
 cdc_add_unit_test(test_log SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_log.c)
 cdc_add_unit_test(test_retry SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_retry.c)
+cdc_add_unit_test(test_time SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_time.c)
 
 # The JSON Schema accepts exactly the valid examples (same fixtures as test_event)
 find_program(CDC_DEBIAN_PYTHON /usr/bin/python3)
