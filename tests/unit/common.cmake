@@ -22,3 +22,4 @@ if(CDC_DEBIAN_PYTHON)
   set_tests_properties(unit.schema_examples_valid unit.schema_examples_invalid
     PROPERTIES LABELS unit)
 endif()
+cdc_add_unit_test(test_retrylog SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_retrylog.c)
