@@ -7,6 +7,7 @@ add_library(cdc_consumer STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_cconf.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_kcons.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_dlq.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_precheck.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_reaper.c)
 target_include_directories(cdc_consumer PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(cdc_consumer PUBLIC cdc_common PkgConfig::RDKAFKA
