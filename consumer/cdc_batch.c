@@ -14,6 +14,7 @@
 #include "cdc_backoff.h"
 #include "cdc_event.h"
 #include "cdc_log.h"
+#include "cdc_precheck.h"
 
 /* Dead-letter lines: at most BATCH_LOG_BURST per period, then a count. */
 #define BATCH_LOG_BURST     10
@@ -48,6 +49,7 @@ typedef struct batch_rec_s {
         uint8_t st;              /* REC_* */
         uint8_t lst;             /* L_* */
         uint8_t ltrunc;          /* letter sent truncated */
+        uint8_t over;            /* refused by a cap before parsing */
 } batch_rec_t;
 
 struct cdc_batch_s {
@@ -86,12 +88,12 @@ struct cdc_batch_s {
         unsigned b_log_n;
         uint64_t b_log_dropped;
 
-        cdc_metric_t *m_msgs, *m_events, *m_tomb, *m_dlq;
+        cdc_metric_t *m_msgs, *m_events, *m_tomb, *m_dlq, *m_oversized;
 };
 
 /* ---- parse ---- */
 
-/* Parse records [from, to). @locality any thread */
+/* Parse records [from, to): caps first, then JSON. @locality any thread */
 static void batch_parse_range(cdc_batch_t *b, size_t from, size_t to) {
         char es[512];
         size_t i;
@@ -104,8 +106,14 @@ static void batch_parse_range(cdc_batch_t *b, size_t from, size_t to) {
                 if (!rkm->payload)
                         continue; /* tombstone */
                 es[0]     = '\0';
-                rec->perr = cdc_event_parse(rkm->payload, rkm->len, &rec->ev,
-                                            es, sizeof(es));
+                rec->perr = cdc_precheck_event(
+                        rkm->payload, rkm->len, b->b_conf.event_max_bytes,
+                        b->b_conf.event_max_columns, es, sizeof(es));
+                if (rec->perr)
+                        rec->over = 1;
+                else
+                        rec->perr = cdc_event_parse(rkm->payload, rkm->len,
+                                                    &rec->ev, es, sizeof(es));
                 if (rec->perr && rec->perr != CDC_ERR__NOMEM)
                         rec->why = strdup(es[0] ? es : cdc_err2str(rec->perr));
         }
@@ -151,11 +159,22 @@ static void batch_parse(cdc_batch_t *b, size_t from, size_t to) {
         pthread_mutex_unlock(&b->b_plk);
 }
 
-/* End of the window starting at \p from. */
+/* End of the window starting at \p from: CDC_BATCH_PARSE_EVENTS records
+ * or CDC_BATCH_PARSE_BYTES of values to parse, at least one record.
+ * Values over event.max.bytes are never parsed and do not count. */
 static size_t batch_window_end(const cdc_batch_t *b, size_t from) {
-        return b->b_n - from < CDC_BATCH_PARSE_EVENTS
-                       ? b->b_n
-                       : from + CDC_BATCH_PARSE_EVENTS;
+        size_t end = from, bytes = 0;
+
+        while (end < b->b_n && end - from < CDC_BATCH_PARSE_EVENTS) {
+                size_t len = b->b_recs[end].rkm->len;
+                if (len > b->b_conf.event_max_bytes)
+                        len = 0;
+                if (end > from && bytes + len > CDC_BATCH_PARSE_BYTES)
+                        break;
+                bytes += len;
+                end++;
+        }
+        return end;
 }
 
 /* ---- records ---- */
@@ -309,6 +328,11 @@ cdc_batch_t *cdc_batch_new(const cdc_batch_conf_t *conf, cdc_apply_t *ap,
                 b->m_dlq = cdc_metrics_counter(
                         m, "followcdc_consumer_dead_letters_total",
                         "Messages sent to the dead-letter topic", NULL);
+                b->m_oversized = cdc_metrics_counter(
+                        m, "followcdc_consumer_oversized_events_total",
+                        "Messages over event.max.bytes or event.max.columns "
+                        "(dead-lettered unparsed)",
+                        NULL);
         }
         pthread_mutex_init(&b->b_plk, NULL);
         pthread_cond_init(&b->b_pcnd, NULL);
@@ -357,7 +381,7 @@ size_t cdc_batch_count(const cdc_batch_t *b) {
 }
 
 int cdc_batch_full(const cdc_batch_t *b) {
-        return b->b_n >= b->b_cap;
+        return b->b_n >= b->b_cap || b->b_bytes >= b->b_conf.max_bytes;
 }
 
 int cdc_batch_push(cdc_batch_t *b, rd_kafka_message_t *rkm) {
@@ -407,6 +431,8 @@ cdc_err_t cdc_batch_add(cdc_batch_t *b) {
                         /* not the message's fault: apply it later */
                         return CDC_ERR__NOMEM;
                 } else if (rec->perr) {
+                        if (rec->over)
+                                cdc_metric_add(b->m_oversized, 1);
                         batch_letter(b, rec, rec->why);
                 } else {
                         es[0] = '\0';

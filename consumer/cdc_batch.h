@@ -3,8 +3,9 @@
  * @brief The consumer's batch: the Kafka messages gathered for one Redis
  *        round, one record per message, and every step of their life:
  *
- *   gather  cdc_batch_push()      up to batch.size messages
- *   parse   (inside _add)         JSON, in windows of 256 events, half on
+ *   gather  cdc_batch_push()      up to batch.size messages / batch.bytes
+ *   parse   (inside _add)         caps (cdc_precheck), then JSON, in
+ *                                 windows of 256 events or 4 MiB, half on
  *                                 a helper thread
  *   add     cdc_batch_add()       each event into the applier's pipeline;
  *                                 tombstones counted, poison marked for
@@ -48,13 +49,17 @@
 
 typedef struct cdc_batch_s cdc_batch_t;
 
-/** Parsed events alive at once (a window): bounds the memory of
- *  parsing whatever batch.size is. */
+/** Parsed events alive at once (a window), and their raw bytes: bound
+ *  the memory of parsing whatever batch.size and the event sizes are. */
 #define CDC_BATCH_PARSE_EVENTS 256
+#define CDC_BATCH_PARSE_BYTES  (4 * 1024 * 1024)
 
 /** Limits. */
 typedef struct cdc_batch_conf_s {
-        size_t max_msgs; /**< batch.size */
+        size_t max_msgs;        /**< batch.size */
+        size_t max_bytes;       /**< batch.bytes: values per batch */
+        size_t event_max_bytes; /**< event.max.bytes */
+        int event_max_columns;  /**< event.max.columns */
 } cdc_batch_conf_t;
 
 typedef enum {
@@ -83,7 +88,7 @@ cdc_batch_phase_t cdc_batch_phase(const cdc_batch_t *b);
 /** @returns the number of messages in the batch (not counting carried). */
 size_t cdc_batch_count(const cdc_batch_t *b);
 
-/** @returns 1 once batch.size messages are gathered. */
+/** @returns 1 once batch.size messages or batch.bytes are gathered. */
 int cdc_batch_full(const cdc_batch_t *b);
 
 /**

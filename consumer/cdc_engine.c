@@ -285,7 +285,7 @@ static void engine_store_batch(cdc_engine_t *eng) {
         engine_metrics_sync(eng);
 }
 
-/* GATHER: up to batch.size messages or batch.ms. */
+/* GATHER: up to batch.size messages, batch.bytes or batch.ms. */
 static void engine_gather(cdc_engine_t *eng) {
         rd_kafka_message_t *rkm;
         size_t n = cdc_batch_count(eng->e_b);
@@ -557,8 +557,11 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
         if (!eng->e_kc)
                 goto fail;
         memset(&bc, 0, sizeof(bc));
-        bc.max_msgs = (size_t)cc->batch_size;
-        err         = CDC_ERR__NOMEM;
+        bc.max_msgs          = (size_t)cc->batch_size;
+        bc.max_bytes         = (size_t)cc->batch_bytes;
+        bc.event_max_bytes   = (size_t)cc->event_max_bytes;
+        bc.event_max_columns = (int)cc->event_max_columns;
+        err                  = CDC_ERR__NOMEM;
         eng->e_b = cdc_batch_new(&bc, eng->e_ap, eng->e_dq, eng->e_kc, eng->e_m,
                                  errstr, errstr_size);
         if (!eng->e_b)
