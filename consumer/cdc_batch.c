@@ -88,8 +88,14 @@ struct cdc_batch_s {
         unsigned b_log_n;
         uint64_t b_log_dropped;
 
-        cdc_metric_t *m_msgs, *m_events, *m_tomb, *m_dlq, *m_oversized;
+        cdc_metric_t *m_msgs, *m_events, *m_tomb, *m_dlq, *m_unmapped,
+                *m_oversized;
 };
+
+int cdc_batch_table_mapped(const cdc_batch_conf_t *conf, const char *table) {
+        return !strcmp(table, conf->follow_table) ||
+               !strcmp(table, conf->idem_table);
+}
 
 /* ---- parse ---- */
 
@@ -328,6 +334,11 @@ cdc_batch_t *cdc_batch_new(const cdc_batch_conf_t *conf, cdc_apply_t *ap,
                 b->m_dlq = cdc_metrics_counter(
                         m, "followcdc_consumer_dead_letters_total",
                         "Messages sent to the dead-letter topic", NULL);
+                b->m_unmapped = cdc_metrics_counter(
+                        m, "followcdc_consumer_unmapped_events_total",
+                        "Events of tables that are not mapped "
+                        "(dead-lettered)",
+                        NULL);
                 b->m_oversized = cdc_metrics_counter(
                         m, "followcdc_consumer_oversized_events_total",
                         "Messages over event.max.bytes or event.max.columns "
@@ -434,6 +445,18 @@ cdc_err_t cdc_batch_add(cdc_batch_t *b) {
                         if (rec->over)
                                 cdc_metric_add(b->m_oversized, 1);
                         batch_letter(b, rec, rec->why);
+                } else if (!cdc_batch_table_mapped(&b->b_conf,
+                                                   rec->ev->source.table)) {
+                        /* Dropping it would lose changes silently when
+                         * follow.table / idem.table do not match what the
+                         * producer writes: keep it, visibly. */
+                        snprintf(es, sizeof(es),
+                                 "table \"%s\" is not mapped (follow.table "
+                                 "\"%s\", idem.table \"%s\")",
+                                 rec->ev->source.table, b->b_conf.follow_table,
+                                 b->b_conf.idem_table);
+                        cdc_metric_add(b->m_unmapped, 1);
+                        batch_letter(b, rec, es);
                 } else {
                         es[0] = '\0';
                         err   = cdc_apply_add(b->b_ap, rec->ev, es, sizeof(es));

@@ -8,8 +8,8 @@
  *                                 windows of 256 events or 4 MiB, half on
  *                                 a helper thread
  *   add     cdc_batch_add()       each event into the applier's pipeline;
- *                                 tombstones counted, poison marked for
- *                                 the dead-letter topic
+ *                                 tombstones counted, poison and unmapped
+ *                                 tables marked for the dead-letter topic
  *   settle  cdc_batch_letters()   dead letters acknowledged (the owner
  *                                 flushes the applier: cdc_apply_flush)
  *   store   cdc_batch_store()     offsets of the whole batch stored
@@ -54,12 +54,14 @@ typedef struct cdc_batch_s cdc_batch_t;
 #define CDC_BATCH_PARSE_EVENTS 256
 #define CDC_BATCH_PARSE_BYTES  (4 * 1024 * 1024)
 
-/** Limits. */
+/** Limits and mapping; strings are borrowed for the batch's lifetime. */
 typedef struct cdc_batch_conf_s {
-        size_t max_msgs;        /**< batch.size */
-        size_t max_bytes;       /**< batch.bytes: values per batch */
-        size_t event_max_bytes; /**< event.max.bytes */
-        int event_max_columns;  /**< event.max.columns */
+        size_t max_msgs;          /**< batch.size */
+        size_t max_bytes;         /**< batch.bytes: values per batch */
+        size_t event_max_bytes;   /**< event.max.bytes */
+        int event_max_columns;    /**< event.max.columns */
+        const char *follow_table; /**< events of other tables than these */
+        const char *idem_table;   /**< two are dead-lettered */
 } cdc_batch_conf_t;
 
 typedef enum {
@@ -162,5 +164,11 @@ void cdc_batch_drop_carried(cdc_batch_t *b, int rewind);
 
 /** @returns the number of carried messages. */
 size_t cdc_batch_carried(const cdc_batch_t *b);
+
+/**
+ * @brief Whether \p table is mapped (follow.table or idem.table).
+ *        Events of other tables are dead-lettered, not dropped.
+ */
+int cdc_batch_table_mapped(const cdc_batch_conf_t *conf, const char *table);
 
 #endif

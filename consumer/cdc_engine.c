@@ -73,8 +73,9 @@ struct cdc_engine_s {
         cdc_retrylog_t e_rl_redis, e_rl_dlq;
         cdc_apply_stats_t e_last; /* for metric deltas */
         cdc_metric_t *m_batches, *m_redis_err, *m_rebal, *m_dropped,
-                *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err, *m_scripts,
-                *m_applied, *m_stale, *m_rtt, *m_ignored, *m_expired;
+                *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err,
+                *m_unmapped_topics, *m_scripts, *m_applied, *m_stale, *m_rtt,
+                *m_ignored, *m_expired;
 };
 
 /* ---- metrics and readiness ---- */
@@ -95,11 +96,12 @@ static void engine_metrics_init(cdc_engine_t *eng) {
  {_M(m_assigned), 1, "followcdc_consumer_assigned_partitions", "Partitions assigned to this instance"},
  {_M(m_redis_up), 1, "followcdc_consumer_redis_up", "1 while Redis is reachable"},
  {_M(m_stalled), 1, "followcdc_consumer_stalled_partitions", "Assigned partitions held (paused) while a batch waits for Redis or the dead-letter topic"},
+ {_M(m_unmapped_topics), 1, "followcdc_consumer_unmapped_topics", "Subscribed topics whose table is not mapped"},
  {_M(m_scripts), 0, "followcdc_apply_scripts_total", "Scripts acknowledged by Redis"},
  {_M(m_applied), 0, "followcdc_apply_applied_total", "Scripts that changed Redis"},
  {_M(m_stale), 0, "followcdc_apply_stale_total", "Scripts skipped as not newer than Redis"},
  {_M(m_rtt), 0, "followcdc_apply_round_trips_total", "Pipelines sent"},
- {_M(m_ignored), 0, "followcdc_apply_ignored_total", "Events of tables that are not mapped"},
+ {_M(m_ignored), 0, "followcdc_apply_ignored_total", "Events of tables that are not mapped, ignored by the applier (the consumer dead-letters them first)"},
  {_M(m_expired), 0, "followcdc_apply_expired_total", "Idempotency rows already past their TTL"},
 #undef _M
         };
@@ -516,6 +518,43 @@ int cdc_engine_run(cdc_engine_t *eng) {
 
 /* ---- setup ---- */
 
+/* Topics are <prefix>.<db>.<table>: warn about each subscribed topic
+ * whose table is not mapped (its events will be dead-lettered), refuse a
+ * configuration where no topic can match. */
+static cdc_err_t engine_check_topics(cdc_engine_t *eng, char *errstr,
+                                     size_t errstr_size) {
+        const cdc_cconf_t *cc = eng->e_cc;
+        cdc_batch_conf_t bc;
+        int i, unmapped = 0;
+
+        memset(&bc, 0, sizeof(bc));
+        bc.follow_table = cc->follow_table;
+        bc.idem_table   = cc->idem_table;
+        for (i = 0; i < cc->cc_topic_cnt; i++) {
+                const char *t   = cc->cc_topics[i];
+                const char *tab = strrchr(t, '.') ? strrchr(t, '.') + 1 : t;
+                if (cdc_batch_table_mapped(&bc, tab))
+                        continue;
+                unmapped++;
+                cdc_log(LOG_WARNING, "CONSUMER",
+                        "topic %s: table \"%s\" is neither follow.table "
+                        "(\"%s\") nor idem.table (\"%s\"): its events will "
+                        "be dead-lettered",
+                        t, tab, cc->follow_table, cc->idem_table);
+        }
+        cdc_metric_set(eng->m_unmapped_topics, unmapped);
+        if (unmapped == cc->cc_topic_cnt) {
+                snprintf(errstr, errstr_size,
+                         "topics: none of the %d subscribed topic(s) carries "
+                         "follow.table \"%s\" or idem.table \"%s\" (topic "
+                         "names end in .<table>): every event would be "
+                         "dead-lettered",
+                         cc->cc_topic_cnt, cc->follow_table, cc->idem_table);
+                return CDC_ERR__CONFIG;
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
 cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
                          cdc_engine_t **engp, char *errstr,
                          size_t errstr_size) {
@@ -541,6 +580,8 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
         cdc_retrylog_init(&eng->e_rl_dlq, "CONSUMER", "dead-letter delivery",
                           CDC_DBG_KCONS, ENGINE_RETRY_SUMMARY_MS);
         engine_metrics_init(eng);
+        if (engine_check_topics(eng, errstr, errstr_size))
+                goto fail;
 
         cdc_cconf_apply_conf(cc, &ac);
         eng->e_ap = cdc_apply_new(&ac, es, sizeof(es));
@@ -561,6 +602,8 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
         bc.max_bytes         = (size_t)cc->batch_bytes;
         bc.event_max_bytes   = (size_t)cc->event_max_bytes;
         bc.event_max_columns = (int)cc->event_max_columns;
+        bc.follow_table      = cc->follow_table;
+        bc.idem_table        = cc->idem_table;
         err                  = CDC_ERR__NOMEM;
         eng->e_b = cdc_batch_new(&bc, eng->e_ap, eng->e_dq, eng->e_kc, eng->e_m,
                                  errstr, errstr_size);
