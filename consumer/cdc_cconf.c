@@ -30,7 +30,7 @@ static const cdc_prop_t cconf_props[] = {
  {"batch.size", CDC_C_INT, _C(batch_size), 1, 100000, "1000",
   "Messages gathered per batch before Redis is flushed"},
  {"batch.ms", CDC_C_INT, _C(batch_ms), 1, 60000, "50",
-  "Max milliseconds spent gathering one batch"},
+  "Max milliseconds spent gathering one batch while messages keep coming (a batch is applied as soon as the fetched messages are drained)"},
  {"batch.bytes", CDC_C_INT, _C(batch_bytes), 1024, 1073741824, "8388608",
   "Max bytes of message values gathered per batch (bounds memory with large events)"},
  {"event.max.bytes", CDC_C_INT, _C(event_max_bytes), 1024, 1073741824,

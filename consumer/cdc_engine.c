@@ -287,25 +287,32 @@ static void engine_store_batch(cdc_engine_t *eng) {
         engine_metrics_sync(eng);
 }
 
-/* GATHER: up to batch.size messages, batch.bytes or batch.ms. */
+/* GATHER: adaptive batching. Block only while the batch is empty; once
+ * a message is in, take what librdkafka has already fetched and apply as
+ * soon as that is drained: a lone change is applied at once, and under
+ * load the fetch queue keeps batches full (a batch ends at batch.size,
+ * batch.bytes or batch.ms, whichever comes first). */
 static void engine_gather(cdc_engine_t *eng) {
         rd_kafka_message_t *rkm;
         size_t n = cdc_batch_count(eng->e_b);
-        int64_t left;
 
         if (!*eng->e_run || cdc_kcons_fatal(eng->e_kc)) {
                 /* SIGTERM: finish what is gathered, then stop */
                 engine_set_state(eng, n ? ENGINE_S_ADD : ENGINE_S_STOP);
                 return;
         }
-        left = eng->e_cc->batch_ms - (cdc_now_us() - eng->e_gather_us) / 1000;
-        if (n && (cdc_batch_full(eng->e_b) || left <= 0)) {
+        if (n &&
+            (cdc_batch_full(eng->e_b) ||
+             cdc_now_us() - eng->e_gather_us >= eng->e_cc->batch_ms * 1000)) {
                 engine_set_state(eng, ENGINE_S_ADD);
                 return;
         }
-        rkm = cdc_kcons_poll(eng->e_kc, n ? (int)left : ENGINE_POLL_MS);
+        rkm = cdc_kcons_poll(eng->e_kc, n ? 0 : ENGINE_POLL_MS);
         if (!rkm) {
-                if (!cdc_batch_count(eng->e_b))
+                /* drained (or idle): apply what there is */
+                if (cdc_batch_count(eng->e_b))
+                        engine_set_state(eng, ENGINE_S_ADD);
+                else
                         engine_metrics_sync(eng);
                 return;
         }

@@ -8,8 +8,8 @@
  *
  * The loop is a switch over these states (cdc_engine.c, engine_run):
  *
- *   GATHER   poll messages into the batch until it is full or batch.ms
- *            passed
+ *   GATHER   poll messages into the batch; apply as soon as the fetched
+ *            messages are drained, the batch is full, or batch.ms passed
  *   ADD      parse and queue the batch's events (cdc_batch_add)
  *   FLUSH    send the queued scripts to Redis; back to ADD if the
  *            pipeline filled mid-batch, else on to LETTERS
