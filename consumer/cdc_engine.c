@@ -72,8 +72,9 @@ struct cdc_engine_s {
 
         cdc_retrylog_t e_rl_redis, e_rl_dlq;
         cdc_apply_stats_t e_last; /* for metric deltas */
-        cdc_metric_t *m_batches, *m_redis_err, *m_rebal, *m_dropped,
-                *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err,
+        uint64_t e_replayed;      /* for the metric's delta */
+        cdc_metric_t *m_replayed, *m_batches, *m_redis_err, *m_rebal,
+                *m_dropped, *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err,
                 *m_unmapped_topics, *m_scripts, *m_applied, *m_stale, *m_rtt,
                 *m_ignored, *m_expired;
 };
@@ -92,6 +93,7 @@ static void engine_metrics_init(cdc_engine_t *eng) {
  {_M(m_redis_err), 0, "followcdc_consumer_redis_failures_total", "Failed Redis connects or flushes (retried)"},
  {_M(m_rebal), 0, "followcdc_consumer_rebalances_total", "Group rebalances served"},
  {_M(m_dropped), 0, "followcdc_consumer_dropped_batches_total", "Unacknowledged batches dropped on revoke (re-read later)"},
+ {_M(m_replayed), 0, "followcdc_consumer_replay_partitions_total", "Partitions a replay (--replay, --replay-from) started at its position"},
  {_M(m_dlq_err), 0, "followcdc_consumer_dead_letter_failures_total", "Failed dead-letter deliveries (retried)"},
  {_M(m_assigned), 1, "followcdc_consumer_assigned_partitions", "Partitions assigned to this instance"},
  {_M(m_redis_up), 1, "followcdc_consumer_redis_up", "1 while Redis is reachable"},
@@ -132,6 +134,10 @@ static void engine_metrics_sync(cdc_engine_t *eng) {
         cdc_metric_add(eng->m_expired,
                        (int64_t)(st.expired - eng->e_last.expired));
         eng->e_last = st;
+        cdc_metric_add(
+                eng->m_replayed,
+                (int64_t)(cdc_kcons_replayed(eng->e_kc) - eng->e_replayed));
+        eng->e_replayed = cdc_kcons_replayed(eng->e_kc);
         cdc_metric_set(eng->m_assigned, cdc_kcons_assigned(eng->e_kc));
         cdc_metric_set(eng->m_redis_up, eng->e_redis_up);
 }

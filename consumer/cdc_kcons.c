@@ -22,6 +22,7 @@ struct cdc_kcons_s {
         void *kc_opaque;
         int kc_assigned;
         uint64_t kc_rebalances;
+        uint64_t kc_replayed; /* partitions a replay repositioned */
         volatile int kc_fatal;
         int64_t kc_denied_since; /* first refusal by ACL, 0: none (us) */
         int kc_closing;
@@ -146,6 +147,7 @@ static void kcons_replay_positions(cdc_kcons_t *kc,
                         continue;
                 if (kc->kc_cc->cc_replay == CDC_REPLAY_EARLIEST) {
                         p->offset = RD_KAFKA_OFFSET_BEGINNING;
+                        kc->kc_replayed++;
                         cdc_log(LOG_NOTICE, "KCONS",
                                 "replay: %s [%" PRId32 "] from the beginning",
                                 p->topic, p->partition);
@@ -174,6 +176,7 @@ static void kcons_replay_positions(cdc_kcons_t *kc,
                         rd_kafka_topic_partition_list_find(parts, r->topic,
                                                            r->partition)
                                 ->offset = off;
+                        kc->kc_replayed++;
                         cdc_log(LOG_NOTICE, "KCONS",
                                 "replay: %s [%" PRId32 "] from offset %" PRId64
                                 " (time %" PRId64 ")",
@@ -508,6 +511,10 @@ int cdc_kcons_assigned(const cdc_kcons_t *kc) {
 
 uint64_t cdc_kcons_rebalances(const cdc_kcons_t *kc) {
         return kc->kc_rebalances;
+}
+
+uint64_t cdc_kcons_replayed(const cdc_kcons_t *kc) {
+        return kc->kc_replayed;
 }
 
 int cdc_kcons_fatal(const cdc_kcons_t *kc) {

@@ -93,6 +93,10 @@ int cdc_kcons_assigned(const cdc_kcons_t *kc);
 /** @returns the number of rebalances (assign or revoke) served. */
 uint64_t cdc_kcons_rebalances(const cdc_kcons_t *kc);
 
+/** @returns the number of partitions a replay (--replay,
+ *  --replay-from) has repositioned so far. */
+uint64_t cdc_kcons_replayed(const cdc_kcons_t *kc);
+
 /** @returns non-zero once a fatal client error was raised. */
 int cdc_kcons_fatal(const cdc_kcons_t *kc);
 

@@ -44,7 +44,12 @@
 #                                $H_DIR/p-NAME.log, config
 #                                $H_DIR/producer.conf (see the knobs)
 #   e_consumer NAME [FLAGS...]   followcdc-consumer against the test
-#                                servers, key c-NAME, log $H_DIR/c-NAME.log
+#                                servers, key c-NAME, log $H_DIR/c-NAME.log;
+#                                serves /metrics on ${E_CPORT[c-NAME]} (a
+#                                free port, unless FLAGS has --http.listen)
+#   e_cmetric NAME METRIC        value of METRIC on consumer NAME's
+#                                /metrics ("" while it does not answer)
+#   e_csum METRIC NAME...        sum of METRIC over consumers NAME...
 #   e_streams NAME               how often producer NAME started streaming
 #   e_workload SEED SECS RATE [ARGS...]  scripts/demo-workload.py (40
 #                                users, 3 connections) in the background,
@@ -84,6 +89,8 @@ E_RC=0
 E_PRODUCER_CONF=()
 E_CONSUMER_FLAGS=()
 declare -A E_PID=()
+# the /metrics port of each consumer (key c-NAME)
+declare -A E_CPORT=()
 # the log files of the processes started, in start order, no repeats
 E_LOGS=()
 
@@ -219,17 +226,40 @@ e__redis_flags() {
 # messages create them on Kafka): look for them every second, not every 5
 # minutes (librdkafka's topic.metadata.refresh.interval.ms).
 e_consumer() {
-        local name=$1
+        local name=$1 a port="" http=()
         shift
+        for a in "$@"; do
+                case "$a" in --http.listen=*) port=${a##*:} ;; esac
+        done
+        if [ -z "$port" ]; then
+                port=$(h_free_port) || h_fail "no free port"
+                http=(--http.listen="127.0.0.1:$port")
+        fi
+        E_CPORT[c-$name]=$port
         e_spawn "c-$name" "$H_DIR/c-$name.log" "$H_DIR/c-$name.log" \
                 "$E_CBIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
                 --kafka.session.timeout.ms=6000 \
                 --kafka.topic.metadata.refresh.interval.ms=1000 \
                 --kafka.heartbeat.interval.ms=500 \
                 --kafka.auto.commit.interval.ms=500 \
-                "${E_CONSUMER_FLAGS[@]}" \
+                "${E_CONSUMER_FLAGS[@]}" "${http[@]}" \
                 "$(e__redis_flags)" --batch.ms=20 \
                 --shutdown.timeout.ms=5000 "$@"
+}
+
+e_cmetric() {
+        curl -fsS "http://127.0.0.1:${E_CPORT[c-$1]:-0}/metrics" 2>/dev/null |
+                awk -v n="$2" '$1 == n {print $2}'
+}
+
+e_csum() {
+        local m=$1 n sum=0 v
+        shift
+        for n in "$@"; do
+                v=$(e_cmetric "$n" "$m")
+                sum=$((sum + ${v:-0}))
+        done
+        echo "$sum"
 }
 
 e_streams() {
