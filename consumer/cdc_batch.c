@@ -246,16 +246,16 @@ static void batch_letter_send(cdc_batch_t *b, size_t idx) {
         char es[256];
 
         for (;;) {
-                st = cdc_dlq_send(b->b_dq, rec->rkm, batch_why(rec),
-                                  rec->ltrunc, id, es, sizeof(es));
+                /* sent before the call: its report may be served inside */
+                rec->lst = L_SENT;
+                st       = cdc_dlq_send(b->b_dq, rec->rkm, batch_why(rec),
+                                        rec->ltrunc, id, es, sizeof(es));
                 if (st != CDC_DLQ_TOO_LARGE || rec->ltrunc)
                         break;
                 rec->ltrunc = 1;
         }
-        if (st == CDC_DLQ_OK) {
-                rec->lst = L_SENT;
+        if (st == CDC_DLQ_OK)
                 return;
-        }
         rec->lst = L_FAILED;
         b->b_lfailed++;
         if (st != CDC_DLQ_RETRY)
@@ -508,8 +508,21 @@ cdc_err_t cdc_batch_letters(cdc_batch_t *b, int timeout_ms, char *errstr,
         if (b->b_lacked == b->b_nletters)
                 return CDC_ERR_NO_ERROR;
         batch_letters_resend_now(b);
-        if (!b->b_lfailed)
-                cdc_dlq_flush(b->b_dq, timeout_ms);
+        if (!b->b_lfailed && !cdc_dlq_flush(b->b_dq, timeout_ms)) {
+                size_t i;
+                /* Nothing in flight any more, yet letters without a
+                 * report: never wait for what cannot come, send them
+                 * again (a duplicate dead letter is harmless). */
+                for (i = 0; i < b->b_n; i++) {
+                        if (b->b_recs[i].lst != L_SENT)
+                                continue;
+                        b->b_recs[i].lst = L_FAILED;
+                        b->b_lfailed++;
+                        snprintf(b->b_lerr, sizeof(b->b_lerr),
+                                 "%s: no delivery report",
+                                 cdc_dlq_topic(b->b_dq));
+                }
+        }
         batch_letters_resend_now(b);
         if (b->b_lacked == b->b_nletters)
                 return CDC_ERR_NO_ERROR;
