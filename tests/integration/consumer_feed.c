@@ -504,7 +504,9 @@ int main(int argc, char **argv) {
         cdc_topic_name(users_topic, sizeof(users_topic), f.prefix, f.db,
                        "users");
         /* room for the -B message and the -W events (before + after) */
-        maxmsg = big > f.pad_bytes * 2 ? big : f.pad_bytes * 2;
+        maxmsg = f.pad_bytes * 2 + f.pad_cols * 2 * 32;
+        if (big > maxmsg)
+                maxmsg = big;
         snprintf(mmb, sizeof(mmb), "%ld",
                  maxmsg + 100000 > 1000000 ? maxmsg + 100000 : 1000000);
 
