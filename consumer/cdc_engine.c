@@ -73,6 +73,7 @@ struct cdc_engine_s {
         cdc_retrylog_t e_rl_redis, e_rl_dlq;
         cdc_apply_stats_t e_last; /* for metric deltas */
         uint64_t e_replayed;      /* for the metric's delta */
+        uint64_t e_rebalances;    /* seen by the assigned gauge */
         cdc_metric_t *m_replayed, *m_batches, *m_redis_err, *m_rebal,
                 *m_dropped, *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err,
                 *m_unmapped_topics, *m_scripts, *m_applied, *m_stale, *m_rtt,
@@ -222,6 +223,8 @@ static void engine_idle(cdc_engine_t *eng, int ms) {
                         rebal = cdc_kcons_rebalances(eng->e_kc);
                         if (eng->e_paused)
                                 cdc_kcons_pause(eng->e_kc, 1);
+                        cdc_metric_set(eng->m_assigned,
+                                       cdc_kcons_assigned(eng->e_kc));
                 }
                 if (rkm)
                         cdc_batch_carry(eng->e_b, rkm);
@@ -314,6 +317,10 @@ static void engine_gather(cdc_engine_t *eng) {
                 return;
         }
         rkm = cdc_kcons_poll(eng->e_kc, n ? 0 : ENGINE_POLL_MS);
+        if (cdc_kcons_rebalances(eng->e_kc) != eng->e_rebalances) {
+                eng->e_rebalances = cdc_kcons_rebalances(eng->e_kc);
+                cdc_metric_set(eng->m_assigned, cdc_kcons_assigned(eng->e_kc));
+        }
         if (!rkm) {
                 /* drained (or idle): apply what there is */
                 if (cdc_batch_count(eng->e_b))
