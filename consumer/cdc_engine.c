@@ -63,6 +63,7 @@ struct cdc_engine_s {
         engine_state_t e_retry;       /* the step BACKOFF goes back to */
         int e_backoff_ms;
         int e_paused;          /* partitions paused by engine_idle */
+        int e_redis_fatal;     /* Redis settings contradict the server */
         int64_t e_gather_us;   /* first message of the batch */
         int64_t e_deadline_us; /* shutdown: give up settling then */
 
@@ -172,6 +173,8 @@ static void engine_set_state(cdc_engine_t *eng, engine_state_t st) {
 
 /* Shutting down and the time to finish is over? */
 static int engine_deadline_passed(cdc_engine_t *eng) {
+        if (eng->e_redis_fatal)
+                return 1; /* nothing to wait for: it will not work */
         if (*eng->e_run && !cdc_kcons_fatal(eng->e_kc))
                 return 0;
         if (!eng->e_deadline_us)
@@ -233,14 +236,31 @@ static void engine_idle(cdc_engine_t *eng, int ms) {
         }
 }
 
+/* A Redis setting that contradicts the server (a Redis Cluster node as
+ * redis.host, or the reverse) is not retried: stop with exit 2. */
+static int engine_redis_fatal(cdc_engine_t *eng, cdc_err_t err) {
+        if (err != CDC_ERR__CONFIG)
+                return 0;
+        cdc_log(LOG_CRIT, "CONSUMER", "%s", cdc_apply_errstr(eng->e_ap));
+        eng->e_redis_fatal = 1;
+        return 1;
+}
+
 /* Redis: connect if needed and flush. @returns 0 when acknowledged, else
  * -1 with the reason in \p why (the caller reports it: cdc_retrylog). */
 static int engine_redis_once(cdc_engine_t *eng, char *why, size_t why_size) {
         size_t n;
         int64_t t0;
+        cdc_err_t err;
 
+        why[0] = '\0';
+        if (eng->e_redis_fatal)
+                return -1;
         if (!eng->e_redis_up) {
-                if (cdc_apply_connect(eng->e_ap)) {
+                err = cdc_apply_connect(eng->e_ap);
+                if (engine_redis_fatal(eng, err))
+                        return -1;
+                if (err) {
                         cdc_metric_add(eng->m_redis_err, 1);
                         snprintf(why, why_size, "connect to %s:%" PRId64 ": %s",
                                  eng->e_cc->redis_host, eng->e_cc->redis_port,
@@ -256,8 +276,11 @@ static int engine_redis_once(cdc_engine_t *eng, char *why, size_t why_size) {
         }
         n = cdc_apply_pending(eng->e_ap);
         if (n) {
-                t0 = cdc_now_us();
-                if (cdc_apply_flush(eng->e_ap)) {
+                t0  = cdc_now_us();
+                err = cdc_apply_flush(eng->e_ap);
+                if (engine_redis_fatal(eng, err))
+                        return -1;
+                if (err) {
                         cdc_metric_add(eng->m_redis_err, 1);
                         snprintf(why, why_size,
                                  "flush of %zu script(s): %s (offsets held)",
@@ -305,7 +328,7 @@ static void engine_gather(cdc_engine_t *eng) {
         rd_kafka_message_t *rkm;
         size_t n = cdc_batch_count(eng->e_b);
 
-        if (!*eng->e_run || cdc_kcons_fatal(eng->e_kc)) {
+        if (!*eng->e_run || cdc_kcons_fatal(eng->e_kc) || eng->e_redis_fatal) {
                 /* SIGTERM: finish what is gathered, then stop */
                 engine_set_state(eng, n ? ENGINE_S_ADD : ENGINE_S_STOP);
                 return;
@@ -359,6 +382,10 @@ static void engine_flush(cdc_engine_t *eng) {
         char why[512];
 
         if (engine_redis_once(eng, why, sizeof(why))) {
+                if (eng->e_redis_fatal) {
+                        engine_set_state(eng, ENGINE_S_DROP);
+                        return;
+                }
                 engine_fail(eng, ENGINE_S_FLUSH);
                 cdc_retrylog_fail(&eng->e_rl_redis, cdc_now_us(),
                                   eng->e_backoff_ms, "%s", why);
@@ -436,7 +463,8 @@ static void engine_settle_once(cdc_engine_t *eng) {
         engine_store_batch(eng);
         return;
 redis_down:
-        cdc_retrylog_fail(&eng->e_rl_redis, cdc_now_us(), -1, "%s", es);
+        if (es[0])
+                cdc_retrylog_fail(&eng->e_rl_redis, cdc_now_us(), -1, "%s", es);
 drop:
         engine_drop_batch(eng);
 }
@@ -528,7 +556,9 @@ int cdc_engine_run(cdc_engine_t *eng) {
                         cdc_log(LOG_NOTICE, "CONSUMER", "shutting down");
                         cdc_batch_drop_carried(eng->e_b, 0);
                         cdc_kcons_close(eng->e_kc);
-                        ret = cdc_kcons_fatal(eng->e_kc) ? 1 : 0;
+                        ret = eng->e_redis_fatal           ? 2
+                              : cdc_kcons_fatal(eng->e_kc) ? 1
+                                                           : 0;
                         cdc_log(LOG_NOTICE, "CONSUMER", "stopped (exit %d)",
                                 ret);
                         return ret;
@@ -604,7 +634,8 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
                 goto fail;
 
         cdc_cconf_apply_conf(cc, &ac);
-        eng->e_ap = cdc_apply_new(&ac, es, sizeof(es));
+        ac.metrics = eng->e_m;
+        eng->e_ap  = cdc_apply_new(&ac, es, sizeof(es));
         if (!eng->e_ap) {
                 snprintf(errstr, errstr_size, "apply: %s", es);
                 goto fail;
@@ -654,7 +685,7 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
         }
         /* Connect early so /readyz turns green; failures retry in the
          * loop */
-        if (engine_redis_once(eng, es, sizeof(es)))
+        if (engine_redis_once(eng, es, sizeof(es)) && !eng->e_redis_fatal)
                 cdc_retrylog_fail(&eng->e_rl_redis, cdc_now_us(), -1, "%s", es);
         *engp = eng;
         return CDC_ERR_NO_ERROR;

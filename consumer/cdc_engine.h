@@ -57,7 +57,10 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
  * @brief Run until \p run drops to 0 or a fatal Kafka error, then finish
  *        the batch in hand (bounded by shutdown.timeout.ms), commit and
  *        leave the group.
- * @returns the process exit code: 0, or 1 after a fatal client error.
+ * @returns the process exit code: 0; 1 after a fatal Kafka client error;
+ *          2 when a Redis setting contradicts the server (a Redis Cluster
+ *          node as redis.host, or redis.cluster.nodes naming a Redis
+ *          without cluster support: not retried).
  */
 int cdc_engine_run(cdc_engine_t *eng);
 
