@@ -121,6 +121,16 @@ static void engine_metrics_init(cdc_engine_t *eng) {
                                                       defs[i].help, NULL);
 }
 
+/* The group's gauges, right after a rebalance (tests and operators wait
+ * on them; the loop may be backing off for a long time). */
+static void engine_metrics_group(cdc_engine_t *eng) {
+        cdc_metric_add(
+                eng->m_replayed,
+                (int64_t)(cdc_kcons_replayed(eng->e_kc) - eng->e_replayed));
+        eng->e_replayed = cdc_kcons_replayed(eng->e_kc);
+        cdc_metric_set(eng->m_assigned, cdc_kcons_assigned(eng->e_kc));
+}
+
 static void engine_metrics_sync(cdc_engine_t *eng) {
         cdc_apply_stats_t st;
         cdc_apply_stats(eng->e_ap, &st);
@@ -136,11 +146,7 @@ static void engine_metrics_sync(cdc_engine_t *eng) {
         cdc_metric_add(eng->m_expired,
                        (int64_t)(st.expired - eng->e_last.expired));
         eng->e_last = st;
-        cdc_metric_add(
-                eng->m_replayed,
-                (int64_t)(cdc_kcons_replayed(eng->e_kc) - eng->e_replayed));
-        eng->e_replayed = cdc_kcons_replayed(eng->e_kc);
-        cdc_metric_set(eng->m_assigned, cdc_kcons_assigned(eng->e_kc));
+        engine_metrics_group(eng);
         cdc_metric_set(eng->m_redis_up, eng->e_redis_up);
 }
 
@@ -226,8 +232,7 @@ static void engine_idle(cdc_engine_t *eng, int ms) {
                         rebal = cdc_kcons_rebalances(eng->e_kc);
                         if (eng->e_paused)
                                 cdc_kcons_pause(eng->e_kc, 1);
-                        cdc_metric_set(eng->m_assigned,
-                                       cdc_kcons_assigned(eng->e_kc));
+                        engine_metrics_group(eng);
                 }
                 if (rkm)
                         cdc_batch_carry(eng->e_b, rkm);
@@ -342,7 +347,7 @@ static void engine_gather(cdc_engine_t *eng) {
         rkm = cdc_kcons_poll(eng->e_kc, n ? 0 : ENGINE_POLL_MS);
         if (cdc_kcons_rebalances(eng->e_kc) != eng->e_rebalances) {
                 eng->e_rebalances = cdc_kcons_rebalances(eng->e_kc);
-                cdc_metric_set(eng->m_assigned, cdc_kcons_assigned(eng->e_kc));
+                engine_metrics_group(eng);
         }
         if (!rkm) {
                 /* drained (or idle): apply what there is */
