@@ -8,16 +8,15 @@
 # Valid but very wide events (5000 columns, over event.max.columns) are
 # dead-lettered unparsed and counted, not applied (before: parsed at ~10x
 # their size and applied).
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 h_start_redis
 h_start_broker
-h_broker_ctl topic-create "$C_TOPIC" 2 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_ITOPIC" 1 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_DLQ" 1 >/dev/null || h_fail "topic-create"
+h_topic_create "$C_TOPIC" 2 || h_fail "topic-create"
+h_topic_create "$C_ITOPIC" 1 || h_fail "topic-create"
+h_topic_create "$C_DLQ" 1 || h_fail "topic-create"
 
 big=1048000 # under the broker default max.message.bytes (1048588)
 out=$("$C_FEED" -b "$H_KAFKA_BOOTSTRAP" -n 600 -u 30 -s 47 -B "$big" \

@@ -6,15 +6,13 @@
 # only in the log. Once the topic accepts again, the letters go through,
 # the partition moves on, /readyz turns 200 and Redis converges.
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 h_start_redis
 h_start_broker
-h_broker_ctl topic-create "$C_TOPIC" 2 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_ITOPIC" 1 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_DLQ" 1 >/dev/null || h_fail "topic-create"
+h_topic_create "$C_TOPIC" 2 || h_fail "topic-create"
+h_topic_create "$C_ITOPIC" 1 || h_fail "topic-create"
+h_topic_create "$C_DLQ" 1 || h_fail "topic-create"
 
 out=$("$C_FEED" -b "$H_KAFKA_BOOTSTRAP" -n 400 -u 30 -s 48 -P 100 \
         -e "$H_DIR/exp") || h_fail "feed failed"

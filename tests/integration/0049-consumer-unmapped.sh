@@ -7,18 +7,17 @@
 # subscribed topic can carry a mapped table is refused (exit 2).
 # (Before: only followcdc_apply_ignored_total moved, offsets were
 # committed, no dead letter, no log line.)
+# brokers: dev kafka
 set -u
-. "$(dirname "$0")/../lib/harness.sh"
-h_init
-. "$(dirname "$0")/consumer_lib.sh"
+. "$(dirname "$0")/../lib/test.sh" consumer
 
 h_start_redis
 h_start_broker
 C_UTOPIC=followcdc.followcdc.users
-h_broker_ctl topic-create "$C_TOPIC" 2 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_ITOPIC" 1 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_UTOPIC" 1 >/dev/null || h_fail "topic-create"
-h_broker_ctl topic-create "$C_DLQ" 1 >/dev/null || h_fail "topic-create"
+h_topic_create "$C_TOPIC" 2 || h_fail "topic-create"
+h_topic_create "$C_ITOPIC" 1 || h_fail "topic-create"
+h_topic_create "$C_UTOPIC" 1 || h_fail "topic-create"
+h_topic_create "$C_DLQ" 1 || h_fail "topic-create"
 
 # no subscribed topic can match the mapping: refused before it starts
 rc=0
