@@ -49,11 +49,14 @@ h_wait_for "[ \"\$(c_metric followcdc_consumer_stalled_partitions $port)\" = 0 ]
         h_fail "stalled partitions: $(c_metric followcdc_consumer_stalled_partitions "$port")"
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || h_fail "not ready"
 
-# the letter: truncated copy, hash and size of the original, coordinates
-kcat -b "$H_KAFKA_BOOTSTRAP" -C -t "$C_DLQ" -o beginning -c 1 -e -q \
-        -f '%h\n%S\n' >"$H_DIR/letter" 2>/dev/null || h_fail "kcat"
-hdrs=$(head -n 1 "$H_DIR/letter")
-vsize=$(sed -n 2p "$H_DIR/letter")
+# the big one's letter (letters come in batch order, not produce order):
+# truncated copy, hash and size of the original, coordinates
+kcat -b "$H_KAFKA_BOOTSTRAP" -C -t "$C_DLQ" -o beginning -e -q \
+        -f '%S %h\n' >"$H_DIR/letters" 2>/dev/null || h_fail "kcat"
+letter=$(grep "followcdc.dlq.reason=not JSON" "$H_DIR/letters")
+[ "$(wc -l <<<"$letter")" = 1 ] || h_fail "letters of the big message: $letter"
+vsize=${letter%% *}
+hdrs=${letter#* }
 want=$({ printf '{"big poison": '; head -c $((big - 15)) /dev/zero | tr '\0' x; } |
         sha256sum | cut -d' ' -f1)
 grep -q "followcdc.dlq.truncated=1" <<<"$hdrs" || h_fail "not marked truncated: $hdrs"
