@@ -54,6 +54,11 @@ typedef struct cdc_cconf_s {
         int replay_mode;    /**< `replay`: 0 none, 1 earliest */
         char *replay_from;  /**< ISO time or ms since the epoch */
 
+        /* ---- memory per message and per batch ---- */
+        int64_t batch_bytes;       /**< message values per batch */
+        int64_t event_max_bytes;   /**< larger values are dead-lettered */
+        int64_t event_max_columns; /**< wider row images are too */
+
         /* ---- redis ---- */
         char *redis_host;
         int64_t redis_port;

@@ -59,6 +59,13 @@
 #   e_wait_state KEY STATE [SECS]  until followcdc_producer_state is STATE
 #                                (standby snapshot streaming reconnecting
 #                                connecting stopping)
+#                                servers, key c-NAME, log $H_DIR/c-NAME.log;
+#                                serves /metrics on ${E_CPORT[c-NAME]} (a
+#                                free port, unless FLAGS has --http.listen)
+#   e_cmetric NAME METRIC        value of METRIC on consumer NAME's
+#                                /metrics ("" while it does not answer)
+#   e_csum METRIC NAME...        sum of METRIC over consumers NAME...
+#   e_streams NAME               how often producer NAME started streaming
 #   e_workload SEED SECS RATE [ARGS...]  scripts/demo-workload.py (40
 #                                users, 3 connections) in the background,
 #                                key wl, output in $H_DIR/workload.out
@@ -99,6 +106,8 @@ E_CONSUMER_FLAGS=()
 declare -A E_PID=()
 # each KEY's log file, and its line count when this run of KEY started
 declare -A E_LOG=() E_LOGPOS=()
+# the /metrics port of each consumer (key c-NAME)
+declare -A E_CPORT=()
 # the log files of the processes started, in start order, no repeats
 E_LOGS=()
 
@@ -239,15 +248,23 @@ e__redis_flags() {
 # messages create them on Kafka): look for them every second, not every 5
 # minutes (librdkafka's topic.metadata.refresh.interval.ms).
 e_consumer() {
-        local name=$1
+        local name=$1 a port="" http=()
         shift
+        for a in "$@"; do
+                case "$a" in --http.listen=*) port=${a##*:} ;; esac
+        done
+        if [ -z "$port" ]; then
+                port=$(h_free_port) || h_fail "no free port"
+                http=(--http.listen="127.0.0.1:$port")
+        fi
+        E_CPORT[c-$name]=$port
         e_spawn "c-$name" "$H_DIR/c-$name.log" "$H_DIR/c-$name.log" \
                 "$E_CBIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
                 --kafka.session.timeout.ms=6000 \
                 --kafka.topic.metadata.refresh.interval.ms=1000 \
                 --kafka.heartbeat.interval.ms=500 \
                 --kafka.auto.commit.interval.ms=500 \
-                "${E_CONSUMER_FLAGS[@]}" \
+                "${E_CONSUMER_FLAGS[@]}" "${http[@]}" \
                 "$(e__redis_flags)" --batch.ms=20 \
                 --shutdown.timeout.ms=5000 "$@"
 }
@@ -317,6 +334,25 @@ e_wait_state() {
         *) h_fail "e_wait_state: unknown state $2" ;;
         esac
         e_wait_metric "$1" followcdc_producer_state -eq "$n" "${3:-30}"
+}
+
+e_cmetric() {
+        curl -fsS "http://127.0.0.1:${E_CPORT[c-$1]:-0}/metrics" 2>/dev/null |
+                awk -v n="$2" '$1 == n {print $2}'
+}
+
+e_csum() {
+        local m=$1 n sum=0 v
+        shift
+        for n in "$@"; do
+                v=$(e_cmetric "$n" "$m")
+                sum=$((sum + ${v:-0}))
+        done
+        echo "$sum"
+}
+
+e_streams() {
+        grep -c 'BINLOG streaming from gtid' "$H_DIR/p-$1.log" 2>/dev/null
 }
 
 e_workload() {

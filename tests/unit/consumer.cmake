@@ -7,3 +7,7 @@ cdc_add_unit_test(test_reaper SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_reap
                   LIBS cdc_consumer)
 cdc_add_unit_test(test_kcons SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_kcons.c
                   LIBS cdc_consumer)
+cdc_add_unit_test(test_precheck SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_precheck.c
+                  LIBS cdc_consumer)
+cdc_add_unit_test(test_batch SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_batch.c
+                  LIBS cdc_consumer)
