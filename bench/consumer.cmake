@@ -6,3 +6,7 @@ if(NOT TARGET consumer_feed)
   target_link_libraries(consumer_feed PRIVATE cdc_common PkgConfig::RDKAFKA
                         PkgConfig::JANSSON)
 endif()
+# bench/consumer-latency.sh: produce one event, time until Redis shows it
+add_executable(consumer_latency ${CMAKE_CURRENT_SOURCE_DIR}/consumer_latency.c)
+target_link_libraries(consumer_latency PRIVATE cdc_common PkgConfig::RDKAFKA
+                      PkgConfig::JANSSON PkgConfig::HIREDIS)

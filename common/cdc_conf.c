@@ -1,240 +1,402 @@
-#include "cdc_conf.h"
+/**
+ * @file cdc_conf.c
+ * @brief The configuration engine's core: the engine's own rows, checking
+ *        and adding a binary's rows, setting values, kafka.* pass-through,
+ *        the environment. Value types: cdc_conf_value.c; file syntax,
+ *        flags, dump, list and the command line: cdc_conf_text.c. The
+ *        contract is in cdc_conf.h.
+ */
+#include "cdc_conf_int.h"
 #include "cdc_log.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-struct cdc_conf_s {
-        const char *cf_progname;
-        const cdc_prop_t *cf_props;
-        size_t cf_prop_cnt;
-        void *cf_base;
-        unsigned char *cf_set;     /* per property: set by the user */
-        rd_kafka_conf_t *cf_kconf; /* validated kafka.* properties */
-        char **cf_kkeys;           /* kafka.* as set, for dump and get */
-        char **cf_kvals;
-        size_t cf_kcnt;
-        char *cf_log_level;
-        char *cf_log_debug;
-        int cf_log_level_set, cf_log_debug_set;
-};
+/* ---- the engine's own rows ---- */
 
-#define CONF_KAFKA_PREFIX "kafka."
-
-/* ---- value parsing ---- */
-
-static int conf_parse_int(const char *s, int64_t *vp) {
-        char *end;
-        long long v;
-
-        while (isspace((unsigned char)*s))
-                s++;
-        if (!*s)
-                return -1;
-        errno = 0;
-        v     = strtoll(s, &end, 10);
-        if (errno || end == s)
-                return -1;
-        while (isspace((unsigned char)*end))
-                end++;
-        if (*end)
-                return -1;
-        *vp = v;
-        return 0;
+static int conf_check_debug(const char *value, char *errstr,
+                            size_t errstr_size) {
+        int mask;
+        return cdc_log_debug_parse(value, &mask, errstr, errstr_size);
 }
 
-static int conf_parse_ms(const char *s, int64_t *vp) {
-        static const struct {
-                const char *sfx;
-                int64_t mul;
-        } units[] = { { "ms", 1 },      { "s", 1000 },     { "m", 60000 },
-                      { "h", 3600000 }, { "d", 86400000 }, { NULL, 0 } };
-        char *end;
-        long long v;
-        size_t i;
+#define _G(f) offsetof(struct cdc_conf_common_s, f)
+/* clang-format off */
+static const cdc_prop_t conf_common_props[] = {
+ {"log.level", CDC_C_ENUM, _G(log_level), 0, 0, "notice",
+  "Highest level logged (log.debug turns it to debug)",
+  .values = "emerg|alert|crit|err,error|warning,warn|notice|info|debug"},
+ {"log.debug", CDC_C_STR, _G(log_debug), 0, 0, "",
+  "Debug contexts, comma separated: binlog, kprod, kcons, rsink, apply, "
+  "ckpt, snapshot, reaper, conf, http, or all (also -d LIST)",
+  .check = conf_check_debug},
+ {"log.format", CDC_C_ENUM, _G(log_format), 0, 0, "text",
+  "Log line format on stderr: text, or json (one object per line: time, "
+  "level, facility, message)", .values = "text|json"},
+ {"http.liveness.timeout", CDC_C_MS, _G(http_liveness_ms), 0, 86400000,
+  "60s", "/healthz answers 503 once the main loop has made no progress "
+  "for this long (0: never)"},
+ {"http.max.connections", CDC_C_INT, _G(http_max_conn), 1, 10000, "256",
+  "Most open connections to the HTTP endpoint"},
+ {"http.max.connections.per.ip", CDC_C_INT, _G(http_max_per_ip), 0, 10000,
+  "8", "Most open connections from one IP address (0: no limit)"},
+ {"http.idle.timeout", CDC_C_MS, _G(http_idle_ms), 1000, 3600000, "5s",
+  "Close an HTTP connection idle (nothing received) this long"},
+ {NULL}};
+/* clang-format on */
 
-        while (isspace((unsigned char)*s))
-                s++;
-        if (!*s)
-                return -1;
-        errno = 0;
-        v     = strtoll(s, &end, 10);
-        if (errno || end == s || v < 0)
-                return -1;
-        if (!*end) {
-                *vp = v;
+/* ---- rows ---- */
+
+/* Lower case letters, digits, '_' and '.' (and '-' in an alias); no
+ * empty part. */
+static int conf_name_ok(const char *s, int alias) {
+        size_t len = strlen(s), i;
+        if (!len || len > CONF_NAME_MAX || s[0] == '.' || s[len - 1] == '.' ||
+            strstr(s, ".."))
                 return 0;
-        }
-        for (i = 0; units[i].sfx; i++) {
-                if (!strcmp(end, units[i].sfx)) {
-                        if (v > INT64_MAX / units[i].mul)
-                                return -1;
-                        *vp = (int64_t)v * units[i].mul;
+        for (i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (!(islower(c) || isdigit(c) || c == '.' || c == '_' ||
+                      (alias && c == '-')))
                         return 0;
-                }
         }
-        return -1;
+        return 1;
 }
 
-static int conf_parse_bool(const char *s, int *vp) {
-        static const char *yes[] = { "true", "1", "yes", "on", NULL };
-        static const char *no[]  = { "false", "0", "no", "off", NULL };
-        int i;
-        for (i = 0; yes[i]; i++)
-                if (!strcasecmp(s, yes[i])) {
-                        *vp = 1;
-                        return 0;
-                }
-        for (i = 0; no[i]; i++)
-                if (!strcasecmp(s, no[i])) {
-                        *vp = 0;
-                        return 0;
-                }
-        return -1;
-}
-
-/* Read a secret from "file:/path": first 64 KiB, trailing newline cut. */
-static char *conf_read_secret_file(const char *path, char *errstr,
-                                   size_t errstr_size) {
-        FILE *fp = fopen(path, "r");
-        char *buf;
-        size_t n;
-
-        if (!fp) {
-                snprintf(errstr, errstr_size, "cannot read secret file %s: %s",
-                         path, strerror(errno));
-                return NULL;
-        }
-        buf = malloc(65536);
-        if (!buf) {
-                fclose(fp);
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        n = fread(buf, 1, 65535, fp);
-        fclose(fp);
-        buf[n] = '\0';
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-                buf[--n] = '\0';
-        return buf;
-}
-
-static const cdc_prop_t *conf_find(const cdc_conf_t *conf, const char *name,
-                                   size_t *idxp) {
+static void conf_env_name(const char *name, char *buf) {
         size_t i;
-        for (i = 0; i < conf->cf_prop_cnt; i++) {
-                if (!strcmp(conf->cf_props[i].name, name)) {
-                        if (idxp)
-                                *idxp = i;
-                        return &conf->cf_props[i];
-                }
+        for (i = 0; name[i] && i < CONF_NAME_MAX; i++)
+                buf[i] = name[i] == '.' || name[i] == '-'
+                                 ? '_'
+                                 : (char)toupper((unsigned char)name[i]);
+        buf[i] = '\0';
+}
+
+conf_ent_t *cdc_conf_find(const cdc_conf_t *conf, const char *name) {
+        size_t i;
+        for (i = 0; i < conf->cf_cnt; i++) {
+                const cdc_prop_t *p = conf->cf_ents[i].ce_prop;
+                if (!strcmp(p->name, name) ||
+                    (p->alias && !strcmp(p->alias, name)))
+                        return &conf->cf_ents[i];
         }
         return NULL;
 }
 
-static cdc_err_t conf_set_prop(cdc_conf_t *conf, const cdc_prop_t *prop,
-                               const char *value, char *errstr,
-                               size_t errstr_size) {
-        char *field = (char *)conf->cf_base + prop->offset;
-        int64_t v;
-        int b;
+static conf_ent_t *conf_find_env(const cdc_conf_t *conf, const char *env,
+                                 size_t len) {
+        size_t i;
+        for (i = 0; i < conf->cf_cnt; i++) {
+                const conf_ent_t *e = &conf->cf_ents[i];
+                if ((strlen(e->ce_env) == len &&
+                     !strncasecmp(e->ce_env, env, len)) ||
+                    (*e->ce_aenv && strlen(e->ce_aenv) == len &&
+                     !strncasecmp(e->ce_aenv, env, len)))
+                        return &conf->cf_ents[i];
+        }
+        return NULL;
+}
 
-        switch (prop->type) {
+/* Edit distance, for "did you mean" (names are short). */
+static size_t conf_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b), i, j;
+        size_t row[CONF_NAME_MAX + 2];
+
+        if (la > CONF_NAME_MAX || lb > CONF_NAME_MAX)
+                return (size_t)-1;
+        for (j = 0; j <= lb; j++)
+                row[j] = j;
+        for (i = 1; i <= la; i++) {
+                size_t prev = row[0], tmp;
+                row[0]      = i;
+                for (j = 1; j <= lb; j++) {
+                        size_t best = prev + (a[i - 1] != b[j - 1]);
+                        if (row[j] + 1 < best)
+                                best = row[j] + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        tmp    = row[j];
+                        row[j] = best;
+                        prev   = tmp;
+                }
+        }
+        return row[lb];
+}
+
+static void conf_unknown(const cdc_conf_t *conf, const char *name, char *errstr,
+                         size_t errstr_size) {
+        const char *best = NULL;
+        size_t bestd     = 3, i;
+
+        for (i = 0; i < conf->cf_cnt; i++) {
+                size_t d = conf_distance(name, conf->cf_ents[i].ce_prop->name);
+                if (d < bestd) {
+                        bestd = d;
+                        best  = conf->cf_ents[i].ce_prop->name;
+                }
+        }
+        if (best)
+                snprintf(errstr, errstr_size,
+                         "unknown property \"%.*s\" (did you mean %s?)",
+                         CONF_NAME_MAX, name, best);
+        else
+                snprintf(errstr, errstr_size,
+                         "unknown property \"%.*s\" (see --list-config)",
+                         CONF_NAME_MAX, name);
+}
+
+/* Apply the log.* rows to the logger. */
+static void conf_apply_log(const cdc_conf_t *conf) {
+        const cdc_conf_common_t *cc = &conf->cf_common;
+        int mask                    = 0;
+        char why[256];
+
+        if (cc->log_debug &&
+            cdc_log_debug_parse(cc->log_debug, &mask, why, sizeof(why)))
+                mask = 0; /* checked when set */
+        cdc_log_set_debug_mask(mask);
+        cdc_log_set_level(mask ? LOG_DEBUG : cc->log_level);
+        cdc_log_set_format((cdc_log_format_t)cc->log_format);
+}
+
+static int conf_is_str(const cdc_prop_t *p) {
+        return p->type == CDC_C_STR || p->type == CDC_C_SECRET;
+}
+
+/* Store \p value (NULL: no value) into the row's field. */
+static cdc_err_t conf_set_ent(cdc_conf_t *conf, conf_ent_t *e,
+                              const char *value, char *errstr,
+                              size_t errstr_size) {
+        const cdc_prop_t *p = e->ce_prop;
+        char *field         = (char *)e->ce_base + p->offset;
+        char vbuf[64], lo[64], hi[64];
+        int64_t v;
+        int b, idx;
+
+        (void)conf;
+        switch (p->type) {
         case CDC_C_STR:
         case CDC_C_SECRET: {
-                char *s;
-                if (prop->type == CDC_C_SECRET && value &&
-                    !strncmp(value, "file:", 5))
-                        s = conf_read_secret_file(value + 5, errstr,
-                                                  errstr_size);
-                else
-                        s = value ? strdup(value) : NULL;
-                if (value && !s) {
-                        if (!*errstr)
-                                snprintf(errstr, errstr_size, "out of memory");
+                char *s = NULL, *src = NULL;
+                /* Unset is not empty: an empty value takes away the value
+                 * of a property that has no default (`mysql.socket=`:
+                 * no socket), and is kept as given where there is one. */
+                if (value && !*value && !p->defval)
+                        value = NULL;
+                if (value && *value && p->check &&
+                    p->check(value, errstr, errstr_size)) {
+                        char why[512];
+                        snprintf(why, sizeof(why), "%s", errstr);
+                        snprintf(errstr, errstr_size, "%s: %s", p->name, why);
                         return CDC_ERR__CONFIG;
                 }
-                free(*(char **)field);
+                if (p->type == CDC_C_SECRET && value &&
+                    !strncmp(value, "file:", 5)) {
+                        s = cdc_conf_read_secret_file(value + 5, errstr,
+                                                      errstr_size);
+                        if (!s)
+                                return CDC_ERR__CONFIG;
+                        src = strdup(value);
+                        if (!src) {
+                                cdc_conf_secret_free(s);
+                                snprintf(errstr, errstr_size, "out of memory");
+                                return CDC_ERR__CONFIG;
+                        }
+                } else if (value) {
+                        s = strdup(value);
+                        if (!s) {
+                                snprintf(errstr, errstr_size, "out of memory");
+                                return CDC_ERR__CONFIG;
+                        }
+                }
+                if (p->type == CDC_C_SECRET)
+                        cdc_conf_secret_free(*(char **)field);
+                else
+                        free(*(char **)field);
                 *(char **)field = s;
+                free(e->ce_src);
+                e->ce_src = src;
                 return CDC_ERR_NO_ERROR;
         }
         case CDC_C_INT:
         case CDC_C_MS:
                 if (!value ||
-                    (prop->type == CDC_C_INT ? conf_parse_int(value, &v)
-                                             : conf_parse_ms(value, &v))) {
-                        snprintf(errstr, errstr_size, "%s: \"%s\" is not %s",
-                                 prop->name, value ? value : "",
-                                 prop->type == CDC_C_INT
+                    (p->type == CDC_C_INT ? cdc_conf_parse_int(value, &v)
+                                          : cdc_conf_parse_ms(value, &v))) {
+                        snprintf(errstr, errstr_size, "%s: \"%.64s\" is not %s",
+                                 p->name, value ? value : "",
+                                 p->type == CDC_C_INT
                                          ? "an integer"
-                                         : "a duration (e.g. 500ms, 30s, 7d)");
+                                         : "a duration (e.g. 250ms, 30s, "
+                                           "5m, 2h, 7d, or ms)");
                         return CDC_ERR__CONFIG;
                 }
-                if (v < prop->min || v > prop->max) {
+                if ((p->min || p->max) && (v < p->min || v > p->max)) {
+                        if (p->type == CDC_C_MS) {
+                                cdc_conf_fmt_ms(v, vbuf, sizeof(vbuf));
+                                cdc_conf_fmt_ms(p->min, lo, sizeof(lo));
+                                cdc_conf_fmt_ms(p->max, hi, sizeof(hi));
+                        } else {
+                                snprintf(vbuf, sizeof(vbuf), "%lld",
+                                         (long long)v);
+                                snprintf(lo, sizeof(lo), "%lld",
+                                         (long long)p->min);
+                                snprintf(hi, sizeof(hi), "%lld",
+                                         (long long)p->max);
+                        }
                         snprintf(errstr, errstr_size,
-                                 "%s: %lld is out of range [%lld, %lld]",
-                                 prop->name, (long long)v, (long long)prop->min,
-                                 (long long)prop->max);
+                                 "%s: %s is out of range [%s, %s]", p->name,
+                                 vbuf, lo, hi);
                         return CDC_ERR__CONFIG;
                 }
                 *(int64_t *)field = v;
                 return CDC_ERR_NO_ERROR;
         case CDC_C_BOOL:
-                if (!value || conf_parse_bool(value, &b)) {
+                if (!value || cdc_conf_parse_bool(value, &b)) {
                         snprintf(errstr, errstr_size,
-                                 "%s: \"%s\" is not a boolean (true/false)",
-                                 prop->name, value ? value : "");
+                                 "%s: \"%.64s\" is not a boolean (true or "
+                                 "false)",
+                                 p->name, value ? value : "");
                         return CDC_ERR__CONFIG;
                 }
                 *(int *)field = b;
                 return CDC_ERR_NO_ERROR;
+        case CDC_C_ENUM:
+                idx = value ? cdc_conf_enum_index(p->values, value) : -1;
+                if (idx < 0) {
+                        char list[512];
+                        cdc_conf_enum_list(p->values, ", ", "", list,
+                                           sizeof(list));
+                        snprintf(errstr, errstr_size,
+                                 "%s: \"%.64s\" is not one of %s", p->name,
+                                 value ? value : "", list);
+                        return CDC_ERR__CONFIG;
+                }
+                *(int *)field = idx;
+                return CDC_ERR_NO_ERROR;
         }
-        snprintf(errstr, errstr_size, "%s: bad property type", prop->name);
+        snprintf(errstr, errstr_size, "%s: bad property type", p->name);
         return CDC_ERR__CONFIG;
+}
+
+/* Check one row of a table. @returns 0 or -1 with the reason. */
+static int conf_row_ok(const cdc_prop_t *p, char *errstr, size_t errstr_size) {
+        char name[64];
+        if (!conf_name_ok(p->name, 0)) {
+                snprintf(errstr, errstr_size,
+                         "property \"%s\": use lower case letters, digits, "
+                         "'_' and '.'",
+                         p->name);
+                return -1;
+        }
+        if (!strncmp(p->name, CONF_KAFKA_PREFIX, strlen(CONF_KAFKA_PREFIX))) {
+                snprintf(errstr, errstr_size,
+                         "property %s: kafka.* is librdkafka's", p->name);
+                return -1;
+        }
+        if (p->alias && !conf_name_ok(p->alias, 1)) {
+                snprintf(errstr, errstr_size, "property %s: bad alias \"%s\"",
+                         p->name, p->alias);
+                return -1;
+        }
+        if ((int)p->type < CDC_C_STR || p->type > CDC_C_ENUM) {
+                snprintf(errstr, errstr_size, "property %s: bad type", p->name);
+                return -1;
+        }
+        if ((p->type == CDC_C_ENUM) !=
+            (p->values &&
+             !cdc_conf_enum_name(p->values, 0, name, sizeof(name)) && *name)) {
+                snprintf(errstr, errstr_size,
+                         "property %s: .values goes with CDC_C_ENUM", p->name);
+                return -1;
+        }
+        if (p->type == CDC_C_ENUM && !p->defval) {
+                snprintf(errstr, errstr_size,
+                         "property %s: an enum needs a default", p->name);
+                return -1;
+        }
+        return 0;
+}
+
+static int conf_add_rows(cdc_conf_t *conf, const cdc_prop_t *props, void *base,
+                         int common, char *errstr, size_t errstr_size) {
+        size_t i, j;
+
+        for (i = 0; props[i].name; i++) {
+                conf_ent_t *e = &conf->cf_ents[conf->cf_cnt];
+                if (conf_row_ok(&props[i], errstr, errstr_size))
+                        return -1;
+                e->ce_prop   = &props[i];
+                e->ce_base   = base;
+                e->ce_common = common;
+                conf_env_name(props[i].name, e->ce_env);
+                if (props[i].alias) {
+                        conf_env_name(props[i].alias, e->ce_aenv);
+                        if (!strcmp(e->ce_aenv, e->ce_env))
+                                e->ce_aenv[0] = '\0';
+                }
+                for (j = 0; j < conf->cf_cnt; j++) {
+                        const conf_ent_t *o = &conf->cf_ents[j];
+                        if (!strcmp(o->ce_env, e->ce_env) ||
+                            (*e->ce_aenv &&
+                             (!strcmp(o->ce_env, e->ce_aenv) ||
+                              !strcmp(o->ce_aenv, e->ce_aenv))) ||
+                            (*o->ce_aenv && !strcmp(o->ce_aenv, e->ce_env))) {
+                                snprintf(errstr, errstr_size,
+                                         "properties %s and %s have the same "
+                                         "name or environment variable",
+                                         o->ce_prop->name, props[i].name);
+                                return -1;
+                        }
+                }
+                conf->cf_cnt++;
+                if (props[i].defval && conf_set_ent(conf, e, props[i].defval,
+                                                    errstr, errstr_size)) {
+                        char why[512];
+                        snprintf(why, sizeof(why), "%s", errstr);
+                        snprintf(errstr, errstr_size, "bad default: %s", why);
+                        return -1;
+                }
+        }
+        return 0;
 }
 
 cdc_conf_t *cdc_conf_new(const char *progname, const cdc_prop_t *props,
                          void *base, char *errstr, size_t errstr_size) {
         cdc_conf_t *conf = calloc(1, sizeof(*conf));
-        size_t i;
+        size_t n         = 0, i;
 
         if (!conf) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         conf->cf_progname = progname;
-        conf->cf_props    = props;
         conf->cf_base     = base;
-        while (props[conf->cf_prop_cnt].name)
-                conf->cf_prop_cnt++;
-        conf->cf_set   = calloc(conf->cf_prop_cnt + 1, 1);
+        for (i = 0; props[i].name; i++)
+                n++;
+        for (i = 0; conf_common_props[i].name; i++)
+                n++;
+        conf->cf_ents  = calloc(n + 1, sizeof(*conf->cf_ents));
         conf->cf_kconf = rd_kafka_conf_new();
-        if (!conf->cf_set || !conf->cf_kconf) {
+        if (!conf->cf_ents || !conf->cf_kconf) {
                 snprintf(errstr, errstr_size, "out of memory");
                 cdc_conf_destroy(conf);
                 return NULL;
         }
-        for (i = 0; i < conf->cf_prop_cnt; i++) {
-                if (strchr(props[i].name, '_')) {
-                        snprintf(errstr, errstr_size,
-                                 "property %s: names use dots, not '_'",
-                                 props[i].name);
-                        cdc_conf_destroy(conf);
-                        return NULL;
-                }
-                /* No default: the field keeps the zero the caller's
-                 * struct holds (a required property is checked by the
-                 * binary's finalize, cdc_conf_is_set()). */
-                if (!props[i].defval)
-                        continue;
-                if (conf_set_prop(conf, &props[i], props[i].defval, errstr,
-                                  errstr_size)) {
-                        cdc_conf_destroy(conf);
-                        return NULL;
-                }
+        /* A property without a default keeps the zero (NULL) of the
+         * caller's zero-initialised struct until set (a required one is
+         * checked by the binary's finalize). */
+        if (conf_add_rows(conf, props, base, 0, errstr, errstr_size) ||
+            conf_add_rows(conf, conf_common_props, &conf->cf_common, 1, errstr,
+                          errstr_size)) {
+                cdc_conf_destroy(conf);
+                return NULL;
         }
         return conf;
 }
@@ -243,33 +405,42 @@ void cdc_conf_destroy(cdc_conf_t *conf) {
         size_t i;
         if (!conf)
                 return;
-        for (i = 0; i < conf->cf_prop_cnt; i++) {
-                if (conf->cf_props[i].type == CDC_C_STR ||
-                    conf->cf_props[i].type == CDC_C_SECRET) {
-                        char **f = (char **)((char *)conf->cf_base +
-                                             conf->cf_props[i].offset);
-                        free(*f);
+        for (i = 0; i < conf->cf_cnt; i++) {
+                conf_ent_t *e = &conf->cf_ents[i];
+                if (conf_is_str(e->ce_prop)) {
+                        char **f = (char **)((char *)e->ce_base +
+                                             e->ce_prop->offset);
+                        if (e->ce_prop->type == CDC_C_SECRET)
+                                cdc_conf_secret_free(*f);
+                        else
+                                free(*f);
                         *f = NULL;
                 }
+                free(e->ce_src);
         }
         for (i = 0; i < conf->cf_kcnt; i++) {
                 free(conf->cf_kkeys[i]);
-                free(conf->cf_kvals[i]);
+                cdc_conf_secret_free(conf->cf_kvals[i]);
         }
         free(conf->cf_kkeys);
         free(conf->cf_kvals);
         if (conf->cf_kconf)
                 rd_kafka_conf_destroy(conf->cf_kconf);
-        free(conf->cf_log_level);
-        free(conf->cf_log_debug);
-        free(conf->cf_set);
+        free(conf->cf_ents);
         free(conf);
 }
 
-static int conf_kafka_is_secret(const char *name);
+/* ---- kafka.* ---- */
 
+int cdc_conf_kafka_is_secret(const char *name) {
+        return strstr(name, "password") || strstr(name, "secret") ||
+               strstr(name, "key.pem") || strstr(name, "oauthbearer.config");
+}
+
+/* Set kafka.<name>. \p unknownp (may be NULL) tells a name librdkafka
+ * does not know from a bad value. */
 static cdc_err_t conf_set_kafka(cdc_conf_t *conf, const char *name,
-                                const char *value, char *errstr,
+                                const char *value, int *unknownp, char *errstr,
                                 size_t errstr_size) {
         char kerr[512];
         size_t i;
@@ -277,29 +448,43 @@ static cdc_err_t conf_set_kafka(cdc_conf_t *conf, const char *name,
         char *secret = NULL;
         rd_kafka_conf_res_t res;
 
+        if (unknownp)
+                *unknownp = 0;
+        if (!value) {
+                snprintf(errstr, errstr_size, "kafka.%s: needs a value", name);
+                return CDC_ERR__CONFIG;
+        }
         /* kafka.sasl.password=file:/run/secrets/x, like our own secrets */
-        if (conf_kafka_is_secret(name) && !strncmp(value, "file:", 5)) {
-                secret = conf_read_secret_file(value + 5, errstr, errstr_size);
+        if (cdc_conf_kafka_is_secret(name) && !strncmp(value, "file:", 5)) {
+                secret = cdc_conf_read_secret_file(value + 5, errstr,
+                                                   errstr_size);
                 if (!secret)
                         return CDC_ERR__CONFIG;
         }
         res = rd_kafka_conf_set(conf->cf_kconf, name, secret ? secret : value,
                                 kerr, sizeof(kerr));
-        if (secret) {
-                memset(secret, 0, strlen(secret));
-                free(secret);
-        }
+        cdc_conf_secret_free(secret);
         if (res != RD_KAFKA_CONF_OK) {
-                snprintf(errstr, errstr_size, "kafka.%s: %s", name, kerr);
+                if (unknownp)
+                        *unknownp = res == RD_KAFKA_CONF_UNKNOWN;
+                snprintf(errstr, errstr_size, "kafka.%.100s: %s", name, kerr);
                 return CDC_ERR__CONFIG;
         }
         for (i = 0; i < conf->cf_kcnt; i++) {
                 if (!strcmp(conf->cf_kkeys[i], name)) {
-                        char *v = strdup(value);
+                        /* Set again: move it last, so the dump replays
+                         * the settings in the order that took effect
+                         * (two names of one librdkafka property). */
+                        char *k = conf->cf_kkeys[i], *v = strdup(value);
                         if (!v)
                                 goto nomem;
-                        free(conf->cf_kvals[i]);
-                        conf->cf_kvals[i] = v;
+                        cdc_conf_secret_free(conf->cf_kvals[i]);
+                        memmove(conf->cf_kkeys + i, conf->cf_kkeys + i + 1,
+                                (conf->cf_kcnt - i - 1) * sizeof(char *));
+                        memmove(conf->cf_kvals + i, conf->cf_kvals + i + 1,
+                                (conf->cf_kcnt - i - 1) * sizeof(char *));
+                        conf->cf_kkeys[conf->cf_kcnt - 1] = k;
+                        conf->cf_kvals[conf->cf_kcnt - 1] = v;
                         return CDC_ERR_NO_ERROR;
                 }
         }
@@ -325,139 +510,56 @@ nomem:
         return CDC_ERR__CONFIG;
 }
 
-/* Replace *dstp with a copy of value (the engine's own settings, kept for
- * --dump-config). */
-static int conf_keep_text(char **dstp, const char *value, char *errstr,
-                          size_t errstr_size) {
-        char *v = strdup(value);
-        if (!v) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return -1;
-        }
-        free(*dstp);
-        *dstp = v;
-        return 0;
-}
+/* ---- setting ---- */
 
 cdc_err_t cdc_conf_set(cdc_conf_t *conf, const char *name, const char *value,
                        char *errstr, size_t errstr_size) {
-        const cdc_prop_t *prop;
-        size_t idx;
+        conf_ent_t *e;
         cdc_err_t err;
 
         if (errstr_size)
                 *errstr = '\0';
         if (!strncmp(name, CONF_KAFKA_PREFIX, strlen(CONF_KAFKA_PREFIX)))
                 return conf_set_kafka(conf, name + strlen(CONF_KAFKA_PREFIX),
-                                      value, errstr, errstr_size);
-        if (!strcmp(name, "log.level")) {
-                int level = cdc_log_level_parse(value);
-                if (level < 0) {
-                        snprintf(errstr, errstr_size,
-                                 "log.level: \"%s\" is not one of err, "
-                                 "warning, notice, info, debug",
-                                 value);
-                        return CDC_ERR__CONFIG;
-                }
-                if (conf_keep_text(&conf->cf_log_level, value, errstr,
-                                   errstr_size))
-                        return CDC_ERR__CONFIG;
-                conf->cf_log_level_set = 1;
-                cdc_log_set_level(level);
-                return CDC_ERR_NO_ERROR;
-        }
-        if (!strcmp(name, "log.debug")) {
-                char why[128];
-                if (cdc_log_set_debug(value, why, sizeof(why))) {
-                        snprintf(errstr, errstr_size, "log.debug: %s", why);
-                        return CDC_ERR__CONFIG;
-                }
-                if (conf_keep_text(&conf->cf_log_debug, value, errstr,
-                                   errstr_size))
-                        return CDC_ERR__CONFIG;
-                conf->cf_log_debug_set = 1;
-                return CDC_ERR_NO_ERROR;
-        }
-        prop = conf_find(conf, name, &idx);
-        if (!prop) {
-                snprintf(errstr, errstr_size, "unknown property \"%s\"", name);
+                                      value, NULL, errstr, errstr_size);
+        e = cdc_conf_find(conf, name);
+        if (!e) {
+                conf_unknown(conf, name, errstr, errstr_size);
                 return CDC_ERR__CONFIG;
         }
-        err = conf_set_prop(conf, prop, value, errstr, errstr_size);
-        if (!err)
-                conf->cf_set[idx] = 1;
-        return err;
+        err = conf_set_ent(conf, e, value, errstr, errstr_size);
+        if (err)
+                return err;
+        e->ce_set  = 1;
+        e->ce_from = conf->cf_from;
+        if (e->ce_common)
+                conf_apply_log(conf);
+        return CDC_ERR_NO_ERROR;
 }
 
-static char *conf_trim(char *s) {
-        char *e;
-        while (isspace((unsigned char)*s))
-                s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1]))
-                *--e = '\0';
-        return s;
-}
+/* ---- environment ---- */
 
-cdc_err_t cdc_conf_load_file(cdc_conf_t *conf, const char *path, char *errstr,
-                             size_t errstr_size) {
-        FILE *fp = fopen(path, "r");
-        char line[8192];
-        int lineno    = 0;
-        cdc_err_t err = CDC_ERR_NO_ERROR;
-
-        if (!fp) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
-                return CDC_ERR__CONFIG;
-        }
-        while (fgets(line, sizeof(line), fp)) {
-                char why[512];
-                char *s, *eq;
-
-                lineno++;
-                if (!strchr(line, '\n') && !feof(fp)) {
-                        snprintf(errstr, errstr_size,
-                                 "%s:%d: line too long (max %zu bytes)", path,
-                                 lineno, sizeof(line) - 2);
-                        err = CDC_ERR__CONFIG;
-                        break;
-                }
-                s = conf_trim(line);
-                if (!*s || *s == '#')
-                        continue;
-                eq = strchr(s, '=');
-                if (!eq) {
-                        snprintf(errstr, errstr_size,
-                                 "%s:%d: expected key=value", path, lineno);
-                        err = CDC_ERR__CONFIG;
-                        break;
-                }
-                *eq = '\0';
-                if (cdc_conf_set(conf, conf_trim(s), conf_trim(eq + 1), why,
-                                 sizeof(why))) {
-                        snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno,
-                                 why);
-                        err = CDC_ERR__CONFIG;
-                        break;
-                }
-        }
-        if (!err && ferror(fp)) {
-                snprintf(errstr, errstr_size, "%s: read error", path);
-                err = CDC_ERR__CONFIG;
-        }
-        fclose(fp);
-        return err;
+/* "tcp://10.0.0.7:6379": what Kubernetes sets as <SERVICE>_PORT. */
+static int conf_is_service_link(const char *v) {
+        return !strncmp(v, "tcp://", 6) || !strncmp(v, "udp://", 6) ||
+               !strncmp(v, "sctp://", 7);
 }
 
 cdc_err_t cdc_conf_load_env(cdc_conf_t *conf, char **envp, char *errstr,
                             size_t errstr_size) {
-        static const char pfx[] = "FOLLOWCDC_";
+        static const char pfx[] = CONF_ENV_PREFIX;
+        cdc_err_t err           = CDC_ERR_NO_ERROR;
         char **e;
 
-        for (e = envp; e && *e; e++) {
-                char name[256], why[512];
+        if (errstr_size)
+                *errstr = '\0';
+        conf->cf_from = CONF_FROM_ENV;
+        for (e = envp; e && *e && !err; e++) {
+                char name[CONF_NAME_MAX + 8], why[512];
                 const char *var = *e, *eq;
+                conf_ent_t *ent;
                 size_t len, i;
+                int unknown = 0;
 
                 if (strncmp(var, pfx, sizeof(pfx) - 1))
                         continue;
@@ -469,39 +571,70 @@ cdc_err_t cdc_conf_load_env(cdc_conf_t *conf, char **envp, char *errstr,
                 if ((len == 6 && !strncmp(var, "CONFIG", 6)) ||
                     !strncmp(var, "LOCAL_", 6) || !strncmp(var, "TEST_", 5))
                         continue;
-                if (len == 0 || len >= sizeof(name)) {
-                        snprintf(errstr, errstr_size,
-                                 "env %.*s: bad variable name", (int)(eq - *e),
-                                 *e);
-                        return CDC_ERR__CONFIG;
+                ent = conf_find_env(conf, var, len);
+                if (ent) {
+                        if (ent->ce_prop->type != CDC_C_STR &&
+                            ent->ce_prop->type != CDC_C_SECRET &&
+                            conf_is_service_link(eq + 1)) {
+                                cdc_log(LOG_WARNING, "CONF",
+                                        "env %.*s: ignored: \"%.64s\" looks "
+                                        "like a Kubernetes service link, not "
+                                        "a value of %s (set "
+                                        "enableServiceLinks: false)",
+                                        (int)(eq - *e), *e, eq + 1,
+                                        ent->ce_prop->name);
+                                continue;
+                        }
+                        if (cdc_conf_set(conf, ent->ce_prop->name, eq + 1, why,
+                                         sizeof(why))) {
+                                snprintf(errstr, errstr_size, "env %.*s: %s",
+                                         (int)(eq - *e), *e, why);
+                                err = CDC_ERR__CONFIG;
+                        }
+                        continue;
                 }
-                for (i = 0; i < len; i++)
-                        name[i] =
-                                var[i] == '_'
-                                        ? '.'
-                                        : (char)tolower((unsigned char)var[i]);
-                name[len] = '\0';
-                if (cdc_conf_set(conf, name, eq + 1, why, sizeof(why))) {
-                        snprintf(errstr, errstr_size, "env %.*s: %s",
-                                 (int)(eq - *e), *e, why);
-                        return CDC_ERR__CONFIG;
+                if (len > 6 && len < sizeof(name) &&
+                    !strncmp(var, "KAFKA_", 6)) {
+                        for (i = 6; i < len; i++)
+                                name[i - 6] =
+                                        var[i] == '_'
+                                                ? '.'
+                                                : (char)tolower((
+                                                          unsigned char)var[i]);
+                        name[len - 6] = '\0';
+                        if (!conf_set_kafka(conf, name, eq + 1, &unknown, why,
+                                            sizeof(why)))
+                                continue;
+                        if (!unknown) {
+                                snprintf(errstr, errstr_size, "env %.*s: %s",
+                                         (int)(eq - *e), *e, why);
+                                err = CDC_ERR__CONFIG;
+                                continue;
+                        }
                 }
+                /* Not ours: a service link, another program's variable. */
+                cdc_log(LOG_WARNING, "CONF",
+                        "env %.*s%s: no such property of %s, ignored",
+                        (int)(len > 128 ? 128 : len) + (int)(sizeof(pfx) - 1),
+                        *e, len > 128 ? "..." : "", conf->cf_progname);
         }
-        return CDC_ERR_NO_ERROR;
+        conf->cf_from = CONF_FROM_FLAG;
+        return err;
 }
 
+/* ---- queries ---- */
+
 int cdc_conf_is_set(const cdc_conf_t *conf, const char *name) {
-        size_t idx;
-        if (!strcmp(name, "log.level"))
-                return conf->cf_log_level_set;
-        if (!strcmp(name, "log.debug"))
-                return conf->cf_log_debug_set;
+        const conf_ent_t *e;
         if (!strncmp(name, CONF_KAFKA_PREFIX, strlen(CONF_KAFKA_PREFIX)))
                 return cdc_conf_kafka_get(
                                conf, name + strlen(CONF_KAFKA_PREFIX)) != NULL;
-        if (!conf_find(conf, name, &idx))
-                return 0;
-        return conf->cf_set[idx];
+        e = cdc_conf_find(conf, name);
+        return e ? e->ce_set : 0;
+}
+
+const cdc_conf_common_t *cdc_conf_common(const cdc_conf_t *conf) {
+        return &conf->cf_common;
 }
 
 rd_kafka_conf_t *cdc_conf_kafka_dup(const cdc_conf_t *conf) {
@@ -514,243 +647,4 @@ const char *cdc_conf_kafka_get(const cdc_conf_t *conf, const char *name) {
                 if (!strcmp(conf->cf_kkeys[i], name))
                         return conf->cf_kvals[i];
         return NULL;
-}
-
-static int conf_kafka_is_secret(const char *name) {
-        return strstr(name, "password") || strstr(name, "secret") ||
-               strstr(name, "key.pem") || strstr(name, "oauthbearer.config");
-}
-
-void cdc_conf_dump(const cdc_conf_t *conf, FILE *fp) {
-        size_t i;
-        for (i = 0; i < conf->cf_prop_cnt; i++) {
-                const cdc_prop_t *p = &conf->cf_props[i];
-                const char *field   = (const char *)conf->cf_base + p->offset;
-                switch (p->type) {
-                case CDC_C_STR:
-                        fprintf(fp, "%s=%s\n", p->name,
-                                *(char *const *)field ? *(char *const *)field
-                                                      : "");
-                        break;
-                case CDC_C_SECRET:
-                        fprintf(fp, "%s=%s\n", p->name,
-                                *(char *const *)field ? "***" : "");
-                        break;
-                case CDC_C_INT:
-                case CDC_C_MS:
-                        fprintf(fp, "%s=%lld\n", p->name,
-                                (long long)*(const int64_t *)field);
-                        break;
-                case CDC_C_BOOL:
-                        fprintf(fp, "%s=%s\n", p->name,
-                                *(const int *)field ? "true" : "false");
-                        break;
-                }
-        }
-        fprintf(fp, "log.level=%s\n",
-                conf->cf_log_level ? conf->cf_log_level : "notice");
-        fprintf(fp, "log.debug=%s\n",
-                conf->cf_log_debug ? conf->cf_log_debug : "");
-        for (i = 0; i < conf->cf_kcnt; i++)
-                fprintf(fp, "kafka.%s=%s\n", conf->cf_kkeys[i],
-                        conf_kafka_is_secret(conf->cf_kkeys[i])
-                                ? "***"
-                                : conf->cf_kvals[i]);
-}
-
-void cdc_conf_list(const cdc_conf_t *conf, FILE *fp) {
-        size_t i;
-        fprintf(fp, "%-32s %-22s %s\n", "Property", "Default", "Description");
-        for (i = 0; i < conf->cf_prop_cnt; i++) {
-                const cdc_prop_t *p = &conf->cf_props[i];
-                fprintf(fp, "%-32s %-22s %s\n", p->name,
-                        p->defval ? p->defval : "", p->desc ? p->desc : "");
-        }
-        fprintf(fp, "%-32s %-22s %s\n", "log.level", "notice",
-                "err, warning, notice, info, debug");
-        fprintf(fp, "%-32s %-22s %s\n", "log.debug", "",
-                "debug contexts: binlog,kprod,kcons,rsink,apply,ckpt,"
-                "snapshot,reaper,conf,http,all");
-        fprintf(fp, "%-32s %-22s %s\n", "kafka.<property>", "",
-                "any librdkafka property (CONFIGURATION.md), passed through");
-        fprintf(fp, "\nEnvironment: FOLLOWCDC_<PROPERTY> with '.' as '_', "
-                    "e.g. FOLLOWCDC_KAFKA_BOOTSTRAP_SERVERS.\n"
-                    "Secrets may be given as file:/path/to/secret.\n");
-}
-
-static void conf_usage(const cdc_conf_t *conf, FILE *fp,
-                       const char *usage_extra) {
-        fprintf(fp,
-                "Usage: %s [options]\n"
-                "\n"
-                "Options:\n"
-                "  -c, --config FILE     load key=value properties from FILE "
-                "(also FOLLOWCDC_CONFIG)\n"
-                "  -X, --set KEY=VALUE   set a property (repeatable)\n"
-                "  --KEY=VALUE           the same, e.g. --log.level=info\n"
-                "  -d, --debug LIST      debug contexts (log.debug), "
-                "comma-separated\n"
-                "  --dump-config         print the effective configuration "
-                "(secrets masked) and exit\n"
-                "  --list-config         print every property with its "
-                "default and exit\n"
-                "  -h, --help            this help\n"
-                "  -V, --version         print the version and exit\n"
-                "\n"
-                "Precedence: defaults < config file < FOLLOWCDC_* environment "
-                "< flags.\n",
-                conf->cf_progname);
-        if (usage_extra)
-                fprintf(fp, "\n%s\n", usage_extra);
-}
-
-/* Split "key=value" into a freshly allocated key and a pointer into arg. */
-static int conf_split_kv(const char *arg, char **keyp, const char **valp) {
-        const char *eq = strchr(arg, '=');
-        if (!eq || eq == arg)
-                return -1;
-        *keyp = strndup(arg, (size_t)(eq - arg));
-        *valp = eq + 1;
-        return *keyp ? 0 : -1;
-}
-
-cdc_conf_cli_t cdc_conf_cli(cdc_conf_t *conf, int argc, char **argv,
-                            char **envp, const char *usage_extra,
-                            const char *(*finalize)(void *base)) {
-        const char *cfgfile = NULL;
-        int dump = 0, list = 0, i;
-        char errstr[1024];
-        const char *why;
-        char **e;
-
-        /* Pass 1: flags that decide what to do and the config file. */
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-                        conf_usage(conf, stdout, usage_extra);
-                        return CDC_CONF_CLI_EXIT_OK;
-                } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-                        printf("%s %s (librdkafka %s)\n", conf->cf_progname,
-                               CDC_VERSION, rd_kafka_version_str());
-                        return CDC_CONF_CLI_EXIT_OK;
-                } else if (!strcmp(a, "--dump-config")) {
-                        dump = 1;
-                } else if (!strcmp(a, "--list-config")) {
-                        list = 1;
-                } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-                        if (i + 1 >= argc) {
-                                fprintf(stderr, "%s: %s needs a file\n",
-                                        conf->cf_progname, a);
-                                return CDC_CONF_CLI_EXIT_BAD;
-                        }
-                        cfgfile = argv[++i];
-                } else if (!strncmp(a, "--config=", 9)) {
-                        cfgfile = a + 9;
-                } else if (!strcmp(a, "-X") || !strcmp(a, "--set") ||
-                           !strcmp(a, "-d") || !strcmp(a, "--debug")) {
-                        if (i + 1 >= argc) {
-                                fprintf(stderr, "%s: %s needs an argument\n",
-                                        conf->cf_progname, a);
-                                return CDC_CONF_CLI_EXIT_BAD;
-                        }
-                        i++;
-                } else if (strncmp(a, "--", 2)) {
-                        fprintf(stderr,
-                                "%s: unexpected argument \"%s\" (see "
-                                "--help)\n",
-                                conf->cf_progname, a);
-                        return CDC_CONF_CLI_EXIT_BAD;
-                }
-        }
-        if (list) {
-                cdc_conf_list(conf, stdout);
-                return CDC_CONF_CLI_EXIT_OK;
-        }
-
-        if (!cfgfile) {
-                for (e = envp; e && *e; e++)
-                        if (!strncmp(*e, "FOLLOWCDC_CONFIG=", 17))
-                                cfgfile = *e + 17;
-                if (cfgfile && !*cfgfile)
-                        cfgfile = NULL;
-        }
-        if (cfgfile &&
-            cdc_conf_load_file(conf, cfgfile, errstr, sizeof(errstr))) {
-                fprintf(stderr, "%s: %s\n", conf->cf_progname, errstr);
-                return CDC_CONF_CLI_EXIT_BAD;
-        }
-        if (cdc_conf_load_env(conf, envp, errstr, sizeof(errstr))) {
-                fprintf(stderr, "%s: %s\n", conf->cf_progname, errstr);
-                return CDC_CONF_CLI_EXIT_BAD;
-        }
-
-        /* Pass 2: property flags, in order. */
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i], *val = NULL;
-                char *key = NULL;
-                char why2[768];
-                cdc_err_t err;
-
-                if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-                        i++;
-                        continue;
-                }
-                if (!strcmp(a, "--dump-config") || !strncmp(a, "--config=", 9))
-                        continue;
-                if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
-                        key = strdup("log.debug");
-                        val = argv[++i];
-                } else if (!strcmp(a, "-X") || !strcmp(a, "--set")) {
-                        a = argv[++i];
-                        if (conf_split_kv(a, &key, &val)) {
-                                fprintf(stderr,
-                                        "%s: -X %s: expected KEY=VALUE\n",
-                                        conf->cf_progname, a);
-                                return CDC_CONF_CLI_EXIT_BAD;
-                        }
-                } else if (strchr(a + 2, '=')) {
-                        if (conf_split_kv(a + 2, &key, &val)) {
-                                fprintf(stderr, "%s: %s: bad flag\n",
-                                        conf->cf_progname, a);
-                                return CDC_CONF_CLI_EXIT_BAD;
-                        }
-                } else {
-                        /* bare --name: a boolean property set to true */
-                        const cdc_prop_t *p = conf_find(conf, a + 2, NULL);
-                        if (!p || p->type != CDC_C_BOOL) {
-                                fprintf(stderr,
-                                        "%s: unknown option \"%s\" (see "
-                                        "--help)\n",
-                                        conf->cf_progname, a);
-                                return CDC_CONF_CLI_EXIT_BAD;
-                        }
-                        key = strdup(a + 2);
-                        val = "true";
-                }
-                if (!key) {
-                        fprintf(stderr, "%s: out of memory\n",
-                                conf->cf_progname);
-                        return CDC_CONF_CLI_EXIT_BAD;
-                }
-                err = cdc_conf_set(conf, key, val, why2, sizeof(why2));
-                free(key);
-                if (err) {
-                        fprintf(stderr, "%s: %s: %s\n", conf->cf_progname, a,
-                                why2);
-                        return CDC_CONF_CLI_EXIT_BAD;
-                }
-        }
-
-        if (finalize) {
-                why = finalize(conf->cf_base);
-                if (why) {
-                        fprintf(stderr, "%s: %s\n", conf->cf_progname, why);
-                        return CDC_CONF_CLI_EXIT_BAD;
-                }
-        }
-        if (dump) {
-                cdc_conf_dump(conf, stdout);
-                return CDC_CONF_CLI_EXIT_OK;
-        }
-        return CDC_CONF_CLI_RUN;
 }

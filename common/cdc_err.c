@@ -28,6 +28,8 @@ const char *cdc_err2str(cdc_err_t err) {
                 return "Local: stale change";
         case CDC_ERR__FATAL:
                 return "Local: fatal error";
+        case CDC_ERR__FENCED:
+                return "Local: lock lost to another instance";
         default:
                 return "Local: unknown error";
         }

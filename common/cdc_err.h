@@ -20,6 +20,8 @@ typedef enum {
         CDC_ERR__IO,           /**< local file I/O */
         CDC_ERR__STALE,        /**< change older than what is held: no-op */
         CDC_ERR__FATAL,        /**< unrecoverable: shut down */
+        CDC_ERR__FENCED,       /**< lost the lock that made this instance
+                                *   the active one: stop, stand by */
         CDC_ERR__END,
         CDC_ERR_NO_ERROR = 0
 } cdc_err_t;
@@ -33,7 +35,10 @@ const char *cdc_err2str(cdc_err_t err);
 
 /**
  * @brief Whether an operation that failed with \p err may succeed if
- *        retried later (after a reconnect and backoff).
+ *        retried later (after a reconnect and backoff): TRANSPORT,
+ *        TIMED_OUT, QUEUE_FULL, NOMEM. The engines map every result
+ *        through it; the other codes end the loop or change its state
+ *        (FENCED: stand by).
  * @locality any thread
  */
 int cdc_err_is_retriable(cdc_err_t err);

@@ -4,11 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#ifndef CDC_VERSION
-#define CDC_VERSION "0"
-#endif
 
 cdc_event_t *cdc_event_new(cdc_op_t op) {
         cdc_event_t *ev = calloc(1, sizeof(*ev));
@@ -22,6 +17,7 @@ void cdc_event_destroy(cdc_event_t *ev) {
                 return;
         json_decref(ev->before);
         json_decref(ev->after);
+        json_decref(ev->oversized);
         free(ev);
 }
 
@@ -33,69 +29,6 @@ void cdc_event_version(const cdc_source_t *src, char *buf) {
         snprintf(buf, CDC_VERSION_LEN + 1,
                  "%010" PRIu32 "%020" PRIu64 "%010" PRIu32, src->epoch,
                  src->seq, src->row);
-}
-
-/* ---- encode ---- */
-
-static int event_set(json_t *obj, const char *key, json_t *v) {
-        return json_object_set_new(obj, key, v); /* consumes v, even NULL */
-}
-
-json_t *cdc_event_to_json(const cdc_event_t *ev) {
-        const cdc_source_t *s = &ev->source;
-        json_t *root          = json_object();
-        json_t *src           = json_object();
-        char op[2]            = { (char)ev->op, '\0' };
-        int r                 = 0;
-
-        if (!root || !src)
-                goto fail;
-        r |= event_set(src, "connector", json_string("followcdc"));
-        r |= event_set(src, "version", json_string(CDC_VERSION));
-        r |= event_set(src, "name", json_string(s->name));
-        r |= event_set(src, "server_id", json_integer(s->server_id));
-        r |= event_set(src, "db", json_string(s->db));
-        r |= event_set(src, "table", json_string(s->table));
-        r |= event_set(src, "gtid",
-                       *s->gtid ? json_string(s->gtid) : json_null());
-        r |= event_set(src, "epoch", json_integer(s->epoch));
-        r |= event_set(src, "seq", json_integer((json_int_t)s->seq));
-        r |= event_set(src, "file", json_string(s->file));
-        r |= event_set(src, "pos", json_integer((json_int_t)s->pos));
-        r |= event_set(src, "row", json_integer(s->row));
-        r |= event_set(src, "ts_ms", json_integer(s->ts_ms));
-        r |= event_set(src, "snapshot", json_boolean(s->snapshot));
-
-        r |= event_set(root, "schema_version",
-                       json_integer(CDC_EVENT_SCHEMA_VERSION));
-        r |= event_set(root, "op", json_string(op));
-        r |= json_object_set(root, "before",
-                             ev->before ? ev->before : json_null());
-        r |= json_object_set(root, "after",
-                             ev->after ? ev->after : json_null());
-        r |= event_set(root, "source", src);
-        src = NULL;
-        r |= event_set(root, "ts_ms", json_integer(ev->ts_ms));
-        if (r)
-                goto fail;
-        return root;
-fail:
-        json_decref(src);
-        json_decref(root);
-        return NULL;
-}
-
-char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp) {
-        json_t *root = cdc_event_to_json(ev);
-        char *s;
-
-        if (!root)
-                return NULL;
-        s = json_dumps(root, JSON_COMPACT);
-        json_decref(root);
-        if (s && lenp)
-                *lenp = strlen(s);
-        return s;
 }
 
 /* ---- validate ---- */
@@ -164,6 +97,32 @@ static cdc_err_t event_check_name(const json_t *src, char *errstr,
                       (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
                       *s == '-'))
                         V_FAIL("$.source.name: only [A-Za-z0-9._-] allowed");
+        return CDC_ERR_NO_ERROR;
+}
+
+/* "oversized" (optional): {"before"|"after": {column: bytes >= 0}} */
+static cdc_err_t event_check_oversized(const json_t *o, char *errstr,
+                                       size_t errstr_size) {
+        const char *img, *col;
+        json_t *cols, *v;
+
+        if (!o)
+                return CDC_ERR_NO_ERROR;
+        if (!json_is_object(o) || json_object_size(o) == 0)
+                V_FAIL("$.oversized: expected a non-empty object");
+        json_object_foreach((json_t *)o, img, cols) {
+                if (strcmp(img, "before") && strcmp(img, "after"))
+                        V_FAIL("$.oversized.%s: only before and after", img);
+                if (!json_is_object(cols) || json_object_size(cols) == 0)
+                        V_FAIL("$.oversized.%s: expected a non-empty object",
+                               img);
+                json_object_foreach(cols, col, v) {
+                        if (!json_is_integer(v) || json_integer_value(v) < 0)
+                                V_FAIL("$.oversized.%s.%s: expected a byte "
+                                       "count",
+                                       img, col);
+                }
+        }
         return CDC_ERR_NO_ERROR;
 }
 
@@ -260,7 +219,8 @@ cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
         v = json_object_get(src, "version");
         if (v && !json_is_string(v))
                 V_FAIL("$.source.version: expected a string");
-        return CDC_ERR_NO_ERROR;
+        return event_check_oversized(json_object_get(root, "oversized"), errstr,
+                                     errstr_size);
 }
 
 /* ---- parse ---- */
@@ -305,6 +265,8 @@ cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
                 ev->before = json_incref(json_object_get(root, "before"));
         if (!json_is_null(json_object_get(root, "after")))
                 ev->after = json_incref(json_object_get(root, "after"));
+        if (json_object_get(root, "oversized"))
+                ev->oversized = json_incref(json_object_get(root, "oversized"));
         ev->ts_ms = json_integer_value(json_object_get(root, "ts_ms"));
         src       = json_object_get(root, "source");
         event_copy_str(ev->source.name, sizeof(ev->source.name),
@@ -340,55 +302,6 @@ out:
 }
 
 /* ---- keys ---- */
-
-char *cdc_key_encode(const json_t *values, size_t *lenp) {
-        size_t i;
-        json_t *v;
-        char *s;
-
-        if (!json_is_array(values) || json_array_size(values) == 0)
-                return NULL;
-        json_array_foreach((json_t *)values, i, v) {
-                if (!json_is_string(v) && !json_is_integer(v))
-                        return NULL;
-        }
-        s = json_dumps(values, JSON_COMPACT);
-        if (s && lenp)
-                *lenp = strlen(s);
-        return s;
-}
-
-char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
-                       size_t *lenp, char *errstr, size_t errstr_size) {
-        json_t *arr = json_array();
-        char *s     = NULL;
-        size_t i;
-
-        if (!arr) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
-        for (i = 0; i < n; i++) {
-                json_t *v = json_object_get(row, cols[i]);
-                if (!json_is_string(v) && !json_is_integer(v)) {
-                        snprintf(errstr, errstr_size, "key column \"%s\" %s",
-                                 cols[i],
-                                 v ? "is not a string or integer"
-                                   : "is missing from the row");
-                        goto out;
-                }
-                if (json_array_append(arr, v)) {
-                        snprintf(errstr, errstr_size, "out of memory");
-                        goto out;
-                }
-        }
-        s = cdc_key_encode(arr, lenp);
-        if (!s)
-                snprintf(errstr, errstr_size, "cannot encode key");
-out:
-        json_decref(arr);
-        return s;
-}
 
 cdc_err_t cdc_key_parse(const char *buf, size_t len, json_t **arrp,
                         char *errstr, size_t errstr_size) {
@@ -438,91 +351,5 @@ int cdc_topic_name(char *buf, size_t size, const char *prefix, const char *db,
                       c == '-'))
                         return -1;
         }
-        return 0;
-}
-
-/* ---- time ---- */
-
-int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us) {
-        int64_t secs = epoch_us / 1000000;
-        int64_t us   = epoch_us % 1000000;
-        struct tm tm;
-        time_t t;
-        int r;
-
-        if (us < 0) {
-                us += 1000000;
-                secs--;
-        }
-        t = (time_t)secs;
-        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 ||
-            tm.tm_year + 1900 > 9999)
-                return -1;
-        r = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, (int)us);
-        if (r < 0 || (size_t)r >= size)
-                return -1;
-        return r;
-}
-
-static int time_digits(const char **sp, int n, int *vp) {
-        int v = 0, i;
-        for (i = 0; i < n; i++) {
-                char c = (*sp)[i];
-                if (c < '0' || c > '9')
-                        return -1;
-                v = v * 10 + (c - '0');
-        }
-        *sp += n;
-        *vp = v;
-        return 0;
-}
-
-/* H. Hinnant's days_from_civil. */
-int64_t cdc_time_days_from_civil(int64_t y, int m, int d) {
-        int64_t era, yoe, doy, doe;
-        y -= m <= 2;
-        era = (y >= 0 ? y : y - 399) / 400;
-        yoe = y - era * 400;
-        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-int cdc_time_parse_ms(const char *s, int64_t *msp) {
-        static const int mdays[] = { 31, 29, 31, 30, 31, 30,
-                                     31, 31, 30, 31, 30, 31 };
-        int y, mo, d, h, mi, sec, frac = 0, nfrac = 0;
-
-        if (!s || time_digits(&s, 4, &y) || *s++ != '-' ||
-            time_digits(&s, 2, &mo) || *s++ != '-' || time_digits(&s, 2, &d) ||
-            *s++ != 'T' || time_digits(&s, 2, &h) || *s++ != ':' ||
-            time_digits(&s, 2, &mi) || *s++ != ':' || time_digits(&s, 2, &sec))
-                return -1;
-        if (*s == '.') {
-                s++;
-                while (*s >= '0' && *s <= '9') {
-                        if (++nfrac > 6)
-                                return -1;
-                        frac = frac * 10 + (*s++ - '0');
-                }
-                if (!nfrac)
-                        return -1;
-                while (nfrac++ < 6)
-                        frac *= 10;
-        }
-        if (*s++ != 'Z' || *s)
-                return -1;
-        if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-            mi > 59 || sec > 59)
-                return -1;
-        if (mo == 2 && d == 29 &&
-            !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-                return -1;
-        *msp = (cdc_time_days_from_civil(y, mo, d) * 86400 + h * 3600 +
-                mi * 60 + sec) *
-                       1000 +
-               frac / 1000;
         return 0;
 }

@@ -2,7 +2,8 @@
  * @file cdc_event.h
  * @brief The change event contract between producer and consumer:
  *        envelope encode / parse / validate, canonical message keys,
- *        topic names, the ordering version, and UTC time text.
+ *        topic names and the ordering version. UTC time text is
+ *        cdc_time.h.
  *
  * The contract itself is schemas/events/cdc_event.schema.json and
  * schemas/events/README.md; this module implements it in C and is tested
@@ -28,6 +29,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "cdc_err.h"
+#include "cdc_time.h" /* instants in row values (formerly declared here) */
 
 #define CDC_EVENT_SCHEMA_VERSION 1
 
@@ -81,7 +83,16 @@ typedef struct cdc_event_s {
         json_t *after;  /**< row object or NULL (owned) */
         cdc_source_t source;
         int64_t ts_ms; /**< when the producer built the event */
+        /** NULL, or which column values of before/after the producer
+         *  replaced by CDC_EVENT_OVERSIZED_MARKER to fit the Kafka message
+         *  size limit: {"after":{"<column>":<original JSON bytes>},...}
+         *  (owned; the envelope's "oversized" field). */
+        json_t *oversized;
 } cdc_event_t;
+
+/** The value that stands in for a column value too large for one Kafka
+ *  message (schemas/events/README.md "Oversized values"). */
+#define CDC_EVENT_OVERSIZED_MARKER "__followcdc_oversized__"
 
 /**
  * @brief New zeroed event for \p op.
@@ -93,18 +104,14 @@ cdc_event_t *cdc_event_new(cdc_op_t op);
 void cdc_event_destroy(cdc_event_t *ev);
 
 /**
- * @brief Encode \p ev as compact JSON.
+ * @brief Encode \p ev as compact JSON (the envelope above, fields in that
+ *        order, then "oversized" when set). Implemented in
+ *        cdc_event_enc.c, the one encoder of the contract.
  * @returns a malloc()ed NUL-terminated string (caller frees) and its
  *          length in \p lenp, or NULL on allocation failure.
  * @locality any thread
  */
 char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp);
-
-/**
- * @brief Build the JSON object of \p ev.
- * @returns a new reference, or NULL on allocation failure.
- */
-json_t *cdc_event_to_json(const cdc_event_t *ev);
 
 /**
  * @brief Check a decoded envelope against the contract (the same rules
@@ -140,18 +147,14 @@ void cdc_event_version(const cdc_source_t *src, char *buf);
 /* ---- canonical message key ---- */
 
 /**
- * @brief Canonical message key of a row: the JSON array of its unique-key
- *        column values in key-column order, compact, UTF-8 (jansson's
- *        JSON_COMPACT output), e.g. `[42,77]` or `["req-1"]`.
- * @param values JSON array of scalars (borrowed).
- * @returns malloc()ed string (caller frees) and its length, or NULL.
- */
-char *cdc_key_encode(const json_t *values, size_t *lenp);
-
-/**
- * @brief Build the key of \p row from the column names \p cols (n of them).
- * @returns malloc()ed key or NULL (a column missing or not a scalar:
- *          reason in errstr).
+ * @brief Canonical message key of \p row: the JSON array of the values of
+ *        its key columns \p cols (n of them) in that order, compact, UTF-8
+ *        (jansson's JSON_COMPACT output), e.g. `[42,77]` or `["req-1"]`.
+ *        Implemented in cdc_event_enc.c.
+ * @returns malloc()ed key (caller frees) and its length, or NULL with the
+ *          reason in errstr (no columns, a column missing or not a string
+ *          or integer, out of memory).
+ * @locality any thread
  */
 char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
                        size_t *lenp, char *errstr, size_t errstr_size);
@@ -171,27 +174,5 @@ cdc_err_t cdc_key_parse(const char *buf, size_t len, json_t **arrp,
  */
 int cdc_topic_name(char *buf, size_t size, const char *prefix, const char *db,
                    const char *table);
-
-/* ---- time ---- */
-
-/**
- * @brief Format an instant as UTC ISO-8601 with microseconds:
- *        "2026-11-22T05:20:14.123456Z".
- * @param buf at least 32 bytes.
- * @returns the length, or -1 if out of range.
- */
-int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us);
-
-/**
- * @brief Days since 1970-01-01 of a proleptic Gregorian date (negative
- *        before it). No range check: \p m is 1..12, \p d 1..31.
- */
-int64_t cdc_time_days_from_civil(int64_t y, int m, int d);
-
-/**
- * @brief Parse "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms since the epoch.
- * @returns 0, or -1 if malformed.
- */
-int cdc_time_parse_ms(const char *s, int64_t *msp);
 
 #endif

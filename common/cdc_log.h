@@ -3,9 +3,20 @@
  * @brief Logging to stderr, one line per event, with syslog levels and a
  *        short facility tag; debug contexts chosen at run time.
  *
- * Line format: `2026-11-22T05:20:14.123Z NOTICE KPROD message`.
- * Each line is written with one write(2) so lines from librdkafka's threads
- * never interleave.
+ * Text format (default, `log.format=text`):
+ *     2026-11-22T05:20:14.123Z NOTICE KPROD message
+ * JSON format (`log.format=json`), one object per line:
+ *     {"time":"2026-11-22T05:20:14.123Z","level":"notice","facility":"KPROD",
+ *      "message":"message"}
+ * Each line is formatted on the caller's stack and written with one
+ * write(2), so lines from librdkafka's threads never interleave. Control
+ * characters in the message become spaces (text) or escapes (JSON); bytes
+ * that are not UTF-8 become U+FFFD in JSON, so every line is valid JSON.
+ * Lines are cut at CDC_LOG_LINE_MAX bytes.
+ *
+ * The level, debug contexts, format and output descriptor are process-wide
+ * settings (stderr is): set them at start-up, normally through the
+ * `log.*` properties of the configuration engine (cdc_conf.h).
  */
 #ifndef CDC_LOG_H
 #define CDC_LOG_H
@@ -29,6 +40,16 @@ enum {
         CDC_DBG_ALL      = 0xfff
 };
 
+/** Longest line written, newline included (text; JSON may be longer by
+ *  its escapes, up to twice this). */
+#define CDC_LOG_LINE_MAX 2048
+
+/** Line formats (`log.format`). */
+typedef enum {
+        CDC_LOG_FORMAT_TEXT = 0,
+        CDC_LOG_FORMAT_JSON = 1,
+} cdc_log_format_t;
+
 /**
  * @brief Set the highest level logged (LOG_ERR .. LOG_DEBUG).
  * @locality main thread, before other threads start
@@ -39,16 +60,42 @@ void cdc_log_set_level(int level);
 int cdc_log_level(void);
 
 /**
+ * @brief Parse a comma separated list of debug contexts ("binlog,rsink",
+ *        "all", "" for none) into a mask.
+ * @returns 0, or -1 with the bad name in \p errstr.
+ * @locality any thread (pure)
+ */
+int cdc_log_debug_parse(const char *list, int *maskp, char *errstr,
+                        size_t errstr_size);
+
+/**
  * @brief Enable debug contexts from a comma separated list
- *        ("binlog,rsink", "all", "" for none).
+ *        ("binlog,rsink", "all", "" for none). A non-empty list also
+ *        raises the level to LOG_DEBUG.
  * @returns 0, or -1 with the bad name copied to \p errstr.
  */
 int cdc_log_set_debug(const char *list, char *errstr, size_t errstr_size);
 
+/** @brief Set the debug context mask (no level change). */
+void cdc_log_set_debug_mask(int mask);
+
+/** @brief Choose the line format (CDC_LOG_FORMAT_TEXT or _JSON). */
+void cdc_log_set_format(cdc_log_format_t fmt);
+
+/** @returns the line format. */
+cdc_log_format_t cdc_log_format(void);
+
+/**
+ * @brief Write lines to \p fd instead of stderr (-1: back to stderr).
+ *        For tests and fuzzers; the descriptor stays the caller's.
+ */
+void cdc_log_set_fd(int fd);
+
 /** @returns non-zero if the debug context mask \p ctx is on. */
 int cdc_dbg_on(int ctx);
 
-/** @brief Parse a level name ("err", "warning", "notice", "info", "debug").
+/** @brief Parse a level name ("err", "warning", "notice", "info", "debug";
+ *  also "emerg", "alert", "crit", "error", "warn"), case-insensitive.
  *  @returns the level or -1. */
 int cdc_log_level_parse(const char *name);
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <librdkafka/rdkafka.h>
 
 /* ---- registry ---- */
 
@@ -27,11 +29,30 @@ struct cdc_metrics_s {
         cdc_metric_t *m_head, *m_tail;
 };
 
+static cdc_metric_t *metrics_add(cdc_metrics_t *m, const char *name,
+                                 const char *help, const char *labels,
+                                 int gauge);
+
 cdc_metrics_t *cdc_metrics_new(void) {
         cdc_metrics_t *m = calloc(1, sizeof(*m));
+        char labels[128];
+        cdc_metric_t *bi;
+
         if (!m)
                 return NULL;
         pthread_mutex_init(&m->m_lock, NULL);
+        /* Prometheus' build_info idiom: a constant 1, the versions in
+         * the labels (both from our own strings: nothing to escape). */
+        snprintf(labels, sizeof(labels), "version=\"%s\",librdkafka=\"%s\"",
+                 CDC_VERSION, rd_kafka_version_str());
+        bi = metrics_add(m, "followcdc_build_info",
+                         "Version of this binary and of librdkafka (always 1)",
+                         labels, 1);
+        if (!bi) {
+                cdc_metrics_destroy(m);
+                return NULL;
+        }
+        cdc_metric_set(bi, 1);
         return m;
 }
 
@@ -192,7 +213,21 @@ struct cdc_http_s {
         cdc_http_ready_cb_t *h_ready_cb;
         void *h_opaque;
         int h_port;
+        int64_t h_liveness_ms;      /* 0: /healthz never fails */
+        _Atomic int64_t h_alive_ms; /* monotonic ms of the last alive */
 };
+
+static int64_t http_now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cdc_http_alive(cdc_http_t *h) {
+        if (h)
+                atomic_store_explicit(&h->h_alive_ms, http_now_ms(),
+                                      memory_order_relaxed);
+}
 
 static enum MHD_Result http_reply(struct MHD_Connection *conn,
                                   unsigned int status, const char *ctype,
@@ -224,6 +259,7 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
         (void)upload_data_size;
         (void)ptr;
 
+        cdc_dbg(HTTP, "HTTP", "%.16s %.200s", method, url);
         if (strcmp(method, "GET") && strcmp(method, "HEAD"))
                 return http_reply(conn, 405, text,
                                   (char *)"method not allowed\n", 19,
@@ -239,17 +275,41 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
                                   "text/plain; version=0.0.4; charset=utf-8",
                                   body, len, MHD_RESPMEM_MUST_FREE);
         }
-        if (!strcmp(url, "/healthz"))
-                return http_reply(conn, 200, text, (char *)"ok\n", 3,
-                                  MHD_RESPMEM_PERSISTENT);
+        if (!strcmp(url, "/healthz")) {
+                /* Liveness: the main loop called cdc_http_alive() lately.
+                 * A loop stuck in a call that never returns is restarted
+                 * by the probe; waiting states (standby, backoff, a paused
+                 * partition) keep calling it, so they stay alive. */
+                int64_t idle = http_now_ms() -
+                               atomic_load_explicit(&h->h_alive_ms,
+                                                    memory_order_relaxed);
+                char body[160];
+                int n;
+                if (h->h_liveness_ms <= 0 || idle <= h->h_liveness_ms)
+                        return http_reply(conn, 200, text, (char *)"ok\n", 3,
+                                          MHD_RESPMEM_PERSISTENT);
+                n = snprintf(body, sizeof(body),
+                             "stuck: no progress of the main loop for "
+                             "%lld ms (http.liveness.timeout %lld ms)\n",
+                             (long long)idle, (long long)h->h_liveness_ms);
+                if (n < 0)
+                        n = 0;
+                if ((size_t)n >= sizeof(body))
+                        n = sizeof(body) - 1;
+                return http_reply(conn, 503, text, body, (size_t)n,
+                                  MHD_RESPMEM_MUST_COPY);
+        }
         if (!strcmp(url, "/readyz")) {
-                char why[256] = "not ready";
+                char why[256] = "";
                 char body[300];
                 int ready = h->h_ready_cb ? h->h_ready_cb(h->h_opaque, why,
                                                           sizeof(why))
                                           : 1;
-                int n     = snprintf(body, sizeof(body), "%s\n",
-                                 ready ? "ready" : why);
+                /* the callback may name the state either way */
+                int n = snprintf(body, sizeof(body), "%s\n",
+                                 *why    ? why
+                                 : ready ? "ready"
+                                         : "not ready");
                 if (n < 0)
                         n = 0;
                 if ((size_t)n >= sizeof(body))
@@ -261,9 +321,10 @@ static enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
                           MHD_RESPMEM_PERSISTENT);
 }
 
-cdc_http_t *cdc_http_new(const char *listen, cdc_metrics_t *m,
-                         cdc_http_ready_cb_t *ready_cb, void *opaque,
-                         char *errstr, size_t errstr_size) {
+cdc_http_t *cdc_http_new(const char *listen, const cdc_conf_t *conf,
+                         cdc_metrics_t *m, cdc_http_ready_cb_t *ready_cb,
+                         void *opaque, char *errstr, size_t errstr_size) {
+        const cdc_conf_common_t *cc = cdc_conf_common(conf);
         struct sockaddr_in sin;
         const char *colon, *portstr;
         char host[64] = "0.0.0.0";
@@ -313,15 +374,27 @@ cdc_http_t *cdc_http_new(const char *listen, cdc_metrics_t *m,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        h->h_metrics  = m;
-        h->h_ready_cb = ready_cb;
-        h->h_opaque   = opaque;
-        h->h_mhd      = MHD_start_daemon(
-                     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-                     NULL, http_handler, h, MHD_OPTION_SOCK_ADDR, &sin,
-                     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-                     MHD_OPTION_END);
+        h->h_metrics     = m;
+        h->h_ready_cb    = ready_cb;
+        h->h_opaque      = opaque;
+        h->h_liveness_ms = cc->http_liveness_ms;
+        atomic_init(&h->h_alive_ms, http_now_ms());
+        /* Bounded per address and in time: a client holding connections
+         * open (idle, or sending a byte now and then) gets at most
+         * http.max.connections.per.ip of them, so the kubelet's probe and
+         * the scraper still get in (issue: 32 idle connections to the
+         * metrics port used to fail /healthz and restart the pod). The
+         * idle timeout is whole seconds for libmicrohttpd: rounded up. */
+        h->h_mhd = MHD_start_daemon(
+                MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                http_handler, h, MHD_OPTION_SOCK_ADDR, &sin,
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cc->http_max_conn,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                (unsigned int)cc->http_max_per_ip,
+                MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned int)((cc->http_idle_ms + 999) / 1000),
+                MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)64,
+                MHD_OPTION_END);
         if (!h->h_mhd) {
                 snprintf(errstr, errstr_size,
                          "http.listen: cannot listen on %s", listen);

@@ -4,13 +4,15 @@
  *        HTTP endpoint (libmicrohttpd) serving /metrics, /healthz, /readyz.
  *
  * Metrics are registered at start-up from the main thread; updates are
- * lock-free atomics from any thread.
+ * lock-free atomics from any thread. Every registry starts with
+ * `followcdc_build_info{version="...",librdkafka="..."} 1`.
  */
 #ifndef CDC_METRICS_H
 #define CDC_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "cdc_conf.h"
 #include "cdc_err.h"
 
 typedef struct cdc_metrics_s cdc_metrics_t;
@@ -60,22 +62,44 @@ typedef struct cdc_http_s cdc_http_t;
 
 /**
  * Readiness probe: return 1 if ready, else 0 and a reason in \p why.
+ * \p why starts empty; text written there is the body of /readyz either
+ * way (a ready process may name its state, e.g. "ready: standby"); left
+ * empty, the body is "ready" or "not ready".
  * Called on the HTTP thread: read only atomics or sig_atomic_t state.
  */
 typedef int(cdc_http_ready_cb_t)(void *opaque, char *why, size_t why_size);
 
 /**
- * @brief Serve /metrics, /healthz (200 while the process runs) and
- *        /readyz (200 when \p ready_cb says so, else 503 with the reason)
- *        on \p listen: "host:port", ":port" (all interfaces) or
- *        "port"; "" or NULL disables the endpoint (returns NULL with
- *        errstr "").
+ * @brief Serve /metrics, /healthz and /readyz on \p listen: "host:port",
+ *        ":port" (all interfaces) or "port"; "" or NULL disables the
+ *        endpoint (returns NULL with errstr "").
+ *
+ * - `/readyz`: 200 when \p ready_cb says so, else 503 with its reason.
+ * - `/healthz` (liveness): 200 while the main loop makes progress, i.e.
+ *   calls cdc_http_alive() at least every `http.liveness.timeout`; after
+ *   that long without a call, 503 with the time since the last one.
+ *   Counting starts here, so start-up has the same allowance.
+ * - At most `http.max.connections` connections, `http.max.connections.per.ip`
+ *   from one address, and a connection idle for `http.idle.timeout` is
+ *   closed: idle or slow clients from one address cannot take the probes'
+ *   connections (issue: 32 idle connections used to fail /healthz).
+ *
+ * @param conf the engine whose common rows (cdc_conf_common()) give the
+ *        http.* settings; borrowed, read here only.
  * @returns the handle, or NULL with the reason in \p errstr.
  * @locality main thread; requests are served on libmicrohttpd's thread.
  */
-cdc_http_t *cdc_http_new(const char *listen, cdc_metrics_t *m,
-                         cdc_http_ready_cb_t *ready_cb, void *opaque,
-                         char *errstr, size_t errstr_size);
+cdc_http_t *cdc_http_new(const char *listen, const cdc_conf_t *conf,
+                         cdc_metrics_t *m, cdc_http_ready_cb_t *ready_cb,
+                         void *opaque, char *errstr, size_t errstr_size);
+
+/**
+ * @brief The main loop made progress (a poll, a heartbeat, a wait step):
+ *        call it every iteration and every step of a long wait. Cheap
+ *        (one clock read, one atomic store). NULL: no-op.
+ * @locality any thread (normally the main loop)
+ */
+void cdc_http_alive(cdc_http_t *h);
 
 /** @returns the bound TCP port (useful with port 0). */
 int cdc_http_port(const cdc_http_t *h);

@@ -369,9 +369,16 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
         ap->ap_idem_ttl_ms = conf->idem_ttl_ms > 0
                                      ? conf->idem_ttl_ms
                                      : (int64_t)7 * 24 * 3600 * 1000;
-        max_batch          = conf->max_batch > 0 ? conf->max_batch : 256;
-        if (max_batch < 4) /* one event may need 4 scripts */
-                max_batch = 4;
+        /* No default here: the consumer passes redis.pipeline (its
+         * default lives in the property table, cdc_cconf.c). */
+        max_batch = conf->max_batch;
+        if (max_batch < 4) { /* one event may need 4 scripts */
+                snprintf(errstr, errstr_size,
+                         "max_batch %d: at least 4 scripts per pipeline "
+                         "(redis.pipeline)",
+                         max_batch);
+                goto fail;
+        }
         ap->ap_qcap  = (size_t)max_batch;
         ap->ap_q     = calloc(ap->ap_qcap, sizeof(*ap->ap_q));
         ap->ap_acked = calloc(ap->ap_qcap, 1);

@@ -54,7 +54,8 @@ typedef struct cdc_apply_conf_s {
         const char *idem_col_created; /**< "created_at" */
         int64_t idem_ttl_ms;          /**< 7 days */
 
-        int max_batch; /**< scripts per pipeline (256) */
+        int max_batch; /**< scripts per pipeline, at least 4 (the
+                        *   consumer passes redis.pipeline) */
 
         /* Added after the first contract (0 = off keeps the old meaning). */
         int redis_wait_replicas;   /**< > 0: after each pipeline, WAIT

@@ -26,29 +26,37 @@ static const cdc_prop_t cconf_props[] = {
  {"source.tz", CDC_C_STR, _C(source_tz), 0, 0, "UTC",
   "Time zone of the source's DATETIME columns (UTC, +08:00 or a zone name)"},
  {"topics", CDC_C_STR, _C(topics), 0, 0, NULL,
-  "Comma separated topics (default <source.name>.<source.db>.<follow.table> and .<idem.table>)"},
+  "Comma separated topics (default `<name>.<source.db>.<follow.table>` and `.<idem.table>` for each name of sources)"},
  {"dlq.topic", CDC_C_STR, _C(dlq_topic), 0, 0, NULL,
-  "Dead-letter topic for malformed events (default <source.name>.dlq)"},
+  "Dead-letter topic for malformed events (default `<source.name>.dlq`)"},
  {"batch.size", CDC_C_INT, _C(batch_size), 1, 100000, "1000",
   "Messages gathered per batch before Redis is flushed"},
- {"batch.ms", CDC_C_INT, _C(batch_ms), 1, 60000, "50",
-  "Max milliseconds spent gathering one batch"},
- {"replay", CDC_C_STR, _C(replay), 0, 0, "",
-  "\"earliest\": start every assigned partition from its first message"},
+ {"batch.ms", CDC_C_MS, _C(batch_ms), 1, 60000, "50",
+  "Max time spent gathering one batch while messages keep coming (a batch is applied as soon as the fetched messages are drained)"},
+ {"batch.bytes", CDC_C_INT, _C(batch_bytes), 1024, 1073741824, "8388608",
+  "Max bytes of message values gathered per batch (bounds memory with large events)"},
+ {"event.max.bytes", CDC_C_INT, _C(event_max_bytes), 1024, 1073741824,
+  "1048576", "Larger message values are dead-lettered without being parsed"},
+ {"event.max.columns", CDC_C_INT, _C(event_max_columns), 16, 1000000, "4096",
+  "Row images with more columns are dead-lettered without being parsed"},
+ {"replay", CDC_C_ENUM, _C(replay_mode), 0, 0, "none",
+  "earliest: start every assigned partition from its first message (--replay=earliest)",
+  .values = "none|earliest"},
  {"replay.from", CDC_C_STR, _C(replay_from), 0, 0, "",
-  "Start every assigned partition at this time (ISO-8601 UTC or ms); alias --replay-from"},
+  "Start every assigned partition at this time (ISO-8601 UTC or ms since the epoch)",
+  .alias = "replay-from"},
  {"redis.host", CDC_C_STR, _C(redis_host), 0, 0, "127.0.0.1", "Redis host"},
  {"redis.port", CDC_C_INT, _C(redis_port), 1, 65535, "6379", "Redis port"},
  {"redis.user", CDC_C_STR, _C(redis_user), 0, 0, NULL, "Redis ACL user"},
  {"redis.password", CDC_C_SECRET, _C(redis_password), 0, 0, NULL,
-  "Redis password (file:/path allowed)"},
+  "Redis password"},
  {"redis.db", CDC_C_INT, _C(redis_db), 0, 1000, "0", "Redis database number"},
- {"redis.timeout.ms", CDC_C_INT, _C(redis_timeout_ms), 10, 600000, "5000",
+ {"redis.timeout.ms", CDC_C_MS, _C(redis_timeout_ms), 10, 600000, "5000",
   "Redis connect and command timeout"},
  {"redis.key.prefix", CDC_C_STR, _C(redis_key_prefix), 0, 0, "fc",
   "Prefix of every Redis key (schemas/redis.md)"},
- {"redis.pipeline", CDC_C_INT, _C(redis_pipeline), 1, 1000000, "2048",
-  "Max scripts sent per pipelined round trip"},
+ {"redis.pipeline", CDC_C_INT, _C(redis_pipeline), 4, 1000000, "2048",
+  "Max scripts sent per pipelined round trip (one event needs up to 4)"},
  {"redis.cluster.nodes", CDC_C_STR, _C(redis_cluster_nodes), 0, 0, NULL,
   "Redis Cluster seed nodes host:port,... (empty: one Redis at redis.host)"},
  {"redis.tls", CDC_C_BOOL, _C(redis_tls), 0, 0, "false",
@@ -65,12 +73,13 @@ static const cdc_prop_t cconf_props[] = {
   "Verify the server certificate and name (false: tests only)"},
  {"redis.wait.replicas", CDC_C_INT, _C(redis_wait_replicas), 0, 64, "0",
   "Offsets are stored only once this many replicas (of each master) have the writes (WAIT)"},
- {"redis.wait.timeout.ms", CDC_C_INT, _C(redis_wait_timeout_ms), 1, 600000,
+ {"redis.wait.timeout.ms", CDC_C_MS, _C(redis_wait_timeout_ms), 1, 600000,
   "1000", "WAIT timeout; below redis.timeout.ms"},
  {"follow.table", CDC_C_STR, _C(follow_table), 0, 0, "follow",
   "Follow table name"},
- {"follow.model", CDC_C_STR, _C(follow_model), 0, 0, "edge",
-  "edge: one row per direction (follow.col.follower/followee/status); pair: one row per pair (follow.col.a/b/relation)"},
+ {"follow.model", CDC_C_ENUM, _C(follow_model), 0, 0, "edge",
+  "edge: one row per direction (follow.col.follower/followee/status); pair: one row per pair (follow.col.a/b/relation)",
+  .values = "edge|pair"},
  {"follow.col.follower", CDC_C_STR, _C(follow_col_follower), 0, 0,
   "follower_id", "Follower column"},
  {"follow.col.followee", CDC_C_STR, _C(follow_col_followee), 0, 0,
@@ -99,8 +108,8 @@ static const cdc_prop_t cconf_props[] = {
   "Status column (1 processing, 2 succeeded, 3 failed)"},
  {"idem.col.created", CDC_C_STR, _C(idem_col_created), 0, 0, "created_at",
   "Creation time column (TTL start)"},
- {"idem.ttl", CDC_C_MS, _C(idem_ttl_ms), 1000, INT64_MAX / 2, "7d",
-  "Idempotency record lifetime: ms, or with suffix ms/s/m/h/d"},
+ {"idem.ttl", CDC_C_MS, _C(idem_ttl_ms), 1000, CDC_CCONF_IDEM_TTL_MAX, "7d",
+  "Idempotency record lifetime (Redis expiry at created_at + idem.ttl, and the reaper's cutoff)"},
  {"reaper.enable", CDC_C_BOOL, _C(reaper_enable), 0, 0, "false",
   "Delete expired idempotency rows from MySQL (one instance at a time)"},
  {"reaper.mysql.host", CDC_C_STR, _C(reaper_host), 0, 0, "127.0.0.1",
@@ -114,20 +123,20 @@ static const cdc_prop_t cconf_props[] = {
  {"reaper.mysql.user", CDC_C_STR, _C(reaper_user), 0, 0,
   "followcdc_consumer", "Reaper MySQL user (SELECT, DELETE on the table)"},
  {"reaper.mysql.password", CDC_C_SECRET, _C(reaper_password), 0, 0, NULL,
-  "Reaper MySQL password (file:/path allowed)"},
+  "Reaper MySQL password"},
  {"reaper.mysql.db", CDC_C_STR, _C(reaper_db), 0, 0, NULL,
   "Reaper database (default source.db)"},
  {"reaper.statuses", CDC_C_STR, _C(reaper_statuses), 0, 0, "2",
   "Comma separated statuses that may be reaped (1 processing is refused)"},
  {"reaper.batch.size", CDC_C_INT, _C(reaper_batch), 1, 100000, "500",
   "Rows per DELETE"},
- {"reaper.pause.ms", CDC_C_INT, _C(reaper_pause_ms), 0, 600000, "200",
+ {"reaper.pause.ms", CDC_C_MS, _C(reaper_pause_ms), 0, 600000, "200",
   "Pause between two DELETE batches"},
  {"reaper.interval", CDC_C_MS, _C(reaper_interval_ms), 100, 86400000, "60s",
   "Time between two reaping rounds (also the lock retry period)"},
  {"http.listen", CDC_C_STR, _C(http_listen), 0, 0, "",
-  "host:port of /metrics /healthz /readyz (empty: off)"},
- {"shutdown.timeout.ms", CDC_C_INT, _C(shutdown_timeout_ms), 0, 600000,
+  "`host:port` of /metrics /healthz /readyz (empty: off)"},
+ {"shutdown.timeout.ms", CDC_C_MS, _C(shutdown_timeout_ms), 0, 600000,
   "10000", "Max time spent flushing to Redis on SIGTERM"},
  {NULL}};
 /* clang-format on */
@@ -191,11 +200,13 @@ int cdc_cconf_parse_time_ms(const char *s, int64_t *msp) {
         return cdc_time_parse_ms(s, msp);
 }
 
-/* Split "a, b,c" into trimmed owned strings. */
+/* Split "a, b,c" into trimmed owned strings. On failure (more than
+ * \p max, out of memory) nothing is left allocated and *cntp is 0. */
 static int cconf_split(const char *list, char **out, int max, int *cntp) {
         const char *p = list;
         int n         = 0;
 
+        *cntp = 0;
         while (p && *p) {
                 const char *end = strchr(p, ',');
                 size_t len      = end ? (size_t)(end - p) : strlen(p);
@@ -207,16 +218,22 @@ static int cconf_split(const char *list, char **out, int max, int *cntp) {
                         len--;
                 if (len) {
                         if (n == max)
-                                return -1;
+                                goto fail;
                         out[n] = strndup(p, len);
                         if (!out[n])
-                                return -1;
+                                goto fail;
                         n++;
                 }
                 p = end ? end + 1 : NULL;
         }
         *cntp = n;
         return 0;
+fail:
+        while (n > 0) {
+                free(out[--n]);
+                out[n] = NULL;
+        }
+        return -1;
 }
 
 static int cconf_ident_ok(const char *s) {
@@ -267,13 +284,8 @@ const char *cdc_cconf_finalize(void *base) {
                 return "source.name and source.db must not be empty";
 
         /* model */
-        if (!strcmp(cc->follow_model, "edge"))
-                cc->cc_follow_model = CDC_APPLY_MODEL_EDGE;
-        else if (!strcmp(cc->follow_model, "pair"))
-                cc->cc_follow_model = CDC_APPLY_MODEL_PAIR;
-        else
-                return cconf_fail("follow.model: \"%s\": edge or pair",
-                                  cc->follow_model);
+        cc->cc_follow_model = cc->follow_model == 1 ? CDC_APPLY_MODEL_PAIR
+                                                    : CDC_APPLY_MODEL_EDGE;
         if (cc->follow_col_time_ab && *cc->follow_col_time_ab &&
             !cconf_ident_ok(cc->follow_col_time_ab))
                 return "follow.col.time.ab: not a plain SQL identifier";
@@ -439,14 +451,7 @@ const char *cdc_cconf_finalize(void *base) {
                        "long)";
 
         /* replay */
-        cc->cc_replay = CDC_REPLAY_NONE;
-        if (cc->replay && *cc->replay) {
-                if (strcmp(cc->replay, "earliest"))
-                        return cconf_fail("replay: \"%s\": only \"earliest\" "
-                                          "(or use replay.from=<time>)",
-                                          cc->replay);
-                cc->cc_replay = CDC_REPLAY_EARLIEST;
-        }
+        cc->cc_replay = cc->replay_mode ? CDC_REPLAY_EARLIEST : CDC_REPLAY_NONE;
         if (cc->replay_from && *cc->replay_from) {
                 if (cc->cc_replay != CDC_REPLAY_NONE)
                         return "replay and replay.from are exclusive";

@@ -4,8 +4,10 @@
  *        row per key, cf. librdkafka's rdkafka_conf.c), the values it
  *        fills, and the values derived from them by cdc_cconf_finalize().
  *
- * Every key is documented in docs/consumer.md and printed by
- * `followcdc-consumer --list-config`.
+ * Every key is printed by `followcdc-consumer --list-config`, and
+ * docs/CONFIGURATION.md is generated from it (scripts/gen-config-doc.sh):
+ * after changing a row, rebuild and rerun the script. The row format is
+ * in common/cdc_conf.h.
  */
 #ifndef CDC_CCONF_H
 #define CDC_CCONF_H
@@ -15,6 +17,10 @@
 #include "cdc_apply.h"
 #include "cdc_conf.h"
 #include "cdc_err.h"
+
+/** Longest `idem.ttl`: 2932896 days (8030 years) keeps created_at +
+ *  idem.ttl within what the applier accepts as a time (year 9999). */
+#define CDC_CCONF_IDEM_TTL_MAX INT64_C(253402214400000)
 
 /** Maximum number of subscribed topics, reaped statuses, sources
  *  (shards) and reaped shards. */
@@ -48,8 +54,13 @@ typedef struct cdc_cconf_s {
         char *dlq_topic;    /**< default `<prefix>.dlq` */
         int64_t batch_size; /**< messages per batch */
         int64_t batch_ms;   /**< max time to gather a batch */
-        char *replay;       /**< "", "earliest" */
+        int replay_mode;    /**< `replay`: 0 none, 1 earliest */
         char *replay_from;  /**< ISO time or ms since the epoch */
+
+        /* ---- memory per message and per batch ---- */
+        int64_t batch_bytes;       /**< message values per batch */
+        int64_t event_max_bytes;   /**< larger values are dead-lettered */
+        int64_t event_max_columns; /**< wider row images are too */
 
         /* ---- redis ---- */
         char *redis_host;
@@ -72,7 +83,7 @@ typedef struct cdc_cconf_s {
 
         /* ---- mapping ---- */
         char *follow_table;
-        char *follow_model; /**< "edge" or "pair" */
+        int follow_model; /**< follow.model: 0 edge, 1 pair */
         char *follow_col_follower;
         char *follow_col_followee;
         char *follow_col_status;
@@ -87,7 +98,7 @@ typedef struct cdc_cconf_s {
         char *idem_col_bizkey;
         char *idem_col_status;
         char *idem_col_created;
-        int64_t idem_ttl_ms; /**< idem.ttl (ms, s, m, h, d suffixes) */
+        int64_t idem_ttl_ms; /**< idem.ttl (a duration) */
 
         /* ---- reaper ---- */
         int reaper_enable;

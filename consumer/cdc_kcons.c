@@ -22,6 +22,7 @@ struct cdc_kcons_s {
         void *kc_opaque;
         int kc_assigned;
         uint64_t kc_rebalances;
+        uint64_t kc_replayed; /* partitions a replay repositioned */
         volatile int kc_fatal;
         int64_t kc_denied_since; /* first refusal by ACL, 0: none (us) */
         int kc_closing;
@@ -146,6 +147,7 @@ static void kcons_replay_positions(cdc_kcons_t *kc,
                         continue;
                 if (kc->kc_cc->cc_replay == CDC_REPLAY_EARLIEST) {
                         p->offset = RD_KAFKA_OFFSET_BEGINNING;
+                        kc->kc_replayed++;
                         cdc_log(LOG_NOTICE, "KCONS",
                                 "replay: %s [%" PRId32 "] from the beginning",
                                 p->topic, p->partition);
@@ -174,6 +176,7 @@ static void kcons_replay_positions(cdc_kcons_t *kc,
                         rd_kafka_topic_partition_list_find(parts, r->topic,
                                                            r->partition)
                                 ->offset = off;
+                        kc->kc_replayed++;
                         cdc_log(LOG_NOTICE, "KCONS",
                                 "replay: %s [%" PRId32 "] from offset %" PRId64
                                 " (time %" PRId64 ")",
@@ -260,20 +263,39 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- public ---- */
 
-cdc_kcons_t *cdc_kcons_new(rd_kafka_conf_t *kconf, const cdc_cconf_t *cc,
+/* Defaults that differ from librdkafka's (see cdc_kcons_new()). */
+static const char *const kcons_defaults[][2] = {
+        { "bootstrap.servers", "127.0.0.1:9092" },
+        { "auto.offset.reset", "earliest" },
+        { "queued.max.messages.kbytes", "12288" },
+        { "fetch.error.backoff.ms", "50" },
+};
+
+cdc_kcons_t *cdc_kcons_new(const cdc_cconf_t *cc,
                            cdc_kcons_revoke_cb_t *revoke_cb, void *opaque,
                            char *errstr, size_t errstr_size) {
         cdc_kcons_t *kc = NULL, *ret = NULL;
         rd_kafka_topic_partition_list_t *topics = NULL;
+        rd_kafka_conf_t *kconf                  = NULL;
         rd_kafka_resp_err_t kerr;
         char es[512];
+        size_t d;
         int i;
 
-        kc = calloc(1, sizeof(*kc));
-        if (!kc || !(kc->kc_seen = calloc(KCONS_MAX_SEEN, sizeof(char *)))) {
+        kc    = calloc(1, sizeof(*kc));
+        kconf = cdc_conf_kafka_dup(cc->cc_conf);
+        if (!kc || !kconf ||
+            !(kc->kc_seen = calloc(KCONS_MAX_SEEN, sizeof(char *)))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
+        for (d = 0; d < sizeof(kcons_defaults) / sizeof(*kcons_defaults); d++)
+                if (!cdc_conf_kafka_get(cc->cc_conf, kcons_defaults[d][0]) &&
+                    rd_kafka_conf_set(kconf, kcons_defaults[d][0],
+                                      kcons_defaults[d][1], es, sizeof(es))) {
+                        snprintf(errstr, errstr_size, "kafka: %s", es);
+                        goto out;
+                }
         kc->kc_cc        = cc;
         kc->kc_revoke_cb = revoke_cb;
         kc->kc_opaque    = opaque;
@@ -489,6 +511,10 @@ int cdc_kcons_assigned(const cdc_kcons_t *kc) {
 
 uint64_t cdc_kcons_rebalances(const cdc_kcons_t *kc) {
         return kc->kc_rebalances;
+}
+
+uint64_t cdc_kcons_replayed(const cdc_kcons_t *kc) {
+        return kc->kc_replayed;
 }
 
 int cdc_kcons_fatal(const cdc_kcons_t *kc) {

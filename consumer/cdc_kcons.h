@@ -34,11 +34,23 @@ typedef void(cdc_kcons_revoke_cb_t)(void *opaque,
 
 /**
  * @brief Create the consumer and subscribe to the configured topics.
- * @param kconf (owned, success or not) client properties.
+ *
+ * Client properties: the kafka.* keys of \p cc, plus these defaults of
+ * followcdc-consumer where librdkafka's do not suit it (each applies only
+ * if the user did not set it):
+ *  - bootstrap.servers=127.0.0.1:9092;
+ *  - auto.offset.reset=earliest: a new group rebuilds Redis from what the
+ *    topics hold;
+ *  - queued.max.messages.kbytes=12288: the pre-fetch queue (64 MiB by
+ *    default) bounds the memory; a few batches ahead is all the loop uses;
+ *  - fetch.error.backoff.ms=50: librdkafka 2.0 also waits this long
+ *    whenever the pre-fetch queue is full, and 500 ms starves the loop.
+ * Always: group.id (cc_group_id), enable.auto.offset.store=false.
+ * @param cc borrowed for the handle's lifetime.
  * @returns the handle or NULL with the reason in \p errstr.
  * @locality main thread
  */
-cdc_kcons_t *cdc_kcons_new(rd_kafka_conf_t *kconf, const cdc_cconf_t *cc,
+cdc_kcons_t *cdc_kcons_new(const cdc_cconf_t *cc,
                            cdc_kcons_revoke_cb_t *revoke_cb, void *opaque,
                            char *errstr, size_t errstr_size);
 
@@ -80,6 +92,10 @@ int cdc_kcons_assigned(const cdc_kcons_t *kc);
 
 /** @returns the number of rebalances (assign or revoke) served. */
 uint64_t cdc_kcons_rebalances(const cdc_kcons_t *kc);
+
+/** @returns the number of partitions a replay (--replay,
+ *  --replay-from) has repositioned so far. */
+uint64_t cdc_kcons_replayed(const cdc_kcons_t *kc);
 
 /** @returns non-zero once a fatal client error was raised. */
 int cdc_kcons_fatal(const cdc_kcons_t *kc);

@@ -13,7 +13,10 @@
 #include <time.h>
 
 #include "cdc_backoff.h"
+#include "cdc_lock.h"
 #include "cdc_log.h"
+#include "cdc_mysql.h"
+#include "cdc_retry.h"
 
 typedef enum {
         REAPER_STATE_DOWN,    /* no connection */
@@ -21,28 +24,30 @@ typedef enum {
         REAPER_STATE_LEADER,  /* connected, holding the lock: reaping */
 } reaper_state_t;
 
-/* One reaper: one MySQL server (a shard), one thread, one connection,
- * its own lock. */
+/* One reaper: one MySQL server (a shard), one thread, two connections
+ * (the DELETEs and the lock), its own lock. */
 typedef struct reaper_shard_s {
         /* configuration (copies) */
-        char *rp_host, *rp_socket, *rp_user, *rp_password, *rp_db;
+        cdc_mysql_target_t rp_tgt; /* the server, for both connections */
         char *rp_table, *rp_col_status, *rp_col_created, *rp_tz;
-        unsigned int rp_port;
         int rp_statuses[CDC_CCONF_MAX_STATUSES];
         int rp_status_cnt;
         int64_t rp_batch, rp_pause_ms, rp_interval_ms, rp_ttl_ms;
 
-        MYSQL *rp_my;
+        MYSQL *rp_my;      /* the DELETEs */
+        cdc_lock_t *rp_lk; /* leadership, on a connection of its own */
         reaper_state_t rp_state;
         cdc_backoff_t *rp_bo;
-        char rp_lock[160]; /* escaped lock name */
+        cdc_retry_t rp_retry; /* reports the connect failures */
+        char rp_where[160];   /* host:port or socket, for logs */
+        char rp_lock[160];    /* lock name */
         char rp_tz_esc[160];
 
         pthread_t rp_thread;
         int rp_started;
-        pthread_mutex_t rp_lk;
+        pthread_mutex_t rp_mtx;
         pthread_cond_t rp_cnd;
-        int rp_stop; /* under rp_lk */
+        int rp_stop; /* under rp_mtx */
 
         volatile uint64_t rp_deleted;
         volatile int rp_is_leader;
@@ -108,12 +113,12 @@ static int reaper_wait(reaper_shard_t *rp, int64_t ms) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
         }
-        pthread_mutex_lock(&rp->rp_lk);
+        pthread_mutex_lock(&rp->rp_mtx);
         while (!rp->rp_stop &&
-               pthread_cond_timedwait(&rp->rp_cnd, &rp->rp_lk, &ts) == 0)
+               pthread_cond_timedwait(&rp->rp_cnd, &rp->rp_mtx, &ts) == 0)
                 ;
         stop = rp->rp_stop;
-        pthread_mutex_unlock(&rp->rp_lk);
+        pthread_mutex_unlock(&rp->rp_mtx);
         return stop;
 }
 
@@ -122,18 +127,20 @@ static void reaper_set_leader(reaper_shard_t *rp, int leader) {
         cdc_metric_set(rp->rp_m_leader, leader);
 }
 
+/* Close both connections (releasing the lock). \p why: a failure, logged
+ * as the first of a streak or at debug level (cdc_retry). */
 static void reaper_disconnect(reaper_shard_t *rp, const char *why) {
+        if (why) {
+                cdc_metric_add(rp->rp_m_errors, 1);
+                cdc_retry_fail(&rp->rp_retry, cdc_now_us(), -1, "%s", why);
+        }
         if (rp->rp_my) {
-                if (why)
-                        cdc_log(LOG_WARNING, "REAPER",
-                                "MySQL %s: %s; reconnecting with backoff",
-                                rp->rp_socket ? rp->rp_socket : rp->rp_host,
-                                why);
                 mysql_close(rp->rp_my);
                 rp->rp_my = NULL;
         }
+        cdc_lock_release(rp->rp_lk);
         if (rp->rp_state == REAPER_STATE_LEADER)
-                cdc_log(LOG_NOTICE, "REAPER", "lock released");
+                cdc_log(LOG_NOTICE, "REAPER", "lock %s released", rp->rp_lock);
         rp->rp_state = REAPER_STATE_DOWN;
         reaper_set_leader(rp, 0);
 }
@@ -160,31 +167,17 @@ static int reaper_query_int(reaper_shard_t *rp, const char *sql, int64_t *vp) {
 }
 
 static int reaper_connect(reaper_shard_t *rp) {
-        unsigned int tmo = 5, rw = 60;
-        char sql[512], dbesc[140];
+        /* No automatic reconnect (cdc_mysql_connect): a silent one would
+         * run DELETEs outside what the lock protects. */
+        cdc_mysql_opts_t o = { .connect_timeout_s = 5, .rw_timeout_s = 60 };
+        char sql[512], why[512];
         int64_t v = 0;
 
-        rp->rp_my = mysql_init(NULL);
-        if (!rp->rp_my)
-                return -1;
-        mysql_options(rp->rp_my, MYSQL_OPT_CONNECT_TIMEOUT, &tmo);
-        mysql_options(rp->rp_my, MYSQL_OPT_READ_TIMEOUT, &rw);
-        mysql_options(rp->rp_my, MYSQL_OPT_WRITE_TIMEOUT, &rw);
-        /* No automatic reconnect: it would silently drop the lock. */
-        if (!mysql_real_connect(rp->rp_my, rp->rp_socket ? NULL : rp->rp_host,
-                                rp->rp_user, rp->rp_password, rp->rp_db,
-                                rp->rp_port, rp->rp_socket, 0)) {
-                cdc_log(LOG_WARNING, "REAPER", "connect to MySQL %s:%u: %s",
-                        rp->rp_socket ? rp->rp_socket : rp->rp_host,
-                        rp->rp_port, mysql_error(rp->rp_my));
-                mysql_close(rp->rp_my);
-                rp->rp_my = NULL;
+        if (cdc_mysql_connect(&rp->rp_tgt, &o, &rp->rp_my)) {
+                cdc_mysql_err(rp->rp_my, "connect", why, sizeof(why));
+                reaper_disconnect(rp, why);
                 return -1;
         }
-        mysql_real_escape_string(rp->rp_my, dbesc, rp->rp_db,
-                                 (unsigned long)strnlen(rp->rp_db, 64));
-        snprintf(rp->rp_lock, sizeof(rp->rp_lock), "followcdc:reaper:%s",
-                 dbesc);
         mysql_real_escape_string(
                 rp->rp_my, rp->rp_tz_esc, cdc_reaper_tz(rp->rp_tz),
                 (unsigned long)strnlen(cdc_reaper_tz(rp->rp_tz), 64));
@@ -195,7 +188,8 @@ static int reaper_connect(reaper_shard_t *rp) {
                  "IS NOT NULL",
                  rp->rp_tz_esc);
         if (reaper_query_int(rp, sql, &v)) {
-                reaper_disconnect(rp, mysql_error(rp->rp_my));
+                cdc_mysql_err(rp->rp_my, "time zone check", why, sizeof(why));
+                reaper_disconnect(rp, why);
                 return -1;
         }
         if (v != 1) {
@@ -207,32 +201,41 @@ static int reaper_connect(reaper_shard_t *rp) {
                 reaper_disconnect(rp, NULL);
                 return -1;
         }
-        cdc_log(LOG_NOTICE, "REAPER", "connected to MySQL %s:%u db %s",
-                rp->rp_socket ? rp->rp_socket : rp->rp_host, rp->rp_port,
-                rp->rp_db);
+        if (!cdc_retry_ok(&rp->rp_retry, cdc_now_us()))
+                cdc_log(LOG_NOTICE, "REAPER", "connected to MySQL %s db %s",
+                        rp->rp_where, rp->rp_tgt.db);
         rp->rp_state = REAPER_STATE_STANDBY;
         return 0;
 }
 
 static void reaper_try_lock(reaper_shard_t *rp) {
-        char sql[256];
-        int64_t v = 0;
+        uint64_t holder = 0;
+        cdc_err_t err   = cdc_lock_acquire(rp->rp_lk, &holder);
 
-        snprintf(sql, sizeof(sql), "SELECT GET_LOCK('%s', 0)", rp->rp_lock);
-        if (reaper_query_int(rp, sql, &v)) {
-                cdc_metric_add(rp->rp_m_errors, 1);
-                reaper_disconnect(rp, mysql_error(rp->rp_my));
-                return;
-        }
-        if (v == 1) {
+        if (err == CDC_ERR_NO_ERROR) {
                 cdc_log(LOG_NOTICE, "REAPER",
                         "holding lock %s: this instance reaps", rp->rp_lock);
                 rp->rp_state = REAPER_STATE_LEADER;
                 reaper_set_leader(rp, 1);
+        } else if (err == CDC_ERR__STATE) {
+                cdc_dbg(REAPER, "REAPER", "%s: standby",
+                        cdc_lock_errstr(rp->rp_lk));
         } else {
-                cdc_dbg(REAPER, "REAPER", "lock %s held elsewhere: standby",
-                        rp->rp_lock);
+                reaper_disconnect(rp, cdc_lock_errstr(rp->rp_lk));
         }
+}
+
+/* The leader checks its lock before each round: if its lock connection
+ * was lost another instance may reap already. */
+static int reaper_still_leader(reaper_shard_t *rp) {
+        cdc_err_t err = cdc_lock_check(rp->rp_lk);
+        if (err == CDC_ERR_NO_ERROR)
+                return 1;
+        cdc_log(LOG_WARNING, "REAPER", "lock %s lost: %s", rp->rp_lock,
+                cdc_lock_errstr(rp->rp_lk));
+        rp->rp_state = REAPER_STATE_STANDBY;
+        reaper_set_leader(rp, 0);
+        return 0;
 }
 
 /* One round over every status. @returns 1 if stopped. */
@@ -254,12 +257,12 @@ static int reaper_round(reaper_shard_t *rp) {
                                            rp->rp_tz_esc, rp->rp_batch) < 0)
                                 return 0;
                         if (mysql_real_query(rp->rp_my, sql, strlen(sql))) {
-                                cdc_metric_add(rp->rp_m_errors, 1);
-                                cdc_log(LOG_WARNING, "REAPER",
-                                        "delete status %d: %s",
-                                        rp->rp_statuses[i],
-                                        mysql_error(rp->rp_my));
-                                reaper_disconnect(rp, mysql_error(rp->rp_my));
+                                char why[512], what[64];
+                                snprintf(what, sizeof(what), "delete status %d",
+                                         rp->rp_statuses[i]);
+                                cdc_mysql_err(rp->rp_my, what, why,
+                                              sizeof(why));
+                                reaper_disconnect(rp, why);
                                 return 0;
                         }
                         n = mysql_affected_rows(rp->rp_my);
@@ -305,10 +308,15 @@ static void *reaper_main(void *arg) {
                         /* FALLTHRU */
                 case REAPER_STATE_STANDBY:
                         reaper_try_lock(rp);
+                        if (rp->rp_state == REAPER_STATE_DOWN)
+                                wait_ms = cdc_backoff_next_ms(rp->rp_bo,
+                                                              cdc_now_us());
                         if (rp->rp_state != REAPER_STATE_LEADER)
                                 break;
                         /* FALLTHRU */
                 case REAPER_STATE_LEADER:
+                        if (!reaper_still_leader(rp))
+                                break;
                         stop = reaper_round(rp);
                         if (rp->rp_state == REAPER_STATE_DOWN)
                                 wait_ms = cdc_backoff_next_ms(rp->rp_bo,
@@ -333,75 +341,85 @@ static void reaper_shard_destroy(reaper_shard_t *rp) {
         if (!rp)
                 return;
         if (rp->rp_started) {
-                pthread_mutex_lock(&rp->rp_lk);
+                pthread_mutex_lock(&rp->rp_mtx);
                 rp->rp_stop = 1;
                 pthread_cond_broadcast(&rp->rp_cnd);
-                pthread_mutex_unlock(&rp->rp_lk);
+                pthread_mutex_unlock(&rp->rp_mtx);
                 pthread_join(rp->rp_thread, NULL);
         }
         if (rp->rp_my)
                 mysql_close(rp->rp_my);
+        cdc_lock_destroy(rp->rp_lk);
         cdc_backoff_destroy(rp->rp_bo);
-        free(rp->rp_host);
-        free(rp->rp_socket);
-        free(rp->rp_user);
-        free(rp->rp_password);
-        free(rp->rp_db);
+        cdc_mysql_target_clear(&rp->rp_tgt);
         free(rp->rp_table);
         free(rp->rp_col_status);
         free(rp->rp_col_created);
         free(rp->rp_tz);
         pthread_cond_destroy(&rp->rp_cnd);
-        pthread_mutex_destroy(&rp->rp_lk);
+        pthread_mutex_destroy(&rp->rp_mtx);
         free(rp);
 }
 
 /* One reaper for \p shard ("host:port" or "/socket"; NULL: the
  * reaper.mysql.host/port/socket settings). \p label: the metrics' labels
- * ("" for none). */
+ * (NULL for none). */
 static reaper_shard_t *reaper_shard_new(const cdc_cconf_t *cc,
                                         const char *shard, cdc_metrics_t *m,
                                         const char *label) {
         reaper_shard_t *rp = calloc(1, sizeof(*rp));
+        const char *db, *host, *socket;
+        unsigned int port;
         pthread_condattr_t ca;
-        char host[256];
-        int port = 0;
+        cdc_lock_opts_t lo;
+        char what[200], shost[256];
+        int sport = 0;
 
         if (!rp)
                 return NULL;
-        pthread_mutex_init(&rp->rp_lk, NULL);
+        pthread_mutex_init(&rp->rp_mtx, NULL);
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&rp->rp_cnd, &ca);
         pthread_condattr_destroy(&ca);
 
+        /* where to connect: filled once, used by both connections */
         if (shard) {
-                if (cdc_cconf_parse_shard(shard, host, sizeof(host), &port))
-                        goto fail; /* checked by cdc_cconf_finalize() */
-                rp->rp_host   = reaper_dup(port ? host : "localhost");
-                rp->rp_socket = port ? NULL : reaper_dup(host);
-                rp->rp_port   = (unsigned int)port;
-                if (!port && !rp->rp_socket)
+                /* checked by cdc_cconf_finalize() */
+                if (cdc_cconf_parse_shard(shard, shost, sizeof(shost), &sport))
                         goto fail;
+                host   = sport ? shost : "localhost";
+                socket = sport ? NULL : shost;
+                port   = (unsigned int)sport;
         } else {
-                rp->rp_host   = reaper_dup(cc->reaper_host);
-                rp->rp_socket = cc->reaper_socket && *cc->reaper_socket
-                                        ? reaper_dup(cc->reaper_socket)
-                                        : NULL;
-                rp->rp_port   = (unsigned int)cc->reaper_port;
+                host   = cc->reaper_host;
+                socket = cc->reaper_socket;
+                port   = (unsigned int)cc->reaper_port;
         }
-        rp->rp_user     = reaper_dup(cc->reaper_user);
-        rp->rp_password = reaper_dup(cc->reaper_password);
-        rp->rp_db = reaper_dup(cc->reaper_db && *cc->reaper_db ? cc->reaper_db
-                                                               : cc->source_db);
+        db = cc->reaper_db && *cc->reaper_db ? cc->reaper_db : cc->source_db;
+        if (!db ||
+            cdc_mysql_target_set(&rp->rp_tgt, host, port, socket,
+                                 cc->reaper_user, cc->reaper_password, db))
+                goto fail;
+        cdc_mysql_target_where(&rp->rp_tgt, rp->rp_where, sizeof(rp->rp_where));
+        snprintf(rp->rp_lock, sizeof(rp->rp_lock), "followcdc:reaper:%s", db);
+        memset(&lo, 0, sizeof(lo));
+        lo.target     = &rp->rp_tgt;
+        lo.name       = rp->rp_lock;
+        lo.timeout_ms = 5000;
+        rp->rp_lk     = cdc_lock_new(&lo);
+        snprintf(what, sizeof(what), "MySQL %s", rp->rp_where);
+        cdc_retry_init(&rp->rp_retry, "REAPER", CDC_DBG_REAPER, what,
+                       10 * 60 * 1000);
+
         rp->rp_table       = reaper_dup(cc->idem_table);
         rp->rp_col_status  = reaper_dup(cc->idem_col_status);
         rp->rp_col_created = reaper_dup(cc->idem_col_created);
         rp->rp_tz          = reaper_dup(cc->source_tz ? cc->source_tz : "UTC");
         rp->rp_bo          = cdc_backoff_new(500, 30000);
-        if (!rp->rp_host || !rp->rp_user || !rp->rp_db || !rp->rp_table ||
+        if (!rp->rp_lk || !rp->rp_tgt.user || !rp->rp_table ||
             !rp->rp_col_status || !rp->rp_col_created || !rp->rp_tz ||
-            !rp->rp_bo || (cc->reaper_password && !rp->rp_password))
+            !rp->rp_bo)
                 goto fail;
         memcpy(rp->rp_statuses, cc->cc_statuses, sizeof(rp->rp_statuses));
         rp->rp_status_cnt  = cc->cc_status_cnt;
@@ -433,7 +451,7 @@ cdc_reaper_t *cdc_reaper_new(const cdc_cconf_t *cc, cdc_metrics_t *m,
         if (!rps)
                 goto nomem;
         if (cc->cc_reaper_shard_cnt == 0) {
-                rps->rp_shards[0] = reaper_shard_new(cc, NULL, m, "");
+                rps->rp_shards[0] = reaper_shard_new(cc, NULL, m, NULL);
                 if (!rps->rp_shards[0])
                         goto nomem;
                 rps->rp_cnt = 1;

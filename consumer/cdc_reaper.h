@@ -3,11 +3,17 @@
  * @brief TTL reaper: deletes expired idempotency rows from MySQL in small
  *        batches with pauses, one consumer instance at a time.
  *
- * - Runs on its own thread with its own MySQL connection.
- * - Leadership: `SELECT GET_LOCK('followcdc:reaper:<db>', 0)` on that
- *   connection. The lock lives as long as the connection, so the leader
- *   keeps it while healthy and the server frees it when the leader dies;
- *   another instance takes over on its next round (reaper.interval).
+ * - Runs on its own thread. Both of its MySQL connections are made by
+ *   cdc_mysql from one target filled from the reaper.mysql.* settings.
+ * - Leadership: cdc_lock's `GET_LOCK('followcdc:reaper:<db>', 0)` on a
+ *   connection of its own (the producer's standby lock, same module). The
+ *   lock lives as long as that connection, so the leader keeps it while
+ *   healthy and the server frees it when the leader dies; another instance
+ *   takes over on its next round (reaper.interval). The leader checks the
+ *   lock before each round and stands by when it is lost.
+ * - Connect failures are reported as a streak (cdc_retry): the first at
+ *   WARNING, retries at debug level (log.debug=reaper), the recovery at
+ *   NOTICE.
  * - Each round, for each status in reaper.statuses (never 1 processing):
  *     DELETE FROM `t` WHERE `status` = S
  *       AND `created_at` < CONVERT_TZ('<UTC cutoff>', '+00:00', '<tz>')

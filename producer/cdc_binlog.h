@@ -14,18 +14,16 @@
 #include <jansson.h>
 #include "cdc_err.h"
 #include "cdc_event.h"
+#include "cdc_mysql.h"
 #include "cdc_pos.h"
 
 typedef struct cdc_binlog_s cdc_binlog_t;
 
 typedef struct cdc_binlog_opts_s {
-        const char *host;   /**< "127.0.0.1" */
-        unsigned port;      /**< 3306 */
-        const char *socket; /**< unix socket path or NULL */
-        const char *user;
-        const char *password;
-        const char *db;            /**< database of the watched tables */
-        const char *const *tables; /**< table names to capture (in db) */
+        const cdc_mysql_target_t *target; /**< the server (copied; its
+                                           *   default database unused) */
+        const char *db;                   /**< database of the watched tables */
+        const char *const *tables;        /**< table names to capture (in db) */
         size_t table_cnt;
         uint32_t server_id;    /**< our unique replica server id */
         const char *source_tz; /**< zone DATETIME values are read in:

@@ -32,6 +32,11 @@ struct cdc_ckpt_s {
         cdc_kprod_t *ck_kp;
         rd_kafka_t *ck_rk; /* reader, created on load */
         rd_kafka_conf_t *ck_rkc;
+        unsigned ck_tmp_seq; /* file: makes temp names unique */
+
+        /* cdc_ckpt_update(): what the store holds, when it was tried */
+        char ck_saved[CDC_POS_GTID_MAX + 512];
+        int64_t ck_tried_us;
 };
 
 /* ---- record ---- */
@@ -184,59 +189,105 @@ static cdc_err_t ckpt_file_load(cdc_ckpt_t *ck, cdc_pos_t *pos, char *errstr,
         return CDC_ERR_NO_ERROR;
 }
 
-static cdc_err_t ckpt_file_save(cdc_ckpt_t *ck, const char *rec, size_t len,
-                                char *errstr, size_t errstr_size) {
-        char tmp[4096], dir[4096];
-        size_t off    = 0;
-        int fd        = -1, dfd;
-        cdc_err_t err = CDC_ERR__IO;
-
-        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", ck->ck_path) >=
-            sizeof(tmp)) {
-                snprintf(errstr, errstr_size, "%s: path too long", ck->ck_path);
-                goto out;
-        }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) {
-                snprintf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
-                goto out;
-        }
-        while (off < len + 1) {
-                const char *p = off < len ? rec + off : "\n";
-                size_t n      = off < len ? len - off : 1;
-                ssize_t w     = write(fd, p, n);
+/* Write all of \p buf to \p fd. @returns 0 or -1 (errno set). */
+static int ckpt_write_all(int fd, const char *buf, size_t len) {
+        while (len > 0) {
+                ssize_t w = write(fd, buf, len);
                 if (w < 0) {
                         if (errno == EINTR)
                                 continue;
+                        return -1;
+                }
+                buf += w;
+                len -= (size_t)w;
+        }
+        return 0;
+}
+
+/* Create a new temp file next to the checkpoint. Its name is unique
+ * (pid, counter, clock) and it is created with O_EXCL | O_NOFOLLOW, so
+ * nothing planted at a predictable name - a symlink to another file, a
+ * file of another process - is ever followed, truncated or renamed over
+ * the checkpoint. @returns the fd, or -1 with the reason in errstr. */
+static int ckpt_tmp_open(cdc_ckpt_t *ck, char *tmp, size_t tmp_size,
+                         char *errstr, size_t errstr_size) {
+        int tries;
+
+        for (tries = 0; tries < 8; tries++) {
+                int fd;
+                if ((size_t)snprintf(
+                            tmp, tmp_size, "%s.tmp.%ld.%u.%lld", ck->ck_path,
+                            (long)getpid(), ck->ck_tmp_seq++,
+                            (long long)(cdc_now_us() % 1000000)) >= tmp_size) {
+                        snprintf(errstr, errstr_size, "%s: path too long",
+                                 ck->ck_path);
+                        return -1;
+                }
+                fd = open(tmp,
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          0644);
+                if (fd >= 0)
+                        return fd;
+                if (errno != EEXIST) {
                         snprintf(errstr, errstr_size, "%s: %s", tmp,
                                  strerror(errno));
-                        goto out;
+                        return -1;
                 }
-                off += (size_t)w;
+        }
+        snprintf(errstr, errstr_size, "%s: no free temp name", ck->ck_path);
+        return -1;
+}
+
+/* Temp file, write, fsync, rename over the checkpoint, fsync the
+ * directory: a crash leaves the old record or the new one, never half. */
+static cdc_err_t ckpt_file_save(cdc_ckpt_t *ck, const char *rec, size_t len,
+                                char *errstr, size_t errstr_size) {
+        char tmp[4096], dir[4096];
+        int fd = -1, dfd = -1, have_tmp = 0;
+        cdc_err_t err = CDC_ERR__IO;
+
+        fd = ckpt_tmp_open(ck, tmp, sizeof(tmp), errstr, errstr_size);
+        if (fd < 0)
+                goto out;
+        have_tmp = 1;
+        if (ckpt_write_all(fd, rec, len) || ckpt_write_all(fd, "\n", 1)) {
+                snprintf(errstr, errstr_size, "%s: %s", tmp, strerror(errno));
+                goto out;
         }
         if (fsync(fd)) {
                 snprintf(errstr, errstr_size, "%s: fsync: %s", tmp,
                          strerror(errno));
                 goto out;
         }
-        close(fd);
+        if (close(fd)) {
+                fd = -1;
+                snprintf(errstr, errstr_size, "%s: close: %s", tmp,
+                         strerror(errno));
+                goto out;
+        }
         fd = -1;
         if (rename(tmp, ck->ck_path)) {
                 snprintf(errstr, errstr_size, "rename %s: %s", tmp,
                          strerror(errno));
                 goto out;
         }
+        have_tmp = 0;
         /* make the rename itself durable */
         snprintf(dir, sizeof(dir), "%s", ck->ck_path);
         dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-                (void)fsync(dfd);
-                close(dfd);
+        if (dfd < 0 || fsync(dfd)) {
+                snprintf(errstr, errstr_size, "%s: directory fsync: %s",
+                         ck->ck_path, strerror(errno));
+                goto out;
         }
         err = CDC_ERR_NO_ERROR;
 out:
         if (fd >= 0)
                 close(fd);
+        if (dfd >= 0)
+                close(dfd);
+        if (have_tmp)
+                unlink(tmp);
         return err;
 }
 
@@ -434,14 +485,22 @@ cdc_err_t cdc_ckpt_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
                         char *errstr, size_t errstr_size) {
         cdc_err_t err;
         errstr[0] = '\0';
-        if (ck->ck_kind == CKPT_FILE)
-                return ckpt_file_load(ck, pos, errstr, errstr_size);
-        err = ckpt_kafka_load(ck, pos, timeout_ms, errstr, errstr_size);
-        /* the reader is only needed at start: don't keep its connections */
-        if (ck->ck_rk) {
-                rd_kafka_destroy(ck->ck_rk);
-                ck->ck_rk = NULL;
+        if (ck->ck_kind == CKPT_FILE) {
+                err = ckpt_file_load(ck, pos, errstr, errstr_size);
+        } else {
+                err = ckpt_kafka_load(ck, pos, timeout_ms, errstr, errstr_size);
+                /* the reader is only needed at start: don't keep its
+                 * connections */
+                if (ck->ck_rk) {
+                        rd_kafka_destroy(ck->ck_rk);
+                        ck->ck_rk = NULL;
+                }
         }
+        /* what the store holds now: cdc_ckpt_update() skips it */
+        ck->ck_saved[0] = '\0';
+        if (err == CDC_ERR_NO_ERROR &&
+            cdc_pos_format(pos, ck->ck_saved, sizeof(ck->ck_saved)) < 0)
+                ck->ck_saved[0] = '\0';
         return err;
 }
 
@@ -470,4 +529,33 @@ cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
                 snprintf(errstr, errstr_size, "%s",
                          cdc_kprod_errstr(ck->ck_kp));
         return err;
+}
+
+cdc_err_t cdc_ckpt_update(cdc_ckpt_t *ck, const cdc_pos_t *pos, int64_t now_us,
+                          int64_t interval_us, int force, int *wrotep,
+                          char *errstr, size_t errstr_size) {
+        char text[sizeof(ck->ck_saved)];
+        cdc_err_t err;
+
+        errstr[0] = '\0';
+        *wrotep   = 0;
+        if (cdc_pos_format(pos, text, sizeof(text)) < 0) {
+                snprintf(errstr, errstr_size, "position does not fit");
+                return CDC_ERR__FATAL;
+        }
+        if (!strcmp(text, ck->ck_saved))
+                return CDC_ERR_NO_ERROR; /* stored already */
+        if (!force && ck->ck_tried_us && now_us - ck->ck_tried_us < interval_us)
+                return CDC_ERR__QUEUE_FULL; /* not yet */
+        ck->ck_tried_us = now_us;
+        err             = cdc_ckpt_save(ck, pos, errstr, errstr_size);
+        if (err)
+                return err; /* not marked saved: tried again next time */
+        memcpy(ck->ck_saved, text, strlen(text) + 1);
+        *wrotep = 1;
+        return CDC_ERR_NO_ERROR;
+}
+
+const char *cdc_ckpt_saved(const cdc_ckpt_t *ck) {
+        return ck->ck_saved;
 }

@@ -15,7 +15,14 @@
  * windows and takes the newest record with our key: the topic needs no
  * compaction (a compacted one with one partition is the cheapest).
  *
- * File store: write a temp file, fsync, rename over, fsync the directory.
+ * File store: write a new temp file next to it (a unique name, created
+ * with O_EXCL | O_NOFOLLOW: nothing planted at a predictable name is
+ * followed or truncated), fsync, rename over, fsync the directory.
+ *
+ * The handle remembers what the store holds (the position loaded or last
+ * saved): cdc_ckpt_update() writes only a position that differs from it,
+ * at most once per interval, and a save that failed is not counted as
+ * done, so the next call tries again.
  */
 #ifndef CDC_CKPT_H
 #define CDC_CKPT_H
@@ -69,6 +76,27 @@ cdc_err_t cdc_ckpt_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
  */
 cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
                         size_t errstr_size);
+
+/**
+ * @brief Save \p pos unless the store holds it already; at most once per
+ *        \p interval_us between attempts unless \p force. The position
+ *        counts as stored only once the save succeeded: after a failure
+ *        the next call after the interval tries again, whether or not the
+ *        position moved meanwhile.
+ * @param wrotep set to 1 when a record was written now, else 0
+ * @returns CDC_ERR_NO_ERROR when the store holds \p pos (saved now or
+ *          before); CDC_ERR__QUEUE_FULL when the interval since the last
+ *          attempt has not passed (nothing done); else the save's error,
+ *          reason in \p errstr.
+ * @locality main thread
+ */
+cdc_err_t cdc_ckpt_update(cdc_ckpt_t *ck, const cdc_pos_t *pos, int64_t now_us,
+                          int64_t interval_us, int force, int *wrotep,
+                          char *errstr, size_t errstr_size);
+
+/** @returns the text of the position the store holds ("" when unknown).
+ *           Borrowed. */
+const char *cdc_ckpt_saved(const cdc_ckpt_t *ck);
 
 /**
  * @brief Encode a record (exposed for tests).

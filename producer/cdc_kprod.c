@@ -28,7 +28,11 @@ struct cdc_kprod_s {
         void *kp_opaque;
         volatile sig_atomic_t *kp_run;
         volatile int kp_fatal; /* set from librdkafka's threads (error_cb) */
+        volatile sig_atomic_t kp_down; /* all brokers down, not seen up
+                                        * since (read by any thread) */
+        size_t kp_max_bytes;           /* message.max.bytes in effect */
         char kp_errstr[512];
+        char kp_down_why[256];
 };
 
 /* ---- librdkafka callbacks ---- */
@@ -75,11 +79,23 @@ static void kprod_error_cb(rd_kafka_t *rk, int err, const char *reason,
                 return;
         }
         /* transient: librdkafka reconnects and retries by itself */
-        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-                cdc_log(LOG_WARNING, "KPROD", "all brokers down: %s", reason);
-        else
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+                if (!kp->kp_down)
+                        cdc_log(LOG_WARNING, "KPROD", "all brokers down: %s",
+                                reason);
+                kp->kp_down = 1;
+                snprintf(kp->kp_down_why, sizeof(kp->kp_down_why),
+                         "all brokers down: %s", reason);
+        } else
                 cdc_dbg(KPROD, "KPROD", "%s: %s",
                         rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void kprod_up(cdc_kprod_t *kp) {
+        if (!kp->kp_down)
+                return;
+        kp->kp_down = 0;
+        cdc_log(LOG_NOTICE, "KPROD", "brokers reachable again");
 }
 
 static void kprod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
@@ -104,6 +120,7 @@ static void kprod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                                      rd_kafka_err2str(rkm->err));
                 return;
         }
+        kprod_up(kp); /* a broker acknowledged */
         if (kp->kp_dr_cb)
                 kp->kp_dr_cb(kp->kp_opaque, seq, CDC_ERR_NO_ERROR, NULL);
 }
@@ -186,6 +203,18 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
                 if (kprod_default(conf, rkc, defaults[i][0], defaults[i][1],
                                   errstr, errstr_size))
                         goto out;
+        {
+                char v[32];
+                size_t vsz = sizeof(v);
+                long long mb;
+                kp->kp_max_bytes = 1000000; /* librdkafka's default */
+                if (rd_kafka_conf_get(rkc, "message.max.bytes", v, &vsz) ==
+                    RD_KAFKA_CONF_OK) {
+                        mb = strtoll(v, NULL, 10);
+                        if (mb > 0)
+                                kp->kp_max_bytes = (size_t)mb;
+                }
+        }
         kp->kp_dr_cb  = dr_cb;
         kp->kp_opaque = opaque;
         kp->kp_run    = run;
@@ -272,6 +301,15 @@ cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
                         break;
                 }
                 rerr = rd_kafka_last_error();
+                if (rerr == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                        /* refused locally before anything was queued: the
+                         * caller may send a smaller message instead */
+                        snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                                 "produce to %s: %zu + %zu bytes: %s", topic,
+                                 keylen, len, rd_kafka_err2str(rerr));
+                        err = CDC_ERR__BAD_EVENT;
+                        break;
+                }
                 if (rerr != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                         snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
                                  "produce to %s: %s", topic,
@@ -322,4 +360,31 @@ const char *cdc_kprod_errstr(const cdc_kprod_t *kp) {
 
 rd_kafka_t *cdc_kprod_rk(cdc_kprod_t *kp) {
         return kp->kp_rk;
+}
+
+size_t cdc_kprod_max_message_bytes(const cdc_kprod_t *kp) {
+        return kp->kp_max_bytes;
+}
+
+int cdc_kprod_brokers_down(const cdc_kprod_t *kp) {
+        return kp->kp_down;
+}
+
+const char *cdc_kprod_down_reason(const cdc_kprod_t *kp) {
+        return kp->kp_down ? kp->kp_down_why : "";
+}
+
+int cdc_kprod_probe(cdc_kprod_t *kp, int timeout_ms) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t rerr;
+
+        if (!kp->kp_down)
+                return 1;
+        /* any broker answering a metadata request is up */
+        rerr = rd_kafka_metadata(kp->kp_rk, 0, NULL, &md, timeout_ms);
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR)
+                kprod_up(kp);
+        return !kp->kp_down;
 }

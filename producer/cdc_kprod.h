@@ -63,7 +63,10 @@ void cdc_kprod_destroy(cdc_kprod_t *kp);
  * @param value (owned, malloc()ed) value, or NULL for a tombstone
  * @param seq delivered back to the dr callback
  * @returns CDC_ERR_NO_ERROR; CDC_ERR__STATE if the run flag dropped
- *          while waiting for room; CDC_ERR__FATAL (reason in _errstr).
+ *          while waiting for room; CDC_ERR__BAD_EVENT if the message is
+ *          larger than message.max.bytes allows (nothing was queued, the
+ *          handle stays usable: send a smaller one); CDC_ERR__FATAL
+ *          (reason in _errstr).
  * @locality main thread
  */
 cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
@@ -88,6 +91,30 @@ int cdc_kprod_fatal(const cdc_kprod_t *kp);
 
 /** @returns the last error text. Borrowed. */
 const char *cdc_kprod_errstr(const cdc_kprod_t *kp);
+
+/** @returns the largest message librdkafka accepts: message.max.bytes
+ *           (key, value and the record's overhead count against it). */
+size_t cdc_kprod_max_message_bytes(const cdc_kprod_t *kp);
+
+/**
+ * @returns 1 while Kafka is unusable: librdkafka reported every broker
+ *          down (RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) and none has
+ *          acknowledged a message or answered cdc_kprod_probe() since.
+ * @locality any thread (a sig_atomic_t read)
+ */
+int cdc_kprod_brokers_down(const cdc_kprod_t *kp);
+
+/** @returns why the brokers are down ("" when they are not). Borrowed. */
+const char *cdc_kprod_down_reason(const cdc_kprod_t *kp);
+
+/**
+ * @brief While the brokers are down, ask any of them for metadata (blocks
+ *        up to \p timeout_ms) and clear the state when one answers. An
+ *        idle producer has no delivery reports to tell it so.
+ * @returns 1 if the brokers are (now) up, else 0.
+ * @locality main thread
+ */
+int cdc_kprod_probe(cdc_kprod_t *kp, int timeout_ms);
 
 /** @returns the rd_kafka_t (borrowed), e.g. for metadata queries. */
 rd_kafka_t *cdc_kprod_rk(cdc_kprod_t *kp);

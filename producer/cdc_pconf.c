@@ -13,6 +13,10 @@
 
 #define _P(f) offsetof(struct cdc_pconf_s, f)
 
+/* CDC_C_ENUM rows store an int: the enum fields must be one. */
+_Static_assert(sizeof(cdc_snapshot_mode_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(cdc_ckpt_store_t) == sizeof(int), "enum size");
+
 static const cdc_prop_t pconf_props[] = {
         { "mysql.host", CDC_C_STR, _P(mysql_host), 0, 0, "127.0.0.1",
           "MySQL/MariaDB primary host" },
@@ -23,10 +27,10 @@ static const cdc_prop_t pconf_props[] = {
         { "mysql.user", CDC_C_STR, _P(mysql_user), 0, 0, "followcdc_producer",
           "User with REPLICATION SLAVE, REPLICATION CLIENT and SELECT" },
         { "mysql.password", CDC_C_SECRET, _P(mysql_password), 0, 0, NULL,
-          "Password (or file:/path)" },
+          "Password" },
         { "mysql.db", CDC_C_STR, _P(mysql_db), 0, 0, "followcdc",
           "Database of the captured tables" },
-        { "mysql.server.id", CDC_C_INT, _P(mysql_server_id), 0, UINT32_MAX,
+        { "mysql.server.id", CDC_C_INT, _P(mysql_server_id), 1, UINT32_MAX,
           NULL,
           "Replica server id, unique among the primary's replicas (required)" },
         { "mysql.heartbeat.ms", CDC_C_MS, _P(mysql_heartbeat_ms), 0, 3600000,
@@ -46,32 +50,34 @@ static const cdc_prop_t pconf_props[] = {
         { "source.tz", CDC_C_STR, _P(source_tz), 0, 0, "UTC",
           "Time zone DATETIME values are written in (UTC, +08:00, a tz name)" },
         { "source.keys", CDC_C_STR, _P(source_keys), 0, 0, NULL,
-          "Key columns of other tables: \"tbl:c1,c2;tbl2:c\"" },
+          "Key columns of other tables: `tbl:c1,c2;tbl2:c`" },
         { "table.follow.key", CDC_C_STR, _P(key_follow), 0, 0,
           "follower_id,followee_id", "Message key columns of table follow" },
-        { "table.idempotent-log.key", CDC_C_STR, _P(key_idem), 0, 0,
-          "request_id",
-          "Message key columns of table idempotent_log ('_' is not allowed in "
-          "property names)" },
+        { "table.idempotent_log.key", CDC_C_STR, _P(key_idem), 0, 0,
+          "request_id", "Message key columns of table idempotent_log",
+          .alias = "table.idempotent-log.key" },
 
-        { "checkpoint.store", CDC_C_STR, _P(ckpt_store), 0, 0, "kafka",
-          "Where the position is saved: kafka or file" },
+        { "checkpoint.store", CDC_C_ENUM, _P(store), 0, 0, "kafka",
+          "Where the position is saved", .values = "kafka|file" },
         { "checkpoint.topic", CDC_C_STR, _P(ckpt_topic), 0, 0, NULL,
-          "Checkpoint topic (default <source.name>.checkpoints); partition 0" },
+          "Checkpoint topic (default `<source.name>.checkpoints`); partition "
+          "0" },
         { "checkpoint.file", CDC_C_STR, _P(ckpt_file), 0, 0, NULL,
           "Checkpoint file (checkpoint.store=file)" },
         { "checkpoint.interval.ms", CDC_C_MS, _P(ckpt_interval_ms), 10, 3600000,
           "1000", "Write the checkpoint at most this often (only on change)" },
 
-        { "snapshot.mode", CDC_C_STR, _P(snapshot_mode), 0, 0, "initial",
-          "initial | always | never | when_needed" },
+        { "snapshot.mode", CDC_C_ENUM, _P(snap_mode), 0, 0, "initial",
+          "When to snapshot: initial (no checkpoint yet), always, never, "
+          "when_needed (also when the binlog was purged past the checkpoint)",
+          .values = "initial|always|never|when_needed" },
         { "snapshot.chunk.rows", CDC_C_INT, _P(snapshot_chunk_rows), 1,
           10000000, "5000", "Rows per snapshot query (keyset pagination)" },
         { "snapshot", CDC_C_BOOL, _P(snapshot_now), 0, 0, "false",
           "Take a new snapshot now, then stream (--snapshot)" },
 
         { "http.listen", CDC_C_STR, _P(http_listen), 0, 0, "",
-          "host:port of /metrics /healthz /readyz (\"\" = off)" },
+          "`host:port` of /metrics /healthz /readyz (empty: off)" },
 
         { "lock.enabled", CDC_C_BOOL, _P(lock_enabled), 0, 0, "true",
           "One active producer per source (GET_LOCK); others wait as standby" },
@@ -312,12 +318,6 @@ const char *cdc_pconf_finalize(void *base) {
                 return "source.tables: no table";
 
         /* checkpoint */
-        if (!pc->ckpt_store || !strcmp(pc->ckpt_store, "kafka"))
-                pc->store = CDC_CKPT_STORE_KAFKA;
-        else if (!strcmp(pc->ckpt_store, "file"))
-                pc->store = CDC_CKPT_STORE_FILE;
-        else
-                return "checkpoint.store: use kafka or file";
         if (pc->store == CDC_CKPT_STORE_FILE &&
             (!pc->ckpt_file || !*pc->ckpt_file))
                 return "checkpoint.store=file needs checkpoint.file";
@@ -330,20 +330,6 @@ const char *cdc_pconf_finalize(void *base) {
                 snprintf(pc->ckpt_topic_buf, sizeof(pc->ckpt_topic_buf),
                          "%s.checkpoints", pc->source_name);
         }
-
-        /* snapshot */
-        p = pc->snapshot_mode ? pc->snapshot_mode : "initial";
-        if (!strcmp(p, "initial"))
-                pc->snap_mode = CDC_SNAPSHOT_INITIAL;
-        else if (!strcmp(p, "always"))
-                pc->snap_mode = CDC_SNAPSHOT_ALWAYS;
-        else if (!strcmp(p, "never"))
-                pc->snap_mode = CDC_SNAPSHOT_NEVER;
-        else if (!strcmp(p, "when_needed"))
-                pc->snap_mode = CDC_SNAPSHOT_WHEN_NEEDED;
-        else
-                return "snapshot.mode: use initial, always, never or "
-                       "when_needed";
 
         if (pc->mysql_heartbeat_ms > 0 &&
             pc->mysql_read_timeout_ms <= pc->mysql_heartbeat_ms)

@@ -1,8 +1,11 @@
 /**
  * @file cdc_pconf.h
  * @brief The producer's configuration: one struct, one property table for
- *        the common engine (common/cdc_conf.h), and the cross-field
- *        validation that derives the table list and key columns.
+ *        the common engine (common/cdc_conf.h, where the row format is),
+ *        and the cross-field validation that derives the table list and
+ *        key columns. docs/CONFIGURATION.md is generated from the table
+ *        (scripts/gen-config-doc.sh): after changing a row, rebuild and
+ *        rerun the script.
  */
 #ifndef CDC_PCONF_H
 #define CDC_PCONF_H
@@ -16,6 +19,7 @@
 /** Most key columns of one table. */
 #define CDC_PCONF_KEYCOLS_MAX 8
 
+/** snapshot.mode; the order is the row's `.values` order. */
 typedef enum {
         CDC_SNAPSHOT_INITIAL = 0, /**< only when there is no checkpoint */
         CDC_SNAPSHOT_ALWAYS,      /**< at every start */
@@ -23,6 +27,7 @@ typedef enum {
         CDC_SNAPSHOT_WHEN_NEEDED, /**< no checkpoint, or binlog purged */
 } cdc_snapshot_mode_t;
 
+/** checkpoint.store; the order is the row's `.values` order. */
 typedef enum {
         CDC_CKPT_STORE_KAFKA = 0,
         CDC_CKPT_STORE_FILE,
@@ -57,12 +62,12 @@ typedef struct cdc_pconf_s {
         char *key_follow;
         char *key_idem;
 
-        char *ckpt_store;
+        cdc_ckpt_store_t store; /**< checkpoint.store (enum row) */
         char *ckpt_topic;
         char *ckpt_file;
         int64_t ckpt_interval_ms;
 
-        char *snapshot_mode;
+        cdc_snapshot_mode_t snap_mode; /**< snapshot.mode (enum row) */
         int64_t snapshot_chunk_rows;
         int snapshot_now;
 
@@ -82,8 +87,6 @@ typedef struct cdc_pconf_s {
         cdc_ptable_t tables[CDC_PCONF_TABLES_MAX];
         size_t table_cnt;
         const char *table_names[CDC_PCONF_TABLES_MAX];
-        cdc_snapshot_mode_t snap_mode;
-        cdc_ckpt_store_t store;
         char ckpt_topic_buf[256];
         char errbuf[512];
 } cdc_pconf_t;

@@ -130,3 +130,102 @@ int cdc_pos_parse(const char *s, size_t len, cdc_pos_t *p) {
 int cdc_pos_is_empty(const cdc_pos_t *p) {
         return !p || (p->gtid[0] == '\0' && p->file[0] == '\0');
 }
+
+/* ---- GTID sets ---- */
+
+/* Decimal digits (at least one, no sign) that fit \p max. */
+static int pos_num(const char **pp, uint64_t max, uint64_t *vp) {
+        const char *p = *pp;
+        uint64_t v    = 0;
+        if (*p < '0' || *p > '9')
+                return -1;
+        while (*p >= '0' && *p <= '9') {
+                unsigned d = (unsigned)(*p++ - '0');
+                if (v > (max - d) / 10)
+                        return -1;
+                v = v * 10 + d;
+        }
+        *vp = v;
+        *pp = p;
+        return 0;
+}
+
+int cdc_pos_gtidset_parse(cdc_gtidset_t *gs, const char *s) {
+        const char *p = s;
+
+        gs->n = 0;
+        while (p && *p) {
+                uint64_t d, sv, n;
+                cdc_gtid_t g;
+                if (pos_num(&p, UINT32_MAX, &d) || *p++ != '-' ||
+                    pos_num(&p, UINT32_MAX, &sv) || *p++ != '-' ||
+                    pos_num(&p, UINT64_MAX, &n))
+                        goto bad;
+                g.domain = (uint32_t)d;
+                g.server = (uint32_t)sv;
+                g.seq    = n;
+                if (cdc_pos_gtidset_find(gs, g.domain) ||
+                    gs->n >= CDC_GTIDSET_MAX)
+                        goto bad;
+                gs->g[gs->n++] = g;
+                if (*p == ',' && p[1])
+                        p++;
+                else if (*p)
+                        goto bad;
+        }
+        return 0;
+bad:
+        gs->n = 0;
+        return -1;
+}
+
+cdc_gtid_t *cdc_pos_gtidset_find(cdc_gtidset_t *gs, uint32_t domain) {
+        size_t i;
+        for (i = 0; i < gs->n; i++)
+                if (gs->g[i].domain == domain)
+                        return &gs->g[i];
+        return NULL;
+}
+
+int cdc_pos_gtidset_update(cdc_gtidset_t *gs, const cdc_gtid_t *g,
+                           int only_new) {
+        cdc_gtid_t *e = cdc_pos_gtidset_find(gs, g->domain);
+        if (e) {
+                if (!only_new)
+                        *e = *g;
+                return 0;
+        }
+        if (gs->n >= CDC_GTIDSET_MAX)
+                return -1;
+        gs->g[gs->n++] = *g;
+        return 0;
+}
+
+int cdc_pos_gtidset_format(const cdc_gtidset_t *gs, char *buf, size_t size) {
+        size_t i, j, o = 0;
+        uint32_t last = 0;
+
+        if (size == 0)
+                return -1;
+        buf[0] = '\0';
+        for (i = 0; i < gs->n; i++) { /* in domain order */
+                const cdc_gtid_t *best = NULL;
+                int n;
+                for (j = 0; j < gs->n; j++) {
+                        const cdc_gtid_t *g = &gs->g[j];
+                        if ((i == 0 || g->domain > last) &&
+                            (!best || g->domain < best->domain))
+                                best = g;
+                }
+                if (!best)
+                        break;
+                last = best->domain;
+                n    = snprintf(buf + o, size - o, "%s%u-%u-%llu", o ? "," : "",
+                                best->domain, best->server,
+                                (unsigned long long)best->seq);
+                if (n < 0 || (size_t)n >= size - o)
+                        return -1;
+                o += (size_t)n;
+        }
+        return 0;
+}

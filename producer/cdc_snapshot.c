@@ -35,7 +35,7 @@ struct cdc_snapshot_s {
 
 json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
                            const cdc_tz_t *tz) {
-        cdc_rowdec_col_t c;
+        cdc_col_t c;
 
         memset(&c, 0, sizeof(c));
         c.type        = (uint8_t)f->type; /* CDC_T_* == MYSQL_TYPE_* */
@@ -43,7 +43,7 @@ json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
         c.is_binary =
                 f->charsetnr == 63 && !(f->flags & (ENUM_FLAG | SET_FLAG));
         c.meta = (uint16_t)f->decimals;
-        return cdc_rowdec_text_value(&c, val, len, tz);
+        return cdc_textval_decode(&c, val, len, tz);
 }
 
 /* ---- positions ---- */
@@ -85,7 +85,7 @@ uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
                                          (int)(e - start), start);
                 }
                 /* the sequence is the sum over the domains, as the
-                 * stream's (cdc_binlog.c binlog_trx_seq()) */
+                 * stream's (cdc_stream.c stream_trx_seq()) */
                 best  = best > UINT64_MAX - seq ? UINT64_MAX : best + seq;
                 found = 1;
                 p     = e;
@@ -115,17 +115,15 @@ uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
 cdc_snapshot_t *cdc_snapshot_new(const cdc_snapshot_opts_t *opts, char *errstr,
                                  size_t errstr_size) {
         cdc_snapshot_t *sn = calloc(1, sizeof(*sn));
-        cdc_mysql_opts_t o = {
-                .host     = opts->host,
-                .port     = opts->port,
-                .socket   = opts->socket,
-                .user     = opts->user,
-                .password = opts->password,
-                .db       = opts->db,
-        };
         size_t i;
 
-        if (!sn || cdc_mysql_target_set(&sn->sn_tgt, &o))
+        if (!sn || !opts->db ||
+            cdc_mysql_target_copy(&sn->sn_tgt, opts->target))
+                goto nomem;
+        /* the connection's default database is the captured one */
+        free(sn->sn_tgt.db);
+        sn->sn_tgt.db = strdup(opts->db);
+        if (!sn->sn_tgt.db)
                 goto nomem;
         sn->sn_chunk      = opts->chunk_rows > 0 ? opts->chunk_rows : 5000;
         sn->sn_timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
@@ -216,8 +214,7 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
         memset(pos, 0, sizeof(*pos));
         if (sn->sn_my)
                 mysql_close(sn->sn_my);
-        cdc_mysql_target_opts(&sn->sn_tgt, &o);
-        if (cdc_mysql_connect(&o, &sn->sn_my))
+        if (cdc_mysql_connect(&sn->sn_tgt, &o, &sn->sn_my))
                 return snap_my_err(sn, sn->sn_my ? "connect (snapshot)"
                                                  : "mysql_init");
 
@@ -444,14 +441,93 @@ static void snap_progress(cdc_snapshot_t *sn, const char *table, uint64_t done,
                         rate > 0 ? (double)(est - done) / rate : 0.0);
 }
 
+/*
+ * The select list of a table: "*", except that FLOAT columns (without a
+ * fixed scale) are read as CAST(c AS DOUBLE): the text protocol prints a
+ * FLOAT with 6 significant digits (123456.79 as "123457"), so the snapshot
+ * would not give the value the binlog has. The double of a float is exact
+ * and reads back as that float (cdc_textval). \p is_float (nf entries,
+ * caller frees, NULL when the list is "*") marks the cast columns.
+ */
+static cdc_err_t snap_select_list(cdc_snapshot_t *sn, const char *table,
+                                  snap_buf_t *list, uint8_t **is_floatp) {
+        snap_buf_t q = { 0 };
+        MYSQL_RES *res;
+        MYSQL_FIELD *fields;
+        unsigned nf, k, nfloat = 0;
+        uint8_t *is_float = NULL;
+        cdc_err_t err     = CDC_ERR_NO_ERROR;
+
+        *is_floatp = NULL;
+        list->len  = 0;
+        sb_str(&q, "SELECT * FROM ");
+        sb_ident(&q, sn->sn_tgt.db);
+        sb_str(&q, ".");
+        sb_ident(&q, table);
+        sb_str(&q, " LIMIT 0");
+        if (q.fail) {
+                free(q.b);
+                snprintf(sn->sn_errstr, sizeof(sn->sn_errstr), "out of memory");
+                return CDC_ERR__NOMEM;
+        }
+        if (mysql_query(sn->sn_my, q.b)) {
+                free(q.b);
+                return snap_my_err(sn, "snapshot columns");
+        }
+        free(q.b);
+        res = mysql_store_result(sn->sn_my);
+        if (!res)
+                return snap_my_err(sn, "snapshot columns");
+        nf       = mysql_num_fields(res);
+        fields   = mysql_fetch_fields(res);
+        is_float = calloc(nf ? nf : 1, 1);
+        if (!is_float) {
+                err = CDC_ERR__NOMEM;
+                goto out;
+        }
+        for (k = 0; k < nf; k++) {
+                if (k)
+                        sb_str(list, ",");
+                /* decimals 31 (the server's NOT_FIXED_DEC): no scale;
+                 * FLOAT(M,D) prints its D decimals, which is exact */
+                if (fields[k].type == MYSQL_TYPE_FLOAT &&
+                    fields[k].decimals >= 31) {
+                        is_float[k] = 1;
+                        nfloat++;
+                        sb_str(list, "CAST(");
+                        sb_ident(list, fields[k].name);
+                        sb_str(list, " AS DOUBLE) AS ");
+                }
+                sb_ident(list, fields[k].name);
+        }
+        if (list->fail)
+                err = CDC_ERR__NOMEM;
+out:
+        mysql_free_result(res);
+        if (err || !nfloat) {
+                free(is_float);
+                list->len = 0;
+                sb_str(list, "*");
+                if (!err && list->fail)
+                        err = CDC_ERR__NOMEM;
+                if (err == CDC_ERR__NOMEM)
+                        snprintf(sn->sn_errstr, sizeof(sn->sn_errstr),
+                                 "out of memory");
+                return err;
+        }
+        *is_floatp = is_float;
+        return CDC_ERR_NO_ERROR;
+}
+
 static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
                             cdc_snapshot_row_cb_t *cb, void *opaque,
                             volatile sig_atomic_t *run) {
         char pk[SNAP_PK_MAX][72];
         size_t npk = 0, i;
         int pkidx[SNAP_PK_MAX];
-        snap_buf_t last = { 0 }, sql = { 0 };
-        uint64_t est, done           = 0;
+        snap_buf_t last = { 0 }, sql = { 0 }, cols = { 0 };
+        uint8_t *is_float = NULL;
+        uint64_t est, done = 0;
         int64_t start_us = cdc_now_us(), last_log = start_us;
         cdc_source_t src = sn->sn_src;
         cdc_err_t err;
@@ -461,6 +537,9 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
         err = snap_pk(sn, table, pk, &npk);
         if (err)
                 return err;
+        err = snap_select_list(sn, table, &cols, &is_float);
+        if (err)
+                goto out;
         est = snap_estimate(sn, table);
         cdc_log(LOG_NOTICE, "SNAPSHOT", "%s.%s: reading ~%" PRIu64 " rows%s",
                 sn->sn_tgt.db, table, est,
@@ -474,7 +553,9 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
                 uint64_t got = 0;
 
                 sql.len = 0;
-                sb_str(&sql, "SELECT * FROM ");
+                sb_str(&sql, "SELECT ");
+                sb_str(&sql, cols.b);
+                sb_str(&sql, " FROM ");
                 sb_ident(&sql, sn->sn_tgt.db);
                 sb_str(&sql, ".");
                 sb_ident(&sql, table);
@@ -535,9 +616,13 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
                                 break;
                         }
                         for (k = 0; k < nf; k++) {
-                                json_t *v = cdc_snapshot_value(
-                                        &fields[k], row[k],
-                                        row[k] ? lens[k] : 0, sn->sn_tz);
+                                MYSQL_FIELD f = fields[k];
+                                json_t *v;
+                                if (is_float && is_float[k])
+                                        f.type = MYSQL_TYPE_FLOAT; /* cast */
+                                v = cdc_snapshot_value(&f, row[k],
+                                                       row[k] ? lens[k] : 0,
+                                                       sn->sn_tz);
                                 if (!v || json_object_set_new_nocheck(
                                                   obj, fields[k].name, v)) {
                                         err = CDC_ERR__NOMEM;
@@ -620,6 +705,8 @@ static cdc_err_t snap_table(cdc_snapshot_t *sn, const char *table,
 out:
         free(last.b);
         free(sql.b);
+        free(cols.b);
+        free(is_float);
         return err;
 }
 

@@ -29,18 +29,16 @@
 #include <mysql.h>
 #include "cdc_err.h"
 #include "cdc_event.h"
+#include "cdc_mysql.h"
 #include "cdc_pos.h"
-#include "cdc_rowdec.h"
+#include "cdc_textval.h"
+#include "cdc_time.h"
 
 typedef struct cdc_snapshot_s cdc_snapshot_t;
 
 typedef struct cdc_snapshot_opts_s {
-        const char *host;
-        unsigned port;
-        const char *socket;
-        const char *user;
-        const char *password;
-        const char *db;
+        const cdc_mysql_target_t *target; /**< the server (copied) */
+        const char *db;                   /**< database of the tables */
         const char *const *tables;
         size_t table_cnt;
         const char *source_tz;

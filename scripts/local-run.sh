@@ -164,7 +164,7 @@ EOF
         setsid "$CDC_BUILD_DIR/bin/followcdc-producer" -c "$H_DIR/producer.conf" \
                 </dev/null >>"$H_DIR/producer.log" 2>&1 &
         h_track_pid $!
-        h_wait_for "grep -q 'streaming from' '$H_DIR/producer.log'" 60 ||
+        h_wait_for "[ \"\$(curl -fs http://$PRODUCER_HTTP/readyz)\" = 'ready: active, streaming' ]" 60 ||
                 { tail -n 20 "$H_DIR/producer.log" >&2;
                   h_fail "the producer did not start streaming"; }
         h_log "producer: streaming (log $H_DIR/producer.log," \

@@ -17,13 +17,13 @@ h_mysql "SELECT COUNT(*) FROM follow" >/dev/null
 
 p_conf p1
 p_start p1
-p_wait_log p1 "streaming from" 60 || h_fail "producer did not reach streaming"
-grep -q "consistent snapshot at" "$H_DIR/p1.log" ||
+p_wait_state p1 streaming 60 || h_fail "producer did not reach streaming"
+[ "$(p_metric p1 followcdc_producer_snapshots_total)" = 1 ] ||
         h_fail "no snapshot was taken on a fresh start"
-port=$(p_http_port p1)
-[ -n "$port" ] || h_fail "no HTTP port logged"
-h_wait_for "curl -fs http://127.0.0.1:$port/readyz >/dev/null" 20 ||
-        h_fail "/readyz not ready while streaming"
+port=$(p_http_port p1) || h_fail "no HTTP port"
+body=$(p_readyz p1) || h_fail "/readyz not ready while streaming: $body"
+[ "$body" = "ready: active, streaming" ] || h_fail "/readyz says: $body"
+[ "$(p_metric p1 followcdc_producer_role)" = 1 ] || h_fail "role is not active"
 
 # concurrent workload
 p_workload 11 300 &
@@ -46,9 +46,11 @@ p_stop p1 TERM
 # restart: resume from the checkpoint, no new snapshot
 p_workload 14 200
 p_start p1
-p_wait_log p1 "resuming after" 60 || h_fail "did not resume from the checkpoint"
-n=$(grep -c "consistent snapshot at" "$H_DIR/p1.log")
-[ "$n" = 1 ] || h_fail "a second snapshot was taken on restart"
+p_wait_metric p1 followcdc_producer_checkpoint_loads_total -eq 1 60 ||
+        h_fail "did not resume from the checkpoint"
+p_wait_state p1 streaming 60 || h_fail "did not stream after the restart"
+[ "$(p_metric p1 followcdc_producer_snapshots_total)" = 0 ] ||
+        h_fail "a second snapshot was taken on restart"
 p_workload 15 200 &
 w1=$!
 p_workload 16 200 &

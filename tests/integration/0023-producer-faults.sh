@@ -23,7 +23,7 @@ p_workload 1 100
 
 p_conf p1 "lock.retry.ms=300" "kafka.max.in.flight=1"
 p_start p1
-p_wait_log p1 "streaming from" 60 || h_fail "producer did not start streaming"
+p_wait_state p1 streaming 60 || h_fail "producer did not start streaming"
 
 # ---- 1. MariaDB crash ----
 p_workload 11 400 --sleep-every 20 &
@@ -73,7 +73,8 @@ grep -Eq "delivery .*failed|fatal" "$H_DIR/p1.log" ||
         h_fail "the permanent error is not named in the log"
 h_broker_ctl clear-request-errors Produce >/dev/null
 p_start p1
-p_wait_log p1 "resuming after" 60 || h_fail "did not resume after the permanent error"
+p_wait_metric p1 followcdc_producer_checkpoint_loads_total -eq 1 60 ||
+        h_fail "did not resume after the permanent error"
 p_workload 16 100
 p_wait_check 60 || h_fail "after the permanent error: a change was skipped"
 p_check --stats

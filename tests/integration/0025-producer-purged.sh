@@ -33,7 +33,7 @@ purge() {
 
 p_conf p1 "checkpoint.store=file" "checkpoint.file=$H_DIR/ckpt.json"
 p_start p1
-p_wait_log p1 "streaming from" 60 || h_fail "producer did not start"
+p_wait_state p1 streaming 60 || h_fail "producer did not start"
 p_workload 2 200
 p_wait_check 60 || h_fail "initial stream differs"
 p_stop p1 TERM
@@ -55,13 +55,11 @@ grep -q -- "--snapshot" "$H_DIR/p1.log" || h_fail "the log does not name the fix
 # position, and a row hard-deleted before that position is gone for good
 # (its delete is in the purged window): workload 5, which deletes, must
 # not start before the stream of this run is open.
-n0=$(wc -l <"$H_DIR/p1.log")
 p_start p1 --snapshot
-h_wait_for "awk -v n=$n0 'NR > n && /BINLOG streaming from/ { f = 1 }
-        END { exit !f }' '$H_DIR/p1.log'" 60 ||
-        h_fail "--snapshot did not stream"
-awk -v n="$n0" 'NR > n && /before the snapshot is no longer on the server/ {
-        f = 1 } END { exit !f }' "$H_DIR/p1.log" ||
+p_wait_state p1 streaming 60 || h_fail "--snapshot did not stream"
+# the old position was purged: the stream fell back to the snapshot's
+[ "$(p_metric p1 followcdc_producer_snapshots_total)" = 1 ] &&
+        [ "$(p_metric p1 followcdc_producer_positions_purged_total)" = 1 ] ||
         h_fail "--snapshot did not fall back to the snapshot position"
 p_workload 5 200
 p_wait_check 60 || h_fail "after --snapshot: Kafka differs from the committed state"
@@ -72,11 +70,12 @@ p_workload 6 200 --no-deletes
 purge
 p_conf p1 "checkpoint.store=file" "checkpoint.file=$H_DIR/ckpt.json" \
         "snapshot.mode=when_needed"
-n0=$(grep -c "consistent snapshot at" "$H_DIR/p1.log")
 p_start p1
-p_wait_log p1 "taking a new snapshot" 60 || h_fail "when_needed did not re-snapshot"
-h_wait_for "[ \$(grep -c 'consistent snapshot at' $H_DIR/p1.log) -gt $n0 ]" 30 ||
-        h_fail "no new snapshot"
+p_wait_metric p1 followcdc_producer_positions_purged_total -ge 1 60 ||
+        h_fail "when_needed did not find the position purged"
+p_wait_metric p1 followcdc_producer_snapshots_total -eq 1 60 ||
+        h_fail "when_needed did not re-snapshot"
+p_wait_state p1 streaming 30 || h_fail "no stream after the new snapshot"
 p_workload 7 200
 p_wait_check 60 || h_fail "after when_needed: Kafka differs from the committed state"
 p_check --stats

@@ -14,12 +14,7 @@ p_workload 1 50
 
 p_conf p1 "checkpoint.interval.ms=100"
 p_start p1
-p_wait_log p1 "streaming from" 60 || h_fail "producer did not start"
-port=$(p_http_port p1)
-metric() {
-        curl -fs "http://127.0.0.1:$port/metrics" |
-                sed -n "s/^$1 \([0-9]*\)$/\1/p"
-}
+p_wait_state p1 streaming 60 || h_fail "producer did not start"
 
 p_workload 2 150 &
 w=$!
@@ -41,16 +36,16 @@ p_workload 3 100
 h_mysql "ALTER TABLE follow DROP COLUMN note" || h_fail "alter drop"
 p_workload 4 100
 p_start p1
-p_wait_log p1 "resuming after" 60 || h_fail "no resume"
+p_wait_metric p1 followcdc_producer_checkpoint_loads_total -eq 1 60 ||
+        h_fail "no resume"
 p_wait_check 60 || h_fail "across DROP COLUMN and a restart: Kafka differs"
 grep -q "DDL on" "$H_DIR/p1.log" || h_fail "the DDL was not noticed"
 
 # idle: heartbeats only; the checkpoint record count must stay put
-port=$(p_http_port p1)
 sleep 1
-c0=$(metric followcdc_producer_checkpoint_writes_total)
+c0=$(p_metric p1 followcdc_producer_checkpoint_writes_total)
 sleep 3
-c1=$(metric followcdc_producer_checkpoint_writes_total)
+c1=$(p_metric p1 followcdc_producer_checkpoint_writes_total)
 [ -n "$c0" ] && [ "$c0" = "$c1" ] ||
         h_fail "checkpoint written while idle ($c0 -> $c1)"
 p_check --stats

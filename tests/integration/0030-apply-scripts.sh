@@ -8,9 +8,15 @@
 # recovery; a failing script keeps its batch; poison events are refused.
 set -euo pipefail
 
-. "$(dirname "$0")/../lib/test.sh" apply_redis
+. "$(dirname "$0")/../lib/test.sh" apply_redis apply_tool
 BIN=$CDC_BUILD_DIR/bin/apply_redis
 h_start_redis
 
 "$BIN" || h_fail "apply_redis: script semantics"
+# The checked-in scripts and the embedded ones must be the same text.
+TOOL=$CDC_BUILD_DIR/bin/apply_tool
+for s in edge idem; do
+        "$TOOL" script "$s" | cmp - "$CDC_SOURCE_DIR/consumer/lua/cdc_$s.lua" ||
+                h_fail "embedded $s script differs from consumer/lua/cdc_$s.lua"
+done
 h_pass "apply scripts: semantics"

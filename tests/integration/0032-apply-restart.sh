@@ -27,7 +27,7 @@ exec 3>&-
 rc=0
 wait "$tool" || rc=$?
 cat "$H_DIR/restart.out"
+# the tool fails unless the flush returned CDC_ERR__TRANSPORT and kept
+# the batch, the reconnect worked and the replay rebuilt the state
 [ "$rc" -eq 0 ] || h_fail "apply_tool restart exited $rc"
-grep -q "flush after kill: .*connection lost" "$H_DIR/restart.out" ||
-        h_fail "flush did not report the lost connection"
 h_pass "apply restart: batch kept, reconnect, replay rebuilds the state"

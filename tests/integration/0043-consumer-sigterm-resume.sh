@@ -13,14 +13,13 @@ h_topic_create "$C_ITOPIC" 1 || h_fail "topic-create"
 
 pa=$(h_free_port)
 c_start a --http.listen="127.0.0.1:$pa"
-h_wait_for "grep -q 'assigned 5 partition' $H_DIR/c-a.log" 30 || h_fail "a not assigned"
+c_wait_assigned "$pa" 5 || h_fail "a not assigned"
 "$C_FEED" -b "$H_KAFKA_BOOTSTRAP" -n 6000 -u 50 -s 3 -r 1000 \
         -e "$H_DIR/exp" >"$H_DIR/feed.out" 2>&1 &
 feed=$!
 sleep 3
 ma=$(c_metric followcdc_consumer_messages_total "$pa")
 c_stop a || h_fail "SIGTERM: consumer exited $? (want 0)"
-grep -q "left the group" "$H_DIR/c-a.log" || h_fail "no clean leave"
 h_log "a stopped after about $ma messages"
 [ "${ma:-0}" -gt 0 ] || h_fail "a consumed nothing"
 wait "$feed" || h_fail "feed failed"

@@ -54,8 +54,9 @@ cmp -s "$H_DIR/state1" "$H_DIR/state3" ||
 # at the end of each partition and reads nothing.
 h_redis FLUSHALL >/dev/null
 c_start replay3 --http.listen="127.0.0.1:$port" --replay-from="$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)"
-h_wait_for "grep -q 'assigned 4 partition' $H_DIR/c-replay3.log" 30 || h_fail "replay3 not assigned"
-grep -q "replay: .* from offset -1 " "$H_DIR/c-replay3.log" || h_fail "no time-based replay logged"
+c_wait_assigned "$port" 4 || h_fail "replay3 not assigned"
+[ "$(c_metric followcdc_consumer_replay_partitions_total "$port")" = 4 ] ||
+        h_fail "the time-based replay positioned $(c_metric followcdc_consumer_replay_partitions_total "$port") partition(s), want 4"
 sleep 2
 m=$(c_metric followcdc_consumer_messages_total "$port")
 [ "$m" = 0 ] || h_fail "replay from a future time read $m messages"

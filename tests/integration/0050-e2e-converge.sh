@@ -18,7 +18,7 @@ h_start_redis
 h_start_broker
 
 e_producer a
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+e_wait_state p-a streaming 30 ||
         h_fail "producer did not start streaming"
 e_consumer a
 e_consumer b
@@ -29,7 +29,7 @@ out=$("$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
         h_fail "workload failed: $out"
 h_log "$out"
 # ... then paced writes they apply live
-h_wait_for "grep -q 'assigned' '$H_DIR/c-a.log' '$H_DIR/c-b.log'" 30 ||
+h_wait_for "[ \$(e_csum followcdc_consumer_assigned_partitions a b) -gt 0 ]" 30 ||
         h_fail "no consumer got partitions"
 out=$("$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" \
         --users 40 --duration 5 --rate 150 --concurrency 4 --seed 500 \

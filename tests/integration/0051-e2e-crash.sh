@@ -20,7 +20,7 @@ h_start_redis --appendonly appendfsync always
 h_start_broker
 
 e_producer a
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+e_wait_state p-a streaming 30 ||
         h_fail "producer did not start streaming"
 e_consumer a
 e_consumer b
@@ -33,7 +33,9 @@ h_wait_for "[ -s '$H_DIR/producer.ckpt' ]" 30 ||
 e_kill9 p-a
 sleep 1
 e_producer b
-sleep 3
+e_wait_metric p-b followcdc_producer_checkpoint_loads_total -eq 1 30 ||
+        h_fail "restarted producer found no checkpoint"
+sleep 1
 e_kill9 c-a
 e_consumer a2
 sleep 3
@@ -61,8 +63,6 @@ for p in a2 b2; do
         e_alive "c-$p" || h_fail "consumer $p died"
 done
 e_alive p-d || h_fail "producer d died"
-grep -q 'no checkpoint' "$H_DIR/p-b.log" &&
-        h_fail "restarted producer found no checkpoint"
 
 if ! res=$(e_check --wait 90); then
         echo "$res"

@@ -38,7 +38,7 @@ h_mysql "INSERT INTO idempotent_log (request_id, biz_key, status)
          VALUES ('fresh-1', 'b', 2), ('fresh-2', 'b', 2)" || h_fail "fresh"
 
 e_producer a
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+e_wait_state p-a streaming 30 ||
         h_fail "producer did not start streaming"
 reap=(--reaper.enable=true --reaper.mysql.host=127.0.0.1
       --reaper.mysql.port="$H_MYSQL_PORT" --reaper.mysql.user="$H_CONSUMER_USER"
@@ -54,16 +54,18 @@ h_log "$out"
 
 h_wait_for "[ \$(expired 2) = 0 ]" 60 ||
         h_fail "$(expired 2) expired status-2 rows left in MySQL"
-leaders=$(grep -l 'this instance reaps' "$H_DIR"/c-a.log "$H_DIR"/c-b.log)
-[ "$(wc -l <<<"$leaders")" = 1 ] || h_fail "reaper leaders: '$leaders'"
+la=$(e_cmetric a followcdc_reaper_leader); la=${la:-0}
+lb=$(e_cmetric b followcdc_reaper_leader); lb=${lb:-0}
+[ "$((la + lb))" = 1 ] || h_fail "reaper leaders: a=$la b=$lb, want one"
+leader=c-a other=b
+[ "$lb" = 1 ] && leader=c-b other=a
 [ "$(expired 1)" -ge 5 ] || h_fail "status-1 rows were reaped"
 [ "$(expired 3)" -ge 5 ] || h_fail "status-3 rows were reaped"
 [ "$(h_mysql "SELECT COUNT(*) FROM idempotent_log
               WHERE request_id LIKE 'fresh-%'")" = 2 ] ||
         h_fail "fresh rows were reaped"
-reaped=$(sed -n 's/.*reaped \([0-9]*\) row.*/\1/p' "$leaders" |
-         awk '{ s += $1 } END { print s + 0 }')
-[ "$reaped" -ge 40 ] || h_fail "reaper logged $reaped rows, want >= 40"
+reaped=$(e_csum followcdc_reaper_deleted_rows_total a b)
+[ "$reaped" -ge 40 ] || h_fail "reapers deleted $reaped rows, want >= 40"
 
 if ! res=$(e_check --wait 60); then
         echo "$res"
@@ -72,19 +74,16 @@ fi
 echo "$res"
 
 # the reaping consumer dies: the other takes the lock over
-leader=$(basename "$leaders" .log)
-other=c-a
-[ "$leader" = c-a ] && other=c-b
 e_kill9 "$leader"
 old_rows old-late 20 2
-h_wait_for "grep -q 'this instance reaps' '$H_DIR/$other.log'" 30 ||
-        h_fail "$other did not take the reaper lock over"
+h_wait_for "[ \"\$(e_cmetric $other followcdc_reaper_leader)\" = 1 ]" 30 ||
+        h_fail "c-$other did not take the reaper lock over"
 h_wait_for "[ \$(expired 2) = 0 ]" 30 ||
         h_fail "$(expired 2) expired status-2 rows left after the takeover"
 if ! res=$(e_check --wait 60); then
         echo "$res"
         h_fail "Redis did not converge to MySQL after the takeover"
 fi
-e_stop "$other" || h_fail "$other exited $? on SIGTERM"
+e_stop "c-$other" || h_fail "c-$other exited $? on SIGTERM"
 e_stop p-a || h_fail "producer exited $? on SIGTERM"
 h_pass "one reaper at a time, $reaped + 20 expired rows reaped, Redis equals MySQL"

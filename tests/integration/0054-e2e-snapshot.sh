@@ -29,9 +29,10 @@ e_workload 541 8 100 --req-prefix w1
 sleep 1
 e_producer a --mysql.server.id=5401 --snapshot.chunk.rows=50
 e_consumer a
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+e_wait_state p-a streaming 30 ||
         h_fail "producer did not finish its snapshot"
-grep -q "rows read" "$H_DIR/p-a.log" || h_fail "no snapshot was taken"
+[ "$(e_metric p-a followcdc_producer_snapshots_total)" = 1 ] ||
+        h_fail "no snapshot was taken"
 e_workload_wait
 e_converged "after the initial snapshot ($rows rows before start)" 90
 
@@ -40,9 +41,10 @@ e_converged "after the initial snapshot ($rows rows before start)" 90
 e_stop p-a || h_fail "producer exited $? on SIGTERM"
 e_producer b --mysql.server.id=5401 --snapshot.chunk.rows=50 --snapshot
 e_workload 542 6 100 --req-prefix w2
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-b.log'" 30 ||
+e_wait_state p-b streaming 30 ||
         h_fail "producer did not finish the new snapshot"
-grep -q "rows read" "$H_DIR/p-b.log" || h_fail "--snapshot took no snapshot"
+[ "$(e_metric p-b followcdc_producer_snapshots_total)" = 1 ] ||
+        h_fail "--snapshot took no snapshot"
 e_workload_wait
 e_converged "after the second snapshot" 90
 

@@ -43,7 +43,7 @@ e_gap() {
 }
 
 e_producer a --mysql.server.id=5501
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 30 ||
+e_wait_state p-a streaming 30 ||
         h_fail "producer did not start streaming"
 e_consumer a
 "$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" --users 30 \
@@ -63,7 +63,7 @@ e_stop p-b || h_fail "producer exited $? on SIGTERM"
 gone=$(e_gap 2)
 h_log "producer down: hard-deleted $gone and more"
 e_producer c --mysql.server.id=5501 --snapshot
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-c.log'" 30 ||
+e_wait_state p-c streaming 30 ||
         h_fail "producer did not finish the snapshot"
 e_converged "after a restart with --snapshot (deletes made while the producer was down: $gone)" 20
 

@@ -19,7 +19,7 @@ e_producer a
 e_consumer a --reaper.enable=true --reaper.mysql.socket="$H_MYSQL_SOCK" \
         --reaper.mysql.user="$H_CONSUMER_USER" \
         --reaper.mysql.password="$H_CONSUMER_PASS" --reaper.interval=1s
-if ! h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 20; then
+if ! e_wait_state p-a streaming 20; then
         h_fail "producer over the socket did not start streaming: $(grep -m1 -i 'connect' "$H_DIR/p-a.log")"
 fi
 "$E_PY" "$E_WL" --socket "$H_MYSQL_SOCK" --db "$H_MYSQL_DB" --users 20 \

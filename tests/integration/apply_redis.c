@@ -472,6 +472,7 @@ static void test_unreachable(void **state) {
         conf.redis_host       = "127.0.0.1";
         conf.redis_port       = 1; /* nothing listens there */
         conf.redis_timeout_ms = 500;
+        conf.max_batch        = 256;
         ap                    = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         assert_int_equal(cdc_apply_connect(ap), CDC_ERR__TRANSPORT);
@@ -506,6 +507,7 @@ static void test_auth_and_db(void **state) {
         conf.redis_user     = "applier";
         conf.redis_password = "s3cr et";
         conf.redis_db       = 3;
+        conf.max_batch      = 256;
         ap                  = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         ev = tl_ev_follow(CDC_OP_CREATE, 1, 1, 2, 1, T0);
@@ -545,6 +547,7 @@ static void test_wait_replicas_short(void **state) {
         conf.redis_port            = tl_redis_port();
         conf.redis_wait_replicas   = 1;
         conf.redis_wait_timeout_ms = 50;
+        conf.max_batch             = 256;
         ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         ev = tl_ev_follow(CDC_OP_CREATE, 1, 1, 2, 1, T0);

@@ -203,7 +203,7 @@ static cdc_apply_t *tl_apply_new_model(const char *prefix, int max_batch,
         conf.redis_port       = tl_redis_port();
         conf.redis_timeout_ms = 5000;
         conf.key_prefix       = prefix;
-        conf.max_batch        = max_batch;
+        conf.max_batch        = max_batch ? max_batch : 256;
         conf.idem_ttl_ms      = ttl_ms;
         ap                    = cdc_apply_new(&conf, errstr, sizeof(errstr));
         if (!ap) {

@@ -181,6 +181,7 @@ static int run_restart(void) {
         conf.redis_port = tl_redis_port();
         conf.redis_db   = 1;
         conf.key_prefix = "rs";
+        conf.max_batch  = 256;
         ref             = cdc_apply_new(&conf, errstr, sizeof(errstr));
         if (!ref) {
                 fprintf(stderr, "cdc_apply_new: %s\n", errstr);
@@ -292,6 +293,7 @@ static int run_failover_check(int total, int64_t now) {
         conf.redis_port = tl_redis_port();
         conf.redis_db   = 1;
         conf.key_prefix = "fo";
+        conf.max_batch  = 256;
         ref             = cdc_apply_new(&conf, errstr, sizeof(errstr));
         if (!ref) {
                 fprintf(stderr, "cdc_apply_new: %s\n", errstr);

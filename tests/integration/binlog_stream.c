@@ -32,7 +32,10 @@
 #include <mariadb_rpl.h>
 #include "cdc_binlog.h"
 #include "cdc_log.h"
+#include "cdc_frame.h"
 #include "cdc_rowdec.h"
+#include "cdc_tablemap.h"
+#include "cdc_time.h"
 
 static const char *env_or(const char *name, const char *def) {
         const char *v = getenv(name);
@@ -69,6 +72,7 @@ static const char *arg(int argc, char **argv, const char *name,
 static cdc_binlog_t *make(int hb_ms) {
         static char tabbuf[1024];
         static const char *tables[32];
+        static cdc_mysql_target_t tgt;
         cdc_binlog_opts_t o;
         char errstr[512];
         size_t n = 0;
@@ -76,14 +80,17 @@ static cdc_binlog_t *make(int hb_ms) {
         cdc_binlog_t *bl;
 
         memset(&o, 0, sizeof(o));
-        o.host   = env_or("CDC_MYSQL_HOST", "127.0.0.1");
-        o.port   = (unsigned)num(env_or("CDC_MYSQL_PORT", "3306"));
-        o.socket = getenv("CDC_MYSQL_SOCK");
-        if (o.socket && !*o.socket)
-                o.socket = NULL;
-        o.user     = env_or("CDC_MYSQL_USER", "root");
-        o.password = env_or("CDC_MYSQL_PASS", "");
-        o.db       = env_or("CDC_MYSQL_DB", "followcdc");
+        cdc_mysql_target_clear(&tgt);
+        if (cdc_mysql_target_set(
+                    &tgt, env_or("CDC_MYSQL_HOST", "127.0.0.1"),
+                    (unsigned)num(env_or("CDC_MYSQL_PORT", "3306")),
+                    getenv("CDC_MYSQL_SOCK"), env_or("CDC_MYSQL_USER", "root"),
+                    env_or("CDC_MYSQL_PASS", ""), NULL)) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+        }
+        o.target = &tgt;
+        o.db     = env_or("CDC_MYSQL_DB", "followcdc");
         snprintf(tabbuf, sizeof(tabbuf), "%s",
                  env_or("CDC_TABLES", "follow,idempotent_log"));
         p = tabbuf;
@@ -329,7 +336,7 @@ static int cmd_capture(int argc, char **argv) {
                 size_t len       = ev->raw_data_size - ofs;
                 uint8_t type     = len > 4 ? b[4] : 0;
                 if (type == CDC_EV_FORMAT_DESCRIPTION)
-                        crc = cdc_rowdec_fde_has_crc(b, len) == 1;
+                        crc = cdc_frame_fde_has_crc(b, len) == 1;
                 if (!strcmp(table, "*")) { /* every event */
                         snprintf(path, sizeof(path), "%s/%03d-ev.bin", dir,
                                  n++);
@@ -340,9 +347,8 @@ static int cmd_capture(int argc, char **argv) {
                 if (type == CDC_EV_TABLE_MAP && len > 30) {
                         char db[65], t[65];
                         uint64_t id;
-                        if (!cdc_rowdec_table_map_peek(b + 19,
-                                                       len - 19 - (crc ? 4 : 0),
-                                                       8, &id, db, t) &&
+                        if (!cdc_tablemap_peek(b + 19, len - 19 - (crc ? 4 : 0),
+                                               8, &id, db, t) &&
                             !strcmp(t, table)) {
                                 want_id   = id;
                                 keep_rows = 1;
@@ -406,8 +412,8 @@ static int cmd_decode_bench(int argc, char **argv) {
         size_t tml   = 0, rl[16];
         int nr = 0, i, crc = 1;
         long l, rows = 0;
-        cdc_rowdec_table_t *t = NULL;
-        cdc_rowdec_ev_t ev;
+        cdc_tablemap_t *t = NULL;
+        cdc_frame_t ev;
         cdc_tz_t *tz = cdc_tz_new("UTC", errstr, sizeof(errstr));
         double t0;
 
@@ -433,9 +439,9 @@ static int cmd_decode_bench(int argc, char **argv) {
                 }
         }
         if (!tmb || !nr ||
-            cdc_rowdec_event(tmb, tml, crc, &ev, errstr, sizeof(errstr)) ||
-            cdc_rowdec_table_map(ev.body, ev.body_len, 8, &t, errstr,
-                                 sizeof(errstr))) {
+            cdc_frame_parse(tmb, tml, crc, &ev, errstr, sizeof(errstr)) ||
+            cdc_tablemap_parse(ev.body, ev.body_len, 8, &t, errstr,
+                               sizeof(errstr))) {
                 fprintf(stderr, "decode-bench: no usable events in %s\n", dir);
                 return 5;
         }
@@ -443,8 +449,8 @@ static int cmd_decode_bench(int argc, char **argv) {
         for (l = 0; l < loops; l++) {
                 for (i = 0; i < nr; i++) {
                         cdc_rowdec_rows_t r;
-                        if (cdc_rowdec_event(rb[i], rl[i], crc, &ev, errstr,
-                                             sizeof(errstr)) ||
+                        if (cdc_frame_parse(rb[i], rl[i], crc, &ev, errstr,
+                                            sizeof(errstr)) ||
                             cdc_rowdec_rows(ev.type, ev.body, ev.body_len, 8,
                                             &r, errstr, sizeof(errstr)))
                                 return 5;
@@ -471,7 +477,7 @@ static int cmd_decode_bench(int argc, char **argv) {
         for (i = 0; i < nr; i++)
                 free(rb[i]);
         free(tmb);
-        cdc_rowdec_table_destroy(t);
+        cdc_tablemap_destroy(t);
         cdc_tz_destroy(tz);
         return 0;
 }

@@ -7,14 +7,25 @@
  *        and a rate limit, and writes the state Redis must converge to.
  *
  * Usage: consumer_feed -b BOOTSTRAP [options]
- *   -p PREFIX     topic prefix (followcdc)       -d DB      database
- * (followcdc) -n N          follow events (1000)           -u USERS   user
- * ids 1..USERS (50) -s SEED       random seed (1)                -q SEQ first
- * seq (1) -r RATE       events per second (0: as fast as possible) -P K every
- * K-th message is poison (0: none) -i N          idempotency-log events (0) -e
- * PREFIX     write PREFIX.following / PREFIX.friends (live edges "a b") -S FILE
- * load/save the generator state (continue a stream) Prints `produced=<events>
- * poison=<n> tombstones=<n> idem=<n>` on stdout.
+ *   -p PREFIX  topic prefix (followcdc)
+ *   -d DB      database (followcdc)
+ *   -n N       follow events (1000)
+ *   -u USERS   user ids 1..USERS (50)
+ *   -s SEED    random seed (1)
+ *   -q SEQ     first seq (1)
+ *   -r RATE    events per second (0: as fast as possible)
+ *   -P K       every K-th message is poison (0: none)
+ *   -i N       idempotency-log events (0)
+ *   -e PREFIX  write PREFIX.following / PREFIX.friends (live edges "a b")
+ *   -S FILE    load/save the generator state (continue a stream)
+ *   -B BYTES   one more poison message of BYTES bytes (not JSON), first
+ *   -W BYTES   pad every follow row with extra columns (valid, ignored by
+ *              the mapping) to about BYTES bytes ...
+ *   -C COLS    ... spread over COLS columns (1)
+ *   -U N       N events of table "users" (not mapped by default) into
+ *              <prefix>.<db>.users, after the follow events
+ * Prints `produced=<events> poison=<n> tombstones=<n> idem=<n>
+ * unmapped=<n> seq=<n>` on stdout.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,7 +55,9 @@ typedef struct feed_s {
         size_t cap, used;
         uint64_t rnd;
         uint64_t seq;
-        uint64_t produced, poison, tombstones, idem, failed;
+        uint64_t produced, poison, tombstones, idem, unmapped, failed;
+        long pad_bytes, pad_cols; /* -W, -C */
+        char *pad;                /* pad_bytes / pad_cols of 'x' */
 } feed_t;
 
 static uint64_t feed_rand(feed_t *f) {
@@ -106,15 +119,23 @@ static void feed_produce(feed_t *f, const char *topic, const void *key,
         rd_kafka_poll(f->rk, 0);
 }
 
-static json_t *feed_row(uint32_t a, uint32_t b, int status, uint64_t version,
-                        int64_t ms) {
-        char ts[40];
+static json_t *feed_row(const feed_t *f, uint32_t a, uint32_t b, int status,
+                        uint64_t version, int64_t ms) {
+        char ts[40], col[32];
+        json_t *row;
+        long i;
+
         cdc_time_format_us(ts, sizeof(ts), ms * 1000);
-        return json_pack("{s:I,s:I,s:I,s:i,s:I,s:s,s:s}", "id",
-                         (json_int_t)(((uint64_t)a << 20) | b), "follower_id",
-                         (json_int_t)a, "followee_id", (json_int_t)b, "status",
-                         status, "version", (json_int_t)version, "created_at",
-                         ts, "updated_at", ts);
+        row = json_pack("{s:I,s:I,s:I,s:i,s:I,s:s,s:s}", "id",
+                        (json_int_t)(((uint64_t)a << 20) | b), "follower_id",
+                        (json_int_t)a, "followee_id", (json_int_t)b, "status",
+                        status, "version", (json_int_t)version, "created_at",
+                        ts, "updated_at", ts);
+        for (i = 0; row && f->pad && i < f->pad_cols; i++) {
+                snprintf(col, sizeof(col), "pad_%ld", i);
+                json_object_set_new(row, col, json_string(f->pad));
+        }
+        return row;
 }
 
 static void feed_source(feed_t *f, cdc_event_t *ev, const char *table,
@@ -165,16 +186,16 @@ static int feed_one(feed_t *f, uint32_t users, int64_t ms) {
         case CDC_OP_CREATE:
                 e->version = 1;
                 e->state   = r < 90 ? 1 : 2;
-                ev->after  = feed_row(a, b, e->state == 1, e->version, ms);
+                ev->after  = feed_row(f, a, b, e->state == 1, e->version, ms);
                 break;
         case CDC_OP_UPDATE:
-                ev->before = feed_row(a, b, e->state == 1, e->version, ms);
+                ev->before = feed_row(f, a, b, e->state == 1, e->version, ms);
                 e->version++;
                 e->state  = e->state == 1 ? 2 : 1;
-                ev->after = feed_row(a, b, e->state == 1, e->version, ms);
+                ev->after = feed_row(f, a, b, e->state == 1, e->version, ms);
                 break;
         default:
-                ev->before = feed_row(a, b, e->state == 1, e->version, ms);
+                ev->before = feed_row(f, a, b, e->state == 1, e->version, ms);
                 e->state   = 0;
                 e->version = 0;
                 break;
@@ -232,6 +253,43 @@ static void feed_poison(feed_t *f, int64_t ms) {
                 cdc_event_destroy(ev);
         }
         f->poison++;
+}
+
+/* One message of BYTES bytes that is not JSON (a value too large for a
+ * default dead-letter producer). */
+static void feed_big_poison(feed_t *f, long bytes) {
+        char *val = malloc((size_t)bytes);
+        char key[32];
+
+        if (!val)
+                return;
+        memset(val, 'x', (size_t)bytes);
+        memcpy(val, "{\"big poison\": ", bytes > 16 ? 15 : 0);
+        snprintf(key, sizeof(key), "[%" PRIu64 ",0]", 800000 + f->poison);
+        feed_produce(f, f->follow_topic, key, strlen(key), val, (size_t)bytes);
+        free(val);
+        f->poison++;
+}
+
+/* A valid event of a table the consumer does not map by default. */
+static void feed_unmapped(feed_t *f, const char *topic, uint64_t i,
+                          int64_t ms) {
+        cdc_event_t *ev = cdc_event_new(CDC_OP_CREATE);
+        char key[32], *val;
+        size_t vlen = 0;
+
+        if (!ev)
+                return;
+        feed_source(f, ev, "users", ms);
+        ev->after = json_pack("{s:I,s:s}", "id", (json_int_t)i + 1, "name",
+                              "someone");
+        val       = cdc_event_encode(ev, &vlen);
+        snprintf(key, sizeof(key), "[%" PRIu64 "]", i + 1);
+        if (val)
+                feed_produce(f, topic, key, strlen(key), val, vlen);
+        free(val);
+        cdc_event_destroy(ev);
+        f->unmapped++;
 }
 
 static void feed_idem(feed_t *f, uint64_t i, int64_t ms) {
@@ -343,7 +401,8 @@ int main(int argc, char **argv) {
         char es[512];
         const char *bootstrap = NULL, *expect = NULL, *state = NULL;
         long n = 1000, users = 50, seed = 1, rate = 0, poison_every = 0;
-        long idem = 0, seq0 = 0;
+        long idem = 0, seq0 = 0, big = 0, unmapped = 0, maxmsg;
+        char users_topic[256], mmb[32];
         int64_t start_us, ms;
         long i;
         int opt, ret = 1;
@@ -351,7 +410,8 @@ int main(int argc, char **argv) {
         memset(&f, 0, sizeof(f));
         f.prefix = "followcdc";
         f.db     = "followcdc";
-        while ((opt = getopt(argc, argv, "b:p:d:n:u:s:q:r:P:i:e:S:")) != -1) {
+        while ((opt = getopt(argc, argv, "b:p:d:n:u:s:q:r:P:i:e:S:B:W:C:U:")) !=
+               -1) {
                 switch (opt) {
                 case 'b':
                         bootstrap = optarg;
@@ -389,17 +449,42 @@ int main(int argc, char **argv) {
                 case 'S':
                         state = optarg;
                         break;
+                case 'B':
+                        big = feed_num(optarg);
+                        break;
+                case 'W':
+                        f.pad_bytes = feed_num(optarg);
+                        break;
+                case 'C':
+                        f.pad_cols = feed_num(optarg);
+                        break;
+                case 'U':
+                        unmapped = feed_num(optarg);
+                        break;
                 default:
                         return 2;
                 }
         }
         if (!bootstrap || n < 0 || users < 2 || seed < 0 || rate < 0 ||
-            poison_every < 0 || idem < 0 || seq0 < 0) {
+            poison_every < 0 || idem < 0 || seq0 < 0 || big < 0 ||
+            f.pad_bytes < 0 || f.pad_cols < 0 || unmapped < 0) {
                 fprintf(stderr, "usage: consumer_feed -b BOOTSTRAP [-p PREFIX] "
                                 "[-d DB] [-n N] [-u USERS] [-s SEED] [-q SEQ] "
                                 "[-r RATE] [-P K] [-i N] [-e PREFIX] "
-                                "[-S STATE]\n");
+                                "[-S STATE] [-B BYTES] [-W BYTES [-C COLS]] "
+                                "[-U N]\n");
                 return 2;
+        }
+        if (f.pad_bytes) {
+                size_t each;
+                if (!f.pad_cols)
+                        f.pad_cols = 1;
+                each  = (size_t)(f.pad_bytes / f.pad_cols);
+                f.pad = malloc(each + 1);
+                if (!f.pad)
+                        return 1;
+                memset(f.pad, 'x', each);
+                f.pad[each] = '\0';
         }
         f.rnd = (uint64_t)seed * 0x2545F4914F6CDD1Dull + 1;
         f.seq = (uint64_t)seq0;
@@ -416,6 +501,14 @@ int main(int argc, char **argv) {
                        "follow");
         cdc_topic_name(f.idem_topic, sizeof(f.idem_topic), f.prefix, f.db,
                        "idempotent_log");
+        cdc_topic_name(users_topic, sizeof(users_topic), f.prefix, f.db,
+                       "users");
+        /* room for the -B message and the -W events (before + after) */
+        maxmsg = f.pad_bytes * 2 + f.pad_cols * 2 * 32;
+        if (big > maxmsg)
+                maxmsg = big;
+        snprintf(mmb, sizeof(mmb), "%ld",
+                 maxmsg + 100000 > 1000000 ? maxmsg + 100000 : 1000000);
 
         conf = rd_kafka_conf_new();
         if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, es,
@@ -423,7 +516,8 @@ int main(int argc, char **argv) {
             rd_kafka_conf_set(conf, "linger.ms", "5", es, sizeof(es)) ||
             rd_kafka_conf_set(conf, "acks", "all", es, sizeof(es)) ||
             rd_kafka_conf_set(conf, "queue.buffering.max.messages", "200000",
-                              es, sizeof(es))) {
+                              es, sizeof(es)) ||
+            rd_kafka_conf_set(conf, "message.max.bytes", mmb, es, sizeof(es))) {
                 fprintf(stderr, "consumer_feed: %s\n", es);
                 rd_kafka_conf_destroy(conf);
                 goto out;
@@ -437,6 +531,8 @@ int main(int argc, char **argv) {
                 goto out;
         }
 
+        if (big)
+                feed_big_poison(&f, big);
         start_us = cdc_now_us();
         for (i = 0; i < n; i++) {
                 ms = cdc_wallclock_ms();
@@ -455,6 +551,8 @@ int main(int argc, char **argv) {
         }
         for (i = 0; i < idem; i++)
                 feed_idem(&f, (uint64_t)i, cdc_wallclock_ms());
+        for (i = 0; i < unmapped; i++)
+                feed_unmapped(&f, users_topic, (uint64_t)i, cdc_wallclock_ms());
         while (rd_kafka_flush(f.rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT)
                 ;
         if (f.failed) {
@@ -471,12 +569,13 @@ int main(int argc, char **argv) {
                 goto out;
         }
         printf("produced=%" PRIu64 " poison=%" PRIu64 " tombstones=%" PRIu64
-               " idem=%" PRIu64 " seq=%" PRIu64 "\n",
-               f.produced, f.poison, f.tombstones, f.idem, f.seq);
+               " idem=%" PRIu64 " unmapped=%" PRIu64 " seq=%" PRIu64 "\n",
+               f.produced, f.poison, f.tombstones, f.idem, f.unmapped, f.seq);
         ret = 0;
 out:
         if (f.rk)
                 rd_kafka_destroy(f.rk);
         free(f.edges);
+        free(f.pad);
         return ret;
 }

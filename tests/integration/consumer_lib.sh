@@ -109,6 +109,19 @@ c_metric() {
                 awk -v n="$1" '$1 == n {print $2}'
 }
 
+# c_assigned PORT: partitions assigned to the consumer serving PORT
+c_assigned() {
+        c_metric followcdc_consumer_assigned_partitions "$1"
+}
+
+# c_wait_assigned PORT N [SECS]: wait until that consumer owns N
+# partitions (N may be a test such as "-ge 1"; default: exactly N)
+c_wait_assigned() {
+        local port=$1 want=$2 secs=${3:-30} op=-eq
+        case "$want" in -*) op=${want%% *}; want=${want#* } ;; esac
+        h_wait_for "[ \"\$(c_assigned $port)\" $op $want ] 2>/dev/null" "$secs"
+}
+
 # c_topic_count TOPIC: messages in TOPIC (all partitions).
 c_topic_count() {
         kcat -b "$H_KAFKA_BOOTSTRAP" -C -t "$1" -o beginning -e -q \

@@ -14,7 +14,13 @@
 #   p_workload SEED COUNT [ARGS]...  run one producer_wl.py connection
 #   p_check [--quiet]        producer_check.py against Kafka and MariaDB
 #   p_wait_check SECS        wait until p_check passes
-#   p_http_port NAME         the /metrics port NAME logged
+#   p_http_port NAME         the /metrics port of NAME (e_http_port)
+#   p_metric NAME SAMPLE     a /metrics sample of NAME (e_metric)
+#   p_wait_metric NAME SAMPLE OP N [SECS]   (e_wait_metric)
+#   p_wait_state NAME STATE [SECS]          (e_wait_state)
+#   p_readyz NAME            the /readyz body; status 0 on 200
+#
+# Tests wait on these (state, metrics, /readyz), never on log wording.
 
 # shellcheck source=../lib/e2e.sh
 . "$H_LIB_DIR/e2e.sh"
@@ -107,17 +113,21 @@ p_wait_check() {
 }
 
 p_http_port() {
-        sed -n 's/.*serving \/metrics .* on port \([0-9]*\).*/\1/p' \
-                "$H_DIR/$1.log" | tail -n 1
+        e_http_port "$1"
 }
 
-# p_wait_log NAME REGEX [SECS]
-p_wait_log() {
-        local name=$1 re=$2 secs=${3:-30} i=0
-        while [ "$i" -lt $((secs * 5)) ]; do
-                grep -Eq "$re" "$H_DIR/$name.log" 2>/dev/null && return 0
-                sleep 0.2
-                i=$((i + 1))
-        done
-        return 1
+p_metric() {
+        e_metric "$@"
+}
+
+p_wait_metric() {
+        e_wait_metric "$@"
+}
+
+p_wait_state() {
+        e_wait_state "$@"
+}
+
+p_readyz() {
+        e_readyz "$1"
 }

@@ -42,9 +42,29 @@
 #                                the test servers, then the K=V lines
 #   e_producer NAME [FLAGS...]   followcdc-producer, key p-NAME, log
 #                                $H_DIR/p-NAME.log, config
-#                                $H_DIR/producer.conf (see the knobs)
+#                                $H_DIR/producer.conf (see the knobs;
+#                                /metrics on a port of its choosing)
 #   e_consumer NAME [FLAGS...]   followcdc-consumer against the test
 #                                servers, key c-NAME, log $H_DIR/c-NAME.log
+#   e_http_port KEY [SECS]       the /metrics port process KEY serves
+#                                (http.listen=127.0.0.1:0), from its
+#                                start-up line "serving /metrics ... on
+#                                port N" of this run
+#   e_metric KEY SAMPLE          the value of a /metrics sample of KEY,
+#                                e.g. 'followcdc_producer_state' or
+#                                'x_total{table="follow",op="c"}'
+#   e_wait_metric KEY SAMPLE OP N [SECS]  until SAMPLE OP N holds (OP: a
+#                                test(1) integer operator: -eq -ge ...)
+#   e_readyz KEY                 print the /readyz body; status 0 on 200
+#   e_wait_state KEY STATE [SECS]  until followcdc_producer_state is STATE
+#                                (standby snapshot streaming reconnecting
+#                                connecting stopping)
+#                                servers, key c-NAME, log $H_DIR/c-NAME.log;
+#                                serves /metrics on ${E_CPORT[c-NAME]} (a
+#                                free port, unless FLAGS has --http.listen)
+#   e_cmetric NAME METRIC        value of METRIC on consumer NAME's
+#                                /metrics ("" while it does not answer)
+#   e_csum METRIC NAME...        sum of METRIC over consumers NAME...
 #   e_streams NAME               how often producer NAME started streaming
 #   e_workload SEED SECS RATE [ARGS...]  scripts/demo-workload.py (40
 #                                users, 3 connections) in the background,
@@ -84,6 +104,10 @@ E_RC=0
 E_PRODUCER_CONF=()
 E_CONSUMER_FLAGS=()
 declare -A E_PID=()
+# each KEY's log file, and its line count when this run of KEY started
+declare -A E_LOG=() E_LOGPOS=()
+# the /metrics port of each consumer (key c-NAME)
+declare -A E_CPORT=()
 # the log files of the processes started, in start order, no repeats
 E_LOGS=()
 
@@ -128,6 +152,11 @@ e__add_log() {
 e_spawn() {
         local key=$1 out=$2 err=$3
         shift 3
+        E_LOG[$key]=$err
+        E_LOGPOS[$key]=0
+        if [ -f "$err" ]; then
+                E_LOGPOS[$key]=$(wc -l <"$err")
+        fi
         if [ "$out" = "$err" ]; then
                 "$@" </dev/null >>"$out" 2>&1 &
         else
@@ -196,7 +225,7 @@ e_producer() {
         if [ -n "$E_SERVER_ID" ]; then
                 conf+=("mysql.server.id=$E_SERVER_ID")
         fi
-        conf+=("checkpoint.store=$E_CKPT_STORE")
+        conf+=("checkpoint.store=$E_CKPT_STORE" "http.listen=127.0.0.1:0")
         if [ "$E_CKPT_STORE" = file ]; then
                 conf+=("checkpoint.file=$H_DIR/producer.ckpt")
         fi
@@ -219,17 +248,107 @@ e__redis_flags() {
 # messages create them on Kafka): look for them every second, not every 5
 # minutes (librdkafka's topic.metadata.refresh.interval.ms).
 e_consumer() {
-        local name=$1
+        local name=$1 a port="" http=()
         shift
+        for a in "$@"; do
+                case "$a" in --http.listen=*) port=${a##*:} ;; esac
+        done
+        if [ -z "$port" ]; then
+                port=$(h_free_port) || h_fail "no free port"
+                http=(--http.listen="127.0.0.1:$port")
+        fi
+        E_CPORT[c-$name]=$port
         e_spawn "c-$name" "$H_DIR/c-$name.log" "$H_DIR/c-$name.log" \
                 "$E_CBIN" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
                 --kafka.session.timeout.ms=6000 \
                 --kafka.topic.metadata.refresh.interval.ms=1000 \
                 --kafka.heartbeat.interval.ms=500 \
                 --kafka.auto.commit.interval.ms=500 \
-                "${E_CONSUMER_FLAGS[@]}" \
+                "${E_CONSUMER_FLAGS[@]}" "${http[@]}" \
                 "$(e__redis_flags)" --batch.ms=20 \
                 --shutdown.timeout.ms=5000 "$@"
+}
+
+e_http_port() {
+        local key=$1 secs=${2:-30} log=${E_LOG[$1]:-} p i=0
+        local from=$((${E_LOGPOS[$1]:-0} + 1))
+        [ -n "$log" ] || return 1
+        while :; do
+                p=$(tail -n +"$from" "$log" 2>/dev/null |
+                        sed -n 's/.*serving \/metrics .* on port \([0-9]*\).*/\1/p' |
+                        head -n 1)
+                if [ -n "$p" ]; then
+                        echo "$p"
+                        return 0
+                fi
+                if [ "$i" -ge $((secs * 5)) ] || ! e_alive "$key"; then
+                        return 1
+                fi
+                sleep 0.2
+                i=$((i + 1))
+        done
+}
+
+e_metric() {
+        local port
+        port=$(e_http_port "$1" 5) || return 1
+        # awk reads to the end: an early exit would fail curl with EPIPE
+        # (and the pipeline, under pipefail)
+        curl -fs --max-time 5 "http://127.0.0.1:$port/metrics" |
+                awk -v n="$2" '$1 == n && !f { print $2; f = 1 }'
+}
+
+e_wait_metric() {
+        local key=$1 name=$2 op=$3 want=$4 secs=${5:-30} i=0 v
+        while [ "$i" -lt $((secs * 5)) ]; do
+                v=$(e_metric "$key" "$name" 2>/dev/null) || v=
+                if [ -n "$v" ] && [ "$v" "$op" "$want" ]; then
+                        return 0
+                fi
+                sleep 0.2
+                i=$((i + 1))
+        done
+        h_log "$key: $name is '${v:-}', want $op $want"
+        return 1
+}
+
+e_readyz() {
+        local port out code
+        port=$(e_http_port "$1" 5) || return 2
+        out=$(curl -s --max-time 5 -w '\n%{http_code}' \
+                "http://127.0.0.1:$port/readyz") || return 2
+        code=${out##*$'\n'}
+        printf '%s\n' "${out%$'\n'*}"
+        [ "$code" = 200 ]
+}
+
+e_wait_state() {
+        local n
+        case "$2" in
+        standby) n=0 ;;
+        snapshot) n=1 ;;
+        streaming) n=2 ;;
+        reconnecting) n=3 ;;
+        connecting) n=4 ;;
+        stopping) n=5 ;;
+        *) h_fail "e_wait_state: unknown state $2" ;;
+        esac
+        e_wait_metric "$1" followcdc_producer_state -eq "$n" "${3:-30}"
+}
+
+e_cmetric() {
+        curl -fsS "http://127.0.0.1:${E_CPORT[c-$1]:-0}/metrics" 2>/dev/null |
+                awk -v n="$2" '$1 == n {print $2}'
+}
+
+e_csum() {
+        local m=$1 n sum=0 v
+        shift
+        for n in "$@"; do
+                v=$(e_cmetric "$n" "$m")
+                sum=$((sum + ${v:-0}))
+        done
+        echo "$sum"
 }
 
 e_streams() {

@@ -4,6 +4,8 @@ cdc_add_unit_test(test_conf SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_conf.c)
 cdc_add_unit_test(test_backoff SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_backoff.c)
 cdc_add_unit_test(test_metrics SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_metrics.c)
 cdc_add_unit_test(test_log SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_log.c)
+cdc_add_unit_test(test_retry SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_retry.c)
+cdc_add_unit_test(test_time SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_time.c)
 
 # The JSON Schema accepts exactly the valid examples (same fixtures as test_event)
 find_program(CDC_DEBIAN_PYTHON /usr/bin/python3)
@@ -14,7 +16,8 @@ if(CDC_DEBIAN_PYTHON)
             ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/follow-soft-delete.json
             ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/follow-hard-delete.json
             ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/follow-snapshot-read.json
-            ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/idem-insert-no-gtid.json)
+            ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/idem-insert-no-gtid.json
+            ${PROJECT_SOURCE_DIR}/schemas/events/examples/valid/docs-oversized.json)
   file(GLOB CDC_INVALID_EXAMPLES ${PROJECT_SOURCE_DIR}/schemas/events/examples/invalid/*.json)
   add_test(NAME unit.schema_examples_invalid
     COMMAND ${CDC_DEBIAN_PYTHON} ${PROJECT_SOURCE_DIR}/schemas/events/validate.py
@@ -22,3 +25,7 @@ if(CDC_DEBIAN_PYTHON)
   set_tests_properties(unit.schema_examples_valid unit.schema_examples_invalid
     PROPERTIES LABELS unit)
 endif()
+
+# The one event encoder against the jansson oracle (tests/unit/event_oracle.c)
+cdc_add_unit_test(test_event_enc SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_event_enc.c
+                  ${CMAKE_CURRENT_LIST_DIR}/event_oracle.c)

@@ -43,7 +43,7 @@ static cdc_apply_t *new_applier(int max_batch) {
 
         memset(&conf, 0, sizeof(conf));
         conf.redis_port = 1; /* never connected here */
-        conf.max_batch  = max_batch;
+        conf.max_batch  = max_batch ? max_batch : 256; /* redis.pipeline */
         ap              = cdc_apply_new(&conf, errstr, sizeof(errstr));
         assert_non_null(ap);
         return ap;
@@ -90,7 +90,8 @@ static cdc_apply_t *case_applier(const char *dir, const char *name,
         cdc_apply_t *ap;
 
         memset(&conf, 0, sizeof(conf));
-        conf.redis_port = 1; /* never connected here */
+        conf.redis_port = 1;   /* never connected here */
+        conf.max_batch  = 256; /* redis.pipeline */
         for (line = conftext; line && *line; line = next) {
                 char *eq, *nl = strchr(line, '\n');
 
@@ -125,7 +126,8 @@ static cdc_apply_t *case_applier(const char *dir, const char *name,
                         fail_msg("%s/%s/conf: unknown key %s", dir, name, line);
         }
         ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
-        assert_non_null(ap);
+        if (!ap)
+                fail_msg("%s/%s: cdc_apply_new: %s", dir, name, errstr);
         return ap;
 }
 

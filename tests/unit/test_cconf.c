@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <malloc.h>
+
+#include "cdc_apply.h"
 #include "cdc_cconf.h"
+#include "cdc_event.h"
 
 static void cc_setup(cdc_cconf_t *cc) {
         char es[256];
@@ -123,12 +127,148 @@ static void test_replay(void **state) {
         assert_int_equal(cc.cc_replay, CDC_REPLAY_EARLIEST);
         cc_set(&cc, "replay.from", "100000");
         assert_non_null(cdc_cconf_finalize(&cc)); /* exclusive */
-        cc_set(&cc, "replay", "");
+        cc_set(&cc, "replay", "none");
         assert_null(cdc_cconf_finalize(&cc));
         assert_int_equal(cc.cc_replay, CDC_REPLAY_TIME);
         assert_int_equal(cc.cc_replay_ts_ms, 100000);
-        cc_set(&cc, "replay", "latest");
-        assert_non_null(cdc_cconf_finalize(&cc));
+        /* an enum: refused when set, naming the values */
+        {
+                char es[256];
+                assert_int_equal(cdc_conf_set(cc.cc_conf, "replay", "latest",
+                                              es, sizeof(es)),
+                                 CDC_ERR__CONFIG);
+                assert_non_null(strstr(es, "none, earliest"));
+        }
+        /* --replay-from is an alias of replay.from */
+        cc_set(&cc, "replay-from", "200000");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_replay_ts_ms, 200000);
+        cdc_cconf_destroy(&cc);
+}
+
+/* One idempotency insert (tests/data/apply/idem-insert). */
+static const char idem_event[] =
+        "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":"
+        "{\"id\":3,\"request_id\":\"req-8f1c\",\"biz_key\":\"order:991\","
+        "\"status\":2,\"version\":3,\"created_at\":"
+        "\"9999-12-31T23:59:59.000000Z\",\"updated_at\":"
+        "\"2026-11-20T10:00:01.000000Z\"},\"source\":{\"connector\":"
+        "\"followcdc\",\"version\":\"0.1.0\",\"name\":\"followcdc\","
+        "\"server_id\":1,\"db\":\"followcdc\",\"table\":"
+        "\"idempotent_log\",\"gtid\":\"0-1-50\",\"epoch\":0,\"seq\":50,"
+        "\"file\":\"mysql-bin.000001\",\"pos\":1234,\"row\":0,\"ts_ms\":"
+        "1795000000000,\"snapshot\":false},\"ts_ms\":1795000000100}";
+
+/* Issue 8 #11: idem.ttl accepted values the applier then refused for
+ * every idempotency event ("column created_at out of range"). Now the
+ * range is checked when set, and the longest TTL allowed is one the
+ * applier takes, even for the latest created_at. */
+static void test_idem_ttl_range(void **state) {
+        cdc_cconf_t cc;
+        cdc_apply_conf_t ac;
+        cdc_apply_t *ap;
+        cdc_event_t *ev = NULL;
+        char es[256];
+        (void)state;
+
+        cc_setup(&cc);
+        assert_int_equal(cdc_conf_set(cc.cc_conf, "idem.ttl", "10000000d", es,
+                                      sizeof(es)),
+                         CDC_ERR__CONFIG);
+        assert_non_null(strstr(es, "out of range"));
+        assert_int_equal(cdc_conf_set(cc.cc_conf, "idem.ttl", "2932897d", es,
+                                      sizeof(es)),
+                         CDC_ERR__CONFIG);
+        cc_set(&cc, "idem.ttl", "2932896d");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.idem_ttl_ms, CDC_CCONF_IDEM_TTL_MAX);
+
+        cdc_cconf_apply_conf(&cc, &ac);
+        ac.redis_port = 1; /* never connected */
+        ap            = cdc_apply_new(&ac, es, sizeof(es));
+        assert_non_null(ap);
+        assert_int_equal(cdc_event_parse(idem_event, strlen(idem_event), &ev,
+                                         es, sizeof(es)),
+                         CDC_ERR_NO_ERROR);
+        if (cdc_apply_add(ap, ev, es, sizeof(es)) != CDC_ERR_NO_ERROR)
+                fail_msg("the applier refuses idem.ttl=2932896d: %s", es);
+        assert_true(cdc_apply_pending(ap) > 0);
+        cdc_event_destroy(ev);
+        cdc_apply_destroy(ap);
+        cdc_cconf_destroy(&cc);
+}
+
+/* The applier's pipeline size comes from redis.pipeline (the table's
+ * default), not from a default of its own. */
+static void test_pipeline_from_config(void **state) {
+        cdc_cconf_t cc;
+        cdc_apply_conf_t ac;
+        cdc_apply_t *ap;
+        cdc_event_t *ev = NULL;
+        char es[256];
+        size_t n = 0;
+        (void)state;
+
+        cc_setup(&cc);
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.redis_pipeline, 2048);
+        cdc_cconf_apply_conf(&cc, &ac);
+        assert_int_equal(ac.max_batch, 2048);
+        ac.redis_port = 1;
+        ap            = cdc_apply_new(&ac, es, sizeof(es));
+        assert_non_null(ap);
+        assert_int_equal(cdc_event_parse(idem_event, strlen(idem_event), &ev,
+                                         es, sizeof(es)),
+                         CDC_ERR_NO_ERROR);
+        while (cdc_apply_add(ap, ev, es, sizeof(es)) == CDC_ERR_NO_ERROR)
+                n++;
+        /* full: the next event's scripts would not fit in 2048 */
+        assert_in_range(cdc_apply_pending(ap), 2048 - 4, 2048);
+        assert_true(n > 256);
+        cdc_event_destroy(ev);
+        cdc_apply_destroy(ap);
+        /* and nothing smaller than one event's scripts */
+        assert_int_equal(
+                cdc_conf_set(cc.cc_conf, "redis.pipeline", "3", es, sizeof(es)),
+                CDC_ERR__CONFIG);
+        ac.max_batch = 0;
+        assert_null(cdc_apply_new(&ac, es, sizeof(es)));
+        cdc_cconf_destroy(&cc);
+}
+
+/* Issue 8 #12: too many topics or statuses leaked what was split so far.
+ * Under ASan the leak checker fails this test before the fix; without
+ * it, the heap grows by every failed finalize. */
+static void test_list_errors_do_not_leak(void **state) {
+        /* one over CDC_CCONF_MAX_TOPICS */
+        char topics65[65 * 4 + 1];
+        cdc_cconf_t cc;
+        struct mallinfo2 before, after;
+        size_t o = 0;
+        int i;
+        (void)state;
+
+        for (i = 1; i <= CDC_CCONF_MAX_TOPICS + 1; i++)
+                o += (size_t)snprintf(topics65 + o, sizeof(topics65) - o,
+                                      "%st%02d", i > 1 ? "," : "", i);
+        cc_setup(&cc);
+        cc_set(&cc, "topics", topics65);
+        assert_non_null(strstr(cdc_cconf_finalize(&cc), "too many"));
+        cc_set(&cc, "topics", "");
+        cc_set(&cc, "reaper.statuses", "2,3,4,5,6,7,8,9,10");
+        assert_non_null(strstr(cdc_cconf_finalize(&cc), "too many"));
+
+        cc_set(&cc, "topics", topics65);
+        before = mallinfo2();
+        for (i = 0; i < 2000; i++)
+                assert_non_null(cdc_cconf_finalize(&cc));
+        after = mallinfo2();
+        /* 2000 x 64 leaked topic names would be over 256 KiB */
+        assert_true(after.uordblks < before.uordblks + 16384);
+        cc_set(&cc, "topics", "a,b");
+        cc_set(&cc, "reaper.statuses", "2");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_topic_cnt, 2);
         cdc_cconf_destroy(&cc);
 }
 
@@ -220,9 +360,15 @@ static void test_pair_model(void **state) {
         assert_null(ac.pair_col_time_ab); /* follow.col.time */
         assert_string_equal(ac.pair_col_time_ba, "b_since");
         assert_string_equal(ac.home_source, "followcdc");
-        cc_set(&cc, "follow.model", "pairs");
-        assert_non_null(strstr(cdc_cconf_finalize(&cc), "follow.model"));
-        cc_set(&cc, "follow.model", "pair");
+        {
+                char es[256];
+                /* an enum row: refused when set, with the legal values */
+                assert_int_equal(cdc_conf_set(cc.cc_conf, "follow.model",
+                                              "pairs", es, sizeof(es)),
+                                 CDC_ERR__CONFIG);
+                assert_non_null(strstr(es, "edge"));
+        }
+        assert_int_equal(cc.cc_follow_model, CDC_APPLY_MODEL_PAIR);
         cc_set(&cc, "follow.col.time.ab", "a b");
         assert_non_null(strstr(cdc_cconf_finalize(&cc), "time.ab"));
         cc_set(&cc, "follow.col.time.ab", "");
@@ -317,6 +463,9 @@ int main(void) {
                 cmocka_unit_test(test_bad_values),
                 cmocka_unit_test(test_replay),
                 cmocka_unit_test(test_redis_scale),
+                cmocka_unit_test(test_idem_ttl_range),
+                cmocka_unit_test(test_pipeline_from_config),
+                cmocka_unit_test(test_list_errors_do_not_leak),
                 cmocka_unit_test(test_argv_alias),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

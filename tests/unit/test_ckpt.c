@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -317,6 +319,132 @@ static void test_file_store(void **state) {
         rmdir(dir);
 }
 
+/* Only regular files named after the checkpoint may appear next to it. */
+static int count_entries(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int n = 0;
+        assert_non_null(d);
+        while ((de = readdir(d)) != NULL)
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                        n++;
+        closedir(d);
+        return n;
+}
+
+/* A symlink planted at the temp name an earlier version used (and any
+ * name an attacker can guess) is never followed: the file it points at
+ * keeps its content and the checkpoint stays a regular file. */
+static void test_file_store_no_follow(void **state) {
+        char dir[] = "/tmp/test_ckpt.XXXXXX", path[256], link[300], victim[300],
+             why[256], buf[64];
+        cdc_pos_t p1 = mkpos("0-1-5", "b.000001", 4), out;
+        cdc_ckpt_t *ck;
+        struct stat st;
+        FILE *fp;
+        size_t n;
+        int i;
+        (void)state;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/ckpt.json", dir);
+        snprintf(link, sizeof(link), "%s.tmp", path);
+        snprintf(victim, sizeof(victim), "%s/victim", dir);
+        fp = fopen(victim, "w");
+        assert_non_null(fp);
+        fputs("precious\n", fp);
+        fclose(fp);
+        assert_int_equal(symlink(victim, link), 0);
+
+        ck = cdc_ckpt_new_file(path, "src", why, sizeof(why));
+        assert_non_null(ck);
+        for (i = 0; i < 3; i++) {
+                p1.pos = 4 + (uint64_t)i;
+                assert_int_equal(cdc_ckpt_save(ck, &p1, why, sizeof(why)),
+                                 CDC_ERR_NO_ERROR);
+        }
+        fp = fopen(victim, "r");
+        assert_non_null(fp);
+        n      = fread(buf, 1, sizeof(buf) - 1, fp);
+        buf[n] = '\0';
+        fclose(fp);
+        assert_string_equal(buf, "precious\n");
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(cdc_ckpt_load(ck, &out, 1000, why, sizeof(why)),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(out.pos, 6);
+        /* checkpoint, victim, the planted link: no temp files left */
+        assert_int_equal(count_entries(dir), 3);
+        cdc_ckpt_destroy(ck);
+        unlink(link);
+        unlink(victim);
+        unlink(path);
+        rmdir(dir);
+}
+
+/* A save that failed is tried again once the interval passed, although
+ * the position did not move (it was marked saved before the save
+ * succeeded, so it waited for the next acknowledgement). */
+static void test_update_retries_failed_save(void **state) {
+        char dir[]   = "/tmp/test_ckpt.XXXXXX", sub[256], path[300], why[256];
+        cdc_pos_t p1 = mkpos("0-1-7", "b.000001", 40), out;
+        const int64_t iv = 1000000;
+        int64_t t        = 5000000;
+        int wrote        = -1;
+        cdc_ckpt_t *ck;
+        (void)state;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(sub, sizeof(sub), "%s/gone", dir);
+        snprintf(path, sizeof(path), "%s/ckpt.json", sub);
+        ck = cdc_ckpt_new_file(path, "src", why, sizeof(why));
+        assert_non_null(ck);
+        assert_string_equal(cdc_ckpt_saved(ck), "");
+
+        /* the directory is missing: the save fails */
+        assert_int_equal(
+                cdc_ckpt_update(ck, &p1, t, iv, 0, &wrote, why, sizeof(why)),
+                CDC_ERR__IO);
+        assert_non_null(strstr(why, "gone"));
+        assert_int_equal(wrote, 0);
+        assert_string_equal(cdc_ckpt_saved(ck), "");
+        assert_int_equal(mkdir(sub, 0755), 0);
+        /* within the interval: not tried yet */
+        assert_int_equal(cdc_ckpt_update(ck, &p1, t + iv / 2, iv, 0, &wrote,
+                                         why, sizeof(why)),
+                         CDC_ERR__QUEUE_FULL);
+        assert_int_equal(access(path, F_OK), -1);
+        /* after it: the same position is saved */
+        assert_int_equal(cdc_ckpt_update(ck, &p1, t + iv, iv, 0, &wrote, why,
+                                         sizeof(why)),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_ckpt_load(ck, &out, 1000, why, sizeof(why)),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(out.pos, 40);
+        assert_string_equal(cdc_ckpt_saved(ck),
+                            "gtid=0-1-7;file=b.000001;pos=40");
+        assert_int_equal(wrote, 1);
+        /* saved: the same position again is nothing to do */
+        t += iv + iv / 2;
+        assert_int_equal(
+                cdc_ckpt_update(ck, &p1, t, iv, 0, &wrote, why, sizeof(why)),
+                CDC_ERR_NO_ERROR);
+        assert_int_equal(wrote, 0);
+        /* a new one waits for the interval unless forced */
+        p1.pos = 41;
+        assert_int_equal(
+                cdc_ckpt_update(ck, &p1, t, iv, 0, &wrote, why, sizeof(why)),
+                CDC_ERR__QUEUE_FULL);
+        assert_int_equal(
+                cdc_ckpt_update(ck, &p1, t, iv, 1, &wrote, why, sizeof(why)),
+                CDC_ERR_NO_ERROR);
+        cdc_ckpt_destroy(ck);
+        unlink(path);
+        rmdir(sub);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_inflight_single_txn),
@@ -328,6 +456,8 @@ int main(void) {
                 cmocka_unit_test(test_inflight_random),
                 cmocka_unit_test(test_record_roundtrip),
                 cmocka_unit_test(test_file_store),
+                cmocka_unit_test(test_file_store_no_follow),
+                cmocka_unit_test(test_update_retries_failed_save),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,8 +105,7 @@ static cdc_kcons_t *kc_new(fixture_t *fx, cdc_cconf_t *cc) {
                                               es, sizeof(es)),
                                  CDC_ERR_NO_ERROR);
         assert_null(cdc_cconf_finalize(cc));
-        kc = cdc_kcons_new(cdc_conf_kafka_dup(cc->cc_conf), cc, on_revoke, NULL,
-                           es, sizeof(es));
+        kc = cdc_kcons_new(cc, on_revoke, NULL, es, sizeof(es));
         if (!kc)
                 fail_msg("kcons: %s", es);
         return kc;

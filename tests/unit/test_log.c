@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "cdc_log.h"
 
@@ -71,10 +73,137 @@ static void test_debug_contexts(void **state) {
         assert_int_equal(cdc_log_level_parse("loud"), -1);
 }
 
+static void log_json(void) {
+        cdc_log_set_level(LOG_NOTICE);
+        cdc_log_set_format(CDC_LOG_FORMAT_JSON);
+        cdc_log(LOG_WARNING, "RSINK", "quote \" back\\slash\nnew\tline %s",
+                "\x01\x7f");
+        cdc_log(LOG_NOTICE, "BINLOG", "bad utf-8 \xff\xc3( ok \xc3\xa9 %d", 7);
+        cdc_log_r(LOG_ERR, CDC_ERR__TRANSPORT, "KPROD", "produce");
+        cdc_log(LOG_INFO, "TEST", "hidden");
+        cdc_log_set_format(CDC_LOG_FORMAT_TEXT);
+}
+
+/* log.format=json: one valid JSON object per line, with time, level,
+ * facility and message; whatever the message holds. */
+static void test_json_format(void **state) {
+        char *line, *save = NULL;
+        json_t *o[3];
+        json_error_t jerr;
+        int n = 0;
+        (void)state;
+
+        capture(log_json);
+        for (line = strtok_r(captured, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+                assert_true(n < 3);
+                o[n] = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+                if (!o[n])
+                        fail_msg("not JSON: %s (%s)", line, jerr.text);
+                assert_true(json_is_string(json_object_get(o[n], "time")));
+                n++;
+        }
+        assert_int_equal(n, 3);
+        assert_string_equal(json_string_value(json_object_get(o[0], "level")),
+                            "warning");
+        assert_string_equal(
+                json_string_value(json_object_get(o[0], "facility")), "RSINK");
+        assert_string_equal(json_string_value(json_object_get(o[0], "message")),
+                            "quote \" back\\slash\nnew\tline \x01\x7f");
+        /* bytes that are not UTF-8 become U+FFFD, valid ones stay */
+        assert_string_equal(json_string_value(json_object_get(o[1], "message")),
+                            "bad utf-8 \xef\xbf\xbd\xef\xbf\xbd( ok "
+                            "\xc3\xa9 7");
+        assert_string_equal(json_string_value(json_object_get(o[2], "message")),
+                            "produce: Local: connection lost");
+        assert_string_equal(json_string_value(json_object_get(o[2], "level")),
+                            "err");
+        json_decref(o[0]);
+        json_decref(o[1]);
+        json_decref(o[2]);
+}
+
+/* A long message is cut, and the line stays one valid object. */
+static void log_json_long(void) {
+        static char big[3 * CDC_LOG_LINE_MAX];
+        memset(big, '"', sizeof(big) - 1);
+        cdc_log_set_format(CDC_LOG_FORMAT_JSON);
+        cdc_log(LOG_ERR, "T", "%s", big);
+        cdc_log_set_format(CDC_LOG_FORMAT_TEXT);
+}
+
+static void test_json_long_line(void **state) {
+        json_error_t jerr;
+        json_t *o;
+        (void)state;
+        capture(log_json_long);
+        assert_non_null(strchr(captured, '\n'));
+        assert_null(strchr(strchr(captured, '\n') + 1, '\n'));
+        o = json_loads(captured, 0, &jerr);
+        if (!o)
+                fail_msg("not JSON: %s", jerr.text);
+        assert_true(strlen(json_string_value(json_object_get(o, "message"))) >
+                    100);
+        json_decref(o);
+}
+
+/* librdkafka's threads log too: lines from threads never interleave. */
+#define LT_THREADS 4
+#define LT_LINES   200
+static void *log_thread(void *arg) {
+        int i, t = (int)(intptr_t)arg;
+        for (i = 0; i < LT_LINES; i++)
+                cdc_log(LOG_NOTICE, "THREAD", "thread %d line %d %0300d", t, i,
+                        0);
+        return NULL;
+}
+
+static void test_threads_one_write_per_line(void **state) {
+        char path[] = "/tmp/cdc_log_thr_XXXXXX";
+        pthread_t th[LT_THREADS];
+        int fd = mkstemp(path), i, lines = 0;
+        static char all[LT_THREADS * LT_LINES * 512];
+        char *line, *save = NULL;
+        ssize_t n;
+        (void)state;
+
+        assert_true(fd >= 0);
+        cdc_log_set_level(LOG_NOTICE);
+        cdc_log_set_format(CDC_LOG_FORMAT_JSON);
+        cdc_log_set_fd(fd);
+        for (i = 0; i < LT_THREADS; i++)
+                assert_int_equal(pthread_create(&th[i], NULL, log_thread,
+                                                (void *)(intptr_t)i),
+                                 0);
+        for (i = 0; i < LT_THREADS; i++)
+                pthread_join(th[i], NULL);
+        cdc_log_set_fd(-1);
+        cdc_log_set_format(CDC_LOG_FORMAT_TEXT);
+        lseek(fd, 0, SEEK_SET);
+        n = read(fd, all, sizeof(all) - 1);
+        assert_true(n > 0);
+        all[n] = '\0';
+        close(fd);
+        unlink(path);
+        for (line = strtok_r(all, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+                json_t *o = json_loads(line, 0, NULL);
+                if (!o)
+                        fail_msg("line %d is not one object: %.80s", lines,
+                                 line);
+                json_decref(o);
+                lines++;
+        }
+        assert_int_equal(lines, LT_THREADS * LT_LINES);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_levels_and_format),
                 cmocka_unit_test(test_debug_contexts),
+                cmocka_unit_test(test_json_format),
+                cmocka_unit_test(test_json_long_line),
+                cmocka_unit_test(test_threads_one_write_per_line),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests of common/cdc_metrics: Prometheus text and the HTTP endpoint. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cdc_conf.h"
 #include "cdc_metrics.h"
+
+/* An engine with only the common rows (http.*), as a binary has them. */
+static const cdc_prop_t no_props[] = { { NULL } };
+static int no_base;
+static cdc_conf_t *http_conf(const char *liveness) {
+        char errstr[256];
+        cdc_conf_t *conf =
+                cdc_conf_new("t", no_props, &no_base, errstr, sizeof(errstr));
+        assert_non_null(conf);
+        if (liveness)
+                assert_int_equal(cdc_conf_set(conf, "http.liveness.timeout",
+                                              liveness, errstr, sizeof(errstr)),
+                                 CDC_ERR_NO_ERROR);
+        return conf;
+}
 
 static void test_render(void **state) {
         cdc_metrics_t *m = cdc_metrics_new();
@@ -47,6 +65,10 @@ static void test_render(void **state) {
                 assert_non_null(first);
                 assert_null(strstr(first + 1, "# HELP followcdc_rows_total"));
         }
+        /* every registry tells the version */
+        assert_non_null(strstr(txt, "# TYPE followcdc_build_info gauge\n"
+                                    "followcdc_build_info{version=\""));
+        assert_non_null(strstr(txt, "\",librdkafka=\""));
         free(txt);
         cdc_metrics_destroy(m);
 }
@@ -56,41 +78,62 @@ static int ready_cb(void *opaque, char *why, size_t why_size) {
         (void)opaque;
         if (!ready_flag)
                 snprintf(why, why_size, "binlog not connected");
-        return ready_flag;
+        else if (ready_flag == 2)
+                snprintf(why, why_size, "ready: standby");
+        return ready_flag != 0;
 }
 
-static char *http_get(int port, const char *path) {
-        struct sockaddr_in sin = { 0 };
+/* GET \p path from the source address 127.0.0.\p src (bound so the
+ * server sees another client than the loopback crowd of a test). @returns
+ * the response ("" when the server closed or did not answer in 15 s). */
+static char *http_get_from(int src, int port, const char *path) {
+        struct sockaddr_in sin = { 0 }, me = { 0 };
         static char buf[8192];
+        struct timeval tv = { 15, 0 };
         char req[256];
         size_t of = 0;
         ssize_t r;
         int fd = socket(AF_INET, SOCK_STREAM, 0);
 
+        assert_true(fd >= 0);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        me.sin_family      = AF_INET;
+        me.sin_addr.s_addr = htonl(0x7f000000u | (unsigned)src);
+        assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
         sin.sin_family      = AF_INET;
         sin.sin_port        = htons((uint16_t)port);
         sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+        buf[0]              = '\0';
+        if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+                close(fd);
+                return buf;
+        }
         snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
-        assert_true(write(fd, req, strlen(req)) > 0);
-        while ((r = read(fd, buf + of, sizeof(buf) - 1 - of)) > 0)
-                of += (size_t)r;
+        if (write(fd, req, strlen(req)) > 0)
+                while ((r = read(fd, buf + of, sizeof(buf) - 1 - of)) > 0)
+                        of += (size_t)r;
         buf[of] = '\0';
         close(fd);
         return buf;
 }
 
+static char *http_get(int port, const char *path) {
+        return http_get_from(1, port, path);
+}
+
 static void test_http_endpoints(void **state) {
         cdc_metrics_t *m = cdc_metrics_new();
         char errstr[256];
+        cdc_conf_t *conf;
         cdc_http_t *h;
         char *resp;
         (void)state;
 
         cdc_metric_add(cdc_metrics_counter(m, "followcdc_x_total", "x", NULL),
                        9);
-        h = cdc_http_new("127.0.0.1:0", m, ready_cb, NULL, errstr,
-                         sizeof(errstr));
+        conf = http_conf(NULL);
+        h    = cdc_http_new("127.0.0.1:0", conf, m, ready_cb, NULL, errstr,
+                            sizeof(errstr));
         assert_non_null(h);
         assert_true(cdc_http_port(h) > 0);
 
@@ -106,16 +149,146 @@ static void test_http_endpoints(void **state) {
         ready_flag = 1;
         resp       = http_get(cdc_http_port(h), "/readyz");
         assert_non_null(strstr(resp, " 200 "));
+        assert_non_null(strstr(resp, "\r\n\r\nready\n"));
+        /* a ready process may name its state in the body */
+        ready_flag = 2;
+        resp       = http_get(cdc_http_port(h), "/readyz");
+        assert_non_null(strstr(resp, " 200 "));
+        assert_non_null(strstr(resp, "\r\n\r\nready: standby\n"));
         resp = http_get(cdc_http_port(h), "/nope");
         assert_non_null(strstr(resp, " 404 "));
         cdc_http_destroy(h);
 
         /* disabled and bad listen addresses */
-        assert_null(cdc_http_new("", m, NULL, NULL, errstr, sizeof(errstr)));
+        assert_null(
+                cdc_http_new("", conf, m, NULL, NULL, errstr, sizeof(errstr)));
         assert_string_equal(errstr, "");
-        assert_null(cdc_http_new("nohost:x", m, NULL, NULL, errstr,
+        assert_null(cdc_http_new("nohost:x", conf, m, NULL, NULL, errstr,
                                  sizeof(errstr)));
         assert_true(strlen(errstr) > 0);
+        cdc_http_alive(NULL); /* no endpoint: a no-op */
+        cdc_metrics_destroy(m);
+        cdc_conf_destroy(conf);
+}
+
+/* /healthz fails once the loop stops calling cdc_http_alive(), and
+ * recovers when it calls it again (issue 11: it used to be a fixed 200). */
+static void test_http_liveness(void **state) {
+        cdc_metrics_t *m = cdc_metrics_new();
+        cdc_conf_t *conf = http_conf("300ms");
+        char errstr[256], *resp = NULL;
+        cdc_http_t *h;
+        int i;
+        (void)state;
+
+        h = cdc_http_new("127.0.0.1:0", conf, m, NULL, NULL, errstr,
+                         sizeof(errstr));
+        assert_non_null(h);
+        /* no progress: wait for the state, whatever the machine's speed */
+        for (i = 0; i < 300; i++) {
+                resp = http_get(cdc_http_port(h), "/healthz");
+                if (strstr(resp, " 503 "))
+                        break;
+                usleep(100 * 1000);
+        }
+        assert_non_null(strstr(resp, " 503 "));
+        assert_non_null(strstr(resp, "no progress"));
+        /* progress again: 200 (alive right before each try) */
+        for (i = 0; i < 50; i++) {
+                cdc_http_alive(h);
+                resp = http_get(cdc_http_port(h), "/healthz");
+                if (strstr(resp, " 200 "))
+                        break;
+        }
+        assert_non_null(strstr(resp, " 200 "));
+        cdc_http_destroy(h);
+        cdc_conf_destroy(conf);
+
+        /* 0: never fails */
+        conf = http_conf("0");
+        h    = cdc_http_new("127.0.0.1:0", conf, m, NULL, NULL, errstr,
+                            sizeof(errstr));
+        assert_non_null(h);
+        usleep(50 * 1000);
+        assert_non_null(
+                strstr(http_get(cdc_http_port(h), "/healthz"), " 200 "));
+        cdc_http_destroy(h);
+        cdc_conf_destroy(conf);
+        cdc_metrics_destroy(m);
+}
+
+/* Slow-loris: many connections from one address that send a byte now and
+ * then and never finish a request. */
+#define LORIS_CONNS 64
+typedef struct {
+        int fds[LORIS_CONNS];
+        volatile int stop;
+} loris_t;
+
+static void *loris_main(void *arg) {
+        loris_t *l = arg;
+        while (!l->stop) {
+                int i;
+                for (i = 0; i < LORIS_CONNS; i++)
+                        if (l->fds[i] >= 0 &&
+                            send(l->fds[i], "a", 1, MSG_NOSIGNAL) < 0) {
+                                close(l->fds[i]);
+                                l->fds[i] = -1;
+                        }
+                usleep(200 * 1000);
+        }
+        return NULL;
+}
+
+/* Issue 8 #7: 32 idle connections to the metrics port made /healthz fail,
+ * so anyone who could reach the port could get the pods restarted. Now
+ * one address gets http.max.connections.per.ip of them; the probe (from
+ * another address) and the scraper are still served. */
+static void test_http_slowloris(void **state) {
+        cdc_metrics_t *m       = cdc_metrics_new();
+        cdc_conf_t *conf       = http_conf(NULL);
+        struct sockaddr_in sin = { 0 };
+        char errstr[256], *resp;
+        pthread_t t;
+        cdc_http_t *h;
+        loris_t l;
+        int i;
+        (void)state;
+
+        h = cdc_http_new("127.0.0.1:0", conf, m, NULL, NULL, errstr,
+                         sizeof(errstr));
+        assert_non_null(h);
+        sin.sin_family      = AF_INET;
+        sin.sin_port        = htons((uint16_t)cdc_http_port(h));
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        memset(&l, 0, sizeof(l));
+        for (i = 0; i < LORIS_CONNS; i++) {
+                static const char start[] = "GET /metrics HTTP/1.1\r\nX-S: ";
+                l.fds[i]                  = socket(AF_INET, SOCK_STREAM, 0);
+                assert_true(l.fds[i] >= 0);
+                if (connect(l.fds[i], (struct sockaddr *)&sin, sizeof(sin)) ||
+                    send(l.fds[i], start, sizeof(start) - 1, MSG_NOSIGNAL) <
+                            0) {
+                        close(l.fds[i]);
+                        l.fds[i] = -1;
+                }
+        }
+        assert_int_equal(pthread_create(&t, NULL, loris_main, &l), 0);
+
+        /* the probe and the scraper, from other addresses */
+        resp = http_get_from(2, cdc_http_port(h), "/healthz");
+        assert_non_null(strstr(resp, " 200 "));
+        resp = http_get_from(3, cdc_http_port(h), "/metrics");
+        assert_non_null(strstr(resp, " 200 "));
+        assert_non_null(strstr(resp, "followcdc_build_info"));
+
+        l.stop = 1;
+        pthread_join(t, NULL);
+        for (i = 0; i < LORIS_CONNS; i++)
+                if (l.fds[i] >= 0)
+                        close(l.fds[i]);
+        cdc_http_destroy(h);
+        cdc_conf_destroy(conf);
         cdc_metrics_destroy(m);
 }
 
@@ -123,6 +296,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_render),
                 cmocka_unit_test(test_http_endpoints),
+                cmocka_unit_test(test_http_liveness),
+                cmocka_unit_test(test_http_slowloris),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,11 +101,20 @@ static void test_custom_tables_and_keys(void **state) {
         assert_int_equal(cdc_pconf_table(&fx->pc, "follow")->col_cnt, 3);
 }
 
+static int set_fails(fx_t *fx, const char *k, const char *v, const char *want) {
+        char why[256];
+        if (!cdc_conf_set(fx->conf, k, v, why, sizeof(why)))
+                return 0;
+        return strstr(why, want) != NULL;
+}
+
 static void test_bad_values(void **state) {
         fx_t *fx = *state;
         set(fx, "mysql.server.id", "7");
-        set(fx, "snapshot.mode", "sometimes");
-        assert_non_null(cdc_pconf_finalize(&fx->pc));
+        /* enums: refused when set, naming every value */
+        assert_true(set_fails(fx, "snapshot.mode", "sometimes",
+                              "initial, always, never, when_needed"));
+        assert_true(set_fails(fx, "checkpoint.store", "redis", "kafka, file"));
         set(fx, "snapshot.mode", "when_needed");
         assert_null(cdc_pconf_finalize(&fx->pc));
         assert_int_equal(fx->pc.snap_mode, CDC_SNAPSHOT_WHEN_NEEDED);
@@ -128,6 +137,66 @@ static void test_bad_values(void **state) {
         set(fx, "mysql.heartbeat.ms", "5000");
         set(fx, "mysql.read.timeout.ms", "4000");
         assert_non_null(cdc_pconf_finalize(&fx->pc));
+}
+
+/* The idempotent_log key has its real name; the old hyphen spelling
+ * (from when names could not hold '_') stays an alias. */
+static void test_key_names(void **state) {
+        fx_t *fx = *state;
+        set(fx, "mysql.server.id", "7");
+        set(fx, "table.idempotent_log.key", "rid");
+        assert_null(cdc_pconf_finalize(&fx->pc));
+        assert_string_equal(cdc_pconf_table(&fx->pc, "idempotent_log")->cols[0],
+                            "rid");
+        set(fx, "table.idempotent-log.key", "rid2");
+        assert_null(cdc_pconf_finalize(&fx->pc));
+        assert_string_equal(cdc_pconf_table(&fx->pc, "idempotent_log")->cols[0],
+                            "rid2");
+        /* durations take units */
+        set(fx, "mysql.heartbeat.ms", "2s");
+        set(fx, "lock.retry.ms", "1500");
+        assert_int_equal(fx->pc.mysql_heartbeat_ms, 2000);
+        assert_int_equal(fx->pc.lock_retry_ms, 1500);
+}
+
+/* --dump-config of a configuration without the required server id
+ * reads back: no value, not a 0 that the range refuses. */
+static void test_dump_without_server_id(void **state) {
+        fx_t *fx        = *state;
+        char dump[8192] = "", why[256];
+        cdc_pconf_t pc2;
+        cdc_conf_t *conf2;
+        FILE *fp = fmemopen(dump, sizeof(dump) - 1, "w");
+        cdc_conf_dump(fx->conf, fp);
+        fclose(fp);
+        assert_non_null(strstr(dump, "\n#mysql.server.id=\n"));
+        memset(&pc2, 0, sizeof(pc2));
+        conf2 = cdc_conf_new("t", cdc_pconf_props(), &pc2, why, sizeof(why));
+        assert_non_null(conf2);
+        assert_int_equal(cdc_conf_load_buf(conf2, "dump", dump, strlen(dump),
+                                           why, sizeof(why)),
+                         CDC_ERR_NO_ERROR);
+        assert_false(cdc_conf_is_set(conf2, "mysql.server.id"));
+        cdc_pconf_clear(&pc2);
+        cdc_conf_destroy(conf2);
+}
+
+/* Issue 7: `mysql.socket=` (or a dump of an unset socket read back) is
+ * no socket, so mysql.host is used. */
+static void test_empty_socket(void **state) {
+        fx_t *fx    = *state;
+        char path[] = "/tmp/test_pconf.XXXXXX", why[512];
+        FILE *fp;
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        fp = fdopen(fd, "w");
+        fputs("mysql.server.id=3\nmysql.host=db1\nmysql.socket=\n", fp);
+        fclose(fp);
+        assert_int_equal(cdc_conf_load_file(fx->conf, path, why, sizeof(why)),
+                         CDC_ERR_NO_ERROR);
+        assert_null(fx->pc.mysql_socket);
+        assert_string_equal(fx->pc.mysql_host, "db1");
+        unlink(path);
 }
 
 /* The config file path:line error and the secret masking come from the
@@ -164,6 +233,12 @@ int main(void) {
                                                 fx_teardown),
                 cmocka_unit_test_setup_teardown(test_file_errors, fx_setup,
                                                 fx_teardown),
+                cmocka_unit_test_setup_teardown(test_key_names, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_empty_socket, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_dump_without_server_id,
+                                                fx_setup, fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* cdc_pos: the checkpointed text form of a binlog position. */
+/* cdc_pos: the checkpointed text form of a binlog position; GTID sets. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -91,11 +91,67 @@ static void test_reject(void **s) {
         assert_int_equal(cdc_pos_parse("file=a\0b", 8, &q), -1);
 }
 
+/* GTID sets: parse, one entry per domain, update, text in domain order. */
+static void test_gtidset(void **s) {
+        static const char *const bad[] = {
+                "0-1",
+                "0-1-",
+                "-0-1-2",
+                "0-1-2,",
+                ",0-1-2",
+                "0-1-2,0-3-4",
+                "0--1-2",
+                "a-1-2",
+                "0-1-+2",
+                "0-1-2 ",
+                "4294967296-1-2",
+                "0-4294967296-2",
+                "0-1-18446744073709551616",
+        };
+        cdc_gtidset_t gs;
+        cdc_gtid_t g = { 7, 3, 99 };
+        char buf[CDC_POS_GTID_MAX];
+        size_t i;
+        (void)s;
+        assert_int_equal(cdc_pos_gtidset_parse(&gs, ""), 0);
+        assert_int_equal(gs.n, 0);
+        assert_int_equal(
+                cdc_pos_gtidset_parse(
+                        &gs, "5-2-10,0-1-18446744073709551615,4294967295-4-1"),
+                0);
+        assert_int_equal(gs.n, 3);
+        assert_true(cdc_pos_gtidset_find(&gs, 0)->seq == UINT64_MAX);
+        assert_null(cdc_pos_gtidset_find(&gs, 7));
+        assert_int_equal(cdc_pos_gtidset_update(&gs, &g, 0), 0);
+        g.seq = 100; /* only_new: the domain is known, kept */
+        assert_int_equal(cdc_pos_gtidset_update(&gs, &g, 1), 0);
+        assert_int_equal(cdc_pos_gtidset_find(&gs, 7)->seq, 99);
+        assert_int_equal(cdc_pos_gtidset_format(&gs, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "0-1-18446744073709551615,5-2-10,7-3-99,"
+                                 "4294967295-4-1");
+        assert_int_equal(cdc_pos_gtidset_format(&gs, buf, 10), -1);
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (cdc_pos_gtidset_parse(&gs, bad[i]) != -1 || gs.n != 0)
+                        fail_msg("accepted \"%s\"", bad[i]);
+        /* at most CDC_GTIDSET_MAX domains */
+        gs.n = 0;
+        for (i = 0; i < CDC_GTIDSET_MAX; i++) {
+                cdc_gtid_t e = { (uint32_t)i, 1, 1 };
+                assert_int_equal(cdc_pos_gtidset_update(&gs, &e, 0), 0);
+        }
+        g.domain = 1000;
+        assert_int_equal(cdc_pos_gtidset_update(&gs, &g, 0), -1);
+        assert_int_equal(cdc_pos_gtidset_format(&gs, buf, sizeof(buf)), 0);
+        assert_int_equal(cdc_pos_gtidset_parse(&gs, buf), 0);
+        assert_int_equal(gs.n, CDC_GTIDSET_MAX);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_partial),
                 cmocka_unit_test(test_reject),
+                cmocka_unit_test(test_gtidset),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,7 +87,7 @@ capture ints_minimal t_ints "DELETE FROM t_ints WHERE id IN (1, 3)"
 h_mysql "SET GLOBAL binlog_row_metadata = FULL"
 
 # every event of a stream: transactions, a rollback, an unwatched table,
-# DDL, a binlog rotation and an XA transaction (tests/unit/test_binlog.c)
+# DDL, a binlog rotation and an XA transaction (tests/unit/test_stream.c)
 h_mysql "CREATE TABLE t_other (id INT NOT NULL PRIMARY KEY)"
 start=$(h_mysql "SELECT @@gtid_binlog_pos")
 file=$(h_mysql "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')

@@ -1,0 +1,723 @@
+/**
+ * @file cdc_engine.c
+ * @brief followcdc-consumer's engine and its run loop (see cdc_engine.h).
+ */
+#include "cdc_engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdc_apply.h"
+#include "cdc_backoff.h"
+#include "cdc_batch.h"
+#include "cdc_dlq.h"
+#include "cdc_kcons.h"
+#include "cdc_log.h"
+#include "cdc_metrics.h"
+#include "cdc_reaper.h"
+#include "cdc_retry.h"
+
+/* Retry backoff of Redis and of dead letters. */
+#define ENGINE_BACKOFF_BASE_MS  100
+#define ENGINE_BACKOFF_MAX_MS   5000
+/* Longest single poll: how soon SIGTERM and the backoff end are seen. */
+#define ENGINE_POLL_MS          100
+/* One wait for dead-letter acknowledgements. */
+#define ENGINE_LETTERS_MS       500
+/* Summary of an ongoing failure, once per period. */
+#define ENGINE_RETRY_SUMMARY_MS 30000
+
+typedef enum {
+        ENGINE_S_GATHER,
+        ENGINE_S_ADD,
+        ENGINE_S_FLUSH,
+        ENGINE_S_LETTERS,
+        ENGINE_S_RESEND,
+        ENGINE_S_STORE,
+        ENGINE_S_BACKOFF,
+        ENGINE_S_DROP,
+        ENGINE_S_STOP,
+} engine_state_t;
+
+static const char *const engine_state_names[] = {
+        "gather", "add",     "flush", "letters", "resend",
+        "store",  "backoff", "drop",  "stop",
+};
+
+struct cdc_engine_s {
+        const cdc_cconf_t *e_cc;
+        volatile sig_atomic_t *e_run;
+        cdc_metrics_t *e_m;
+        cdc_apply_t *e_ap;
+        cdc_dlq_t *e_dq;
+        cdc_kcons_t *e_kc;
+        cdc_batch_t *e_b;
+        cdc_reaper_t *e_rp;
+        cdc_http_t *e_http;
+        cdc_backoff_t *e_bo;
+
+        engine_state_t e_state;
+        engine_state_t e_after_flush; /* ADD (pipeline was full) or LETTERS */
+        engine_state_t e_retry;       /* the step BACKOFF goes back to */
+        int e_backoff_ms;
+        int e_paused;          /* partitions paused by engine_idle */
+        int e_redis_fatal;     /* Redis settings contradict the server */
+        int64_t e_gather_us;   /* first message of the batch */
+        int64_t e_deadline_us; /* shutdown: give up settling then */
+
+        /* read by the HTTP thread (readiness) */
+        volatile sig_atomic_t e_redis_up;
+        volatile sig_atomic_t e_dlq_failing;
+
+        cdc_retry_t e_rl_redis, e_rl_dlq;
+        cdc_apply_stats_t e_last; /* for metric deltas */
+        uint64_t e_replayed;      /* for the metric's delta */
+        uint64_t e_rebalances;    /* seen by the assigned gauge */
+        cdc_metric_t *m_replayed, *m_batches, *m_redis_err, *m_rebal,
+                *m_dropped, *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err,
+                *m_unmapped_topics, *m_scripts, *m_applied, *m_stale, *m_rtt,
+                *m_ignored, *m_expired;
+};
+
+/* ---- metrics and readiness ---- */
+
+static void engine_metrics_init(cdc_engine_t *eng) {
+        /* clang-format off */
+        static const struct {
+                size_t off;
+                int gauge;
+                const char *name, *help;
+        } defs[] = {
+#define _M(f) offsetof(struct cdc_engine_s, f)
+ {_M(m_batches), 0, "followcdc_consumer_batches_total", "Batches acknowledged and stored"},
+ {_M(m_redis_err), 0, "followcdc_consumer_redis_failures_total", "Failed Redis connects or flushes (retried)"},
+ {_M(m_rebal), 0, "followcdc_consumer_rebalances_total", "Group rebalances served"},
+ {_M(m_dropped), 0, "followcdc_consumer_dropped_batches_total", "Unacknowledged batches dropped on revoke (re-read later)"},
+ {_M(m_replayed), 0, "followcdc_consumer_replay_partitions_total", "Partitions a replay (--replay, --replay-from) started at its position"},
+ {_M(m_dlq_err), 0, "followcdc_consumer_dead_letter_failures_total", "Failed dead-letter deliveries (retried)"},
+ {_M(m_assigned), 1, "followcdc_consumer_assigned_partitions", "Partitions assigned to this instance"},
+ {_M(m_redis_up), 1, "followcdc_consumer_redis_up", "1 while Redis is reachable"},
+ {_M(m_stalled), 1, "followcdc_consumer_stalled_partitions", "Assigned partitions held (paused) while a batch waits for Redis or the dead-letter topic"},
+ {_M(m_unmapped_topics), 1, "followcdc_consumer_unmapped_topics", "Subscribed topics whose table is not mapped"},
+ {_M(m_scripts), 0, "followcdc_apply_scripts_total", "Scripts acknowledged by Redis"},
+ {_M(m_applied), 0, "followcdc_apply_applied_total", "Scripts that changed Redis"},
+ {_M(m_stale), 0, "followcdc_apply_stale_total", "Scripts skipped as not newer than Redis"},
+ {_M(m_rtt), 0, "followcdc_apply_round_trips_total", "Pipelines sent"},
+ {_M(m_ignored), 0, "followcdc_apply_ignored_total", "Events of tables that are not mapped, ignored by the applier (the consumer dead-letters them first)"},
+ {_M(m_expired), 0, "followcdc_apply_expired_total", "Idempotency rows already past their TTL"},
+#undef _M
+        };
+        /* clang-format on */
+        size_t i;
+
+        for (i = 0; i < sizeof(defs) / sizeof(*defs); i++)
+                *(cdc_metric_t **)((char *)eng + defs[i].off) =
+                        defs[i].gauge
+                                ? cdc_metrics_gauge(eng->e_m, defs[i].name,
+                                                    defs[i].help, NULL)
+                                : cdc_metrics_counter(eng->e_m, defs[i].name,
+                                                      defs[i].help, NULL);
+}
+
+/* The group's gauges, right after a rebalance (tests and operators wait
+ * on them; the loop may be backing off for a long time). */
+static void engine_metrics_group(cdc_engine_t *eng) {
+        cdc_metric_add(
+                eng->m_replayed,
+                (int64_t)(cdc_kcons_replayed(eng->e_kc) - eng->e_replayed));
+        eng->e_replayed = cdc_kcons_replayed(eng->e_kc);
+        cdc_metric_set(eng->m_assigned, cdc_kcons_assigned(eng->e_kc));
+}
+
+static void engine_metrics_sync(cdc_engine_t *eng) {
+        cdc_apply_stats_t st;
+        cdc_apply_stats(eng->e_ap, &st);
+        cdc_metric_add(eng->m_scripts,
+                       (int64_t)(st.scripts - eng->e_last.scripts));
+        cdc_metric_add(eng->m_applied,
+                       (int64_t)(st.applied - eng->e_last.applied));
+        cdc_metric_add(eng->m_stale, (int64_t)(st.stale - eng->e_last.stale));
+        cdc_metric_add(eng->m_rtt,
+                       (int64_t)(st.round_trips - eng->e_last.round_trips));
+        cdc_metric_add(eng->m_ignored,
+                       (int64_t)(st.ignored - eng->e_last.ignored));
+        cdc_metric_add(eng->m_expired,
+                       (int64_t)(st.expired - eng->e_last.expired));
+        eng->e_last = st;
+        engine_metrics_group(eng);
+        cdc_metric_set(eng->m_redis_up, eng->e_redis_up);
+}
+
+/* @locality HTTP thread: atomics and sig_atomic_t only */
+static int engine_ready_cb(void *opaque, char *why, size_t why_size) {
+        cdc_engine_t *eng = opaque;
+        if (!eng->e_redis_up) {
+                snprintf(why, why_size, "redis unreachable");
+                return 0;
+        }
+        if (eng->e_dlq_failing) {
+                snprintf(why, why_size,
+                         "dead-letter topic %s: deliveries failing, %" PRId64
+                         " partition(s) stalled",
+                         eng->e_cc->cc_dlq, cdc_metric_get(eng->m_stalled));
+                return 0;
+        }
+        return 1;
+}
+
+/* ---- steps ---- */
+
+static void engine_set_state(cdc_engine_t *eng, engine_state_t st) {
+        if (eng->e_state != st)
+                cdc_dbg(KCONS, "CONSUMER", "state %s -> %s",
+                        engine_state_names[eng->e_state],
+                        engine_state_names[st]);
+        eng->e_state = st;
+}
+
+/* Shutting down and the time to finish is over? */
+static int engine_deadline_passed(cdc_engine_t *eng) {
+        if (eng->e_redis_fatal)
+                return 1; /* nothing to wait for: it will not work */
+        if (*eng->e_run && !cdc_kcons_fatal(eng->e_kc))
+                return 0;
+        if (!eng->e_deadline_us)
+                eng->e_deadline_us =
+                        cdc_now_us() + eng->e_cc->shutdown_timeout_ms * 1000;
+        return cdc_now_us() >= eng->e_deadline_us;
+}
+
+/* A step failed: back off, then retry \p retry. */
+static void engine_fail(cdc_engine_t *eng, engine_state_t retry) {
+        eng->e_retry      = retry;
+        eng->e_backoff_ms = cdc_backoff_next_ms(eng->e_bo, cdc_now_us());
+        /* every assigned partition is paused while the batch waits */
+        cdc_metric_set(eng->m_stalled, cdc_kcons_assigned(eng->e_kc));
+        engine_set_state(eng, ENGINE_S_BACKOFF);
+}
+
+/* Resume fetching after a pause (settled, dropped or revoked). */
+static void engine_unpause(cdc_engine_t *eng) {
+        if (!eng->e_paused)
+                return;
+        cdc_kcons_pause(eng->e_kc, 0);
+        eng->e_paused = 0;
+}
+
+/* Poll for up to \p ms with the partitions paused, so the group
+ * membership stays alive while a batch waits; whatever is returned (a
+ * partition assigned meanwhile) is carried to the next batch. Returns
+ * early when a rebalance changed the state or the deadline passed. */
+static void engine_idle(cdc_engine_t *eng, int ms) {
+        int64_t end          = cdc_now_us() + (int64_t)ms * 1000;
+        uint64_t rebal       = cdc_kcons_rebalances(eng->e_kc);
+        engine_state_t state = eng->e_state;
+
+        if (!eng->e_paused) {
+                cdc_kcons_pause(eng->e_kc, 1);
+                eng->e_paused = 1;
+        }
+        while (eng->e_state == state && !engine_deadline_passed(eng)) {
+                int64_t left = (end - cdc_now_us()) / 1000;
+                rd_kafka_message_t *rkm;
+                if (left < 0)
+                        break;
+                cdc_http_alive(eng->e_http); /* liveness: waiting is progress */
+                rkm = cdc_kcons_poll(eng->e_kc, left > ENGINE_POLL_MS
+                                                        ? ENGINE_POLL_MS
+                                                        : (int)left);
+                if (cdc_kcons_rebalances(eng->e_kc) != rebal) {
+                        /* assigned partitions start unpaused */
+                        rebal = cdc_kcons_rebalances(eng->e_kc);
+                        if (eng->e_paused)
+                                cdc_kcons_pause(eng->e_kc, 1);
+                        engine_metrics_group(eng);
+                }
+                if (rkm)
+                        cdc_batch_carry(eng->e_b, rkm);
+                if (left == 0)
+                        break;
+        }
+}
+
+/* A Redis setting that contradicts the server (a Redis Cluster node as
+ * redis.host, or the reverse) is not retried: stop with exit 2. */
+static int engine_redis_fatal(cdc_engine_t *eng, cdc_err_t err) {
+        if (err != CDC_ERR__CONFIG)
+                return 0;
+        cdc_log(LOG_CRIT, "CONSUMER", "%s", cdc_apply_errstr(eng->e_ap));
+        eng->e_redis_fatal = 1;
+        return 1;
+}
+
+/* Redis: connect if needed and flush. @returns 0 when acknowledged, else
+ * -1 with the reason in \p why (the caller reports it: cdc_retry). */
+static int engine_redis_once(cdc_engine_t *eng, char *why, size_t why_size) {
+        size_t n;
+        int64_t t0;
+        cdc_err_t err;
+
+        why[0] = '\0';
+        if (eng->e_redis_fatal)
+                return -1;
+        if (!eng->e_redis_up) {
+                err = cdc_apply_connect(eng->e_ap);
+                if (engine_redis_fatal(eng, err))
+                        return -1;
+                if (err) {
+                        cdc_metric_add(eng->m_redis_err, 1);
+                        snprintf(why, why_size, "connect to %s:%" PRId64 ": %s",
+                                 eng->e_cc->redis_host, eng->e_cc->redis_port,
+                                 cdc_apply_errstr(eng->e_ap));
+                        return -1;
+                }
+                if (!cdc_retry_failing(&eng->e_rl_redis))
+                        cdc_log(LOG_NOTICE, "CONSUMER",
+                                "connected to redis %s:%" PRId64,
+                                eng->e_cc->redis_host, eng->e_cc->redis_port);
+                eng->e_redis_up = 1;
+                cdc_metric_set(eng->m_redis_up, 1);
+        }
+        n = cdc_apply_pending(eng->e_ap);
+        if (n) {
+                t0  = cdc_now_us();
+                err = cdc_apply_flush(eng->e_ap);
+                if (engine_redis_fatal(eng, err))
+                        return -1;
+                if (err) {
+                        cdc_metric_add(eng->m_redis_err, 1);
+                        snprintf(why, why_size,
+                                 "flush of %zu script(s): %s (offsets held)",
+                                 cdc_apply_pending(eng->e_ap),
+                                 cdc_apply_errstr(eng->e_ap));
+                        eng->e_redis_up = 0;
+                        cdc_metric_set(eng->m_redis_up, 0);
+                        return -1;
+                }
+                cdc_dbg(APPLY, "APPLY",
+                        "flushed %zu script(s) in %" PRId64 "us", n,
+                        cdc_now_us() - t0);
+        }
+        cdc_retry_ok(&eng->e_rl_redis, cdc_now_us());
+        return 0;
+}
+
+/* Drop the batch without storing: its messages will be read again. */
+static void engine_drop_batch(cdc_engine_t *eng) {
+        size_t n = cdc_batch_drop(eng->e_b);
+        if (n) {
+                cdc_log(LOG_NOTICE, "CONSUMER",
+                        "dropping %zu unacknowledged message(s); they will be "
+                        "delivered again",
+                        n);
+                cdc_metric_add(eng->m_dropped, 1);
+        }
+        eng->e_dlq_failing = 0;
+        cdc_metric_set(eng->m_stalled, 0);
+}
+
+static void engine_store_batch(cdc_engine_t *eng) {
+        cdc_batch_store(eng->e_b);
+        cdc_metric_add(eng->m_batches, 1);
+        cdc_metric_set(eng->m_stalled, 0);
+        engine_metrics_sync(eng);
+}
+
+/* GATHER: adaptive batching. Block only while the batch is empty; once
+ * a message is in, take what librdkafka has already fetched and apply as
+ * soon as that is drained: a lone change is applied at once, and under
+ * load the fetch queue keeps batches full (a batch ends at batch.size,
+ * batch.bytes or batch.ms, whichever comes first). */
+static void engine_gather(cdc_engine_t *eng) {
+        rd_kafka_message_t *rkm;
+        size_t n = cdc_batch_count(eng->e_b);
+
+        cdc_http_alive(eng->e_http); /* liveness (/healthz): gathering */
+        if (!*eng->e_run || cdc_kcons_fatal(eng->e_kc) || eng->e_redis_fatal) {
+                /* SIGTERM: finish what is gathered, then stop */
+                engine_set_state(eng, n ? ENGINE_S_ADD : ENGINE_S_STOP);
+                return;
+        }
+        if (n &&
+            (cdc_batch_full(eng->e_b) ||
+             cdc_now_us() - eng->e_gather_us >= eng->e_cc->batch_ms * 1000)) {
+                engine_set_state(eng, ENGINE_S_ADD);
+                return;
+        }
+        rkm = cdc_kcons_poll(eng->e_kc, n ? 0 : ENGINE_POLL_MS);
+        if (cdc_kcons_rebalances(eng->e_kc) != eng->e_rebalances) {
+                eng->e_rebalances = cdc_kcons_rebalances(eng->e_kc);
+                engine_metrics_group(eng);
+        }
+        if (!rkm) {
+                /* drained (or idle): apply what there is */
+                if (cdc_batch_count(eng->e_b))
+                        engine_set_state(eng, ENGINE_S_ADD);
+                else
+                        engine_metrics_sync(eng);
+                return;
+        }
+        /* a rebalance inside the poll may have stored or dropped the
+         * batch: count again */
+        if (!cdc_batch_count(eng->e_b))
+                eng->e_gather_us = cdc_now_us();
+        if (cdc_batch_push(eng->e_b, rkm))
+                engine_set_state(eng, ENGINE_S_ADD);
+}
+
+/* ADD: parse and queue; a full pipeline is flushed mid-batch. */
+static void engine_add(cdc_engine_t *eng) {
+        switch (cdc_batch_add(eng->e_b)) {
+        case CDC_ERR_NO_ERROR:
+                eng->e_after_flush = ENGINE_S_LETTERS;
+                engine_set_state(eng, ENGINE_S_FLUSH);
+                break;
+        case CDC_ERR__QUEUE_FULL:
+                eng->e_after_flush = ENGINE_S_ADD;
+                engine_set_state(eng, ENGINE_S_FLUSH);
+                break;
+        default:
+                /* out of memory: not the messages' fault, read them again */
+                engine_set_state(eng, ENGINE_S_DROP);
+                break;
+        }
+}
+
+static void engine_flush(cdc_engine_t *eng) {
+        char why[512];
+
+        if (engine_redis_once(eng, why, sizeof(why))) {
+                if (eng->e_redis_fatal) {
+                        engine_set_state(eng, ENGINE_S_DROP);
+                        return;
+                }
+                engine_fail(eng, ENGINE_S_FLUSH);
+                cdc_retry_fail(&eng->e_rl_redis, cdc_now_us(),
+                               eng->e_backoff_ms, "%s", why);
+                return;
+        }
+        cdc_backoff_reset(eng->e_bo);
+        engine_set_state(eng, eng->e_after_flush);
+}
+
+static void engine_letters(cdc_engine_t *eng) {
+        char es[256];
+        cdc_err_t err;
+
+        es[0] = '\0';
+        err   = cdc_batch_letters(eng->e_b, ENGINE_LETTERS_MS, es, sizeof(es));
+        switch (err) {
+        case CDC_ERR_NO_ERROR:
+                if (cdc_retry_ok(&eng->e_rl_dlq, cdc_now_us()))
+                        cdc_backoff_reset(eng->e_bo);
+                eng->e_dlq_failing = 0;
+                engine_set_state(eng, ENGINE_S_STORE);
+                break;
+        case CDC_ERR__TIMED_OUT:
+                /* in flight: keep the group served meanwhile */
+                engine_idle(eng, 0);
+                break;
+        default:
+                cdc_metric_add(eng->m_dlq_err, 1);
+                eng->e_dlq_failing = 1;
+                engine_fail(eng, ENGINE_S_RESEND);
+                cdc_retry_fail(&eng->e_rl_dlq, cdc_now_us(), eng->e_backoff_ms,
+                               "%s%s", es,
+                               cdc_batch_letters_refused(eng->e_b)
+                                       ? " (refused for good until the "
+                                         "topic or its ACLs are fixed; "
+                                         "partition stalled, offsets held)"
+                                       : " (offsets held)");
+                break;
+        }
+}
+
+static void engine_backoff(cdc_engine_t *eng) {
+        if (engine_deadline_passed(eng)) {
+                engine_set_state(eng, ENGINE_S_DROP);
+                return;
+        }
+        engine_idle(eng, eng->e_backoff_ms);
+        if (eng->e_state != ENGINE_S_BACKOFF)
+                return; /* revoked meanwhile: the batch is gone */
+        engine_set_state(eng, engine_deadline_passed(eng) ? ENGINE_S_DROP
+                                                          : eng->e_retry);
+}
+
+/* Inside a revoke: one attempt to finish the gathered batch, without
+ * polling or backing off; whatever fails drops it. */
+static void engine_settle_once(cdc_engine_t *eng) {
+        char es[512];
+        cdc_err_t err;
+
+        if (!cdc_batch_count(eng->e_b))
+                return;
+        for (;;) {
+                err = cdc_batch_add(eng->e_b);
+                if (err != CDC_ERR__QUEUE_FULL)
+                        break;
+                if (engine_redis_once(eng, es, sizeof(es)))
+                        goto redis_down;
+        }
+        if (err)
+                goto drop;
+        if (engine_redis_once(eng, es, sizeof(es)))
+                goto redis_down;
+        if (cdc_batch_letters(eng->e_b, ENGINE_LETTERS_MS, es, sizeof(es)))
+                goto drop;
+        engine_store_batch(eng);
+        return;
+redis_down:
+        if (es[0])
+                cdc_retry_fail(&eng->e_rl_redis, cdc_now_us(), -1, "%s", es);
+drop:
+        engine_drop_batch(eng);
+}
+
+/* @locality main thread, inside cdc_kcons_poll() or cdc_kcons_close() */
+static void engine_revoke_cb(void *opaque,
+                             const rd_kafka_topic_partition_list_t *parts) {
+        cdc_engine_t *eng = opaque;
+        (void)parts;
+
+        cdc_metric_add(eng->m_rebal, 1);
+        if (!eng->e_b)
+                return; /* tearing down */
+        switch (eng->e_state) {
+        case ENGINE_S_GATHER:
+                /* gathered but not added yet: finish it before the
+                 * synchronous commit that follows */
+                engine_settle_once(eng);
+                break;
+        case ENGINE_S_STOP:
+                break; /* leaving: the batch is settled or dropped */
+        default:
+                /* Revoked while the batch waits for Redis or the
+                 * dead-letter topic: it is void, its offsets are not
+                 * stored and the next owner re-reads it. */
+                engine_drop_batch(eng);
+                engine_set_state(eng, ENGINE_S_GATHER);
+                break;
+        }
+        /* carried messages were read after the batch: re-read them too */
+        cdc_batch_drop_carried(eng->e_b, 1);
+        engine_unpause(eng);
+}
+
+/* @locality main thread, inside the DLQ producer's flush/poll */
+static void engine_dlq_dr_cb(void *opaque, uint64_t id, cdc_dlq_status_t st,
+                             const char *errstr) {
+        cdc_engine_t *eng = opaque;
+        if (eng->e_b)
+                cdc_batch_dr(eng->e_b, id, st, errstr);
+}
+
+/* ---- loop ---- */
+
+int cdc_engine_run(cdc_engine_t *eng) {
+        int ret;
+
+        cdc_log(LOG_NOTICE, "CONSUMER",
+                "followcdc-consumer %s started: group %s, dlq %s, batch "
+                "%" PRId64 "/%" PRId64 "ms",
+                CDC_VERSION, eng->e_cc->cc_group_id, eng->e_cc->cc_dlq,
+                eng->e_cc->batch_size, eng->e_cc->batch_ms);
+        for (;;) {
+                switch (eng->e_state) {
+                case ENGINE_S_GATHER:
+                        engine_gather(eng);
+                        break;
+                case ENGINE_S_ADD:
+                        engine_add(eng);
+                        break;
+                case ENGINE_S_FLUSH:
+                        engine_flush(eng);
+                        break;
+                case ENGINE_S_LETTERS:
+                        engine_letters(eng);
+                        break;
+                case ENGINE_S_RESEND:
+                        cdc_batch_letters_resend(eng->e_b);
+                        engine_set_state(eng, ENGINE_S_LETTERS);
+                        break;
+                case ENGINE_S_STORE:
+                        engine_store_batch(eng);
+                        engine_unpause(eng);
+                        eng->e_gather_us = cdc_now_us(); /* carried ones */
+                        engine_set_state(eng, ENGINE_S_GATHER);
+                        break;
+                case ENGINE_S_BACKOFF:
+                        engine_backoff(eng);
+                        break;
+                case ENGINE_S_DROP:
+                        engine_drop_batch(eng);
+                        engine_unpause(eng);
+                        eng->e_gather_us = cdc_now_us();
+                        engine_set_state(eng, ENGINE_S_GATHER);
+                        break;
+                case ENGINE_S_STOP:
+                        /* SIGTERM or fatal: the batch is stored or dropped;
+                         * commit what is stored and leave the group */
+                        cdc_log(LOG_NOTICE, "CONSUMER", "shutting down");
+                        cdc_batch_drop_carried(eng->e_b, 0);
+                        cdc_kcons_close(eng->e_kc);
+                        ret = eng->e_redis_fatal           ? 2
+                              : cdc_kcons_fatal(eng->e_kc) ? 1
+                                                           : 0;
+                        cdc_log(LOG_NOTICE, "CONSUMER", "stopped (exit %d)",
+                                ret);
+                        return ret;
+                }
+        }
+}
+
+/* ---- setup ---- */
+
+/* Topics are <prefix>.<db>.<table>: warn about each subscribed topic
+ * whose table is not mapped (its events will be dead-lettered), refuse a
+ * configuration where no topic can match. */
+static cdc_err_t engine_check_topics(cdc_engine_t *eng, char *errstr,
+                                     size_t errstr_size) {
+        const cdc_cconf_t *cc = eng->e_cc;
+        cdc_batch_conf_t bc;
+        int i, unmapped = 0;
+
+        memset(&bc, 0, sizeof(bc));
+        bc.follow_table = cc->follow_table;
+        bc.idem_table   = cc->idem_table;
+        for (i = 0; i < cc->cc_topic_cnt; i++) {
+                const char *t   = cc->cc_topics[i];
+                const char *tab = strrchr(t, '.') ? strrchr(t, '.') + 1 : t;
+                if (cdc_batch_table_mapped(&bc, tab))
+                        continue;
+                unmapped++;
+                cdc_log(LOG_WARNING, "CONSUMER",
+                        "topic %s: table \"%s\" is neither follow.table "
+                        "(\"%s\") nor idem.table (\"%s\"): its events will "
+                        "be dead-lettered",
+                        t, tab, cc->follow_table, cc->idem_table);
+        }
+        cdc_metric_set(eng->m_unmapped_topics, unmapped);
+        if (unmapped == cc->cc_topic_cnt) {
+                snprintf(errstr, errstr_size,
+                         "topics: none of the %d subscribed topic(s) carries "
+                         "follow.table \"%s\" or idem.table \"%s\" (topic "
+                         "names end in .<table>): every event would be "
+                         "dead-lettered",
+                         cc->cc_topic_cnt, cc->follow_table, cc->idem_table);
+                return CDC_ERR__CONFIG;
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
+cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
+                         cdc_engine_t **engp, char *errstr,
+                         size_t errstr_size) {
+        cdc_engine_t *eng = calloc(1, sizeof(*eng));
+        cdc_apply_conf_t ac;
+        cdc_batch_conf_t bc;
+        char es[512];
+        cdc_err_t err = CDC_ERR__CONFIG;
+
+        *engp = NULL;
+        if (!eng || !(eng->e_m = cdc_metrics_new()) ||
+            !(eng->e_bo = cdc_backoff_new(ENGINE_BACKOFF_BASE_MS,
+                                          ENGINE_BACKOFF_MAX_MS))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                err = CDC_ERR__NOMEM;
+                goto fail;
+        }
+        eng->e_cc    = cc;
+        eng->e_run   = run;
+        eng->e_state = ENGINE_S_GATHER;
+        cdc_retry_init(&eng->e_rl_redis, "CONSUMER", CDC_DBG_RSINK, "redis",
+                       ENGINE_RETRY_SUMMARY_MS);
+        cdc_retry_init(&eng->e_rl_dlq, "CONSUMER", CDC_DBG_KCONS,
+                       "dead-letter delivery", ENGINE_RETRY_SUMMARY_MS);
+        engine_metrics_init(eng);
+        if (engine_check_topics(eng, errstr, errstr_size))
+                goto fail;
+
+        cdc_cconf_apply_conf(cc, &ac);
+        ac.metrics = eng->e_m;
+        eng->e_ap  = cdc_apply_new(&ac, es, sizeof(es));
+        if (!eng->e_ap) {
+                snprintf(errstr, errstr_size, "apply: %s", es);
+                goto fail;
+        }
+        eng->e_dq = cdc_dlq_new(cc->cc_conf, cc->cc_dlq, engine_dlq_dr_cb, eng,
+                                errstr, errstr_size);
+        if (!eng->e_dq)
+                goto fail;
+        eng->e_kc =
+                cdc_kcons_new(cc, engine_revoke_cb, eng, errstr, errstr_size);
+        if (!eng->e_kc)
+                goto fail;
+        memset(&bc, 0, sizeof(bc));
+        bc.max_msgs          = (size_t)cc->batch_size;
+        bc.max_bytes         = (size_t)cc->batch_bytes;
+        bc.event_max_bytes   = (size_t)cc->event_max_bytes;
+        bc.event_max_columns = (int)cc->event_max_columns;
+        bc.follow_table      = cc->follow_table;
+        bc.idem_table        = cc->idem_table;
+        err                  = CDC_ERR__NOMEM;
+        eng->e_b = cdc_batch_new(&bc, eng->e_ap, eng->e_dq, eng->e_kc, eng->e_m,
+                                 errstr, errstr_size);
+        if (!eng->e_b)
+                goto fail;
+
+        if (cc->http_listen && *cc->http_listen) {
+                eng->e_http =
+                        cdc_http_new(cc->http_listen, cc->cc_conf, eng->e_m,
+                                     engine_ready_cb, eng, es, sizeof(es));
+                if (!eng->e_http) {
+                        snprintf(errstr, errstr_size, "http.listen %s: %s",
+                                 cc->http_listen, es);
+                        err = CDC_ERR__CONFIG;
+                        goto fail;
+                }
+                cdc_log(LOG_NOTICE, "CONSUMER", "serving /metrics on port %d",
+                        cdc_http_port(eng->e_http));
+        }
+        if (cc->reaper_enable) {
+                eng->e_rp = cdc_reaper_new(cc, eng->e_m, es, sizeof(es));
+                if (!eng->e_rp || cdc_reaper_start(eng->e_rp)) {
+                        snprintf(errstr, errstr_size, "reaper: %s",
+                                 eng->e_rp ? "cannot start thread" : es);
+                        err = CDC_ERR__FATAL;
+                        goto fail;
+                }
+        }
+        /* Connect early so /readyz turns green; failures retry in the
+         * loop */
+        if (engine_redis_once(eng, es, sizeof(es)) && !eng->e_redis_fatal)
+                cdc_retry_fail(&eng->e_rl_redis, cdc_now_us(), -1, "%s", es);
+        *engp = eng;
+        return CDC_ERR_NO_ERROR;
+fail:
+        cdc_engine_destroy(eng);
+        return err;
+}
+
+void cdc_engine_destroy(cdc_engine_t *eng) {
+        if (!eng)
+                return;
+        eng->e_state = ENGINE_S_STOP;
+        cdc_reaper_destroy(eng->e_rp);
+        cdc_http_destroy(eng->e_http);
+        /* Free the batch while the consumer lives (its messages belong to
+         * it); letters still in flight report to nobody after this. */
+        cdc_batch_destroy(eng->e_b);
+        eng->e_b = NULL;
+        if (eng->e_kc) {
+                cdc_kcons_close(eng->e_kc);
+                cdc_kcons_destroy(eng->e_kc);
+        }
+        cdc_dlq_destroy(eng->e_dq, 5000);
+        cdc_apply_destroy(eng->e_ap);
+        cdc_backoff_destroy(eng->e_bo);
+        cdc_metrics_destroy(eng->e_m);
+        free(eng);
+}

@@ -1,0 +1,123 @@
+/**
+ * @file cdc_pbench.c
+ * @brief Benchmark hooks of the producer (see cdc_pbench.h).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdc_backoff.h"
+#include "cdc_log.h"
+#include "cdc_pbench.h"
+
+struct cdc_pbench_s {
+        int pb_decode_only;
+        int pb_stop_at_end;
+        int pb_have_end;
+        cdc_pos_t pb_end;
+        uint64_t pb_rows;
+        int64_t pb_first_row_us, pb_last_commit_us, pb_idle_us;
+};
+
+int cdc_pbench_new(const cdc_pconf_t *pc, cdc_pbench_t **pbp) {
+        cdc_pbench_t *pb;
+
+        *pbp = NULL;
+        if (!pc->bench_decode_only && !pc->bench_stop_at_end)
+                return 0;
+        pb = calloc(1, sizeof(*pb));
+        if (!pb)
+                return -1;
+        pb->pb_decode_only = pc->bench_decode_only;
+        pb->pb_stop_at_end = pc->bench_stop_at_end;
+        *pbp               = pb;
+        return 0;
+}
+
+void cdc_pbench_destroy(cdc_pbench_t *pb) {
+        free(pb);
+}
+
+int cdc_pbench_decode_only(const cdc_pbench_t *pb) {
+        return pb && pb->pb_decode_only;
+}
+
+int cdc_pbench_wants_end(const cdc_pbench_t *pb) {
+        return pb && pb->pb_stop_at_end && !pb->pb_have_end;
+}
+
+void cdc_pbench_set_end(cdc_pbench_t *pb, const cdc_pos_t *end) {
+        if (!pb)
+                return;
+        pb->pb_end      = *end;
+        pb->pb_have_end = 1;
+}
+
+void cdc_pbench_row(cdc_pbench_t *pb) {
+        if (!pb)
+                return;
+        if (!pb->pb_rows++)
+                pb->pb_first_row_us = cdc_now_us();
+}
+
+int cdc_pbench_pos_reached(const cdc_pos_t *p, const cdc_pos_t *end) {
+        size_t lp = strlen(p->file), le = strlen(end->file);
+        int c;
+        if (lp != le)
+                return lp > le;
+        c = strcmp(p->file, end->file);
+        if (c)
+                return c > 0;
+        return p->pos >= end->pos;
+}
+
+int cdc_pbench_commit(cdc_pbench_t *pb, const cdc_pos_t *next) {
+        if (!pb)
+                return 0;
+        pb->pb_last_commit_us = cdc_now_us();
+        return pb->pb_have_end && cdc_pbench_pos_reached(next, &pb->pb_end);
+}
+
+int cdc_pbench_heartbeat(cdc_pbench_t *pb, const cdc_pos_t *next) {
+        if (!pb || !pb->pb_have_end ||
+            !cdc_pbench_pos_reached(next, &pb->pb_end))
+                return 0;
+        /* idle since the last commit: not part of the figures */
+        if (pb->pb_last_commit_us)
+                pb->pb_idle_us = cdc_now_us() - pb->pb_last_commit_us;
+        return 1;
+}
+
+static int64_t pbench_peak_rss_kb(void) {
+        char line[256];
+        int64_t kb = -1;
+        FILE *fp   = fopen("/proc/self/status", "r");
+        if (!fp)
+                return -1;
+        while (fgets(line, sizeof(line), fp)) {
+                if (!strncmp(line, "VmHWM:", 6)) {
+                        kb = strtoll(line + 6, NULL, 10);
+                        break;
+                }
+        }
+        fclose(fp);
+        return kb;
+}
+
+void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out) {
+        int64_t end = cdc_now_us();
+        double secs;
+
+        if (!pb || !pb->pb_stop_at_end)
+                return;
+        secs = pb->pb_first_row_us
+                       ? (double)(end - pb->pb_first_row_us - pb->pb_idle_us) /
+                                 1e6
+                       : 0;
+        fprintf(out,
+                "BENCH rows=%" PRIu64 " seconds=%.3f rows_per_s=%.0f "
+                "peak_rss_kb=%" PRId64 "\n",
+                pb->pb_rows, secs, secs > 0 ? (double)pb->pb_rows / secs : 0.0,
+                pbench_peak_rss_kb());
+        fflush(out);
+}

@@ -1,0 +1,725 @@
+/**
+ * @file cdc_pengine.c
+ * @brief The producer's run loop as a state machine (see cdc_pengine.h).
+ *
+ * Layout: state and readiness, periodic work (tick, checkpoint), one
+ * function per state, the transition that maps every result, the loop.
+ * Setup, metrics and the readiness text: cdc_pengine_setup.c.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cdc_backoff.h"
+#include "cdc_binlog.h"
+#include "cdc_ckpt.h"
+#include "cdc_emit.h"
+#include "cdc_inflight.h"
+#include "cdc_kprod.h"
+#include "cdc_lock.h"
+#include "cdc_log.h"
+#include "cdc_metrics.h"
+#include "cdc_mysql.h"
+#include "cdc_pbench.h"
+#include "cdc_pengine.h"
+#include "cdc_pengine_int.h"
+#include "cdc_retry.h"
+#include "cdc_snapshot.h"
+
+/* ---- state and readiness ---- */
+
+/* Publish the state (and what follows from it) to /readyz and metrics. */
+static void pengine_publish(cdc_pengine_t *pe, pe_state_t st) {
+        char why[128];
+        int kafka_up;
+
+        pe->pe_state = st;
+        kafka_up     = !pe->pe_kp || !cdc_kprod_brokers_down(pe->pe_kp);
+        cdc_metric_set(pe->pe_mt.state, st);
+        cdc_metric_set(pe->pe_mt.role, pe->pe_lock_held);
+        cdc_metric_set(pe->pe_mt.source_up, !pe->pe_source_down);
+        cdc_metric_set(pe->pe_mt.kafka_up, kafka_up);
+        cdc_metric_set(pe->pe_mt.ready, pengine_ready(pe, why, sizeof(why)));
+}
+
+static void pengine_source(cdc_pengine_t *pe, int up) {
+        if (pe->pe_source_down == !up)
+                return;
+        pe->pe_source_down = !up;
+        pengine_publish(pe, (pe_state_t)pe->pe_state);
+}
+
+/* Record the failure the transition will act on. */
+static cdc_err_t pengine_fail(cdc_pengine_t *pe, cdc_err_t err, pe_why_t kind,
+                              const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static cdc_err_t pengine_fail(cdc_pengine_t *pe, cdc_err_t err, pe_why_t kind,
+                              const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(pe->pe_why, sizeof(pe->pe_why), fmt, ap);
+        va_end(ap);
+        if (kind == PE_WHY_SOURCE)
+                pengine_source(pe, 0);
+        return err;
+}
+
+/* ---- periodic work ---- */
+
+/* Save the acknowledged position if it moved (at most every
+ * checkpoint.interval.ms unless \p force). A failed save is tried again
+ * at the next tick after the interval, not only after the next ack. */
+static void pengine_checkpoint(cdc_pengine_t *pe, int force) {
+        char why[512];
+        cdc_pos_t pos;
+        uint64_t gen;
+        int wrote = 0;
+        cdc_err_t err;
+
+        gen = cdc_inflight_acked(pe->pe_fl, &pos);
+        if (gen != pe->pe_ckpt_gen_seen) {
+                pe->pe_ckpt_gen_seen = gen;
+                pe->pe_ckpt_moved_ms = cdc_wallclock_ms();
+        }
+        if (!pe->pe_ck || gen == 0 || gen == pe->pe_ckpt_gen_done)
+                return;
+        err = cdc_ckpt_update(pe->pe_ck, &pos, cdc_now_us(),
+                              pe->pe_pc->ckpt_interval_ms * 1000, force, &wrote,
+                              why, sizeof(why));
+        if (err == CDC_ERR__QUEUE_FULL)
+                return; /* not yet: the interval has not passed */
+        if (err) {
+                cdc_metric_add(pe->pe_mt.ckpt_errors, 1);
+                cdc_retry_fail(&pe->pe_rt_ckpt, cdc_now_us(),
+                               (int)pe->pe_pc->ckpt_interval_ms,
+                               "checkpoint not saved: %s", why);
+                return;
+        }
+        cdc_retry_ok(&pe->pe_rt_ckpt, cdc_now_us());
+        pe->pe_ckpt_gen_done = gen;
+        if (wrote) {
+                cdc_metric_add(pe->pe_mt.ckpt_writes, 1);
+                cdc_dbg(CKPT, "CKPT", "saved %s", cdc_ckpt_saved(pe->pe_ck));
+        }
+}
+
+/* Kafka's health, published as soon as librdkafka reports it. While the
+ * brokers are down an idle producer gets no acks to tell it they are
+ * back, so ask one every 2 s. */
+static void pengine_kafka_health(cdc_pengine_t *pe) {
+        int64_t now = cdc_now_us();
+        int down    = pe->pe_kp && cdc_kprod_brokers_down(pe->pe_kp);
+
+        if (down != pe->pe_kafka_down) {
+                pe->pe_kafka_down = down;
+                pe->pe_probe_us   = now;
+                pengine_publish(pe, (pe_state_t)pe->pe_state);
+        }
+        if (down && now - pe->pe_probe_us >= 2000000) {
+                pe->pe_probe_us = now;
+                if (cdc_kprod_probe(pe->pe_kp, 500)) {
+                        pe->pe_kafka_down = 0;
+                        pengine_publish(pe, (pe_state_t)pe->pe_state);
+                }
+        }
+}
+
+/* Periodic work of every state that holds the lock: delivery reports,
+ * the checkpoint, metrics, the lock. @returns CDC_ERR_NO_ERROR, or why
+ * the state must end (CDC_ERR__FATAL: Kafka refused a message for good;
+ * CDC_ERR__FENCED: the lock is lost). */
+static cdc_err_t pengine_tick(cdc_pengine_t *pe, int timeout_ms) {
+        int64_t now;
+
+        cdc_http_alive(pe->pe_http); /* liveness (/healthz) */
+        if (pe->pe_kp) {
+                cdc_kprod_poll(pe->pe_kp, timeout_ms);
+                if (cdc_kprod_fatal(pe->pe_kp))
+                        return pengine_fail(pe, CDC_ERR__FATAL, PE_WHY_OTHER,
+                                            "%s", cdc_kprod_errstr(pe->pe_kp));
+                cdc_metric_set(pe->pe_mt.queue, cdc_kprod_outq_len(pe->pe_kp));
+                pengine_kafka_health(pe);
+        }
+        pengine_checkpoint(pe, 0);
+        cdc_metric_set(pe->pe_mt.inflight,
+                       (int64_t)cdc_inflight_groups(pe->pe_fl));
+        if (pe->pe_ckpt_moved_ms)
+                cdc_metric_set(pe->pe_mt.ckpt_age_s,
+                               (cdc_wallclock_ms() - pe->pe_ckpt_moved_ms) /
+                                       1000);
+        now = cdc_now_us();
+        if (pe->pe_lk && pe->pe_lock_held &&
+            now - pe->pe_last_lock_us >= pe->pe_pc->lock_check_ms * 1000) {
+                pe->pe_last_lock_us = now;
+                /* Another instance may take over now: stop producing
+                 * before it starts (split brain). */
+                if (cdc_lock_check(pe->pe_lk))
+                        return pengine_fail(pe, CDC_ERR__FENCED, PE_WHY_NONE,
+                                            "source lock lost (%s)",
+                                            cdc_lock_errstr(pe->pe_lk));
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
+/* Wait \p ms serving delivery reports (no checkpoint, no lock check). */
+static void pengine_sleep(cdc_pengine_t *pe, int ms) {
+        int64_t end = cdc_now_us() + (int64_t)ms * 1000;
+        while (*pe->pe_run && cdc_now_us() < end) {
+                cdc_http_alive(pe->pe_http); /* waiting is progress */
+                if (pe->pe_kp) {
+                        cdc_kprod_poll(pe->pe_kp, 100);
+                        pengine_kafka_health(pe);
+                } else {
+                        usleep(100 * 1000);
+                }
+        }
+}
+
+/* Stop producing: close the stream, flush Kafka, save what it
+ * acknowledged. */
+static void pengine_quiesce(cdc_pengine_t *pe) {
+        cdc_binlog_close(pe->pe_bl);
+        if (!pe->pe_kp)
+                return;
+        if (cdc_kprod_flush(pe->pe_kp, (int)pe->pe_pc->flush_timeout_ms))
+                cdc_log(LOG_WARNING, "KPROD",
+                        "%d messages not acknowledged after %" PRId64
+                        "ms: the checkpoint stays before them",
+                        cdc_kprod_outq_len(pe->pe_kp),
+                        pe->pe_pc->flush_timeout_ms);
+        cdc_kprod_poll(pe->pe_kp, 0);
+        pengine_checkpoint(pe, 1);
+        if (pe->pe_pc->store == CDC_CKPT_STORE_KAFKA)
+                cdc_kprod_flush(pe->pe_kp, (int)pe->pe_pc->flush_timeout_ms);
+}
+
+/* After a quiesce: the next active instance resumes from the stored
+ * checkpoint, so nothing tracked so far counts any more. */
+static void pengine_forget(cdc_pengine_t *pe) {
+        pe->pe_lock_held = 0;
+        pe->pe_have_pos  = 0;
+        pe->pe_in_txn    = 0;
+        cdc_inflight_reset(pe->pe_fl);
+        pe->pe_ckpt_gen_done = 0;
+        pe->pe_ckpt_gen_seen = 0;
+}
+
+/* ---- STANDBY ---- */
+
+static cdc_err_t pengine_standby(cdc_pengine_t *pe) {
+        uint64_t holder = 0;
+        cdc_err_t err;
+
+        pe->pe_next = PE_ST_CONNECT;
+        if (!pe->pe_lk) {
+                pe->pe_lock_held = 1;
+                return CDC_ERR_NO_ERROR;
+        }
+        if (pe->pe_lock_held) {
+                /* back from a failure: is the lock still ours? */
+                if (cdc_lock_check(pe->pe_lk) == CDC_ERR_NO_ERROR)
+                        return CDC_ERR_NO_ERROR;
+                cdc_log(LOG_WARNING, "LOCK", "source lock lost (%s): stopping",
+                        cdc_lock_errstr(pe->pe_lk));
+                cdc_metric_add(pe->pe_mt.lock_lost, 1);
+                pengine_quiesce(pe);
+                pengine_forget(pe);
+        }
+        err = cdc_lock_acquire(pe->pe_lk, &holder);
+        if (!err) {
+                pe->pe_lock_held      = 1;
+                pe->pe_last_lock_us   = cdc_now_us();
+                pe->pe_standby_logged = 0;
+                pengine_source(pe, 1);
+                cdc_log(LOG_NOTICE, "LOCK", "source lock taken: active");
+                return CDC_ERR_NO_ERROR;
+        }
+        pe->pe_next = PE_ST_STANDBY;
+        if (err == CDC_ERR__STATE) {
+                /* connected, another instance is active: a healthy
+                 * standby, logged once */
+                cdc_retry_ok(&pe->pe_rt, cdc_now_us());
+                pengine_source(pe, 1);
+                if (!pe->pe_standby_logged++)
+                        cdc_log(LOG_NOTICE, "LOCK", "standby: %s",
+                                cdc_lock_errstr(pe->pe_lk));
+                else
+                        cdc_dbg(BINLOG, "LOCK", "still standby: %s",
+                                cdc_lock_errstr(pe->pe_lk));
+        } else {
+                pengine_source(pe, 0);
+                cdc_retry_fail(&pe->pe_rt, cdc_now_us(),
+                               (int)pe->pe_pc->lock_retry_ms, "source lock: %s",
+                               cdc_lock_errstr(pe->pe_lk));
+        }
+        pengine_publish(pe, PE_ST_STANDBY);
+        pengine_sleep(pe, (int)pe->pe_pc->lock_retry_ms);
+        /* a standby whose Kafka refuses it for good (credentials, TLS)
+         * could never take over: say so now, not at the takeover */
+        if (pe->pe_kp && cdc_kprod_fatal(pe->pe_kp))
+                return pengine_fail(pe, CDC_ERR__FATAL, PE_WHY_OTHER, "%s",
+                                    cdc_kprod_errstr(pe->pe_kp));
+        return CDC_ERR_NO_ERROR;
+}
+
+/* ---- CONNECT ---- */
+
+static cdc_err_t pengine_connect(cdc_pengine_t *pe) {
+        const cdc_pconf_t *pc = pe->pe_pc;
+        char errstr[512], ptext[PE_POS_TEXT];
+        cdc_pos_t end;
+        cdc_err_t err;
+
+        pengine_publish(pe, PE_ST_CONNECT);
+        pe->pe_need_snapshot = 0;
+        err                  = cdc_binlog_check(pe->pe_bl);
+        if (err) {
+                if (err != CDC_ERR__TRANSPORT && err != CDC_ERR__TIMED_OUT)
+                        pe->pe_exit = CDC_PENGINE_EXIT_CONFIG;
+                return pengine_fail(pe, err, PE_WHY_SOURCE, "%s",
+                                    cdc_binlog_errstr(pe->pe_bl));
+        }
+        pengine_source(pe, 1);
+
+        if (!pe->pe_have_pos) {
+                err = pe->pe_ck ? cdc_ckpt_load(pe->pe_ck, &pe->pe_read_pos,
+                                                10000, errstr, sizeof(errstr))
+                                : CDC_ERR__NOENT;
+                if (err == CDC_ERR_NO_ERROR) {
+                        pe->pe_have_pos = 1;
+                        cdc_metric_add(pe->pe_mt.ckpt_loads, 1);
+                        cdc_pos_format(&pe->pe_read_pos, ptext, sizeof(ptext));
+                        cdc_log(LOG_NOTICE, "CKPT", "resuming after %s", ptext);
+                } else if (err == CDC_ERR__NOENT) {
+                        cdc_log(LOG_NOTICE, "CKPT", "no checkpoint");
+                        if (pc->snap_mode != CDC_SNAPSHOT_NEVER) {
+                                pe->pe_need_snapshot = 1;
+                        } else {
+                                err = cdc_binlog_current_pos(pe->pe_bl,
+                                                             &pe->pe_read_pos);
+                                if (err)
+                                        return pengine_fail(
+                                                pe, err, PE_WHY_SOURCE, "%s",
+                                                cdc_binlog_errstr(pe->pe_bl));
+                                pe->pe_have_pos = 1;
+                                cdc_pos_format(&pe->pe_read_pos, ptext,
+                                               sizeof(ptext));
+                                cdc_log(LOG_NOTICE, "PRODUCER",
+                                        "snapshot.mode=never: starting at "
+                                        "the end of the binlog, %s",
+                                        ptext);
+                        }
+                } else if (cdc_err_is_retriable(err)) {
+                        /* never mistake "can't read" for "none" */
+                        return pengine_fail(pe, err, PE_WHY_OTHER, "%s",
+                                            errstr);
+                } else {
+                        pe->pe_exit = CDC_PENGINE_EXIT_CONFIG;
+                        return pengine_fail(pe, err, PE_WHY_OTHER, "%s",
+                                            errstr);
+                }
+        }
+        if (!pe->pe_snapshot_done &&
+            (pc->snapshot_now || pc->snap_mode == CDC_SNAPSHOT_ALWAYS))
+                pe->pe_need_snapshot = 1;
+        if (cdc_pbench_wants_end(pe->pe_pb) &&
+            cdc_binlog_current_pos(pe->pe_bl, &end) == CDC_ERR_NO_ERROR) {
+                cdc_pbench_set_end(pe->pe_pb, &end);
+                cdc_pos_format(&end, ptext, sizeof(ptext));
+                cdc_log(LOG_NOTICE, "PRODUCER",
+                        "will stop at the binlog end %s", ptext);
+        }
+        pe->pe_next = pe->pe_need_snapshot ? PE_ST_SNAPSHOT : PE_ST_STREAM;
+        return CDC_ERR_NO_ERROR;
+}
+
+/* ---- SNAPSHOT ---- */
+
+static cdc_err_t pengine_snap_row(void *opaque, const char *table, json_t *row,
+                                  const cdc_source_t *src) {
+        cdc_pengine_t *pe = opaque;
+        cdc_err_t err;
+
+        while ((err = cdc_emit_snapshot_row(pe->pe_em, table, row, src)) ==
+               CDC_ERR__QUEUE_FULL) {
+                /* back-pressure: every in-flight slot waits for Kafka */
+                err = pengine_tick(pe, 20);
+                if (err || !*pe->pe_run)
+                        return err ? err : CDC_ERR__STATE;
+        }
+        if (err)
+                return pengine_fail(pe, err, PE_WHY_OTHER, "%s",
+                                    cdc_emit_errstr(pe->pe_em));
+        cdc_metric_add(pe->pe_mt.snapshot_rows, 1);
+        if ((++pe->pe_snap_rows & 1023) == 0) {
+                cdc_dbg(SNAPSHOT, "SNAPSHOT",
+                        "%" PRIu64 " rows emitted (%s), %zu transaction "
+                        "groups in flight",
+                        pe->pe_snap_rows, table,
+                        cdc_inflight_groups(pe->pe_fl));
+                err = pengine_tick(pe, 0);
+                if (err)
+                        return err;
+        }
+        return *pe->pe_run ? CDC_ERR_NO_ERROR : CDC_ERR__STATE;
+}
+
+static cdc_err_t pengine_snapshot(cdc_pengine_t *pe) {
+        const cdc_pconf_t *pc = pe->pe_pc;
+        cdc_snapshot_opts_t so;
+        cdc_snapshot_t *sn = NULL;
+        cdc_pos_t pos, prev = pe->pe_read_pos;
+        int had_prev = pe->pe_have_pos;
+        char errstr[512], ptext[PE_POS_TEXT];
+        cdc_err_t err;
+
+        pengine_publish(pe, PE_ST_SNAPSHOT);
+        /* Nothing of an earlier stream may still count: the checkpoint
+         * must not claim the stream position until every snapshot row
+         * is acknowledged. */
+        if (pe->pe_kp)
+                cdc_kprod_flush(pe->pe_kp, (int)pc->flush_timeout_ms);
+        cdc_inflight_reset(pe->pe_fl);
+        pe->pe_ckpt_gen_done = 0;
+        pe->pe_ckpt_gen_seen = 0;
+        pe->pe_in_txn        = 0;
+        pe->pe_snap_rows     = 0;
+
+        memset(&so, 0, sizeof(so));
+        so.target     = &pe->pe_mysql;
+        so.db         = pc->mysql_db;
+        so.tables     = pc->table_names;
+        so.table_cnt  = pc->table_cnt;
+        so.source_tz  = pc->source_tz;
+        so.chunk_rows = pc->snapshot_chunk_rows;
+        so.timeout_ms = (int)pc->mysql_connect_timeout_ms;
+        sn            = cdc_snapshot_new(&so, errstr, sizeof(errstr));
+        if (!sn) {
+                pe->pe_exit = CDC_PENGINE_EXIT_CONFIG;
+                return pengine_fail(pe, CDC_ERR__CONFIG, PE_WHY_OTHER,
+                                    "snapshot: %s", errstr);
+        }
+        err = cdc_snapshot_begin(sn, &pos);
+        if (err) {
+                if (err == CDC_ERR__SERVER)
+                        pe->pe_exit = CDC_PENGINE_EXIT_CONFIG;
+                err = pengine_fail(pe, err, PE_WHY_SOURCE, "snapshot: %s",
+                                   cdc_snapshot_errstr(sn));
+                goto out;
+        }
+        cdc_pos_format(&pos, ptext, sizeof(ptext));
+        cdc_log(LOG_NOTICE, "SNAPSHOT", "consistent snapshot at %s", ptext);
+        cdc_dbg(SNAPSHOT, "SNAPSHOT",
+                "reading %zu tables of %s in chunks "
+                "of %" PRId64 " rows",
+                pc->table_cnt, pc->mysql_db, pc->snapshot_chunk_rows);
+        err = cdc_snapshot_run(sn, pengine_snap_row, pe, pe->pe_run);
+        if (err && !pe->pe_why[0] && *pe->pe_run) {
+                /* The read itself failed part way (connection lost, query
+                 * killed, lock wait timeout...): the snapshot starts over,
+                 * so the failure counts as a transient one. A failure of
+                 * a row's callback is recorded already. */
+                err = pengine_fail(
+                        pe,
+                        cdc_err_is_retriable(err) ? err : CDC_ERR__TRANSPORT,
+                        PE_WHY_SOURCE, "snapshot: %s; it starts over",
+                        cdc_snapshot_errstr(sn));
+        }
+        if (err)
+                goto out;
+        pe->pe_snap_pos = pos;
+        if (had_prev) {
+                /* see pe_gap_replay: resume where the stream was */
+                pos               = prev;
+                pe->pe_gap_replay = 1;
+                cdc_pos_format(&pos, ptext, sizeof(ptext));
+        }
+        /* The stream position becomes the checkpoint once every row
+         * above is acknowledged. */
+        cdc_inflight_commit(pe->pe_fl, &pos);
+        pe->pe_read_pos      = pos;
+        pe->pe_have_pos      = 1;
+        pe->pe_snapshot_done = 1;
+        cdc_metric_add(pe->pe_mt.snapshots, 1);
+        /* Not "streaming from" yet: that line comes once the binlog is
+         * open (the old position may be purged, see pengine_purged). */
+        cdc_log(LOG_NOTICE, "SNAPSHOT",
+                "%" PRIu64 " rows read; the stream starts at %s%s",
+                cdc_snapshot_rows(sn), ptext,
+                had_prev ? " (the position before the snapshot: changes "
+                           "made since, deletes included, follow)"
+                         : "");
+        pe->pe_next = PE_ST_STREAM;
+out:
+        cdc_snapshot_destroy(sn);
+        return err;
+}
+
+/* ---- STREAM ---- */
+
+static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
+        char ptext[PE_POS_TEXT];
+        cdc_err_t err;
+
+        switch (it->type) {
+        case CDC_BINLOG_ROW:
+                pe->pe_in_txn = 1;
+                while ((err = cdc_emit_row(pe->pe_em, it)) ==
+                       CDC_ERR__QUEUE_FULL) {
+                        /* back-pressure: every slot waits for Kafka */
+                        err = pengine_tick(pe, 20);
+                        if (err)
+                                return err;
+                        if (!*pe->pe_run)
+                                return CDC_ERR__STATE;
+                }
+                if (err)
+                        return pengine_fail(pe, err, PE_WHY_OTHER, "%s",
+                                            cdc_emit_errstr(pe->pe_em));
+                cdc_pbench_row(pe->pe_pb);
+                break;
+        case CDC_BINLOG_COMMIT:
+                pe->pe_in_txn   = 0;
+                pe->pe_read_pos = it->next;
+                if (pe->pe_kp)
+                        cdc_inflight_commit(pe->pe_fl, &it->next);
+                if (cdc_dbg_on(CDC_DBG_BINLOG)) {
+                        cdc_pos_format(&it->next, ptext, sizeof(ptext));
+                        cdc_log(LOG_DEBUG, "BINLOG", "commit, next %s", ptext);
+                }
+                if (cdc_pbench_commit(pe->pe_pb, &it->next))
+                        goto end;
+                break;
+        case CDC_BINLOG_HEARTBEAT:
+                /* between transactions: the position is valid */
+                if (pe->pe_in_txn)
+                        break;
+                pe->pe_read_pos = it->next;
+                if (pe->pe_kp)
+                        cdc_inflight_commit(pe->pe_fl, &it->next);
+                if (cdc_dbg_on(CDC_DBG_BINLOG)) {
+                        cdc_pos_format(&it->next, ptext, sizeof(ptext));
+                        cdc_log(LOG_DEBUG, "BINLOG", "heartbeat at %s", ptext);
+                }
+                if (cdc_pbench_heartbeat(pe->pe_pb, &it->next))
+                        goto end;
+                break;
+        case CDC_BINLOG_DDL:
+                cdc_log(LOG_NOTICE, "BINLOG", "DDL on %s: %.200s",
+                        it->table ? it->table : "?",
+                        it->statement ? it->statement : "");
+                break;
+        }
+        return CDC_ERR_NO_ERROR;
+end:
+        cdc_log(LOG_NOTICE, "PRODUCER", "end of the binlog reached");
+        pe->pe_end = 1;
+        return CDC_ERR_NO_ERROR;
+}
+
+static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
+        const cdc_binlog_item_t *it;
+        char ptext[PE_POS_TEXT];
+        unsigned n = 0;
+        cdc_err_t err;
+
+        cdc_pos_format(&pe->pe_read_pos, ptext, sizeof(ptext));
+        err = cdc_binlog_open(pe->pe_bl, &pe->pe_read_pos);
+        if (err == CDC_ERR__NOENT)
+                return pengine_fail(pe, err, PE_WHY_NONE, "%s",
+                                    cdc_binlog_errstr(pe->pe_bl));
+        if (err) {
+                if (!cdc_err_is_retriable(err))
+                        pe->pe_exit = CDC_PENGINE_EXIT_CONFIG;
+                return pengine_fail(pe, err, PE_WHY_SOURCE, "open at %s: %s",
+                                    ptext, cdc_binlog_errstr(pe->pe_bl));
+        }
+        cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s", ptext);
+        cdc_retry_ok(&pe->pe_rt, cdc_now_us());
+        cdc_backoff_reset(pe->pe_bo);
+        cdc_metric_add(pe->pe_mt.stream_starts, 1);
+        pe->pe_gap_replay  = 0;
+        pe->pe_source_down = 0;
+        pengine_publish(pe, PE_ST_STREAM);
+
+        while (*pe->pe_run) {
+                err = cdc_binlog_next(pe->pe_bl, 100, &it);
+                if (err == CDC_ERR__TIMED_OUT) {
+                        err = pengine_tick(pe, 0);
+                        if (err)
+                                return err;
+                        continue;
+                }
+                if (err == CDC_ERR__NOENT)
+                        return pengine_fail(pe, err, PE_WHY_NONE, "%s",
+                                            cdc_binlog_errstr(pe->pe_bl));
+                if (err == CDC_ERR__BAD_EVENT)
+                        return pengine_fail(pe, err, PE_WHY_OTHER,
+                                            "undecodable event after %s: %s",
+                                            ptext,
+                                            cdc_binlog_errstr(pe->pe_bl));
+                if (err) {
+                        if (err == CDC_ERR__SERVER)
+                                pe->pe_exit = CDC_PENGINE_EXIT_CONFIG;
+                        return pengine_fail(pe, err, PE_WHY_SOURCE, "%s: %s",
+                                            cdc_err2str(err),
+                                            cdc_binlog_errstr(pe->pe_bl));
+                }
+                err = pengine_item(pe, it);
+                if (err)
+                        return err;
+                if (pe->pe_end) {
+                        pe->pe_next = PE_ST_DONE;
+                        return CDC_ERR_NO_ERROR;
+                }
+                if ((++n & 255) == 0) {
+                        err = pengine_tick(pe, 0);
+                        if (err)
+                                return err;
+                }
+        }
+        return CDC_ERR__STATE;
+}
+
+/* ---- BACKOFF ---- */
+
+static cdc_err_t pengine_backoff(cdc_pengine_t *pe) {
+        pengine_publish(pe, PE_ST_BACKOFF);
+        pengine_sleep(pe, pe->pe_backoff_ms);
+        if (pe->pe_kp && cdc_kprod_fatal(pe->pe_kp))
+                return pengine_fail(pe, CDC_ERR__FATAL, PE_WHY_OTHER, "%s",
+                                    cdc_kprod_errstr(pe->pe_kp));
+        pe->pe_next = PE_ST_STANDBY; /* passes through when the lock holds */
+        return CDC_ERR_NO_ERROR;
+}
+
+/* ---- transitions ---- */
+
+/* The stream's position is no longer on the server. */
+static pe_state_t pengine_purged(cdc_pengine_t *pe) {
+        char ptext[PE_POS_TEXT];
+
+        cdc_pos_format(&pe->pe_read_pos, ptext, sizeof(ptext));
+        cdc_metric_add(pe->pe_mt.purged, 1);
+        if (pe->pe_gap_replay) {
+                /* The snapshot is complete; only the gap's deletes are
+                 * lost, and nothing can recover them from the server. */
+                pe->pe_gap_replay = 0;
+                pe->pe_read_pos   = pe->pe_snap_pos;
+                cdc_inflight_commit(pe->pe_fl, &pe->pe_snap_pos);
+                cdc_log(LOG_WARNING, "BINLOG",
+                        "position %s before the snapshot is no longer on "
+                        "the server: streaming from the snapshot position; "
+                        "rows hard-deleted before the snapshot stay in "
+                        "Redis until a rebuild",
+                        ptext);
+                return PE_ST_STREAM;
+        }
+        if (pe->pe_pc->snap_mode == CDC_SNAPSHOT_WHEN_NEEDED) {
+                cdc_log(LOG_WARNING, "BINLOG",
+                        "position %s is no longer on the server (%s): "
+                        "taking a new snapshot (snapshot.mode=when_needed)",
+                        ptext, pe->pe_why);
+                pe->pe_have_pos = 0;
+                return PE_ST_SNAPSHOT;
+        }
+        cdc_log(LOG_CRIT, "BINLOG",
+                "position %s is no longer on the server (%s). Changes "
+                "after it are lost to this producer: take a new snapshot "
+                "(run once with --snapshot, or set "
+                "snapshot.mode=when_needed)",
+                ptext, pe->pe_why);
+        pe->pe_exit = CDC_PENGINE_EXIT_PURGED;
+        return PE_ST_DONE;
+}
+
+static int pengine_exit_code(cdc_err_t err) {
+        switch (err) {
+        case CDC_ERR__CONFIG:
+        case CDC_ERR__SERVER:
+                return CDC_PENGINE_EXIT_CONFIG;
+        default:
+                return CDC_PENGINE_EXIT_FATAL;
+        }
+}
+
+/* The one place that decides what a state's result means. */
+static pe_state_t pengine_transition(cdc_pengine_t *pe, pe_state_t from,
+                                     cdc_err_t err) {
+        int retriable = cdc_err_is_retriable(err);
+
+        if (!*pe->pe_run && (!err || err == CDC_ERR__STATE || retriable ||
+                             err == CDC_ERR__FENCED))
+                return PE_ST_DONE; /* SIGTERM: stop, exit 0 */
+        if (!err)
+                return pe->pe_next;
+        cdc_binlog_close(pe->pe_bl);
+        if (retriable || err == CDC_ERR__FENCED)
+                pe->pe_exit = 0; /* a step's exit status counts only when
+                                  * its failure ends the loop */
+        if (err == CDC_ERR__FENCED) {
+                /* Flush and save, then stand by; the next active
+                 * producer resumes from the stored checkpoint. */
+                cdc_log(LOG_WARNING, "LOCK", "%s: stopping", pe->pe_why);
+                cdc_metric_add(pe->pe_mt.lock_lost, 1);
+                pengine_quiesce(pe);
+                if (pe->pe_lk)
+                        cdc_lock_release(pe->pe_lk);
+                pengine_forget(pe);
+                pe->pe_standby_logged = 0;
+                return PE_ST_STANDBY;
+        }
+        if (err == CDC_ERR__NOENT && from == PE_ST_STREAM)
+                return pengine_purged(pe);
+        if (retriable) {
+                /* transient: keep what is in flight, resume from the last
+                 * transaction read */
+                pe->pe_backoff_ms =
+                        cdc_backoff_next_ms(pe->pe_bo, cdc_now_us());
+                cdc_metric_add(pe->pe_mt.reconnects, 1);
+                cdc_retry_fail(&pe->pe_rt, cdc_now_us(), pe->pe_backoff_ms,
+                               "%s", pe->pe_why);
+                return PE_ST_BACKOFF;
+        }
+        if (!pe->pe_exit)
+                pe->pe_exit = pengine_exit_code(err);
+        cdc_log(LOG_CRIT, "PRODUCER", "%s (%s): stopping", pe->pe_why,
+                cdc_err2str(err));
+        return PE_ST_DONE;
+}
+
+int cdc_pengine_run(cdc_pengine_t *pe) {
+        pe_state_t st = PE_ST_STANDBY;
+
+        while (st != PE_ST_DONE) {
+                cdc_err_t err = CDC_ERR_NO_ERROR;
+                pe->pe_why[0] = '\0';
+                switch (st) {
+                case PE_ST_STANDBY:
+                        err = pengine_standby(pe);
+                        break;
+                case PE_ST_CONNECT:
+                        err = pengine_connect(pe);
+                        break;
+                case PE_ST_SNAPSHOT:
+                        err = pengine_snapshot(pe);
+                        break;
+                case PE_ST_STREAM:
+                        err = pengine_stream(pe);
+                        break;
+                case PE_ST_BACKOFF:
+                        err = pengine_backoff(pe);
+                        break;
+                case PE_ST_DONE:
+                        break;
+                }
+                st = pengine_transition(pe, st, err);
+        }
+        pengine_publish(pe, PE_ST_DONE);
+        pengine_quiesce(pe);
+        cdc_pbench_report(pe->pe_pb, stdout);
+        return pe->pe_exit;
+}
