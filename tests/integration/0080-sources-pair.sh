@@ -28,8 +28,7 @@ CHECK=(--model pair --follow-table friendship --col-time-ab a_since
        --col-time-ba b_since)
 
 e_producer a
-h_wait_for "grep -q 'streaming from' '$H_DIR/p-a.log'" 60 ||
-        h_fail "producer did not start streaming"
+e_wait_state p-a streaming 60 || h_fail "producer did not start streaming"
 e_consumer a "${PAIR[@]}"
 e_consumer b "${PAIR[@]}"
 

@@ -20,10 +20,8 @@ h_start_broker
 
 s_producer 1 a
 s_producer 2 a
-for k in 1 2; do
-        h_wait_for "grep -q 'streaming from' '$H_DIR/p-s$k-a.log'" 60 ||
-                h_fail "producer of shard $k did not start streaming"
-done
+s_wait_streaming 1 a
+s_wait_streaming 2 a
 s_consumer_flags
 REAP=(--reaper.enable=true "--reaper.mysql.shards=${S_SOCK[1]},${S_SOCK[2]}"
       --reaper.mysql.user="$H_CONSUMER_USER"
@@ -54,6 +52,14 @@ s_converged "after the workload, moves and SIGKILLs"
 for k in 1 2; do
         h_wait_for "[ \"\$(s_mysql $k \"SELECT COUNT(*) FROM idempotent_log WHERE request_id LIKE 's$k-old-%'\")\" = 0 ]" 60 ||
                 h_fail "shard $k: expired idempotency rows not reaped"
+done
+
+# one reaper leader per shard among the live consumers (each shard's lock
+# is on that shard; c-a's died with it)
+for k in 1 2; do
+        m="followcdc_reaper_leader{shard=\"${S_SOCK[$k]}\"}"
+        h_wait_for "[ \"\$(e_csum '$m' a2 b)\" = 1 ]" 30 ||
+                h_fail "shard $k: $(e_csum "$m" a2 b) reaper leaders, want 1"
 done
 
 # One edge moved explicitly: 7 -> 8 lives on shard 1 (follower 7); copy it

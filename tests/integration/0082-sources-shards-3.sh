@@ -20,8 +20,7 @@ for k in 1 2 3; do
         s_producer "$k" a
 done
 for k in 1 2 3; do
-        h_wait_for "grep -q 'streaming from' '$H_DIR/p-s$k-a.log'" 60 ||
-                h_fail "producer of shard $k did not start streaming"
+        s_wait_streaming "$k" a
 done
 s_consumer_flags
 e_consumer a "${S_CONSUMER_FLAGS[@]}"

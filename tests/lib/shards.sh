@@ -24,10 +24,12 @@
 #                            no header; no SQL: read stdin)
 #   s_producer_conf K FILE [K=V]...  config of the producer of shard K:
 #                            source.name s<K>, mysql.server.id 100 + K,
-#                            checkpoint file $H_DIR/p-s<K>.ckpt, then the
-#                            K=V lines (and S_PRODUCER_CONF)
+#                            checkpoint file $H_DIR/p-s<K>.ckpt, /metrics
+#                            on a free port (e_wait_state), then the K=V
+#                            lines (and S_PRODUCER_CONF)
 #   s_producer K NAME [FLAGS...]  followcdc-producer of shard K, key
 #                            p-s<K>-NAME, log $H_DIR/p-s<K>-NAME.log
+#   s_wait_streaming K NAME  until that producer's state is streaming
 #   s_consumer_flags         fill S_CONSUMER_FLAGS: the flags a consumer
 #                            of all shards needs (source.name s1, sources
 #                            s1..sN: the topics of every shard)
@@ -142,6 +144,7 @@ s_producer_conf() {
                 echo "checkpoint.interval.ms=200"
                 echo "checkpoint.store=file"
                 echo "checkpoint.file=$H_DIR/p-s$k.ckpt"
+                echo "http.listen=127.0.0.1:0"
                 for kv in "${S_PRODUCER_CONF[@]}" "$@"; do
                         echo "$kv"
                 done
@@ -155,6 +158,11 @@ s_producer() {
         e_spawn "p-s$k-$name" "$H_DIR/p-s$k-$name.log" \
                 "$H_DIR/p-s$k-$name.log" \
                 "$E_PBIN" -c "$H_DIR/producer-s$k.conf" "$@"
+}
+
+s_wait_streaming() {
+        e_wait_state "p-s$1-$2" streaming 60 ||
+                h_fail "producer of shard $1 ($2) is not streaming"
 }
 
 s_consumer_flags() {
