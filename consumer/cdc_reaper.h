@@ -26,7 +26,7 @@
  * - The deletes come back through the binlog and are applied to Redis as
  *   any other delete.
  * - Sharded sources (reaper.mysql.shards): one such reaper per shard, each
- *   with its own thread, connection and lock on its own shard, so every
+ *   with its own thread, connections and lock on its own shard, so every
  *   shard has one leader among all instances (metrics labelled
  *   shard="<host:port>").
  */
