@@ -37,12 +37,13 @@ struct cdc_ckpt_s {
         /* cdc_ckpt_update(): what the store holds, when it was tried */
         char ck_saved[CDC_POS_GTID_MAX + 512];
         int64_t ck_tried_us;
+        unsigned ck_loaded_flags; /* of the record the last load returned */
 };
 
 /* ---- record ---- */
 
 char *cdc_ckpt_encode(const char *source, const cdc_pos_t *pos, int64_t ts_ms,
-                      size_t *lenp) {
+                      unsigned flags, size_t *lenp) {
         char text[CDC_POS_GTID_MAX + 512];
         json_t *o = NULL;
         char *s   = NULL;
@@ -53,6 +54,11 @@ char *cdc_ckpt_encode(const char *source, const cdc_pos_t *pos, int64_t ts_ms,
                       "ts_ms", (json_int_t)ts_ms);
         if (!o)
                 return NULL;
+        if ((flags & CDC_CKPT_SNAPSHOT_PENDING) &&
+            json_object_set_new(o, "snapshot", json_string("pending"))) {
+                json_decref(o);
+                return NULL;
+        }
         s = json_dumps(o, JSON_COMPACT);
         json_decref(o);
         if (s && lenp)
@@ -61,11 +67,11 @@ char *cdc_ckpt_encode(const char *source, const cdc_pos_t *pos, int64_t ts_ms,
 }
 
 cdc_err_t cdc_ckpt_decode(const char *buf, size_t len, char *source,
-                          size_t source_size, cdc_pos_t *pos, char *errstr,
-                          size_t errstr_size) {
+                          size_t source_size, cdc_pos_t *pos, unsigned *flagsp,
+                          char *errstr, size_t errstr_size) {
         json_error_t jerr;
         json_t *o       = NULL;
-        const char *src = NULL, *text = NULL;
+        const char *src = NULL, *text = NULL, *snap = NULL;
         json_int_t ts = 0;
         cdc_err_t err = CDC_ERR__BAD_EVENT;
 
@@ -75,10 +81,18 @@ cdc_err_t cdc_ckpt_decode(const char *buf, size_t len, char *source,
                          jerr.text);
                 goto out;
         }
-        if (json_unpack_ex(o, &jerr, 0, "{s:s, s:s, s?:I}", "source", &src,
-                           "position", &text, "ts_ms", &ts)) {
+        if (json_unpack_ex(o, &jerr, 0, "{s:s, s:s, s?:I, s?:s}", "source",
+                           &src, "position", &text, "ts_ms", &ts, "snapshot",
+                           &snap)) {
                 snprintf(errstr, errstr_size, "checkpoint record: %s",
                          jerr.text);
+                goto out;
+        }
+        if (snap && strcmp(snap, "pending")) {
+                snprintf(errstr, errstr_size,
+                         "checkpoint record: unknown snapshot state "
+                         "\"%.64s\"",
+                         snap);
                 goto out;
         }
         memset(pos, 0, sizeof(*pos));
@@ -89,6 +103,8 @@ cdc_err_t cdc_ckpt_decode(const char *buf, size_t len, char *source,
         }
         if (source)
                 snprintf(source, source_size, "%s", src);
+        if (flagsp)
+                *flagsp = snap ? CDC_CKPT_SNAPSHOT_PENDING : 0;
         err = CDC_ERR_NO_ERROR;
 out:
         json_decref(o);
@@ -150,7 +166,8 @@ void cdc_ckpt_destroy(cdc_ckpt_t *ck) {
 
 /* ---- file store ---- */
 
-static cdc_err_t ckpt_file_load(cdc_ckpt_t *ck, cdc_pos_t *pos, char *errstr,
+static cdc_err_t ckpt_file_load(cdc_ckpt_t *ck, cdc_pos_t *pos,
+                                unsigned *flagsp, char *errstr,
                                 size_t errstr_size) {
         char buf[CKPT_RECORD_MAX];
         char src[256];
@@ -177,7 +194,7 @@ static cdc_err_t ckpt_file_load(cdc_ckpt_t *ck, cdc_pos_t *pos, char *errstr,
                 n--;
         if (n == 0)
                 return CDC_ERR__NOENT;
-        err = cdc_ckpt_decode(buf, n, src, sizeof(src), pos, errstr,
+        err = cdc_ckpt_decode(buf, n, src, sizeof(src), pos, flagsp, errstr,
                               errstr_size);
         if (err)
                 return err;
@@ -339,7 +356,7 @@ static cdc_err_t ckpt_kafka_reader(cdc_ckpt_t *ck, char *errstr,
  * The legacy per-partition consumer needs no group (and no coordinator). */
 static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
                                  int64_t deadline_us, cdc_pos_t *pos,
-                                 int *foundp, char *errstr,
+                                 unsigned *flagsp, int *foundp, char *errstr,
                                  size_t errstr_size) {
         rd_kafka_topic_t *rkt;
         size_t klen   = strlen(ck->ck_source);
@@ -371,13 +388,15 @@ static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
                 } else if (rkm->offset < end) {
                         char why[256];
                         cdc_pos_t p;
+                        unsigned fl = 0;
                         if (rkm->key && rkm->key_len == klen &&
                             !memcmp(rkm->key, ck->ck_source, klen) &&
                             rkm->payload) {
                                 if (cdc_ckpt_decode(rkm->payload, rkm->len,
-                                                    NULL, 0, &p, why,
+                                                    NULL, 0, &p, &fl, why,
                                                     sizeof(why)) == 0) {
                                         *pos    = p;
+                                        *flagsp = fl;
                                         *foundp = 1;
                                 } else {
                                         cdc_log(LOG_WARNING, "CKPT",
@@ -407,8 +426,9 @@ static cdc_err_t ckpt_kafka_scan(cdc_ckpt_t *ck, int64_t start, int64_t end,
         return err;
 }
 
-static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
-                                 char *errstr, size_t errstr_size) {
+static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos,
+                                 unsigned *flagsp, int timeout_ms, char *errstr,
+                                 size_t errstr_size) {
         int64_t deadline = cdc_now_us() + (int64_t)timeout_ms * 1000;
         int64_t lo = 0, hi = 0, end, start, window = 256;
         int unknown = 0, found = 0;
@@ -467,8 +487,8 @@ static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
         end = hi;
         while (end > lo) {
                 start = end - window > lo ? end - window : lo;
-                err   = ckpt_kafka_scan(ck, start, end, deadline, pos, &found,
-                                        errstr, errstr_size);
+                err   = ckpt_kafka_scan(ck, start, end, deadline, pos, flagsp,
+                                        &found, errstr, errstr_size);
                 if (err)
                         return err;
                 if (found)
@@ -483,12 +503,15 @@ static cdc_err_t ckpt_kafka_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
 
 cdc_err_t cdc_ckpt_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
                         char *errstr, size_t errstr_size) {
+        unsigned flags = 0;
         cdc_err_t err;
-        errstr[0] = '\0';
+        errstr[0]           = '\0';
+        ck->ck_loaded_flags = 0;
         if (ck->ck_kind == CKPT_FILE) {
-                err = ckpt_file_load(ck, pos, errstr, errstr_size);
+                err = ckpt_file_load(ck, pos, &flags, errstr, errstr_size);
         } else {
-                err = ckpt_kafka_load(ck, pos, timeout_ms, errstr, errstr_size);
+                err = ckpt_kafka_load(ck, pos, &flags, timeout_ms, errstr,
+                                      errstr_size);
                 /* the reader is only needed at start: don't keep its
                  * connections */
                 if (ck->ck_rk) {
@@ -498,19 +521,29 @@ cdc_err_t cdc_ckpt_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
         }
         /* what the store holds now: cdc_ckpt_update() skips it */
         ck->ck_saved[0] = '\0';
-        if (err == CDC_ERR_NO_ERROR &&
+        if (err != CDC_ERR_NO_ERROR)
+                return err;
+        ck->ck_loaded_flags = flags;
+        /* a pending mark is not what the store should keep holding: the
+         * next update of the same position writes an ordinary record */
+        if (!(flags & CDC_CKPT_SNAPSHOT_PENDING) &&
             cdc_pos_format(pos, ck->ck_saved, sizeof(ck->ck_saved)) < 0)
                 ck->ck_saved[0] = '\0';
         return err;
 }
 
-cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
-                        size_t errstr_size) {
+unsigned cdc_ckpt_loaded_flags(const cdc_ckpt_t *ck) {
+        return ck->ck_loaded_flags;
+}
+
+static cdc_err_t ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, unsigned flags,
+                           char *errstr, size_t errstr_size) {
         size_t len = 0;
         char *rec;
         cdc_err_t err;
 
-        rec = cdc_ckpt_encode(ck->ck_source, pos, cdc_wallclock_ms(), &len);
+        rec = cdc_ckpt_encode(ck->ck_source, pos, cdc_wallclock_ms(), flags,
+                              &len);
         if (!rec) {
                 snprintf(errstr, errstr_size,
                          "can't encode the checkpoint record");
@@ -529,6 +562,38 @@ cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
                 snprintf(errstr, errstr_size, "%s",
                          cdc_kprod_errstr(ck->ck_kp));
         return err;
+}
+
+cdc_err_t cdc_ckpt_save(cdc_ckpt_t *ck, const cdc_pos_t *pos, char *errstr,
+                        size_t errstr_size) {
+        return ckpt_save(ck, pos, 0, errstr, errstr_size);
+}
+
+cdc_err_t cdc_ckpt_save_pending(cdc_ckpt_t *ck, const cdc_pos_t *pos,
+                                int timeout_ms, char *errstr,
+                                size_t errstr_size) {
+        cdc_err_t err;
+
+        errstr[0]       = '\0';
+        ck->ck_saved[0] = '\0'; /* an ordinary record must follow */
+        err             = ckpt_save(ck, pos, CDC_CKPT_SNAPSHOT_PENDING, errstr,
+                                    errstr_size);
+        if (err || ck->ck_kind == CKPT_FILE)
+                return err;
+        /* Kafka: stored once acknowledged, before any row is produced */
+        if (cdc_kprod_flush(ck->ck_kp, timeout_ms)) {
+                snprintf(errstr, errstr_size,
+                         "%s: the snapshot's start was not acknowledged "
+                         "within %d ms",
+                         ck->ck_topic, timeout_ms);
+                return CDC_ERR__TIMED_OUT;
+        }
+        if (cdc_kprod_fatal(ck->ck_kp)) {
+                snprintf(errstr, errstr_size, "%s",
+                         cdc_kprod_errstr(ck->ck_kp));
+                return CDC_ERR__FATAL;
+        }
+        return CDC_ERR_NO_ERROR;
 }
 
 cdc_err_t cdc_ckpt_update(cdc_ckpt_t *ck, const cdc_pos_t *pos, int64_t now_us,

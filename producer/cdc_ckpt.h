@@ -6,7 +6,13 @@
  * Record (both stores), one JSON object:
  *     {"source":"<source.name>","position":"gtid=..;file=..;pos=..",
  *      "ts_ms":<when written>}
- * where position is cdc_pos_format()'s text.
+ * where position is cdc_pos_format()'s text. A record written when a
+ * snapshot starts also has "snapshot":"pending" (CDC_CKPT_SNAPSHOT_PENDING):
+ * the position is the snapshot's, and its rows may be only partly
+ * published. A producer that loads such a record takes the snapshot again
+ * and then streams from that position (so changes made between the two
+ * snapshots, deletes included, are published); the next ordinary record
+ * clears the mark. Older readers ignore the field.
  *
  * Kafka store: records go to partition 0 of checkpoint.topic with key
  * source.name, written through the producer's own idempotent rd_kafka_t
@@ -35,6 +41,10 @@
 #include "cdc_kprod.h"
 
 typedef struct cdc_ckpt_s cdc_ckpt_t;
+
+/** Record flag: a snapshot started at this position and may not have
+ *  been published completely. */
+#define CDC_CKPT_SNAPSHOT_PENDING 0x1u
 
 /**
  * @brief File store at \p path (copied).
@@ -67,6 +77,24 @@ void cdc_ckpt_destroy(cdc_ckpt_t *ck);
  */
 cdc_err_t cdc_ckpt_load(cdc_ckpt_t *ck, cdc_pos_t *pos, int timeout_ms,
                         char *errstr, size_t errstr_size);
+
+/** @returns the flags (CDC_CKPT_*) of the record the last successful
+ *           cdc_ckpt_load() returned (0 when none). */
+unsigned cdc_ckpt_loaded_flags(const cdc_ckpt_t *ck);
+
+/**
+ * @brief Save \p pos as the start of a snapshot
+ *        (CDC_CKPT_SNAPSHOT_PENDING) and wait up to \p timeout_ms until
+ *        the store holds it (Kafka: flushed and acknowledged): the mark
+ *        must be stored before any of the snapshot's rows can be. The
+ *        store is then not considered to hold \p pos (the next
+ *        cdc_ckpt_update() of it writes an ordinary record).
+ * @returns CDC_ERR_NO_ERROR or an error with the reason in errstr.
+ * @locality main thread
+ */
+cdc_err_t cdc_ckpt_save_pending(cdc_ckpt_t *ck, const cdc_pos_t *pos,
+                                int timeout_ms, char *errstr,
+                                size_t errstr_size);
 
 /**
  * @brief Save \p pos. File: synchronous and durable on return. Kafka:
@@ -103,14 +131,14 @@ const char *cdc_ckpt_saved(const cdc_ckpt_t *ck);
  * @returns malloc()ed JSON text or NULL.
  */
 char *cdc_ckpt_encode(const char *source, const cdc_pos_t *pos, int64_t ts_ms,
-                      size_t *lenp);
+                      unsigned flags, size_t *lenp);
 
 /**
  * @brief Decode a record (untrusted input).
  * @returns CDC_ERR_NO_ERROR or CDC_ERR__BAD_EVENT with the reason.
  */
 cdc_err_t cdc_ckpt_decode(const char *buf, size_t len, char *source,
-                          size_t source_size, cdc_pos_t *pos, char *errstr,
-                          size_t errstr_size);
+                          size_t source_size, cdc_pos_t *pos, unsigned *flagsp,
+                          char *errstr, size_t errstr_size);
 
 #endif

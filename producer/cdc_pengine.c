@@ -292,7 +292,21 @@ static cdc_err_t pengine_connect(cdc_pengine_t *pe) {
                         pe->pe_have_pos = 1;
                         cdc_metric_add(pe->pe_mt.ckpt_loads, 1);
                         cdc_pos_format(&pe->pe_read_pos, ptext, sizeof(ptext));
-                        cdc_log(LOG_NOTICE, "CKPT", "resuming after %s", ptext);
+                        if (cdc_ckpt_loaded_flags(pe->pe_ck) &
+                            CDC_CKPT_SNAPSHOT_PENDING) {
+                                /* A snapshot started there and may be
+                                 * partly published: take it again, then
+                                 * stream from its start, so what changed
+                                 * in between (deletes too) follows. */
+                                cdc_log(LOG_NOTICE, "CKPT",
+                                        "the snapshot started at %s did "
+                                        "not finish: taking it again",
+                                        ptext);
+                                pe->pe_need_snapshot = 1;
+                        } else {
+                                cdc_log(LOG_NOTICE, "CKPT", "resuming after %s",
+                                        ptext);
+                        }
                 } else if (err == CDC_ERR__NOENT) {
                         cdc_log(LOG_NOTICE, "CKPT", "no checkpoint");
                         if (pc->snap_mode != CDC_SNAPSHOT_NEVER) {
@@ -412,6 +426,27 @@ static cdc_err_t pengine_snapshot(cdc_pengine_t *pe) {
         }
         cdc_pos_format(&pos, ptext, sizeof(ptext));
         cdc_log(LOG_NOTICE, "SNAPSHOT", "consistent snapshot at %s", ptext);
+        if (!had_prev && pe->pe_ck && !pc->bench_decode_only) {
+                /* Without a position to come back to, a crash before the
+                 * first checkpoint would leave rows of this snapshot in
+                 * the topics and no way to publish what changes before
+                 * the next one (a delete of such a row): store the
+                 * snapshot's start first (cdc_ckpt.h). */
+                err = cdc_ckpt_save_pending(pe->pe_ck, &pos,
+                                            (int)pc->flush_timeout_ms, errstr,
+                                            sizeof(errstr));
+                if (err) {
+                        err = pengine_fail(
+                                pe,
+                                cdc_err_is_retriable(err) ? err
+                                                          : CDC_ERR__TRANSPORT,
+                                PE_WHY_OTHER,
+                                "snapshot: can't store its start: %s; it "
+                                "starts over",
+                                errstr);
+                        goto out;
+                }
+        }
         cdc_dbg(SNAPSHOT, "SNAPSHOT",
                 "reading %zu tables of %s in chunks "
                 "of %" PRId64 " rows",
