@@ -41,8 +41,8 @@ if command -v redis-benchmark >/dev/null; then
                 evalsha "$sha" 4 \
                 "rb:{u:__rand_int__}:following" "rb:{u:__rand_int__}:followers" \
                 "rb:{u:__rand_int__}:friends" "rb:{u:__rand_int__}:ver" \
-                __rand_int__ 0000000000000000000000000000100000000000 1 \
-                1795000000000 o: 2>/dev/null | tail -n 1 | cut -d, -f2 | tr -d '"')
+                __rand_int__ 100000000000 '' o 1 \
+                1795000000000 2>/dev/null | tail -n 1 | cut -d, -f2 | tr -d '"')
         limit=${limit%.*}
         echo "redis-benchmark edge script (EVALSHA, -P 32 -c 4): $limit scripts/s"
 fi

@@ -154,7 +154,7 @@ rb=$(redis-benchmark -p "$H_REDIS_PORT" -c 4 -P 64 -n 400000 -r "$USERS" --csv \
         EVALSHA "$sha" 4 'bench:{u:__rand_int__}:following' \
         'bench:{u:__rand_int__}:followers' 'bench:{u:__rand_int__}:friends' \
         'bench:{u:__rand_int__}:ver' __rand_int__ \
-        "000000000000000000__rand_int__0000000000" 1 1795000000000 'o:' 2>/dev/null |
+        "__rand_int__0000000000" '' o 1 1795000000000 2>/dev/null |
         tail -n 1 | cut -d, -f2 | tr -d '"')
 limit=${rb%.*}
 

@@ -86,6 +86,20 @@ static cdc_err_t event_check_str(const json_t *obj, const char *key,
         return CDC_ERR_NO_ERROR;
 }
 
+/* A source name is a topic prefix, and the consumer stores it as the tag
+ * of versions from that source: [A-Za-z0-9._-] only. */
+static cdc_err_t event_check_name(const json_t *src, char *errstr,
+                                  size_t errstr_size) {
+        const char *s = json_string_value(json_object_get(src, "name"));
+
+        for (; s && *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+                      *s == '-'))
+                        V_FAIL("$.source.name: only [A-Za-z0-9._-] allowed");
+        return CDC_ERR_NO_ERROR;
+}
+
 /* "oversized" (optional): {"before"|"after": {column: bytes >= 0}} */
 static cdc_err_t event_check_oversized(const json_t *o, char *errstr,
                                        size_t errstr_size) {
@@ -174,6 +188,7 @@ cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
         if ((err = event_check_str(src, "connector", 1, 64, errstr,
                                    errstr_size)) ||
             (err = event_check_str(src, "name", 1, 127, errstr, errstr_size)) ||
+            (err = event_check_name(src, errstr, errstr_size)) ||
             (err = event_check_str(src, "db", 1, 64, errstr, errstr_size)) ||
             (err = event_check_str(src, "table", 1, 64, errstr, errstr_size)) ||
             (err = event_check_str(src, "file", 0, 255, errstr, errstr_size)) ||

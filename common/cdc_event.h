@@ -48,10 +48,12 @@ typedef enum {
  * Where a change came from. Public value type.
  *
  * Ordering: every change of one source is ordered by (epoch, seq, row):
- * - seq: on MariaDB the GTID sequence number of the transaction in its
- *   domain (gtid_strict_mode keeps it increasing across failover). On a
- *   server without usable GTIDs, (binlog file number << 40) | position
- *   of the transaction start.
+ * - seq: on MariaDB the sum of every GTID domain's sequence number once
+ *   the transaction is applied (the transaction's own sequence number
+ *   with one domain; gtid_strict_mode keeps it increasing across domains
+ *   and failover). On a server without usable GTIDs, (binlog file number
+ *   << 40) | position of the transaction start.
+ * - Versions of different sources (name) are never compared.
  * - row: index of the row change within its transaction (0-based,
  *   counting the rows of the captured tables in the transaction).
  * - epoch: set by configuration (`source.epoch`); bump it when the

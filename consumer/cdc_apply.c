@@ -22,7 +22,7 @@
 #include "cdc_scripts.h"
 
 /** Most KEYS + ARGV of any script. */
-#define APPLY_MAX_ARGS    10
+#define APPLY_MAX_ARGS    13
 /** Header of an EVALSHA: EVALSHA, sha, numkeys. */
 #define APPLY_HDR         3
 /** Longest request id accepted (MySQL VARCHAR(n) of utf8mb4 stays far
@@ -50,6 +50,13 @@ struct cdc_apply_s {
         char *ap_col_followee;
         char *ap_col_status;
         char *ap_col_time;
+        cdc_apply_model_t ap_model;
+        char *ap_col_a;   /* pair: user a */
+        char *ap_col_b;   /* pair: user b */
+        char *ap_col_rel; /* pair: relation bits */
+        char *ap_col_tab; /* pair: time of a -> b */
+        char *ap_col_tba; /* pair: time of b -> a */
+        char *ap_home;    /* home source: untagged versions */
         char *ap_idem_table;
         char *ap_col_request;
         char *ap_col_bizkey;
@@ -337,8 +344,15 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
                 apply_strdup(conf->follow_col_follower, "follower_id");
         ap->ap_col_followee =
                 apply_strdup(conf->follow_col_followee, "followee_id");
-        ap->ap_col_status  = apply_strdup(conf->follow_col_status, "status");
-        ap->ap_col_time    = apply_strdup(conf->follow_col_time, "updated_at");
+        ap->ap_col_status = apply_strdup(conf->follow_col_status, "status");
+        ap->ap_col_time   = apply_strdup(conf->follow_col_time, "updated_at");
+        ap->ap_model      = conf->follow_model;
+        ap->ap_col_a      = apply_strdup(conf->pair_col_a, "user_a");
+        ap->ap_col_b      = apply_strdup(conf->pair_col_b, "user_b");
+        ap->ap_col_rel    = apply_strdup(conf->pair_col_relation, "relation");
+        ap->ap_col_tab = apply_strdup(conf->pair_col_time_ab, ap->ap_col_time);
+        ap->ap_col_tba = apply_strdup(conf->pair_col_time_ba, ap->ap_col_time);
+        ap->ap_home    = apply_strdup(conf->home_source, "followcdc");
         ap->ap_idem_table  = apply_strdup(conf->idem_table, "idempotent_log");
         ap->ap_col_request = apply_strdup(conf->idem_col_request, "request_id");
         ap->ap_col_bizkey  = apply_strdup(conf->idem_col_bizkey, "biz_key");
@@ -346,6 +360,8 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
         ap->ap_col_created = apply_strdup(conf->idem_col_created, "created_at");
         if (!ap->ap_prefix || !ap->ap_follow_table || !ap->ap_col_follower ||
             !ap->ap_col_followee || !ap->ap_col_status || !ap->ap_col_time ||
+            !ap->ap_col_a || !ap->ap_col_b || !ap->ap_col_rel ||
+            !ap->ap_col_tab || !ap->ap_col_tba || !ap->ap_home ||
             !ap->ap_idem_table || !ap->ap_col_request || !ap->ap_col_bizkey ||
             !ap->ap_col_istatus || !ap->ap_col_created)
                 goto nomem;
@@ -400,6 +416,12 @@ void cdc_apply_destroy(cdc_apply_t *ap) {
         free(ap->ap_col_followee);
         free(ap->ap_col_status);
         free(ap->ap_col_time);
+        free(ap->ap_col_a);
+        free(ap->ap_col_b);
+        free(ap->ap_col_rel);
+        free(ap->ap_col_tab);
+        free(ap->ap_col_tba);
+        free(ap->ap_home);
         free(ap->ap_idem_table);
         free(ap->ap_col_request);
         free(ap->ap_col_bizkey);
@@ -554,63 +576,132 @@ cdc_err_t cdc_apply_connect(cdc_apply_t *ap) {
 
 /* ---- event -> scripts ---- */
 
-/* Queue the two sides of one edge change follower -> followee. */
-static int apply_edge(cdc_apply_t *ap, apply_cmd_t **out, const char *fr,
-                      const char *fe, const char *ver, int exists,
-                      int64_t score_ms) {
+/* One edge direction as one user sees it: "o" (me -> other) or "i"
+ * (other -> me), whether it exists and since when. */
+typedef struct apply_side_s {
+        const char *dir;
+        int exists;
+        int64_t score_ms;
+} apply_side_t;
+
+/* One edge script on the keys of \p me about \p other: one or two sides,
+ * all at version \p ver of source \p tag ("" = home). */
+static apply_cmd_t *apply_user(cdc_apply_t *ap, const char *me,
+                               const char *other, const char *ver,
+                               const char *tag, const apply_side_t *sides,
+                               int nsides) {
         static const char *const suffix[4] = { "following", "followers",
                                                "friends", "ver" };
-        apply_key_t kfr[4], kfe[4];
-        char score[24];
+        apply_key_t keys[4];
+        char score[2][24];
         const char *v[CDC_SCRIPT_EDGE_NKEYS + CDC_SCRIPT_EDGE_NARGS];
         size_t len[CDC_SCRIPT_EDGE_NKEYS + CDC_SCRIPT_EDGE_NARGS];
-        int i, rc = -1;
+        apply_cmd_t *ac = NULL;
+        int i, n = 0;
 
-        memset(kfr, 0, sizeof(kfr));
-        memset(kfe, 0, sizeof(kfe));
-        for (i = 0; i < 4; i++)
-                if (apply_user_key(ap, &kfr[i], fr, suffix[i]) != 0 ||
-                    apply_user_key(ap, &kfe[i], fe, suffix[i]) != 0)
-                        goto out;
-        snprintf(score, sizeof(score), "%" PRId64, exists ? score_ms : 0);
-
-        /* follower side: my following, opposite = my followers */
-        v[0] = kfr[0].k, len[0] = kfr[0].len;
-        v[1] = kfr[1].k, len[1] = kfr[1].len;
-        v[2] = kfr[2].k, len[2] = kfr[2].len;
-        v[3] = kfr[3].k, len[3] = kfr[3].len;
-        v[4] = fe, len[4] = strlen(fe);
-        v[5] = ver, len[5] = strlen(ver);
-        v[6] = exists ? "1" : "0", len[6] = 1;
-        v[7] = score, len[7] = strlen(score);
-        v[8] = "o:", len[8] = 2;
-        out[0] = apply_cmd_new(CDC_SCRIPT_EDGE, 9, v, len);
-
-        /* followee side: my followers, opposite = my following */
-        v[0] = kfe[1].k, len[0] = kfe[1].len;
-        v[1] = kfe[0].k, len[1] = kfe[0].len;
-        v[2] = kfe[2].k, len[2] = kfe[2].len;
-        v[3] = kfe[3].k, len[3] = kfe[3].len;
-        v[4] = fr, len[4] = strlen(fr);
-        v[8] = "i:", len[8] = 2;
-        out[1] = apply_cmd_new(CDC_SCRIPT_EDGE, 9, v, len);
-        if (out[0] && out[1])
-                rc = 0;
-out:
+        memset(keys, 0, sizeof(keys));
         for (i = 0; i < 4; i++) {
-                free(kfr[i].k);
-                free(kfe[i].k);
+                if (apply_user_key(ap, &keys[i], me, suffix[i]) != 0)
+                        goto out;
+                v[n] = keys[i].k, len[n] = keys[i].len, n++;
         }
-        return rc;
+        v[n] = other, len[n] = strlen(other), n++;
+        v[n] = ver, len[n] = strlen(ver), n++;
+        v[n] = tag, len[n] = strlen(tag), n++;
+        for (i = 0; i < nsides && i < 2; i++) {
+                snprintf(score[i], sizeof(score[i]), "%" PRId64,
+                         sides[i].exists ? sides[i].score_ms : 0);
+                v[n] = sides[i].dir, len[n] = 1, n++;
+                v[n] = sides[i].exists ? "1" : "0", len[n] = 1, n++;
+                v[n] = score[i], len[n] = strlen(score[i]), n++;
+        }
+        ac = apply_cmd_new(CDC_SCRIPT_EDGE, n, v, len);
+out:
+        for (i = 0; i < 4; i++)
+                free(keys[i].k);
+        return ac;
+}
+
+/* Queue the two sides of one edge change follower -> followee. */
+static int apply_edge(cdc_apply_t *ap, apply_cmd_t **out, const char *fr,
+                      const char *fe, const char *ver, const char *tag,
+                      int exists, int64_t score_ms) {
+        apply_side_t s = { "o", exists, score_ms };
+
+        /* follower side: my following */
+        out[0] = apply_user(ap, fr, fe, ver, tag, &s, 1);
+        /* followee side: my followers */
+        s.dir  = "i";
+        out[1] = apply_user(ap, fe, fr, ver, tag, &s, 1);
+        return out[0] && out[1] ? 0 : -1;
+}
+
+/* Queue the two scripts of a pair row (a, b): a's keys and b's keys, each
+ * updating both directions. */
+static int apply_pair_edges(cdc_apply_t *ap, apply_cmd_t **out, const char *a,
+                            const char *b, const char *ver, const char *tag,
+                            int ab, int64_t t_ab, int ba, int64_t t_ba) {
+        apply_side_t sa[2] = { { "o", ab, t_ab }, { "i", ba, t_ba } };
+        apply_side_t sb[2] = { { "o", ba, t_ba }, { "i", ab, t_ab } };
+
+        out[0] = apply_user(ap, a, b, ver, tag, sa, 2);
+        out[1] = apply_user(ap, b, a, ver, tag, sb, 2);
+        return out[0] && out[1] ? 0 : -1;
+}
+
+/* The tag stored with versions of \p ev's source: "" for the home source,
+ * else its name. Names become part of stored values, so only what a
+ * producer can use as a topic prefix is accepted. */
+static int apply_source_tag(const cdc_apply_t *ap, const cdc_event_t *ev,
+                            const char **tagp, char *errstr,
+                            size_t errstr_size) {
+        const char *name = ev->source.name;
+        size_t i, n = strnlen(name, sizeof(ev->source.name));
+
+        if (n < sizeof(ev->source.name) && strcmp(name, ap->ap_home) == 0) {
+                *tagp = "";
+                return 0;
+        }
+        if (n == 0 || n >= sizeof(ev->source.name))
+                goto bad;
+        for (i = 0; i < n; i++) {
+                char c = name[i];
+
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-'))
+                        goto bad;
+        }
+        *tagp = name;
+        return 0;
+bad:
+        snprintf(errstr, errstr_size,
+                 "source.name is not a source name ([A-Za-z0-9._-]{1,127})");
+        return -1;
+}
+
+/* The follow time of a row: the time column, or (absent or NULL) the
+ * commit time. */
+static int apply_score(const cdc_event_t *ev, const json_t *row,
+                       const char *col, int64_t *msp, char *errstr,
+                       size_t errstr_size) {
+        int r = apply_time_col(row, col, msp, errstr, errstr_size);
+
+        if (r < 0)
+                return -1;
+        if (r > 0)
+                *msp = ev->source.ts_ms;
+        return 0;
 }
 
 static cdc_err_t apply_follow(cdc_apply_t *ap, const cdc_event_t *ev,
-                              const char *ver, apply_cmd_t **out, int *np,
-                              char *errstr, size_t errstr_size) {
+                              const char *ver, const char *tag,
+                              apply_cmd_t **out, int *np, char *errstr,
+                              size_t errstr_size) {
         const json_t *row = cdc_event_row(ev);
         char fr[24], fe[24], ofr[24], ofe[24];
         int64_t status = 0, score = 0;
-        int exists = 0, n = 0, r;
+        int exists = 0, n = 0;
 
         if (!json_is_object(row)) {
                 snprintf(errstr, errstr_size, "op %c without a row image",
@@ -628,14 +719,9 @@ static cdc_err_t apply_follow(cdc_apply_t *ap, const cdc_event_t *ev,
                         return CDC_ERR__BAD_EVENT;
                 exists = status == 1;
         }
-        if (exists) {
-                r = apply_time_col(row, ap->ap_col_time, &score, errstr,
-                                   errstr_size);
-                if (r < 0)
-                        return CDC_ERR__BAD_EVENT;
-                if (r > 0) /* no time column: the commit time */
-                        score = ev->source.ts_ms;
-        }
+        if (exists && apply_score(ev, row, ap->ap_col_time, &score, errstr,
+                                  errstr_size) != 0)
+                return CDC_ERR__BAD_EVENT;
         /* An update that moved the edge (changed follower or followee):
          * the old edge is gone as of this version. A before image without
          * usable ids (not a FULL row image) cannot tell: skip the check. */
@@ -645,13 +731,13 @@ static cdc_err_t apply_follow(cdc_apply_t *ap, const cdc_event_t *ev,
             apply_id_text(ev->before, ap->ap_col_followee, ofe, sizeof(ofe),
                           errstr, errstr_size) == 0) {
                 if (strcmp(ofr, fr) != 0 || strcmp(ofe, fe) != 0) {
-                        if (apply_edge(ap, out, ofr, ofe, ver, 0, 0) != 0)
+                        if (apply_edge(ap, out, ofr, ofe, ver, tag, 0, 0) != 0)
                                 goto nomem;
                         n = 2;
                 }
         }
         errstr[0] = '\0';
-        if (apply_edge(ap, out + n, fr, fe, ver, exists, score) != 0)
+        if (apply_edge(ap, out + n, fr, fe, ver, tag, exists, score) != 0)
                 goto nomem;
         n += 2;
         *np = n;
@@ -662,11 +748,84 @@ nomem:
         return CDC_ERR__NOMEM;
 }
 
+/* The two users of a pair row. A row of one user with himself has no
+ * meaning in a pair table (both bits would be one edge). */
+static int apply_pair_ids(const cdc_apply_t *ap, const json_t *row, char *a,
+                          char *b, char *errstr, size_t errstr_size) {
+        if (apply_id_text(row, ap->ap_col_a, a, 24, errstr, errstr_size) != 0 ||
+            apply_id_text(row, ap->ap_col_b, b, 24, errstr, errstr_size) != 0)
+                return -1;
+        if (strcmp(a, b) == 0) {
+                snprintf(errstr, errstr_size, "columns %s and %s are equal",
+                         ap->ap_col_a, ap->ap_col_b);
+                return -1;
+        }
+        return 0;
+}
+
+/* A pair row (user a, user b, relation bits): bit 1 = a follows b, bit 2 =
+ * b follows a (3 = friends); other bits are not ours. A delete ends both
+ * directions. */
+static cdc_err_t apply_pair(cdc_apply_t *ap, const cdc_event_t *ev,
+                            const char *ver, const char *tag, apply_cmd_t **out,
+                            int *np, char *errstr, size_t errstr_size) {
+        const json_t *row = cdc_event_row(ev);
+        char a[24], b[24], oa[24], ob[24];
+        int64_t rel = 0, t_ab = 0, t_ba = 0;
+        int ab = 0, ba = 0, n = 0;
+
+        if (!json_is_object(row)) {
+                snprintf(errstr, errstr_size, "op %c without a row image",
+                         (char)ev->op);
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (apply_pair_ids(ap, row, a, b, errstr, errstr_size) != 0)
+                return CDC_ERR__BAD_EVENT;
+        if (ev->op != CDC_OP_DELETE) {
+                if (apply_int_col(row, ap->ap_col_rel, &rel, errstr,
+                                  errstr_size) != 0)
+                        return CDC_ERR__BAD_EVENT;
+                if (rel < 0) {
+                        snprintf(errstr, errstr_size, "column %s negative",
+                                 ap->ap_col_rel);
+                        return CDC_ERR__BAD_EVENT;
+                }
+                ab = (rel & 1) != 0;
+                ba = (rel & 2) != 0;
+        }
+        if ((ab && apply_score(ev, row, ap->ap_col_tab, &t_ab, errstr,
+                               errstr_size) != 0) ||
+            (ba && apply_score(ev, row, ap->ap_col_tba, &t_ba, errstr,
+                               errstr_size) != 0))
+                return CDC_ERR__BAD_EVENT;
+        /* An update that changed the pair's users: the old pair is gone as
+         * of this version (as a moved follow edge). */
+        if (ev->op == CDC_OP_UPDATE && json_is_object(ev->before) &&
+            apply_pair_ids(ap, ev->before, oa, ob, errstr, errstr_size) == 0 &&
+            (strcmp(oa, a) != 0 || strcmp(ob, b) != 0)) {
+                if (apply_pair_edges(ap, out, oa, ob, ver, tag, 0, 0, 0, 0) !=
+                    0)
+                        goto nomem;
+                n = 2;
+        }
+        errstr[0] = '\0';
+        if (apply_pair_edges(ap, out + n, a, b, ver, tag, ab, t_ab, ba, t_ba) !=
+            0)
+                goto nomem;
+        n += 2;
+        *np = n;
+        return CDC_ERR_NO_ERROR;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory");
+        return CDC_ERR__NOMEM;
+}
+
 /* One idem script for \p row: the row exists (\p present) or was deleted
  * as of \p ver. */
 static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row, int present,
-                                const char *ver, apply_cmd_t **out,
-                                char *errstr, size_t errstr_size) {
+                                const char *ver, const char *tag,
+                                apply_cmd_t **out, char *errstr,
+                                size_t errstr_size) {
         const json_t *jrid, *jbiz;
         const char *rid, *biz = "";
         size_t ridlen, bizlen = 0;
@@ -761,7 +920,8 @@ static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row, int present,
         v[4] = expire, len[4] = strlen(expire);
         v[5] = status, len[5] = strlen(status);
         v[6] = biz, len[6] = bizlen;
-        out[0] = apply_cmd_new(CDC_SCRIPT_IDEM, 7, v, len);
+        v[7] = tag, len[7] = strlen(tag);
+        out[0] = apply_cmd_new(CDC_SCRIPT_IDEM, 8, v, len);
         if (!out[0]) {
                 err = CDC_ERR__NOMEM;
                 goto out;
@@ -776,8 +936,8 @@ out:
 }
 
 static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
-                            const char *ver, apply_cmd_t **out, int *np,
-                            char *errstr, size_t errstr_size) {
+                            const char *ver, const char *tag, apply_cmd_t **out,
+                            int *np, char *errstr, size_t errstr_size) {
         const json_t *row = cdc_event_row(ev);
         cdc_err_t err;
         int n = 0;
@@ -796,15 +956,15 @@ static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
                 const json_t *is = json_object_get(row, ap->ap_col_request);
 
                 if (was && is && !json_equal(was, is)) {
-                        err = apply_idem_row(ap, ev->before, 0, ver, out,
+                        err = apply_idem_row(ap, ev->before, 0, ver, tag, out,
                                              errstr, errstr_size);
                         if (err != CDC_ERR_NO_ERROR)
                                 return err;
                         n = 1;
                 }
         }
-        err = apply_idem_row(ap, row, ev->op != CDC_OP_DELETE, ver, out + n,
-                             errstr, errstr_size);
+        err = apply_idem_row(ap, row, ev->op != CDC_OP_DELETE, ver, tag,
+                             out + n, errstr, errstr_size);
         if (err != CDC_ERR_NO_ERROR)
                 return err;
         *np = n + 1;
@@ -815,8 +975,9 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                         size_t errstr_size) {
         apply_cmd_t *out[4] = { NULL, NULL, NULL, NULL };
         char vtext[CDC_VERSION_LEN + 1], ver[CDC_VERSION_LEN + 1];
-        cdc_err_t err = CDC_ERR_NO_ERROR;
-        int n         = 0, i;
+        const char *tag = "";
+        cdc_err_t err   = CDC_ERR_NO_ERROR;
+        int n           = 0, i;
 
         errstr[0] = '\0';
         if (ap->ap_qlen + 4 > ap->ap_qcap) {
@@ -840,15 +1001,23 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                 snprintf(errstr, errstr_size, "bad version text");
                 return CDC_ERR__BAD_EVENT;
         }
-        if (strcmp(ev->source.table, ap->ap_follow_table) == 0)
-                err = apply_follow(ap, ev, ver, out, &n, errstr, errstr_size);
-        else if (strcmp(ev->source.table, ap->ap_idem_table) == 0)
-                err = apply_idem(ap, ev, ver, out, &n, errstr, errstr_size);
-        else {
+        if (strcmp(ev->source.table, ap->ap_follow_table) != 0 &&
+            strcmp(ev->source.table, ap->ap_idem_table) != 0) {
                 ap->ap_stats.events++;
                 ap->ap_stats.ignored++;
                 return CDC_ERR_NO_ERROR;
         }
+        if (apply_source_tag(ap, ev, &tag, errstr, errstr_size) != 0)
+                return CDC_ERR__BAD_EVENT;
+        if (strcmp(ev->source.table, ap->ap_follow_table) != 0)
+                err = apply_idem(ap, ev, ver, tag, out, &n, errstr,
+                                 errstr_size);
+        else if (ap->ap_model == CDC_APPLY_MODEL_PAIR)
+                err = apply_pair(ap, ev, ver, tag, out, &n, errstr,
+                                 errstr_size);
+        else
+                err = apply_follow(ap, ev, ver, tag, out, &n, errstr,
+                                   errstr_size);
         if (err != CDC_ERR_NO_ERROR)
                 goto out;
         for (i = 0; i < n; i++) {

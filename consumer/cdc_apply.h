@@ -8,7 +8,10 @@
  * Layout and scripts: schemas/redis.md. Every script touches the keys of
  * one user (one hash tag) only; an edge change is one follower-side and one
  * followee-side script, each applied only if its version is newer than
- * what that side holds (cdc_event_version()).
+ * what that side holds for the event's source (cdc_event_version();
+ * versions of different sources are never compared). A pair-table row
+ * (CDC_APPLY_MODEL_PAIR) is one script per user, each updating both
+ * directions of the pair atomically.
  */
 #ifndef CDC_APPLY_H
 #define CDC_APPLY_H
@@ -19,6 +22,14 @@
 #include "cdc_event.h"
 
 typedef struct cdc_apply_s cdc_apply_t;
+
+/** How the follow table stores edges. */
+typedef enum {
+        CDC_APPLY_MODEL_EDGE = 0, /**< one row per direction (follower,
+                                   *   followee, status) */
+        CDC_APPLY_MODEL_PAIR,     /**< one row per pair (user a, user b,
+                                   *   relation bits 1 = a->b, 2 = b->a) */
+} cdc_apply_model_t;
 
 /** Where events go and how rows map to Redis. Strings are copied. */
 typedef struct cdc_apply_conf_s {
@@ -65,6 +76,22 @@ typedef struct cdc_apply_conf_s {
         const char *redis_tls_key;         /**< its key */
         const char *redis_tls_server_name; /**< NULL: the host */
         int redis_tls_no_verify;           /**< tests only */
+        /** The home source (the consumer's source.name): its versions are
+         *  stored untagged, as with a single source. Events of any other
+         *  source carry their source name as a tag (schemas/redis.md,
+         *  "Several sources"). NULL: "followcdc". */
+        const char *home_source;
+        /** Model of follow_table (EDGE: the follow_col_* columns below
+         *  apply; PAIR: the pair_col_* columns). */
+        cdc_apply_model_t follow_model;
+        const char *pair_col_a;        /**< "user_a" */
+        const char *pair_col_b;        /**< "user_b" */
+        const char *pair_col_relation; /**< "relation": bit 1 = a follows
+                                        *   b, bit 2 = b follows a */
+        const char *pair_col_time_ab;  /**< score of a -> b (NULL:
+                                        *   follow_col_time) */
+        const char *pair_col_time_ba;  /**< score of b -> a (NULL:
+                                        *   follow_col_time) */
         /** Registry for the Redis metrics (short WAITs, redirections,
          *  topology refreshes; see docs/consumer.md). NULL: none. */
         struct cdc_metrics_s *metrics;

@@ -19,12 +19,14 @@
 static const cdc_prop_t cconf_props[] = {
  {"source.name", CDC_C_STR, _C(source_name), 0, 0, "followcdc",
   "Logical source name: the producer's topic prefix"},
+ {"sources", CDC_C_STR, _C(sources), 0, 0, NULL,
+  "Comma separated source names (shards) feeding this Redis; default topics are subscribed for each (default: source.name)"},
  {"source.db", CDC_C_STR, _C(source_db), 0, 0, "followcdc",
   "Source database (schema) name"},
  {"source.tz", CDC_C_STR, _C(source_tz), 0, 0, "UTC",
   "Time zone of the source's DATETIME columns (UTC, +08:00 or a zone name)"},
  {"topics", CDC_C_STR, _C(topics), 0, 0, NULL,
-  "Comma separated topics (default `<source.name>.<source.db>.<follow.table>` and `.<idem.table>`)"},
+  "Comma separated topics (default `<name>.<source.db>.<follow.table>` and `.<idem.table>` for each name of sources)"},
  {"dlq.topic", CDC_C_STR, _C(dlq_topic), 0, 0, NULL,
   "Dead-letter topic for malformed events (default `<source.name>.dlq`)"},
  {"batch.size", CDC_C_INT, _C(batch_size), 1, 100000, "1000",
@@ -75,6 +77,9 @@ static const cdc_prop_t cconf_props[] = {
   "1000", "WAIT timeout; below redis.timeout.ms"},
  {"follow.table", CDC_C_STR, _C(follow_table), 0, 0, "follow",
   "Follow table name"},
+ {"follow.model", CDC_C_ENUM, _C(follow_model), 0, 0, "edge",
+  "edge: one row per direction (follow.col.follower/followee/status); pair: one row per pair (follow.col.a/b/relation)",
+  .values = "edge|pair"},
  {"follow.col.follower", CDC_C_STR, _C(follow_col_follower), 0, 0,
   "follower_id", "Follower column"},
  {"follow.col.followee", CDC_C_STR, _C(follow_col_followee), 0, 0,
@@ -83,6 +88,16 @@ static const cdc_prop_t cconf_props[] = {
   "Status column (1 = following)"},
  {"follow.col.time", CDC_C_STR, _C(follow_col_time), 0, 0, "updated_at",
   "Column giving the sorted-set score (follow time)"},
+ {"follow.col.a", CDC_C_STR, _C(follow_col_a), 0, 0, "user_a",
+  "follow.model=pair: first user of the pair"},
+ {"follow.col.b", CDC_C_STR, _C(follow_col_b), 0, 0, "user_b",
+  "follow.model=pair: second user of the pair"},
+ {"follow.col.relation", CDC_C_STR, _C(follow_col_relation), 0, 0, "relation",
+  "follow.model=pair: relation bits (1 = a follows b, 2 = b follows a, 3 = both)"},
+ {"follow.col.time.ab", CDC_C_STR, _C(follow_col_time_ab), 0, 0, NULL,
+  "follow.model=pair: score of a -> b (default follow.col.time)"},
+ {"follow.col.time.ba", CDC_C_STR, _C(follow_col_time_ba), 0, 0, NULL,
+  "follow.model=pair: score of b -> a (default follow.col.time)"},
  {"idem.table", CDC_C_STR, _C(idem_table), 0, 0, "idempotent_log",
   "Idempotency log table name"},
  {"idem.col.request", CDC_C_STR, _C(idem_col_request), 0, 0, "request_id",
@@ -103,6 +118,8 @@ static const cdc_prop_t cconf_props[] = {
   "Reaper MySQL port"},
  {"reaper.mysql.socket", CDC_C_STR, _C(reaper_socket), 0, 0, NULL,
   "Reaper MySQL unix socket (instead of host/port)"},
+ {"reaper.mysql.shards", CDC_C_STR, _C(reaper_shards), 0, 0, NULL,
+  "Sharded sources: host:port (or /unix/socket) of each shard, comma separated; one reaper per shard (instead of host/port/socket)"},
  {"reaper.mysql.user", CDC_C_STR, _C(reaper_user), 0, 0,
   "followcdc_consumer", "Reaper MySQL user (SELECT, DELETE on the table)"},
  {"reaper.mysql.password", CDC_C_SECRET, _C(reaper_password), 0, 0, NULL,
@@ -143,6 +160,16 @@ static void cconf_clear_derived(cdc_cconf_t *cc) {
         cc->cc_topic_cnt = 0;
         free(cc->cc_dlq);
         cc->cc_dlq = NULL;
+        for (i = 0; i < cc->cc_source_cnt; i++) {
+                free(cc->cc_sources[i]);
+                cc->cc_sources[i] = NULL;
+        }
+        cc->cc_source_cnt = 0;
+        for (i = 0; i < cc->cc_reaper_shard_cnt; i++) {
+                free(cc->cc_reaper_shards[i]);
+                cc->cc_reaper_shards[i] = NULL;
+        }
+        cc->cc_reaper_shard_cnt = 0;
 }
 
 void cdc_cconf_destroy(cdc_cconf_t *cc) {
@@ -228,6 +255,7 @@ const char *cdc_cconf_finalize(void *base) {
         cdc_cconf_t *cc                  = base;
         const char *gid                  = NULL;
         char *st[CDC_CCONF_MAX_STATUSES] = { 0 };
+        char t[256];
         int i, n = 0;
         const char *idents[][2] = {
                 { "follow.table", cc->follow_table },
@@ -235,6 +263,9 @@ const char *cdc_cconf_finalize(void *base) {
                 { "follow.col.followee", cc->follow_col_followee },
                 { "follow.col.status", cc->follow_col_status },
                 { "follow.col.time", cc->follow_col_time },
+                { "follow.col.a", cc->follow_col_a },
+                { "follow.col.b", cc->follow_col_b },
+                { "follow.col.relation", cc->follow_col_relation },
                 { "idem.table", cc->idem_table },
                 { "idem.col.request", cc->idem_col_request },
                 { "idem.col.bizkey", cc->idem_col_bizkey },
@@ -252,24 +283,88 @@ const char *cdc_cconf_finalize(void *base) {
             !*cc->source_db)
                 return "source.name and source.db must not be empty";
 
+        /* model */
+        cc->cc_follow_model = cc->follow_model == 1 ? CDC_APPLY_MODEL_PAIR
+                                                    : CDC_APPLY_MODEL_EDGE;
+        if (cc->follow_col_time_ab && *cc->follow_col_time_ab &&
+            !cconf_ident_ok(cc->follow_col_time_ab))
+                return "follow.col.time.ab: not a plain SQL identifier";
+        if (cc->follow_col_time_ba && *cc->follow_col_time_ba &&
+            !cconf_ident_ok(cc->follow_col_time_ba))
+                return "follow.col.time.ba: not a plain SQL identifier";
+        if (!strcmp(cc->follow_table, cc->idem_table))
+                return "follow.table and idem.table must differ";
+
+        /* sources: source.name (the home source) first, then the others */
+        if (cdc_topic_name(t, sizeof(t), cc->source_name, "x", "x"))
+                return "source.name: not a legal topic prefix "
+                       "([A-Za-z0-9._-])";
+        cc->cc_sources[0] = strdup(cc->source_name);
+        if (!cc->cc_sources[0])
+                return "out of memory";
+        cc->cc_source_cnt = 1;
+        if (cc->sources && *cc->sources) {
+                char *sv[CDC_CCONF_MAX_SOURCES] = { 0 };
+                int home                        = 0, j;
+
+                if (cconf_split(cc->sources, sv, CDC_CCONF_MAX_SOURCES, &n)) {
+                        for (i = 0; i < CDC_CCONF_MAX_SOURCES; i++)
+                                free(sv[i]);
+                        return "sources: too many sources (max 32)";
+                }
+                for (i = 0; i < n; i++) {
+                        const char *why = NULL;
+
+                        if (cdc_topic_name(t, sizeof(t), sv[i], "x", "x"))
+                                why = "sources: \"%s\" is not a legal "
+                                      "topic prefix ([A-Za-z0-9._-])";
+                        for (j = 0; !why && j < cc->cc_source_cnt; j++)
+                                if (j > 0 && !strcmp(cc->cc_sources[j], sv[i]))
+                                        why = "sources: \"%s\" twice";
+                        if (why) {
+                                cconf_fail(why, sv[i]);
+                                for (j = i; j < n; j++)
+                                        free(sv[j]);
+                                return cconf_errbuf;
+                        }
+                        if (!strcmp(sv[i], cc->source_name)) {
+                                home = 1;
+                                free(sv[i]);
+                                continue;
+                        }
+                        cc->cc_sources[cc->cc_source_cnt++] = sv[i];
+                }
+                n = 0;
+                if (!home)
+                        return "sources: must include source.name (the "
+                               "home source)";
+        }
+
         /* topics */
         if (cc->topics && *cc->topics) {
                 if (cconf_split(cc->topics, cc->cc_topics, CDC_CCONF_MAX_TOPICS,
                                 &cc->cc_topic_cnt))
-                        return "topics: too many topics (max 16)";
+                        return "topics: too many topics (max 64)";
         } else {
-                char t[256];
                 const char *tabs[2] = { cc->follow_table, cc->idem_table };
-                for (i = 0; i < 2; i++) {
-                        if (cdc_topic_name(t, sizeof(t), cc->source_name,
-                                           cc->source_db, tabs[i]))
-                                return "source.name/source.db: not a legal "
-                                       "topic name";
-                        cc->cc_topics[i] = strdup(t);
-                        if (!cc->cc_topics[i])
-                                return "out of memory";
-                        cc->cc_topic_cnt = i + 1;
-                }
+                int s;
+
+                if (cc->cc_source_cnt * 2 > CDC_CCONF_MAX_TOPICS)
+                        return "sources: too many topics (max 64)";
+                for (s = 0; s < cc->cc_source_cnt; s++)
+                        for (i = 0; i < 2; i++) {
+                                char **slot = &cc->cc_topics[cc->cc_topic_cnt];
+
+                                if (cdc_topic_name(t, sizeof(t),
+                                                   cc->cc_sources[s],
+                                                   cc->source_db, tabs[i]))
+                                        return "source.name/source.db: not "
+                                               "a legal topic name";
+                                *slot = strdup(t);
+                                if (!*slot)
+                                        return "out of memory";
+                                cc->cc_topic_cnt++;
+                        }
         }
         if (!cc->cc_topic_cnt)
                 return "topics: empty";
@@ -318,6 +413,25 @@ const char *cdc_cconf_finalize(void *base) {
                 free(st[i]);
         if (cc->reaper_enable && !cc->cc_status_cnt)
                 return "reaper.statuses: empty";
+        if (cc->reaper_shards && *cc->reaper_shards) {
+                if (cconf_split(cc->reaper_shards, cc->cc_reaper_shards,
+                                CDC_CCONF_MAX_SOURCES,
+                                &cc->cc_reaper_shard_cnt))
+                        return "reaper.mysql.shards: too many shards (max "
+                               "32)";
+                for (i = 0; i < cc->cc_reaper_shard_cnt; i++) {
+                        const char *sh = cc->cc_reaper_shards[i];
+                        char host[256];
+                        int port;
+
+                        if (cdc_cconf_parse_shard(sh, host, sizeof(host),
+                                                  &port) != 0)
+                                return cconf_fail(
+                                        "reaper.mysql.shards: \"%s\" is "
+                                        "neither host:port nor /socket",
+                                        sh);
+                }
+        }
 
         /* redis */
         if (cc->redis_cluster_nodes && *cc->redis_cluster_nodes) {
@@ -362,25 +476,36 @@ bad:
 
 void cdc_cconf_apply_conf(const cdc_cconf_t *cc, cdc_apply_conf_t *ac) {
         memset(ac, 0, sizeof(*ac));
-        ac->redis_host            = cc->redis_host;
-        ac->redis_port            = (int)cc->redis_port;
-        ac->redis_password        = cc->redis_password;
-        ac->redis_user            = cc->redis_user;
-        ac->redis_db              = (int)cc->redis_db;
-        ac->redis_timeout_ms      = (int)cc->redis_timeout_ms;
-        ac->key_prefix            = cc->redis_key_prefix;
-        ac->follow_table          = cc->follow_table;
-        ac->follow_col_follower   = cc->follow_col_follower;
-        ac->follow_col_followee   = cc->follow_col_followee;
-        ac->follow_col_status     = cc->follow_col_status;
-        ac->follow_col_time       = cc->follow_col_time;
-        ac->idem_table            = cc->idem_table;
-        ac->idem_col_request      = cc->idem_col_request;
-        ac->idem_col_bizkey       = cc->idem_col_bizkey;
-        ac->idem_col_status       = cc->idem_col_status;
-        ac->idem_col_created      = cc->idem_col_created;
-        ac->idem_ttl_ms           = cc->idem_ttl_ms;
-        ac->max_batch             = (int)cc->redis_pipeline;
+        ac->redis_host          = cc->redis_host;
+        ac->redis_port          = (int)cc->redis_port;
+        ac->redis_password      = cc->redis_password;
+        ac->redis_user          = cc->redis_user;
+        ac->redis_db            = (int)cc->redis_db;
+        ac->redis_timeout_ms    = (int)cc->redis_timeout_ms;
+        ac->key_prefix          = cc->redis_key_prefix;
+        ac->follow_table        = cc->follow_table;
+        ac->follow_col_follower = cc->follow_col_follower;
+        ac->follow_col_followee = cc->follow_col_followee;
+        ac->follow_col_status   = cc->follow_col_status;
+        ac->follow_col_time     = cc->follow_col_time;
+        ac->follow_model        = cc->cc_follow_model;
+        ac->pair_col_a          = cc->follow_col_a;
+        ac->pair_col_b          = cc->follow_col_b;
+        ac->pair_col_relation   = cc->follow_col_relation;
+        ac->pair_col_time_ab = cc->follow_col_time_ab && *cc->follow_col_time_ab
+                                       ? cc->follow_col_time_ab
+                                       : NULL;
+        ac->pair_col_time_ba = cc->follow_col_time_ba && *cc->follow_col_time_ba
+                                       ? cc->follow_col_time_ba
+                                       : NULL;
+        ac->home_source      = cc->source_name;
+        ac->idem_table       = cc->idem_table;
+        ac->idem_col_request = cc->idem_col_request;
+        ac->idem_col_bizkey  = cc->idem_col_bizkey;
+        ac->idem_col_status  = cc->idem_col_status;
+        ac->idem_col_created = cc->idem_col_created;
+        ac->idem_ttl_ms      = cc->idem_ttl_ms;
+        ac->max_batch        = (int)cc->redis_pipeline;
         ac->redis_cluster_nodes   = cc->redis_cluster_nodes;
         ac->redis_wait_replicas   = (int)cc->redis_wait_replicas;
         ac->redis_wait_timeout_ms = (int)cc->redis_wait_timeout_ms;
@@ -390,6 +515,44 @@ void cdc_cconf_apply_conf(const cdc_cconf_t *cc, cdc_apply_conf_t *ac) {
         ac->redis_tls_key         = cc->redis_tls_key;
         ac->redis_tls_server_name = cc->redis_tls_server_name;
         ac->redis_tls_no_verify   = !cc->redis_tls_verify;
+}
+
+int cdc_cconf_parse_shard(const char *spec, char *host, size_t host_size,
+                          int *portp) {
+        const char *colon;
+        char *end = NULL;
+        long port;
+        size_t n;
+
+        if (!spec || !*spec)
+                return -1;
+        /* the spec also names the shard in logs and metric labels */
+        for (colon = spec; *colon; colon++)
+                if ((unsigned char)*colon <= ' ' || *colon == '"' ||
+                    *colon == '\\' || (unsigned char)*colon >= 0x7f)
+                        return -1;
+        if (spec[0] == '/') { /* a unix socket */
+                if (strlen(spec) >= host_size)
+                        return -1;
+                snprintf(host, host_size, "%s", spec);
+                *portp = 0;
+                return 0;
+        }
+        colon = strrchr(spec, ':');
+        if (!colon || colon == spec)
+                return -1;
+        n = (size_t)(colon - spec);
+        if (n >= host_size)
+                return -1;
+        errno = 0;
+        port  = strtol(colon + 1, &end, 10);
+        if (errno || !end || *end || end == colon + 1 || port < 1 ||
+            port > 65535)
+                return -1;
+        memcpy(host, spec, n);
+        host[n] = '\0';
+        *portp  = (int)port;
+        return 0;
 }
 
 char **cdc_cconf_argv_dup(int argc, char **argv) {

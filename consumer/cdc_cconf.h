@@ -22,9 +22,11 @@
  *  idem.ttl within what the applier accepts as a time (year 9999). */
 #define CDC_CCONF_IDEM_TTL_MAX INT64_C(253402214400000)
 
-/** Maximum number of subscribed topics and reaped statuses. */
-#define CDC_CCONF_MAX_TOPICS   16
+/** Maximum number of subscribed topics, reaped statuses, sources
+ *  (shards) and reaped shards. */
+#define CDC_CCONF_MAX_TOPICS   64
 #define CDC_CCONF_MAX_STATUSES 8
+#define CDC_CCONF_MAX_SOURCES  32
 
 /** Where a replay starts. */
 typedef enum {
@@ -42,7 +44,8 @@ typedef struct cdc_cconf_s {
         cdc_conf_t *cc_conf; /**< engine that fills the fields below */
 
         /* ---- source ---- */
-        char *source_name; /**< topic prefix */
+        char *source_name; /**< topic prefix; the home source */
+        char *sources;     /**< every source (shard), comma separated */
         char *source_db;   /**< database name */
         char *source_tz;   /**< time zone of DATETIME columns */
 
@@ -80,10 +83,16 @@ typedef struct cdc_cconf_s {
 
         /* ---- mapping ---- */
         char *follow_table;
+        int follow_model; /**< follow.model: 0 edge, 1 pair */
         char *follow_col_follower;
         char *follow_col_followee;
         char *follow_col_status;
         char *follow_col_time;
+        char *follow_col_a;        /**< pair model */
+        char *follow_col_b;        /**< pair model */
+        char *follow_col_relation; /**< pair model */
+        char *follow_col_time_ab;  /**< pair model, NULL: follow_col_time */
+        char *follow_col_time_ba;  /**< pair model, NULL: follow_col_time */
         char *idem_table;
         char *idem_col_request;
         char *idem_col_bizkey;
@@ -96,6 +105,7 @@ typedef struct cdc_cconf_s {
         char *reaper_host;
         int64_t reaper_port;
         char *reaper_socket;
+        char *reaper_shards; /**< host:port or socket of each shard */
         char *reaper_user;
         char *reaper_password;
         char *reaper_db;       /**< default source.db */
@@ -111,7 +121,12 @@ typedef struct cdc_cconf_s {
         /* ---- derived by cdc_cconf_finalize() ---- */
         char *cc_topics[CDC_CCONF_MAX_TOPICS]; /**< owned */
         int cc_topic_cnt;
-        char *cc_dlq; /**< owned */
+        char *cc_dlq;                            /**< owned */
+        char *cc_sources[CDC_CCONF_MAX_SOURCES]; /**< owned; [0] is home */
+        int cc_source_cnt;
+        cdc_apply_model_t cc_follow_model;
+        char *cc_reaper_shards[CDC_CCONF_MAX_SOURCES]; /**< owned */
+        int cc_reaper_shard_cnt;
         int cc_statuses[CDC_CCONF_MAX_STATUSES];
         int cc_status_cnt;
         cdc_replay_t cc_replay;
@@ -143,6 +158,16 @@ const char *cdc_cconf_finalize(void *base);
  * @returns 0, or -1 if malformed.
  */
 int cdc_cconf_parse_time_ms(const char *s, int64_t *msp);
+
+/**
+ * @brief Parse one entry of reaper.mysql.shards: "host:port" (host may
+ *        be a name or an address, an IPv6 one as [addr]:port is not
+ *        unwrapped) or an absolute unix socket path ("/run/mysqld.sock",
+ *        port 0).
+ * @returns 0, or -1 if malformed.
+ */
+int cdc_cconf_parse_shard(const char *spec, char *host, size_t host_size,
+                          int *portp);
 
 /**
  * @brief Fill \p ac (borrowing \p cc's strings) for cdc_apply_new().

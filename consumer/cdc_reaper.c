@@ -24,7 +24,9 @@ typedef enum {
         REAPER_STATE_LEADER,  /* connected, holding the lock: reaping */
 } reaper_state_t;
 
-struct cdc_reaper_s {
+/* One reaper: one MySQL server (a shard), one thread, two connections
+ * (the DELETEs and the lock), its own lock. */
+typedef struct reaper_shard_s {
         /* configuration (copies) */
         cdc_mysql_target_t rp_tgt; /* the server, for both connections */
         char *rp_table, *rp_col_status, *rp_col_created, *rp_tz;
@@ -50,6 +52,13 @@ struct cdc_reaper_s {
         volatile uint64_t rp_deleted;
         volatile int rp_is_leader;
         cdc_metric_t *rp_m_deleted, *rp_m_leader, *rp_m_errors;
+} reaper_shard_t;
+
+/* The reapers of this instance: one, or one per shard
+ * (reaper.mysql.shards). */
+struct cdc_reaper_s {
+        reaper_shard_t *rp_shards[CDC_CCONF_MAX_SOURCES];
+        int rp_cnt;
 };
 
 /* ---- pure helpers (unit tested) ---- */
@@ -93,7 +102,7 @@ int cdc_reaper_sql(char *buf, size_t size, const char *table,
 /* ---- thread ---- */
 
 /* Wait \p ms or until stopped. @returns 1 if stopped. */
-static int reaper_wait(cdc_reaper_t *rp, int64_t ms) {
+static int reaper_wait(reaper_shard_t *rp, int64_t ms) {
         struct timespec ts;
         int stop;
 
@@ -113,14 +122,14 @@ static int reaper_wait(cdc_reaper_t *rp, int64_t ms) {
         return stop;
 }
 
-static void reaper_set_leader(cdc_reaper_t *rp, int leader) {
+static void reaper_set_leader(reaper_shard_t *rp, int leader) {
         rp->rp_is_leader = leader;
         cdc_metric_set(rp->rp_m_leader, leader);
 }
 
 /* Close both connections (releasing the lock). \p why: a failure, logged
  * as the first of a streak or at debug level (cdc_retry). */
-static void reaper_disconnect(cdc_reaper_t *rp, const char *why) {
+static void reaper_disconnect(reaper_shard_t *rp, const char *why) {
         if (why) {
                 cdc_metric_add(rp->rp_m_errors, 1);
                 cdc_retry_fail(&rp->rp_retry, cdc_now_us(), -1, "%s", why);
@@ -137,7 +146,7 @@ static void reaper_disconnect(cdc_reaper_t *rp, const char *why) {
 }
 
 /* Run a query returning one integer cell. @returns 0 and *vp (-1: NULL) */
-static int reaper_query_int(cdc_reaper_t *rp, const char *sql, int64_t *vp) {
+static int reaper_query_int(reaper_shard_t *rp, const char *sql, int64_t *vp) {
         MYSQL_RES *res;
         MYSQL_ROW row;
         int ret = -1;
@@ -157,7 +166,7 @@ static int reaper_query_int(cdc_reaper_t *rp, const char *sql, int64_t *vp) {
         return ret;
 }
 
-static int reaper_connect(cdc_reaper_t *rp) {
+static int reaper_connect(reaper_shard_t *rp) {
         /* No automatic reconnect (cdc_mysql_connect): a silent one would
          * run DELETEs outside what the lock protects. */
         cdc_mysql_opts_t o = { .connect_timeout_s = 5, .rw_timeout_s = 60 };
@@ -199,7 +208,7 @@ static int reaper_connect(cdc_reaper_t *rp) {
         return 0;
 }
 
-static void reaper_try_lock(cdc_reaper_t *rp) {
+static void reaper_try_lock(reaper_shard_t *rp) {
         uint64_t holder = 0;
         cdc_err_t err   = cdc_lock_acquire(rp->rp_lk, &holder);
 
@@ -218,7 +227,7 @@ static void reaper_try_lock(cdc_reaper_t *rp) {
 
 /* The leader checks its lock before each round: if its lock connection
  * was lost another instance may reap already. */
-static int reaper_still_leader(cdc_reaper_t *rp) {
+static int reaper_still_leader(reaper_shard_t *rp) {
         cdc_err_t err = cdc_lock_check(rp->rp_lk);
         if (err == CDC_ERR_NO_ERROR)
                 return 1;
@@ -230,7 +239,7 @@ static int reaper_still_leader(cdc_reaper_t *rp) {
 }
 
 /* One round over every status. @returns 1 if stopped. */
-static int reaper_round(cdc_reaper_t *rp) {
+static int reaper_round(reaper_shard_t *rp) {
         char cutoff[40], sql[1024];
         int i;
 
@@ -281,8 +290,8 @@ static int reaper_round(cdc_reaper_t *rp) {
 }
 
 static void *reaper_main(void *arg) {
-        cdc_reaper_t *rp = arg;
-        int stop         = 0;
+        reaper_shard_t *rp = arg;
+        int stop           = 0;
 
         mysql_thread_init();
         while (!stop) {
@@ -328,83 +337,7 @@ static char *reaper_dup(const char *s) {
         return s ? strdup(s) : NULL;
 }
 
-cdc_reaper_t *cdc_reaper_new(const cdc_cconf_t *cc, cdc_metrics_t *m,
-                             char *errstr, size_t errstr_size) {
-        cdc_reaper_t *rp = calloc(1, sizeof(*rp));
-        const char *db;
-        pthread_condattr_t ca;
-        cdc_lock_opts_t lo;
-        char what[200];
-
-        if (!rp)
-                goto nomem;
-        pthread_mutex_init(&rp->rp_mtx, NULL);
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&rp->rp_cnd, &ca);
-        pthread_condattr_destroy(&ca);
-
-        /* where to connect: filled once, used by both connections */
-        db = cc->reaper_db && *cc->reaper_db ? cc->reaper_db : cc->source_db;
-        if (!db ||
-            cdc_mysql_target_set(&rp->rp_tgt, cc->reaper_host,
-                                 (unsigned)cc->reaper_port, cc->reaper_socket,
-                                 cc->reaper_user, cc->reaper_password, db))
-                goto nomem;
-        cdc_mysql_target_where(&rp->rp_tgt, rp->rp_where, sizeof(rp->rp_where));
-        snprintf(rp->rp_lock, sizeof(rp->rp_lock), "followcdc:reaper:%s", db);
-        memset(&lo, 0, sizeof(lo));
-        lo.target     = &rp->rp_tgt;
-        lo.name       = rp->rp_lock;
-        lo.timeout_ms = 5000;
-        rp->rp_lk     = cdc_lock_new(&lo);
-        snprintf(what, sizeof(what), "MySQL %s", rp->rp_where);
-        cdc_retry_init(&rp->rp_retry, "REAPER", CDC_DBG_REAPER, what,
-                       10 * 60 * 1000);
-
-        rp->rp_table       = reaper_dup(cc->idem_table);
-        rp->rp_col_status  = reaper_dup(cc->idem_col_status);
-        rp->rp_col_created = reaper_dup(cc->idem_col_created);
-        rp->rp_tz          = reaper_dup(cc->source_tz ? cc->source_tz : "UTC");
-        rp->rp_bo          = cdc_backoff_new(500, 30000);
-        if (!rp->rp_lk || !rp->rp_tgt.user || !rp->rp_table ||
-            !rp->rp_col_status || !rp->rp_col_created || !rp->rp_tz ||
-            !rp->rp_bo)
-                goto nomem;
-        memcpy(rp->rp_statuses, cc->cc_statuses, sizeof(rp->rp_statuses));
-        rp->rp_status_cnt  = cc->cc_status_cnt;
-        rp->rp_batch       = cc->reaper_batch;
-        rp->rp_pause_ms    = cc->reaper_pause_ms;
-        rp->rp_interval_ms = cc->reaper_interval_ms;
-        rp->rp_ttl_ms      = cc->idem_ttl_ms;
-
-        rp->rp_m_deleted = cdc_metrics_counter(
-                m, "followcdc_reaper_deleted_rows_total",
-                "Expired idempotency rows deleted by this instance", NULL);
-        rp->rp_m_leader = cdc_metrics_gauge(
-                m, "followcdc_reaper_leader",
-                "1 while this instance holds the reaper lock", NULL);
-        rp->rp_m_errors =
-                cdc_metrics_counter(m, "followcdc_reaper_errors_total",
-                                    "Reaper MySQL errors", NULL);
-
-        /* Not thread-safe: run it here, on the main thread. */
-        mysql_library_init(0, NULL, NULL);
-        return rp;
-nomem:
-        snprintf(errstr, errstr_size, "out of memory");
-        cdc_reaper_destroy(rp);
-        return NULL;
-}
-
-cdc_err_t cdc_reaper_start(cdc_reaper_t *rp) {
-        if (pthread_create(&rp->rp_thread, NULL, reaper_main, rp))
-                return CDC_ERR__NOMEM;
-        rp->rp_started = 1;
-        return CDC_ERR_NO_ERROR;
-}
-
-void cdc_reaper_destroy(cdc_reaper_t *rp) {
+static void reaper_shard_destroy(reaper_shard_t *rp) {
         if (!rp)
                 return;
         if (rp->rp_started) {
@@ -428,10 +361,162 @@ void cdc_reaper_destroy(cdc_reaper_t *rp) {
         free(rp);
 }
 
-uint64_t cdc_reaper_deleted(const cdc_reaper_t *rp) {
-        return __atomic_load_n(&rp->rp_deleted, __ATOMIC_RELAXED);
+/* One reaper for \p shard ("host:port" or "/socket"; NULL: the
+ * reaper.mysql.host/port/socket settings). \p label: the metrics' labels
+ * (NULL for none). */
+static reaper_shard_t *reaper_shard_new(const cdc_cconf_t *cc,
+                                        const char *shard, cdc_metrics_t *m,
+                                        const char *label) {
+        reaper_shard_t *rp = calloc(1, sizeof(*rp));
+        const char *db, *host, *socket;
+        unsigned int port;
+        pthread_condattr_t ca;
+        cdc_lock_opts_t lo;
+        char what[200], shost[256];
+        int sport = 0;
+
+        if (!rp)
+                return NULL;
+        pthread_mutex_init(&rp->rp_mtx, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&rp->rp_cnd, &ca);
+        pthread_condattr_destroy(&ca);
+
+        /* where to connect: filled once, used by both connections */
+        if (shard) {
+                /* checked by cdc_cconf_finalize() */
+                if (cdc_cconf_parse_shard(shard, shost, sizeof(shost), &sport))
+                        goto fail;
+                host   = sport ? shost : "localhost";
+                socket = sport ? NULL : shost;
+                port   = (unsigned int)sport;
+        } else {
+                host   = cc->reaper_host;
+                socket = cc->reaper_socket;
+                port   = (unsigned int)cc->reaper_port;
+        }
+        db = cc->reaper_db && *cc->reaper_db ? cc->reaper_db : cc->source_db;
+        if (!db ||
+            cdc_mysql_target_set(&rp->rp_tgt, host, port, socket,
+                                 cc->reaper_user, cc->reaper_password, db))
+                goto fail;
+        cdc_mysql_target_where(&rp->rp_tgt, rp->rp_where, sizeof(rp->rp_where));
+        snprintf(rp->rp_lock, sizeof(rp->rp_lock), "followcdc:reaper:%s", db);
+        memset(&lo, 0, sizeof(lo));
+        lo.target     = &rp->rp_tgt;
+        lo.name       = rp->rp_lock;
+        lo.timeout_ms = 5000;
+        rp->rp_lk     = cdc_lock_new(&lo);
+        snprintf(what, sizeof(what), "MySQL %s", rp->rp_where);
+        cdc_retry_init(&rp->rp_retry, "REAPER", CDC_DBG_REAPER, what,
+                       10 * 60 * 1000);
+
+        rp->rp_table       = reaper_dup(cc->idem_table);
+        rp->rp_col_status  = reaper_dup(cc->idem_col_status);
+        rp->rp_col_created = reaper_dup(cc->idem_col_created);
+        rp->rp_tz          = reaper_dup(cc->source_tz ? cc->source_tz : "UTC");
+        rp->rp_bo          = cdc_backoff_new(500, 30000);
+        if (!rp->rp_lk || !rp->rp_tgt.user || !rp->rp_table ||
+            !rp->rp_col_status || !rp->rp_col_created || !rp->rp_tz ||
+            !rp->rp_bo)
+                goto fail;
+        memcpy(rp->rp_statuses, cc->cc_statuses, sizeof(rp->rp_statuses));
+        rp->rp_status_cnt  = cc->cc_status_cnt;
+        rp->rp_batch       = cc->reaper_batch;
+        rp->rp_pause_ms    = cc->reaper_pause_ms;
+        rp->rp_interval_ms = cc->reaper_interval_ms;
+        rp->rp_ttl_ms      = cc->idem_ttl_ms;
+
+        rp->rp_m_deleted = cdc_metrics_counter(
+                m, "followcdc_reaper_deleted_rows_total",
+                "Expired idempotency rows deleted by this instance", label);
+        rp->rp_m_leader = cdc_metrics_gauge(
+                m, "followcdc_reaper_leader",
+                "1 while this instance holds the reaper lock", label);
+        rp->rp_m_errors =
+                cdc_metrics_counter(m, "followcdc_reaper_errors_total",
+                                    "Reaper MySQL errors", label);
+        return rp;
+fail:
+        reaper_shard_destroy(rp);
+        return NULL;
 }
 
-int cdc_reaper_leader(const cdc_reaper_t *rp) {
-        return rp->rp_is_leader;
+cdc_reaper_t *cdc_reaper_new(const cdc_cconf_t *cc, cdc_metrics_t *m,
+                             char *errstr, size_t errstr_size) {
+        cdc_reaper_t *rps = calloc(1, sizeof(*rps));
+        int i;
+
+        if (!rps)
+                goto nomem;
+        if (cc->cc_reaper_shard_cnt == 0) {
+                rps->rp_shards[0] = reaper_shard_new(cc, NULL, m, NULL);
+                if (!rps->rp_shards[0])
+                        goto nomem;
+                rps->rp_cnt = 1;
+        }
+        /* Sharded sources: each shard's idempotency rows live (and
+         * expire) on that shard only, so each gets its own reaper, with
+         * the lock taken on that shard's server: one leader per shard
+         * across all instances. */
+        for (i = 0; i < cc->cc_reaper_shard_cnt; i++) {
+                char label[300];
+
+                snprintf(label, sizeof(label), "shard=\"%s\"",
+                         cc->cc_reaper_shards[i]);
+                rps->rp_shards[i] =
+                        reaper_shard_new(cc, cc->cc_reaper_shards[i], m, label);
+                if (!rps->rp_shards[i])
+                        goto nomem;
+                rps->rp_cnt = i + 1;
+        }
+        /* Not thread-safe: run it here, on the main thread. */
+        mysql_library_init(0, NULL, NULL);
+        return rps;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory");
+        cdc_reaper_destroy(rps);
+        return NULL;
+}
+
+cdc_err_t cdc_reaper_start(cdc_reaper_t *rps) {
+        int i;
+
+        for (i = 0; i < rps->rp_cnt; i++) {
+                reaper_shard_t *rp = rps->rp_shards[i];
+
+                if (pthread_create(&rp->rp_thread, NULL, reaper_main, rp))
+                        return CDC_ERR__NOMEM;
+                rp->rp_started = 1;
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
+void cdc_reaper_destroy(cdc_reaper_t *rps) {
+        int i;
+
+        if (!rps)
+                return;
+        for (i = 0; i < rps->rp_cnt; i++)
+                reaper_shard_destroy(rps->rp_shards[i]);
+        free(rps);
+}
+
+uint64_t cdc_reaper_deleted(const cdc_reaper_t *rps) {
+        uint64_t n = 0;
+        int i;
+
+        for (i = 0; i < rps->rp_cnt; i++)
+                n += __atomic_load_n(&rps->rp_shards[i]->rp_deleted,
+                                     __ATOMIC_RELAXED);
+        return n;
+}
+
+int cdc_reaper_leader(const cdc_reaper_t *rps) {
+        int i, n = 0;
+
+        for (i = 0; i < rps->rp_cnt; i++)
+                n += rps->rp_shards[i]->rp_is_leader;
+        return n;
 }

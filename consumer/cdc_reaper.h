@@ -25,6 +25,10 @@
  *   values were written in ("UTC" needs no time zone tables).
  * - The deletes come back through the binlog and are applied to Redis as
  *   any other delete.
+ * - Sharded sources (reaper.mysql.shards): one such reaper per shard, each
+ *   with its own thread, connections and lock on its own shard, so every
+ *   shard has one leader among all instances (metrics labelled
+ *   shard="<host:port>").
  */
 #ifndef CDC_REAPER_H
 #define CDC_REAPER_H
@@ -46,17 +50,19 @@ typedef struct cdc_reaper_s cdc_reaper_t;
 cdc_reaper_t *cdc_reaper_new(const cdc_cconf_t *cc, cdc_metrics_t *m,
                              char *errstr, size_t errstr_size);
 
-/** @brief Start the reaper thread. */
+/** @brief Start the reaper thread(s). */
 cdc_err_t cdc_reaper_start(cdc_reaper_t *rp);
 
-/** @brief Stop the thread (waits for the current statement), close the
- *         connection (releasing the lock) and free. NULL: no-op. */
+/** @brief Stop the threads (waits for the current statements), close the
+ *         connections (releasing the locks) and free. NULL: no-op. */
 void cdc_reaper_destroy(cdc_reaper_t *rp);
 
-/** @returns total rows deleted by this instance. @locality any thread */
+/** @returns total rows deleted by this instance (all shards).
+ *  @locality any thread */
 uint64_t cdc_reaper_deleted(const cdc_reaper_t *rp);
 
-/** @returns 1 while this instance holds the reaper lock. */
+/** @returns the number of shards whose reaper lock this instance holds
+ *  (0 or 1 without reaper.mysql.shards). */
 int cdc_reaper_leader(const cdc_reaper_t *rp);
 
 /**

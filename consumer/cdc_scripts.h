@@ -11,16 +11,17 @@
 #include <stddef.h>
 
 typedef enum {
-        CDC_SCRIPT_EDGE = 0, /**< one side of a follow edge change */
+        CDC_SCRIPT_EDGE = 0, /**< one user's side(s) of an edge change */
         CDC_SCRIPT_IDEM,     /**< one idempotent_log row change */
         CDC_SCRIPT__CNT
 } cdc_script_id_t;
 
-/** Number of KEYS of each script. */
+/** Number of KEYS of each script, and most ARGV (the edge script takes
+ *  3 + 3 per side, one or two sides). */
 #define CDC_SCRIPT_EDGE_NKEYS 4
-#define CDC_SCRIPT_EDGE_NARGS 5
+#define CDC_SCRIPT_EDGE_NARGS 9
 #define CDC_SCRIPT_IDEM_NKEYS 2
-#define CDC_SCRIPT_IDEM_NARGS 5
+#define CDC_SCRIPT_IDEM_NARGS 6
 
 /** Replies of the scripts. */
 #define CDC_SCRIPT_R_STALE   0 /**< not newer than what Redis holds */

@@ -51,7 +51,7 @@ json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
 uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
                               char *gtid, size_t gtid_size) {
         const char *p = pos->gtid;
-        uint64_t best = 0;
+        uint64_t best = 0, top = 0;
         int domains = 0, found = 0;
 
         if (gtid && gtid_size)
@@ -75,16 +75,20 @@ uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
                         break;
                 (void)dom;
                 domains++;
-                if (!found || seq > best) {
-                        best  = seq;
-                        found = 1;
+                /* the GTID shown is the domain's newest one */
+                if (!found || seq > top) {
+                        top = seq;
                         if (server_idp)
                                 *server_idp = (uint32_t)srv;
                         if (gtid && gtid_size)
                                 snprintf(gtid, gtid_size, "%.*s",
                                          (int)(e - start), start);
                 }
-                p = e;
+                /* the sequence is the sum over the domains, as the
+                 * stream's (cdc_stream.c stream_trx_seq()) */
+                best  = best > UINT64_MAX - seq ? UINT64_MAX : best + seq;
+                found = 1;
+                p     = e;
                 if (*p == ',')
                         p++;
                 else

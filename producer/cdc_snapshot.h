@@ -97,8 +97,11 @@ json_t *cdc_snapshot_value(const MYSQL_FIELD *f, const char *val, size_t len,
                            const cdc_tz_t *tz);
 
 /**
- * @brief Ordering sequence of a position: the largest GTID sequence
- *        number of its set, else (file number << 40) | pos.
+ * @brief Ordering sequence of a position: the sum of the sequence numbers
+ *        of every domain in its GTID set (with one domain: its sequence
+ *        number; the binlog stream numbers transactions the same way),
+ *        else (file number << 40) | pos. \p server_idp and \p gtid get
+ *        the set's GTID with the largest sequence number.
  */
 uint64_t cdc_snapshot_pos_seq(const cdc_pos_t *pos, uint32_t *server_idp,
                               char *gtid, size_t gtid_size);

@@ -635,6 +635,29 @@ static cdc_err_t stream_process_raw(cdc_stream_t *st, const uint8_t *b,
         return CDC_ERR_NO_ERROR;
 }
 
+/* Ordering sequence of the current transaction: the sum, over every GTID
+ * domain, of the domain's sequence number once this transaction is
+ * applied. With gtid_strict_mode each transaction raises exactly one
+ * domain's number, so the sum grows with every transaction of the binlog
+ * whatever domains they belong to (sequence numbers of two domains are
+ * not comparable: a domain change or multi-source replication upstream
+ * would make a plain seq go backwards), and with one domain it is that
+ * domain's seq. The snapshot's position is summed the same way
+ * (cdc_snapshot_pos_seq()). Saturates (never wraps) at UINT64_MAX. */
+static uint64_t stream_trx_seq(const cdc_stream_t *st) {
+        uint64_t sum = st->st_trx_gtid.seq;
+        size_t i;
+
+        for (i = 0; i < st->st_gs.n; i++) {
+                uint64_t v = st->st_gs.g[i].seq;
+
+                if (st->st_gs.g[i].domain == st->st_trx_gtid.domain)
+                        continue;
+                sum = sum > UINT64_MAX - v ? UINT64_MAX : sum + v;
+        }
+        return sum;
+}
+
 /* Builds the item for the next pending thing. @returns 1 if made. */
 static cdc_err_t stream_emit(cdc_stream_t *st, int *madep) {
         cdc_binlog_item_t *it = &st->st_item;
@@ -677,7 +700,7 @@ static cdc_err_t stream_emit(cdc_stream_t *st, int *madep) {
                         snprintf(src->gtid, sizeof(src->gtid), "%u-%u-%llu",
                                  st->st_trx_gtid.domain, st->st_trx_gtid.server,
                                  (unsigned long long)st->st_trx_gtid.seq);
-                        src->seq = st->st_trx_gtid.seq;
+                        src->seq = stream_trx_seq(st);
                 } else {
                         src->seq = stream_file_no(st->st_file) << 40 |
                                    (st->st_trx_start & ((1ULL << 40) - 1));

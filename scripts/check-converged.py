@@ -16,6 +16,16 @@ future, as <prefix>:idem:{r:<request_id>} hashes (status, biz_key) expiring
 at exactly created_at + TTL. Edge version hashes (:ver) and delete
 tombstones (:del) are bookkeeping and not compared.
 
+--model pair reads a pair table instead (the consumer's follow.model=pair:
+one row per pair, relation bit 1 = a follows b, 2 = b follows a), each
+direction scored by --col-time-ab / --col-time-ba (default --col-time).
+
+--shard SOCKET|HOST:PORT (repeatable) adds sources: several MySQL shards
+feeding one Redis (same database, user and password as the first). Redis
+must then hold their union: an edge is followed iff some shard has a row
+saying so, scored by the latest such time; idempotency records are the
+union of the shards' rows.
+
 Redis is read with a small built-in RESP client and MySQL with the
 `mariadb` command line client: no Python packages needed.
 
@@ -26,10 +36,13 @@ Redis is read with a small built-in RESP client and MySQL with the
   check-converged.py ... --redis-cluster H:P,H:P           a Redis Cluster:
                      every master is scanned, every key read from the
                      master of its slot (CRC16 of the hash tag)
+  check-converged.py --socket S1 --shard S2 --shard H:P ...  three shards
+  check-converged.py ... --model pair --follow-table friendship
 Exit status: 0 converged (or --show done), 1 not converged, 2 usage or
 connection error.
 """
 import argparse
+import copy
 import datetime
 import os
 import socket
@@ -335,39 +348,96 @@ class Expected:
         self.idem = {}          # request_id -> (status, biz_key, expire_ms)
         self.idem_expired = 0
         self.idem_border = set()
+        self.idem_alt = {}      # request_id -> more rows (several shards)
+        self.sources = 1
         self.edges = 0
         self.friend_pairs = 0
 
 
+def shard_args(args):
+    """Connection settings of every source: the first (--socket/--host)
+    and each --shard."""
+    out = [args]
+    for spec in args.shard:
+        a = copy.copy(args)
+        if spec.startswith("/"):
+            a.socket = spec
+        else:
+            host, _, port = spec.rpartition(":")
+            if not host or not port.isdigit():
+                raise RuntimeError("--shard %r: neither /socket nor "
+                                   "host:port" % spec)
+            a.socket, a.host, a.port = None, host.strip("[]"), int(port)
+        out.append(a)
+    return out
+
+
+def later(a, b):
+    """The later of two follow times; None (unknown) only if both are."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def load_edges(args, a, out):
+    """Followed edges of one source into out: (follower, followee) ->
+    follow time (ms, None if the time column is NULL), keeping the latest
+    when several sources hold the edge."""
+    t = ident(args.follow_table)
+    if args.model == "pair":
+        rows = mysql_query(a, "SELECT %s, %s, %s, %s, %s FROM %s" % (
+            ident(args.col_a), ident(args.col_b), ident(args.col_relation),
+            ident(args.col_time_ab or args.col_time),
+            ident(args.col_time_ba or args.col_time), t))
+        for ua, ub, rel, tab, tba in rows:
+            rel = int(rel) if rel.lstrip("-").isdigit() else 0
+            for bit, key, ts in ((1, (ua, ub), tab), (2, (ub, ua), tba)):
+                if rel >= 0 and rel & bit:
+                    ms = None if ts == "NULL" else dt_ms(ts, args.tz)
+                    out[key] = later(out[key], ms) if key in out else ms
+        return
+    rows = mysql_query(a, "SELECT %s, %s, %s FROM %s WHERE %s = 1" % (
+        ident(args.col_follower), ident(args.col_followee),
+        ident(args.col_time), t, ident(args.col_status)))
+    for fr, fe, ts in rows:
+        ms = None if ts == "NULL" else dt_ms(ts, args.tz)
+        out[(fr, fe)] = later(out[(fr, fe)], ms) if (fr, fe) in out else ms
+
+
 def load_mysql(args, now_ms):
     ex = Expected()
-    t = args.follow_table
-    rows = mysql_query(args, "SELECT %s, %s, %s FROM %s WHERE %s = 1" % (
-        ident(args.col_follower), ident(args.col_followee),
-        ident(args.col_time), ident(t), ident(args.col_status)))
     out = {}
-    for fr, fe, ts in rows:
-        out[(fr, fe)] = dt_ms(ts, args.tz)
+    sources = shard_args(args)
+    for a in sources:
+        load_edges(args, a, out)
+    ex.sources = len(sources)
     for (fr, fe), score in out.items():
         ex.following.setdefault(fr, {})[fe] = score
         ex.followers.setdefault(fe, {})[fr] = score
-        back = out.get((fe, fr))
-        if back is not None:
-            ex.friends.setdefault(fr, {})[fe] = max(score, back)
+        if (fe, fr) in out:
+            ex.friends.setdefault(fr, {})[fe] = later(score, out[(fe, fr)])
     ex.edges = len(out)
     ex.friend_pairs = sum(len(v) for v in ex.friends.values()) // 2
-    rows = mysql_query(args, "SELECT %s, %s, %s, %s FROM %s" % (
-        ident(args.col_request), ident(args.col_bizkey),
-        ident(args.col_istatus), ident(args.col_created),
-        ident(args.idem_table)))
-    for rid, biz, st, created in rows:
-        exp = dt_ms(created, args.tz) + args.ttl
-        if abs(exp - now_ms) <= args.slack_ms:
-            ex.idem_border.add(rid)     # may or may not be there yet
-        elif exp > now_ms:
-            ex.idem[rid] = (st, biz, exp)
-        else:
-            ex.idem_expired += 1
+    for a in sources:
+        rows = mysql_query(a, "SELECT %s, %s, %s, %s FROM %s" % (
+            ident(args.col_request), ident(args.col_bizkey),
+            ident(args.col_istatus), ident(args.col_created),
+            ident(args.idem_table)))
+        for rid, biz, st, created in rows:
+            exp = dt_ms(created, args.tz) + args.ttl
+            if abs(exp - now_ms) <= args.slack_ms:
+                ex.idem_border.add(rid)     # may or may not be there yet
+            elif exp > now_ms:
+                if rid in ex.idem:
+                    # the same request id on two shards: the consumer
+                    # keeps one of them (schemas/redis.md)
+                    ex.idem_alt.setdefault(rid, []).append((st, biz, exp))
+                else:
+                    ex.idem[rid] = (st, biz, exp)
+            else:
+                ex.idem_expired += 1
     return ex
 
 
@@ -439,14 +509,16 @@ def compare(args, ex, ac):
             want, got = want_all.get(uid, {}), got_all.get(uid, {})
             for o in sorted(set(want) - set(got), key=sort_key):
                 bad.append((kind + " missing",
-                            "user %s %s %s (score %d) not in Redis"
+                            "user %s %s %s (score %s) not in Redis"
                             % (uid, kind, o, want[o])))
             for o in sorted(set(got) - set(want), key=sort_key):
                 bad.append((kind + " extra",
                             "user %s %s %s in Redis (score %d), not in MySQL"
                             % (uid, kind, o, got[o])))
             for o in sorted(set(got) & set(want), key=sort_key):
-                if got[o] != want[o]:
+                # None: the time column is NULL, the consumer used the
+                # commit time, which MySQL does not keep
+                if want[o] is not None and got[o] != want[o]:
                     bad.append((kind + " score",
                                 "user %s %s %s: Redis score %d, MySQL %d"
                                 % (uid, kind, o, got[o], want[o])))
@@ -460,6 +532,9 @@ def compare(args, ex, ac):
                     "in MySQL" % (rid, st)))
     for rid in sorted(set(ac.idem) & set(ex.idem)):
         w, g = ex.idem[rid], ac.idem[rid]
+        for alt in ex.idem_alt.get(rid, []):
+            if (g[0], g[1]) == (alt[0], alt[1]):
+                w = alt
         if (g[0], g[1]) != (w[0], w[1]):
             bad.append(("idem value", "request %s: Redis status=%s biz_key=%r"
                         ", MySQL status=%s biz_key=%r"
@@ -479,9 +554,10 @@ def sort_key(s):
 def summary(ex, ac, bad, args):
     users = set(ex.following) | set(ex.followers)
     lines = [
-        "MySQL: %d users with edges, %d follow edges, %d friend pairs, "
+        "MySQL%s: %d users with edges, %d follow edges, %d friend pairs, "
         "%d live idempotency keys (%d expired rows, %d at the TTL edge)"
-        % (len(users), ex.edges, ex.friend_pairs, len(ex.idem),
+        % (" (union of %d sources)" % ex.sources if ex.sources > 1 else "",
+           len(users), ex.edges, ex.friend_pairs, len(ex.idem),
            ex.idem_expired, len(ex.idem_border)),
         "Redis: %d following / %d followers / %d friends sets, "
         "%d / %d / %d members, %d idempotency keys"
@@ -528,6 +604,10 @@ def parse_args():
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     g = ap.add_argument_group("MySQL / MariaDB")
     add_mysql_args(g)
+    g.add_argument("--shard", action="append", default=[],
+                   metavar="SOCKET|HOST:PORT",
+                   help="another source (shard) feeding the same Redis; "
+                        "repeat for each; Redis must hold the union")
     g = ap.add_argument_group("Redis")
     g.add_argument("--redis-host", default="127.0.0.1")
     g.add_argument("--redis-port", type=int, default=6379)
@@ -545,10 +625,21 @@ def parse_args():
     g.add_argument("--tz", type=parse_tz, default=parse_tz("UTC"),
                    help="source.tz: zone of the DATETIME columns")
     g.add_argument("--follow-table", default="follow")
+    g.add_argument("--model", choices=("edge", "pair"), default="edge",
+                   help="follow.model: one row per direction, or one row "
+                        "per pair with relation bits")
     g.add_argument("--col-follower", default="follower_id")
     g.add_argument("--col-followee", default="followee_id")
     g.add_argument("--col-status", default="status")
     g.add_argument("--col-time", default="updated_at")
+    g.add_argument("--col-a", default="user_a", help="pair: follow.col.a")
+    g.add_argument("--col-b", default="user_b", help="pair: follow.col.b")
+    g.add_argument("--col-relation", default="relation",
+                   help="pair: follow.col.relation")
+    g.add_argument("--col-time-ab", default=None,
+                   help="pair: follow.col.time.ab (default --col-time)")
+    g.add_argument("--col-time-ba", default=None,
+                   help="pair: follow.col.time.ba (default --col-time)")
     g.add_argument("--idem-table", default="idempotent_log")
     g.add_argument("--col-request", default="request_id")
     g.add_argument("--col-bizkey", default="biz_key")

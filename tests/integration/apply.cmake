@@ -13,3 +13,6 @@ target_link_libraries(apply_prop PRIVATE apply_testlib)
 # restart (kill -9) scenario, benchmark, script source printer
 add_executable(apply_tool ${CMAKE_CURRENT_LIST_DIR}/apply_tool.c)
 target_link_libraries(apply_tool PRIVATE apply_testlib)
+# several sources, both table models (edge rows, pair rows), moves
+add_executable(apply_sources_prop ${CMAKE_CURRENT_LIST_DIR}/apply_sources_prop.c)
+target_link_libraries(apply_sources_prop PRIVATE apply_testlib)

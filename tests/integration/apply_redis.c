@@ -5,7 +5,10 @@
  * ends as friends whatever order the four edge-side scripts run in; a
  * follow racing an unfollow ends in the final state; soft delete, hard
  * delete and re-follow; idempotency records expire at an absolute time;
- * NOSCRIPT recovery; poison events are refused without queueing. */
+ * NOSCRIPT recovery; poison events are refused without queueing. Several
+ * sources: versions compare only within a source, an edge is followed iff
+ * some source says so (a move between shards in every order); pair-table
+ * rows update both directions of both users. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -212,14 +215,14 @@ static void test_mutual_follow_all_orders(void **state) {
                         int n = cdc_apply_queued(gen, (size_t)perms[p][i], &id,
                                                  &argv, &lens);
 
-                        assert_int_equal(n, 9);
+                        assert_int_equal(n, 10);
                         src     = cdc_scripts_source(id, &len);
                         full[0] = "EVAL", flen[0] = 4;
                         full[1] = src, flen[1] = len;
                         full[2] = "4", flen[2] = 1;
-                        memcpy(full + 3, argv, sizeof(*argv) * 9);
-                        memcpy(flen + 3, lens, sizeof(*lens) * 9);
-                        r = tl_cmd(rc, 12, full, flen);
+                        memcpy(full + 3, argv, sizeof(*argv) * 10);
+                        memcpy(flen + 3, lens, sizeof(*lens) * 10);
+                        r = tl_cmd(rc, 13, full, flen);
                         assert_int_equal(r->type, REDIS_REPLY_INTEGER);
                         assert_int_equal(r->integer, 1);
                         freeReplyObject(r);
@@ -672,8 +675,323 @@ static void test_idem_binary_request_id(void **state) {
         cdc_apply_destroy(ap);
 }
 
+/* ---- several sources ---- */
+
+static void ver_field(uint64_t u, const char *field, char *buf, size_t size) {
+        char k[64];
+
+        snprintf(k, sizeof(k), "fc:{u:%llu}:ver", (unsigned long long)u);
+        hget(k, field, buf, size);
+}
+
+static void test_sources_union(void **state) {
+        cdc_apply_t *ap = tl_apply_new("fc", 0, 0); /* home: followcdc */
+        cdc_apply_stats_t st;
+        char ver[128];
+
+        (void)state;
+        apply1(ap, tl_ev_follow(CDC_OP_CREATE, 100, 1, 2, 1, T0));
+        ver_field(1, "o:2", ver, sizeof(ver));
+        assert_string_equal(ver, "1000000000000"); /* one source: as before */
+        /* another source, with a far smaller version: never compared with
+         * the home source's, so it applies; the edge is the union */
+        apply1(ap,
+               tl_ev_source(tl_ev_follow(CDC_OP_CREATE, 5, 1, 2, 1, T0 + 10),
+                            "s2"));
+        assert_edge(1, 2, T0 + 10); /* the later follow time of the two */
+        ver_field(1, "o:2", ver, sizeof(ver));
+        assert_string_equal(ver, "1000000000000=1795000000000;"
+                                 "50000000000@s2=1795000000010");
+        ver_field(2, "i:1", ver, sizeof(ver));
+        assert_string_equal(ver, "1000000000000=1795000000000;"
+                                 "50000000000@s2=1795000000010");
+        /* the home source deletes its row: s2 still has the edge */
+        apply1(ap, tl_ev_follow(CDC_OP_DELETE, 101, 1, 2, 1, T0));
+        assert_edge(1, 2, T0 + 10);
+        ver_field(1, "o:2", ver, sizeof(ver));
+        assert_string_equal(ver, "1010000000000;50000000000@s2=1795000000010");
+        /* an older change of s2 is stale for s2 */
+        apply1(ap,
+               tl_ev_source(tl_ev_follow(CDC_OP_DELETE, 4, 1, 2, 1, T0), "s2"));
+        assert_edge(1, 2, T0 + 10);
+        /* a replayed create of the home source is stale too */
+        apply1(ap, tl_ev_follow(CDC_OP_CREATE, 100, 1, 2, 1, T0));
+        assert_edge(1, 2, T0 + 10);
+        cdc_apply_stats(ap, &st);
+        assert_int_equal(st.stale, 4);
+        /* s2 unfollows (soft delete): no source follows any more */
+        apply1(ap,
+               tl_ev_source(tl_ev_follow(CDC_OP_UPDATE, 6, 1, 2, 0, T0), "s2"));
+        assert_edge(1, 2, -1);
+        ver_field(1, "o:2", ver, sizeof(ver));
+        assert_string_equal(ver, "1010000000000;60000000000@s2");
+        /* a source that is not the home source alone: tagged, one register */
+        apply1(ap,
+               tl_ev_source(tl_ev_follow(CDC_OP_CREATE, 7, 3, 4, 1, T0), "s3"));
+        ver_field(3, "o:4", ver, sizeof(ver));
+        assert_string_equal(ver, "70000000000@s3");
+        assert_edge(3, 4, T0);
+        apply1(ap,
+               tl_ev_source(tl_ev_follow(CDC_OP_UPDATE, 8, 3, 4, 0, T0), "s3"));
+        assert_edge(3, 4, -1);
+        cdc_apply_destroy(ap);
+}
+
+/* An edge moved from the home source to shard s2 (copied, then deleted
+ * from the old shard, or the reverse), with the reverse edge on a third
+ * shard: every order of the changes ends in the same state, byte for byte:
+ * followed (the copy), friends. */
+static void test_move_between_sources_all_orders(void **state) {
+        static const int perms[6][3] = {
+                { 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 },
+                { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 }
+        };
+        cdc_apply_t *ap = tl_apply_new("fc", 0, 0);
+        char first[4][128];
+        int p, i;
+
+        (void)state;
+        for (p = 0; p < 6; p++) {
+                redisReply *r = tl_cmdv(rc, "FLUSHALL", NULL);
+                char ver[4][128];
+
+                freeReplyObject(r);
+                apply1(ap, tl_ev_source(tl_ev_follow(CDC_OP_CREATE, 3, 6, 5, 1,
+                                                     T0 + 7),
+                                        "s3"));
+                for (i = 0; i < 3; i++) {
+                        cdc_event_t *ev = NULL;
+
+                        switch (perms[p][i]) {
+                        case 0: /* the edge on its old shard */
+                                ev = tl_ev_follow(CDC_OP_CREATE, 50, 5, 6, 1,
+                                                  T0);
+                                break;
+                        case 1: /* copied to s2 */
+                                ev = tl_ev_source(tl_ev_follow(CDC_OP_CREATE, 9,
+                                                               5, 6, 1, T0),
+                                                  "s2");
+                                break;
+                        case 2: /* deleted from the old shard */
+                                ev = tl_ev_follow(CDC_OP_DELETE, 51, 5, 6, 1,
+                                                  T0);
+                                break;
+                        }
+                        apply1(ap, ev);
+                }
+                assert_edge(5, 6, T0);
+                assert_edge(6, 5, T0 + 7);
+                assert_friends(5, 6, T0 + 7);
+                ver_field(5, "o:6", ver[0], sizeof(ver[0]));
+                ver_field(5, "i:6", ver[1], sizeof(ver[1]));
+                ver_field(6, "o:5", ver[2], sizeof(ver[2]));
+                ver_field(6, "i:5", ver[3], sizeof(ver[3]));
+                assert_string_equal(
+                        ver[0], "510000000000;90000000000@s2=1795000000000");
+                for (i = 0; i < 4; i++) {
+                        if (p == 0)
+                                snprintf(first[i], sizeof(first[i]), "%s",
+                                         ver[i]);
+                        assert_string_equal(ver[i], first[i]);
+                }
+        }
+        cdc_apply_destroy(ap);
+}
+
+/* ---- pair table ---- */
+
+static void test_pair_basic(void **state) {
+        cdc_apply_t *ap = tl_apply_new_pair("fc", 0);
+        cdc_apply_stats_t st;
+        char ver[64];
+
+        (void)state;
+        apply1(ap, tl_ev_pair(CDC_OP_CREATE, 10, 1, 2, 1, T0));
+        assert_edge(1, 2, T0);
+        assert_edge(2, 1, -1);
+        assert_friends(1, 2, -1);
+        cdc_apply_stats(ap, &st);
+        assert_int_equal(st.scripts, 2); /* one per user */
+        /* b follows back: friends, both scored by the row's time */
+        apply1(ap, tl_ev_pair(CDC_OP_UPDATE, 11, 1, 2, 3, T0 + 5));
+        assert_edge(1, 2, T0 + 5);
+        assert_edge(2, 1, T0 + 5);
+        assert_friends(1, 2, T0 + 5);
+        /* replay of the first row image: stale */
+        apply1(ap, tl_ev_pair(CDC_OP_CREATE, 10, 1, 2, 1, T0));
+        assert_friends(1, 2, T0 + 5);
+        /* a unfollows b: relation 2 */
+        apply1(ap, tl_ev_pair(CDC_OP_UPDATE, 12, 1, 2, 2, T0 + 9));
+        assert_edge(1, 2, -1);
+        assert_edge(2, 1, T0 + 9);
+        assert_friends(1, 2, -1);
+        /* other bits of the column are not ours */
+        apply1(ap, tl_ev_pair(CDC_OP_UPDATE, 13, 1, 2, 6, T0 + 9));
+        assert_edge(1, 2, -1);
+        assert_edge(2, 1, T0 + 9);
+        /* delete: both directions gone, versions kept as tombstones */
+        apply1(ap, tl_ev_pair(CDC_OP_DELETE, 14, 1, 2, 2, T0 + 9));
+        assert_edge(1, 2, -1);
+        assert_edge(2, 1, -1);
+        assert_int_equal(zcard("fc:{u:1}:followers"), 0);
+        ver_field(1, "o:2", ver, sizeof(ver));
+        assert_string_equal(ver, "140000000000");
+        ver_field(2, "i:1", ver, sizeof(ver));
+        assert_string_equal(ver, "140000000000");
+        apply1(ap, tl_ev_pair(CDC_OP_UPDATE, 13, 1, 2, 3, T0 + 9));
+        assert_edge(1, 2, -1);
+        /* re-inserted as friends */
+        apply1(ap, tl_ev_pair(CDC_OP_CREATE, 15, 1, 2, 3, T0 + 20));
+        assert_friends(1, 2, T0 + 20);
+        cdc_apply_stats(ap, &st);
+        assert_int_equal(st.stale, 4); /* the two replays, one per user */
+        cdc_apply_destroy(ap);
+}
+
+/* Both users follow each other at the same instant (one IODKU each, the
+ * row serializes them: relation 1 then 3), then one unfollows (1): the
+ * six scripts in every order the two consumers could run them end in the
+ * last row's state. */
+static void test_pair_all_orders(void **state) {
+        cdc_apply_t *gen = tl_apply_new_pair("fc", 0);
+        int order[6]     = { 0, 1, 2, 3, 4, 5 };
+        char errstr[128];
+        int p = 0, i, j;
+
+        (void)state;
+        {
+                cdc_event_t *e[3] = {
+                        tl_ev_pair(CDC_OP_CREATE, 30, 7, 8, 1, T0),
+                        tl_ev_pair(CDC_OP_UPDATE, 31, 7, 8, 3, T0 + 1),
+                        tl_ev_pair(CDC_OP_UPDATE, 32, 7, 8, 2, T0 + 2),
+                };
+
+                for (i = 0; i < 3; i++) {
+                        assert_int_equal(cdc_apply_add(gen, e[i], errstr,
+                                                       sizeof(errstr)),
+                                         0);
+                        cdc_event_destroy(e[i]);
+                }
+        }
+        assert_int_equal(cdc_apply_pending(gen), 6);
+        /* all 720 permutations (Heap's algorithm, iterative) */
+        {
+                int c[6] = { 0 };
+
+                i = 0;
+                for (;;) {
+                        redisReply *r = tl_cmdv(rc, "FLUSHALL", NULL);
+
+                        freeReplyObject(r);
+                        for (j = 0; j < 6; j++) {
+                                const char *const *argv;
+                                const size_t *lens;
+                                const char *full[20];
+                                size_t flen[20];
+                                cdc_script_id_t id;
+                                size_t len;
+                                const char *src;
+                                int n = cdc_apply_queued(gen, (size_t)order[j],
+                                                         &id, &argv, &lens);
+
+                                assert_int_equal(n, 13);
+                                src     = cdc_scripts_source(id, &len);
+                                full[0] = "EVAL", flen[0] = 4;
+                                full[1] = src, flen[1] = len;
+                                full[2] = "4", flen[2] = 1;
+                                memcpy(full + 3, argv, sizeof(*argv) * 13);
+                                memcpy(flen + 3, lens, sizeof(*lens) * 13);
+                                r = tl_cmd(rc, 16, full, flen);
+                                assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+                                freeReplyObject(r);
+                        }
+                        assert_edge(7, 8, -1);
+                        assert_edge(8, 7, T0 + 2);
+                        assert_friends(7, 8, -1);
+                        p++;
+                        while (i < 6 && c[i] >= i) {
+                                c[i] = 0;
+                                i++;
+                        }
+                        if (i >= 6)
+                                break;
+                        if (i % 2 == 0) {
+                                int t    = order[0];
+                                order[0] = order[i];
+                                order[i] = t;
+                        } else {
+                                int t       = order[c[i]];
+                                order[c[i]] = order[i];
+                                order[i]    = t;
+                        }
+                        c[i]++;
+                        i = 0;
+                }
+        }
+        assert_int_equal(p, 720);
+        cdc_apply_destroy(gen);
+}
+
+/* Idempotency records of two sources: within a source the newer version
+ * wins; across sources the tag that sorts last (home first), whatever
+ * the order. */
+static void test_idem_sources(void **state) {
+        cdc_apply_t *ap = tl_apply_new("fc", 0, 0);
+        int64_t now     = cdc_wallclock_ms();
+        const char *key = "fc:idem:{r:rq}";
+        char buf[64];
+        int p;
+
+        (void)state;
+        for (p = 0; p < 2; p++) {
+                redisReply *r = tl_cmdv(rc, "FLUSHALL", NULL);
+                cdc_event_t *home =
+                        tl_ev_idem(CDC_OP_CREATE, 100, "rq", 2, "h", 1, now);
+                cdc_event_t *other = tl_ev_source(
+                        tl_ev_idem(CDC_OP_CREATE, 5, "rq", 2, "o", 2, now),
+                        "s2");
+
+                freeReplyObject(r);
+                if (p == 0) {
+                        apply1(ap, home);
+                        apply1(ap, other);
+                } else {
+                        apply1(ap, other);
+                        apply1(ap, home);
+                }
+                hget(key, "status", buf, sizeof(buf));
+                assert_string_equal(buf, "2");
+                hget(key, "ver", buf, sizeof(buf));
+                assert_string_equal(buf, "50000000000@s2");
+                /* a newer change of s2 applies, an older one does not */
+                apply1(ap, tl_ev_source(tl_ev_idem(CDC_OP_UPDATE, 6, "rq", 2,
+                                                   "o", 3, now),
+                                        "s2"));
+                apply1(ap, tl_ev_source(tl_ev_idem(CDC_OP_UPDATE, 4, "rq", 2,
+                                                   "o", 1, now),
+                                        "s2"));
+                hget(key, "status", buf, sizeof(buf));
+                assert_string_equal(buf, "3");
+                /* s2's delete leaves a tagged tombstone */
+                apply1(ap, tl_ev_source(tl_ev_idem(CDC_OP_DELETE, 7, "rq", 2,
+                                                   "o", 3, now),
+                                        "s2"));
+                assert_int_equal(intcmd("EXISTS", key), 0);
+                r = tl_cmdv(rc, "GET", "fc:idem:{r:rq}:del", NULL);
+                assert_string_equal(r->str, "70000000000@s2");
+                freeReplyObject(r);
+        }
+        cdc_apply_destroy(ap);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup(test_sources_union, setup),
+                cmocka_unit_test_setup(test_move_between_sources_all_orders,
+                                       setup),
+                cmocka_unit_test_setup(test_pair_basic, setup),
+                cmocka_unit_test_setup(test_pair_all_orders, setup),
+                cmocka_unit_test_setup(test_idem_sources, setup),
                 cmocka_unit_test_setup(test_follow_basic, setup),
                 cmocka_unit_test_setup(test_stale_and_duplicate, setup),
                 cmocka_unit_test_setup(test_mutual_follow_all_orders, setup),

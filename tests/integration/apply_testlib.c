@@ -161,12 +161,44 @@ cdc_event_t *tl_ev_idem(cdc_op_t op, uint64_t seq, const char *rid,
         return ev;
 }
 
-cdc_apply_t *tl_apply_new(const char *prefix, int max_batch, int64_t ttl_ms) {
+cdc_event_t *tl_ev_pair(cdc_op_t op, uint64_t seq, uint64_t a, uint64_t b,
+                        int relation, int64_t time_ms) {
+        cdc_event_t *ev = cdc_event_new(op);
+        json_t *row;
+
+        if (!ev)
+                tl_die("cdc_event_new");
+        tl_set_source(ev, "friendship", seq);
+        row = json_pack("{s:I, s:I, s:I, s:i, s:I, s:o, s:o}", "id",
+                        (json_int_t)(a * 100000 + b), "user_a", (json_int_t)a,
+                        "user_b", (json_int_t)b, "relation", relation,
+                        "version", (json_int_t)seq, "created_at",
+                        tl_time(time_ms), "updated_at", tl_time(time_ms));
+        if (!row)
+                tl_die("json_pack");
+        if (op == CDC_OP_DELETE)
+                ev->before = row;
+        else
+                ev->after = row;
+        return ev;
+}
+
+cdc_event_t *tl_ev_source(cdc_event_t *ev, const char *name) {
+        snprintf(ev->source.name, sizeof(ev->source.name), "%s", name);
+        return ev;
+}
+
+static cdc_apply_t *tl_apply_new_model(const char *prefix, int max_batch,
+                                       int64_t ttl_ms, int pair) {
         cdc_apply_conf_t conf;
         cdc_apply_t *ap;
         char errstr[256];
 
         memset(&conf, 0, sizeof(conf));
+        if (pair) {
+                conf.follow_model = CDC_APPLY_MODEL_PAIR;
+                conf.follow_table = "friendship";
+        }
         conf.redis_host       = "127.0.0.1";
         conf.redis_port       = tl_redis_port();
         conf.redis_timeout_ms = 5000;
@@ -179,6 +211,14 @@ cdc_apply_t *tl_apply_new(const char *prefix, int max_batch, int64_t ttl_ms) {
                 tl_die("cdc_apply_new");
         }
         return ap;
+}
+
+cdc_apply_t *tl_apply_new(const char *prefix, int max_batch, int64_t ttl_ms) {
+        return tl_apply_new_model(prefix, max_batch, ttl_ms, 0);
+}
+
+cdc_apply_t *tl_apply_new_pair(const char *prefix, int max_batch) {
+        return tl_apply_new_model(prefix, max_batch, 0, 1);
 }
 
 void tl_apply_add(cdc_apply_t *ap, cdc_event_t *ev) {

@@ -46,8 +46,21 @@ cdc_event_t *tl_ev_idem(cdc_op_t op, uint64_t seq, const char *rid,
                         size_t ridlen, const char *biz, int status,
                         int64_t created_ms);
 
+/** A pair-table event (table "friendship": user_a, user_b, relation,
+ *  updated_at in ms). For op d the row goes to before. */
+cdc_event_t *tl_ev_pair(cdc_op_t op, uint64_t seq, uint64_t a, uint64_t b,
+                        int relation, int64_t time_ms);
+
+/** Set the event's source name (default "followcdc", the home source of
+ *  tl_apply_new) and returns \p ev. */
+cdc_event_t *tl_ev_source(cdc_event_t *ev, const char *name);
+
 /** An applier on the test Redis with \p prefix (ttl_ms 0: default). */
 cdc_apply_t *tl_apply_new(const char *prefix, int max_batch, int64_t ttl_ms);
+
+/** The same for follow.model=pair on table "friendship" (default column
+ *  names), home source "followcdc". */
+cdc_apply_t *tl_apply_new_pair(const char *prefix, int max_batch);
 
 /** Add, flushing first when the queue is full; aborts on other errors. */
 void tl_apply_add(cdc_apply_t *ap, cdc_event_t *ev);

@@ -3,9 +3,14 @@
  *   apply_tool restart          Redis killed (kill -9) and restarted empty
  *                               mid-stream; driven by 0032-apply-restart.sh:
  *                               prints READY, waits for a line on stdin.
- *   apply_tool bench EDGES USERS IDEMS
+ *   apply_tool bench EDGES USERS IDEMS [SOURCE [SOURCE2]]
  *                               scripts/s through cdc_apply, pipelined, and
  *                               Redis memory per edge and per request id.
+ *                               SOURCE: the edges' source name (default the
+ *                               home source "followcdc"); SOURCE2: then
+ *                               every edge moves to SOURCE2 (a copy there,
+ *                               a delete on SOURCE) and the memory per
+ *                               edge after the move is printed too.
  *   apply_tool failover-write N NOW_MS / failover-check N NOW_MS
  *                               N changes written with WAIT 1 to a primary;
  *                               after a kill -9 and promotion of its
@@ -332,7 +337,8 @@ static double elapsed_s(const struct timespec *t0) {
                (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static int run_bench(long edges, long users, long idems) {
+static int run_bench(long edges, long users, long idems, const char *src,
+                     const char *src2) {
         redisContext *rc = tl_redis_connect();
         cdc_apply_t *ap  = tl_apply_new("bn", 256, 0);
         cdc_apply_stats_t st;
@@ -364,7 +370,7 @@ static int run_bench(long edges, long users, long idems) {
                         CDC_OP_CREATE, (uint64_t)i + 1, (uint64_t)f + 1000000,
                         (uint64_t)e + 1000000, 1, T0 + i);
 
-                tl_apply_add(ap, ev);
+                tl_apply_add(ap, tl_ev_source(ev, src));
                 cdc_event_destroy(ev);
         }
         flush_or_die(ap);
@@ -377,9 +383,37 @@ static int run_bench(long edges, long users, long idems) {
                edges, users, (unsigned long long)st.scripts,
                (unsigned long long)st.round_trips, secs,
                (double)st.scripts / secs, (double)edges / secs);
-        printf("apply_bench memory: used_memory_delta=%lld "
+        printf("apply_bench memory: source=%s used_memory_delta=%lld "
                "bytes_per_edge=%.1f\n",
-               m1 - m0, (double)(m1 - m0) / (double)edges);
+               src, m1 - m0, (double)(m1 - m0) / (double)edges);
+        if (src2) {
+                long long mm;
+
+                /* every edge moved to src2: copied there, deleted on src */
+                for (i = 0; i < edges; i++) {
+                        long f = i % users, k = i / users;
+                        long e = (f + 1 + k) % users;
+                        cdc_event_t *cp =
+                                tl_ev_follow(CDC_OP_CREATE, (uint64_t)i + 1,
+                                             (uint64_t)f + 1000000,
+                                             (uint64_t)e + 1000000, 1, T0 + i);
+                        cdc_event_t *del = tl_ev_follow(
+                                CDC_OP_DELETE, (uint64_t)(edges + i + 1),
+                                (uint64_t)f + 1000000, (uint64_t)e + 1000000, 1,
+                                T0 + i);
+
+                        tl_apply_add(ap, tl_ev_source(cp, src2));
+                        tl_apply_add(ap, tl_ev_source(del, src));
+                        cdc_event_destroy(cp);
+                        cdc_event_destroy(del);
+                }
+                flush_or_die(ap);
+                mm = used_memory(rc);
+                printf("apply_bench memory: moved to %s: "
+                       "used_memory_delta=%lld bytes_per_edge=%.1f\n",
+                       src2, mm - m0, (double)(mm - m0) / (double)edges);
+                m1 = mm;
+        }
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (i = 0; i < idems; i++) {
@@ -421,10 +455,16 @@ int main(int argc, char **argv) {
         if (argc == 4 && strcmp(argv[1], "failover-check") == 0)
                 return run_failover_check((int)strtol(argv[2], NULL, 10),
                                           strtoll(argv[3], NULL, 10));
+        if (argc >= 2 && strcmp(argv[1], "bench") == 0 && argc >= 6)
+                return run_bench(strtol(argv[2], NULL, 10),
+                                 strtol(argv[3], NULL, 10),
+                                 strtol(argv[4], NULL, 10), argv[5],
+                                 argc >= 7 ? argv[6] : NULL);
         if (argc >= 2 && strcmp(argv[1], "bench") == 0)
                 return run_bench(argc > 2 ? strtol(argv[2], NULL, 10) : 100000,
                                  argc > 3 ? strtol(argv[3], NULL, 10) : 10000,
-                                 argc > 4 ? strtol(argv[4], NULL, 10) : 20000);
+                                 argc > 4 ? strtol(argv[4], NULL, 10) : 20000,
+                                 "followcdc", NULL);
         if (argc == 3 && strcmp(argv[1], "script") == 0) {
                 int id;
 

@@ -79,13 +79,69 @@ static void format_queued(const cdc_apply_t *ap, size_t i, char *out,
         assert_true(o < size);
 }
 
+/* An applier for a data case: defaults, or the settings of its optional
+ * "conf" file (key=value lines, keys as in the consumer's configuration:
+ * follow.model, follow.table, follow.col.*, source.name). */
+static cdc_apply_t *case_applier(const char *dir, const char *name,
+                                 char *conftext) {
+        cdc_apply_conf_t conf;
+        char errstr[256];
+        char *line, *next;
+        cdc_apply_t *ap;
+
+        memset(&conf, 0, sizeof(conf));
+        conf.redis_port = 1;   /* never connected here */
+        conf.max_batch  = 256; /* redis.pipeline */
+        for (line = conftext; line && *line; line = next) {
+                char *eq, *nl = strchr(line, '\n');
+
+                next = nl ? nl + 1 : NULL;
+                if (nl)
+                        *nl = '\0';
+                eq = strchr(line, '=');
+                if (!eq)
+                        fail_msg("%s/%s/conf: no '=' in '%s'", dir, name, line);
+                *eq = '\0';
+                if (!strcmp(line, "follow.model"))
+                        conf.follow_model = !strcmp(eq + 1, "pair")
+                                                    ? CDC_APPLY_MODEL_PAIR
+                                                    : CDC_APPLY_MODEL_EDGE;
+                else if (!strcmp(line, "follow.table"))
+                        conf.follow_table = eq + 1;
+                else if (!strcmp(line, "follow.col.time"))
+                        conf.follow_col_time = eq + 1;
+                else if (!strcmp(line, "follow.col.a"))
+                        conf.pair_col_a = eq + 1;
+                else if (!strcmp(line, "follow.col.b"))
+                        conf.pair_col_b = eq + 1;
+                else if (!strcmp(line, "follow.col.relation"))
+                        conf.pair_col_relation = eq + 1;
+                else if (!strcmp(line, "follow.col.time.ab"))
+                        conf.pair_col_time_ab = eq + 1;
+                else if (!strcmp(line, "follow.col.time.ba"))
+                        conf.pair_col_time_ba = eq + 1;
+                else if (!strcmp(line, "source.name"))
+                        conf.home_source = eq + 1;
+                else
+                        fail_msg("%s/%s/conf: unknown key %s", dir, name, line);
+        }
+        ap = cdc_apply_new(&conf, errstr, sizeof(errstr));
+        if (!ap)
+                fail_msg("%s/%s: cdc_apply_new: %s", dir, name, errstr);
+        return ap;
+}
+
 static void run_case(const char *dir, const char *name) {
         char path[1024], errstr[256], got[16384];
-        char *input, *expected, *error;
+        char *input, *expected, *error, *conftext;
         size_t len, i, o = 0;
         cdc_event_t *ev = NULL;
-        cdc_apply_t *ap = new_applier(0);
+        cdc_apply_t *ap;
         cdc_err_t err;
+
+        snprintf(path, sizeof(path), "%s/%s/conf", dir, name);
+        conftext = read_file(path, NULL);
+        ap       = case_applier(dir, name, conftext);
 
         snprintf(path, sizeof(path), "%s/%s/input", dir, name);
         input = read_file(path, &len);
@@ -132,6 +188,7 @@ static void run_case(const char *dir, const char *name) {
                 free(expected);
         }
         free(input);
+        free(conftext);
         cdc_event_destroy(ev);
         cdc_apply_destroy(ap);
 }
@@ -185,6 +242,7 @@ static void test_queue_full_and_discard(void **state) {
         char errstr[128];
 
         (void)state;
+        snprintf(ev->source.name, sizeof(ev->source.name), "followcdc");
         snprintf(ev->source.table, sizeof(ev->source.table), "follow");
         ev->source.seq = 1;
         ev->after      = json_pack("{s:i, s:i, s:i, s:s}", "follower_id", 1,

@@ -240,27 +240,30 @@ static void test_pipeline_from_config(void **state) {
  * Under ASan the leak checker fails this test before the fix; without
  * it, the heap grows by every failed finalize. */
 static void test_list_errors_do_not_leak(void **state) {
-        static const char topics17[] =
-                "t01,t02,t03,t04,t05,t06,t07,t08,t09,t10,t11,t12,t13,t14,"
-                "t15,t16,t17";
+        /* one over CDC_CCONF_MAX_TOPICS */
+        char topics65[65 * 4 + 1];
         cdc_cconf_t cc;
         struct mallinfo2 before, after;
+        size_t o = 0;
         int i;
         (void)state;
 
+        for (i = 1; i <= CDC_CCONF_MAX_TOPICS + 1; i++)
+                o += (size_t)snprintf(topics65 + o, sizeof(topics65) - o,
+                                      "%st%02d", i > 1 ? "," : "", i);
         cc_setup(&cc);
-        cc_set(&cc, "topics", topics17);
+        cc_set(&cc, "topics", topics65);
         assert_non_null(strstr(cdc_cconf_finalize(&cc), "too many"));
         cc_set(&cc, "topics", "");
         cc_set(&cc, "reaper.statuses", "2,3,4,5,6,7,8,9,10");
         assert_non_null(strstr(cdc_cconf_finalize(&cc), "too many"));
 
-        cc_set(&cc, "topics", topics17);
+        cc_set(&cc, "topics", topics65);
         before = mallinfo2();
         for (i = 0; i < 2000; i++)
                 assert_non_null(cdc_cconf_finalize(&cc));
         after = mallinfo2();
-        /* 2000 x 16 leaked topic names would be over 64 KiB */
+        /* 2000 x 64 leaked topic names would be over 256 KiB */
         assert_true(after.uordblks < before.uordblks + 16384);
         cc_set(&cc, "topics", "a,b");
         cc_set(&cc, "reaper.statuses", "2");
@@ -335,8 +338,126 @@ static void test_argv_alias(void **state) {
         cdc_cconf_argv_free(NULL);
 }
 
+static void test_pair_model(void **state) {
+        cdc_cconf_t cc;
+        cdc_apply_conf_t ac;
+        (void)state;
+        cc_setup(&cc);
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_follow_model, CDC_APPLY_MODEL_EDGE);
+        cc_set(&cc, "follow.model", "pair");
+        cc_set(&cc, "follow.table", "friendship");
+        cc_set(&cc, "follow.col.a", "lo");
+        cc_set(&cc, "follow.col.time.ba", "b_since");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_follow_model, CDC_APPLY_MODEL_PAIR);
+        assert_string_equal(cc.cc_topics[0], "followcdc.followcdc.friendship");
+        cdc_cconf_apply_conf(&cc, &ac);
+        assert_int_equal(ac.follow_model, CDC_APPLY_MODEL_PAIR);
+        assert_string_equal(ac.pair_col_a, "lo");
+        assert_string_equal(ac.pair_col_b, "user_b");
+        assert_string_equal(ac.pair_col_relation, "relation");
+        assert_null(ac.pair_col_time_ab); /* follow.col.time */
+        assert_string_equal(ac.pair_col_time_ba, "b_since");
+        assert_string_equal(ac.home_source, "followcdc");
+        {
+                char es[256];
+                /* an enum row: refused when set, with the legal values */
+                assert_int_equal(cdc_conf_set(cc.cc_conf, "follow.model",
+                                              "pairs", es, sizeof(es)),
+                                 CDC_ERR__CONFIG);
+                assert_non_null(strstr(es, "edge"));
+        }
+        assert_int_equal(cc.cc_follow_model, CDC_APPLY_MODEL_PAIR);
+        cc_set(&cc, "follow.col.time.ab", "a b");
+        assert_non_null(strstr(cdc_cconf_finalize(&cc), "time.ab"));
+        cc_set(&cc, "follow.col.time.ab", "");
+        cc_set(&cc, "follow.col.relation", "rel;");
+        assert_non_null(strstr(cdc_cconf_finalize(&cc), "relation"));
+        cc_set(&cc, "follow.col.relation", "relation");
+        cc_set(&cc, "follow.table", "idempotent_log");
+        assert_non_null(strstr(cdc_cconf_finalize(&cc), "differ"));
+        cdc_cconf_destroy(&cc);
+}
+
+static void test_sources(void **state) {
+        cdc_cconf_t cc;
+        const char *why;
+        (void)state;
+        cc_setup(&cc);
+        cc_set(&cc, "source.name", "s1");
+        cc_set(&cc, "sources", "s2, s1,s3");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_source_cnt, 3);
+        assert_string_equal(cc.cc_sources[0], "s1"); /* home first */
+        assert_string_equal(cc.cc_sources[1], "s2");
+        assert_string_equal(cc.cc_sources[2], "s3");
+        assert_int_equal(cc.cc_topic_cnt, 6);
+        assert_string_equal(cc.cc_topics[0], "s1.followcdc.follow");
+        assert_string_equal(cc.cc_topics[3], "s2.followcdc.idempotent_log");
+        assert_string_equal(cc.cc_topics[5], "s3.followcdc.idempotent_log");
+        assert_string_equal(cc.cc_dlq, "s1.dlq");
+        /* explicit topics win */
+        cc_set(&cc, "topics", "a,b");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_topic_cnt, 2);
+        cc_set(&cc, "topics", "");
+        cc_set(&cc, "sources", "s2,s3");
+        why = cdc_cconf_finalize(&cc);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "source.name"));
+        cc_set(&cc, "sources", "s1,s 2");
+        why = cdc_cconf_finalize(&cc);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "s 2"));
+        cc_set(&cc, "sources", "s1,s2,s2");
+        assert_non_null(strstr(cdc_cconf_finalize(&cc), "twice"));
+        cc_set(&cc, "sources", "");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_source_cnt, 1);
+        assert_int_equal(cc.cc_topic_cnt, 2);
+        cdc_cconf_destroy(&cc);
+}
+
+static void test_reaper_shards(void **state) {
+        cdc_cconf_t cc;
+        char host[64];
+        int port = -1;
+        (void)state;
+        assert_int_equal(
+                cdc_cconf_parse_shard("db1:3306", host, sizeof(host), &port),
+                0);
+        assert_string_equal(host, "db1");
+        assert_int_equal(port, 3306);
+        assert_int_equal(
+                cdc_cconf_parse_shard("/run/m.sock", host, sizeof(host), &port),
+                0);
+        assert_string_equal(host, "/run/m.sock");
+        assert_int_equal(port, 0);
+        assert_int_equal(
+                cdc_cconf_parse_shard("db1", host, sizeof(host), &port), -1);
+        assert_int_equal(
+                cdc_cconf_parse_shard("db1:0", host, sizeof(host), &port), -1);
+        assert_int_equal(
+                cdc_cconf_parse_shard("db1:33x", host, sizeof(host), &port),
+                -1);
+        assert_int_equal(
+                cdc_cconf_parse_shard(":33", host, sizeof(host), &port), -1);
+        cc_setup(&cc);
+        cc_set(&cc, "reaper.mysql.shards", "10.0.0.1:3306, /tmp/s2.sock");
+        assert_null(cdc_cconf_finalize(&cc));
+        assert_int_equal(cc.cc_reaper_shard_cnt, 2);
+        assert_string_equal(cc.cc_reaper_shards[1], "/tmp/s2.sock");
+        cc_set(&cc, "reaper.mysql.shards", "10.0.0.1:3306,nope");
+        assert_non_null(strstr(cdc_cconf_finalize(&cc), "nope"));
+        cdc_cconf_destroy(&cc);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_pair_model),
+                cmocka_unit_test(test_sources),
+                cmocka_unit_test(test_reaper_shards),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_derived_names),
                 cmocka_unit_test(test_bad_values),

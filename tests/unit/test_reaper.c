@@ -79,8 +79,44 @@ static void test_thread_unreachable(void **state) {
         cdc_cconf_destroy(&cc);
 }
 
+/* reaper.mysql.shards: one reaper per shard, each reporting under its own
+ * label; all stop promptly. */
+static void test_threads_per_shard(void **state) {
+        cdc_metrics_t *m = cdc_metrics_new();
+        cdc_cconf_t cc;
+        cdc_reaper_t *rp;
+        char es[256];
+        (void)state;
+        assert_non_null(m);
+        assert_int_equal(cdc_cconf_init(&cc, es, sizeof(es)), CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_conf_set(cc.cc_conf, "reaper.mysql.shards",
+                                      "127.0.0.1:1,127.0.0.1:2,/nonexistent/s",
+                                      es, sizeof(es)),
+                         CDC_ERR_NO_ERROR);
+        assert_null(cdc_cconf_finalize(&cc));
+        rp = cdc_reaper_new(&cc, m, es, sizeof(es));
+        assert_non_null(rp);
+        assert_int_equal(cdc_reaper_start(rp), CDC_ERR_NO_ERROR);
+        usleep(300 * 1000);
+        assert_int_equal(cdc_reaper_leader(rp), 0);
+        assert_int_equal(cdc_reaper_deleted(rp), 0);
+        {
+                char *text = cdc_metrics_render(m, NULL);
+
+                assert_non_null(text);
+                assert_non_null(strstr(text, "followcdc_reaper_leader{shard="
+                                             "\"127.0.0.1:2\"} 0"));
+                assert_non_null(strstr(text, "shard=\"/nonexistent/s\""));
+                free(text);
+        }
+        cdc_reaper_destroy(rp);
+        cdc_metrics_destroy(m);
+        cdc_cconf_destroy(&cc);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_threads_per_shard),
                 cmocka_unit_test(test_cutoff),
                 cmocka_unit_test(test_tz),
                 cmocka_unit_test(test_sql),

@@ -115,10 +115,15 @@ static void test_pos_seq(void **state) {
                          42);
         assert_int_equal(sid, 1);
         assert_string_equal(gtid, "0-1-42");
+        /* several domains: their numbers are not comparable; the sum
+         * grows with every transaction of any domain */
         snprintf(p.gtid, sizeof(p.gtid), "0-1-42,1-7-99,2-3-5");
         assert_int_equal(cdc_snapshot_pos_seq(&p, &sid, gtid, sizeof(gtid)),
-                         99);
+                         42 + 99 + 5);
+        assert_int_equal(sid, 7);
         assert_string_equal(gtid, "1-7-99");
+        snprintf(p.gtid, sizeof(p.gtid), "0-1-18446744073709551610,1-1-9");
+        assert_true(cdc_snapshot_pos_seq(&p, NULL, NULL, 0) == UINT64_MAX);
         /* no GTID: (file number << 40) | pos */
         memset(&p, 0, sizeof(p));
         snprintf(p.file, sizeof(p.file), "mysql-bin.000003");

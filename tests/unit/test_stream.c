@@ -229,6 +229,57 @@ static void test_stream_items(void **s) {
         cdc_srcmeta_destroy(sm);
 }
 
+/* Two GTID domains: the stream's transactions are in domain 0, the start
+ * position also holds domain 7 at 1000 (a domain used before a
+ * gtid_domain_id change, or by another upstream master). A row's ordering
+ * sequence is the sum over the domains, so it stays above everything
+ * domain 7 numbered; the committed position keeps both domains. */
+static void test_stream_two_domains(void **s) {
+        sev_t evs[64];
+        cdc_pos_t start;
+        cdc_srcmeta_t *sm = meta_refused();
+        cdc_stream_t *st  = stream_handle(sm);
+        char pos[CDC_POS_GTID_MAX + 300];
+        int n, i, rows = 0, commits = 0;
+        (void)s;
+        n = stream_load(evs, 64, &start);
+        snprintf(start.gtid, sizeof(start.gtid), "0-1-22,7-3-1000");
+        assert_int_equal(cdc_stream_reset(st, &start, 0, 0), 0);
+        for (i = 0; i < n; i++) {
+                const cdc_binlog_item_t *it;
+                const uint8_t *b = evs[i].b;
+                size_t l         = evs[i].len;
+                for (;;) {
+                        if (feed(st, b, l, &it))
+                                fail_msg("event %d: %s", i,
+                                         cdc_stream_errstr(st));
+                        b = NULL;
+                        if (!it)
+                                break;
+                        if (it->type == CDC_BINLOG_ROW) {
+                                unsigned long long g = 0;
+                                const char *dash =
+                                        strrchr(it->source.gtid, '-');
+                                assert_non_null(dash);
+                                g = strtoull(dash + 1, NULL, 10);
+                                assert_true(g >= 23 && g <= 30);
+                                assert_true(it->source.seq == 1000 + g);
+                                rows++;
+                        } else if (it->type == CDC_BINLOG_COMMIT) {
+                                cdc_pos_format(&it->next, pos, sizeof(pos));
+                                assert_non_null(strstr(pos, ",7-3-1000;"));
+                                commits++;
+                        }
+                }
+        }
+        assert_int_equal(rows, 7);
+        assert_true(commits >= 8);
+        for (i = 0; i < n; i++)
+                free(evs[i].b);
+        cdc_stream_destroy(st);
+        cdc_srcmeta_destroy(sm);
+}
+
 static void crc_fix(uint8_t *b, size_t len) {
         uint32_t c;
         if (len < 23)
@@ -348,6 +399,7 @@ static void test_fde_post_header_len(void **s) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_stream_items),
+                cmocka_unit_test(test_stream_two_domains),
                 cmocka_unit_test(test_stream_malformed),
                 cmocka_unit_test(test_fde_post_header_len),
         };
