@@ -164,8 +164,8 @@ static int reaper_connect(cdc_reaper_t *rp) {
         char sql[512], why[512];
         int64_t v = 0;
 
-        if (cdc_mysql_connect(&rp->rp_tgt, &o, &rp->rp_my)) {
-                cdc_mysql_err(rp->rp_my, "connect", why, sizeof(why));
+        if (cdc_mysql_connect(&rp->rp_tgt, &o, "connect", &rp->rp_my, why,
+                              sizeof(why))) {
                 reaper_disconnect(rp, why);
                 return -1;
         }
@@ -349,7 +349,10 @@ cdc_reaper_t *cdc_reaper_new(const cdc_cconf_t *cc, cdc_metrics_t *m,
         if (!db ||
             cdc_mysql_target_set(&rp->rp_tgt, cc->reaper_host,
                                  (unsigned)cc->reaper_port, cc->reaper_socket,
-                                 cc->reaper_user, cc->reaper_password, db))
+                                 cc->reaper_user, cc->reaper_password, db) ||
+            cdc_mysql_target_set_ssl(&rp->rp_tgt, cc->reaper_ssl_mode,
+                                     cc->reaper_ssl_ca, cc->reaper_ssl_cert,
+                                     cc->reaper_ssl_key))
                 goto nomem;
         cdc_mysql_target_where(&rp->rp_tgt, rp->rp_where, sizeof(rp->rp_where));
         snprintf(rp->rp_lock, sizeof(rp->rp_lock), "followcdc:reaper:%s", db);
