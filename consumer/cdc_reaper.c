@@ -189,6 +189,7 @@ static int reaper_connect(cdc_reaper_t *rp) {
                         "(load its time zone tables or use +HH:MM); not "
                         "reaping",
                         rp->rp_tz);
+                cdc_metric_add(rp->rp_m_errors, 1);
                 reaper_disconnect(rp, NULL);
                 return -1;
         }
