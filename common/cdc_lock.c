@@ -63,7 +63,7 @@ static cdc_err_t lock_connect(cdc_lock_t *lk) {
         if (lk->lk_my)
                 return CDC_ERR_NO_ERROR;
         return cdc_mysql_connect(&lk->lk_tgt, &o, "connect (lock)", &lk->lk_my,
-                                 lk->lk_errstr, sizeof(lk->lk_errstr));
+                                 NULL, lk->lk_errstr, sizeof(lk->lk_errstr));
 }
 
 /* Run a query returning one integer cell (NULL -> -1). */

@@ -51,11 +51,16 @@ const char *cdc_mysql_tls_cipher(MYSQL *my) {
 
 cdc_err_t cdc_mysql_connect(const cdc_mysql_target_t *t,
                             const cdc_mysql_opts_t *o, const char *what,
-                            MYSQL **myp, char *errstr, size_t errstr_size) {
+                            MYSQL **myp, unsigned *errnop, char *errstr,
+                            size_t errstr_size) {
         MYSQL *my = mysql_init(NULL);
+        unsigned dummy;
         cdc_err_t err;
 
-        *myp = NULL;
+        if (!errnop)
+                errnop = &dummy;
+        *errnop = 0;
+        *myp    = NULL;
         if (!my || cdc_mysql_options(my, t, o)) {
                 snprintf(errstr, errstr_size, "%s: out of memory", what);
                 if (my)
@@ -65,7 +70,8 @@ cdc_err_t cdc_mysql_connect(const cdc_mysql_target_t *t,
         if (!mysql_real_connect(my, t->socket ? NULL : t->host, t->user,
                                 t->password, o->no_db ? NULL : t->db, t->port,
                                 t->socket, 0)) {
-                err = cdc_mysql_err(my, what, errstr, errstr_size);
+                err     = cdc_mysql_err(my, what, errstr, errstr_size);
+                *errnop = mysql_errno(my);
                 if (mysql_errno(my) == CR_SSL_CONNECTION_ERROR &&
                     t->ssl_mode >= CDC_MYSQL_SSL_VERIFY_CA) {
                         size_t n = strlen(errstr);
@@ -91,6 +97,7 @@ cdc_err_t cdc_mysql_connect(const cdc_mysql_target_t *t,
                          t->ssl_mode == CDC_MYSQL_SSL_REQUIRED ? "required"
                                                                : "verify-ca");
                 mysql_close(my);
+                *errnop = CR_SSL_CONNECTION_ERROR;
                 return CDC_ERR__TRANSPORT;
         }
         *myp = my;

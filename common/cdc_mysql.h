@@ -140,6 +140,8 @@ int cdc_mysql_options(MYSQL *my, const cdc_mysql_target_t *t,
  * @param what names the connection in \p errstr ("connect (lock)").
  * @param myp set to the connected handle (the caller closes it); NULL on
  *        failure.
+ * @param errnop if not NULL, set to the MySQL error number of a failure
+ *        (0: none, or followcdc's own TLS refusal: CR_SSL_CONNECTION_ERROR).
  * @returns CDC_ERR_NO_ERROR; CDC_ERR__NOMEM; or, with `<what>: <why>
  *          (<errno>)` in \p errstr, what cdc_mysql_err() returns for the
  *          server's answer (CDC_ERR__TRANSPORT for client-side failures:
@@ -150,7 +152,8 @@ int cdc_mysql_options(MYSQL *my, const cdc_mysql_target_t *t,
  */
 cdc_err_t cdc_mysql_connect(const cdc_mysql_target_t *t,
                             const cdc_mysql_opts_t *o, const char *what,
-                            MYSQL **myp, char *errstr, size_t errstr_size);
+                            MYSQL **myp, unsigned *errnop, char *errstr,
+                            size_t errstr_size);
 
 /** @returns the TLS cipher of a connected handle, or NULL (clear text). */
 const char *cdc_mysql_tls_cipher(MYSQL *my);

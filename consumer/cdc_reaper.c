@@ -164,7 +164,7 @@ static int reaper_connect(cdc_reaper_t *rp) {
         char sql[512], why[512];
         int64_t v = 0;
 
-        if (cdc_mysql_connect(&rp->rp_tgt, &o, "connect", &rp->rp_my, why,
+        if (cdc_mysql_connect(&rp->rp_tgt, &o, "connect", &rp->rp_my, NULL, why,
                               sizeof(why))) {
                 reaper_disconnect(rp, why);
                 return -1;

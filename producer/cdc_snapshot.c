@@ -212,7 +212,7 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
                 mysql_close(sn->sn_my);
         sn->sn_my = NULL;
         if ((err = cdc_mysql_connect(&sn->sn_tgt, &o, "connect (snapshot)",
-                                     &sn->sn_my, sn->sn_errstr,
+                                     &sn->sn_my, NULL, sn->sn_errstr,
                                      sizeof(sn->sn_errstr))))
                 return err;
 

@@ -32,12 +32,18 @@ cdc_err_t cdc_srcmeta_err(MYSQL *m, const char *what, char *errstr,
 
 MYSQL *cdc_srcmeta_dial(const cdc_mysql_target_t *t, const cdc_mysql_opts_t *o,
                         cdc_err_t *errp, char *errstr, size_t errstr_size) {
+        unsigned no;
         MYSQL *m;
 
-        /* access denied (1044, 1045) is CDC_ERR__SERVER: a configuration
-         * problem, not transient; TLS refusals are client-side
-         * (CDC_ERR__TRANSPORT): retried with backoff, not ready. */
-        *errp = cdc_mysql_connect(t, o, "connect", &m, errstr, errstr_size);
+        /* As cdc_srcmeta_err(): client-side codes and the newer server
+         * codes (>= 2000: MySQL 8's 3xxx, MariaDB's 4xxx, e.g. offline
+         * mode) are transient; access denied (1044, 1045) is a
+         * configuration problem. TLS refusals are client-side: retried
+         * with backoff, /readyz not ready. */
+        *errp = cdc_mysql_connect(t, o, "connect", &m, &no, errstr,
+                                  errstr_size);
+        if (*errp == CDC_ERR__SERVER && no >= 2000)
+                *errp = CDC_ERR__TRANSPORT;
         return m;
 }
 

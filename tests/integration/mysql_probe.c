@@ -80,7 +80,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "out of memory\n");
                 return 1;
         }
-        if (cdc_mysql_connect(&t, &o, "connect", &my, errstr, sizeof(errstr))) {
+        if (cdc_mysql_connect(&t, &o, "connect", &my, NULL, errstr,
+                              sizeof(errstr))) {
                 fprintf(stderr, "%s\n", errstr);
                 goto out;
         }
