@@ -39,6 +39,9 @@ static const cdc_prop_t conf_common_props[] = {
  {"log.format", CDC_C_ENUM, _G(log_format), 0, 0, "text",
   "Log line format on stderr: text, or json (one object per line: time, "
   "level, facility, message)", .values = "text|json"},
+ {"log.file", CDC_C_STR, _G(log_file), 0, 0, NULL,
+  "Append log lines to this file instead of stderr; SIGHUP reopens it "
+  "(logrotate). Unset: stderr, and SIGHUP is ignored with a notice"},
  {"http.liveness.timeout", CDC_C_MS, _G(http_liveness_ms), 0, 86400000,
   "60s", "/healthz answers 503 once the main loop has made no progress "
   "for this long (0: never)"},

@@ -129,6 +129,8 @@ typedef struct cdc_conf_common_s {
         int log_level;            /**< LOG_EMERG .. LOG_DEBUG (`log.level`) */
         char *log_debug;          /**< debug contexts (`log.debug`, `-d`) */
         int log_format;           /**< cdc_log_format_t (`log.format`) */
+        char *log_file;           /**< `log.file`; NULL: stderr (opened by
+                                   *   cdc_conf_cli() when it returns RUN) */
         int64_t http_liveness_ms; /**< `http.liveness.timeout`, 0: off */
         int64_t http_max_conn;    /**< `http.max.connections` */
         int64_t http_max_per_ip;  /**< `http.max.connections.per.ip` */

@@ -663,5 +663,12 @@ cdc_conf_cli_t cdc_conf_cli(cdc_conf_t *conf, int argc, char **argv,
                 cdc_conf_dump(conf, stdout);
                 return CDC_CONF_CLI_EXIT_OK;
         }
+        /* Only now (not for --dump-config): from here on lines go there. */
+        if (conf->cf_common.log_file && *conf->cf_common.log_file &&
+            cdc_log_open_file(conf->cf_common.log_file, errstr,
+                              sizeof(errstr))) {
+                fprintf(stderr, "%s: %s\n", conf->cf_progname, errstr);
+                return CDC_CONF_CLI_EXIT_BAD;
+        }
         return CDC_CONF_CLI_RUN;
 }

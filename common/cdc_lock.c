@@ -62,10 +62,8 @@ static cdc_err_t lock_connect(cdc_lock_t *lk) {
                                .no_db             = 1 };
         if (lk->lk_my)
                 return CDC_ERR_NO_ERROR;
-        if (cdc_mysql_connect(&lk->lk_tgt, &o, &lk->lk_my))
-                return lock_my_err(lk,
-                                   lk->lk_my ? "connect (lock)" : "mysql_init");
-        return CDC_ERR_NO_ERROR;
+        return cdc_mysql_connect(&lk->lk_tgt, &o, "connect (lock)", &lk->lk_my,
+                                 NULL, lk->lk_errstr, sizeof(lk->lk_errstr));
 }
 
 /* Run a query returning one integer cell (NULL -> -1). */

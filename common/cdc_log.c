@@ -1,8 +1,13 @@
 #include "cdc_log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -128,6 +133,149 @@ cdc_log_format_t cdc_log_format(void) {
 
 void cdc_log_set_fd(int fd) {
         atomic_store(&log_fd, fd);
+}
+
+/* ---- log file and SIGHUP ---- */
+
+/* The log file: its path and our descriptor (also in log_fd while in
+ * use). Changed on the main thread (open) and the SIGHUP thread
+ * (reopen): the mutex orders them; writers only read log_fd. */
+static pthread_mutex_t log_file_mtx = PTHREAD_MUTEX_INITIALIZER;
+static char *log_file_path;
+static int log_file_fd = -1;
+
+static int log_file_open(const char *path, char *errstr, size_t errstr_size) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0)
+                snprintf(errstr, errstr_size, "log.file: %s: %s", path,
+                         strerror(errno));
+        return fd;
+}
+
+int cdc_log_open_file(const char *path, char *errstr, size_t errstr_size) {
+        char *copy = strdup(path);
+        int fd;
+
+        if (!copy) {
+                snprintf(errstr, errstr_size, "log.file: out of memory");
+                return -1;
+        }
+        fd = log_file_open(path, errstr, errstr_size);
+        if (fd < 0) {
+                free(copy);
+                return -1;
+        }
+        pthread_mutex_lock(&log_file_mtx);
+        if (log_file_fd >= 0) {
+                /* same number for writers (as a reopen) */
+                dup2(fd, log_file_fd);
+                close(fd);
+        } else {
+                log_file_fd = fd;
+                atomic_store(&log_fd, fd);
+        }
+        free(log_file_path);
+        log_file_path = copy;
+        pthread_mutex_unlock(&log_file_mtx);
+        return 0;
+}
+
+const char *cdc_log_file(void) {
+        const char *p;
+        pthread_mutex_lock(&log_file_mtx);
+        p = log_file_path;
+        pthread_mutex_unlock(&log_file_mtx);
+        return p;
+}
+
+int cdc_log_reopen(char *errstr, size_t errstr_size) {
+        int fd, r = 0;
+
+        pthread_mutex_lock(&log_file_mtx);
+        if (log_file_path && log_file_fd >= 0) {
+                fd = log_file_open(log_file_path, errstr, errstr_size);
+                if (fd < 0) {
+                        r = -1;
+                } else if (dup2(fd, log_file_fd) < 0) {
+                        snprintf(errstr, errstr_size, "log.file: %s: dup2: %s",
+                                 log_file_path, strerror(errno));
+                        close(fd);
+                        r = -1;
+                } else {
+                        close(fd);
+                        r = 1;
+                }
+        }
+        pthread_mutex_unlock(&log_file_mtx);
+        return r;
+}
+
+static pthread_t log_hup_thr;
+static int log_hup_started;
+static _Atomic int log_hup_run;
+static _Atomic unsigned long log_hup_count;
+
+/* Waits for SIGHUP (blocked in every thread, so only sigtimedwait() here
+ * takes it): the default action would end the process, exit 129, which
+ * a logrotate postrotate or a terminal hang-up must never do. */
+static void *log_hup_main(void *arg) {
+        struct timespec tick = { 0, 200 * 1000000L };
+        sigset_t set;
+        (void)arg;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGHUP);
+        while (atomic_load(&log_hup_run)) {
+                char why[512];
+                int r;
+                if (sigtimedwait(&set, NULL, &tick) != SIGHUP)
+                        continue; /* the tick: look at log_hup_run */
+                r = cdc_log_reopen(why, sizeof(why));
+                if (r > 0)
+                        cdc_log(LOG_NOTICE, "LOG",
+                                "SIGHUP: log file %s reopened", cdc_log_file());
+                else if (r == 0)
+                        cdc_log(LOG_NOTICE, "LOG",
+                                "SIGHUP ignored: logs go to stderr, nothing "
+                                "to reopen (set log.file to write a file)");
+                else
+                        cdc_log(LOG_ERR, "LOG",
+                                "SIGHUP: %s; still writing to the old file",
+                                why);
+                atomic_fetch_add(&log_hup_count, 1);
+        }
+        return NULL;
+}
+
+int cdc_log_sighup_start(void) {
+        sigset_t set;
+
+        if (log_hup_started)
+                return 0;
+        sigemptyset(&set);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        atomic_store(&log_hup_run, 1);
+        if (pthread_create(&log_hup_thr, NULL, log_hup_main, NULL)) {
+                /* no thread: at least never die of it */
+                signal(SIGHUP, SIG_IGN);
+                pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+                return -1;
+        }
+        log_hup_started = 1;
+        return 0;
+}
+
+unsigned long cdc_log_sighup_count(void) {
+        return atomic_load(&log_hup_count);
+}
+
+void cdc_log_sighup_stop(void) {
+        if (!log_hup_started)
+                return;
+        atomic_store(&log_hup_run, 0);
+        pthread_join(log_hup_thr, NULL);
+        log_hup_started = 0;
 }
 
 /* ---- JSON ---- */

@@ -17,6 +17,11 @@
  * The level, debug contexts, format and output descriptor are process-wide
  * settings (stderr is): set them at start-up, normally through the
  * `log.*` properties of the configuration engine (cdc_conf.h).
+ *
+ * Output: stderr, or a file (`log.file`, appended). SIGHUP never stops a
+ * binary: cdc_log_sighup_start() makes it reopen the file (after
+ * logrotate moved it) or, when lines go to stderr, log that there is
+ * nothing to reopen.
  */
 #ifndef CDC_LOG_H
 #define CDC_LOG_H
@@ -90,6 +95,45 @@ cdc_log_format_t cdc_log_format(void);
  *        For tests and fuzzers; the descriptor stays the caller's.
  */
 void cdc_log_set_fd(int fd);
+
+/**
+ * @brief Append lines to the file \p path (created 0640 if missing)
+ *        instead of stderr, from now on. Lines written meanwhile by other
+ *        threads go to one or the other, whole.
+ * @returns 0, or -1 with `path: reason` in \p errstr (output unchanged).
+ * @locality main thread
+ */
+int cdc_log_open_file(const char *path, char *errstr, size_t errstr_size);
+
+/** @returns the log file's path, or NULL when lines go to stderr. */
+const char *cdc_log_file(void);
+
+/**
+ * @brief Open the log file's path again and write there from now on (the
+ *        old file, renamed by logrotate, is closed). Atomic for writers:
+ *        the descriptor number stays (dup2).
+ * @returns 1 reopened, 0 no log file (stderr: nothing to do), -1 with the
+ *          reason in \p errstr (lines keep going to the old file).
+ * @locality any thread
+ */
+int cdc_log_reopen(char *errstr, size_t errstr_size);
+
+/**
+ * @brief Make SIGHUP harmless and useful: block it in the calling thread
+ *        (and so in every thread it creates later) and start a thread
+ *        that waits for it and calls cdc_log_reopen(), logging the
+ *        outcome at NOTICE (or ERR). Call it first thing in main(),
+ *        before any other thread exists.
+ * @returns 0, or -1 (the thread could not start: SIGHUP is then ignored).
+ * @locality main thread
+ */
+int cdc_log_sighup_start(void);
+
+/** @returns how many SIGHUPs were handled so far (for tests). */
+unsigned long cdc_log_sighup_count(void);
+
+/** @brief Stop the SIGHUP thread (joins it). No-op if not started. */
+void cdc_log_sighup_stop(void);
 
 /** @returns non-zero if the debug context mask \p ctx is on. */
 int cdc_dbg_on(int ctx);

@@ -15,12 +15,24 @@
 
 /* ---- registry ---- */
 
+enum {
+        MT_COUNTER = 0,
+        MT_GAUGE   = 1,
+        MT_HIST    = 2
+};
+
 struct cdc_metric_s {
         char *mt_name;
         char *mt_help;
         char *mt_labels;
-        int mt_gauge;
-        _Atomic int64_t mt_value;
+        int mt_gauge;             /* MT_* */
+        _Atomic int mt_hidden;    /* samples not rendered */
+        _Atomic int64_t mt_value; /* histogram: sum in ms */
+        /* histogram: per-bucket (not cumulative) counts, the last one
+         * for +Inf; the cumulative view is made when rendering */
+        size_t mt_nb;
+        int64_t mt_bounds[CDC_METRICS_HIST_MAX];
+        _Atomic uint64_t mt_counts[CDC_METRICS_HIST_MAX + 1];
         struct cdc_metric_s *mt_next;
 };
 
@@ -89,6 +101,7 @@ static cdc_metric_t *metrics_add(cdc_metrics_t *m, const char *name,
         }
         mt->mt_gauge = gauge;
         atomic_init(&mt->mt_value, 0);
+        atomic_init(&mt->mt_hidden, 0);
         pthread_mutex_lock(&m->m_lock);
         if (m->m_tail)
                 m->m_tail->mt_next = mt;
@@ -107,6 +120,47 @@ cdc_metric_t *cdc_metrics_counter(cdc_metrics_t *m, const char *name,
 cdc_metric_t *cdc_metrics_gauge(cdc_metrics_t *m, const char *name,
                                 const char *help, const char *labels) {
         return m ? metrics_add(m, name, help, labels, 1) : NULL;
+}
+
+cdc_metric_t *cdc_metrics_histogram_ms(cdc_metrics_t *m, const char *name,
+                                       const char *help, const char *labels,
+                                       const int64_t *bounds_ms, size_t cnt) {
+        cdc_metric_t *mt;
+        size_t i;
+
+        if (!m || cnt > CDC_METRICS_HIST_MAX)
+                return NULL;
+        for (i = 1; i < cnt; i++)
+                if (bounds_ms[i] <= bounds_ms[i - 1])
+                        return NULL;
+        mt = metrics_add(m, name, help, labels, MT_HIST);
+        if (!mt)
+                return NULL;
+        /* set before any observer can see it: registration happens on the
+         * main thread before the metric is handed out */
+        mt->mt_nb = cnt;
+        memcpy(mt->mt_bounds, bounds_ms, cnt * sizeof(*bounds_ms));
+        for (i = 0; i <= cnt; i++)
+                atomic_init(&mt->mt_counts[i], 0);
+        return mt;
+}
+
+void cdc_metric_observe_ms(cdc_metric_t *mt, int64_t ms) {
+        size_t i;
+        if (!mt || mt->mt_gauge != MT_HIST)
+                return;
+        if (ms < 0)
+                ms = 0;
+        for (i = 0; i < mt->mt_nb && ms > mt->mt_bounds[i]; i++)
+                ;
+        atomic_fetch_add_explicit(&mt->mt_counts[i], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&mt->mt_value, ms, memory_order_relaxed);
+}
+
+void cdc_metric_hide(cdc_metric_t *mt, int hide) {
+        if (mt)
+                atomic_store_explicit(&mt->mt_hidden, hide != 0,
+                                      memory_order_relaxed);
 }
 
 void cdc_metric_add(cdc_metric_t *mt, int64_t v) {
@@ -167,6 +221,51 @@ static void mbuf_printf(metrics_buf_t *mb, const char *fmt, ...) {
         }
 }
 
+/* "1.5", "0.005", "300": a bound in ms as seconds, no trailing zeros. */
+static void metrics_seconds(char *buf, size_t size, int64_t ms) {
+        int64_t s = ms / 1000, frac = ms % 1000;
+        if (!frac) {
+                snprintf(buf, size, "%lld", (long long)s);
+                return;
+        }
+        snprintf(buf, size, "%lld.%03lld", (long long)s, (long long)frac);
+        for (size_t n = strlen(buf); buf[n - 1] == '0'; n--)
+                buf[n - 1] = '\0';
+}
+
+static void metrics_render_hist(metrics_buf_t *mb, const cdc_metric_t *mt) {
+        const char *sep = *mt->mt_labels ? "," : "";
+        uint64_t cum    = 0;
+        char le[32];
+        size_t i;
+
+        for (i = 0; i <= mt->mt_nb; i++) {
+                cum += atomic_load_explicit(&((cdc_metric_t *)mt)->mt_counts[i],
+                                            memory_order_relaxed);
+                if (i < mt->mt_nb)
+                        metrics_seconds(le, sizeof(le), mt->mt_bounds[i]);
+                else
+                        snprintf(le, sizeof(le), "+Inf");
+                mbuf_printf(mb, "%s_bucket{%s%sle=\"%s\"} %llu\n", mt->mt_name,
+                            mt->mt_labels, sep, le, (unsigned long long)cum);
+        }
+        {
+                int64_t sum = cdc_metric_get(mt);
+                char sbuf[32];
+                metrics_seconds(sbuf, sizeof(sbuf), sum);
+                if (*mt->mt_labels) {
+                        mbuf_printf(mb, "%s_sum{%s} %s\n", mt->mt_name,
+                                    mt->mt_labels, sbuf);
+                        mbuf_printf(mb, "%s_count{%s} %llu\n", mt->mt_name,
+                                    mt->mt_labels, (unsigned long long)cum);
+                } else {
+                        mbuf_printf(mb, "%s_sum %s\n", mt->mt_name, sbuf);
+                        mbuf_printf(mb, "%s_count %llu\n", mt->mt_name,
+                                    (unsigned long long)cum);
+                }
+        }
+}
+
 char *cdc_metrics_render(cdc_metrics_t *m, size_t *lenp) {
         metrics_buf_t mb = { malloc(4096), 0, 4096, 0 };
         cdc_metric_t *mt, *prev;
@@ -186,8 +285,14 @@ char *cdc_metrics_render(cdc_metrics_t *m, size_t *lenp) {
                 if (!seen)
                         mbuf_printf(&mb, "# HELP %s %s\n# TYPE %s %s\n",
                                     mt->mt_name, mt->mt_help, mt->mt_name,
-                                    mt->mt_gauge ? "gauge" : "counter");
-                if (*mt->mt_labels)
+                                    mt->mt_gauge == MT_HIST    ? "histogram"
+                                    : mt->mt_gauge == MT_GAUGE ? "gauge"
+                                                               : "counter");
+                if (atomic_load_explicit(&mt->mt_hidden, memory_order_relaxed))
+                        continue;
+                if (mt->mt_gauge == MT_HIST)
+                        metrics_render_hist(&mb, mt);
+                else if (*mt->mt_labels)
                         mbuf_printf(&mb, "%s{%s} %lld\n", mt->mt_name,
                                     mt->mt_labels,
                                     (long long)cdc_metric_get(mt));

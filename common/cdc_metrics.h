@@ -40,6 +40,34 @@ cdc_metric_t *cdc_metrics_counter(cdc_metrics_t *m, const char *name,
 cdc_metric_t *cdc_metrics_gauge(cdc_metrics_t *m, const char *name,
                                 const char *help, const char *labels);
 
+/** Most buckets of one histogram (+Inf not counted). */
+#define CDC_METRICS_HIST_MAX 24
+
+/**
+ * @brief Register a histogram of durations: observations in
+ *        milliseconds (cdc_metric_observe_ms()), rendered in seconds as
+ *        Prometheus wants (`<name>_bucket{le="..."}`, `_sum`, `_count`).
+ * @param bounds_ms the buckets' upper bounds in ms, increasing, at most
+ *        CDC_METRICS_HIST_MAX (+Inf is added).
+ * @returns the metric, or NULL (allocation, or bad bounds).
+ * @locality main thread
+ */
+cdc_metric_t *cdc_metrics_histogram_ms(cdc_metrics_t *m, const char *name,
+                                       const char *help, const char *labels,
+                                       const int64_t *bounds_ms, size_t cnt);
+
+/** @brief Count one observation of \p ms (negative: 0) in a histogram.
+ *  @locality any thread */
+void cdc_metric_observe_ms(cdc_metric_t *mt, int64_t ms);
+
+/**
+ * @brief Hide (1) or show (0) a metric's samples: a labelled series that
+ *        no longer applies (a partition revoked) disappears from /metrics
+ *        instead of staying at its last value. Its HELP/TYPE lines stay.
+ * @locality any thread
+ */
+void cdc_metric_hide(cdc_metric_t *mt, int hide);
+
 /** @brief Add \p v. @locality any thread */
 void cdc_metric_add(cdc_metric_t *mt, int64_t v);
 

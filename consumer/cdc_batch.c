@@ -20,6 +20,15 @@
 #define BATCH_LOG_BURST     10
 #define BATCH_LOG_PERIOD_US (10 * 1000000LL)
 
+/* Buckets of followcdc_consumer_event_age_seconds: the source's commit
+ * times have one-second resolution (binlog event headers), so nothing
+ * finer than half a second means much; the tail covers a consumer that
+ * was down or catching up for hours. */
+static const int64_t batch_age_bounds_ms[] = {
+        500,    1000,   2000,   5000,    10000,   30000,    60000,
+        120000, 300000, 600000, 1800000, 3600000, 21600000, 86400000
+};
+
 /* Windows smaller than this are parsed on the main thread alone. */
 #define BATCH_PARSE_SPLIT 64
 
@@ -45,6 +54,7 @@ typedef struct batch_rec_s {
         rd_kafka_message_t *rkm; /* owned */
         cdc_event_t *ev;         /* parsed, not yet added (owned) */
         char *why;               /* dead-letter reason (owned) */
+        int64_t src_ms;          /* applied change's commit time, 0: none */
         cdc_err_t perr;          /* parse result */
         uint8_t st;              /* REC_* */
         uint8_t lst;             /* L_* */
@@ -89,7 +99,7 @@ struct cdc_batch_s {
         uint64_t b_log_dropped;
 
         cdc_metric_t *m_msgs, *m_events, *m_tomb, *m_dlq, *m_unmapped,
-                *m_oversized;
+                *m_oversized, *m_age;
 };
 
 int cdc_batch_table_mapped(const cdc_batch_conf_t *conf, const char *table) {
@@ -344,6 +354,14 @@ cdc_batch_t *cdc_batch_new(const cdc_batch_conf_t *conf, cdc_apply_t *ap,
                         "Messages over event.max.bytes or event.max.columns "
                         "(dead-lettered unparsed)",
                         NULL);
+                b->m_age = cdc_metrics_histogram_ms(
+                        m, "followcdc_consumer_event_age_seconds",
+                        "Age of each applied change when Redis acknowledged "
+                        "it, from its commit on the source (binlog times "
+                        "have 1 s resolution; snapshot reads not counted)",
+                        NULL, batch_age_bounds_ms,
+                        sizeof(batch_age_bounds_ms) /
+                                sizeof(*batch_age_bounds_ms));
         }
         pthread_mutex_init(&b->b_plk, NULL);
         pthread_cond_init(&b->b_pcnd, NULL);
@@ -472,6 +490,10 @@ cdc_err_t cdc_batch_add(cdc_batch_t *b) {
                         } else {
                                 cdc_metric_add(b->m_events, 1);
                                 b->b_events++;
+                                /* a snapshot read's time is the snapshot's,
+                                 * not a change's: no age */
+                                if (!rec->ev->source.snapshot)
+                                        rec->src_ms = rec->ev->source.ts_ms;
                         }
                 }
                 cdc_event_destroy(rec->ev);
@@ -578,8 +600,18 @@ void cdc_batch_dr(cdc_batch_t *b, uint64_t id, cdc_dlq_status_t st,
 }
 
 void cdc_batch_store(cdc_batch_t *b) {
-        if (b->b_n)
+        size_t i;
+
+        if (b->b_n) {
+                /* Redis acknowledged every change of the batch: how old
+                 * each one is now, from its commit on the source */
+                int64_t now = cdc_wallclock_ms();
+                for (i = 0; i < b->b_n; i++)
+                        if (b->b_recs[i].src_ms > 0)
+                                cdc_metric_observe_ms(
+                                        b->m_age, now - b->b_recs[i].src_ms);
                 cdc_kcons_store(b->b_kc, batch_view(b, 0, b->b_n), b->b_n);
+        }
         batch_reset(b);
 }
 

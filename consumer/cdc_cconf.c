@@ -126,6 +126,17 @@ static const cdc_prop_t cconf_props[] = {
   "Reaper MySQL password"},
  {"reaper.mysql.db", CDC_C_STR, _C(reaper_db), 0, 0, NULL,
   "Reaper database (default source.db)"},
+ {"reaper.mysql.ssl.mode", CDC_C_ENUM, _C(reaper_ssl_mode), 0, 0, "preferred",
+  "TLS to the reaper's MySQL: disabled, preferred (TLS if offered, "
+  "unverified), required, verify-ca (signed by reaper.mysql.ssl.ca), "
+  "verify-identity (and naming reaper.mysql.host)",
+  .values = CDC_MYSQL_SSL_MODES},
+ {"reaper.mysql.ssl.ca", CDC_C_STR, _C(reaper_ssl_ca), 0, 0, NULL,
+  "CA certificate file (PEM) the server's certificate must chain to"},
+ {"reaper.mysql.ssl.cert", CDC_C_STR, _C(reaper_ssl_cert), 0, 0, NULL,
+  "Client certificate file (PEM), for accounts that REQUIRE X509"},
+ {"reaper.mysql.ssl.key", CDC_C_STR, _C(reaper_ssl_key), 0, 0, NULL,
+  "Private key file (PEM) of reaper.mysql.ssl.cert"},
  {"reaper.statuses", CDC_C_STR, _C(reaper_statuses), 0, 0, "2",
   "Comma separated statuses that may be reaped (1 processing is refused)"},
  {"reaper.batch.size", CDC_C_INT, _C(reaper_batch), 1, 100000, "500",
@@ -432,6 +443,12 @@ const char *cdc_cconf_finalize(void *base) {
                                         sh);
                 }
         }
+        if (cc->reaper_enable &&
+            cdc_mysql_ssl_check("reaper.mysql.ssl", cc->reaper_ssl_mode,
+                                cc->reaper_ssl_ca, cc->reaper_ssl_cert,
+                                cc->reaper_ssl_key, cconf_errbuf,
+                                sizeof(cconf_errbuf)))
+                return cconf_errbuf;
 
         /* redis */
         if (cc->redis_cluster_nodes && *cc->redis_cluster_nodes) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include "cdc_apply.h"
 #include "cdc_conf.h"
+#include "cdc_mysql.h"
 #include "cdc_err.h"
 
 /** Longest `idem.ttl`: 2932896 days (8030 years) keeps created_at +
@@ -108,7 +109,11 @@ typedef struct cdc_cconf_s {
         char *reaper_shards; /**< host:port or socket of each shard */
         char *reaper_user;
         char *reaper_password;
-        char *reaper_db;       /**< default source.db */
+        char *reaper_db;                      /**< default source.db */
+        cdc_mysql_ssl_mode_t reaper_ssl_mode; /**< reaper.mysql.ssl.mode */
+        char *reaper_ssl_ca;
+        char *reaper_ssl_cert;
+        char *reaper_ssl_key;
         char *reaper_statuses; /**< comma separated, default "2" */
         int64_t reaper_batch;
         int64_t reaper_pause_ms;

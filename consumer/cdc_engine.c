@@ -28,6 +28,18 @@
 #define ENGINE_LETTERS_MS       500
 /* Summary of an ongoing failure, once per period. */
 #define ENGINE_RETRY_SUMMARY_MS 30000
+/* Partition lag gauges: refreshed this often, at most this many series
+ * (partitions ever assigned to this instance; more are not exported). */
+#define ENGINE_LAG_EVERY_US     1000000
+#define ENGINE_LAG_MAX          4096
+
+/* One partition's followcdc_consumer_lag_messages series. */
+typedef struct engine_lag_s {
+        char *topic;
+        int32_t partition;
+        int seen; /* reported in this round */
+        cdc_metric_t *mt;
+} engine_lag_t;
 
 typedef enum {
         ENGINE_S_GATHER,
@@ -70,6 +82,10 @@ struct cdc_engine_s {
         /* read by the HTTP thread (readiness) */
         volatile sig_atomic_t e_redis_up;
         volatile sig_atomic_t e_dlq_failing;
+
+        engine_lag_t *e_lag; /* one per partition ever assigned */
+        size_t e_nlag, e_lagcap;
+        int64_t e_lag_us; /* last refresh */
 
         cdc_retry_t e_rl_redis, e_rl_dlq;
         cdc_apply_stats_t e_last; /* for metric deltas */
@@ -131,6 +147,82 @@ static void engine_metrics_group(cdc_engine_t *eng) {
         cdc_metric_set(eng->m_assigned, cdc_kcons_assigned(eng->e_kc));
 }
 
+/* Topic names in a label: Kafka allows [a-zA-Z0-9._-] only; anything
+ * else (never seen) is not exported rather than escaped. */
+static int engine_topic_ok(const char *t) {
+        size_t n = strlen(t);
+        return n && n <= 249 &&
+               strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789._-") == n;
+}
+
+static void engine_lag_cb(void *opaque, const char *topic, int32_t partition,
+                          int64_t lag) {
+        cdc_engine_t *eng = opaque;
+        engine_lag_t *l   = NULL;
+        char labels[320];
+        size_t i;
+
+        for (i = 0; i < eng->e_nlag && !l; i++)
+                if (eng->e_lag[i].partition == partition &&
+                    !strcmp(eng->e_lag[i].topic, topic))
+                        l = &eng->e_lag[i];
+        if (!l) {
+                if (eng->e_nlag == ENGINE_LAG_MAX || !engine_topic_ok(topic))
+                        return;
+                if (eng->e_nlag == eng->e_lagcap) {
+                        size_t cap = eng->e_lagcap ? eng->e_lagcap * 2 : 16;
+                        engine_lag_t *nl =
+                                realloc(eng->e_lag, cap * sizeof(*nl));
+                        if (!nl)
+                                return;
+                        eng->e_lag    = nl;
+                        eng->e_lagcap = cap;
+                }
+                l = &eng->e_lag[eng->e_nlag];
+                memset(l, 0, sizeof(*l));
+                l->topic = strdup(topic);
+                snprintf(labels, sizeof(labels),
+                         "topic=\"%s\",partition=\"%" PRId32 "\"", topic,
+                         partition);
+                if (!l->topic)
+                        return;
+                l->mt = cdc_metrics_gauge(
+                        eng->e_m, "followcdc_consumer_lag_messages",
+                        "Messages of an assigned partition not read yet: "
+                        "its high watermark minus this consumer's position",
+                        labels);
+                if (!l->mt) {
+                        free(l->topic);
+                        return;
+                }
+                l->partition = partition;
+                eng->e_nlag++;
+        }
+        l->seen = 1;
+        cdc_metric_set(l->mt, lag);
+        cdc_metric_hide(l->mt, 0);
+}
+
+/* The lag gauges of the assigned partitions, once a second; revoked
+ * partitions' series disappear. Cached client state only: no broker
+ * round trip in the loop. */
+static void engine_metrics_lag(cdc_engine_t *eng) {
+        int64_t now = cdc_now_us();
+        size_t i;
+
+        if (now - eng->e_lag_us < ENGINE_LAG_EVERY_US)
+                return;
+        eng->e_lag_us = now;
+        for (i = 0; i < eng->e_nlag; i++)
+                eng->e_lag[i].seen = 0;
+        if (cdc_kcons_lag(eng->e_kc, engine_lag_cb, eng) < 0)
+                return; /* keep the last values */
+        for (i = 0; i < eng->e_nlag; i++)
+                if (!eng->e_lag[i].seen)
+                        cdc_metric_hide(eng->e_lag[i].mt, 1);
+}
+
 static void engine_metrics_sync(cdc_engine_t *eng) {
         cdc_apply_stats_t st;
         cdc_apply_stats(eng->e_ap, &st);
@@ -148,6 +240,7 @@ static void engine_metrics_sync(cdc_engine_t *eng) {
         eng->e_last = st;
         engine_metrics_group(eng);
         cdc_metric_set(eng->m_redis_up, eng->e_redis_up);
+        engine_metrics_lag(eng);
 }
 
 /* @locality HTTP thread: atomics and sig_atomic_t only */
@@ -237,6 +330,7 @@ static void engine_idle(cdc_engine_t *eng, int ms) {
                 }
                 if (rkm)
                         cdc_batch_carry(eng->e_b, rkm);
+                engine_metrics_lag(eng); /* still moving while stalled */
                 if (left == 0)
                         break;
         }
@@ -719,5 +813,8 @@ void cdc_engine_destroy(cdc_engine_t *eng) {
         cdc_apply_destroy(eng->e_ap);
         cdc_backoff_destroy(eng->e_bo);
         cdc_metrics_destroy(eng->e_m);
+        while (eng->e_nlag > 0)
+                free(eng->e_lag[--eng->e_nlag].topic);
+        free(eng->e_lag);
         free(eng);
 }

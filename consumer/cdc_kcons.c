@@ -505,6 +505,34 @@ void cdc_kcons_pause(cdc_kcons_t *kc, int pause) {
         rd_kafka_topic_partition_list_destroy(asg);
 }
 
+int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque) {
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        int i, n = 0;
+
+        if (rd_kafka_assignment(kc->kc_rk, &parts) || !parts)
+                return -1;
+        /* the application's position: next offset consumer_poll returns */
+        if (parts->cnt && rd_kafka_position(kc->kc_rk, parts)) {
+                rd_kafka_topic_partition_list_destroy(parts);
+                return -1;
+        }
+        for (i = 0; i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *p = &parts->elems[i];
+                int64_t lo = -1, hi = -1;
+
+                if (p->offset < 0 ||
+                    rd_kafka_get_watermark_offsets(kc->kc_rk, p->topic,
+                                                   p->partition, &lo, &hi) ||
+                    hi < 0)
+                        continue;
+                cb(opaque, p->topic, p->partition,
+                   hi > p->offset ? hi - p->offset : 0);
+                n++;
+        }
+        rd_kafka_topic_partition_list_destroy(parts);
+        return n;
+}
+
 int cdc_kcons_assigned(const cdc_kcons_t *kc) {
         return kc->kc_assigned;
 }

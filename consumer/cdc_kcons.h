@@ -90,6 +90,22 @@ void cdc_kcons_pause(cdc_kcons_t *kc, int pause);
 /** @returns the number of partitions currently assigned. */
 int cdc_kcons_assigned(const cdc_kcons_t *kc);
 
+/** One assigned partition's lag, as this consumer sees it. */
+typedef void(cdc_kcons_lag_cb_t)(void *opaque, const char *topic,
+                                 int32_t partition, int64_t lag);
+
+/**
+ * @brief Call \p cb for every assigned partition with its lag: the high
+ *        watermark (last fetch response) minus this consumer's position
+ *        (the next offset it hands out; messages of the batch being
+ *        applied count as read). Partitions with no position or no
+ *        watermark yet are skipped. No broker request: both are the
+ *        client's cached view, so this never blocks the loop.
+ * @returns the number of partitions reported, or -1 (no assignment list).
+ * @locality main thread
+ */
+int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque);
+
 /** @returns the number of rebalances (assign or revoke) served. */
 uint64_t cdc_kcons_rebalances(const cdc_kcons_t *kc);
 

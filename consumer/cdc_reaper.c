@@ -173,8 +173,8 @@ static int reaper_connect(reaper_shard_t *rp) {
         char sql[512], why[512];
         int64_t v = 0;
 
-        if (cdc_mysql_connect(&rp->rp_tgt, &o, &rp->rp_my)) {
-                cdc_mysql_err(rp->rp_my, "connect", why, sizeof(why));
+        if (cdc_mysql_connect(&rp->rp_tgt, &o, "connect", &rp->rp_my, NULL, why,
+                              sizeof(why))) {
                 reaper_disconnect(rp, why);
                 return -1;
         }
@@ -198,6 +198,7 @@ static int reaper_connect(reaper_shard_t *rp) {
                         "(load its time zone tables or use +HH:MM); not "
                         "reaping",
                         rp->rp_tz);
+                cdc_metric_add(rp->rp_m_errors, 1);
                 reaper_disconnect(rp, NULL);
                 return -1;
         }
@@ -399,7 +400,10 @@ static reaper_shard_t *reaper_shard_new(const cdc_cconf_t *cc,
         db = cc->reaper_db && *cc->reaper_db ? cc->reaper_db : cc->source_db;
         if (!db ||
             cdc_mysql_target_set(&rp->rp_tgt, host, port, socket,
-                                 cc->reaper_user, cc->reaper_password, db))
+                                 cc->reaper_user, cc->reaper_password, db) ||
+            cdc_mysql_target_set_ssl(&rp->rp_tgt, cc->reaper_ssl_mode,
+                                     cc->reaper_ssl_ca, cc->reaper_ssl_cert,
+                                     cc->reaper_ssl_key))
                 goto fail;
         cdc_mysql_target_where(&rp->rp_tgt, rp->rp_where, sizeof(rp->rp_where));
         snprintf(rp->rp_lock, sizeof(rp->rp_lock), "followcdc:reaper:%s", db);

@@ -36,6 +36,7 @@ static const char usage_extra[] =
         "\n"
         "Exit status: 0 stopped (SIGTERM/SIGINT), 1 fatal runtime error,\n"
         "2 bad configuration or a server that can't be used.\n"
+        "SIGHUP reopens log.file (or is ignored): it never stops the process.\n"
         "Documentation: man followcdc-consumer, docs/consumer.md\n";
 
 int main(int argc, char **argv) {
@@ -51,8 +52,12 @@ int main(int argc, char **argv) {
          * each get a glibc malloc arena; their fragmentation cost ~9 MB
          * of peak RSS in bench/consumer.sh for no measurable speed. */
         mallopt(M_ARENA_MAX, 2);
+        /* SIGHUP reopens log.file or is ignored, never fatal: blocked here
+         * before any thread exists, taken by the logger's thread. */
+        cdc_log_sighup_start();
         if (cdc_cconf_init(&cc, es, sizeof(es))) {
                 fprintf(stderr, "followcdc-consumer: %s\n", es);
+                cdc_log_sighup_stop();
                 return 2;
         }
         av = cdc_cconf_argv_dup(argc, argv);
@@ -88,6 +93,7 @@ int main(int argc, char **argv) {
         ret = cdc_engine_run(eng);
 out:
         cdc_engine_destroy(eng);
+        cdc_log_sighup_stop();
         cdc_cconf_argv_free(av);
         cdc_cconf_destroy(&cc);
         return ret;

@@ -16,6 +16,7 @@
 /* CDC_C_ENUM rows store an int: the enum fields must be one. */
 _Static_assert(sizeof(cdc_snapshot_mode_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(cdc_ckpt_store_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(cdc_mysql_ssl_mode_t) == sizeof(int), "enum size");
 
 static const cdc_prop_t pconf_props[] = {
         { "mysql.host", CDC_C_STR, _P(mysql_host), 0, 0, "127.0.0.1",
@@ -39,6 +40,18 @@ static const cdc_prop_t pconf_props[] = {
           100, 3600000, "5000", "Connect timeout" },
         { "mysql.read.timeout.ms", CDC_C_MS, _P(mysql_read_timeout_ms), 100,
           3600000, "30000", "Read timeout (must exceed the heartbeat period)" },
+        { "mysql.ssl.mode", CDC_C_ENUM, _P(mysql_ssl_mode), 0, 0, "preferred",
+          "TLS to the source (binlog, snapshot, lock): disabled, preferred "
+          "(TLS if offered, unverified), required (TLS or no connection), "
+          "verify-ca (and a certificate signed by mysql.ssl.ca), "
+          "verify-identity (and naming mysql.host)",
+          .values = CDC_MYSQL_SSL_MODES },
+        { "mysql.ssl.ca", CDC_C_STR, _P(mysql_ssl_ca), 0, 0, NULL,
+          "CA certificate file (PEM) the server's certificate must chain to" },
+        { "mysql.ssl.cert", CDC_C_STR, _P(mysql_ssl_cert), 0, 0, NULL,
+          "Client certificate file (PEM), for accounts that REQUIRE X509" },
+        { "mysql.ssl.key", CDC_C_STR, _P(mysql_ssl_key), 0, 0, NULL,
+          "Private key file (PEM) of mysql.ssl.cert" },
 
         { "source.name", CDC_C_STR, _P(source_name), 0, 0, "followcdc",
           "Logical source name: topic prefix, checkpoint key, lock name" },
@@ -241,6 +254,12 @@ const char *cdc_pconf_finalize(void *base) {
         if (pc->mysql_server_id <= 0)
                 return "mysql.server.id is required (a replica id unique "
                        "among the primary's replicas)";
+        why = cdc_mysql_ssl_check("mysql.ssl", pc->mysql_ssl_mode,
+                                  pc->mysql_ssl_ca, pc->mysql_ssl_cert,
+                                  pc->mysql_ssl_key, pc->errbuf,
+                                  sizeof(pc->errbuf));
+        if (why)
+                return why;
         if (!pc->source_name ||
             !pconf_ident_ok(pc->source_name, strlen(pc->source_name))) {
                 /* dots and dashes are legal in topic names too */

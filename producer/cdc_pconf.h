@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cdc_conf.h"
+#include "cdc_mysql.h"
 
 /** Most tables one producer captures. */
 #define CDC_PCONF_TABLES_MAX  32
@@ -53,6 +54,10 @@ typedef struct cdc_pconf_s {
         int64_t mysql_heartbeat_ms;
         int64_t mysql_connect_timeout_ms;
         int64_t mysql_read_timeout_ms;
+        cdc_mysql_ssl_mode_t mysql_ssl_mode; /**< mysql.ssl.mode (enum row) */
+        char *mysql_ssl_ca;
+        char *mysql_ssl_cert;
+        char *mysql_ssl_key;
 
         char *source_name;
         int64_t source_epoch;

@@ -158,7 +158,10 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
             cdc_mysql_target_set(&pe->pe_mysql, pc->mysql_host,
                                  (unsigned)pc->mysql_port, pc->mysql_socket,
                                  pc->mysql_user, pc->mysql_password,
-                                 pc->mysql_db))
+                                 pc->mysql_db) ||
+            cdc_mysql_target_set_ssl(&pe->pe_mysql, pc->mysql_ssl_mode,
+                                     pc->mysql_ssl_ca, pc->mysql_ssl_cert,
+                                     pc->mysql_ssl_key))
                 goto fail;
         for (i = 0; i < sizeof(pengine_metrics) / sizeof(*pengine_metrics);
              i++) {

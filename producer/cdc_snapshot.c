@@ -214,9 +214,11 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
         memset(pos, 0, sizeof(*pos));
         if (sn->sn_my)
                 mysql_close(sn->sn_my);
-        if (cdc_mysql_connect(&sn->sn_tgt, &o, &sn->sn_my))
-                return snap_my_err(sn, sn->sn_my ? "connect (snapshot)"
-                                                 : "mysql_init");
+        sn->sn_my = NULL;
+        if ((err = cdc_mysql_connect(&sn->sn_tgt, &o, "connect (snapshot)",
+                                     &sn->sn_my, NULL, sn->sn_errstr,
+                                     sizeof(sn->sn_errstr))))
+                return err;
 
         if ((err = snap_exec(sn, "SET SESSION time_zone = '+00:00'")) ||
             (err = snap_exec(sn, "SET SESSION TRANSACTION ISOLATION LEVEL "
@@ -258,17 +260,17 @@ cdc_err_t cdc_snapshot_begin(cdc_snapshot_t *sn, cdc_pos_t *pos) {
                 res = NULL;
         } else {
                 /* MySQL 8: a brief global read lock makes the read view
-                 * and SHOW MASTER STATUS name the same instant. */
+                 * and the binlog status name the same instant (SHOW
+                 * BINARY LOG STATUS on 8.2+, cdc_mysql_binlog_status). */
                 if ((err = snap_exec(sn, "FLUSH TABLES WITH READ LOCK")) ||
                     (err = snap_exec(sn, "START TRANSACTION WITH CONSISTENT "
                                          "SNAPSHOT")))
                         return err;
-                if (mysql_query(sn->sn_my, "SHOW MASTER STATUS")) {
-                        err = snap_my_err(sn, "SHOW MASTER STATUS");
+                if (cdc_mysql_binlog_status(sn->sn_my, NULL, &res, NULL)) {
+                        err = snap_my_err(sn, "binlog status");
                         (void)snap_exec(sn, "UNLOCK TABLES");
                         return err;
                 }
-                res = mysql_store_result(sn->sn_my);
                 row = res ? mysql_fetch_row(res) : NULL;
                 if (row && row[0] && row[1]) {
                         snprintf(pos->file, sizeof(pos->file), "%s", row[0]);

@@ -32,23 +32,18 @@ cdc_err_t cdc_srcmeta_err(MYSQL *m, const char *what, char *errstr,
 
 MYSQL *cdc_srcmeta_dial(const cdc_mysql_target_t *t, const cdc_mysql_opts_t *o,
                         cdc_err_t *errp, char *errstr, size_t errstr_size) {
+        unsigned no;
         MYSQL *m;
 
-        if (cdc_mysql_connect(t, o, &m)) {
-                if (!m) {
-                        snprintf(errstr, errstr_size,
-                                 "mysql_init: out of memory");
-                        *errp = CDC_ERR__NOMEM;
-                        return NULL;
-                }
-                *errp = cdc_srcmeta_err(m, "connect", errstr, errstr_size);
-                /* access denied is a configuration problem, not transient */
-                if (mysql_errno(m) == 1045 || mysql_errno(m) == 1044)
-                        *errp = CDC_ERR__SERVER;
-                mysql_close(m);
-                return NULL;
-        }
-        *errp = CDC_ERR_NO_ERROR;
+        /* As cdc_srcmeta_err(): client-side codes and the newer server
+         * codes (>= 2000: MySQL 8's 3xxx, MariaDB's 4xxx, e.g. offline
+         * mode) are transient; access denied (1044, 1045) is a
+         * configuration problem. TLS refusals are client-side: retried
+         * with backoff, /readyz not ready. */
+        *errp = cdc_mysql_connect(t, o, "connect", &m, &no, errstr,
+                                  errstr_size);
+        if (*errp == CDC_ERR__SERVER && no >= 2000)
+                *errp = CDC_ERR__TRANSPORT;
         return m;
 }
 
@@ -197,7 +192,8 @@ cdc_err_t cdc_srcmeta_var(cdc_srcmeta_t *sm, const char *name, char *val,
 /* ---- current position ---- */
 
 cdc_err_t cdc_srcmeta_current_pos(cdc_srcmeta_t *sm, cdc_pos_t *pos) {
-        MYSQL_RES *res = NULL;
+        MYSQL_RES *res   = NULL;
+        const char *used = CDC_MYSQL_SQL_MASTER_STATUS;
         MYSQL_ROW row;
         cdc_err_t err;
         cdc_pos_t p;
@@ -220,13 +216,20 @@ cdc_err_t cdc_srcmeta_current_pos(cdc_srcmeta_t *sm, cdc_pos_t *pos) {
                 mysql_free_result(res);
                 res = NULL;
         }
-        if ((err = cdc_srcmeta_query(sm, "SHOW MASTER STATUS", &res)))
+        /* SHOW BINARY LOG STATUS on MySQL 8.2+ (8.4 removed SHOW MASTER
+         * STATUS), SHOW MASTER STATUS elsewhere (cdc_mysql.h) */
+        if (cdc_mysql_binlog_status(m, NULL, &res, &used)) {
+                err = cdc_srcmeta_err(m, "binlog status", sm->sm_errstr,
+                                      sizeof(sm->sm_errstr));
                 goto out;
+        }
         row = res ? mysql_fetch_row(res) : NULL;
         if (!row || !row[0] || !row[1]) {
-                cdc_srcmeta_seterr(
-                        sm, "SHOW MASTER STATUS: no binary log (is "
-                            "log_bin on and do we have BINLOG MONITOR?)");
+                cdc_srcmeta_seterr(sm,
+                                   "%s: no binary log (is log_bin on and do "
+                                   "we have BINLOG MONITOR / REPLICATION "
+                                   "CLIENT?)",
+                                   used);
                 err = CDC_ERR__SERVER;
                 goto out;
         }

@@ -41,6 +41,7 @@ static const char usage_extra[] =
         "Exit status: 0 stopped (SIGTERM/SIGINT), 1 fatal runtime error,\n"
         "2 bad configuration or server settings, 3 binlog purged past the\n"
         "checkpoint (re-snapshot: --snapshot or snapshot.mode=when_needed).\n"
+        "SIGHUP reopens log.file (or is ignored): it never stops the process.\n"
         "Documentation: man followcdc-producer, docs/producer.md\n";
 
 int main(int argc, char **argv, char **envp) {
@@ -52,6 +53,9 @@ int main(int argc, char **argv, char **envp) {
         int code = 0;
         cdc_err_t err;
 
+        /* SIGHUP reopens log.file or is ignored, never fatal: blocked here
+         * before any thread exists, taken by the logger's thread. */
+        cdc_log_sighup_start();
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = producer_sigterm;
         sigaction(SIGTERM, &sa, NULL);
@@ -63,6 +67,7 @@ int main(int argc, char **argv, char **envp) {
                             errstr, sizeof(errstr));
         if (!conf) {
                 fprintf(stderr, "followcdc-producer: %s\n", errstr);
+                cdc_log_sighup_stop();
                 return CDC_PENGINE_EXIT_CONFIG;
         }
         switch (cdc_conf_cli(conf, argc, argv, envp, usage_extra,
@@ -79,6 +84,7 @@ int main(int argc, char **argv, char **envp) {
         if (code) {
                 cdc_pconf_clear(&pc);
                 cdc_conf_destroy(conf);
+                cdc_log_sighup_stop();
                 return code < 0 ? 0 : code;
         }
 
@@ -101,5 +107,6 @@ int main(int argc, char **argv, char **envp) {
         cdc_pengine_destroy(pe);
         cdc_pconf_clear(&pc);
         cdc_conf_destroy(conf);
+        cdc_log_sighup_stop();
         return code;
 }

@@ -61,6 +61,8 @@ PACKAGES=(
         groff-base              # man page rendering and warnings
         man-db                  # man -w after installing the .deb
         dpkg-dev                # dpkg-shlibdeps (cpack Depends)
+        prometheus              # promtool check metrics (tests/deploy/metrics.sh);
+                                # the service is never started (policy-rc.d)
 )
 
 want=()

@@ -19,10 +19,17 @@
 #
 # API (see docs/testing.md for the long form):
 #   h_init                   temp dir $H_DIR, cleanup trap, watchdog
-#   h_start_mariadb [ARGS]   exports H_MYSQL_HOST H_MYSQL_PORT H_MYSQL_SOCK
-#                            H_MYSQL_DB H_PRODUCER_USER H_PRODUCER_PASS
-#                            H_CONSUMER_USER H_CONSUMER_PASS; ARGS go to
-#                            mariadbd (e.g. --binlog-row-metadata=MINIMAL)
+#   h_start_mariadb [--tls] [ARGS]   exports H_MYSQL_HOST H_MYSQL_PORT
+#                            H_MYSQL_SOCK H_MYSQL_DB H_PRODUCER_USER
+#                            H_PRODUCER_PASS H_CONSUMER_USER H_CONSUMER_PASS;
+#                            ARGS go to mariadbd (e.g.
+#                            --binlog-row-metadata=MINIMAL); --tls: TLS with
+#                            the certificates of h_tls_certs $H_DIR/tls
+#                            (exports H_TLS_DIR)
+#   h_tls_certs DIR          openssl: DIR/ca.crt, server.{crt,key} (for
+#                            127.0.0.1 and localhost), client.{crt,key}
+#                            (signed by ca.crt), other-ca.crt (signed
+#                            nothing here)
 #   h_start_redis [--appendonly] [KEY VALUE]...   exports H_REDIS_PORT
 #   h_start_redis_cluster [--masters N] [--replicas R] [KEY VALUE]...
 #                            a Redis Cluster (3 masters, 1 replica each);
@@ -385,10 +392,48 @@ h__mariadb_launch() {
         h__await_up mariadb "$dir/error.log" "$logoff" h__mariadb_ping
 }
 
+# h_tls_certs DIR: a test CA and what it signed (see the API above).
+# Kept once made: a restarted server keeps its certificate.
+h_tls_certs() {
+        local t=$1
+        [ -f "$t/client.crt" ] && return 0
+        command -v openssl >/dev/null || h_fail "openssl is not installed"
+        mkdir -p "$t" || h_fail "mkdir $t"
+        (
+                set -e
+                cd "$t"
+                exec >>openssl.log 2>&1
+                openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key \
+                        -out ca.crt -days 2 -subj "/CN=followcdc test CA"
+                openssl req -x509 -newkey rsa:2048 -nodes \
+                        -keyout other-ca.key -out other-ca.crt -days 2 \
+                        -subj "/CN=another CA"
+                echo "subjectAltName=IP:127.0.0.1,DNS:localhost" >server.ext
+                openssl req -newkey rsa:2048 -nodes -keyout server.key \
+                        -out server.csr -subj "/CN=localhost"
+                openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
+                        -CAcreateserial -out server.crt -days 2 \
+                        -extfile server.ext
+                openssl req -newkey rsa:2048 -nodes -keyout client.key \
+                        -out client.csr -subj "/CN=followcdc client"
+                openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key \
+                        -CAcreateserial -out client.crt -days 2
+        ) || h_fail "openssl failed (see $t/openssl.log)"
+}
+
 h_start_mariadb() {
         local dir fresh=0
         [ -n "${H_DIR:-}" ] || h_init
         [ -z "$H__PID_mariadb" ] || h_fail "h_start_mariadb: already running"
+        if [ "${1:-}" = --tls ]; then
+                shift
+                H_TLS_DIR=$H_DIR/tls
+                export H_TLS_DIR
+                h_tls_certs "$H_TLS_DIR"
+                set -- --ssl-ca="$H_TLS_DIR/ca.crt" \
+                        --ssl-cert="$H_TLS_DIR/server.crt" \
+                        --ssl-key="$H_TLS_DIR/server.key" "$@"
+        fi
         H__MARIADB_EXTRA=("$@")
         dir=$H_DIR/mariadb
         mkdir -p "$dir/tmp"

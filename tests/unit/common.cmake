@@ -29,3 +29,8 @@ endif()
 # The one event encoder against the jansson oracle (tests/unit/event_oracle.c)
 cdc_add_unit_test(test_event_enc SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_event_enc.c
                   ${CMAKE_CURRENT_LIST_DIR}/event_oracle.c)
+
+# The one MySQL connect path: TLS modes as Connector/C options, the checks
+# of the TLS settings, SHOW BINARY LOG STATUS / SHOW MASTER STATUS
+cdc_add_unit_test(test_mysql SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_mysql.c
+                  LIBS cdc_mysql)

@@ -20,6 +20,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "cdc_backoff.h"
 #include "cdc_batch.h"
 #include "cdc_cconf.h"
 #include "cdc_event.h"
@@ -52,6 +53,8 @@ static char *event_json(const char *table, int follower, int cols,
         snprintf(ev->source.db, sizeof(ev->source.db), "followcdc");
         snprintf(ev->source.table, sizeof(ev->source.table), "%s", table);
         ev->source.seq = (uint64_t)follower;
+        /* committed 3 s ago (followcdc_consumer_event_age_seconds) */
+        ev->source.ts_ms = cdc_wallclock_ms() - 3000;
         ev->after =
                 json_pack("{s:i,s:i,s:i,s:i,s:s}", "id", follower,
                           "follower_id", follower, "followee_id", 7, "status",
@@ -270,7 +273,17 @@ static void test_drop_then_apply(void **state) {
         /* the 300-column event and the 1.2 MB one */
         assert_int_equal(
                 metric(fx, "followcdc_consumer_oversized_events_total"), 2);
+        /* ages are counted once Redis acknowledged (store), and a dropped
+         * batch never counts */
+        assert_int_equal(
+                metric(fx, "followcdc_consumer_event_age_seconds_count"), 0);
         cdc_batch_store(fx->b);
+        assert_int_equal(
+                metric(fx, "followcdc_consumer_event_age_seconds_count"), 10);
+        assert_int_equal(
+                metric(fx,
+                       "followcdc_consumer_event_age_seconds_bucket{le=\"2\"}"),
+                0);
         assert_int_equal(cdc_batch_phase(fx->b), CDC_BATCH_EMPTY);
         assert_int_equal(cdc_kcons_commit(fx->kc), CDC_ERR_NO_ERROR);
         {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
@@ -197,6 +198,68 @@ static void test_threads_one_write_per_line(void **state) {
         assert_int_equal(lines, LT_THREADS * LT_LINES);
 }
 
+/* Read a whole small file into buf. */
+static void slurp(const char *path, char *buf, size_t size) {
+        FILE *f = fopen(path, "r");
+        size_t n;
+        assert_non_null(f);
+        n      = fread(buf, 1, size - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+}
+
+/* log.file: SIGHUP without a file is a no-op; with one, a rotated file
+ * (renamed away) is reopened at its path, the old one keeps its lines.
+ * Runs last: the log file is process-wide. */
+static void test_log_file_reopen_on_sighup(void **state) {
+        char dir[] = "/tmp/cdc_log_file_XXXXXX", path[128], old[160];
+        char buf[4096], why[256];
+        unsigned long n0;
+        int i;
+        (void)state;
+
+        assert_null(cdc_log_file());
+        assert_int_equal(cdc_log_reopen(why, sizeof(why)), 0);
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/no/such/dir.log", dir);
+        assert_int_equal(cdc_log_open_file(path, why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "log.file: "));
+        snprintf(path, sizeof(path), "%s/cdc.log", dir);
+        snprintf(old, sizeof(old), "%s/cdc.log.1", dir);
+        assert_int_equal(cdc_log_open_file(path, why, sizeof(why)), 0);
+        assert_string_equal(cdc_log_file(), path);
+        cdc_log_set_level(LOG_NOTICE);
+        cdc_log(LOG_NOTICE, "TEST", "before rotation");
+
+        /* logrotate: rename, then SIGHUP to the process (not a thread) */
+        assert_int_equal(rename(path, old), 0);
+        assert_int_equal(cdc_log_sighup_start(), 0);
+        n0 = cdc_log_sighup_count();
+        assert_int_equal(kill(getpid(), SIGHUP), 0);
+        for (i = 0; i < 1000 && cdc_log_sighup_count() == n0; i++)
+                usleep(10000);
+        assert_int_equal(cdc_log_sighup_count(), n0 + 1);
+        cdc_log(LOG_NOTICE, "TEST", "after rotation");
+        cdc_log_sighup_stop();
+
+        slurp(old, buf, sizeof(buf));
+        assert_non_null(strstr(buf, "before rotation"));
+        assert_null(strstr(buf, "after rotation"));
+        slurp(path, buf, sizeof(buf));
+        assert_non_null(strstr(buf, "after rotation"));
+        assert_null(strstr(buf, "before rotation"));
+
+        /* the directory is gone: reopening fails, the old file stays */
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(unlink(old), 0);
+        assert_int_equal(rmdir(dir), 0);
+        assert_int_equal(cdc_log_reopen(why, sizeof(why)), -1);
+        assert_non_null(strstr(why, path));
+        cdc_log_set_fd(-1);
+        unlink(old);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_levels_and_format),
@@ -204,6 +267,7 @@ int main(void) {
                 cmocka_unit_test(test_json_format),
                 cmocka_unit_test(test_json_long_line),
                 cmocka_unit_test(test_threads_one_write_per_line),
+                cmocka_unit_test(test_log_file_reopen_on_sighup),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

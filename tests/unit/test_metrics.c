@@ -121,6 +121,48 @@ static char *http_get(int port, const char *path) {
         return http_get_from(1, port, path);
 }
 
+/* A histogram renders cumulative buckets in seconds, +Inf, _sum and
+ * _count, with and without labels; bad bounds are refused. */
+static void test_histogram(void **state) {
+        static const int64_t b[]   = { 5, 500, 1000, 2500 };
+        static const int64_t bad[] = { 10, 10 };
+        cdc_metrics_t *m           = cdc_metrics_new();
+        cdc_metric_t *h, *hl;
+        char *txt;
+        (void)state;
+
+        assert_null(
+                cdc_metrics_histogram_ms(m, "x_seconds", "x", NULL, bad, 2));
+        h  = cdc_metrics_histogram_ms(m, "age_seconds", "Age", NULL, b, 4);
+        hl = cdc_metrics_histogram_ms(m, "lat_seconds", "Lat", "table=\"f\"", b,
+                                      4);
+        assert_non_null(h);
+        assert_non_null(hl);
+        cdc_metric_observe_ms(h, 5); /* on a bound: that bucket */
+        cdc_metric_observe_ms(h, 6);
+        cdc_metric_observe_ms(h, 1000);
+        cdc_metric_observe_ms(h, 99999); /* +Inf only */
+        cdc_metric_observe_ms(h, -3);    /* clock skew: 0 */
+        cdc_metric_observe_ms(hl, 2500);
+        txt = cdc_metrics_render(m, NULL);
+        assert_non_null(txt);
+        assert_non_null(strstr(txt, "# TYPE age_seconds histogram\n"
+                                    "age_seconds_bucket{le=\"0.005\"} 2\n"
+                                    "age_seconds_bucket{le=\"0.5\"} 3\n"
+                                    "age_seconds_bucket{le=\"1\"} 4\n"
+                                    "age_seconds_bucket{le=\"2.5\"} 4\n"
+                                    "age_seconds_bucket{le=\"+Inf\"} 5\n"
+                                    "age_seconds_sum 101.01\n"
+                                    "age_seconds_count 5\n"));
+        assert_non_null(
+                strstr(txt, "lat_seconds_bucket{table=\"f\",le=\"1\"} 0\n"
+                            "lat_seconds_bucket{table=\"f\",le=\"2.5\"} 1\n"));
+        assert_non_null(strstr(txt, "lat_seconds_sum{table=\"f\"} 2.5\n"
+                                    "lat_seconds_count{table=\"f\"} 1\n"));
+        free(txt);
+        cdc_metrics_destroy(m);
+}
+
 static void test_http_endpoints(void **state) {
         cdc_metrics_t *m = cdc_metrics_new();
         char errstr[256];
@@ -295,6 +337,7 @@ static void test_http_slowloris(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_render),
+                cmocka_unit_test(test_histogram),
                 cmocka_unit_test(test_http_endpoints),
                 cmocka_unit_test(test_http_liveness),
                 cmocka_unit_test(test_http_slowloris),
