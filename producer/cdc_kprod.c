@@ -275,9 +275,11 @@ static rd_kafka_topic_t *kprod_topic(cdc_kprod_t *kp, const char *name) {
         return rkt;
 }
 
-cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
+/* Queue one message; \p value and \p hdrs are owned from the call. */
+static cdc_err_t kprod_send(cdc_kprod_t *kp, const char *topic,
                             int32_t partition, const void *key, size_t keylen,
-                            char *value, size_t len, uint64_t seq) {
+                            char *value, size_t len, rd_kafka_headers_t *hdrs,
+                            uint64_t seq) {
         rd_kafka_topic_t *rkt;
         cdc_err_t err = CDC_ERR__FATAL;
         int waited    = 0;
@@ -292,15 +294,20 @@ cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
         }
         while (1) {
                 rd_kafka_resp_err_t rerr;
-                if (rd_kafka_produce(rkt, partition,
-                                     value ? RD_KAFKA_MSG_F_FREE : 0, value,
-                                     len, key, keylen,
-                                     (void *)(uintptr_t)seq) == 0) {
+                rerr = rd_kafka_producev(
+                        kp->kp_rk, RD_KAFKA_V_RKT(rkt),
+                        RD_KAFKA_V_PARTITION(partition),
+                        RD_KAFKA_V_MSGFLAGS(value ? RD_KAFKA_MSG_F_FREE : 0),
+                        RD_KAFKA_V_VALUE(value, len),
+                        RD_KAFKA_V_KEY(key, keylen),
+                        RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
+                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+                if (!rerr) {
                         value = NULL; /* owned by librdkafka */
+                        hdrs  = NULL;
                         err   = CDC_ERR_NO_ERROR;
                         break;
                 }
-                rerr = rd_kafka_last_error();
                 if (rerr == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                         /* refused locally before anything was queued: the
                          * caller may send a smaller message instead */
@@ -332,7 +339,37 @@ cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
         }
 out:
         free(value);
+        if (hdrs)
+                rd_kafka_headers_destroy(hdrs);
         return err;
+}
+
+cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
+                            int32_t partition, const void *key, size_t keylen,
+                            char *value, size_t len, uint64_t seq) {
+        return kprod_send(kp, topic, partition, key, keylen, value, len, NULL,
+                          seq);
+}
+
+cdc_err_t cdc_kprod_produce_tombstone(cdc_kprod_t *kp, const char *topic,
+                                      const void *key, size_t keylen,
+                                      const char *hname, const void *hval,
+                                      size_t hlen, uint64_t seq) {
+        rd_kafka_headers_t *hdrs = NULL;
+
+        if (hname) {
+                hdrs = rd_kafka_headers_new(1);
+                if (!hdrs ||
+                    rd_kafka_header_add(hdrs, hname, -1, hval, (ssize_t)hlen)) {
+                        if (hdrs)
+                                rd_kafka_headers_destroy(hdrs);
+                        snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                                 "tombstone header: out of memory");
+                        return CDC_ERR__NOMEM;
+                }
+        }
+        return kprod_send(kp, topic, RD_KAFKA_PARTITION_UA, key, keylen, NULL,
+                          0, hdrs, seq);
 }
 
 int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms) {

@@ -73,6 +73,18 @@ cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
                             int32_t partition, const void *key, size_t keylen,
                             char *value, size_t len, uint64_t seq);
 
+/**
+ * @brief Produce a tombstone (NULL value) of \p key, partitioned by key,
+ *        with one header \p hname = \p hval (copied; \p hname NULL: no
+ *        header). Back-pressure and errors as cdc_kprod_produce();
+ *        CDC_ERR__NOMEM when the header can't be built.
+ * @locality main thread
+ */
+cdc_err_t cdc_kprod_produce_tombstone(cdc_kprod_t *kp, const char *topic,
+                                      const void *key, size_t keylen,
+                                      const char *hname, const void *hval,
+                                      size_t hlen, uint64_t seq);
+
 /** @brief Serve delivery reports, waiting at most \p timeout_ms.
  *  @returns the number of events served. */
 int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms);
