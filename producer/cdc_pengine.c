@@ -696,7 +696,10 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
                                     ptext, cdc_binlog_errstr(pe->pe_bl));
         }
         cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s", ptext);
+        /* the stream opened there: a valid resume point (after a purged
+         * gap replay too), which transactions commit as the checkpoint */
         pe->pe_txn_snap = 0;
+        pe->pe_have_pos = 1;
         cdc_retry_ok(&pe->pe_rt, cdc_now_us());
         cdc_backoff_reset(pe->pe_bo);
         cdc_metric_add(pe->pe_mt.stream_starts, 1);
