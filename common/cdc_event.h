@@ -20,7 +20,9 @@
  *                "ts_ms":<commit ms>,"snapshot":false},
  *      "ts_ms":<ms when the producer built it>}
  *
- * A delete is followed by a tombstone (same key, NULL value).
+ * A delete is followed by a tombstone (same key, NULL value) that carries
+ * the delete event again in its header CDC_EVENT_TOMBSTONE_HEADER, so the
+ * delete survives log compaction (schemas/events/README.md "Tombstones").
  */
 #ifndef CDC_EVENT_H
 #define CDC_EVENT_H
@@ -89,6 +91,13 @@ typedef struct cdc_event_s {
          *  (owned; the envelope's "oversized" field). */
         json_t *oversized;
 } cdc_event_t;
+
+/** Header of a tombstone: its value is the envelope of the delete event
+ *  the tombstone follows, byte for byte. Log compaction may remove the
+ *  delete event and keep the tombstone (until the topic's
+ *  delete.retention.ms): a consumer that lagged applies the delete from
+ *  this header, version-checked like the event itself. */
+#define CDC_EVENT_TOMBSTONE_HEADER "followcdc.delete"
 
 /** The value that stands in for a column value too large for one Kafka
  *  message (schemas/events/README.md "Oversized values"). */

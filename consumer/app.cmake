@@ -5,6 +5,7 @@
 #   cdc_engine   owns the modules, runs the loop (a state switch)
 #   cdc_batch    one record per message: gather/parse/add/settle/store/drop
 #   cdc_precheck size and column caps before parsing
+#   cdc_tomb     the delete a tombstone carries in its header
 #   cdc_kcons    Kafka group consumer      cdc_dlq  dead-letter producer
 #   cdc_cconf    configuration table       cdc_reaper  TTL reaper
 
@@ -13,6 +14,7 @@ add_library(cdc_consumer STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_kcons.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_dlq.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_precheck.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_tomb.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_batch.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_engine.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_reaper.c)

@@ -15,6 +15,7 @@
 #include "cdc_event.h"
 #include "cdc_log.h"
 #include "cdc_precheck.h"
+#include "cdc_tomb.h"
 
 /* Dead-letter lines: at most BATCH_LOG_BURST per period, then a count. */
 #define BATCH_LOG_BURST     10
@@ -60,6 +61,7 @@ typedef struct batch_rec_s {
         uint8_t lst;             /* L_* */
         uint8_t ltrunc;          /* letter sent truncated */
         uint8_t over;            /* refused by a cap before parsing */
+        uint8_t tomb;            /* a tombstone (ev: its header's delete) */
 } batch_rec_t;
 
 struct cdc_batch_s {
@@ -78,7 +80,7 @@ struct cdc_batch_s {
         /* add */
         size_t b_cur;  /* next record to handle */
         size_t b_wend; /* end of the parsed window */
-        size_t b_events, b_tombs;
+        size_t b_events, b_tombs, b_tomb_dels;
 
         /* dead letters: ids are b_gen << 32 | record index */
         uint32_t b_gen;
@@ -98,8 +100,8 @@ struct cdc_batch_s {
         unsigned b_log_n;
         uint64_t b_log_dropped;
 
-        cdc_metric_t *m_msgs, *m_events, *m_tomb, *m_dlq, *m_unmapped,
-                *m_oversized, *m_age;
+        cdc_metric_t *m_msgs, *m_events, *m_tomb, *m_tomb_del, *m_dlq,
+                *m_unmapped, *m_oversized, *m_age;
 };
 
 int cdc_batch_table_mapped(const cdc_batch_conf_t *conf, const char *table) {
@@ -119,9 +121,24 @@ static void batch_parse_range(cdc_batch_t *b, size_t from, size_t to) {
                 rd_kafka_message_t *rkm = rec->rkm;
 
                 rec->st = REC_PARSED;
-                if (!rkm->payload)
-                        continue; /* tombstone */
-                es[0]     = '\0';
+                es[0]   = '\0';
+                if (!rkm->payload) {
+                        /* a tombstone: the delete in its header, if any */
+                        rd_kafka_headers_t *hdrs = NULL;
+                        int over                 = 0;
+                        if (rd_kafka_message_headers(rkm, &hdrs))
+                                hdrs = NULL;
+                        rec->tomb = 1;
+                        rec->perr =
+                                cdc_tomb_parse(hdrs, b->b_conf.event_max_bytes,
+                                               b->b_conf.event_max_columns,
+                                               &rec->ev, &over, es, sizeof(es));
+                        rec->over = (uint8_t)over;
+                        if (rec->perr && rec->perr != CDC_ERR__NOMEM)
+                                rec->why = strdup(
+                                        es[0] ? es : cdc_err2str(rec->perr));
+                        continue;
+                }
                 rec->perr = cdc_precheck_event(
                         rkm->payload, rkm->len, b->b_conf.event_max_bytes,
                         b->b_conf.event_max_columns, es, sizeof(es));
@@ -175,6 +192,21 @@ static void batch_parse(cdc_batch_t *b, size_t from, size_t to) {
         pthread_mutex_unlock(&b->b_plk);
 }
 
+/* Bytes parsing \p rkm reads: its value, or a tombstone's headers (the
+ * delete it carries). */
+static size_t batch_parse_bytes(rd_kafka_message_t *rkm) {
+        rd_kafka_headers_t *hdrs = NULL;
+        const char *name;
+        const void *val;
+        size_t i, sz, sum = 0;
+
+        if (rkm->payload || rd_kafka_message_headers(rkm, &hdrs))
+                return rkm->len;
+        for (i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &val, &sz); i++)
+                sum += sz;
+        return sum;
+}
+
 /* End of the window starting at \p from: CDC_BATCH_PARSE_EVENTS records
  * or CDC_BATCH_PARSE_BYTES of values to parse, at least one record.
  * Values over event.max.bytes are never parsed and do not count. */
@@ -182,7 +214,7 @@ static size_t batch_window_end(const cdc_batch_t *b, size_t from) {
         size_t end = from, bytes = 0;
 
         while (end < b->b_n && end - from < CDC_BATCH_PARSE_EVENTS) {
-                size_t len = b->b_recs[end].rkm->len;
+                size_t len = batch_parse_bytes(b->b_recs[end].rkm);
                 if (len > b->b_conf.event_max_bytes)
                         len = 0;
                 if (end > from && bytes + len > CDC_BATCH_PARSE_BYTES)
@@ -289,16 +321,17 @@ static void batch_reset(cdc_batch_t *b) {
         b->b_bytes  = 0;
         for (i = 0; i < b->b_n; i++)
                 b->b_bytes += b->b_recs[i].rkm->len;
-        b->b_phase    = b->b_n ? CDC_BATCH_GATHER : CDC_BATCH_EMPTY;
-        b->b_cur      = 0;
-        b->b_wend     = 0;
-        b->b_events   = 0;
-        b->b_tombs    = 0;
-        b->b_nletters = 0;
-        b->b_lacked   = 0;
-        b->b_lfailed  = 0;
-        b->b_lrefused = 0;
-        b->b_lerr[0]  = '\0';
+        b->b_phase     = b->b_n ? CDC_BATCH_GATHER : CDC_BATCH_EMPTY;
+        b->b_cur       = 0;
+        b->b_wend      = 0;
+        b->b_events    = 0;
+        b->b_tombs     = 0;
+        b->b_tomb_dels = 0;
+        b->b_nletters  = 0;
+        b->b_lacked    = 0;
+        b->b_lfailed   = 0;
+        b->b_lrefused  = 0;
+        b->b_lerr[0]   = '\0';
         /* delivery reports still in flight belong to the old batch */
         b->b_gen++;
         batch_log_tick(b, cdc_now_us());
@@ -340,7 +373,12 @@ cdc_batch_t *cdc_batch_new(const cdc_batch_conf_t *conf, cdc_apply_t *ap,
                         "Change events handed to the applier", NULL);
                 b->m_tomb = cdc_metrics_counter(
                         m, "followcdc_consumer_tombstones_total",
-                        "Tombstones skipped (they exist for compaction)", NULL);
+                        "Tombstones consumed (null values)", NULL);
+                b->m_tomb_del = cdc_metrics_counter(
+                        m, "followcdc_consumer_tombstone_deletes_total",
+                        "Deletes applied from a tombstone's followcdc.delete "
+                        "header (version-checked)",
+                        NULL);
                 b->m_dlq = cdc_metrics_counter(
                         m, "followcdc_consumer_dead_letters_total",
                         "Messages sent to the dead-letter topic", NULL);
@@ -444,18 +482,16 @@ cdc_err_t cdc_batch_add(cdc_batch_t *b) {
                 return b->b_phase == CDC_BATCH_SETTLE ? CDC_ERR_NO_ERROR
                                                       : CDC_ERR__STATE;
         while (b->b_cur < b->b_n) {
-                batch_rec_t *rec        = &b->b_recs[b->b_cur];
-                rd_kafka_message_t *rkm = rec->rkm;
+                batch_rec_t *rec = &b->b_recs[b->b_cur];
                 cdc_err_t err;
 
                 if (b->b_cur == b->b_wend) {
                         b->b_wend = batch_window_end(b, b->b_cur);
                         batch_parse(b, b->b_cur, b->b_wend);
                 }
-                if (!rkm->payload) {
-                        /* tombstone: only there for log compaction */
-                        cdc_metric_add(b->m_tomb, 1);
-                        b->b_tombs++;
+                if (rec->tomb && !rec->ev && !rec->perr) {
+                        /* a tombstone without a delete header (an older
+                         * producer): only there for log compaction */
                 } else if (rec->perr == CDC_ERR__NOMEM) {
                         /* not the message's fault: apply it later */
                         return CDC_ERR__NOMEM;
@@ -491,10 +527,23 @@ cdc_err_t cdc_batch_add(cdc_batch_t *b) {
                                 cdc_metric_add(b->m_events, 1);
                                 b->b_events++;
                                 /* a snapshot read's time is the snapshot's,
-                                 * not a change's: no age */
-                                if (!rec->ev->source.snapshot)
+                                 * not a change's, and a tombstone repeats
+                                 * its delete: no age */
+                                if (!rec->ev->source.snapshot && !rec->tomb)
                                         rec->src_ms = rec->ev->source.ts_ms;
+                                if (rec->tomb) {
+                                        /* the delete event itself may be
+                                         * compacted away: applied again
+                                         * from here (a no-op if it was
+                                         * not, version-checked) */
+                                        cdc_metric_add(b->m_tomb_del, 1);
+                                        b->b_tomb_dels++;
+                                }
                         }
+                }
+                if (rec->tomb) {
+                        cdc_metric_add(b->m_tomb, 1);
+                        b->b_tombs++;
                 }
                 cdc_event_destroy(rec->ev);
                 rec->ev = NULL;
@@ -509,8 +558,9 @@ cdc_err_t cdc_batch_add(cdc_batch_t *b) {
         b->b_phase = CDC_BATCH_SETTLE;
         cdc_dbg(APPLY, "APPLY",
                 "batch of %zu message(s) added: %zu event(s), %zu "
-                "tombstone(s), %zu dead letter(s); %zu script(s) queued",
-                b->b_n, b->b_events, b->b_tombs, b->b_nletters,
+                "tombstone(s) (%zu with a delete), %zu dead letter(s); %zu "
+                "script(s) queued",
+                b->b_n, b->b_events, b->b_tombs, b->b_tomb_dels, b->b_nletters,
                 cdc_apply_pending(b->b_ap));
         return CDC_ERR_NO_ERROR;
 }

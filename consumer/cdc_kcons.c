@@ -269,6 +269,9 @@ static const char *const kcons_defaults[][2] = {
         { "auto.offset.reset", "earliest" },
         { "queued.max.messages.kbytes", "12288" },
         { "fetch.error.backoff.ms", "50" },
+        /* librdkafka's default too, said out loud: with
+         * producer.transactions=true only committed events are applied */
+        { "isolation.level", "read_committed" },
 };
 
 cdc_kcons_t *cdc_kcons_new(const cdc_cconf_t *cc,

@@ -322,6 +322,9 @@ static cdc_err_t ckpt_kafka_reader(cdc_ckpt_t *ck, char *errstr,
                 { "enable.auto.commit", "false" },
                 { "enable.partition.eof", "true" },
                 { "auto.offset.reset", "earliest" },
+                /* what a transactional producer committed, never what an
+                 * aborted or still open transaction holds */
+                { "isolation.level", "read_committed" },
                 { "client.id", "followcdc-producer-ckpt" },
                 { NULL, NULL }
         };

@@ -302,6 +302,8 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         cdc_event_t ev;
         char *val  = NULL;
         size_t len = 0, budget = cdc_emit_budget(em, mm->klen), full;
+        char *hval   = NULL; /* a delete's envelope, again for its tombstone */
+        size_t hlen  = 0;
         uint64_t seq = 0;
         int nomem = 0, counted = 0, tries;
         cdc_err_t err;
@@ -347,6 +349,16 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
                                 cdc_metric_add(em->em_mt.oversized, 1);
                         emit_log_oversized(em, mm, full, len);
                 }
+                if (mm->op == CDC_OP_DELETE) {
+                        free(hval);
+                        hval = malloc(len ? len : 1);
+                        if (!hval) {
+                                nomem = 1;
+                                break;
+                        }
+                        memcpy(hval, val, len);
+                        hlen = len;
+                }
                 err = cdc_kprod_produce(em->em_kp, em->em_topics[mm->ti],
                                         RD_KAFKA_PARTITION_UA, mm->key,
                                         mm->klen, val, len, seq);
@@ -366,6 +378,7 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         }
         /* Nothing of it can be sent. Acknowledge it locally so the
          * checkpoint moves on: the row is skipped, loudly. */
+        free(hval);
         cdc_inflight_ack(em->em_fl, seq);
         if (nomem)
                 goto nomem;
@@ -382,6 +395,10 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         return CDC_ERR_NO_ERROR;
 
 produced:
+        if (err) {
+                free(hval);
+                hval = NULL;
+        }
         if (err == CDC_ERR__STATE) {
                 snprintf(em->em_errstr, sizeof(em->em_errstr),
                          "stopped while waiting for room in Kafka's queue");
@@ -395,15 +412,27 @@ produced:
         cdc_metric_add(em->em_mt.produced, 1);
         if (mm->op != CDC_OP_DELETE)
                 return CDC_ERR_NO_ERROR;
-        /* a delete: its tombstone, so compaction keeps only live rows */
-        if (cdc_inflight_add(em->em_fl, cdc_now_us(), &seq) ||
-            cdc_kprod_produce(em->em_kp, em->em_topics[mm->ti],
-                              RD_KAFKA_PARTITION_UA, mm->key, mm->klen, NULL, 0,
-                              seq)) {
+        /* A delete: its tombstone, so compaction keeps only live rows.
+         * Compaction may remove the delete event and keep the tombstone:
+         * the tombstone carries the event in a header, so a consumer that
+         * lagged still applies the delete (version-checked). */
+        if (cdc_inflight_add(em->em_fl, cdc_now_us(), &seq)) {
+                free(hval);
+                snprintf(em->em_errstr, sizeof(em->em_errstr),
+                         "tombstone: in-flight ring full inside a "
+                         "transaction");
+                return CDC_ERR__FATAL;
+        }
+        err = cdc_kprod_produce_tombstone(
+                em->em_kp, em->em_topics[mm->ti], mm->key, mm->klen,
+                hval ? CDC_EVENT_TOMBSTONE_HEADER : NULL, hval, hlen, seq);
+        free(hval);
+        if (err) {
                 snprintf(em->em_errstr, sizeof(em->em_errstr), "tombstone: %s",
                          cdc_kprod_errstr(em->em_kp));
-                return cdc_kprod_fatal(em->em_kp) ? CDC_ERR__FATAL
-                                                  : CDC_ERR__STATE;
+                return err == CDC_ERR__NOMEM        ? err
+                       : cdc_kprod_fatal(em->em_kp) ? CDC_ERR__FATAL
+                                                    : CDC_ERR__STATE;
         }
         cdc_metric_add(em->em_mt.produced, 1);
         cdc_metric_add(em->em_mt.tombstones, 1);

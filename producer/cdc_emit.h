@@ -6,7 +6,9 @@
  * Rules it keeps (schemas/events/README.md):
  * - The key is the row's canonical key (cdc_key_from_row() over the
  *   table's key columns); the topic is `<source.name>.<db>.<table>`.
- * - A delete is followed by a tombstone with the same key.
+ * - A delete is followed by a tombstone with the same key, carrying the
+ *   delete event in its CDC_EVENT_TOMBSTONE_HEADER header (so the delete
+ *   survives log compaction).
  * - An update that changes the key itself is written as a delete (and its
  *   tombstone) of the old key, then a create of the new one, so each key's
  *   partition tells that key's whole story.

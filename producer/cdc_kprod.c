@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "cdc_kprod.h"
+#include "cdc_backoff.h"
 #include "cdc_log.h"
 
 #define KPROD_TOPICS_MAX 64
@@ -31,6 +32,14 @@ struct cdc_kprod_s {
         volatile sig_atomic_t kp_down; /* all brokers down, not seen up
                                         * since (read by any thread) */
         size_t kp_max_bytes;           /* message.max.bytes in effect */
+
+        /* transactions (producer.transactions=true) */
+        int kp_txn;              /* transactional.id set */
+        int kp_txn_inited;       /* init_transactions done on this kp_rk */
+        int kp_txn_open;         /* begin_transaction done, not ended */
+        int kp_txn_abort;        /* must be aborted before the next one */
+        int64_t kp_txn_begun_us; /* when the open one began */
+        rd_kafka_conf_t *kp_rkc; /* template to make kp_rk again */
         char kp_errstr[512];
         char kp_down_why[256];
 };
@@ -104,6 +113,17 @@ static void kprod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         uint64_t seq    = (uint64_t)(uintptr_t)rkm->_private;
         (void)rk;
 
+        if (rkm->err && kp->kp_txn) {
+                /* Transactional: the open transaction can't commit any
+                 * more; the engine aborts it and resumes from the
+                 * checkpoint committed with the last one. */
+                snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                         "delivery to %s [%d] failed: %s",
+                         rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
+                         rd_kafka_err2str(rkm->err));
+                kp->kp_txn_abort = 1;
+                return;
+        }
         if (rkm->err) {
                 /* message.timeout.ms=0 and idempotence: librdkafka retries
                  * every retriable error itself, so a failed delivery is
@@ -139,9 +159,16 @@ static int kprod_default(const cdc_conf_t *conf, rd_kafka_conf_t *rkc,
 }
 
 /* Refuse settings that give up order or durability. */
-static int kprod_check_safe(const cdc_conf_t *conf, char *errstr,
-                            size_t errstr_size) {
+static int kprod_check_safe(const cdc_conf_t *conf, const char *txn_id,
+                            char *errstr, size_t errstr_size) {
         const char *v;
+        if (!txn_id && cdc_conf_kafka_get(conf, "transactional.id")) {
+                snprintf(errstr, errstr_size,
+                         "kafka.transactional.id is set but "
+                         "producer.transactions is not: set "
+                         "producer.transactions=true");
+                return -1;
+        }
         v = cdc_conf_kafka_get(conf, "enable.idempotence");
         if (v && strcasecmp(v, "true") && strcmp(v, "1")) {
                 snprintf(errstr, errstr_size,
@@ -173,6 +200,14 @@ static int kprod_check_safe(const cdc_conf_t *conf, char *errstr,
 cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
                            void *opaque, volatile sig_atomic_t *run,
                            char *errstr, size_t errstr_size) {
+        return cdc_kprod_new_txn(conf, NULL, dr_cb, opaque, run, errstr,
+                                 errstr_size);
+}
+
+cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
+                               cdc_kprod_dr_cb_t *dr_cb, void *opaque,
+                               volatile sig_atomic_t *run, char *errstr,
+                               size_t errstr_size) {
         static const char *const defaults[][2] = {
                 { "enable.idempotence", "true" },
                 { "acks", "all" },
@@ -191,7 +226,7 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
         rd_kafka_conf_t *rkc = NULL;
         int i;
 
-        if (kprod_check_safe(conf, errstr, errstr_size))
+        if (kprod_check_safe(conf, txn_id, errstr, errstr_size))
                 goto out;
         kp  = calloc(1, sizeof(*kp));
         rkc = cdc_conf_kafka_dup(conf);
@@ -199,10 +234,24 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        for (i = 0; defaults[i][0]; i++)
-                if (kprod_default(conf, rkc, defaults[i][0], defaults[i][1],
-                                  errstr, errstr_size))
+        for (i = 0; defaults[i][0]; i++) {
+                const char *v = defaults[i][1];
+                /* a transaction must end within transaction.timeout.ms
+                 * (60 s): its messages can't wait for ever. A message
+                 * that times out aborts the transaction; nothing is lost,
+                 * the engine resumes from the last committed checkpoint */
+                if (txn_id && !strcmp(defaults[i][0], "message.timeout.ms"))
+                        v = "60000";
+                if (kprod_default(conf, rkc, defaults[i][0], v, errstr,
+                                  errstr_size))
                         goto out;
+        }
+        if (txn_id) {
+                if (rd_kafka_conf_set(rkc, "transactional.id", txn_id, errstr,
+                                      errstr_size) != RD_KAFKA_CONF_OK)
+                        goto out;
+                kp->kp_txn = 1;
+        }
         {
                 char v[32];
                 size_t vsz = sizeof(v);
@@ -222,6 +271,14 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
         rd_kafka_conf_set_dr_msg_cb(rkc, kprod_dr_cb);
         rd_kafka_conf_set_error_cb(rkc, kprod_error_cb);
         rd_kafka_conf_set_log_cb(rkc, kprod_log_cb);
+        if (kp->kp_txn) {
+                /* kept to make the producer again (cdc_kprod_reset) */
+                kp->kp_rkc = rd_kafka_conf_dup(rkc);
+                if (!kp->kp_rkc) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto out;
+                }
+        }
 
         kp->kp_rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, errstr, errstr_size);
         if (!kp->kp_rk)
@@ -236,16 +293,23 @@ out:
         return ret;
 }
 
-void cdc_kprod_destroy(cdc_kprod_t *kp) {
+static void kprod_topics_clear(cdc_kprod_t *kp) {
         int i;
-        if (!kp)
-                return;
         for (i = 0; i < kp->kp_topic_cnt; i++) {
                 rd_kafka_topic_destroy(kp->kp_topics[i].rkt);
                 free(kp->kp_topics[i].name);
         }
+        kp->kp_topic_cnt = 0;
+}
+
+void cdc_kprod_destroy(cdc_kprod_t *kp) {
+        if (!kp)
+                return;
+        kprod_topics_clear(kp);
         if (kp->kp_rk)
                 rd_kafka_destroy(kp->kp_rk);
+        if (kp->kp_rkc)
+                rd_kafka_conf_destroy(kp->kp_rkc);
         free(kp);
 }
 
@@ -275,15 +339,23 @@ static rd_kafka_topic_t *kprod_topic(cdc_kprod_t *kp, const char *name) {
         return rkt;
 }
 
-cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
+/* Queue one message; \p value and \p hdrs are owned from the call. */
+static cdc_err_t kprod_send(cdc_kprod_t *kp, const char *topic,
                             int32_t partition, const void *key, size_t keylen,
-                            char *value, size_t len, uint64_t seq) {
+                            char *value, size_t len, rd_kafka_headers_t *hdrs,
+                            uint64_t seq) {
         rd_kafka_topic_t *rkt;
         cdc_err_t err = CDC_ERR__FATAL;
         int waited    = 0;
 
         if (kp->kp_fatal)
                 goto out;
+        if (kp->kp_txn && !kp->kp_txn_open) {
+                err = cdc_kprod_txn_begin(kp);
+                if (err)
+                        goto out;
+                err = CDC_ERR__FATAL;
+        }
         rkt = kprod_topic(kp, topic);
         if (!rkt) {
                 snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
@@ -292,15 +364,20 @@ cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
         }
         while (1) {
                 rd_kafka_resp_err_t rerr;
-                if (rd_kafka_produce(rkt, partition,
-                                     value ? RD_KAFKA_MSG_F_FREE : 0, value,
-                                     len, key, keylen,
-                                     (void *)(uintptr_t)seq) == 0) {
+                rerr = rd_kafka_producev(
+                        kp->kp_rk, RD_KAFKA_V_RKT(rkt),
+                        RD_KAFKA_V_PARTITION(partition),
+                        RD_KAFKA_V_MSGFLAGS(value ? RD_KAFKA_MSG_F_FREE : 0),
+                        RD_KAFKA_V_VALUE(value, len),
+                        RD_KAFKA_V_KEY(key, keylen),
+                        RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
+                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+                if (!rerr) {
                         value = NULL; /* owned by librdkafka */
+                        hdrs  = NULL;
                         err   = CDC_ERR_NO_ERROR;
                         break;
                 }
-                rerr = rd_kafka_last_error();
                 if (rerr == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                         /* refused locally before anything was queued: the
                          * caller may send a smaller message instead */
@@ -332,7 +409,37 @@ cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
         }
 out:
         free(value);
+        if (hdrs)
+                rd_kafka_headers_destroy(hdrs);
         return err;
+}
+
+cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
+                            int32_t partition, const void *key, size_t keylen,
+                            char *value, size_t len, uint64_t seq) {
+        return kprod_send(kp, topic, partition, key, keylen, value, len, NULL,
+                          seq);
+}
+
+cdc_err_t cdc_kprod_produce_tombstone(cdc_kprod_t *kp, const char *topic,
+                                      const void *key, size_t keylen,
+                                      const char *hname, const void *hval,
+                                      size_t hlen, uint64_t seq) {
+        rd_kafka_headers_t *hdrs = NULL;
+
+        if (hname) {
+                hdrs = rd_kafka_headers_new(1);
+                if (!hdrs ||
+                    rd_kafka_header_add(hdrs, hname, -1, hval, (ssize_t)hlen)) {
+                        if (hdrs)
+                                rd_kafka_headers_destroy(hdrs);
+                        snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                                 "tombstone header: out of memory");
+                        return CDC_ERR__NOMEM;
+                }
+        }
+        return kprod_send(kp, topic, RD_KAFKA_PARTITION_UA, key, keylen, NULL,
+                          0, hdrs, seq);
 }
 
 int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms) {
@@ -387,4 +494,147 @@ int cdc_kprod_probe(cdc_kprod_t *kp, int timeout_ms) {
         if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR)
                 kprod_up(kp);
         return !kp->kp_down;
+}
+
+/* ---- transactions ---- */
+
+/* Map a transactional API error: fatal ends the producer (fenced by a
+ * newer instance with the same transactional.id, among others); one that
+ * needs an abort marks the open transaction; others are retriable. */
+static cdc_err_t kprod_txn_err(cdc_kprod_t *kp, const char *what,
+                               rd_kafka_error_t *error) {
+        cdc_err_t err;
+        if (!error)
+                return CDC_ERR_NO_ERROR;
+        if (rd_kafka_error_is_fatal(error)) {
+                if (!kp->kp_fatal)
+                        snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                                 "%s: fatal: %s", what,
+                                 rd_kafka_error_string(error));
+                kp->kp_fatal = 1;
+                err          = CDC_ERR__FATAL;
+        } else {
+                snprintf(kp->kp_errstr, sizeof(kp->kp_errstr), "%s: %s", what,
+                         rd_kafka_error_string(error));
+                if (rd_kafka_error_txn_requires_abort(error))
+                        kp->kp_txn_abort = 1;
+                err = CDC_ERR__TRANSPORT;
+        }
+        rd_kafka_error_destroy(error);
+        return err;
+}
+
+int cdc_kprod_transactional(const cdc_kprod_t *kp) {
+        return kp->kp_txn;
+}
+
+cdc_err_t cdc_kprod_txn_init(cdc_kprod_t *kp, int timeout_ms) {
+        cdc_err_t err;
+        if (!kp->kp_txn || kp->kp_txn_inited)
+                return CDC_ERR_NO_ERROR;
+        if (kp->kp_fatal)
+                return CDC_ERR__FATAL;
+        err = kprod_txn_err(kp, "init transactions",
+                            rd_kafka_init_transactions(kp->kp_rk, timeout_ms));
+        if (!err)
+                kp->kp_txn_inited = 1;
+        return err;
+}
+
+cdc_err_t cdc_kprod_txn_begin(cdc_kprod_t *kp) {
+        cdc_err_t err;
+        if (!kp->kp_txn || kp->kp_txn_open)
+                return CDC_ERR_NO_ERROR;
+        if (!kp->kp_txn_inited) {
+                snprintf(kp->kp_errstr, sizeof(kp->kp_errstr),
+                         "transactions not initialized");
+                return CDC_ERR__STATE;
+        }
+        err = kprod_txn_err(kp, "begin transaction",
+                            rd_kafka_begin_transaction(kp->kp_rk));
+        if (!err) {
+                kp->kp_txn_open     = 1;
+                kp->kp_txn_abort    = 0;
+                kp->kp_txn_begun_us = cdc_now_us();
+        }
+        return err;
+}
+
+int64_t cdc_kprod_txn_begun_us(const cdc_kprod_t *kp) {
+        return kp->kp_txn_open ? kp->kp_txn_begun_us : 0;
+}
+
+cdc_err_t cdc_kprod_txn_abort(cdc_kprod_t *kp, int timeout_ms) {
+        cdc_err_t err;
+        if (!kp->kp_txn_open)
+                return CDC_ERR_NO_ERROR;
+        if (kp->kp_fatal)
+                return CDC_ERR__FATAL;
+        err = kprod_txn_err(kp, "abort transaction",
+                            rd_kafka_abort_transaction(kp->kp_rk, timeout_ms));
+        if (!err) {
+                kp->kp_txn_open  = 0;
+                kp->kp_txn_abort = 0;
+        }
+        return err;
+}
+
+cdc_err_t cdc_kprod_txn_commit(cdc_kprod_t *kp, int timeout_ms) {
+        cdc_err_t err;
+        if (!kp->kp_txn_open)
+                return CDC_ERR_NO_ERROR;
+        if (kp->kp_fatal)
+                return CDC_ERR__FATAL;
+        if (!kp->kp_txn_abort) {
+                /* flushes every message first (serving delivery
+                 * reports), then ends the transaction */
+                err = kprod_txn_err(
+                        kp, "commit transaction",
+                        rd_kafka_commit_transaction(kp->kp_rk, timeout_ms));
+                if (!err && !kp->kp_txn_abort) {
+                        kp->kp_txn_open = 0;
+                        return CDC_ERR_NO_ERROR;
+                }
+                if (err == CDC_ERR__FATAL)
+                        return err;
+                if (!kp->kp_txn_abort)
+                        return err; /* retriable: commit again later */
+        }
+        /* a message failed or the broker asked for an abort: nothing of
+         * this transaction is visible to read_committed readers */
+        cdc_log(LOG_WARNING, "KPROD", "transaction aborted: %s", kp->kp_errstr);
+        err = cdc_kprod_txn_abort(kp, timeout_ms);
+        if (err == CDC_ERR__FATAL)
+                return err;
+        return CDC_ERR__TRANSPORT; /* aborted (or still to abort) */
+}
+
+cdc_err_t cdc_kprod_reset(cdc_kprod_t *kp, char *errstr, size_t errstr_size) {
+        rd_kafka_conf_t *rkc;
+        if (!kp->kp_rkc) {
+                snprintf(errstr, errstr_size, "not a transactional producer");
+                return CDC_ERR__STATE;
+        }
+        rkc = rd_kafka_conf_dup(kp->kp_rkc);
+        if (!rkc) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return CDC_ERR__NOMEM;
+        }
+        kprod_topics_clear(kp);
+        rd_kafka_destroy(kp->kp_rk); /* an open transaction is abandoned:
+                                      * the next init_transactions with
+                                      * our transactional.id aborts it */
+        kp->kp_rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, errstr, errstr_size);
+        if (!kp->kp_rk) {
+                rd_kafka_conf_destroy(rkc);
+                kp->kp_fatal = 1;
+                return CDC_ERR__FATAL;
+        }
+        kp->kp_fatal      = 0;
+        kp->kp_down       = 0;
+        kp->kp_txn_inited = 0;
+        kp->kp_txn_open   = 0;
+        kp->kp_txn_abort  = 0;
+        kp->kp_errstr[0]  = '\0';
+        return CDC_ERR_NO_ERROR;
 }

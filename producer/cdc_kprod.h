@@ -51,6 +51,67 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
                            void *opaque, volatile sig_atomic_t *run,
                            char *errstr, size_t errstr_size);
 
+/**
+ * @brief As cdc_kprod_new(), transactional when \p txn_id is not NULL:
+ *        transactional.id = \p txn_id, message.timeout.ms 60000 unless
+ *        set (a transaction must end within transaction.timeout.ms).
+ *        Every message then goes into the open transaction (begun on the
+ *        first produce after a commit or abort); cdc_kprod_txn_init()
+ *        must have succeeded first. A delivery failure no longer stops
+ *        the producer: it makes the open transaction abort at its commit.
+ *        Without \p txn_id, kafka.transactional.id is refused.
+ */
+cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
+                               cdc_kprod_dr_cb_t *dr_cb, void *opaque,
+                               volatile sig_atomic_t *run, char *errstr,
+                               size_t errstr_size);
+
+/** @returns 1 for a transactional producer. */
+int cdc_kprod_transactional(const cdc_kprod_t *kp);
+
+/**
+ * @brief rd_kafka_init_transactions(): fences every older producer with
+ *        the same transactional.id and aborts its open transaction (so
+ *        read_committed readers, the checkpoint reader included, see its
+ *        final state). Call once the instance is the active one, before
+ *        the checkpoint is read; a no-op when done already.
+ * @returns CDC_ERR_NO_ERROR; CDC_ERR__TRANSPORT (retry later);
+ *          CDC_ERR__FATAL (reason in _errstr).
+ */
+cdc_err_t cdc_kprod_txn_init(cdc_kprod_t *kp, int timeout_ms);
+
+/** @brief Begin a transaction unless one is open (produce does it).
+ *  @returns as cdc_kprod_txn_init(). */
+cdc_err_t cdc_kprod_txn_begin(cdc_kprod_t *kp);
+
+/** @returns when the open transaction began (cdc_now_us()), 0 if none. */
+int64_t cdc_kprod_txn_begun_us(const cdc_kprod_t *kp);
+
+/**
+ * @brief Commit the open transaction (flushing its messages first); a
+ *        no-op without one. A transaction a delivery failure or the
+ *        broker made abortable is aborted instead.
+ * @returns CDC_ERR_NO_ERROR (committed: every message of it is durable
+ *          and visible); CDC_ERR__TRANSPORT: not committed — aborted
+ *          (nothing of it is visible) or, for a retriable failure, still
+ *          open (commit again); CDC_ERR__FATAL (fenced, among others).
+ */
+cdc_err_t cdc_kprod_txn_commit(cdc_kprod_t *kp, int timeout_ms);
+
+/** @brief Abort the open transaction (no-op without one).
+ *  @returns CDC_ERR_NO_ERROR, CDC_ERR__TRANSPORT (still open: abort
+ *           again), CDC_ERR__FATAL. */
+cdc_err_t cdc_kprod_txn_abort(cdc_kprod_t *kp, int timeout_ms);
+
+/**
+ * @brief Transactional producers only: destroy the rd_kafka_t (abandoning
+ *        an open transaction, which the next init aborts) and make a new
+ *        one from the same configuration, not initialized. Clears a fatal
+ *        error (fenced). For an instance that lost the source lock and
+ *        goes back to standby.
+ */
+cdc_err_t cdc_kprod_reset(cdc_kprod_t *kp, char *errstr, size_t errstr_size);
+
 /** @brief Destroy without flushing (call _flush first). NULL: no-op. */
 void cdc_kprod_destroy(cdc_kprod_t *kp);
 
@@ -72,6 +133,18 @@ void cdc_kprod_destroy(cdc_kprod_t *kp);
 cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
                             int32_t partition, const void *key, size_t keylen,
                             char *value, size_t len, uint64_t seq);
+
+/**
+ * @brief Produce a tombstone (NULL value) of \p key, partitioned by key,
+ *        with one header \p hname = \p hval (copied; \p hname NULL: no
+ *        header). Back-pressure and errors as cdc_kprod_produce();
+ *        CDC_ERR__NOMEM when the header can't be built.
+ * @locality main thread
+ */
+cdc_err_t cdc_kprod_produce_tombstone(cdc_kprod_t *kp, const char *topic,
+                                      const void *key, size_t keylen,
+                                      const char *hname, const void *hval,
+                                      size_t hlen, uint64_t seq);
 
 /** @brief Serve delivery reports, waiting at most \p timeout_ms.
  *  @returns the number of events served. */

@@ -103,6 +103,14 @@ static const cdc_prop_t pconf_props[] = {
           1000000, "4096",
           "Transaction groups awaiting Kafka acknowledgement before reading "
           "pauses" },
+        { "producer.transactions", CDC_C_BOOL, _P(transactions), 0, 0, "false",
+          "Exactly-once to the topics: events and the checkpoint in one "
+          "Kafka transaction (needs checkpoint.store=kafka; transactional.id "
+          "= kafka.transactional.id, default source.name)" },
+        { "producer.transaction.ms", CDC_C_MS, _P(txn_commit_ms), 1, 60000,
+          "100",
+          "producer.transactions: commit the open transaction this often "
+          "(at a source transaction boundary)" },
         { "producer.flush.timeout.ms", CDC_C_MS, _P(flush_timeout_ms), 0,
           3600000, "10000",
           "How long shutdown waits for Kafka to acknowledge" },
@@ -349,6 +357,12 @@ const char *cdc_pconf_finalize(void *base) {
                 snprintf(pc->ckpt_topic_buf, sizeof(pc->ckpt_topic_buf),
                          "%s.checkpoints", pc->source_name);
         }
+
+        if (pc->transactions && pc->store != CDC_CKPT_STORE_KAFKA)
+                return "producer.transactions=true needs "
+                       "checkpoint.store=kafka: the checkpoint must be "
+                       "written in the same Kafka transaction as the events "
+                       "(a file can't take part in it)";
 
         if (pc->mysql_heartbeat_ms > 0 &&
             pc->mysql_read_timeout_ms <= pc->mysql_heartbeat_ms)

@@ -85,6 +85,8 @@ typedef struct cdc_pconf_s {
         int64_t max_inflight_txns;
         int64_t flush_timeout_ms;
 
+        int transactions;      /**< producer.transactions */
+        int64_t txn_commit_ms; /**< producer.transaction.ms */
         int bench_decode_only;
         int bench_stop_at_end;
 

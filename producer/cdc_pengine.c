@@ -106,6 +106,82 @@ static void pengine_checkpoint(cdc_pengine_t *pe, int force) {
         }
 }
 
+/* ---- transactions (producer.transactions=true) ----
+ *
+ * Events go into an open Kafka transaction; at a source transaction
+ * boundary, at most every producer.transaction.ms, the checkpoint record
+ * of the position read so far joins it and it commits: read_committed
+ * readers see the events and the checkpoint together or not at all. So
+ * after any crash the producer resumes exactly after the last committed
+ * events (the new instance's init_transactions aborts what the old one
+ * left open), and no change event is written twice. */
+
+/* Commit the open transaction with the checkpoint of the position read
+ * (streaming only: a snapshot's rows commit without one, its position
+ * is saved once the stream runs). \p force: now, else when it is old
+ * enough. */
+static cdc_err_t pengine_txn_commit(cdc_pengine_t *pe, int force) {
+        int64_t now = cdc_now_us(), begun = cdc_kprod_txn_begun_us(pe->pe_kp);
+        int stream = pe->pe_have_pos && !pe->pe_txn_snap;
+        char why[512];
+        int wrote = 0;
+        cdc_err_t err;
+
+        if (pe->pe_in_txn)
+                return CDC_ERR_NO_ERROR; /* only at a boundary */
+        if (!begun) {
+                /* nothing produced: a position moved by heartbeats alone
+                 * is saved at most every checkpoint.interval.ms */
+                if (!stream ||
+                    (!force && now - pe->pe_txn_ckpt_us <
+                                       pe->pe_pc->ckpt_interval_ms * 1000))
+                        return CDC_ERR_NO_ERROR;
+        } else if (!force && now - begun < pe->pe_pc->txn_commit_ms * 1000) {
+                return CDC_ERR_NO_ERROR;
+        }
+        if (stream) {
+                pe->pe_txn_ckpt_us = now;
+                err = cdc_ckpt_update(pe->pe_ck, &pe->pe_read_pos, now, 0, 1,
+                                      &wrote, why, sizeof(why));
+                if (err)
+                        return pengine_fail(
+                                pe,
+                                err == CDC_ERR__FATAL ? err
+                                                      : CDC_ERR__TRANSPORT,
+                                PE_WHY_OTHER, "checkpoint: %s", why);
+        }
+        err = cdc_kprod_txn_commit(pe->pe_kp, (int)pe->pe_pc->flush_timeout_ms);
+        if (err) {
+                cdc_metric_add(pe->pe_mt.ckpt_errors, wrote);
+                return pengine_fail(pe, err, PE_WHY_OTHER, "%s",
+                                    cdc_kprod_errstr(pe->pe_kp));
+        }
+        if (wrote) {
+                cdc_metric_add(pe->pe_mt.ckpt_writes, 1);
+                pe->pe_ckpt_moved_ms = cdc_wallclock_ms();
+                cdc_dbg(CKPT, "CKPT", "committed with %s",
+                        cdc_ckpt_saved(pe->pe_ck));
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
+/* A failure, or the end of being active: abort what is open and forget
+ * the position, so the next start reads the committed checkpoint (the
+ * stream of the aborted transaction is read again). */
+static void pengine_txn_drop(cdc_pengine_t *pe) {
+        if (cdc_kprod_txn_begun_us(pe->pe_kp) &&
+            cdc_kprod_txn_abort(pe->pe_kp, (int)pe->pe_pc->flush_timeout_ms))
+                cdc_log(LOG_WARNING, "KPROD",
+                        "open transaction not aborted (%s): the next start "
+                        "aborts it",
+                        cdc_kprod_errstr(pe->pe_kp));
+        pe->pe_have_pos = 0;
+        pe->pe_in_txn   = 0;
+        cdc_inflight_reset(pe->pe_fl);
+        pe->pe_ckpt_gen_done = 0;
+        pe->pe_ckpt_gen_seen = 0;
+}
+
 /* Kafka's health, published as soon as librdkafka reports it. While the
  * brokers are down an idle producer gets no acks to tell it they are
  * back, so ask one every 2 s. */
@@ -143,7 +219,13 @@ static cdc_err_t pengine_tick(cdc_pengine_t *pe, int timeout_ms) {
                 cdc_metric_set(pe->pe_mt.queue, cdc_kprod_outq_len(pe->pe_kp));
                 pengine_kafka_health(pe);
         }
-        pengine_checkpoint(pe, 0);
+        if (pe->pe_txn) {
+                cdc_err_t err = pengine_txn_commit(pe, 0);
+                if (err)
+                        return err;
+        } else {
+                pengine_checkpoint(pe, 0);
+        }
         cdc_metric_set(pe->pe_mt.inflight,
                        (int64_t)cdc_inflight_groups(pe->pe_fl));
         if (pe->pe_ckpt_moved_ms)
@@ -184,6 +266,17 @@ static void pengine_quiesce(cdc_pengine_t *pe) {
         cdc_binlog_close(pe->pe_bl);
         if (!pe->pe_kp)
                 return;
+        if (pe->pe_txn) {
+                /* commit what ends at a source transaction boundary,
+                 * abort the rest */
+                if (!pe->pe_in_txn && cdc_kprod_txn_begun_us(pe->pe_kp) &&
+                    pengine_txn_commit(pe, 1))
+                        cdc_log(LOG_WARNING, "KPROD",
+                                "last transaction not committed: %s",
+                                pe->pe_why);
+                pengine_txn_drop(pe);
+                return;
+        }
         if (cdc_kprod_flush(pe->pe_kp, (int)pe->pe_pc->flush_timeout_ms))
                 cdc_log(LOG_WARNING, "KPROD",
                         "%d messages not acknowledged after %" PRId64
@@ -199,6 +292,11 @@ static void pengine_quiesce(cdc_pengine_t *pe) {
 /* After a quiesce: the next active instance resumes from the stored
  * checkpoint, so nothing tracked so far counts any more. */
 static void pengine_forget(cdc_pengine_t *pe) {
+        char why[256];
+        /* Another instance takes over with our transactional.id and
+         * fences this producer: start the standby with a fresh one. */
+        if (pe->pe_txn && cdc_kprod_reset(pe->pe_kp, why, sizeof(why)))
+                cdc_log(LOG_ERR, "KPROD", "producer not reset: %s", why);
         pe->pe_lock_held = 0;
         pe->pe_have_pos  = 0;
         pe->pe_in_txn    = 0;
@@ -284,6 +382,22 @@ static cdc_err_t pengine_connect(cdc_pengine_t *pe) {
         }
         pengine_source(pe, 1);
 
+        if (pe->pe_txn) {
+                /* Active now: fence older instances and abort what they
+                 * (or we, before a failure) left open, before reading the
+                 * checkpoint, so the reader sees the committed state. */
+                err = cdc_kprod_txn_init(pe->pe_kp, 30000);
+                if (!err)
+                        err = cdc_kprod_txn_abort(pe->pe_kp,
+                                                  (int)pc->flush_timeout_ms);
+                if (err)
+                        return pengine_fail(pe,
+                                            err == CDC_ERR__FATAL
+                                                    ? err
+                                                    : CDC_ERR__TRANSPORT,
+                                            PE_WHY_OTHER, "%s",
+                                            cdc_kprod_errstr(pe->pe_kp));
+        }
         if (!pe->pe_have_pos) {
                 err = pe->pe_ck ? cdc_ckpt_load(pe->pe_ck, &pe->pe_read_pos,
                                                 10000, errstr, sizeof(errstr))
@@ -368,6 +482,13 @@ static cdc_err_t pengine_snap_row(void *opaque, const char *table, json_t *row,
                 return pengine_fail(pe, err, PE_WHY_OTHER, "%s",
                                     cdc_emit_errstr(pe->pe_em));
         cdc_metric_add(pe->pe_mt.snapshot_rows, 1);
+        if (pe->pe_txn && (pe->pe_snap_rows & 255) == 255) {
+                /* commit the rows read so far now and then: a
+                 * transaction must end within transaction.timeout.ms */
+                err = pengine_tick(pe, 0);
+                if (err)
+                        return err;
+        }
         if ((++pe->pe_snap_rows & 1023) == 0) {
                 cdc_dbg(SNAPSHOT, "SNAPSHOT",
                         "%" PRIu64 " rows emitted (%s), %zu transaction "
@@ -391,6 +512,7 @@ static cdc_err_t pengine_snapshot(cdc_pengine_t *pe) {
         cdc_err_t err;
 
         pengine_publish(pe, PE_ST_SNAPSHOT);
+        pe->pe_txn_snap = 1; /* no checkpoint until it is complete */
         /* Nothing of an earlier stream may still count: the checkpoint
          * must not claim the stream position until every snapshot row
          * is acknowledged. */
@@ -478,6 +600,7 @@ static cdc_err_t pengine_snapshot(cdc_pengine_t *pe) {
         pe->pe_read_pos      = pos;
         pe->pe_have_pos      = 1;
         pe->pe_snapshot_done = 1;
+        pe->pe_txn_snap      = 0;
         cdc_metric_add(pe->pe_mt.snapshots, 1);
         /* Not "streaming from" yet: that line comes once the binlog is
          * open (the old position may be purged, see pengine_purged). */
@@ -573,6 +696,10 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
                                     ptext, cdc_binlog_errstr(pe->pe_bl));
         }
         cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s", ptext);
+        /* the stream opened there: a valid resume point (after a purged
+         * gap replay too), which transactions commit as the checkpoint */
+        pe->pe_txn_snap = 0;
+        pe->pe_have_pos = 1;
         cdc_retry_ok(&pe->pe_rt, cdc_now_us());
         cdc_backoff_reset(pe->pe_bo);
         cdc_metric_add(pe->pe_mt.stream_starts, 1);
@@ -692,6 +819,9 @@ static pe_state_t pengine_transition(cdc_pengine_t *pe, pe_state_t from,
         if (!err)
                 return pe->pe_next;
         cdc_binlog_close(pe->pe_bl);
+        if (pe->pe_txn && pe->pe_kp && err != CDC_ERR__FENCED)
+                pengine_txn_drop(pe); /* resume from the committed
+                                       * checkpoint */
         if (retriable || err == CDC_ERR__FENCED)
                 pe->pe_exit = 0; /* a step's exit status counts only when
                                   * its failure ends the loop */

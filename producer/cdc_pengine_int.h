@@ -93,7 +93,10 @@ struct cdc_pengine_s {
         uint64_t pe_ckpt_gen_seen;
         int64_t pe_ckpt_moved_ms;
         int64_t pe_probe_us; /* last Kafka probe while brokers are down */
-        int pe_kafka_down;   /* as last published */
+        int pe_txn;          /* producer.transactions */
+        int pe_txn_snap;     /* a snapshot runs: commits carry no checkpoint */
+        int64_t pe_txn_ckpt_us; /* last checkpoint tried in a transaction */
+        int pe_kafka_down;      /* as last published */
         uint64_t pe_snap_rows;
 
         /* readiness: written here, read by the HTTP thread */

@@ -197,10 +197,19 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
         if (!pe->pe_bl)
                 goto fail;
         if (!cdc_pbench_decode_only(pe->pe_pb)) {
-                pe->pe_kp = cdc_kprod_new(conf, pengine_dr_cb, pe, run, errstr,
-                                          errstr_size);
+                /* producer.transactions: one transactional.id per
+                 * source, so a new active instance fences the old one */
+                const char *tid = NULL;
+                if (pc->transactions) {
+                        tid = cdc_conf_kafka_get(conf, "transactional.id");
+                        if (!tid || !*tid)
+                                tid = pc->source_name;
+                }
+                pe->pe_kp = cdc_kprod_new_txn(conf, tid, pengine_dr_cb, pe, run,
+                                              errstr, errstr_size);
                 if (!pe->pe_kp)
                         goto fail;
+                pe->pe_txn = cdc_kprod_transactional(pe->pe_kp);
         }
         /* bench.decode.only saves nothing, but a file store still gives
          * the position to start from */

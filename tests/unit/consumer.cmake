@@ -11,3 +11,5 @@ cdc_add_unit_test(test_precheck SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_pr
                   LIBS cdc_consumer)
 cdc_add_unit_test(test_batch SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_batch.c
                   LIBS cdc_consumer)
+cdc_add_unit_test(test_tomb SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_tomb.c
+                  LIBS cdc_consumer)

@@ -6,7 +6,10 @@
  *        table, an event over the caps and a 1.2 MB poison message is
  *        added across several full pipelines, its dead letters settle
  *        (the big one truncated, with its hash), its offsets are stored;
- *        a dropped batch is delivered again.
+ *        a dropped batch is delivered again. Tombstones: one without
+ *        headers (nothing to apply), one whose followcdc.delete header
+ *        carries a delete (applied), two with a bad header (not JSON, not
+ *        a delete: dead-lettered with the reason).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,6 +83,39 @@ static void produce(rd_kafka_t *p, const char *key, const void *val,
                 0);
 }
 
+/* A tombstone of \p key with one header \p name = \p val. */
+static void produce_tomb(rd_kafka_t *p, const char *key, const char *name,
+                         const void *val, size_t len) {
+        rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+        assert_int_equal(rd_kafka_header_add(h, name, -1, val, (ssize_t)len),
+                         0);
+        assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("t"),
+                                           RD_KAFKA_V_KEY(key, strlen(key)),
+                                           RD_KAFKA_V_VALUE(NULL, 0),
+                                           RD_KAFKA_V_HEADERS(h),
+                                           RD_KAFKA_V_END),
+                         0);
+}
+
+/* The delete of edge \p follower -> 7, encoded as the producer does. */
+static char *delete_json(int follower, size_t *lenp) {
+        cdc_event_t *ev = cdc_event_new(CDC_OP_DELETE);
+        char *s;
+
+        assert_non_null(ev);
+        snprintf(ev->source.name, sizeof(ev->source.name), "followcdc");
+        snprintf(ev->source.db, sizeof(ev->source.db), "followcdc");
+        snprintf(ev->source.table, sizeof(ev->source.table), "follow");
+        ev->source.seq = 1000;
+        ev->before =
+                json_pack("{s:i,s:i,s:i,s:i}", "id", follower, "follower_id",
+                          follower, "followee_id", 7, "status", 1);
+        s = cdc_event_encode(ev, lenp);
+        assert_non_null(s);
+        cdc_event_destroy(ev);
+        return s;
+}
+
 static void on_dr(void *opaque, uint64_t id, cdc_dlq_status_t st,
                   const char *errstr) {
         fixture_t *fx = opaque;
@@ -131,6 +167,13 @@ static int setup(void **state) {
                 free(v);
         }
         produce(p, "[100,7]", NULL, 0);
+        v = delete_json(101, &len);
+        produce_tomb(p, "[101,7]", CDC_EVENT_TOMBSTONE_HEADER, v, len);
+        free(v);
+        produce_tomb(p, "[102,7]", CDC_EVENT_TOMBSTONE_HEADER, "{\"op\":", 6);
+        v = event_json("follow", 103, 0, &len); /* op c */
+        produce_tomb(p, "[103,7]", CDC_EVENT_TOMBSTONE_HEADER, v, len);
+        free(v);
         produce(p, "[1,1]", "{\"op\": nope", 11);
         v = event_json("users", 1, 0, &len);
         produce(p, "[1]", v, len);
@@ -143,7 +186,7 @@ static int setup(void **state) {
         memset(big, 'x', BIG);
         produce(p, "[2,2]", big, BIG);
         free(big);
-        fx.nmsg = 15;
+        fx.nmsg = 18;
         assert_int_equal(rd_kafka_flush(p, 10000), 0);
         rd_kafka_destroy(p);
 
@@ -254,7 +297,8 @@ static void test_drop_then_apply(void **state) {
         scripts += cdc_apply_pending(fx->ap);
         cdc_apply_discard(fx->ap);
         assert_int_equal(fills, 3);
-        assert_int_equal(scripts, 20); /* 10 events, 2 sides each */
+        /* 10 events and the tombstone's delete, 2 sides each */
+        assert_int_equal(scripts, 22);
 
         /* the dead letters settle */
         for (i = 0; i < 100; i++) {
@@ -263,11 +307,13 @@ static void test_drop_then_apply(void **state) {
                         break;
         }
         assert_int_equal(err, CDC_ERR_NO_ERROR);
-        assert_int_equal(metric(fx, "followcdc_consumer_messages_total"), 15);
-        assert_int_equal(metric(fx, "followcdc_consumer_events_total"), 10);
-        assert_int_equal(metric(fx, "followcdc_consumer_tombstones_total"), 1);
+        assert_int_equal(metric(fx, "followcdc_consumer_messages_total"), 18);
+        assert_int_equal(metric(fx, "followcdc_consumer_events_total"), 11);
+        assert_int_equal(metric(fx, "followcdc_consumer_tombstones_total"), 4);
+        assert_int_equal(
+                metric(fx, "followcdc_consumer_tombstone_deletes_total"), 1);
         assert_int_equal(metric(fx, "followcdc_consumer_dead_letters_total"),
-                         4);
+                         6);
         assert_int_equal(metric(fx, "followcdc_consumer_unmapped_events_total"),
                          1);
         /* the 300-column event and the 1.2 MB one */
@@ -292,20 +338,21 @@ static void test_drop_then_apply(void **state) {
                 rd_kafka_topic_partition_list_add(l, "t", 0);
                 assert_int_equal(
                         rd_kafka_committed(cdc_kcons_rk(fx->kc), l, 10000), 0);
-                assert_int_equal(l->elems[0].offset, 15);
+                assert_int_equal(l->elems[0].offset, 18);
                 rd_kafka_topic_partition_list_destroy(l);
         }
 }
 
-/* Read the dead-letter topic: 4 letters, the big one truncated with the
- * hash of the original. */
+/* Read the dead-letter topic: 6 letters, the big one truncated with the
+ * hash of the original, the two bad tombstones with their header and the
+ * reason. */
 static void test_letters_in_the_topic(void **state) {
         fixture_t *fx         = *state;
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_t *c;
         rd_kafka_topic_partition_list_t *l;
         char es[256];
-        int n = 0, truncated = 0, unmapped = 0, i;
+        int n = 0, truncated = 0, unmapped = 0, tombs = 0, i;
 
         rd_kafka_conf_set(conf, "bootstrap.servers", fx->bootstraps, es,
                           sizeof(es));
@@ -319,7 +366,7 @@ static void test_letters_in_the_topic(void **state) {
                 RD_KAFKA_OFFSET_BEGINNING;
         assert_int_equal(rd_kafka_assign(c, l), 0);
         rd_kafka_topic_partition_list_destroy(l);
-        for (i = 0; i < 100 && n < 4; i++) {
+        for (i = 0; i < 100 && n < 6; i++) {
                 rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c, 100);
                 rd_kafka_headers_t *h   = NULL;
                 const void *v;
@@ -353,9 +400,25 @@ static void test_letters_in_the_topic(void **state) {
                                  0);
                 if (vs > 14 && !memcmp(v, "table \"users\"", 13))
                         unmapped++;
+                if (vs > 34 &&
+                    !memcmp(v, "tombstone header followcdc.delete: ", 35)) {
+                        const void *d;
+                        size_t ds;
+                        tombs++;
+                        assert_null(rkm->payload);
+                        assert_int_equal(
+                                rd_kafka_header_get_last(
+                                        h, CDC_EVENT_TOMBSTONE_HEADER, &d, &ds),
+                                0);
+                        if (ds == 6)
+                                assert_memory_equal(d, "{\"op\":", 6);
+                        else
+                                assert_non_null(memmem(v, vs, "not d", 5));
+                }
                 rd_kafka_message_destroy(rkm);
         }
-        assert_int_equal(n, 4);
+        assert_int_equal(n, 6);
+        assert_int_equal(tombs, 2);
         assert_int_equal(truncated, 1);
         assert_int_equal(unmapped, 1);
         rd_kafka_consumer_close(c);

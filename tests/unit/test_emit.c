@@ -40,6 +40,9 @@ typedef struct {
         char key[4096];
         char *value; /* NULL: tombstone */
         size_t len;
+        char *del; /* a tombstone's followcdc.delete header, or NULL */
+        size_t dlen;
+        int ndel; /* how many such headers */
 } msg_t;
 
 static void dr(void *opaque, uint64_t seq, cdc_err_t err, const char *why) {
@@ -138,6 +141,24 @@ static void read_back(fx_t *fx, msg_t *out, int n) {
                         out[got].value =
                                 rkm->payload ? strndup(rkm->payload, rkm->len)
                                              : NULL;
+                        out[got].del  = NULL;
+                        out[got].ndel = 0;
+                        {
+                                rd_kafka_headers_t *h = NULL;
+                                const void *v;
+                                size_t vs, i;
+                                if (!rd_kafka_message_headers(rkm, &h))
+                                        for (i = 0; !rd_kafka_header_get(
+                                                     h, i,
+                                                     CDC_EVENT_TOMBSTONE_HEADER,
+                                                     &v, &vs);
+                                             i++) {
+                                                out[got].ndel++;
+                                                free(out[got].del);
+                                                out[got].del  = strndup(v, vs);
+                                                out[got].dlen = vs;
+                                        }
+                        }
                         got++;
                         fx->offset = rkm->offset + 1;
                 }
@@ -190,8 +211,10 @@ static int64_t metric(fx_t *fx, const char *name) {
 
 static void free_msgs(msg_t *m, int n) {
         int i;
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
                 free(m[i].value);
+                free(m[i].del);
+        }
 }
 
 /* Insert, delete (+ tombstone), and an update that changes the key. */
@@ -224,6 +247,11 @@ static void test_keys_tombstone_and_split(void **state) {
         cdc_event_destroy(ev);
         assert_string_equal(m[2].key, "[7]");
         assert_null(m[2].value);
+        /* the tombstone carries the delete, byte for byte */
+        assert_int_equal(m[1].ndel, 0);
+        assert_int_equal(m[2].ndel, 1);
+        assert_int_equal(m[2].dlen, m[1].len);
+        assert_memory_equal(m[2].del, m[1].value, m[1].len);
         assert_string_equal(m[3].key, "[8]");
         ev = parse(&m[3]);
         assert_int_equal(ev->op, CDC_OP_CREATE);
@@ -233,6 +261,10 @@ static void test_keys_tombstone_and_split(void **state) {
         assert_string_equal(m[4].key, "[8]");
         assert_string_equal(m[5].key, "[8]");
         assert_null(m[5].value);
+        assert_int_equal(m[5].ndel, 1);
+        assert_int_equal(m[5].dlen, m[4].len);
+        assert_memory_equal(m[5].del, m[4].value, m[4].len);
+        assert_int_equal(m[3].ndel, 0);
         assert_int_equal(metric(fx, "followcdc_producer_tombstones_total"), 2);
         assert_int_equal(metric(fx, "followcdc_producer_events_produced_total"),
                          6);

@@ -241,6 +241,8 @@ static void test_unsafe_settings(void **state) {
                 { "kafka.enable.idempotence", "false" },
                 { "kafka.acks", "1" },
                 { "kafka.max.in.flight.requests.per.connection", "10" },
+                /* only through producer.transactions=true */
+                { "kafka.transactional.id", "x" },
                 { NULL, NULL }
         };
         volatile sig_atomic_t run = 1;

@@ -123,6 +123,16 @@ static void test_bad_values(void **state) {
         set(fx, "checkpoint.file", "/tmp/x.json");
         assert_null(cdc_pconf_finalize(&fx->pc));
         assert_int_equal(fx->pc.store, CDC_CKPT_STORE_FILE);
+        /* a file can't take part in a Kafka transaction */
+        set(fx, "producer.transactions", "true");
+        assert_non_null(strstr(cdc_pconf_finalize(&fx->pc),
+                               "needs checkpoint.store=kafka"));
+        set(fx, "checkpoint.store", "kafka");
+        assert_null(cdc_pconf_finalize(&fx->pc));
+        assert_int_equal(fx->pc.transactions, 1);
+        assert_int_equal(fx->pc.txn_commit_ms, 100);
+        set(fx, "producer.transactions", "false");
+        set(fx, "checkpoint.store", "file");
         set(fx, "source.tables", "follow,follow");
         assert_non_null(cdc_pconf_finalize(&fx->pc));
         set(fx, "source.tables", "bad name");
