@@ -111,6 +111,20 @@ static const cdc_prop_t pconf_props[] = {
           "100",
           "producer.transactions: commit the open transaction this often "
           "(at a source transaction boundary)" },
+        { "topics.create", CDC_C_BOOL, _P(topics_create), 0, 0, "false",
+          "Create missing topics at start, compacted (Admin API; needs the "
+          "CREATE ACL)" },
+        { "topics.partitions", CDC_C_INT, _P(topics_partitions), -1, 100000,
+          "-1",
+          "Partitions of change topics created by topics.create (-1: the "
+          "broker's num.partitions); the checkpoint topic gets 1" },
+        { "topics.replication.factor", CDC_C_INT, _P(topics_rf), -1, 100, "-1",
+          "Replication factor of topics created by topics.create (-1: the "
+          "broker's default.replication.factor)" },
+        { "topics.require.compact", CDC_C_BOOL, _P(topics_require_compact), 0,
+          0, "false",
+          "A topic without cleanup.policy=compact stops the start (exit 2) "
+          "instead of a warning" },
         { "producer.flush.timeout.ms", CDC_C_MS, _P(flush_timeout_ms), 0,
           3600000, "10000",
           "How long shutdown waits for Kafka to acknowledge" },

@@ -87,6 +87,11 @@ typedef struct cdc_pconf_s {
 
         int transactions;      /**< producer.transactions */
         int64_t txn_commit_ms; /**< producer.transaction.ms */
+
+        int topics_create;          /**< topics.create */
+        int64_t topics_partitions;  /**< topics.partitions (-1: broker) */
+        int64_t topics_rf;          /**< topics.replication.factor */
+        int topics_require_compact; /**< topics.require.compact */
         int bench_decode_only;
         int bench_stop_at_end;
 

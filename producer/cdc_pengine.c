@@ -219,6 +219,15 @@ static cdc_err_t pengine_tick(cdc_pengine_t *pe, int timeout_ms) {
                 cdc_metric_set(pe->pe_mt.queue, cdc_kprod_outq_len(pe->pe_kp));
                 pengine_kafka_health(pe);
         }
+        if (pe->pe_topics) {
+                cdc_topics_result_t tr;
+                if (cdc_topics_poll(pe->pe_topics, cdc_now_us() / 1000, &tr)) {
+                        cdc_metric_set(pe->pe_mt.topics_not_compacted,
+                                       tr.not_compacted);
+                        cdc_topics_destroy(pe->pe_topics);
+                        pe->pe_topics = NULL;
+                }
+        }
         if (pe->pe_txn) {
                 cdc_err_t err = pengine_txn_commit(pe, 0);
                 if (err)

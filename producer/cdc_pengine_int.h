@@ -22,6 +22,7 @@
 #include "cdc_pbench.h"
 #include "cdc_pengine.h"
 #include "cdc_retry.h"
+#include "cdc_topics.h"
 
 #define PE_POS_TEXT (CDC_POS_GTID_MAX + 512)
 
@@ -103,13 +104,14 @@ struct cdc_pengine_s {
         volatile sig_atomic_t pe_state;
         volatile sig_atomic_t pe_source_down;
 
+        cdc_topics_t *pe_topics; /* start-up topic check (answer pending) */
         struct {
                 cdc_metric_t *state, *role, *ready, *source_up, *kafka_up;
                 cdc_metric_t *acked, *dr_errors, *ckpt_age_s, *queue;
                 cdc_metric_t *inflight, *snapshot_rows, *snapshots;
                 cdc_metric_t *stream_starts, *ckpt_loads, *reconnects;
                 cdc_metric_t *ckpt_writes, *ckpt_errors, *lock_lost;
-                cdc_metric_t *purged;
+                cdc_metric_t *purged, *topics_not_compacted;
         } pe_mt;
 };
 

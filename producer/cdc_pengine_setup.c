@@ -11,6 +11,7 @@
 
 #include "cdc_log.h"
 #include "cdc_pengine_int.h"
+#include "cdc_topics.h"
 
 /* ---- readiness ---- */
 
@@ -64,6 +65,46 @@ static int pengine_ready_cb(void *opaque, char *why, size_t why_size) {
 
 /* ---- setup ---- */
 
+/* The topics exist and are compacted (cdc_topics.h); topics.create makes
+ * the missing ones. @returns -1 with the reason in errstr when that is a
+ * configuration error (exit 2). */
+static int pengine_topics(cdc_pengine_t *pe, char *errstr, size_t errstr_size) {
+        const cdc_pconf_t *pc = pe->pe_pc;
+        char names[CDC_PCONF_TABLES_MAX][256];
+        const char *topics[CDC_PCONF_TABLES_MAX];
+        cdc_topics_opts_t o;
+        cdc_topics_result_t res;
+        size_t i;
+
+        for (i = 0; i < pc->table_cnt; i++) {
+                if (cdc_topic_name(names[i], sizeof(names[i]), pc->source_name,
+                                   pc->mysql_db, pc->tables[i].name))
+                        return 0; /* cdc_emit_new() refused it already */
+                topics[i] = names[i];
+        }
+        memset(&o, 0, sizeof(o));
+        o.topics    = topics;
+        o.topic_cnt = pc->table_cnt;
+        o.ckpt_topic =
+                pc->store == CDC_CKPT_STORE_KAFKA ? pc->ckpt_topic_buf : NULL;
+        o.create             = pc->topics_create;
+        o.partitions         = (int)pc->topics_partitions;
+        o.replication_factor = (int)pc->topics_rf;
+        o.require_compact    = pc->topics_require_compact;
+        o.timeout_ms         = 5000;
+        if (!o.create && !o.require_compact) {
+                /* only warnings to give: don't delay the start */
+                pe->pe_topics = cdc_topics_start(cdc_kprod_rk(pe->pe_kp), &o,
+                                                 cdc_now_us() / 1000);
+                return 0;
+        }
+        if (cdc_topics_check(cdc_kprod_rk(pe->pe_kp), &o, &res, errstr,
+                             errstr_size))
+                return -1;
+        cdc_metric_set(pe->pe_mt.topics_not_compacted, res.not_compacted);
+        return 0;
+}
+
 static const struct {
         size_t off;
         int gauge;
@@ -109,6 +150,9 @@ static const struct {
           "Times the source lock was lost while active (back to standby)" },
         { _M(purged), 0, "followcdc_producer_positions_purged_total",
           "Times the resume position was no longer on the server" },
+        { _M(topics_not_compacted), 1,
+          "followcdc_producer_topics_not_compacted",
+          "Topics found at start without cleanup.policy=compact" },
 #undef _M
 };
 
@@ -226,6 +270,10 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
                                  errstr_size);
         if (!pe->pe_em)
                 goto fail;
+        if (pe->pe_kp && pengine_topics(pe, errstr, errstr_size)) {
+                err = CDC_ERR__CONFIG;
+                goto fail;
+        }
         if (pc->lock_enabled && !cdc_pbench_decode_only(pe->pe_pb)) {
                 memset(&lo, 0, sizeof(lo));
                 snprintf(lockname, sizeof(lockname), "followcdc:%s",
@@ -258,6 +306,7 @@ fail:
 void cdc_pengine_destroy(cdc_pengine_t *pe) {
         if (!pe)
                 return;
+        cdc_topics_destroy(pe->pe_topics);
         cdc_http_destroy(pe->pe_http);
         cdc_lock_destroy(pe->pe_lk);
         cdc_emit_destroy(pe->pe_em);
