@@ -9,3 +9,11 @@ target_compile_definitions(instr_producer PRIVATE
                            CDC_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_executable(instr_consumer ${CMAKE_CURRENT_LIST_DIR}/instr_consumer.c)
 target_link_libraries(instr_consumer PRIVATE cdc_consumer)
+# valgrind's callgrind.h (package valgrind): the drivers switch callgrind's
+# instrumentation on around the measured loop only
+include(CheckIncludeFile)
+check_include_file(valgrind/callgrind.h CDC_HAVE_CALLGRIND_H)
+if(CDC_HAVE_CALLGRIND_H)
+  target_compile_definitions(instr_producer PRIVATE CDC_HAVE_CALLGRIND_H)
+  target_compile_definitions(instr_consumer PRIVATE CDC_HAVE_CALLGRIND_H)
+endif()

@@ -42,10 +42,13 @@ trap 'rm -rf "$OUT"' EXIT
 
 # count NAME ARGS...: instructions of instr_run() per row, on stdout
 count() {
-        local name=$1 f ir
+        local name=$1 f ir start
         shift
         f=$OUT/callgrind.out.$name
-        valgrind --tool=callgrind --toggle-collect=instr_run \
+        # built with callgrind.h: the input is built uninstrumented
+        start=()
+        "$CDC_BUILD_DIR/bin/$name" --requests && start=(--instr-atstart=no)
+        valgrind --tool=callgrind --toggle-collect=instr_run "${start[@]}" \
                 --callgrind-out-file="$f" "$CDC_BUILD_DIR/bin/$name" "$@" \
                 >"$OUT/$name.out" 2>"$OUT/$name.log" || {
                 echo "bench/instr.sh: $name failed:" >&2
@@ -53,7 +56,7 @@ count() {
                 tail -n 5 "$OUT/$name.log" >&2
                 exit 1
         }
-        ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$f")
+        ir=$(awk '/^totals:/ {print $2; exit}' "$f")
         [ -n "$ir" ] && [ "$ir" -gt 0 ] || { echo "bench/instr.sh: no count for $name" >&2; exit 1; }
         echo "$name: $(cat "$OUT/$name.out"); instructions=$ir" >&2
         if [ "$TOP" -gt 0 ]; then

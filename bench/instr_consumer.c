@@ -13,16 +13,27 @@
  * Redis is needed). The defaults of the consumer's configuration are used
  * (cdc_cconf_init).
  *
- * Only instr_run() is measured (callgrind --toggle-collect=instr_run).
+ * Only instr_run() is measured (callgrind --toggle-collect=instr_run;
+ * with callgrind.h the driver switches instrumentation on around it, as
+ * instr_producer.c does).
  * Prints `instr_consumer events=<n> scripts=<n>` and exits 1 if an event
  * was refused.
  *
  * Usage: instr_consumer [EVENTS (100000)]
+ *        instr_consumer --requests   exit 0 if built with callgrind.h
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef CDC_HAVE_CALLGRIND_H
+#include <valgrind/callgrind.h>
+#define CDC_HAVE_REQUESTS 1
+#else
+#define CDC_HAVE_REQUESTS 0
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#endif
 
 #include "cdc_apply.h"
 #include "cdc_batch.h"
@@ -150,6 +161,8 @@ int main(int argc, char **argv) {
         const char *why;
         msg_t *msgs;
 
+        if (argc > 1 && !strcmp(argv[1], "--requests"))
+                return CDC_HAVE_REQUESTS ? 0 : 1;
         if (!n) {
                 fprintf(stderr, "usage: instr_consumer [EVENTS]\n");
                 return 2;
@@ -180,7 +193,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
+        CALLGRIND_START_INSTRUMENTATION;
         scripts = instr_run(ap, &bc, msgs, n, &bad);
+        CALLGRIND_STOP_INSTRUMENTATION;
         printf("instr_consumer events=%" PRIu64 " scripts=%" PRIu64
                " bad=%" PRIu64 "\n",
                n, scripts, bad);

@@ -14,15 +14,27 @@
  * cdc_event_enc; no Kafka producer: encoded and discarded).
  *
  * Only instr_run() is measured (callgrind --toggle-collect=instr_run):
- * building the input is not. Prints `instr_producer rows=<n>` and exits 1
- * if the decoder did not return every row as built.
+ * building the input is not. Built with valgrind's callgrind.h, the
+ * driver also switches instrumentation on around it, so bench/instr.sh
+ * can run the rest uninstrumented (--instr-atstart=no: much faster). Prints
+ * `instr_producer rows=<n>` and exits 1 if the decoder did not return every row
+ * as built.
  *
  * Usage: instr_producer [ROWS (100000)] [TXN_ROWS (10)]
+ *        instr_producer --requests   exit 0 if built with callgrind.h
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef CDC_HAVE_CALLGRIND_H
+#include <valgrind/callgrind.h>
+#define CDC_HAVE_REQUESTS 1
+#else
+#define CDC_HAVE_REQUESTS 0
+#define CALLGRIND_START_INSTRUMENTATION
+#define CALLGRIND_STOP_INSTRUMENTATION
+#endif
 #include <zlib.h>
 
 #include "cdc_conf.h"
@@ -252,6 +264,8 @@ int main(int argc, char **argv) {
         uint64_t got, bad;
         const char *why;
 
+        if (argc > 1 && !strcmp(argv[1], "--requests"))
+                return CDC_HAVE_REQUESTS ? 0 : 1;
         if (!rows || !per) {
                 fprintf(stderr, "usage: instr_producer [ROWS] [TXN_ROWS]\n");
                 return 2;
@@ -301,7 +315,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
+        CALLGRIND_START_INSTRUMENTATION;
         got = instr_run(st, em, &in, &bad);
+        CALLGRIND_STOP_INSTRUMENTATION;
         printf("instr_producer rows=%" PRIu64 " events=%zu bad=%" PRIu64 "\n",
                got, in.n, bad);
 
