@@ -367,10 +367,10 @@ static int fp_int(fp_t *f, int64_t *vp) {
         }
         d = p;
         while (p < f->end && *p >= '0' && *p <= '9') {
+                if (p - d == 18)
+                        return -1; /* a 19th digit may not fit */
                 v = v * 10 + (*p - '0');
                 p++;
-                if (p - d > 18)
-                        return -1;
         }
         if (p == d || (*d == '0' && p - d > 1))
                 return -1;

@@ -187,6 +187,10 @@ static void test_fast_path(void **state) {
                 "{\"schema_version\":2,\"op\":\"c\",\"before\":null,\"after\":{"
                 "\"id\":1},"
                 "\"source\":%s,\"ts_ms\":1}",
+                /* 19 digits, beyond int64 */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":null,"
+                "\"after\":{\"id\":-9999999999999999999},\"source\":%s,\"ts_"
+                "ms\":1}",
                 /* trailing byte */
                 "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":{"
                 "\"id\":1},"
