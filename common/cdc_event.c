@@ -552,6 +552,13 @@ static int fp_source(fp_t *f, cdc_source_t *src, int *snapshotp) {
         }
         if ((seen | (1u << FS_VERSION)) != (1u << FS__CNT) - 1)
                 return -1; /* a required field missing */
+        for (i = 0; i < (int)str[FS_NAME].n; i++) { /* event_check_name */
+                char c = str[FS_NAME].s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-'))
+                        return -1;
+        }
         fp_copy(src->name, sizeof(src->name), &str[FS_NAME]);
         fp_copy(src->db, sizeof(src->db), &str[FS_DB]);
         fp_copy(src->table, sizeof(src->table), &str[FS_TABLE]);
