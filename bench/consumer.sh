@@ -5,12 +5,22 @@
 # pipelined, against the same Redis (the Redis-side limit).
 #
 # The dev broker keeps only ~5 MiB per partition, so events are produced in
-# chunks that fit (BENCH_CHUNK over BENCH_PARTITIONS partitions) while the
-# consumer keeps running; only the time the consumer spends applying a chunk
-# is counted (the clock runs from the end of a chunk's produce to the moment
-# the consumer has read it all).
+# chunks that fit (BENCH_CHUNK over BENCH_PARTITIONS partitions). The
+# consumer is stopped (SIGSTOP) while a chunk is produced and continued
+# when it is complete; the clock runs from then until the consumer has read
+# it all, so each chunk's time is the consumer's alone, the whole chunk
+# (before, the consumer applied part of a chunk while it was produced, an
+# overlap that varied with scheduling and made the figure swing by 30 %).
+# A warm-up chunk (BENCH_WARMUP events, 20,000) is applied first and not
+# counted (connections, script loading, the allocator's first growth).
+# The whole measurement runs BENCH_RUNS times (3), each on fresh topics, a
+# fresh consumer and an emptied Redis (FLUSHALL), with the same events;
+# the median is reported, the runs and their spread above RESULT; rss_mb is
+# the median peak RSS. Then bench/instr.sh prints the instruction counts
+# (BENCH_INSTR=0 skips them).
 #
-# Prints figures, never asserts a time. Last line:
+# Prints figures, never asserts a time. Last lines:
+#   RESULT instr producer_per_row=<n> consumer_per_row=<n>
 #   RESULT consumer events_per_s=<n> redis_limit_scripts_per_s=<n>
 #          scripts_per_event=<n> rss_mb=<n> redis_bytes_per_edge=<n>
 #          broker=<dev|kafka>
@@ -25,6 +35,7 @@
 #          single_node_events_per_s=<n>
 #
 # Knobs: BENCH_EVENTS BENCH_CHUNK BENCH_PARTITIONS BENCH_USERS BENCH_BATCH
+#        BENCH_WARMUP BENCH_RUNS BENCH_INSTR
 #        BENCH_ARGS (extra consumer flags, e.g. "--batch.ms=5")
 #        CDC_BUILD_DIR (default <checkout>/build)
 set -u
@@ -44,6 +55,10 @@ fi
 export CDC_BROKER=$BROKER
 H_NAME=bench-consumer
 . "$(cd "$(dirname "$0")" && pwd)/../tests/lib/harness.sh"
+# shellcheck source=lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+RUNS=$(b_runs)
+WARMUP=${BENCH_WARMUP:-20000}
 EVENTS=${BENCH_EVENTS:-1000000}
 CHUNK=${BENCH_CHUNK:-100000}
 PARTS=${BENCH_PARTITIONS:-16}
@@ -57,7 +72,6 @@ done
 command -v redis-benchmark >/dev/null || { echo "bench: redis-benchmark missing" >&2; exit 1; }
 
 h_init
-topic=followcdc.followcdc.follow
 
 metric() {
         curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null |
@@ -71,20 +85,25 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}'
 # Redis is), feed EVENTS in chunks, measure; sets events scripts rtt
 # rss_kb busy_ms cpu_c cpu_r cpu_b eps and crc. RPIDS: Redis processes.
 bench_run() {
-        local rflag=$1 i p t0 t1 c0 r0 b0 n m out tomb
+        local rflag=$1 i p t0 t1 c0 r0 b0 n m out tomb pre
         shift
         local rpids=("$@")
+        run_no=$((${run_no:-0} + 1))
+        # fresh topics and group for each run: the same events again
+        pre=bench$run_no
+        topic=$pre.followcdc.follow
         h_topic_create "$topic" "$PARTS"
-        h_topic_create followcdc.followcdc.idempotent_log 1
+        h_topic_create "$pre.followcdc.idempotent_log" 1
         port=$(h_free_port)
+        # a long session: the consumer is stopped while a chunk is fed
         "$BIN/followcdc-consumer" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
-                --kafka.session.timeout.ms=6000 "$rflag" \
+                --kafka.session.timeout.ms=45000 --source.name="$pre" "$rflag" \
                 --batch.size="$BATCH" --http.listen="127.0.0.1:$port" \
                 --log.level=warning ${BENCH_ARGS:-} >>"$H_DIR/consumer.log" 2>&1 &
         cpid=$!
-        trap 'kill -KILL $cpid 2>/dev/null; h__cleanup' EXIT
+        trap 'kill -CONT $cpid 2>/dev/null; kill -KILL $cpid 2>/dev/null; h__cleanup' EXIT
         # wait for the group join (the dev broker holds joins ~5 s)
-        for i in $(seq 1 100); do
+        for i in $(seq 1 150); do
                 [ "$(metric followcdc_consumer_assigned_partitions)" = $((PARTS + 1)) ] && break
                 sleep 0.2
         done
@@ -95,17 +114,20 @@ bench_run() {
         total_msgs=0
         busy_ms=0
         chunk=0
-        while [ "$done_events" -lt "$EVENTS" ]; do
-                n=$CHUNK
-                [ $((EVENTS - done_events)) -lt "$n" ] && n=$((EVENTS - done_events))
-                out=$("$BIN/consumer_feed" -b "$H_KAFKA_BOOTSTRAP" -n "$n" -u "$USERS" \
-                        -s $((chunk + 1)) -q "$seq") || { echo "bench: feed failed" >&2; exit 1; }
+        # feed_chunk N: produce N events while the consumer is stopped,
+        # continue it, wait until it has read them all; sets t0 t1
+        feed_chunk() {
+                kill -STOP "$cpid"
+                out=$("$BIN/consumer_feed" -b "$H_KAFKA_BOOTSTRAP" -p "$pre" -n "$1" \
+                        -u "$USERS" -s $((chunk + 1)) -q "$seq") ||
+                        { kill -CONT "$cpid"; echo "bench: feed failed" >&2; exit 1; }
                 seq=$(sed -n 's/.*seq=\([0-9]*\).*/\1/p' <<<"$out")
                 tomb=$(sed -n 's/.*tombstones=\([0-9]*\).*/\1/p' <<<"$out")
-                total_msgs=$((total_msgs + n + tomb))
-                t0=$(now_ms)
+                total_msgs=$((total_msgs + $1 + tomb))
                 c0=$(cpu_ms "$cpid") b0=$(cpu_ms "$bpid") r0=0
                 for p in "${rpids[@]}"; do r0=$((r0 + $(cpu_ms "$p"))); done
+                t0=$(now_ms)
+                kill -CONT "$cpid"
                 while :; do
                         m=$(metric followcdc_consumer_messages_total)
                         [ "${m:-0}" -ge "$total_msgs" ] && break
@@ -113,17 +135,27 @@ bench_run() {
                         sleep 0.05
                 done
                 t1=$(now_ms)
+                chunk=$((chunk + 1))
+        }
+        if [ "$WARMUP" -gt 0 ]; then
+                feed_chunk "$WARMUP"
+                printf 'warm-up: %d events applied in %d ms (not counted)\n' "$WARMUP" $((t1 - t0))
+        fi
+        ev0=$(metric followcdc_consumer_events_total)
+        while [ "$done_events" -lt "$EVENTS" ]; do
+                n=$CHUNK
+                [ $((EVENTS - done_events)) -lt "$n" ] && n=$((EVENTS - done_events))
+                feed_chunk "$n"
                 cpu_c=$((cpu_c + $(cpu_ms "$cpid") - c0))
                 for p in "${rpids[@]}"; do r0=$((r0 - $(cpu_ms "$p"))); done
                 cpu_r=$((cpu_r - r0))
                 cpu_b=$((cpu_b + $(cpu_ms "$bpid") - b0))
                 busy_ms=$((busy_ms + t1 - t0))
                 done_events=$((done_events + n))
-                chunk=$((chunk + 1))
                 printf 'chunk %d: %d events applied in %d ms (%d events/s)\n' \
                         "$chunk" "$n" $((t1 - t0)) $((n * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1)))
         done
-        events=$(metric followcdc_consumer_events_total)
+        events=$(($(metric followcdc_consumer_events_total) - ev0))
         scripts=$(metric followcdc_apply_scripts_total)
         rtt=$(metric followcdc_apply_round_trips_total)
         rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$cpid/status")
@@ -137,9 +169,16 @@ bench_run() {
 h_start_redis
 H_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=4 ${H_KAFKA_JVM_OPTS:-}"
 h_start_broker
-mem0=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
-bench_run --redis.port="$H_REDIS_PORT" "$(h_pid redis)"
-
+eps_runs=() rss_runs=()
+for r in $(seq 1 "$RUNS"); do
+        echo "---- run $r of $RUNS"
+        h_redis FLUSHALL >/dev/null
+        mem0=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+        bench_run --redis.port="$H_REDIS_PORT" "$(h_pid redis)"
+        echo "run $r: $eps events/s, peak RSS $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MB"
+        eps_runs+=("$eps")
+        rss_runs+=("$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')")
+done
 edges=$(h_redis EVAL "local n = 0
 for _, k in ipairs(redis.call('KEYS', 'fc:{u:*}:following')) do
   n = n + redis.call('ZCARD', k)
@@ -160,14 +199,20 @@ limit=${rb%.*}
 
 spe=$(awk -v s="$scripts" -v e="$events" 'BEGIN {printf "%.2f", e ? s / e : 0}')
 bpe=$(awk -v a="$mem0" -v b="$mem1" -v e="$edges" 'BEGIN {printf "%d", e ? (b - a) / e : 0}')
+b_summary "consumer events/s" "${eps_runs[@]}"
+b_summary "consumer peak RSS MB" "${rss_runs[@]}"
+eps=$(b_median "${eps_runs[@]}")
+rss_mb=$(b_median "${rss_runs[@]}")
 ratio=$(awk -v e="$eps" -v s="$spe" -v l="$limit" 'BEGIN {printf "%.2f", l ? e * s / l : 0}')
-rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')
 echo "events applied: $events in $busy_ms ms of apply time; scripts: $scripts in $rtt round trips"
 echo "live edges in Redis: $edges; Redis memory: $mem0 -> $mem1 bytes"
-echo "consumer: peak RSS $rss_mb MB, exit $crc on SIGTERM"
+echo "consumer: peak RSS $rss_mb MB (median), exit $crc on SIGTERM (last run)"
 echo "CPU during apply: consumer $cpu_c ms, redis $cpu_r ms, broker $cpu_b ms (wall $busy_ms ms, $(nproc) cores shared)"
 echo "redis-benchmark EVALSHA edge script (-P 64 -c 4): $limit scripts/s"
-echo "consumer scripts/s vs Redis limit: $ratio"
+echo "consumer scripts/s vs Redis limit: $ratio (load $(cut -d' ' -f1 /proc/loadavg))"
+if [ "${BENCH_INSTR:-1}" != 0 ] && [ "$CLUSTER" = 0 ]; then
+        bash "$(cd "$(dirname "$0")" && pwd)/instr.sh" || echo "bench/instr.sh failed (valgrind missing?)"
+fi
 echo "RESULT consumer events_per_s=$eps redis_limit_scripts_per_s=$limit scripts_per_event=$spe rss_mb=$rss_mb redis_bytes_per_edge=$bpe broker=$BROKER"
 [ "$CLUSTER" = 1 ] || exit 0
 

@@ -6,14 +6,19 @@
 #   decode-only  followcdc-producer --bench.decode.only: read, decode and
 #                encode the JSON events, publish nothing
 #   mariadb-binlog --read-from-remote-server --verbose on the same binlog
-# plus the producer's peak RSS. Prints figures; asserts nothing.
-# Last line:
+# plus the producer's peak RSS. Each of the three runs BENCH_RUNS times (3),
+# interleaved; the medians are reported, the runs and their spread above
+# the RESULT lines. Then bench/instr.sh prints the instruction counts
+# (BENCH_INSTR=0 skips them). Prints figures; asserts nothing.
+# Last lines:
+#   RESULT instr producer_per_row=<n> consumer_per_row=<n>
 #   RESULT producer rows_per_s=<n> decode_only_rows_per_s=<n> mariadb_binlog_rows_per_s=<n> rss_mb=<n> broker=<dev|kafka>
 #
 # Options: --broker=dev|kafka publishes to the dev broker (default) or to
 # Apache Kafka (tests/lib/kafka.sh, one node, full JIT).
 # Environment: CDC_BUILD_DIR (default <checkout>/build), ROWS, TXN_ROWS
-# (rows per transaction, default 10), PARTITIONS (default 16).
+# (rows per transaction, default 10), PARTITIONS (default 16), BENCH_RUNS
+# (3), BENCH_INSTR (1).
 set -euo pipefail
 
 BROKER=dev
@@ -36,6 +41,9 @@ BIN=$CDC_BUILD_DIR/bin/followcdc-producer
 
 # shellcheck source=../tests/lib/harness.sh
 . "$CDC_SOURCE_DIR/tests/lib/harness.sh"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+RUNS=$(b_runs)
 h_init
 [ -x "$BIN" ] || h_fail "$BIN is not built"
 h_start_mariadb --max-binlog-size=1073741824
@@ -86,43 +94,57 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
 
 figure() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
 
-# ---- (a) decode only ----
-ckpt_rec >"$H_DIR/ckpt-decode.json"
-"$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-decode.json" \
-        --bench.decode.only >"$H_DIR/decode.out" 2>"$H_DIR/decode.log" ||
-        h_fail "decode-only run failed: $(tail -n 3 "$H_DIR/decode.log")"
-cat "$H_DIR/decode.out"
-dec_rate=$(figure rows_per_s "$H_DIR/decode.out")
-dec_rows=$(figure 'BENCH rows' "$H_DIR/decode.out")
+dec=() mb=() prod=() rss=()
+for r in $(seq 1 "$RUNS"); do
+        echo "run $r of $RUNS"
+        # ---- (a) decode only ----
+        ckpt_rec >"$H_DIR/ckpt-decode.json"
+        "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-decode.json" \
+                --bench.decode.only >"$H_DIR/decode.out" 2>"$H_DIR/decode.log" ||
+                h_fail "decode-only run failed: $(tail -n 3 "$H_DIR/decode.log")"
+        echo "  decode-only: $(cat "$H_DIR/decode.out")"
+        dec+=("$(figure rows_per_s "$H_DIR/decode.out")")
+        dec_rows=$(figure 'BENCH rows' "$H_DIR/decode.out")
 
-# ---- (b) mariadb-binlog on the same binlog ----
-t0=$(date +%s.%N)
-mariadb-binlog --no-defaults --read-from-remote-server -h 127.0.0.1 \
-        -P "$H_MYSQL_PORT" -uroot --verbose \
-        --start-position="$start_pos" "${logs[@]}" >"$H_DIR/mb.txt" ||
-        h_fail "mariadb-binlog failed"
-t1=$(date +%s.%N)
-mb_rows=$(grep -c '^### INSERT INTO' "$H_DIR/mb.txt" || true)
-mb_secs=$(echo "$t1 - $t0" | bc -l)
-mb_rate=$(echo "$mb_rows / $mb_secs" | bc -l | cut -d. -f1)
-echo "mariadb-binlog rows=$mb_rows seconds=$mb_secs rows_per_s=$mb_rate"
-rm -f "$H_DIR/mb.txt"
+        # ---- (b) mariadb-binlog on the same binlog ----
+        t0=$(date +%s.%N)
+        mariadb-binlog --no-defaults --read-from-remote-server -h 127.0.0.1 \
+                -P "$H_MYSQL_PORT" -uroot --verbose \
+                --start-position="$start_pos" "${logs[@]}" >"$H_DIR/mb.txt" ||
+                h_fail "mariadb-binlog failed"
+        t1=$(date +%s.%N)
+        mb_rows=$(grep -c '^### INSERT INTO' "$H_DIR/mb.txt" || true)
+        mb_secs=$(echo "$t1 - $t0" | bc -l)
+        mb+=("$(echo "$mb_rows / $mb_secs" | bc -l | cut -d. -f1)")
+        echo "  mariadb-binlog rows=$mb_rows seconds=$mb_secs rows_per_s=${mb[-1]}"
+        rm -f "$H_DIR/mb.txt"
 
-# ---- (c) the producer, publishing ----
-ckpt_rec >"$H_DIR/ckpt-prod.json"
-"$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-prod.json" \
-        --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
-        >"$H_DIR/prod.out" 2>"$H_DIR/prod.log" ||
-        h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
-cat "$H_DIR/prod.out"
-prod_rate=$(figure rows_per_s "$H_DIR/prod.out")
-prod_rows=$(figure 'BENCH rows' "$H_DIR/prod.out")
-rss_kb=$(figure peak_rss_kb "$H_DIR/prod.out")
-[ "$prod_rows" = "$dec_rows" ] ||
-        h_log "note: producer saw $prod_rows rows, decode-only $dec_rows"
+        # ---- (c) the producer, publishing ----
+        ckpt_rec >"$H_DIR/ckpt-prod.json"
+        "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-prod.json" \
+                --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
+                >"$H_DIR/prod.out" 2>"$H_DIR/prod.log" ||
+                h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
+        echo "  producer: $(cat "$H_DIR/prod.out")"
+        prod+=("$(figure rows_per_s "$H_DIR/prod.out")")
+        prod_rows=$(figure 'BENCH rows' "$H_DIR/prod.out")
+        rss+=("$(figure peak_rss_kb "$H_DIR/prod.out")")
+        [ "$prod_rows" = "$dec_rows" ] ||
+                h_log "note: producer saw $prod_rows rows, decode-only $dec_rows"
+done
+b_summary "producer rows/s" "${prod[@]}"
+b_summary "decode-only rows/s" "${dec[@]}"
+b_summary "mariadb-binlog rows/s" "${mb[@]}"
+b_summary "producer peak RSS kB" "${rss[@]}"
+prod_rate=$(b_median "${prod[@]}") dec_rate=$(b_median "${dec[@]}")
+mb_rate=$(b_median "${mb[@]}") rss_kb=$(b_median "${rss[@]}")
 
-printf 'producer/mariadb-binlog = %.2fx, producer/decode-only = %.2fx\n' \
+printf 'producer/mariadb-binlog = %.2fx, producer/decode-only = %.2fx (%s cores shared, load %s)\n' \
         "$(echo "$prod_rate / $mb_rate" | bc -l)" \
-        "$(echo "$prod_rate / $dec_rate" | bc -l)"
+        "$(echo "$prod_rate / $dec_rate" | bc -l)" "$(nproc)" \
+        "$(cut -d' ' -f1 /proc/loadavg)"
+if [ "${BENCH_INSTR:-1}" != 0 ]; then
+        bash "$HERE/instr.sh" || h_log "bench/instr.sh failed (valgrind missing?)"
+fi
 printf 'RESULT producer rows_per_s=%.0f decode_only_rows_per_s=%.0f mariadb_binlog_rows_per_s=%.0f rss_mb=%.0f broker=%s\n' \
         "$prod_rate" "$dec_rate" "$mb_rate" "$(echo "$rss_kb / 1024" | bc -l)" "$BROKER"

@@ -1,4 +1,5 @@
 #include "cdc_event.h"
+#include "cdc_event_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,10 +26,20 @@ const json_t *cdc_event_row(const cdc_event_t *ev) {
         return ev->op == CDC_OP_DELETE ? ev->before : ev->after;
 }
 
+/* \p v in exactly \p width decimal digits, zero-padded (v fits). */
+static void event_digits(char *p, uint64_t v, int width) {
+        while (width-- > 0) {
+                p[width] = (char)('0' + v % 10);
+                v /= 10;
+        }
+}
+
 void cdc_event_version(const cdc_source_t *src, char *buf) {
-        snprintf(buf, CDC_VERSION_LEN + 1,
-                 "%010" PRIu32 "%020" PRIu64 "%010" PRIu32, src->epoch,
-                 src->seq, src->row);
+        /* as "%010u%020llu%010u", without printf (once per event) */
+        event_digits(buf, src->epoch, 10);
+        event_digits(buf + 10, src->seq, 20);
+        event_digits(buf + 30, src->row, 10);
+        buf[CDC_VERSION_LEN] = '\0';
 }
 
 /* ---- validate ---- */
@@ -234,8 +245,8 @@ static void event_copy_str(char *dst, size_t size, const json_t *v) {
         dst[len] = '\0';
 }
 
-cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
-                          char *errstr, size_t errstr_size) {
+cdc_err_t cdc_event_parse_full(const char *buf, size_t len, cdc_event_t **evp,
+                               char *errstr, size_t errstr_size) {
         json_error_t jerr;
         json_t *root    = NULL, *src;
         cdc_event_t *ev = NULL;
@@ -299,6 +310,386 @@ out:
         cdc_event_destroy(ev);
         json_decref(root);
         return err;
+}
+
+/* ---- parse: the fast path ----
+ *
+ * JSON parsing was about half of the consumer's CPU, nearly all of it in
+ * jansson's parser (json_loadb: ~100,000 instructions for a 450-byte
+ * event). The producer writes one shape only: compact, fields in a fixed
+ * set, strings of printable ASCII mostly, integers. That shape is read
+ * here in one pass, checking the rules of cdc_event_validate() on the
+ * way; anything else (blanks, escapes, other bytes, reals, unknown or
+ * duplicate fields, nesting, "oversized", a rule broken) declines, and
+ * the full path (jansson + validate) decides and gives the reason. So the
+ * fast path may only ever accept what the full one accepts, with the same
+ * result: fuzz/fuzz_event_apply.c checks exactly that on every input. */
+
+typedef struct {
+        const char *p, *end;
+} fp_t;
+
+typedef struct {
+        const char *s;
+        size_t n;
+} fp_str_t;
+
+/* A string of printable ASCII without escapes. */
+static int fp_str(fp_t *f, fp_str_t *out) {
+        const char *p = f->p;
+
+        if (p >= f->end || *p != '"')
+                return -1;
+        out->s = ++p;
+        for (; p < f->end; p++) {
+                unsigned char c = (unsigned char)*p;
+                if (c == '"') {
+                        out->n = (size_t)(p - out->s);
+                        f->p   = p + 1;
+                        return 0;
+                }
+                if (c < 0x20 || c > 0x7e || c == '\\')
+                        return -1;
+        }
+        return -1;
+}
+
+/* An integer as jansson reads one (no leading zeros), at most 18 digits
+ * (always in range); a real declines. */
+static int fp_int(fp_t *f, int64_t *vp) {
+        const char *p = f->p, *d;
+        int neg       = 0;
+        int64_t v     = 0;
+
+        if (p < f->end && *p == '-') {
+                neg = 1;
+                p++;
+        }
+        d = p;
+        while (p < f->end && *p >= '0' && *p <= '9') {
+                if (p - d == 18)
+                        return -1; /* a 19th digit may not fit */
+                v = v * 10 + (*p - '0');
+                p++;
+        }
+        if (p == d || (*d == '0' && p - d > 1))
+                return -1;
+        if (p < f->end && (*p == '.' || *p == 'e' || *p == 'E'))
+                return -1;
+        *vp  = neg ? -v : v;
+        f->p = p;
+        return 0;
+}
+
+static int fp_lit(fp_t *f, const char *lit, size_t n) {
+        if ((size_t)(f->end - f->p) < n || memcmp(f->p, lit, n))
+                return -1;
+        f->p += n;
+        return 0;
+}
+
+static int fp_char(fp_t *f, char c) {
+        if (f->p >= f->end || *f->p != c)
+                return -1;
+        f->p++;
+        return 0;
+}
+
+/* A key and its colon. */
+static int fp_key(fp_t *f, fp_str_t *k) {
+        return fp_str(f, k) || fp_char(f, ':') ? -1 : 0;
+}
+
+static int fp_keyis(const fp_str_t *k, const char *name, size_t n) {
+        return k->n == n && !memcmp(k->s, name, n);
+}
+
+/* A row image: a non-empty object of scalars, or null (*rowp NULL). */
+static int fp_row(fp_t *f, json_t **rowp) {
+        json_t *row;
+
+        *rowp = NULL;
+        if (f->p < f->end && *f->p == 'n')
+                return fp_lit(f, "null", 4);
+        if (fp_char(f, '{') || !(row = json_object()))
+                return -1;
+        *rowp = row;
+        for (;;) {
+                fp_str_t k, sv;
+                json_t *v;
+                int64_t iv;
+
+                if (fp_key(f, &k) || !k.n || json_object_getn(row, k.s, k.n))
+                        return -1;
+                if (f->p >= f->end)
+                        return -1;
+                switch (*f->p) {
+                case '"':
+                        v = fp_str(f, &sv) ? NULL
+                                           : json_stringn_nocheck(sv.s, sv.n);
+                        break;
+                case 'n':
+                        v = fp_lit(f, "null", 4) ? NULL : json_null();
+                        break;
+                case 't':
+                        v = fp_lit(f, "true", 4) ? NULL : json_true();
+                        break;
+                case 'f':
+                        v = fp_lit(f, "false", 5) ? NULL : json_false();
+                        break;
+                default:
+                        v = fp_int(f, &iv) ? NULL : json_integer(iv);
+                }
+                if (!v || json_object_setn_new_nocheck(row, k.s, k.n, v))
+                        return -1;
+                if (!fp_char(f, '}'))
+                        return 0;
+                if (fp_char(f, ','))
+                        return -1;
+        }
+}
+
+/* The source fields, in the order of the encoder. */
+enum {
+        FS_CONNECTOR,
+        FS_VERSION,
+        FS_NAME,
+        FS_SERVER_ID,
+        FS_DB,
+        FS_TABLE,
+        FS_GTID,
+        FS_EPOCH,
+        FS_SEQ,
+        FS_FILE,
+        FS_POS,
+        FS_ROW,
+        FS_TS_MS,
+        FS_SNAPSHOT,
+        FS__CNT
+};
+
+#define FP_NAME(s) s, sizeof(s) - 1
+static const struct {
+        const char *name;
+        size_t namelen;
+        char kind;     /* s string, i integer, g string or null, b bool */
+        size_t lo, hi; /* string length, or integer range */
+} fp_src[FS__CNT] = {
+        [FS_CONNECTOR] = { FP_NAME("connector"), 's', 1, 64 },
+        [FS_VERSION]   = { FP_NAME("version"), 's', 0, SIZE_MAX },
+        [FS_NAME]      = { FP_NAME("name"), 's', 1, 127 },
+        [FS_SERVER_ID] = { FP_NAME("server_id"), 'i', 0, UINT32_MAX },
+        [FS_DB]        = { FP_NAME("db"), 's', 1, 64 },
+        [FS_TABLE]     = { FP_NAME("table"), 's', 1, 64 },
+        [FS_GTID]      = { FP_NAME("gtid"), 'g', 0, 127 },
+        [FS_EPOCH]     = { FP_NAME("epoch"), 'i', 0, UINT32_MAX },
+        [FS_SEQ]       = { FP_NAME("seq"), 'i', 0, INT64_MAX },
+        [FS_FILE]      = { FP_NAME("file"), 's', 0, 255 },
+        [FS_POS]       = { FP_NAME("pos"), 'i', 0, INT64_MAX },
+        [FS_ROW]       = { FP_NAME("row"), 'i', 0, UINT32_MAX },
+        [FS_TS_MS]     = { FP_NAME("ts_ms"), 'i', 0, INT64_MAX },
+        [FS_SNAPSHOT]  = { FP_NAME("snapshot"), 'b', 0, 1 },
+};
+
+static void fp_copy(char *dst, size_t size, const fp_str_t *s) {
+        size_t n = s->n < size ? s->n : size - 1; /* checked: always n */
+        memcpy(dst, s->s, n);
+        dst[n] = '\0';
+}
+
+static int fp_source(fp_t *f, cdc_source_t *src, int *snapshotp) {
+        fp_str_t str[FS__CNT] = { { NULL, 0 } };
+        int64_t num[FS__CNT]  = { 0 };
+        unsigned seen         = 0;
+        int i;
+
+        if (fp_char(f, '{'))
+                return -1;
+        for (;;) {
+                fp_str_t k;
+
+                if (fp_key(f, &k))
+                        return -1;
+                for (i = 0; i < FS__CNT &&
+                            !fp_keyis(&k, fp_src[i].name, fp_src[i].namelen);
+                     i++)
+                        ;
+                if (i == FS__CNT || (seen & (1u << i)))
+                        return -1; /* unknown or duplicate */
+                seen |= 1u << i;
+                str[i].n = 0;
+                switch (fp_src[i].kind) {
+                case 'g':
+                        if (f->p < f->end && *f->p == 'n') {
+                                if (fp_lit(f, "null", 4))
+                                        return -1;
+                                str[i].s = "";
+                                break;
+                        }
+                        /* fall through */
+                case 's':
+                        if (fp_str(f, &str[i]) || str[i].n < fp_src[i].lo ||
+                            str[i].n > fp_src[i].hi)
+                                return -1;
+                        break;
+                case 'i':
+                        if (fp_int(f, &num[i]) || num[i] < 0 ||
+                            (uint64_t)num[i] > fp_src[i].hi)
+                                return -1;
+                        break;
+                default:
+                        if (!fp_lit(f, "true", 4))
+                                num[i] = 1;
+                        else if (!fp_lit(f, "false", 5))
+                                num[i] = 0;
+                        else
+                                return -1;
+                }
+                if (!fp_char(f, '}'))
+                        break;
+                if (fp_char(f, ','))
+                        return -1;
+        }
+        if ((seen | (1u << FS_VERSION)) != (1u << FS__CNT) - 1)
+                return -1; /* a required field missing */
+        for (i = 0; i < (int)str[FS_NAME].n; i++) { /* event_check_name */
+                char c = str[FS_NAME].s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-'))
+                        return -1;
+        }
+        fp_copy(src->name, sizeof(src->name), &str[FS_NAME]);
+        fp_copy(src->db, sizeof(src->db), &str[FS_DB]);
+        fp_copy(src->table, sizeof(src->table), &str[FS_TABLE]);
+        fp_copy(src->gtid, sizeof(src->gtid), &str[FS_GTID]);
+        fp_copy(src->file, sizeof(src->file), &str[FS_FILE]);
+        src->server_id = (uint32_t)num[FS_SERVER_ID];
+        src->epoch     = (uint32_t)num[FS_EPOCH];
+        src->seq       = (uint64_t)num[FS_SEQ];
+        src->pos       = (uint64_t)num[FS_POS];
+        src->row       = (uint32_t)num[FS_ROW];
+        src->ts_ms     = num[FS_TS_MS];
+        *snapshotp     = (int)num[FS_SNAPSHOT];
+        return 0;
+}
+
+enum {
+        FE_SCHEMA,
+        FE_OP,
+        FE_BEFORE,
+        FE_AFTER,
+        FE_SOURCE,
+        FE_TS_MS,
+        FE__CNT
+};
+
+int cdc_event_parse_fast(const char *buf, size_t len, cdc_event_t **evp) {
+        static const struct {
+                const char *name;
+                size_t namelen;
+        } names[FE__CNT] = {
+                { FP_NAME("schema_version") }, { FP_NAME("op") },
+                { FP_NAME("before") },         { FP_NAME("after") },
+                { FP_NAME("source") },         { FP_NAME("ts_ms") },
+        };
+        fp_t f          = { buf, buf + len };
+        cdc_event_t *ev = NULL;
+        json_t *before = NULL, *after = NULL;
+        fp_str_t op    = { NULL, 0 };
+        int64_t schema = 0, ts = 0;
+        unsigned seen = 0;
+        int snapshot  = 0, i;
+        cdc_source_t src;
+
+        *evp = NULL;
+        if (!buf || fp_char(&f, '{'))
+                return 0;
+        for (;;) {
+                fp_str_t k;
+                int bad;
+
+                if (fp_key(&f, &k))
+                        goto decline;
+                for (i = 0; i < FE__CNT &&
+                            !fp_keyis(&k, names[i].name, names[i].namelen);
+                     i++)
+                        ;
+                if (i == FE__CNT || (seen & (1u << i)))
+                        goto decline;
+                seen |= 1u << i;
+                switch (i) {
+                case FE_SCHEMA:
+                        bad = fp_int(&f, &schema);
+                        break;
+                case FE_OP:
+                        bad = fp_str(&f, &op);
+                        break;
+                case FE_BEFORE:
+                        bad = fp_row(&f, &before);
+                        break;
+                case FE_AFTER:
+                        bad = fp_row(&f, &after);
+                        break;
+                case FE_SOURCE:
+                        memset(&src, 0, sizeof(src));
+                        bad = fp_source(&f, &src, &snapshot);
+                        break;
+                default:
+                        bad = fp_int(&f, &ts);
+                }
+                if (bad)
+                        goto decline;
+                if (!fp_char(&f, '}'))
+                        break;
+                if (fp_char(&f, ','))
+                        goto decline;
+        }
+        if (f.p != f.end || seen != (1u << FE__CNT) - 1 ||
+            schema != CDC_EVENT_SCHEMA_VERSION || op.n != 1 || ts < 0)
+                goto decline;
+        switch (*op.s) {
+        case 'c':
+        case 'r':
+                if (before || !after)
+                        goto decline;
+                break;
+        case 'u':
+                if (!before || !after)
+                        goto decline;
+                break;
+        case 'd':
+                if (!before || after)
+                        goto decline;
+                break;
+        default:
+                goto decline;
+        }
+        if (snapshot != (*op.s == 'r'))
+                goto decline;
+        ev = cdc_event_new((cdc_op_t)*op.s);
+        if (!ev)
+                goto decline;
+        ev->before          = before;
+        ev->after           = after;
+        ev->source          = src;
+        ev->source.snapshot = snapshot;
+        ev->ts_ms           = ts;
+        *evp                = ev;
+        return 1;
+decline:
+        json_decref(before);
+        json_decref(after);
+        return 0;
+}
+
+/* ---- parse ---- */
+
+cdc_err_t cdc_event_parse(const char *buf, size_t len, cdc_event_t **evp,
+                          char *errstr, size_t errstr_size) {
+        if (cdc_event_parse_fast(buf, len, evp))
+                return CDC_ERR_NO_ERROR;
+        return cdc_event_parse_full(buf, len, evp, errstr, errstr_size);
 }
 
 /* ---- keys ---- */

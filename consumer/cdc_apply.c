@@ -123,10 +123,12 @@ static apply_cmd_t *apply_cmd_new(cdc_script_id_t id, int n,
         return ac;
 }
 
-/* A growable byte string for keys, with a fixed cap. */
+/* A key: in its own small buffer when it fits (the usual case: no
+ * allocation per key), else on the heap. */
 typedef struct apply_key_s {
         char *k;
         size_t len;
+        char buf[128];
 } apply_key_t;
 
 static apply_key_t *apply_key_cat(apply_key_t *key, int nparts,
@@ -137,7 +139,7 @@ static apply_key_t *apply_key_cat(apply_key_t *key, int nparts,
 
         for (i = 0; i < nparts; i++)
                 total += lens[i];
-        key->k = malloc(total + 1);
+        key->k = total < sizeof(key->buf) ? key->buf : malloc(total + 1);
         if (!key->k)
                 return NULL;
         key->len = 0;
@@ -147,6 +149,31 @@ static apply_key_t *apply_key_cat(apply_key_t *key, int nparts,
         }
         key->k[key->len] = '\0';
         return key;
+}
+
+static void apply_key_free(apply_key_t *key) {
+        if (key->k != key->buf)
+                free(key->k);
+        key->k = NULL;
+}
+
+/* Decimal text of \p v into \p buf (at least 21 bytes); @returns its
+ * length. As "%" PRId64, without printf (several per event). */
+static size_t apply_i64(char *buf, int64_t v) {
+        char tmp[24], *p = tmp + sizeof(tmp);
+        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        size_t n;
+
+        do {
+                *--p = (char)('0' + u % 10);
+                u /= 10;
+        } while (u);
+        if (v < 0)
+                *--p = '-';
+        n = (size_t)(tmp + sizeof(tmp) - p);
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        return n;
 }
 
 /* "<prefix>:{u:<uid>}:<suffix>" */
@@ -179,7 +206,9 @@ static int apply_id_text(const json_t *row, const char *col, char *buf,
                                  col);
                         return -1;
                 }
-                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, i);
+                if (size < 21)
+                        goto bad;
+                apply_i64(buf, i);
                 return 0;
         }
         if (json_is_string(v)) {
@@ -609,8 +638,7 @@ static apply_cmd_t *apply_user(cdc_apply_t *ap, const char *me,
         v[n] = ver, len[n] = strlen(ver), n++;
         v[n] = tag, len[n] = strlen(tag), n++;
         for (i = 0; i < nsides && i < 2; i++) {
-                snprintf(score[i], sizeof(score[i]), "%" PRId64,
-                         sides[i].exists ? sides[i].score_ms : 0);
+                apply_i64(score[i], sides[i].exists ? sides[i].score_ms : 0);
                 v[n] = sides[i].dir, len[n] = 1, n++;
                 v[n] = sides[i].exists ? "1" : "0", len[n] = 1, n++;
                 v[n] = score[i], len[n] = strlen(score[i]), n++;
@@ -618,7 +646,7 @@ static apply_cmd_t *apply_user(cdc_apply_t *ap, const char *me,
         ac = apply_cmd_new(CDC_SCRIPT_EDGE, n, v, len);
 out:
         for (i = 0; i < 4; i++)
-                free(keys[i].k);
+                apply_key_free(&keys[i]);
         return ac;
 }
 
@@ -831,7 +859,7 @@ static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row, int present,
         size_t ridlen, bizlen = 0;
         char ridnum[24], biznum[24], status[24], expire[24];
         int64_t st = 0, created = 0;
-        apply_key_t rec = { NULL, 0 }, tomb = { NULL, 0 };
+        apply_key_t rec = { NULL, 0, { 0 } }, tomb = { NULL, 0, { 0 } };
         const char *v[CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS];
         size_t len[CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS];
         cdc_err_t err = CDC_ERR__BAD_EVENT;
@@ -930,8 +958,8 @@ static cdc_err_t apply_idem_row(cdc_apply_t *ap, const json_t *row, int present,
 out:
         if (err == CDC_ERR__NOMEM)
                 snprintf(errstr, errstr_size, "out of memory");
-        free(rec.k);
-        free(tomb.k);
+        apply_key_free(&rec);
+        apply_key_free(&tomb);
         return err;
 }
 

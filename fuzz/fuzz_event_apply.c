@@ -8,7 +8,10 @@
  *  - every refusal comes with a reason;
  *  - an accepted event re-encoded (cdc_event_encode) parses again and
  *    maps to the same number of scripts with the same result;
- *  - the mapper never queues more than 4 scripts for one event.
+ *  - the mapper never queues more than 4 scripts for one event;
+ *  - the parser's fast path (cdc_event_parse_fast) accepts only what the
+ *    full path (jansson + validate) accepts, and makes the same event of
+ *    it (both encoded again must be byte for byte equal).
  * Seeds: fuzz/corpus/event_apply/ (schemas/events/examples and
  * tests/data/apply inputs).
  */
@@ -20,6 +23,7 @@
 
 #include "cdc_apply.h"
 #include "cdc_event.h"
+#include "cdc_event_int.h"
 #include "cdc_log.h"
 #include "cdc_precheck.h"
 
@@ -61,6 +65,41 @@ static cdc_err_t fz_map(const cdc_event_t *ev, size_t *np) {
         return err;
 }
 
+/* The fast path never accepts what the full path refuses, and never makes
+ * another event of it. */
+static void fz_fast_vs_full(const char *buf, size_t size) {
+        cdc_event_t *fast = NULL, *full = NULL;
+        char es[512], *a = NULL, *b = NULL;
+        size_t alen = 0, blen = 0;
+
+        if (!cdc_event_parse_fast(buf, size, &fast)) {
+                if (fast)
+                        abort();
+                return;
+        }
+        if (cdc_event_parse_full(buf, size, &full, es, sizeof(es))) {
+                fprintf(stderr,
+                        "fast path accepted what the full path "
+                        "refuses (%s):\n%.*s\n",
+                        es, (int)size, buf);
+                abort();
+        }
+        a = cdc_event_encode(fast, &alen);
+        b = cdc_event_encode(full, &blen);
+        if (a && b &&
+            (alen != blen || memcmp(a, b, alen) ||
+             fast->source.server_id != full->source.server_id ||
+             fast->source.snapshot != full->source.snapshot)) {
+                fprintf(stderr, "fast and full paths differ:\n%.*s\n%.*s\n",
+                        (int)alen, a, (int)blen, b);
+                abort();
+        }
+        free(a);
+        free(b);
+        cdc_event_destroy(fast);
+        cdc_event_destroy(full);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *buf = (const char *)data;
         cdc_event_t *ev = NULL, *ev2 = NULL;
@@ -81,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 return 0;
         }
+        fz_fast_vs_full(buf, size);
         es[0] = '\0';
         err   = cdc_event_parse(buf, size, &ev, es, sizeof(es));
         if (err) {

@@ -137,6 +137,13 @@ size_t cdc_emit_budget(const cdc_emit_t *em, size_t klen) {
         return em->em_max_bytes - klen - EMIT_RECORD_OVERHEAD;
 }
 
+/* source.name (once per row: a copy, not printf) */
+static void emit_name(cdc_source_t *src, const char *name) {
+        size_t n = strnlen(name, sizeof(src->name) - 1);
+        memcpy(src->name, name, n);
+        src->name[n] = '\0';
+}
+
 static int emit_table_idx(const cdc_emit_t *em, const char *table) {
         size_t i;
         for (i = 0; i < em->em_pc->table_cnt; i++)
@@ -472,7 +479,7 @@ cdc_err_t cdc_emit_row(cdc_emit_t *em, const cdc_binlog_item_t *it) {
         if (ti < 0)
                 return CDC_ERR_NO_ERROR; /* not ours (decoder filters) */
         t = &em->em_pc->tables[ti];
-        snprintf(src.name, sizeof(src.name), "%s", em->em_pc->source_name);
+        emit_name(&src, em->em_pc->source_name);
         src.epoch    = (uint32_t)em->em_pc->source_epoch;
         src.snapshot = 0;
 
@@ -534,7 +541,7 @@ cdc_err_t cdc_emit_snapshot_row(cdc_emit_t *em, const char *table, json_t *row,
 
         if (ti < 0)
                 return CDC_ERR_NO_ERROR;
-        snprintf(src.name, sizeof(src.name), "%s", em->em_pc->source_name);
+        emit_name(&src, em->em_pc->source_name);
         src.epoch = (uint32_t)em->em_pc->source_epoch;
         err       = emit_key(em, &em->em_pc->tables[ti], row, &key, &klen);
         if (err)

@@ -60,6 +60,10 @@ void cdc_pbench_row(cdc_pbench_t *pb) {
                 pb->pb_first_row_us = cdc_now_us();
 }
 
+int cdc_pbench_snapshot_done(cdc_pbench_t *pb) {
+        return pb && pb->pb_stop_at_end;
+}
+
 int cdc_pbench_pos_reached(const cdc_pos_t *p, const cdc_pos_t *end) {
         size_t lp = strlen(p->file), le = strlen(end->file);
         int c;

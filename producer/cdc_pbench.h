@@ -8,13 +8,15 @@
  * bench.decode.only (read, decode and encode; no Kafka, no checkpoint, no
  * lock) changes what the engine connects to, so the engine asks
  * cdc_pbench_decode_only(). bench.stop.at.end stops at the binlog end
- * seen at start and prints, on stdout, the figures bench/producer.sh
- * reads:
+ * seen at start, or right after a snapshot (its rows are the figures
+ * then), and prints, on stdout, the figures bench/producer.sh and
+ * bench/snapshot.sh read:
  *
  *     BENCH rows=<n> seconds=<s> rows_per_s=<n> peak_rss_kb=<n>
  *
- * where seconds run from the first row to the last commit (an idle tail
- * before the end is reached on a heartbeat is not counted).
+ * where seconds run from the first row to the end, once every message
+ * is acknowledged (an idle tail before the end is reached on a heartbeat
+ * is not counted).
  */
 #ifndef CDC_PBENCH_H
 #define CDC_PBENCH_H
@@ -45,8 +47,12 @@ int cdc_pbench_wants_end(const cdc_pbench_t *pb);
 /** @brief The binlog end to stop at (the server's position at start). */
 void cdc_pbench_set_end(cdc_pbench_t *pb, const cdc_pos_t *end);
 
-/** @brief One row emitted by the stream. */
+/** @brief One row emitted by the stream or the snapshot. */
 void cdc_pbench_row(cdc_pbench_t *pb);
+
+/** @returns 1 when a snapshot just completed and bench.stop.at.end asks
+ *           to stop there (a snapshot bench). */
+int cdc_pbench_snapshot_done(cdc_pbench_t *pb);
 
 /** @returns 1 when the commit \p next reached the end: stop. */
 int cdc_pbench_commit(cdc_pbench_t *pb, const cdc_pos_t *next);

@@ -132,7 +132,8 @@ static const cdc_prop_t pconf_props[] = {
         { "bench.decode.only", CDC_C_BOOL, _P(bench_decode_only), 0, 0, "false",
           "Benchmark: read and encode events, publish nothing, save nothing" },
         { "bench.stop.at.end", CDC_C_BOOL, _P(bench_stop_at_end), 0, 0, "false",
-          "Stop once the binlog end seen at start is reached, print figures" },
+          "Stop once the binlog end seen at start is reached (or right "
+          "after a snapshot), print figures" },
         { NULL }
 };
 

@@ -498,6 +498,7 @@ static cdc_err_t pengine_snap_row(void *opaque, const char *table, json_t *row,
                 if (err)
                         return err;
         }
+        cdc_pbench_row(pe->pe_pb);
         if ((++pe->pe_snap_rows & 1023) == 0) {
                 cdc_dbg(SNAPSHOT, "SNAPSHOT",
                         "%" PRIu64 " rows emitted (%s), %zu transaction "
@@ -620,6 +621,11 @@ static cdc_err_t pengine_snapshot(cdc_pengine_t *pe) {
                            "made since, deletes included, follow)"
                          : "");
         pe->pe_next = PE_ST_STREAM;
+        if (cdc_pbench_snapshot_done(pe->pe_pb)) {
+                cdc_log(LOG_NOTICE, "PRODUCER",
+                        "bench.stop.at.end: stopping after the snapshot");
+                pe->pe_next = PE_ST_DONE;
+        }
 out:
         cdc_snapshot_destroy(sn);
         return err;

@@ -88,6 +88,35 @@ static void stream_seterr(cdc_stream_t *st, const char *fmt, ...) {
         va_end(ap);
 }
 
+/* \p src into \p dst of \p size bytes, cut to fit (as snprintf "%s"). */
+static void stream_strcpy(char *dst, size_t size, const char *src) {
+        size_t n = strnlen(src, size - 1);
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+
+/* Decimal text of \p v at \p p; @returns the end. */
+static char *stream_u64(char *p, uint64_t v) {
+        char tmp[20], *t = tmp + sizeof(tmp);
+        do {
+                *--t = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        memcpy(p, t, (size_t)(tmp + sizeof(tmp) - t));
+        return p + (tmp + sizeof(tmp) - t);
+}
+
+/* "domain-server-seq" (at most 10 + 10 + 20 digits and two dashes: fits
+ * cdc_source_t.gtid). */
+static void stream_gtid(char *buf, const cdc_gtid_t *g) {
+        char *p = stream_u64(buf, g->domain);
+        *p++    = '-';
+        p       = stream_u64(p, g->server);
+        *p++    = '-';
+        p       = stream_u64(p, g->seq);
+        *p      = '\0';
+}
+
 /* ---- lifecycle ---- */
 
 cdc_stream_t *cdc_stream_new(const cdc_stream_opts_t *opts, char *errstr,
@@ -694,18 +723,17 @@ static cdc_err_t stream_emit(cdc_stream_t *st, int *madep) {
                 it->table      = t->name;
                 src->server_id = st->st_trx_has_gtid ? st->st_trx_gtid.server
                                                      : st->st_rows_server;
-                snprintf(src->db, sizeof(src->db), "%s", t->db);
-                snprintf(src->table, sizeof(src->table), "%s", t->name);
+                /* once per row: copies and digits, no printf */
+                stream_strcpy(src->db, sizeof(src->db), t->db);
+                stream_strcpy(src->table, sizeof(src->table), t->name);
                 if (st->st_trx_has_gtid) {
-                        snprintf(src->gtid, sizeof(src->gtid), "%u-%u-%llu",
-                                 st->st_trx_gtid.domain, st->st_trx_gtid.server,
-                                 (unsigned long long)st->st_trx_gtid.seq);
+                        stream_gtid(src->gtid, &st->st_trx_gtid);
                         src->seq = stream_trx_seq(st);
                 } else {
                         src->seq = stream_file_no(st->st_file) << 40 |
                                    (st->st_trx_start & ((1ULL << 40) - 1));
                 }
-                snprintf(src->file, sizeof(src->file), "%s", st->st_file);
+                stream_strcpy(src->file, sizeof(src->file), st->st_file);
                 src->pos   = st->st_trx_start;
                 src->row   = st->st_trx_row++;
                 src->ts_ms = (int64_t)(st->st_trx_has_gtid && st->st_trx_ts

@@ -54,6 +54,7 @@ PACKAGES=(
         clang                   # scripts/fuzz.sh (libFuzzer harnesses)
         libclang-rt-14-dev      # libFuzzer and sanitizer runtimes for clang
         bc                      # bench/*.sh arithmetic
+        valgrind                # bench/instr.sh: callgrind instruction counts
         # deployment checks (tests/deploy/)
         python3-venv            # venv for the pinned PyPI tooling
         docker-compose          # Compose 1.29: `docker-compose config`

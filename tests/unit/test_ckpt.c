@@ -52,6 +52,38 @@ static void test_inflight_single_txn(void **state) {
         cdc_inflight_destroy(fl);
 }
 
+/* One transaction of a million messages, acknowledged while it is still
+ * being read: it takes one slot of a two-slot ring (the tracker holds a
+ * count per transaction group, nothing per message: its memory does not
+ * grow with the transaction), never reports QUEUE_FULL, and the
+ * checkpoint moves only once it is committed and all acknowledged. */
+static void test_inflight_huge_txn(void **state) {
+        cdc_inflight_t *fl = cdc_inflight_new(2, 0, 100);
+        cdc_pos_t p1       = mkpos("0-1-7", "b.000001", 700), out;
+        uint64_t seq = 0, first = 0, i;
+        (void)state;
+
+        for (i = 0; i < 1000000; i++) {
+                assert_int_equal(cdc_inflight_add(fl, (int64_t)i, &seq), 0);
+                if (!i)
+                        first = seq;
+                assert_true(seq == first);
+                if (i % 2) /* Kafka acknowledges as the rows stream */
+                        assert_int_equal(cdc_inflight_ack(fl, seq), 0);
+                assert_int_equal(cdc_inflight_groups(fl), 1);
+        }
+        assert_int_equal(cdc_inflight_pending(fl), 500000);
+        for (i = 0; i < 500000; i++)
+                assert_int_equal(cdc_inflight_ack(fl, seq), 0);
+        /* all acknowledged, but not committed: no checkpoint yet */
+        assert_int_equal(cdc_inflight_acked(fl, NULL), 0);
+        cdc_inflight_commit(fl, &p1);
+        assert_int_not_equal(cdc_inflight_acked(fl, &out), 0);
+        assert_string_equal(out.gtid, "0-1-7");
+        assert_int_equal(cdc_inflight_groups(fl), 0);
+        cdc_inflight_destroy(fl);
+}
+
 /* A later transaction acknowledged first must not move the checkpoint
  * past an earlier one still in flight (bottledwater maybe_checkpoint). */
 static void test_inflight_out_of_order_acks(void **state) {
@@ -523,6 +555,7 @@ static void test_update_retries_failed_save(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_inflight_single_txn),
+                cmocka_unit_test(test_inflight_huge_txn),
                 cmocka_unit_test(test_inflight_out_of_order_acks),
                 cmocka_unit_test(test_inflight_partial_progress),
                 cmocka_unit_test(test_inflight_empty_commits),

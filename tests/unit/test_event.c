@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cdc_event.h"
+#include "cdc_event_int.h"
 
 static char *read_file(const char *path, size_t *lenp) {
         FILE *fp = fopen(path, "rb");
@@ -94,6 +95,153 @@ static void check_invalid(const char *path, const char *buf, size_t len) {
                 fail_msg("%s: expected BAD_EVENT, got %d", path, err);
         assert_null(ev);
         assert_true(strlen(errstr) > 0);
+}
+
+/* The parser's fast path on \p buf: it accepts only what the full path
+ * accepts, with the same event. @returns 1 if the fast path accepted. */
+static int fast_agrees(const char *buf, size_t len) {
+        cdc_event_t *fast = NULL, *full = NULL;
+        char errstr[256] = "", *a, *b;
+        size_t alen, blen;
+
+        if (!cdc_event_parse_fast(buf, len, &fast)) {
+                assert_null(fast);
+                return 0;
+        }
+        if (cdc_event_parse_full(buf, len, &full, errstr, sizeof(errstr)))
+                fail_msg("fast path accepted what the full path refuses "
+                         "(%s): %.*s",
+                         errstr, (int)len, buf);
+        a = cdc_event_encode(fast, &alen);
+        b = cdc_event_encode(full, &blen);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+        assert_int_equal(fast->source.server_id, full->source.server_id);
+        free(a);
+        free(b);
+        cdc_event_destroy(fast);
+        cdc_event_destroy(full);
+        return 1;
+}
+
+/* Every example as it is and compacted (the producer's shape): valid ones
+ * compacted take the fast path, invalid ones never do. */
+static void check_fast(const char *path, const char *buf, size_t len) {
+        json_t *root = json_loadb(buf, len, 0, NULL);
+        char *compact;
+        int valid = strstr(path, "/valid/") != NULL, fast;
+
+        fast_agrees(buf, len);
+        if (!root)
+                return; /* not JSON: nothing to compact */
+        compact = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        assert_non_null(compact);
+        fast = fast_agrees(compact, strlen(compact));
+        if (!valid && fast)
+                fail_msg("%s: fast path accepted an invalid event", path);
+        if (valid && !fast && !strstr(compact, "\\") &&
+            !json_object_get(root, "oversized"))
+                fail_msg("%s: fast path declined %s", path, compact);
+        free(compact);
+        json_decref(root);
+}
+
+static void test_fast_path(void **state) {
+        /* a producer event, then variations the fast path leaves to the
+         * full path (which accepts or refuses them as jansson does) */
+        static const char *const declined[] = {
+                /* blank */
+                "{\"schema_version\":1, "
+                "\"op\":\"c\",\"before\":null,\"after\":{\"id\":1},"
+                "\"source\":%s,\"ts_ms\":1}",
+                /* escape */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":{"
+                "\"id\":\"a\\n\"},"
+                "\"source\":%s,\"ts_ms\":1}",
+                /* real */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":{"
+                "\"id\":1.5},"
+                "\"source\":%s,\"ts_ms\":1}",
+                /* duplicate column */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":{"
+                "\"id\":1,\"id\":2},"
+                "\"source\":%s,\"ts_ms\":1}",
+                /* duplicate envelope field */
+                "{\"schema_version\":1,\"op\":\"c\",\"op\":\"c\",\"before\":"
+                "null,"
+                "\"after\":{\"id\":1},\"source\":%s,\"ts_ms\":1}",
+                /* unknown field */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":{"
+                "\"id\":1},"
+                "\"source\":%s,\"ts_ms\":1,\"x\":0}",
+                /* nested value */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":{"
+                "\"id\":[1]},"
+                "\"source\":%s,\"ts_ms\":1}",
+                /* before of a create */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":{\"id\":1},"
+                "\"after\":{\"id\":1},"
+                "\"source\":%s,\"ts_ms\":1}",
+                /* schema version */
+                "{\"schema_version\":2,\"op\":\"c\",\"before\":null,\"after\":{"
+                "\"id\":1},"
+                "\"source\":%s,\"ts_ms\":1}",
+                /* 19 digits, beyond int64 */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":null,"
+                "\"after\":{\"id\":-9999999999999999999},\"source\":%s,\"ts_"
+                "ms\":1}",
+                /* trailing byte */
+                "{\"schema_version\":1,\"op\":\"c\",\"before\":null,\"after\":{"
+                "\"id\":1},"
+                "\"source\":%s,\"ts_ms\":1} ",
+        };
+        static const char *const src =
+                "{\"connector\":\"followcdc\",\"version\":\"0.1.0\",\"name\":"
+                "\"n\","
+                "\"server_id\":1,\"db\":\"d\",\"table\":\"follow\",\"gtid\":"
+                "null,"
+                "\"epoch\":0,\"seq\":7,\"file\":\"\",\"pos\":4,\"row\":0,"
+                "\"ts_ms\":5,\"snapshot\":false}";
+        cdc_event_t *ev = cdc_event_new(CDC_OP_UPDATE);
+        char buf[2048], *enc;
+        size_t len, i;
+
+        (void)state;
+        assert_non_null(ev);
+        snprintf(ev->source.name, sizeof(ev->source.name), "followcdc");
+        snprintf(ev->source.db, sizeof(ev->source.db), "followcdc");
+        snprintf(ev->source.table, sizeof(ev->source.table), "follow");
+        snprintf(ev->source.gtid, sizeof(ev->source.gtid), "0-1-42");
+        ev->source.seq = 42;
+        ev->before = json_pack("{s:I,s:s,s:i,s:n}", "id", (json_int_t)INT64_MAX,
+                               "follower_id", "18446744073709551615", "status",
+                               1, "x");
+        ev->after  = json_pack("{s:I,s:s,s:i,s:b}", "id", (json_int_t)-5,
+                               "follower_id", "7", "status", 0, "y", 1);
+        enc        = cdc_event_encode(ev, &len);
+        assert_non_null(enc);
+        /* 19 digits: declined (jansson decides), 18 are taken */
+        assert_int_equal(fast_agrees(enc, len), 0);
+        json_object_set_new(ev->before, "id", json_integer(999999999999999999));
+        free(enc);
+        enc = cdc_event_encode(ev, &len);
+        assert_int_equal(fast_agrees(enc, len), 1);
+        free(enc);
+        cdc_event_destroy(ev);
+
+        snprintf(buf, sizeof(buf),
+                 "{\"schema_version\":1,\"op\":\"c\",\"before\":null,"
+                 "\"after\":{\"id\":1},\"source\":%s,\"ts_ms\":1}",
+                 src);
+        assert_int_equal(fast_agrees(buf, strlen(buf)), 1);
+        for (i = 0; i < sizeof(declined) / sizeof(*declined); i++) {
+                snprintf(buf, sizeof(buf), declined[i], src);
+                if (fast_agrees(buf, strlen(buf)))
+                        fail_msg("fast path accepted %s", buf);
+        }
+        assert_true(for_each_example("valid", check_fast) >= 5);
+        assert_true(for_each_example("invalid", check_fast) >= 10);
 }
 
 static void test_valid_examples_parse(void **state) {
@@ -275,6 +423,7 @@ int main(void) {
                 cmocka_unit_test(test_valid_examples_parse),
                 cmocka_unit_test(test_invalid_examples_rejected),
                 cmocka_unit_test(test_parse_fields),
+                cmocka_unit_test(test_fast_path),
                 cmocka_unit_test(test_garbage_never_crashes),
                 cmocka_unit_test(test_version_orders_as_text),
                 cmocka_unit_test(test_key_canonical),
