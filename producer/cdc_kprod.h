@@ -73,6 +73,14 @@ cdc_err_t cdc_kprod_produce(cdc_kprod_t *kp, const char *topic,
                             int32_t partition, const void *key, size_t keylen,
                             char *value, size_t len, uint64_t seq);
 
+/**
+ * @brief The number of partitions of \p topic (a metadata request, at
+ *        most \p timeout_ms), e.g. to send a control event to each.
+ * @returns the count, or -1 (unknown topic, brokers unreachable).
+ * @locality main thread
+ */
+int cdc_kprod_partitions(cdc_kprod_t *kp, const char *topic, int timeout_ms);
+
 /** @brief Serve delivery reports, waiting at most \p timeout_ms.
  *  @returns the number of events served. */
 int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms);

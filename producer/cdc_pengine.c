@@ -16,6 +16,7 @@
 #include "cdc_backoff.h"
 #include "cdc_binlog.h"
 #include "cdc_ckpt.h"
+#include "cdc_ddl.h"
 #include "cdc_emit.h"
 #include "cdc_inflight.h"
 #include "cdc_kprod.h"
@@ -495,6 +496,38 @@ out:
 
 /* ---- STREAM ---- */
 
+/* A TRUNCATE of a captured table: every partition of its topic gets an
+ * op t event at the TRUNCATE's version, in its transaction's group (the
+ * checkpoint passes it only once they are acknowledged). */
+static cdc_err_t pengine_truncate(cdc_pengine_t *pe,
+                                  const cdc_binlog_item_t *it) {
+        int parts = 0;
+        cdc_err_t err;
+
+        pe->pe_in_txn = 1;
+        while ((err = cdc_emit_truncate(pe->pe_em, it->table, &it->source,
+                                        &parts)) == CDC_ERR__QUEUE_FULL) {
+                err = pengine_tick(pe, 20);
+                if (err)
+                        return err;
+                if (!*pe->pe_run)
+                        return CDC_ERR__STATE;
+        }
+        if (err)
+                return pengine_fail(pe, err, PE_WHY_OTHER, "%s",
+                                    cdc_emit_errstr(pe->pe_em));
+        if (parts) {
+                cdc_metric_add(pe->pe_mt.truncates, 1);
+                cdc_log(LOG_NOTICE, "PRODUCER",
+                        "TRUNCATE of %s (gtid %s, seq %" PRIu64
+                        "): truncate event sent to %d partition(s); "
+                        "consumers remove what is older",
+                        it->table, it->source.gtid[0] ? it->source.gtid : "-",
+                        it->source.seq, parts);
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
 static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
         char ptext[PE_POS_TEXT];
         cdc_err_t err;
@@ -546,6 +579,9 @@ static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
                 cdc_log(LOG_NOTICE, "BINLOG", "DDL on %s: %.200s",
                         it->table ? it->table : "?",
                         it->statement ? it->statement : "");
+                if (it->table && it->statement &&
+                    cdc_ddl_is_truncate(it->statement, strlen(it->statement)))
+                        return pengine_truncate(pe, it);
                 break;
         }
         return CDC_ERR_NO_ERROR;

@@ -106,7 +106,7 @@ struct cdc_pengine_s {
                 cdc_metric_t *inflight, *snapshot_rows, *snapshots;
                 cdc_metric_t *stream_starts, *ckpt_loads, *reconnects;
                 cdc_metric_t *ckpt_writes, *ckpt_errors, *lock_lost;
-                cdc_metric_t *purged;
+                cdc_metric_t *purged, *truncates;
         } pe_mt;
 };
 

@@ -109,6 +109,8 @@ static const struct {
           "Times the source lock was lost while active (back to standby)" },
         { _M(purged), 0, "followcdc_producer_positions_purged_total",
           "Times the resume position was no longer on the server" },
+        { _M(truncates), 0, "followcdc_producer_truncates_total",
+          "TRUNCATEs of a captured table sent as truncate events" },
 #undef _M
 };
 
