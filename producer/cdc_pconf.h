@@ -80,6 +80,9 @@ typedef struct cdc_pconf_s {
         int64_t max_inflight_txns;
         int64_t flush_timeout_ms;
 
+        char *repair_signal_table;
+        char *repair_users_table;
+        int64_t repair_chunk_rows;
         int bench_decode_only;
         int bench_stop_at_end;
 

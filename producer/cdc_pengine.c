@@ -535,6 +535,19 @@ static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
         switch (it->type) {
         case CDC_BINLOG_ROW:
                 pe->pe_in_txn = 1;
+                /* a request, a watermark, or a change that drops out of
+                 * the repair chunk between the watermarks */
+                while (pe->pe_rp && (err = cdc_repair_row(pe->pe_rp, it)) ==
+                                            CDC_ERR__QUEUE_FULL) {
+                        err = pengine_tick(pe, 20);
+                        if (err)
+                                return err;
+                        if (!*pe->pe_run)
+                                return CDC_ERR__STATE;
+                }
+                if (pe->pe_rp && err)
+                        return pengine_fail(pe, err, PE_WHY_OTHER, "repair: %s",
+                                            cdc_emit_errstr(pe->pe_em));
                 while ((err = cdc_emit_row(pe->pe_em, it)) ==
                        CDC_ERR__QUEUE_FULL) {
                         /* back-pressure: every slot waits for Kafka */
@@ -591,6 +604,20 @@ end:
         return CDC_ERR_NO_ERROR;
 }
 
+/* Repairs: the next chunk, the progress of acknowledged ones. A failure
+ * restarts the stream (and the chunk) after a backoff. */
+static cdc_err_t pengine_repair_tick(cdc_pengine_t *pe) {
+        cdc_err_t err;
+
+        if (!pe->pe_rp)
+                return CDC_ERR_NO_ERROR;
+        err = cdc_repair_tick(pe->pe_rp);
+        if (err)
+                return pengine_fail(pe, err, PE_WHY_SOURCE, "repair: %s",
+                                    cdc_repair_errstr(pe->pe_rp));
+        return CDC_ERR_NO_ERROR;
+}
+
 static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
         const cdc_binlog_item_t *it;
         char ptext[PE_POS_TEXT];
@@ -608,6 +635,9 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
                 return pengine_fail(pe, err, PE_WHY_SOURCE, "open at %s: %s",
                                     ptext, cdc_binlog_errstr(pe->pe_bl));
         }
+        if (pe->pe_rp && (err = cdc_repair_start(pe->pe_rp)))
+                return pengine_fail(pe, err, PE_WHY_SOURCE, "repair: %s",
+                                    cdc_repair_errstr(pe->pe_rp));
         cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s", ptext);
         cdc_retry_ok(&pe->pe_rt, cdc_now_us());
         cdc_backoff_reset(pe->pe_bo);
@@ -620,6 +650,8 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
                 err = cdc_binlog_next(pe->pe_bl, 100, &it);
                 if (err == CDC_ERR__TIMED_OUT) {
                         err = pengine_tick(pe, 0);
+                        if (!err)
+                                err = pengine_repair_tick(pe);
                         if (err)
                                 return err;
                         continue;
@@ -648,6 +680,8 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
                 }
                 if ((++n & 255) == 0) {
                         err = pengine_tick(pe, 0);
+                        if (!err)
+                                err = pengine_repair_tick(pe);
                         if (err)
                                 return err;
                 }
