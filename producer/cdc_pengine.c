@@ -647,7 +647,8 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
         pengine_publish(pe, PE_ST_STREAM);
 
         while (*pe->pe_run) {
-                err = cdc_binlog_next(pe->pe_bl, 100, &it);
+                int busy = pe->pe_rp && cdc_repair_busy(pe->pe_rp);
+                err      = cdc_binlog_next(pe->pe_bl, busy ? 5 : 100, &it);
                 if (err == CDC_ERR__TIMED_OUT) {
                         err = pengine_tick(pe, 0);
                         if (!err)
@@ -680,8 +681,15 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
                 }
                 if ((++n & 255) == 0) {
                         err = pengine_tick(pe, 0);
-                        if (!err)
-                                err = pengine_repair_tick(pe);
+                        if (err)
+                                return err;
+                }
+                /* a repair moves on as soon as its chunk is acknowledged
+                 * (serve delivery reports first) */
+                if (busy || (n & 255) == 0) {
+                        if (busy && pe->pe_kp)
+                                cdc_kprod_poll(pe->pe_kp, 0);
+                        err = pengine_repair_tick(pe);
                         if (err)
                                 return err;
                 }

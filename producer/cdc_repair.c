@@ -258,6 +258,10 @@ void cdc_repair_destroy(cdc_repair_t *rp) {
         free(rp);
 }
 
+int cdc_repair_busy(const cdc_repair_t *rp) {
+        return rp->rp_head != NULL;
+}
+
 const char *cdc_repair_errstr(const cdc_repair_t *rp) {
         return rp->rp_errstr;
 }

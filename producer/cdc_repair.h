@@ -78,6 +78,10 @@ cdc_err_t cdc_repair_row(cdc_repair_t *rp, const cdc_binlog_item_t *it);
  */
 cdc_err_t cdc_repair_tick(cdc_repair_t *rp);
 
+/** @returns 1 while a request is pending or in progress (the engine then
+ *  ticks after every item and waits less for the binlog). */
+int cdc_repair_busy(const cdc_repair_t *rp);
+
 /** @returns the last error text. Borrowed. */
 const char *cdc_repair_errstr(const cdc_repair_t *rp);
 
