@@ -14,6 +14,7 @@
 #include "cdc_conf.h"
 #include "cdc_engine.h"
 #include "cdc_log.h"
+#include "cdc_redlq.h"
 
 extern char **environ;
 
@@ -30,6 +31,13 @@ static const char usage_extra[] =
         "beginning\n"
         "  --replay-from=TIME        start at TIME (2026-11-22T05:00:00Z or "
         "ms)\n"
+        "\n"
+        "Dead letters (after the cause is fixed; docs/repair.md):\n"
+        "  --reprocess-dlq           re-apply every letter of the dead-letter "
+        "topic,\n"
+        "                            print those that still fail, exit 0 (all\n"
+        "                            applied), 1 (some fail) or 3 (could not "
+        "finish)\n"
         "\n"
         "Debug contexts: kcons, rsink, apply, reaper (or all), e.g. -d "
         "kcons,apply\n"
@@ -79,6 +87,10 @@ int main(int argc, char **argv) {
         /* a write to a connection Redis closed must not kill us */
         signal(SIGPIPE, SIG_IGN);
 
+        if (cc.reprocess_dlq) {
+                ret = cdc_redlq_run(&cc, &run, stdout);
+                goto out;
+        }
         err = cdc_engine_new(&cc, &run, &eng, es, sizeof(es));
         if (err) {
                 cdc_log(LOG_ERR, "CONSUMER", "%s", es);
