@@ -43,7 +43,8 @@ static const char usage_extra[] =
         "kcons,apply\n"
         "\n"
         "Exit status: 0 stopped (SIGTERM/SIGINT), 1 fatal runtime error,\n"
-        "2 bad configuration or a server that can't be used.\n"
+        "2 bad configuration or a server that can't be used,\n"
+        "3 --reprocess-dlq could not finish (1: letters still fail).\n"
         "Documentation: man followcdc-consumer, docs/consumer.md\n";
 
 int main(int argc, char **argv) {
