@@ -85,10 +85,13 @@ struct cdc_repair_s {
         int rp_purge_due; /* users: the user ends with this chunk */
         int rp_purged;
         int64_t rp_log_us;
+        int rp_need_load;    /* the pending requests are not loaded yet */
+        int64_t rp_retry_us; /* after a failure: not before this time */
+        int rp_fail_ms;      /* the backoff, doubled per failure */
 
         struct {
                 cdc_metric_t *requests, *done, *chunks, *rows, *dropped,
-                        *purges, *active;
+                        *purges, *active, *errors;
         } rp_mt;
         char rp_errstr[512];
 };
@@ -233,6 +236,11 @@ cdc_repair_t *cdc_repair_new(const cdc_pconf_t *pc,
         rp->rp_mt.purges = cdc_metrics_counter(
                 m, "followcdc_producer_repair_purges_total",
                 "Purge events (op p) of users repairs", NULL);
+        rp->rp_mt.errors = cdc_metrics_counter(
+                m, "followcdc_producer_repair_errors_total",
+                "Repair steps that failed (retried with backoff; the "
+                "stream goes on)",
+                NULL);
         rp->rp_mt.active = cdc_metrics_gauge(
                 m, "followcdc_producer_repair_pending",
                 "Repair requests pending or in progress", NULL);
@@ -280,6 +288,7 @@ static void rp_gauge(cdc_repair_t *rp) {
 static cdc_err_t rp_set_state(cdc_repair_t *rp, uint64_t id, const char *state,
                               const char *progress) {
         char sql[1024], tb[200], esc[520];
+        /* progress: at most 255 bytes (the column) */
         cdc_err_t err = rp_connect(rp);
 
         if (err)
@@ -436,14 +445,21 @@ static cdc_err_t rp_load(cdc_repair_t *rp, uint64_t only) {
         return CDC_ERR_NO_ERROR;
 }
 
-cdc_err_t cdc_repair_start(cdc_repair_t *rp) {
-        rp_chunk_clear(rp);
-        /* the head's user (if any) starts again: its first L is lost */
+/* The head's user (if any) starts again: its first L is lost. */
+static void rp_user_restart(cdc_repair_t *rp) {
         if (rp->rp_head && rp->rp_head->kind == RP_KIND_USERS) {
                 rp->rp_head->side     = 0;
                 rp->rp_head->after[0] = '\0';
         }
-        return rp_load(rp, 0);
+}
+
+cdc_err_t cdc_repair_start(cdc_repair_t *rp) {
+        rp_chunk_clear(rp);
+        rp_user_restart(rp);
+        rp->rp_need_load = 1; /* by the next tick: a failure there does
+                               * not hold the stream */
+        rp->rp_retry_us = 0;
+        return CDC_ERR_NO_ERROR;
 }
 
 /* ---- chunks ---- */
@@ -766,7 +782,7 @@ cdc_err_t cdc_repair_row(cdc_repair_t *rp, const cdc_binlog_item_t *it) {
 /* The chunk is acknowledged: move the request on, save its progress. */
 static cdc_err_t rp_chunk_done(cdc_repair_t *rp) {
         rp_req_t *r = rp->rp_head;
-        char progress[64], sql[512], tb[200];
+        char progress[256], sql[512], tb[200];
         int finished = 0;
         cdc_err_t err;
 
@@ -777,8 +793,8 @@ static cdc_err_t rp_chunk_done(cdc_repair_t *rp) {
                         rp->rp_next_cursor = NULL;
                 }
                 finished = rp->rp_exhausted;
-                snprintf(progress, sizeof(progress), "%.60s", r->cursor);
-                if (strlen(r->cursor) >= 60)
+                snprintf(progress, sizeof(progress), "%s", r->cursor);
+                if (strlen(r->cursor) >= sizeof(progress))
                         progress[0] = '\0'; /* too long to keep: restart */
         } else {
                 if (!rp->rp_exhausted && rp->rp_next_cursor) {
@@ -831,14 +847,55 @@ static cdc_err_t rp_chunk_done(cdc_repair_t *rp) {
         return CDC_ERR_NO_ERROR;
 }
 
+/* A failed step: logged, retried after a backoff. A chunk not emitted
+ * yet is read again (its watermarks, if they come, are ignored); an
+ * emitted one only needs its progress saved. */
+static void rp_failed(cdc_repair_t *rp, cdc_err_t err) {
+        int64_t now = cdc_now_us();
+
+        rp->rp_fail_ms = rp->rp_fail_ms ? rp->rp_fail_ms * 2 : 500;
+        if (rp->rp_fail_ms > 30000)
+                rp->rp_fail_ms = 30000;
+        rp->rp_retry_us = now + (int64_t)rp->rp_fail_ms * 1000;
+        cdc_metric_add(rp->rp_mt.errors, 1);
+        cdc_log(LOG_WARNING, "REPAIR", "%s (%s): retrying in %dms",
+                rp->rp_errstr[0] ? rp->rp_errstr : "failed", cdc_err2str(err),
+                rp->rp_fail_ms);
+        if (rp->rp_st != CH_ACK && rp->rp_st != CH_EMIT) {
+                rp_chunk_clear(rp);
+                rp_user_restart(rp);
+        }
+}
+
 cdc_err_t cdc_repair_tick(cdc_repair_t *rp) {
         cdc_err_t err = CDC_ERR_NO_ERROR;
+        rp_req_t *r   = rp->rp_head;
 
-        if (rp->rp_st == CH_ACK && cdc_inflight_passed(rp->rp_fl, rp->rp_mark))
+        if (rp->rp_retry_us && cdc_now_us() < rp->rp_retry_us)
+                return CDC_ERR_NO_ERROR;
+        rp->rp_errstr[0] = '\0';
+        if (rp->rp_need_load) {
+                err = rp_load(rp, 0);
+                if (!err)
+                        rp->rp_need_load = 0;
+        }
+        if (!err && rp->rp_st == CH_ACK &&
+            cdc_inflight_passed(rp->rp_fl, rp->rp_mark))
                 err = rp_chunk_done(rp);
+        r = rp->rp_head;
+        if (!err && rp->rp_st == CH_IDLE && r && r->kind == RP_KIND_USERS &&
+            r->udone >= r->nusers) {
+                /* resumed with every user done */
+                rp->rp_exhausted = 1;
+                err              = rp_chunk_done(rp);
+        }
         if (!err && rp->rp_st == CH_IDLE && rp->rp_head)
                 err = rp_chunk_read(rp);
-        if (err && err != CDC_ERR__NOMEM)
-                err = CDC_ERR__TRANSPORT;
-        return err;
+        if (err) {
+                rp_failed(rp, err);
+                return err == CDC_ERR__NOMEM ? err : CDC_ERR_NO_ERROR;
+        }
+        rp->rp_fail_ms  = 0;
+        rp->rp_retry_us = 0;
+        return CDC_ERR_NO_ERROR;
 }

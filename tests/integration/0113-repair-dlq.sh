@@ -22,7 +22,11 @@ h_log "feed: $out"
 port=$(h_free_port)
 c_start a --http.listen="127.0.0.1:$port" --topics="$C_TOPIC,$C_ITOPIC" \
         --follow.table=follows
-h_wait_for "[ \"\$(c_metric followcdc_consumer_unmapped_events_total $port)\" -gt 0 ] 2>/dev/null" 60 ||
+# every message read (events dead-lettered, tombstones counted)
+total=$(($(c_topic_count "$C_TOPIC") + $(c_topic_count "$C_ITOPIC")))
+h_wait_for "[ \"\$(c_metric followcdc_consumer_messages_total $port)\" -ge $total ] 2>/dev/null" 90 ||
+        h_fail "consumer read $(c_metric followcdc_consumer_messages_total "$port") of $total messages"
+[ "$(c_metric followcdc_consumer_unmapped_events_total "$port")" -gt 0 ] ||
         h_fail "no follow event was dead-lettered"
 c_stop a || h_fail "consumer exited $? on SIGTERM"
 letters=$(c_topic_count "$C_DLQ")
