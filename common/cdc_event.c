@@ -137,6 +137,50 @@ static cdc_err_t event_check_oversized(const json_t *o, char *errstr,
         return CDC_ERR_NO_ERROR;
 }
 
+/* The user id of a purge: a non-negative integer, or the decimal text of
+ * one (BIGINT UNSIGNED above INT64_MAX) without leading zeros. Its text
+ * goes to *out when \p out is not NULL (CDC_EVENT_USER_MAX + 1 bytes). */
+static int event_purge_user(const json_t *p, char *out) {
+        const json_t *u = json_is_object(p) ? json_object_get(p, "user") : NULL;
+        char buf[32];
+        const char *s;
+        size_t len, i;
+
+        if (!json_is_object(p) || json_object_size(p) != 1 || !u)
+                return -1;
+        if (json_is_integer(u)) {
+                if (json_integer_value(u) < 0)
+                        return -1;
+                snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(u));
+                s = buf;
+        } else if (json_is_string(u)) {
+                s = json_string_value(u);
+        } else {
+                return -1;
+        }
+        len = strlen(s);
+        if (!len || len > CDC_EVENT_USER_MAX || (len > 1 && s[0] == '0') ||
+            (json_is_string(u) && len != json_string_length(u)))
+                return -1;
+        for (i = 0; i < len; i++)
+                if (s[i] < '0' || s[i] > '9')
+                        return -1;
+        if (len == CDC_EVENT_USER_MAX && strcmp(s, "18446744073709551615") > 0)
+                return -1;
+        if (out)
+                memcpy(out, s, len + 1);
+        return 0;
+}
+
+static cdc_err_t event_check_purge(const json_t *p, char *errstr,
+                                   size_t errstr_size) {
+        if (event_purge_user(p, NULL))
+                V_FAIL("$.purge: expected {\"user\": <id>} with an unsigned "
+                       "64-bit id (integer or decimal string)");
+        return CDC_ERR_NO_ERROR;
+}
+
 cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
                              size_t errstr_size) {
         const json_t *v, *src, *before, *after;
@@ -155,8 +199,9 @@ cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
                        json_integer_value(v), CDC_EVENT_SCHEMA_VERSION);
         v = json_object_get(root, "op");
         if (!json_is_string(v) || json_string_length(v) != 1 ||
-            !strchr("cudr", *json_string_value(v)))
-                V_FAIL("$.op: expected one of \"c\", \"u\", \"d\", \"r\"");
+            !strchr("cudrtp", *json_string_value(v)))
+                V_FAIL("$.op: expected one of \"c\", \"u\", \"d\", \"r\", "
+                       "\"t\", \"p\"");
         op = json_string_value(v);
 
         before = json_object_get(root, "before");
@@ -187,6 +232,19 @@ cdc_err_t cdc_event_validate(const json_t *root, char *errstr,
                                            errstr_size)))
                         return err;
                 break;
+        case 't':
+        case 'p':
+                if (!json_is_null(before) || !json_is_null(after))
+                        V_FAIL("$: before and after must be null for op %s",
+                               op);
+                break;
+        }
+        v = json_object_get(root, "purge");
+        if (*op == 'p') {
+                if ((err = event_check_purge(v, errstr, errstr_size)))
+                        return err;
+        } else if (v) {
+                V_FAIL("$.purge: only for op p");
         }
 
         v = json_object_get(root, "ts_ms");
@@ -278,6 +336,9 @@ cdc_err_t cdc_event_parse_full(const char *buf, size_t len, cdc_event_t **evp,
                 ev->after = json_incref(json_object_get(root, "after"));
         if (json_object_get(root, "oversized"))
                 ev->oversized = json_incref(json_object_get(root, "oversized"));
+        if (ev->op == CDC_OP_PURGE)
+                (void)event_purge_user(json_object_get(root, "purge"),
+                                       ev->purge_user); /* validated */
         ev->ts_ms = json_integer_value(json_object_get(root, "ts_ms"));
         src       = json_object_get(root, "source");
         event_copy_str(ev->source.name, sizeof(ev->source.name),

@@ -23,6 +23,12 @@
  * A delete is followed by a tombstone (same key, NULL value) that carries
  * the delete event again in its header CDC_EVENT_TOMBSTONE_HEADER, so the
  * delete survives log compaction (schemas/events/README.md "Tombstones").
+ *
+ * Control events (no row images; keys are JSON objects, never arrays, so
+ * they cannot collide with a row key): op t (a TRUNCATE, one per
+ * partition of the table's topic, key {"truncate":<partition>}) and op p
+ * (a repair's purge of one user's edges, key {"purge":<user>}, with the
+ * envelope field "purge":{"user":<id>}). schemas/events/README.md.
  */
 #ifndef CDC_EVENT_H
 #define CDC_EVENT_H
@@ -43,8 +49,18 @@ typedef enum {
         CDC_OP_CREATE = 'c',
         CDC_OP_UPDATE = 'u',
         CDC_OP_DELETE = 'd',
-        CDC_OP_READ   = 'r', /**< snapshot read */
+        CDC_OP_READ   = 'r', /**< snapshot read (initial snapshot or repair) */
+        /** Control: the table was truncated; every row of it with an
+         *  older version is gone (no row images). */
+        CDC_OP_TRUNCATE = 't',
+        /** Control: every edge of the user named in `purge.user` whose
+         *  version is older than this event's and that no newer event
+         *  re-asserts is gone (a repair's reset; no row images). */
+        CDC_OP_PURGE = 'p',
 } cdc_op_t;
+
+/** Longest user id text of a purge event (decimal, BIGINT UNSIGNED). */
+#define CDC_EVENT_USER_MAX 20
 
 /**
  * Where a change came from. Public value type.
@@ -90,6 +106,9 @@ typedef struct cdc_event_s {
          *  size limit: {"after":{"<column>":<original JSON bytes>},...}
          *  (owned; the envelope's "oversized" field). */
         json_t *oversized;
+        /** op p: decimal text of the user whose edges are purged
+         *  (envelope field "purge": {"user": <id>}); "" otherwise. */
+        char purge_user[CDC_EVENT_USER_MAX + 1];
 } cdc_event_t;
 
 /** Header of a tombstone: its value is the envelope of the delete event

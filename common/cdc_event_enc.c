@@ -238,6 +238,15 @@ char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp) {
                 ENC_LIT(&pb, ",\"oversized\":");
                 enc_dump(&pb, ev->oversized);
         }
+        if (ev->op == CDC_OP_PURGE) {
+                /* digits only (the producer builds it from an id) */
+                ENC_LIT(&pb, ",\"purge\":{\"user\":");
+                if (strlen(ev->purge_user) < 19)
+                        enc_put(&pb, ev->purge_user, strlen(ev->purge_user));
+                else
+                        enc_cstr(&pb, ev->purge_user);
+                ENC_LIT(&pb, "}");
+        }
         enc_put(&pb, "}", 1);
         if (pb.fail) {
                 free(pb.b);

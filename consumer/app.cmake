@@ -8,6 +8,7 @@
 #   cdc_tomb     the delete a tombstone carries in its header
 #   cdc_kcons    Kafka group consumer      cdc_dlq  dead-letter producer
 #   cdc_cconf    configuration table       cdc_reaper  TTL reaper
+#   cdc_redlq    --reprocess-dlq: re-apply dead letters once fixed
 
 add_library(cdc_consumer STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_cconf.c
@@ -17,7 +18,8 @@ add_library(cdc_consumer STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_tomb.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_batch.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_engine.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_reaper.c)
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_reaper.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_redlq.c)
 target_include_directories(cdc_consumer PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 # libcrypto (PkgConfig::OPENSSL, found by apply.cmake): SHA-256 of
 # dead-lettered values (cdc_dlq); cdc_cconf checks redis.cluster.nodes

@@ -4,7 +4,7 @@
 # at configure time into cdc_scripts_lua.inc so the .lua files stay the one
 # source: redis-benchmark and redis-cli --eval can run them as they are).
 
-set(CDC_APPLY_LUA edge idem)
+set(CDC_APPLY_LUA edge idem purge ipurge)
 set(CDC_APPLY_LUA_INC ${CMAKE_CURRENT_BINARY_DIR}/cdc_scripts_lua.inc)
 set(_cdc_lua_out "/* generated from consumer/lua/cdc_NAME.lua by apply.cmake: do not edit */\n")
 foreach(s ${CDC_APPLY_LUA})

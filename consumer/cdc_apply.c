@@ -15,11 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdc_backoff.h"
 #include "cdc_log.h"
 #include "cdc_metrics.h"
 #include "cdc_rcluster.h"
 #include "cdc_rsink.h"
 #include "cdc_scripts.h"
+
+/** A queued TRUNCATE (not a script): the sweep of cdc_apply_flush(). */
+#define APPLY_SWEEP       CDC_SCRIPT__CNT
+/** Keys asked per SCAN call of a sweep. */
+#define APPLY_SWEEP_COUNT "500"
 
 /** Most KEYS + ARGV of any script. */
 #define APPLY_MAX_ARGS    13
@@ -76,6 +82,8 @@ struct cdc_apply_s {
         cdc_rcluster_stats_t ap_rlast; /* for metric deltas */
         cdc_metric_t *ap_m_wait_short, *ap_m_moved, *ap_m_ask, *ap_m_tryagain,
                 *ap_m_down, *ap_m_refresh, *ap_m_node_err, *ap_m_masters;
+        cdc_metric_t *ap_m_sweeps, *ap_m_swept, *ap_m_purged;
+        uint64_t ap_swept; /* members / records removed by purge scripts */
         char ap_errstr[512];
 };
 
@@ -365,6 +373,10 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
                 goto fail;
         snprintf(ap->ap_nkeys[CDC_SCRIPT_EDGE], 4, "%d", CDC_SCRIPT_EDGE_NKEYS);
         snprintf(ap->ap_nkeys[CDC_SCRIPT_IDEM], 4, "%d", CDC_SCRIPT_IDEM_NKEYS);
+        snprintf(ap->ap_nkeys[CDC_SCRIPT_PURGE], 4, "%d",
+                 CDC_SCRIPT_PURGE_NKEYS);
+        snprintf(ap->ap_nkeys[CDC_SCRIPT_IPURGE], 4, "%d",
+                 CDC_SCRIPT_IPURGE_NKEYS);
         if (conf->metrics)
                 apply_metrics_init(ap, conf->metrics);
         ap->ap_prefix       = apply_strdup(conf->key_prefix, "fc");
@@ -557,6 +569,20 @@ static void apply_metrics_init(cdc_apply_t *ap, cdc_metrics_t *m) {
         ap->ap_m_masters = cdc_metrics_gauge(
                 m, "followcdc_redis_masters",
                 "Redis masters written to (1 outside Redis Cluster)", NULL);
+        ap->ap_m_sweeps = cdc_metrics_counter(
+                m, "followcdc_apply_truncates_total",
+                "TRUNCATE events applied (a sweep of every user or "
+                "idempotency record older than the TRUNCATE)",
+                NULL);
+        ap->ap_m_swept = cdc_metrics_counter(
+                m, "followcdc_apply_truncate_removed_total",
+                "Edge sides and idempotency records removed by TRUNCATE "
+                "sweeps",
+                NULL);
+        ap->ap_m_purged = cdc_metrics_counter(
+                m, "followcdc_apply_purges_total",
+                "Purge events of repairs applied (one user's older edges)",
+                NULL);
 }
 
 /* Publish the router's counters (metrics are optional: NULL metrics
@@ -999,6 +1025,74 @@ static cdc_err_t apply_idem(cdc_apply_t *ap, const cdc_event_t *ev,
         return CDC_ERR_NO_ERROR;
 }
 
+/* Control events: a TRUNCATE becomes a sweep marker (run by the flush
+ * once every script queued before it is acknowledged), a purge the purge
+ * script on the user's keys. */
+static cdc_err_t apply_control(cdc_apply_t *ap, const cdc_event_t *ev,
+                               const char *ver, const char *tag,
+                               apply_cmd_t **out, int *np, char *errstr,
+                               size_t errstr_size) {
+        static const char *const suffix[4] = { "following", "followers",
+                                               "friends", "ver" };
+        int follow = strcmp(ev->source.table, ap->ap_follow_table) == 0;
+        int idem   = strcmp(ev->source.table, ap->ap_idem_table) == 0;
+        apply_key_t k[4];
+        const char *v[CDC_SCRIPT_PURGE_NKEYS + CDC_SCRIPT_PURGE_NARGS];
+        size_t len[CDC_SCRIPT_PURGE_NKEYS + CDC_SCRIPT_PURGE_NARGS];
+        int i;
+
+        *np = 0;
+        /* the marker: "f"/"i", the version, the source tag */
+        if (ev->op == CDC_OP_TRUNCATE) {
+                if (!follow && !idem) {
+                        ap->ap_stats.ignored++;
+                        return CDC_ERR_NO_ERROR;
+                }
+                v[0] = follow ? "f" : "i", len[0] = 1;
+                v[1] = ver, len[1] = strlen(ver);
+                v[2] = tag, len[2] = strlen(tag);
+                out[0] = apply_cmd_new(APPLY_SWEEP, 3, v, len);
+                if (!out[0])
+                        goto nomem;
+                *np = 1;
+                return CDC_ERR_NO_ERROR;
+        }
+        /* a purge: of one user, in the follow table only */
+        if (!follow) {
+                snprintf(errstr, errstr_size,
+                         "op p (purge) of table \"%s\": only the follow "
+                         "table has users",
+                         ev->source.table);
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (!ev->purge_user[0]) {
+                snprintf(errstr, errstr_size, "op p without a user");
+                return CDC_ERR__BAD_EVENT;
+        }
+        memset(k, 0, sizeof(k));
+        for (i = 0; i < 4; i++)
+                if (apply_user_key(ap, &k[i], ev->purge_user, suffix[i]) != 0)
+                        goto nomem_keys;
+        for (i = 0; i < 4; i++)
+                v[i] = k[i].k, len[i] = k[i].len;
+        v[4] = ver, len[4] = strlen(ver);
+        v[5] = tag, len[5] = strlen(tag);
+        out[0] = apply_cmd_new(CDC_SCRIPT_PURGE, 6, v, len);
+        for (i = 0; i < 4; i++)
+                free(k[i].k);
+        if (!out[0])
+                goto nomem;
+        cdc_metric_add(ap->ap_m_purged, 1);
+        *np = 1;
+        return CDC_ERR_NO_ERROR;
+nomem_keys:
+        for (i = 0; i < 4; i++)
+                free(k[i].k);
+nomem:
+        snprintf(errstr, errstr_size, "out of memory");
+        return CDC_ERR__NOMEM;
+}
+
 cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                         size_t errstr_size) {
         apply_cmd_t *out[4] = { NULL, NULL, NULL, NULL };
@@ -1018,6 +1112,8 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
         case CDC_OP_UPDATE:
         case CDC_OP_DELETE:
         case CDC_OP_READ:
+        case CDC_OP_TRUNCATE:
+        case CDC_OP_PURGE:
                 break;
         default:
                 snprintf(errstr, errstr_size, "unknown op 0x%02x",
@@ -1028,6 +1124,19 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
         if (apply_version_compact(vtext, ver) != 0) {
                 snprintf(errstr, errstr_size, "bad version text");
                 return CDC_ERR__BAD_EVENT;
+        }
+        if (ev->op == CDC_OP_TRUNCATE || ev->op == CDC_OP_PURGE) {
+                if (apply_source_tag(ap, ev, &tag, errstr, errstr_size) != 0)
+                        return CDC_ERR__BAD_EVENT;
+                err = apply_control(ap, ev, ver, tag, out, &n, errstr,
+                                    errstr_size);
+                if (err != CDC_ERR_NO_ERROR)
+                        goto out;
+                if (n == 0) {
+                        ap->ap_stats.events++;
+                        return CDC_ERR_NO_ERROR; /* ignored (counted) */
+                }
+                goto queue;
         }
         if (strcmp(ev->source.table, ap->ap_follow_table) != 0 &&
             strcmp(ev->source.table, ap->ap_idem_table) != 0) {
@@ -1048,6 +1157,7 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                                    errstr_size);
         if (err != CDC_ERR_NO_ERROR)
                 goto out;
+queue:
         for (i = 0; i < n; i++) {
                 ap->ap_q[ap->ap_qlen++] = out[i];
                 out[i]                  = NULL;
@@ -1061,11 +1171,18 @@ out:
 
 /* ---- flush ---- */
 
+/* The scripts of one cdc_rcluster_run(): the queue, or a sweep's page. */
+typedef struct apply_run_s {
+        cdc_apply_t *ap;
+        apply_cmd_t **q;
+} apply_run_t;
+
 /* rcluster build callback: EVALSHA sha numkeys KEYS... ARGV... */
 static int apply_build(void *opaque, size_t i, int *slotp, const char **argv,
                        size_t *lens, int max) {
-        cdc_apply_t *ap       = opaque;
-        const apply_cmd_t *ac = ap->ap_q[i];
+        apply_run_t *run      = opaque;
+        cdc_apply_t *ap       = run->ap;
+        const apply_cmd_t *ac = run->q[i];
 
         if (APPLY_HDR + ac->ac_argc > max)
                 return 0;
@@ -1085,12 +1202,20 @@ static int apply_build(void *opaque, size_t i, int *slotp, const char **argv,
  * MOVED or NOSCRIPT never get here). */
 static int apply_reply(void *opaque, size_t i, const redisReply *r,
                        char *errstr, size_t errstr_size) {
-        cdc_apply_t *ap       = opaque;
-        const apply_cmd_t *ac = ap->ap_q[i];
+        apply_run_t *run      = opaque;
+        cdc_apply_t *ap       = run->ap;
+        const apply_cmd_t *ac = run->q[i];
 
         if (r->type == REDIS_REPLY_INTEGER) {
                 ap->ap_stats.scripts++;
-                if (r->integer == CDC_SCRIPT_R_APPLIED)
+                if (ac->ac_id == CDC_SCRIPT_PURGE ||
+                    ac->ac_id == CDC_SCRIPT_IPURGE) {
+                        /* the number of members / records removed */
+                        if (r->integer > 0) {
+                                ap->ap_stats.applied++;
+                                ap->ap_swept += (uint64_t)r->integer;
+                        }
+                } else if (r->integer == CDC_SCRIPT_R_APPLIED)
                         ap->ap_stats.applied++;
                 else if (r->integer == CDC_SCRIPT_R_STALE)
                         ap->ap_stats.stale++;
@@ -1105,41 +1230,288 @@ static int apply_reply(void *opaque, size_t i, const redisReply *r,
         return 0;
 }
 
-cdc_err_t cdc_apply_flush(cdc_apply_t *ap) {
-        cdc_err_t err = CDC_ERR_NO_ERROR;
-        size_t i, keep = 0;
+/* Run scripts q[0, n) until every one is acknowledged (done flags). */
+static cdc_err_t apply_run(cdc_apply_t *ap, apply_cmd_t **q, size_t n,
+                           unsigned char *done) {
+        apply_run_t run = { ap, q };
+        cdc_err_t err;
 
-        if (ap->ap_qlen == 0)
-                return CDC_ERR_NO_ERROR;
-        if (!cdc_rcluster_connected(ap->ap_rc)) {
-                err = cdc_apply_connect(ap);
-                if (err != CDC_ERR_NO_ERROR)
-                        return err;
-        }
-        /* Each script goes to the master of its slot (the only node
-         * outside Redis Cluster), one pipeline per node; redirections and
-         * NOSCRIPT are followed within the call. Scripts a node
-         * acknowledged (and, with WAIT, enough of its replicas) leave the
-         * queue; the others stay for the next flush: re-sending them, in
-         * any order, is harmless since every script is version-checked. */
-        memset(ap->ap_acked, 0, ap->ap_qlen);
-        err = cdc_rcluster_run(ap->ap_rc, ap->ap_qlen, ap->ap_acked,
-                               apply_build, apply_reply, ap);
+        err = cdc_rcluster_run(ap->ap_rc, n, done, apply_build, apply_reply,
+                               &run);
         apply_metrics_sync(ap);
         if (err != CDC_ERR_NO_ERROR)
                 snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "%s",
                          cdc_rcluster_errstr(ap->ap_rc));
-        for (i = 0; i < ap->ap_qlen; i++) {
-                if (ap->ap_acked[i]) {
-                        free(ap->ap_q[i]);
-                        ap->ap_q[i] = NULL;
-                } else {
-                        ap->ap_q[keep++] = ap->ap_q[i];
+        return err;
+}
+
+/* The user id in a key "<prefix>:{u:<uid>}..." into \p uid (digits, at
+ * most 20). @returns 0, or -1 if the key is not a user key. */
+static int apply_key_uid(const cdc_apply_t *ap, const char *k, size_t len,
+                         char *uid) {
+        size_t o = ap->ap_prefix_len + 4, n = 0;
+
+        if (len <= o || memcmp(k, ap->ap_prefix, ap->ap_prefix_len) ||
+            memcmp(k + ap->ap_prefix_len, ":{u:", 4))
+                return -1;
+        while (o < len && k[o] >= '0' && k[o] <= '9' && n < 20)
+                uid[n++] = k[o++];
+        if (!n || o >= len || k[o] != '}')
+                return -1;
+        uid[n] = '\0';
+        return 0;
+}
+
+static int apply_cmp_str(const void *a, const void *b) {
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The scripts of one SCAN page of a sweep: a purge per user (each once),
+ * or an ipurge per idempotency record. @returns the number built, or -1
+ * (out of memory). */
+static int apply_sweep_page(cdc_apply_t *ap, const redisReply *keys, int idem,
+                            const char *ver, const char *tag,
+                            apply_cmd_t **cmds) {
+        static const char *const suffix[4] = { "following", "followers",
+                                               "friends", "ver" };
+        char(*uids)[21]                    = NULL;
+        char **sorted                      = NULL;
+        size_t i, nu = 0;
+        int n = 0, k;
+
+        if (idem) {
+                for (i = 0; i < keys->elements; i++) {
+                        const redisReply *e = keys->element[i];
+                        apply_key_t tomb    = { NULL, 0 };
+                        const char *v[4];
+                        size_t len[4];
+                        const char *parts[2] = { NULL, ":del" };
+                        size_t lens[2]       = { 0, 4 };
+
+                        /* records end with "}", tombstones with ":del" */
+                        if (e->type != REDIS_REPLY_STRING || e->len < 2 ||
+                            e->str[e->len - 1] != '}')
+                                continue;
+                        parts[0] = e->str, lens[0] = e->len;
+                        if (!apply_key_cat(&tomb, 2, parts, lens))
+                                goto nomem;
+                        v[0] = e->str, len[0] = e->len;
+                        v[1] = tomb.k, len[1] = tomb.len;
+                        v[2] = ver, len[2] = strlen(ver);
+                        v[3] = tag, len[3] = strlen(tag);
+                        cmds[n] = apply_cmd_new(CDC_SCRIPT_IPURGE, 4, v, len);
+                        free(tomb.k);
+                        if (!cmds[n])
+                                goto nomem;
+                        n++;
+                }
+                return n;
+        }
+        uids   = calloc(keys->elements + 1, sizeof(*uids));
+        sorted = calloc(keys->elements + 1, sizeof(*sorted));
+        if (!uids || !sorted)
+                goto nomem;
+        for (i = 0; i < keys->elements; i++) {
+                const redisReply *e = keys->element[i];
+                if (e->type == REDIS_REPLY_STRING &&
+                    apply_key_uid(ap, e->str, e->len, uids[nu]) == 0) {
+                        sorted[nu] = uids[nu];
+                        nu++;
                 }
         }
-        for (i = keep; i < ap->ap_qlen; i++)
-                ap->ap_q[i] = NULL;
-        ap->ap_qlen = keep;
+        qsort(sorted, nu, sizeof(*sorted), apply_cmp_str);
+        for (i = 0; i < nu; i++) {
+                apply_key_t kk[4];
+                const char *v[6];
+                size_t len[6];
+
+                if (i && !strcmp(sorted[i], sorted[i - 1]))
+                        continue; /* the same user's next key */
+                memset(kk, 0, sizeof(kk));
+                for (k = 0; k < 4; k++)
+                        if (apply_user_key(ap, &kk[k], sorted[i], suffix[k]))
+                                break;
+                if (k == 4) {
+                        for (k = 0; k < 4; k++)
+                                v[k] = kk[k].k, len[k] = kk[k].len;
+                        v[4] = ver, len[4] = strlen(ver);
+                        v[5] = tag, len[5] = strlen(tag);
+                        cmds[n] = apply_cmd_new(CDC_SCRIPT_PURGE, 6, v, len);
+                }
+                for (k = 0; k < 4; k++)
+                        free(kk[k].k);
+                if (!cmds[n])
+                        goto nomem;
+                n++;
+        }
+        free(uids);
+        free(sorted);
+        return n;
+nomem:
+        while (n > 0)
+                free(cmds[--n]);
+        free(uids);
+        free(sorted);
+        return -1;
+}
+
+/*
+ * A TRUNCATE of the follow (\p mk argv[0] "f") or idempotent_log ("i")
+ * table at version argv[1]: SCAN every master for the table's keys and
+ * run the purge script of each user (ipurge of each record), which
+ * removes what is older than the TRUNCATE. Idempotent: a failure part
+ * way is retried from the start by the next flush.
+ */
+static cdc_err_t apply_sweep(cdc_apply_t *ap, const apply_cmd_t *mk) {
+        int idem        = mk->ac_argv[0][0] == 'i';
+        const char *ver = mk->ac_argv[1];
+        const char *tag = mk->ac_argv[2];
+        apply_key_t pat = { NULL, 0 };
+        const char *parts[2];
+        size_t lens[2], scanned = 0;
+        uint64_t swept0 = ap->ap_swept;
+        int64_t start   = cdc_now_us();
+        cdc_err_t err   = CDC_ERR_NO_ERROR;
+        int m, masters;
+
+        parts[0] = ap->ap_prefix, lens[0] = ap->ap_prefix_len;
+        parts[1] = idem ? ":idem:{r:*" : ":{u:*";
+        lens[1]  = strlen(parts[1]);
+        if (!apply_key_cat(&pat, 2, parts, lens)) {
+                snprintf(ap->ap_errstr, sizeof(ap->ap_errstr), "out of memory");
+                return CDC_ERR__TRANSPORT;
+        }
+        cdc_log(LOG_NOTICE, "APPLY",
+                "TRUNCATE of the %s table at version %s: removing every %s "
+                "older than it",
+                idem ? "idempotency" : "follow", ver,
+                idem ? "idempotency record" : "edge");
+        masters = cdc_rcluster_masters(ap->ap_rc);
+        for (m = 0; m < masters && !err; m++) {
+                char cursor[32] = "0";
+                do {
+                        const char *argv[6] = { "SCAN",  cursor,
+                                                "MATCH", pat.k,
+                                                "COUNT", APPLY_SWEEP_COUNT };
+                        size_t alen[6]      = { 4, strlen(cursor),
+                                                5, pat.len,
+                                                5, strlen(APPLY_SWEEP_COUNT) };
+                        redisReply *r       = NULL;
+                        apply_cmd_t **cmds;
+                        unsigned char *done;
+                        int n, i;
+
+                        err = cdc_rcluster_master_command(ap->ap_rc, m, &r, 6,
+                                                          argv, alen);
+                        if (err) {
+                                snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
+                                         "TRUNCATE sweep: %s",
+                                         cdc_rcluster_errstr(ap->ap_rc));
+                                break;
+                        }
+                        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+                            r->element[0]->type != REDIS_REPLY_STRING ||
+                            r->element[0]->len >= sizeof(cursor) ||
+                            r->element[1]->type != REDIS_REPLY_ARRAY) {
+                                snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
+                                         "TRUNCATE sweep: SCAN: %.*s",
+                                         r->type == REDIS_REPLY_ERROR
+                                                 ? (int)r->len
+                                                 : 16,
+                                         r->type == REDIS_REPLY_ERROR
+                                                 ? r->str
+                                                 : "unexpected reply");
+                                freeReplyObject(r);
+                                err = CDC_ERR__TRANSPORT;
+                                break;
+                        }
+                        memcpy(cursor, r->element[0]->str, r->element[0]->len);
+                        cursor[r->element[0]->len] = '\0';
+                        scanned += r->element[1]->elements;
+                        cmds = calloc(r->element[1]->elements + 1,
+                                      sizeof(*cmds));
+                        done = calloc(r->element[1]->elements + 1, 1);
+                        n    = cmds && done
+                                       ? apply_sweep_page(ap, r->element[1], idem,
+                                                          ver, tag, cmds)
+                                       : -1;
+                        freeReplyObject(r);
+                        if (n < 0) {
+                                snprintf(ap->ap_errstr, sizeof(ap->ap_errstr),
+                                         "out of memory");
+                                err = CDC_ERR__TRANSPORT;
+                        } else if (n > 0) {
+                                err = apply_run(ap, cmds, (size_t)n, done);
+                        }
+                        for (i = 0; i < n; i++)
+                                free(cmds[i]);
+                        free(cmds);
+                        free(done);
+                } while (!err && strcmp(cursor, "0") != 0);
+        }
+        free(pat.k);
+        if (err)
+                return err;
+        cdc_metric_add(ap->ap_m_sweeps, 1);
+        cdc_metric_add(ap->ap_m_swept, (int64_t)(ap->ap_swept - swept0));
+        cdc_log(LOG_NOTICE, "APPLY",
+                "TRUNCATE of the %s table applied: %zu keys scanned on %d "
+                "master(s), %" PRIu64 " %s removed in %.1fs",
+                idem ? "idempotency" : "follow", scanned, masters,
+                ap->ap_swept - swept0, idem ? "records" : "edge sides",
+                (double)(cdc_now_us() - start) / 1e6);
+        return CDC_ERR_NO_ERROR;
+}
+
+cdc_err_t cdc_apply_flush(cdc_apply_t *ap) {
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+        size_t i, keep, m;
+
+        if (!cdc_rcluster_connected(ap->ap_rc) && ap->ap_qlen) {
+                err = cdc_apply_connect(ap);
+                if (err != CDC_ERR_NO_ERROR)
+                        return err;
+        }
+        while (ap->ap_qlen) {
+                /* Scripts up to the first TRUNCATE, then its sweep: a
+                 * sweep sees everything queued before it applied. */
+                for (m = 0; m < ap->ap_qlen; m++)
+                        if (ap->ap_q[m]->ac_id == APPLY_SWEEP)
+                                break;
+                if (m == 0) {
+                        err = apply_sweep(ap, ap->ap_q[0]);
+                        if (err != CDC_ERR_NO_ERROR)
+                                break;
+                        free(ap->ap_q[0]);
+                        memmove(ap->ap_q, ap->ap_q + 1,
+                                (ap->ap_qlen - 1) * sizeof(*ap->ap_q));
+                        ap->ap_q[--ap->ap_qlen] = NULL;
+                        continue;
+                }
+                /* Each script goes to the master of its slot (the only
+                 * node outside Redis Cluster), one pipeline per node;
+                 * redirections and NOSCRIPT are followed within the call.
+                 * Scripts a node acknowledged (and, with WAIT, enough of
+                 * its replicas) leave the queue; the others stay for the
+                 * next flush: re-sending them, in any order, is harmless
+                 * since every script is version-checked. */
+                memset(ap->ap_acked, 0, ap->ap_qlen);
+                err  = apply_run(ap, ap->ap_q, m, ap->ap_acked);
+                keep = 0;
+                for (i = 0; i < ap->ap_qlen; i++) {
+                        if (ap->ap_acked[i]) {
+                                free(ap->ap_q[i]);
+                                ap->ap_q[i] = NULL;
+                        } else {
+                                ap->ap_q[keep++] = ap->ap_q[i];
+                        }
+                }
+                for (i = keep; i < ap->ap_qlen; i++)
+                        ap->ap_q[i] = NULL;
+                ap->ap_qlen = keep;
+                if (err != CDC_ERR_NO_ERROR)
+                        break;
+        }
         if (err == CDC_ERR_NO_ERROR)
                 return err;
         return err == CDC_ERR__CONFIG ? err : CDC_ERR__TRANSPORT;

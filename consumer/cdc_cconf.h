@@ -57,6 +57,7 @@ typedef struct cdc_cconf_s {
         int64_t batch_ms;   /**< max time to gather a batch */
         int replay_mode;    /**< `replay`: 0 none, 1 earliest */
         char *replay_from;  /**< ISO time or ms since the epoch */
+        int reprocess_dlq;  /**< --reprocess-dlq: one pass, then exit */
 
         /* ---- memory per message and per batch ---- */
         int64_t batch_bytes;       /**< message values per batch */

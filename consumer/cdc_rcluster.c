@@ -479,6 +479,42 @@ cdc_err_t cdc_rcluster_link_command(cdc_rcluster_t *rc, void *link,
         return rc->rc_ops->lo_get_reply(link, replyp);
 }
 
+cdc_err_t cdc_rcluster_master_command(cdc_rcluster_t *rc, int i,
+                                      redisReply **replyp, int argc,
+                                      const char **argv, const size_t *lens) {
+        rcluster_node_t *rn = NULL;
+        cdc_err_t err;
+        int k, n = 0;
+
+        *replyp = NULL;
+        if (!rc->rc_cluster) {
+                if (i == 0 && rc->rc_nnodes > 0)
+                        rn = &rc->rc_nodes[0];
+        } else {
+                for (k = 0; k < rc->rc_nnodes && !rn; k++)
+                        if (rc->rc_nodes[k].rn_master && n++ == i)
+                                rn = &rc->rc_nodes[k];
+        }
+        if (!rn) {
+                rcluster_set_err(rc, "no master %d in the topology", i);
+                return CDC_ERR__TRANSPORT;
+        }
+        err = rcluster_ready(rc, rn, 1);
+        if (err != CDC_ERR_NO_ERROR)
+                return CDC_ERR__TRANSPORT;
+        err = cdc_rcluster_link_command(rc, rn->rn_link, replyp, argc, argv,
+                                        lens);
+        if (err != CDC_ERR_NO_ERROR) {
+                rcluster_set_err(rc, "redis %s:%d: %s", rn->rn_host,
+                                 rn->rn_port,
+                                 rc->rc_ops->lo_errstr(rn->rn_link));
+                rcluster_close(rc, rn);
+                rc->rc_stats.node_errors++;
+                return CDC_ERR__TRANSPORT;
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
 const char *cdc_rcluster_link_errstr(cdc_rcluster_t *rc, const void *link) {
         return rc->rc_ops->lo_errstr(link);
 }

@@ -258,6 +258,20 @@ cdc_err_t cdc_rcluster_link_command(cdc_rcluster_t *rc, void *link,
                                     redisReply **replyp, int argc,
                                     const char **argv, const size_t *lens);
 
+/**
+ * @brief One command, synchronously, on master \p i of the topology
+ *        (0 <= i < cdc_rcluster_masters(); standalone: the node), e.g.
+ *        SCAN, which walks one node's keys only. Connects the node if
+ *        needed (on_connect runs). A failure closes that link.
+ * @param replyp the reply (caller frees with freeReplyObject()).
+ * @returns CDC_ERR_NO_ERROR (the reply may be an error reply);
+ *          CDC_ERR__TRANSPORT (no such master, connection failed; reason
+ *          in cdc_rcluster_errstr()).
+ */
+cdc_err_t cdc_rcluster_master_command(cdc_rcluster_t *rc, int i,
+                                      redisReply **replyp, int argc,
+                                      const char **argv, const size_t *lens);
+
 /** @returns the error text of \p link ("" if none). Borrowed. */
 const char *cdc_rcluster_link_errstr(cdc_rcluster_t *rc, const void *link);
 

@@ -18,6 +18,12 @@ const char *cdc_scripts_source(cdc_script_id_t id, size_t *lenp) {
         case CDC_SCRIPT_IDEM:
                 src = scripts_idem_lua;
                 break;
+        case CDC_SCRIPT_PURGE:
+                src = scripts_purge_lua;
+                break;
+        case CDC_SCRIPT_IPURGE:
+                src = scripts_ipurge_lua;
+                break;
         default:
                 break;
         }
@@ -32,6 +38,10 @@ const char *cdc_scripts_name(cdc_script_id_t id) {
                 return "edge";
         case CDC_SCRIPT_IDEM:
                 return "idem";
+        case CDC_SCRIPT_PURGE:
+                return "purge";
+        case CDC_SCRIPT_IPURGE:
+                return "ipurge";
         default:
                 return "?";
         }

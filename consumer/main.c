@@ -14,6 +14,7 @@
 #include "cdc_conf.h"
 #include "cdc_engine.h"
 #include "cdc_log.h"
+#include "cdc_redlq.h"
 
 extern char **environ;
 
@@ -31,11 +32,19 @@ static const char usage_extra[] =
         "  --replay-from=TIME        start at TIME (2026-11-22T05:00:00Z or "
         "ms)\n"
         "\n"
+        "Dead letters (after the cause is fixed; docs/repair.md):\n"
+        "  --reprocess-dlq           re-apply every letter of the dead-letter "
+        "topic,\n"
+        "                            print those that still fail, exit 0 (all\n"
+        "                            applied), 1 (some fail) or 3 (could not "
+        "finish)\n"
+        "\n"
         "Debug contexts: kcons, rsink, apply, reaper (or all), e.g. -d "
         "kcons,apply\n"
         "\n"
         "Exit status: 0 stopped (SIGTERM/SIGINT), 1 fatal runtime error,\n"
-        "2 bad configuration or a server that can't be used.\n"
+        "2 bad configuration or a server that can't be used,\n"
+        "3 --reprocess-dlq could not finish (1: letters still fail).\n"
         "SIGHUP reopens log.file (or is ignored): it never stops the process.\n"
         "Documentation: man followcdc-consumer, docs/consumer.md\n";
 
@@ -84,6 +93,10 @@ int main(int argc, char **argv) {
         /* a write to a connection Redis closed must not kill us */
         signal(SIGPIPE, SIG_IGN);
 
+        if (cc.reprocess_dlq) {
+                ret = cdc_redlq_run(&cc, &run, stdout);
+                goto out;
+        }
         err = cdc_engine_new(&cc, &run, &eng, es, sizeof(es));
         if (err) {
                 cdc_log(LOG_ERR, "CONSUMER", "%s", es);

@@ -26,7 +26,8 @@ add_library(cdc_producer_engine STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pbench.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pengine.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pengine_setup.c
-  ${CMAKE_CURRENT_LIST_DIR}/cdc_topics.c)
+  ${CMAKE_CURRENT_LIST_DIR}/cdc_topics.c
+  ${CMAKE_CURRENT_LIST_DIR}/cdc_repair.c)
 target_link_libraries(cdc_producer_engine PUBLIC cdc_snapshot
                       cdc_producer_core cdc_binlog cdc_mysql cdc_common)
 

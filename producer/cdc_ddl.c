@@ -12,6 +12,37 @@ static int ddl_is_ident(char c) {
                (unsigned char)c >= 0x80;
 }
 
+/* Offset of the first word after leading blanks and comments, or len
+ * (an unterminated comment). */
+static size_t ddl_lead(const char *q, size_t len) {
+        size_t i = 0;
+
+        while (i < len) {
+                if (q[i] == ' ' || q[i] == '\t' || q[i] == '\n' ||
+                    q[i] == '\r') {
+                        i++;
+                } else if (q[i] == '/' && i + 1 < len && q[i + 1] == '*') {
+                        size_t j;
+                        for (j = i + 2; j + 1 < len; j++)
+                                if (q[j] == '*' && q[j + 1] == '/')
+                                        break;
+                        if (j + 1 >= len)
+                                return len;
+                        i = j + 2;
+                } else {
+                        break;
+                }
+        }
+        return i;
+}
+
+int cdc_ddl_is_truncate(const char *q, size_t len) {
+        size_t i = ddl_lead(q, len);
+
+        return len - i >= 8 && !strncasecmp(q + i, "TRUNCATE", 8) &&
+               (len - i == 8 || !ddl_is_ident(q[i + 8]));
+}
+
 /*
  * Whether a statement is DDL (ALTER/RENAME/DROP/CREATE/TRUNCATE) naming a
  * watched table, qualified with our db or unqualified with our db as the

@@ -23,4 +23,11 @@
 ssize_t cdc_ddl_match(const char *db, char *const *tables, size_t table_cnt,
                       const char *q, size_t len, const char *evdb);
 
+/**
+ * @brief Whether \p q (\p len bytes) is a TRUNCATE statement (its first
+ *        word after blanks and comments). Use with cdc_ddl_match() to know
+ *        which table.
+ */
+int cdc_ddl_is_truncate(const char *q, size_t len);
+
 #endif

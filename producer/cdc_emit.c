@@ -49,6 +49,9 @@ typedef struct {
         const cdc_source_t *src;
         const char *key;
         size_t klen;
+        int part_set;           /* part is an explicit partition */
+        int32_t part;           /* else: by key */
+        const char *purge_user; /* op p */
 } emit_msg_t;
 
 /* ---- setup ---- */
@@ -321,7 +324,10 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         ev.after  = mm->after;
         ev.source = *mm->src;
         ev.ts_ms  = cdc_wallclock_ms();
-        val       = cdc_event_encode(&ev, &len);
+        if (mm->purge_user)
+                snprintf(ev.purge_user, sizeof(ev.purge_user), "%s",
+                         mm->purge_user);
+        val = cdc_event_encode(&ev, &len);
         if (!val)
                 goto nomem;
         if (!em->em_kp) {
@@ -367,8 +373,9 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
                         hlen = len;
                 }
                 err = cdc_kprod_produce(em->em_kp, em->em_topics[mm->ti],
-                                        RD_KAFKA_PARTITION_UA, mm->key,
-                                        mm->klen, val, len, seq);
+                                        mm->part_set ? mm->part
+                                                     : RD_KAFKA_PARTITION_UA,
+                                        mm->key, mm->klen, val, len, seq);
                 val = NULL; /* owned by cdc_kprod from the call */
                 if (err != CDC_ERR__BAD_EVENT)
                         goto produced;
@@ -558,4 +565,76 @@ cdc_err_t cdc_emit_snapshot_row(cdc_emit_t *em, const char *table, json_t *row,
                 cdc_metric_add(em->em_mt.rows[ti][3], 1);
         free(key);
         return err;
+}
+
+/* ---- control events ---- */
+
+cdc_err_t cdc_emit_truncate(cdc_emit_t *em, const char *table,
+                            const cdc_source_t *src_in, int *partsp) {
+        cdc_source_t src = *src_in;
+        emit_msg_t mm;
+        char key[48];
+        int ti        = emit_table_idx(em, table), n, p;
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+
+        *partsp = 0;
+        if (ti < 0)
+                return CDC_ERR_NO_ERROR;
+        snprintf(src.name, sizeof(src.name), "%s", em->em_pc->source_name);
+        snprintf(src.table, sizeof(src.table), "%s", table);
+        src.epoch    = (uint32_t)em->em_pc->source_epoch;
+        src.snapshot = 0;
+        src.row      = 0;
+        if (!em->em_kp)
+                return CDC_ERR_NO_ERROR; /* bench.decode.only */
+        /* One per partition: each consumer applies it after everything
+         * of its partition before it, so no older change of any
+         * partition can land after the last sweep. */
+        n = cdc_kprod_partitions(em->em_kp, em->em_topics[ti], 10000);
+        if (n <= 0) {
+                snprintf(em->em_errstr, sizeof(em->em_errstr),
+                         "TRUNCATE of %s: the partitions of topic %s are "
+                         "unknown (brokers unreachable?)",
+                         table, em->em_topics[ti]);
+                return CDC_ERR__TRANSPORT;
+        }
+        for (p = 0; p < n && !err; p++) {
+                memset(&mm, 0, sizeof(mm));
+                snprintf(key, sizeof(key), "{\"truncate\":%d}", p);
+                mm.ti       = ti;
+                mm.op       = CDC_OP_TRUNCATE;
+                mm.src      = &src;
+                mm.key      = key;
+                mm.klen     = strlen(key);
+                mm.part_set = 1;
+                mm.part     = p;
+                err         = emit_send(em, &mm, p == 0);
+        }
+        if (!err)
+                *partsp = n;
+        return err;
+}
+
+cdc_err_t cdc_emit_purge(cdc_emit_t *em, const char *table, const char *user,
+                         const cdc_source_t *src_in) {
+        cdc_source_t src = *src_in;
+        emit_msg_t mm;
+        char key[64];
+        int ti = emit_table_idx(em, table);
+
+        if (ti < 0)
+                return CDC_ERR_NO_ERROR;
+        snprintf(src.name, sizeof(src.name), "%s", em->em_pc->source_name);
+        snprintf(src.table, sizeof(src.table), "%s", table);
+        src.epoch    = (uint32_t)em->em_pc->source_epoch;
+        src.snapshot = 0;
+        snprintf(key, sizeof(key), "{\"purge\":%s}", user);
+        memset(&mm, 0, sizeof(mm));
+        mm.ti         = ti;
+        mm.op         = CDC_OP_PURGE;
+        mm.src        = &src;
+        mm.key        = key;
+        mm.klen       = strlen(key);
+        mm.purge_user = user;
+        return emit_send(em, &mm, 1);
 }

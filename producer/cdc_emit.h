@@ -86,6 +86,25 @@ cdc_err_t cdc_emit_row(cdc_emit_t *em, const cdc_binlog_item_t *it);
 cdc_err_t cdc_emit_snapshot_row(cdc_emit_t *em, const char *table, json_t *row,
                                 const cdc_source_t *src);
 
+/**
+ * @brief Emit the TRUNCATE of \p table at \p src (its transaction's
+ *        position): one op t event to every partition of the table's
+ *        topic, key {"truncate":<partition>} (schemas/events/README.md).
+ * @param partsp set to the number of partitions written.
+ * @returns as cdc_emit_row(); CDC_ERR__TRANSPORT when the partition
+ *          count can't be learnt (retry).
+ */
+cdc_err_t cdc_emit_truncate(cdc_emit_t *em, const char *table,
+                            const cdc_source_t *src, int *partsp);
+
+/**
+ * @brief Emit a repair's purge of \p user (decimal text) of \p table at
+ *        \p src: op p, key {"purge":<user>}.
+ * @returns as cdc_emit_row().
+ */
+cdc_err_t cdc_emit_purge(cdc_emit_t *em, const char *table, const char *user,
+                         const cdc_source_t *src);
+
 /** @returns the last error text. Borrowed. */
 const char *cdc_emit_errstr(const cdc_emit_t *em);
 

@@ -174,3 +174,11 @@ uint64_t cdc_inflight_pending(const cdc_inflight_t *fl) {
 int cdc_inflight_full(const cdc_inflight_t *fl) {
         return fl->fl_tail - fl->fl_head >= fl->fl_cap;
 }
+
+uint64_t cdc_inflight_mark(const cdc_inflight_t *fl) {
+        return fl->fl_tail;
+}
+
+int cdc_inflight_passed(const cdc_inflight_t *fl, uint64_t mark) {
+        return fl->fl_head >= mark;
+}

@@ -73,6 +73,16 @@ int cdc_inflight_ack(cdc_inflight_t *fl, uint64_t seq);
  */
 uint64_t cdc_inflight_acked(const cdc_inflight_t *fl, cdc_pos_t *pos);
 
+/**
+ * @brief A mark after every group counted so far: the messages added up
+ *        to now are acknowledged (and their positions passed) once
+ *        cdc_inflight_passed() says so.
+ */
+uint64_t cdc_inflight_mark(const cdc_inflight_t *fl);
+
+/** @returns 1 if every group before \p mark is acknowledged. */
+int cdc_inflight_passed(const cdc_inflight_t *fl, uint64_t mark);
+
 /** @brief Forget the checkpoint and every group (after the stream is
  *         restarted from elsewhere, e.g. a new snapshot). Messages still
  *         in flight must have been flushed first. The generation

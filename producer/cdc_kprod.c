@@ -481,6 +481,24 @@ const char *cdc_kprod_down_reason(const cdc_kprod_t *kp) {
         return kp->kp_down ? kp->kp_down_why : "";
 }
 
+int cdc_kprod_partitions(cdc_kprod_t *kp, const char *topic, int timeout_ms) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt              = kprod_topic(kp, topic);
+        rd_kafka_resp_err_t rerr;
+        int n = -1;
+
+        if (!rkt)
+                return -1;
+        rerr = rd_kafka_metadata(kp->kp_rk, 0, rkt, &md, timeout_ms);
+        if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR && md && md->topic_cnt == 1 &&
+            md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            md->topics[0].partition_cnt > 0)
+                n = md->topics[0].partition_cnt;
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        return n;
+}
+
 int cdc_kprod_probe(cdc_kprod_t *kp, int timeout_ms) {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t rerr;

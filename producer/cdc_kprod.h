@@ -146,6 +146,14 @@ cdc_err_t cdc_kprod_produce_tombstone(cdc_kprod_t *kp, const char *topic,
                                       const char *hname, const void *hval,
                                       size_t hlen, uint64_t seq);
 
+/**
+ * @brief The number of partitions of \p topic (a metadata request, at
+ *        most \p timeout_ms), e.g. to send a control event to each.
+ * @returns the count, or -1 (unknown topic, brokers unreachable).
+ * @locality main thread
+ */
+int cdc_kprod_partitions(cdc_kprod_t *kp, const char *topic, int timeout_ms);
+
 /** @brief Serve delivery reports, waiting at most \p timeout_ms.
  *  @returns the number of events served. */
 int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms);

@@ -89,6 +89,16 @@ static const cdc_prop_t pconf_props[] = {
         { "snapshot", CDC_C_BOOL, _P(snapshot_now), 0, 0, "false",
           "Take a new snapshot now, then stream (--snapshot)" },
 
+        { "repair.signal.table", CDC_C_STR, _P(repair_signal_table), 0, 0, "",
+          "Signal table of mysql.db for repair and re-snapshot requests "
+          "(docs/repair.md; empty: off)" },
+        { "repair.users.table", CDC_C_STR, _P(repair_users_table), 0, 0,
+          "follow",
+          "Captured table of `users` requests: its two key columns "
+          "are the user columns" },
+        { "repair.chunk.rows", CDC_C_INT, _P(repair_chunk_rows), 1, 100000,
+          "1000", "Rows per repair chunk (read between two watermarks)" },
+
         { "http.listen", CDC_C_STR, _P(http_listen), 0, 0, "",
           "`host:port` of /metrics /healthz /readyz (empty: off)" },
 
@@ -383,5 +393,16 @@ const char *cdc_pconf_finalize(void *base) {
             pc->mysql_read_timeout_ms <= pc->mysql_heartbeat_ms)
                 return "mysql.read.timeout.ms must exceed "
                        "mysql.heartbeat.ms";
+        if (pc->repair_signal_table && *pc->repair_signal_table) {
+                const char *sg = pc->repair_signal_table;
+                if (!pconf_ident_ok(sg, strlen(sg)))
+                        return "repair.signal.table: not a table name";
+                if (cdc_pconf_table(pc, sg))
+                        return "repair.signal.table: a captured table "
+                               "cannot be the signal table";
+                if (pc->table_cnt == CDC_PCONF_TABLES_MAX)
+                        return "source.tables: too many tables for "
+                               "repair.signal.table";
+        }
         return NULL;
 }

@@ -92,6 +92,9 @@ typedef struct cdc_pconf_s {
         int64_t topics_partitions;  /**< topics.partitions (-1: broker) */
         int64_t topics_rf;          /**< topics.replication.factor */
         int topics_require_compact; /**< topics.require.compact */
+        char *repair_signal_table;
+        char *repair_users_table;
+        int64_t repair_chunk_rows;
         int bench_decode_only;
         int bench_stop_at_end;
 

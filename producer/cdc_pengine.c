@@ -16,6 +16,7 @@
 #include "cdc_backoff.h"
 #include "cdc_binlog.h"
 #include "cdc_ckpt.h"
+#include "cdc_ddl.h"
 #include "cdc_emit.h"
 #include "cdc_inflight.h"
 #include "cdc_kprod.h"
@@ -633,6 +634,38 @@ out:
 
 /* ---- STREAM ---- */
 
+/* A TRUNCATE of a captured table: every partition of its topic gets an
+ * op t event at the TRUNCATE's version, in its transaction's group (the
+ * checkpoint passes it only once they are acknowledged). */
+static cdc_err_t pengine_truncate(cdc_pengine_t *pe,
+                                  const cdc_binlog_item_t *it) {
+        int parts = 0;
+        cdc_err_t err;
+
+        pe->pe_in_txn = 1;
+        while ((err = cdc_emit_truncate(pe->pe_em, it->table, &it->source,
+                                        &parts)) == CDC_ERR__QUEUE_FULL) {
+                err = pengine_tick(pe, 20);
+                if (err)
+                        return err;
+                if (!*pe->pe_run)
+                        return CDC_ERR__STATE;
+        }
+        if (err)
+                return pengine_fail(pe, err, PE_WHY_OTHER, "%s",
+                                    cdc_emit_errstr(pe->pe_em));
+        if (parts) {
+                cdc_metric_add(pe->pe_mt.truncates, 1);
+                cdc_log(LOG_NOTICE, "PRODUCER",
+                        "TRUNCATE of %s (gtid %s, seq %" PRIu64
+                        "): truncate event sent to %d partition(s); "
+                        "consumers remove what is older",
+                        it->table, it->source.gtid[0] ? it->source.gtid : "-",
+                        it->source.seq, parts);
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
 static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
         char ptext[PE_POS_TEXT];
         cdc_err_t err;
@@ -640,6 +673,19 @@ static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
         switch (it->type) {
         case CDC_BINLOG_ROW:
                 pe->pe_in_txn = 1;
+                /* a request, a watermark, or a change that drops out of
+                 * the repair chunk between the watermarks */
+                while (pe->pe_rp && (err = cdc_repair_row(pe->pe_rp, it)) ==
+                                            CDC_ERR__QUEUE_FULL) {
+                        err = pengine_tick(pe, 20);
+                        if (err)
+                                return err;
+                        if (!*pe->pe_run)
+                                return CDC_ERR__STATE;
+                }
+                if (pe->pe_rp && err)
+                        return pengine_fail(pe, err, PE_WHY_OTHER, "repair: %s",
+                                            cdc_emit_errstr(pe->pe_em));
                 while ((err = cdc_emit_row(pe->pe_em, it)) ==
                        CDC_ERR__QUEUE_FULL) {
                         /* back-pressure: every slot waits for Kafka */
@@ -684,12 +730,29 @@ static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
                 cdc_log(LOG_NOTICE, "BINLOG", "DDL on %s: %.200s",
                         it->table ? it->table : "?",
                         it->statement ? it->statement : "");
+                if (it->table && it->statement &&
+                    cdc_ddl_is_truncate(it->statement, strlen(it->statement)))
+                        return pengine_truncate(pe, it);
                 break;
         }
         return CDC_ERR_NO_ERROR;
 end:
         cdc_log(LOG_NOTICE, "PRODUCER", "end of the binlog reached");
         pe->pe_end = 1;
+        return CDC_ERR_NO_ERROR;
+}
+
+/* Repairs: the next chunk, the progress of acknowledged ones. A failure
+ * restarts the stream (and the chunk) after a backoff. */
+static cdc_err_t pengine_repair_tick(cdc_pengine_t *pe) {
+        cdc_err_t err;
+
+        if (!pe->pe_rp)
+                return CDC_ERR_NO_ERROR;
+        err = cdc_repair_tick(pe->pe_rp);
+        if (err)
+                return pengine_fail(pe, err, PE_WHY_SOURCE, "repair: %s",
+                                    cdc_repair_errstr(pe->pe_rp));
         return CDC_ERR_NO_ERROR;
 }
 
@@ -710,6 +773,9 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
                 return pengine_fail(pe, err, PE_WHY_SOURCE, "open at %s: %s",
                                     ptext, cdc_binlog_errstr(pe->pe_bl));
         }
+        if (pe->pe_rp && (err = cdc_repair_start(pe->pe_rp)))
+                return pengine_fail(pe, err, PE_WHY_SOURCE, "repair: %s",
+                                    cdc_repair_errstr(pe->pe_rp));
         cdc_log(LOG_NOTICE, "BINLOG", "streaming from %s", ptext);
         /* the stream opened there: a valid resume point (after a purged
          * gap replay too), which transactions commit as the checkpoint */
@@ -723,9 +789,12 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
         pengine_publish(pe, PE_ST_STREAM);
 
         while (*pe->pe_run) {
-                err = cdc_binlog_next(pe->pe_bl, 100, &it);
+                int busy = pe->pe_rp && cdc_repair_busy(pe->pe_rp);
+                err      = cdc_binlog_next(pe->pe_bl, busy ? 5 : 100, &it);
                 if (err == CDC_ERR__TIMED_OUT) {
                         err = pengine_tick(pe, 0);
+                        if (!err)
+                                err = pengine_repair_tick(pe);
                         if (err)
                                 return err;
                         continue;
@@ -754,6 +823,15 @@ static cdc_err_t pengine_stream(cdc_pengine_t *pe) {
                 }
                 if ((++n & 255) == 0) {
                         err = pengine_tick(pe, 0);
+                        if (err)
+                                return err;
+                }
+                /* a repair moves on as soon as its chunk is acknowledged
+                 * (serve delivery reports first) */
+                if (busy || (n & 255) == 0) {
+                        if (busy && pe->pe_kp)
+                                cdc_kprod_poll(pe->pe_kp, 0);
+                        err = pengine_repair_tick(pe);
                         if (err)
                                 return err;
                 }

@@ -20,6 +20,7 @@
 #include "cdc_metrics.h"
 #include "cdc_mysql.h"
 #include "cdc_pbench.h"
+#include "cdc_repair.h"
 #include "cdc_pengine.h"
 #include "cdc_retry.h"
 #include "cdc_topics.h"
@@ -57,6 +58,9 @@ struct cdc_pengine_s {
         cdc_binlog_t *pe_bl;
         cdc_lock_t *pe_lk; /* NULL: lock.enabled=false */
         cdc_emit_t *pe_em;
+        cdc_repair_t *pe_rp; /* NULL: repair.signal.table empty */
+        /* the binlog's tables: the captured ones and the signal table */
+        const char *pe_bl_tables[CDC_PCONF_TABLES_MAX + 1];
         cdc_pbench_t *pe_pb; /* NULL: no benchmark */
         cdc_backoff_t *pe_bo;
         cdc_metrics_t *pe_m;
@@ -111,7 +115,7 @@ struct cdc_pengine_s {
                 cdc_metric_t *inflight, *snapshot_rows, *snapshots;
                 cdc_metric_t *stream_starts, *ckpt_loads, *reconnects;
                 cdc_metric_t *ckpt_writes, *ckpt_errors, *lock_lost;
-                cdc_metric_t *purged, *topics_not_compacted;
+                cdc_metric_t *purged, *topics_not_compacted, *truncates;
         } pe_mt;
 };
 

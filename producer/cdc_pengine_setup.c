@@ -153,6 +153,8 @@ static const struct {
         { _M(topics_not_compacted), 1,
           "followcdc_producer_topics_not_compacted",
           "Topics found at start without cleanup.policy=compact" },
+        { _M(truncates), 0, "followcdc_producer_truncates_total",
+          "TRUNCATEs of a captured table sent as truncate events" },
 #undef _M
 };
 
@@ -228,10 +230,14 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
 
         err = CDC_ERR__CONFIG;
         memset(&bo, 0, sizeof(bo));
-        bo.target             = &pe->pe_mysql;
-        bo.db                 = pc->mysql_db;
-        bo.tables             = pc->table_names;
-        bo.table_cnt          = pc->table_cnt;
+        bo.target = &pe->pe_mysql;
+        bo.db     = pc->mysql_db;
+        for (i = 0; i < pc->table_cnt; i++)
+                pe->pe_bl_tables[i] = pc->table_names[i];
+        bo.tables    = pe->pe_bl_tables;
+        bo.table_cnt = pc->table_cnt;
+        if (pc->repair_signal_table && *pc->repair_signal_table)
+                pe->pe_bl_tables[bo.table_cnt++] = pc->repair_signal_table;
         bo.server_id          = (uint32_t)pc->mysql_server_id;
         bo.source_tz          = pc->source_tz;
         bo.heartbeat_ms       = (int)pc->mysql_heartbeat_ms;
@@ -274,6 +280,13 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
                 err = CDC_ERR__CONFIG;
                 goto fail;
         }
+        if (pc->repair_signal_table && *pc->repair_signal_table && pe->pe_kp) {
+                pe->pe_rp =
+                        cdc_repair_new(pc, &pe->pe_mysql, pe->pe_em, pe->pe_fl,
+                                       pe->pe_m, errstr, errstr_size);
+                if (!pe->pe_rp)
+                        goto fail;
+        }
         if (pc->lock_enabled && !cdc_pbench_decode_only(pe->pe_pb)) {
                 memset(&lo, 0, sizeof(lo));
                 snprintf(lockname, sizeof(lockname), "followcdc:%s",
@@ -309,6 +322,7 @@ void cdc_pengine_destroy(cdc_pengine_t *pe) {
         cdc_topics_destroy(pe->pe_topics);
         cdc_http_destroy(pe->pe_http);
         cdc_lock_destroy(pe->pe_lk);
+        cdc_repair_destroy(pe->pe_rp);
         cdc_emit_destroy(pe->pe_em);
         cdc_ckpt_destroy(pe->pe_ck);
         cdc_kprod_destroy(pe->pe_kp);

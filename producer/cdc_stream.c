@@ -71,6 +71,7 @@ struct cdc_stream_s {
         /* pending items */
         int st_pending_commit;
         int st_pending_ddl;
+        cdc_source_t st_ddl_src; /* where the pending DDL is */
         char *st_stmt;
         char st_ddl_table[65];
 
@@ -368,6 +369,56 @@ static cdc_err_t stream_trx_commit(cdc_stream_t *st, const cdc_frame_t *ev) {
         return CDC_ERR_NO_ERROR;
 }
 
+/* Ordering sequence of the current transaction: the sum, over every GTID
+ * domain, of the domain's sequence number once this transaction is
+ * applied. With gtid_strict_mode each transaction raises exactly one
+ * domain's number, so the sum grows with every transaction of the binlog
+ * whatever domains they belong to (sequence numbers of two domains are
+ * not comparable: a domain change or multi-source replication upstream
+ * would make a plain seq go backwards), and with one domain it is that
+ * domain's seq. The snapshot's position is summed the same way
+ * (cdc_snapshot_pos_seq()). Saturates (never wraps) at UINT64_MAX. */
+static uint64_t stream_trx_seq(const cdc_stream_t *st) {
+        uint64_t sum = st->st_trx_gtid.seq;
+        size_t i;
+
+        for (i = 0; i < st->st_gs.n; i++) {
+                uint64_t v = st->st_gs.g[i].seq;
+
+                if (st->st_gs.g[i].domain == st->st_trx_gtid.domain)
+                        continue;
+                sum = sum > UINT64_MAX - v ? UINT64_MAX : sum + v;
+        }
+        return sum;
+}
+
+/* The source of an item of the current transaction: GTID (or file and
+ * position) ordering, commit time. \p server and \p ts: the event's own,
+ * used without a GTID. */
+static void stream_source(const cdc_stream_t *st, cdc_source_t *src,
+                          const char *db, const char *table, uint32_t server,
+                          uint32_t ts) {
+        src->server_id = st->st_trx_has_gtid ? st->st_trx_gtid.server : server;
+        /* once per row: copies and digits, no printf */
+        stream_strcpy(src->db, sizeof(src->db), db);
+        stream_strcpy(src->table, sizeof(src->table), table);
+        if (st->st_trx_has_gtid) {
+                stream_gtid(src->gtid, &st->st_trx_gtid);
+                src->seq = stream_trx_seq(st);
+        } else {
+                src->gtid[0] = '\0';
+                src->seq     = stream_file_no(st->st_file) << 40 |
+                           (st->st_trx_start & ((1ULL << 40) - 1));
+        }
+        stream_strcpy(src->file, sizeof(src->file), st->st_file);
+        src->pos = st->st_trx_start;
+        src->row = 0;
+        src->ts_ms =
+                (int64_t)(st->st_trx_has_gtid && st->st_trx_ts ? st->st_trx_ts
+                                                               : ts) *
+                1000;
+}
+
 static cdc_err_t stream_on_query(cdc_stream_t *st, const cdc_frame_t *ev,
                                  int *producedp) {
         unsigned phl = st->st_phl[CDC_EV_QUERY] ? st->st_phl[CDC_EV_QUERY] : 13;
@@ -415,6 +466,10 @@ static cdc_err_t stream_on_query(cdc_stream_t *st, const cdc_frame_t *ev,
                 snprintf(st->st_ddl_table, sizeof(st->st_ddl_table), "%s",
                          st->st_tables[w]);
                 st->st_pending_ddl = 1;
+                /* now: its transaction ends below (standalone) */
+                memset(&st->st_ddl_src, 0, sizeof(st->st_ddl_src));
+                stream_source(st, &st->st_ddl_src, st->st_db, st->st_tables[w],
+                              ev->server_id, ev->ts);
                 /* names and types change: reload them for later maps */
                 stream_tc_forget_table(st, (size_t)w);
                 if (st->st_meta)
@@ -664,29 +719,6 @@ static cdc_err_t stream_process_raw(cdc_stream_t *st, const uint8_t *b,
         return CDC_ERR_NO_ERROR;
 }
 
-/* Ordering sequence of the current transaction: the sum, over every GTID
- * domain, of the domain's sequence number once this transaction is
- * applied. With gtid_strict_mode each transaction raises exactly one
- * domain's number, so the sum grows with every transaction of the binlog
- * whatever domains they belong to (sequence numbers of two domains are
- * not comparable: a domain change or multi-source replication upstream
- * would make a plain seq go backwards), and with one domain it is that
- * domain's seq. The snapshot's position is summed the same way
- * (cdc_snapshot_pos_seq()). Saturates (never wraps) at UINT64_MAX. */
-static uint64_t stream_trx_seq(const cdc_stream_t *st) {
-        uint64_t sum = st->st_trx_gtid.seq;
-        size_t i;
-
-        for (i = 0; i < st->st_gs.n; i++) {
-                uint64_t v = st->st_gs.g[i].seq;
-
-                if (st->st_gs.g[i].domain == st->st_trx_gtid.domain)
-                        continue;
-                sum = sum > UINT64_MAX - v ? UINT64_MAX : sum + v;
-        }
-        return sum;
-}
-
 /* Builds the item for the next pending thing. @returns 1 if made. */
 static cdc_err_t stream_emit(cdc_stream_t *st, int *madep) {
         cdc_binlog_item_t *it = &st->st_item;
@@ -698,6 +730,7 @@ static cdc_err_t stream_emit(cdc_stream_t *st, int *madep) {
                 it->type           = CDC_BINLOG_DDL;
                 it->table          = st->st_ddl_table;
                 it->statement      = st->st_stmt;
+                it->source         = st->st_ddl_src;
                 *madep             = 1;
                 return CDC_ERR_NO_ERROR;
         }
@@ -718,29 +751,13 @@ static cdc_err_t stream_emit(cdc_stream_t *st, int *madep) {
                         st->st_rows_active = 0;
                         return err;
                 }
-                it->type       = CDC_BINLOG_ROW;
-                it->op         = (cdc_op_t)st->st_rows.op;
-                it->table      = t->name;
-                src->server_id = st->st_trx_has_gtid ? st->st_trx_gtid.server
-                                                     : st->st_rows_server;
-                /* once per row: copies and digits, no printf */
-                stream_strcpy(src->db, sizeof(src->db), t->db);
-                stream_strcpy(src->table, sizeof(src->table), t->name);
-                if (st->st_trx_has_gtid) {
-                        stream_gtid(src->gtid, &st->st_trx_gtid);
-                        src->seq = stream_trx_seq(st);
-                } else {
-                        src->seq = stream_file_no(st->st_file) << 40 |
-                                   (st->st_trx_start & ((1ULL << 40) - 1));
-                }
-                stream_strcpy(src->file, sizeof(src->file), st->st_file);
-                src->pos   = st->st_trx_start;
-                src->row   = st->st_trx_row++;
-                src->ts_ms = (int64_t)(st->st_trx_has_gtid && st->st_trx_ts
-                                               ? st->st_trx_ts
-                                               : st->st_rows_ts) *
-                             1000;
-                *madep = 1;
+                it->type  = CDC_BINLOG_ROW;
+                it->op    = (cdc_op_t)st->st_rows.op;
+                it->table = t->name;
+                stream_source(st, src, t->db, t->name, st->st_rows_server,
+                              st->st_rows_ts);
+                src->row = st->st_trx_row++;
+                *madep   = 1;
                 return CDC_ERR_NO_ERROR;
         }
         st->st_rows_active = 0;

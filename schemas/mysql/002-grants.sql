@@ -18,3 +18,9 @@ GRANT SELECT ON followcdc.idempotent_log TO 'followcdc_producer'@'%';
 -- idempotent_log (DELETE needs SELECT for the WHERE clause).
 CREATE USER IF NOT EXISTS 'followcdc_consumer'@'%' IDENTIFIED BY 'change-me-consumer';
 GRANT SELECT, DELETE ON followcdc.idempotent_log TO 'followcdc_consumer'@'%';
+
+-- Producer with repair.signal.table (schemas/mysql/001-tables.sql): it
+-- writes watermarks and the progress of requests, and deletes watermarks.
+GRANT SELECT, INSERT, UPDATE, DELETE ON followcdc.followcdc_signal TO 'followcdc_producer'@'%';
+-- Whoever files requests (followcdc-verify --repair, an operator):
+--   GRANT INSERT ON followcdc.followcdc_signal TO '<that account>'@'%';

@@ -56,6 +56,25 @@ static void test_ddl_match(void **s) {
 }
 
 /* Unterminated quotes and identifiers at the end stay in bounds. */
+#define T(q) cdc_ddl_is_truncate(q, strlen(q))
+
+/* Which DDL is a TRUNCATE (the producer turns those into truncate
+ * events): the first word after blanks and comments. */
+static void test_ddl_is_truncate(void **s) {
+        (void)s;
+        assert_true(T("TRUNCATE follow"));
+        assert_true(T("truncate table `follow`"));
+        assert_true(T("  /* c */ \n TRUNCATE TABLE followcdc.follow"));
+        assert_true(T("TRUNCATE"));
+        assert_false(T("TRUNCATED"));
+        assert_false(T("TRUNCATE_X follow"));
+        assert_false(T("ALTER TABLE follow TRUNCATE PARTITION p0"));
+        assert_false(T("/* TRUNCATE */ DROP TABLE follow"));
+        assert_false(T("/* unterminated TRUNCATE"));
+        assert_false(T(""));
+        assert_false(T("TRUNC"));
+}
+
 static void test_ddl_truncated(void **s) {
         const char *q = "ALTER TABLE `followcdc`.`follow` COMMENT 'x\\'y' "
                         "ADD COLUMN `z` INT";
@@ -74,6 +93,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ddl_match),
                 cmocka_unit_test(test_ddl_truncated),
+                cmocka_unit_test(test_ddl_is_truncate),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
