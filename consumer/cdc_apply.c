@@ -1079,7 +1079,7 @@ static cdc_err_t apply_control(cdc_apply_t *ap, const cdc_event_t *ev,
         v[5] = tag, len[5] = strlen(tag);
         out[0] = apply_cmd_new(CDC_SCRIPT_PURGE, 6, v, len);
         for (i = 0; i < 4; i++)
-                free(k[i].k);
+                apply_key_free(&k[i]);
         if (!out[0])
                 goto nomem;
         cdc_metric_add(ap->ap_m_purged, 1);
@@ -1087,7 +1087,7 @@ static cdc_err_t apply_control(cdc_apply_t *ap, const cdc_event_t *ev,
         return CDC_ERR_NO_ERROR;
 nomem_keys:
         for (i = 0; i < 4; i++)
-                free(k[i].k);
+                apply_key_free(&k[i]);
 nomem:
         snprintf(errstr, errstr_size, "out of memory");
         return CDC_ERR__NOMEM;
@@ -1300,7 +1300,7 @@ static int apply_sweep_page(cdc_apply_t *ap, const redisReply *keys, int idem,
                         v[2] = ver, len[2] = strlen(ver);
                         v[3] = tag, len[3] = strlen(tag);
                         cmds[n] = apply_cmd_new(CDC_SCRIPT_IPURGE, 4, v, len);
-                        free(tomb.k);
+                        apply_key_free(&tomb);
                         if (!cmds[n])
                                 goto nomem;
                         n++;
@@ -1339,7 +1339,7 @@ static int apply_sweep_page(cdc_apply_t *ap, const redisReply *keys, int idem,
                         cmds[n] = apply_cmd_new(CDC_SCRIPT_PURGE, 6, v, len);
                 }
                 for (k = 0; k < 4; k++)
-                        free(kk[k].k);
+                        apply_key_free(&kk[k]);
                 if (!cmds[n])
                         goto nomem;
                 n++;
@@ -1449,7 +1449,7 @@ static cdc_err_t apply_sweep(cdc_apply_t *ap, const apply_cmd_t *mk) {
                         free(done);
                 } while (!err && strcmp(cursor, "0") != 0);
         }
-        free(pat.k);
+        apply_key_free(&pat);
         if (err)
                 return err;
         cdc_metric_add(ap->ap_m_sweeps, 1);
