@@ -638,9 +638,10 @@ static void engine_loss_check(cdc_engine_t *eng) {
          * messages would be read again anyway */
         cdc_batch_drop_carried(eng->e_b, 1);
         if (cdc_kcons_restart(eng->e_kc, again)) {
-                eng->e_loss_due = 1; /* Kafka refused: try again soon */
+                /* Kafka refused (a rebalance, a broker away): not
+                 * recorded, so the next check asks again; soon */
                 eng->e_loss_next_us =
-                        cdc_now_us() + ENGINE_BACKOFF_MAX_MS * 1000;
+                        cdc_now_us() + ENGINE_BACKOFF_BASE_MS * 1000 * 5;
                 goto out;
         }
         cdc_metric_add(eng->m_loss_replays, res.replay);
