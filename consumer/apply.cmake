@@ -20,6 +20,7 @@ configure_file(${CDC_APPLY_LUA_INC}.tmp ${CDC_APPLY_LUA_INC} COPYONLY)
 add_library(cdc_apply STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_apply.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rcluster.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rloss.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rsink.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_scripts.c)
 target_include_directories(cdc_apply PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}

@@ -475,6 +475,10 @@ size_t cdc_apply_pending(const cdc_apply_t *ap) {
         return ap->ap_qlen;
 }
 
+cdc_rcluster_t *cdc_apply_router(cdc_apply_t *ap) {
+        return ap->ap_rc;
+}
+
 const char *cdc_apply_errstr(const cdc_apply_t *ap) {
         return ap->ap_errstr;
 }

@@ -166,6 +166,10 @@ size_t cdc_apply_pending(const cdc_apply_t *ap);
 /** @brief Drop the queue (e.g. on a rebalance before re-delivery). */
 void cdc_apply_discard(cdc_apply_t *ap);
 
+/** @returns the router of the Redis node(s) (borrowed), for other
+ *  commands than the applier's (cdc_rloss). */
+struct cdc_rcluster_s *cdc_apply_router(cdc_apply_t *ap);
+
 /** @returns the last error text. Borrowed. */
 const char *cdc_apply_errstr(const cdc_apply_t *ap);
 

@@ -78,6 +78,8 @@ static const cdc_prop_t cconf_props[] = {
   "Offsets are stored only once this many replicas (of each master) have the writes (WAIT)"},
  {"redis.wait.timeout.ms", CDC_C_MS, _C(redis_wait_timeout_ms), 1, 600000,
   "1000", "WAIT timeout; below redis.timeout.ms"},
+ {"redis.loss.check.ms", CDC_C_MS, _C(redis_loss_check_ms), 0, 3600000,
+  "1000", "How often each master's marker is checked between batches (also at every connect and rebalance); a master that lost its data makes every partition replay from its beginning. 0: off"},
  {"follow.table", CDC_C_STR, _C(follow_table), 0, 0, "follow",
   "Follow table name"},
  {"follow.model", CDC_C_ENUM, _C(follow_model), 0, 0, "edge",

@@ -82,6 +82,7 @@ typedef struct cdc_cconf_s {
         char *redis_tls_key;
         char *redis_tls_server_name;
         int redis_tls_verify;
+        int64_t redis_loss_check_ms; /**< marker check period, 0: off */
 
         /* ---- mapping ---- */
         char *follow_table;

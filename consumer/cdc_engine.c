@@ -18,6 +18,7 @@
 #include "cdc_metrics.h"
 #include "cdc_reaper.h"
 #include "cdc_retry.h"
+#include "cdc_rloss.h"
 
 /* Retry backoff of Redis and of dead letters. */
 #define ENGINE_BACKOFF_BASE_MS  100
@@ -50,12 +51,13 @@ typedef enum {
         ENGINE_S_STORE,
         ENGINE_S_BACKOFF,
         ENGINE_S_DROP,
+        ENGINE_S_CHECK,
         ENGINE_S_STOP,
 } engine_state_t;
 
 static const char *const engine_state_names[] = {
         "gather", "add",     "flush", "letters", "resend",
-        "store",  "backoff", "drop",  "stop",
+        "store",  "backoff", "drop",  "check",   "stop",
 };
 
 struct cdc_engine_s {
@@ -69,15 +71,18 @@ struct cdc_engine_s {
         cdc_reaper_t *e_rp;
         cdc_http_t *e_http;
         cdc_backoff_t *e_bo;
+        cdc_rloss_t *e_rl; /* Redis data-loss markers; NULL: off */
 
         engine_state_t e_state;
         engine_state_t e_after_flush; /* ADD (pipeline was full) or LETTERS */
         engine_state_t e_retry;       /* the step BACKOFF goes back to */
         int e_backoff_ms;
-        int e_paused;          /* partitions paused by engine_idle */
-        int e_redis_fatal;     /* Redis settings contradict the server */
-        int64_t e_gather_us;   /* first message of the batch */
-        int64_t e_deadline_us; /* shutdown: give up settling then */
+        int e_paused;           /* partitions paused by engine_idle */
+        int e_redis_fatal;      /* Redis settings contradict the server */
+        int64_t e_gather_us;    /* first message of the batch */
+        int64_t e_deadline_us;  /* shutdown: give up settling then */
+        int64_t e_loss_next_us; /* next marker check */
+        int e_loss_due;         /* check at once: connect, rebalance */
 
         /* read by the HTTP thread (readiness) */
         volatile sig_atomic_t e_redis_up;
@@ -94,7 +99,8 @@ struct cdc_engine_s {
         cdc_metric_t *m_replayed, *m_batches, *m_redis_err, *m_rebal,
                 *m_dropped, *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err,
                 *m_unmapped_topics, *m_scripts, *m_applied, *m_stale, *m_rtt,
-                *m_ignored, *m_expired;
+                *m_ignored, *m_expired, *m_loss, *m_loss_replays,
+                *m_loss_checks;
 };
 
 /* ---- metrics and readiness ---- */
@@ -123,6 +129,9 @@ static void engine_metrics_init(cdc_engine_t *eng) {
  {_M(m_rtt), 0, "followcdc_apply_round_trips_total", "Pipelines sent"},
  {_M(m_ignored), 0, "followcdc_apply_ignored_total", "Events of tables that are not mapped, ignored by the applier (the consumer dead-letters them first)"},
  {_M(m_expired), 0, "followcdc_apply_expired_total", "Idempotency rows already past their TTL"},
+ {_M(m_loss), 0, "followcdc_consumer_redis_data_loss_total", "Redis masters found without their marker: lost data (restart without persistence, FLUSHALL, empty replica) or a new, empty Redis"},
+ {_M(m_loss_replays), 0, "followcdc_consumer_redis_loss_replays_total", "Partitions replayed from their beginning to rebuild Redis after a data loss"},
+ {_M(m_loss_checks), 0, "followcdc_consumer_redis_loss_checks_total", "Marker checks completed (every master answered)"},
 #undef _M
         };
         /* clang-format on */
@@ -327,6 +336,7 @@ static void engine_idle(cdc_engine_t *eng, int ms) {
                         if (eng->e_paused)
                                 cdc_kcons_pause(eng->e_kc, 1);
                         engine_metrics_group(eng);
+                        eng->e_loss_due = 1;
                 }
                 if (rkm)
                         cdc_batch_carry(eng->e_b, rkm);
@@ -373,6 +383,9 @@ static int engine_redis_once(cdc_engine_t *eng, char *why, size_t why_size) {
                                 eng->e_cc->redis_host, eng->e_cc->redis_port);
                 eng->e_redis_up = 1;
                 cdc_metric_set(eng->m_redis_up, 1);
+                /* a new connection may reach a Redis that restarted
+                 * empty: check its markers before the next batch */
+                eng->e_loss_due = 1;
         }
         n = cdc_apply_pending(eng->e_ap);
         if (n) {
@@ -434,6 +447,12 @@ static void engine_gather(cdc_engine_t *eng) {
                 engine_set_state(eng, n ? ENGINE_S_ADD : ENGINE_S_STOP);
                 return;
         }
+        if (!n && eng->e_rl &&
+            (eng->e_loss_due || cdc_now_us() >= eng->e_loss_next_us)) {
+                /* between batches: nothing is queued for Redis */
+                engine_set_state(eng, ENGINE_S_CHECK);
+                return;
+        }
         if (n &&
             (cdc_batch_full(eng->e_b) ||
              cdc_now_us() - eng->e_gather_us >= eng->e_cc->batch_ms * 1000)) {
@@ -444,6 +463,7 @@ static void engine_gather(cdc_engine_t *eng) {
         if (cdc_kcons_rebalances(eng->e_kc) != eng->e_rebalances) {
                 eng->e_rebalances = cdc_kcons_rebalances(eng->e_kc);
                 engine_metrics_group(eng);
+                eng->e_loss_due = 1; /* new partitions: their fields */
         }
         if (!rkm) {
                 /* drained (or idle): apply what there is */
@@ -538,6 +558,108 @@ static void engine_backoff(cdc_engine_t *eng) {
                 return; /* revoked meanwhile: the batch is gone */
         engine_set_state(eng, engine_deadline_passed(eng) ? ENGINE_S_DROP
                                                           : eng->e_retry);
+}
+
+/* CHECK: between batches, each master's marker (cdc_rloss). A master
+ * that lost its data, or assigned partitions whose replay since the
+ * marker's creation is not recorded, make those partitions start again
+ * at their beginning: committed first, recorded on the markers after, so
+ * an instance that stops half way leaves the replay to the next owner. */
+static void engine_loss_check(cdc_engine_t *eng) {
+        rd_kafka_topic_partition_list_t *asg = NULL, *again = NULL;
+        cdc_rloss_part_t *parts = NULL;
+        cdc_rloss_result_t res;
+        char es[512], list[768];
+        size_t off = 0;
+        cdc_err_t err;
+        int i;
+
+        engine_set_state(eng, ENGINE_S_GATHER);
+        eng->e_loss_due = 0;
+        eng->e_loss_next_us =
+                cdc_now_us() + eng->e_cc->redis_loss_check_ms * 1000;
+        if (engine_redis_once(eng, es, sizeof(es))) {
+                /* down: the next batch's flush retries and reports */
+                cdc_dbg(RSINK, "RLOSS", "marker check skipped: %s", es);
+                eng->e_loss_due = 0;
+                return;
+        }
+        eng->e_loss_due = 0; /* the connect above asked for this check */
+        asg             = cdc_kcons_assignment(eng->e_kc);
+        if (!asg)
+                return;
+        parts = calloc((size_t)asg->cnt + 1, sizeof(*parts));
+        if (!parts)
+                goto out;
+        for (i = 0; i < asg->cnt; i++) {
+                parts[i].topic     = asg->elems[i].topic;
+                parts[i].partition = asg->elems[i].partition;
+        }
+        err = cdc_rloss_check(eng->e_rl, cdc_apply_router(eng->e_ap), parts,
+                              asg->cnt, &res);
+        if (err) {
+                cdc_log(LOG_INFO, "RLOSS", "marker check: %s",
+                        cdc_rloss_errstr(eng->e_rl));
+                if (err == CDC_ERR__TRANSPORT) {
+                        eng->e_redis_up = 0;
+                        cdc_metric_set(eng->m_redis_up, 0);
+                }
+                goto out;
+        }
+        cdc_metric_add(eng->m_loss_checks, 1);
+        if (res.lost) {
+                cdc_metric_add(eng->m_loss, res.lost);
+                cdc_log(LOG_WARNING, "RLOSS",
+                        "redis %s: marker missing: the node lost its data "
+                        "(or is new and empty); every partition is replayed "
+                        "from its beginning to rebuild it",
+                        res.nodes);
+        }
+        if (!res.replay)
+                goto out;
+        again = rd_kafka_topic_partition_list_new(res.replay);
+        if (!again)
+                goto out;
+        list[0] = '\0';
+        for (i = 0; i < asg->cnt; i++) {
+                if (!parts[i].replay)
+                        continue;
+                rd_kafka_topic_partition_list_add(again, parts[i].topic,
+                                                  parts[i].partition);
+                if (off < sizeof(list) - 1)
+                        off += (size_t)snprintf(list + off, sizeof(list) - off,
+                                                "%s%s[%" PRId32 "]",
+                                                off ? " " : "", parts[i].topic,
+                                                parts[i].partition);
+                if (off >= sizeof(list))
+                        off = sizeof(list) - 1;
+        }
+        /* nothing is gathered (checked between batches); carried
+         * messages would be read again anyway */
+        cdc_batch_drop_carried(eng->e_b, 1);
+        if (cdc_kcons_restart(eng->e_kc, again)) {
+                /* Kafka refused (a rebalance, a broker away): not
+                 * recorded, so the next check asks again; soon */
+                eng->e_loss_next_us =
+                        cdc_now_us() + ENGINE_BACKOFF_BASE_MS * 1000 * 5;
+                goto out;
+        }
+        cdc_metric_add(eng->m_loss_replays, res.replay);
+        cdc_log(LOG_NOTICE, "RLOSS",
+                "replaying %d partition(s) from their beginning to rebuild "
+                "Redis: %s",
+                res.replay, list);
+        if (cdc_rloss_mark(eng->e_rl, cdc_apply_router(eng->e_ap), parts,
+                           asg->cnt))
+                cdc_log(LOG_WARNING, "RLOSS",
+                        "replay not recorded on the markers (%s): the next "
+                        "check replays once more",
+                        cdc_rloss_errstr(eng->e_rl));
+out:
+        if (again)
+                rd_kafka_topic_partition_list_destroy(again);
+        free(parts);
+        rd_kafka_topic_partition_list_destroy(asg);
 }
 
 /* Inside a revoke: one attempt to finish the gathered batch, without
@@ -645,6 +767,9 @@ int cdc_engine_run(cdc_engine_t *eng) {
                 case ENGINE_S_BACKOFF:
                         engine_backoff(eng);
                         break;
+                case ENGINE_S_CHECK:
+                        engine_loss_check(eng);
+                        break;
                 case ENGINE_S_DROP:
                         engine_drop_batch(eng);
                         engine_unpause(eng);
@@ -741,6 +866,15 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
                 snprintf(errstr, errstr_size, "apply: %s", es);
                 goto fail;
         }
+        if (cc->redis_loss_check_ms > 0) {
+                eng->e_rl = cdc_rloss_new(cc->redis_key_prefix, cc->cc_group_id,
+                                          errstr, errstr_size);
+                if (!eng->e_rl) {
+                        err = CDC_ERR__NOMEM;
+                        goto fail;
+                }
+                eng->e_loss_due = 1;
+        }
         eng->e_dq = cdc_dlq_new(cc->cc_conf, cc->cc_dlq, engine_dlq_dr_cb, eng,
                                 errstr, errstr_size);
         if (!eng->e_dq)
@@ -811,6 +945,7 @@ void cdc_engine_destroy(cdc_engine_t *eng) {
         }
         cdc_dlq_destroy(eng->e_dq, 5000);
         cdc_apply_destroy(eng->e_ap);
+        cdc_rloss_destroy(eng->e_rl);
         cdc_backoff_destroy(eng->e_bo);
         cdc_metrics_destroy(eng->e_m);
         while (eng->e_nlag > 0)

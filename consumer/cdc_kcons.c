@@ -495,6 +495,81 @@ cdc_err_t cdc_kcons_commit(cdc_kcons_t *kc) {
         return CDC_ERR_NO_ERROR;
 }
 
+rd_kafka_topic_partition_list_t *cdc_kcons_assignment(cdc_kcons_t *kc) {
+        rd_kafka_topic_partition_list_t *asg = NULL;
+        if (rd_kafka_assignment(kc->kc_rk, &asg))
+                return NULL;
+        return asg;
+}
+
+cdc_err_t cdc_kcons_restart(cdc_kcons_t *kc,
+                            const rd_kafka_topic_partition_list_t *parts) {
+        rd_kafka_topic_partition_list_t *l = NULL, *asg = NULL;
+        rd_kafka_resp_err_t kerr;
+        rd_kafka_error_t *error;
+        cdc_err_t err = CDC_ERR__TRANSPORT;
+        int64_t lo, hi;
+        int i;
+
+        asg = cdc_kcons_assignment(kc);
+        l   = rd_kafka_topic_partition_list_new(parts->cnt);
+        if (!asg || !l)
+                goto out;
+        for (i = 0; i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *p = &parts->elems[i];
+                if (!rd_kafka_topic_partition_list_find(asg, p->topic,
+                                                        p->partition))
+                        continue;
+                kerr = rd_kafka_query_watermark_offsets(
+                        kc->kc_rk, p->topic, p->partition, &lo, &hi, 10000);
+                if (kerr) {
+                        cdc_log(LOG_WARNING, "KCONS",
+                                "%s [%" PRId32 "]: low watermark: %s", p->topic,
+                                p->partition, rd_kafka_err2str(kerr));
+                        goto out;
+                }
+                rd_kafka_topic_partition_list_add(l, p->topic, p->partition)
+                        ->offset = lo;
+        }
+        if (!l->cnt) {
+                err = CDC_ERR_NO_ERROR;
+                goto out;
+        }
+        /* Store first: an offset stored earlier (higher) committed by the
+         * auto-committer or a revoke after this commit would skip the
+         * replay for whoever owns the partition next. */
+        rd_kafka_offsets_store(kc->kc_rk, l);
+        kerr = rd_kafka_commit(kc->kc_rk, l, 0);
+        if (kerr) {
+                cdc_log(LOG_WARNING, "KCONS", "replay: commit: %s",
+                        rd_kafka_err2str(kerr));
+                goto out;
+        }
+        error = rd_kafka_seek_partitions(kc->kc_rk, l, 10000);
+        if (error) {
+                /* committed, but the fetch goes on from where it was and
+                 * a later store would commit past the replay: the caller
+                 * must not record it as started, and tries again */
+                cdc_log(LOG_WARNING, "KCONS", "replay: seek: %s",
+                        rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+                goto out;
+        }
+        for (i = 0; i < l->cnt; i++)
+                cdc_log(LOG_NOTICE, "KCONS",
+                        "replay: %s [%" PRId32 "] from offset %" PRId64
+                        " (its beginning), committed",
+                        l->elems[i].topic, l->elems[i].partition,
+                        l->elems[i].offset);
+        err = CDC_ERR_NO_ERROR;
+out:
+        if (l)
+                rd_kafka_topic_partition_list_destroy(l);
+        if (asg)
+                rd_kafka_topic_partition_list_destroy(asg);
+        return err;
+}
+
 void cdc_kcons_pause(cdc_kcons_t *kc, int pause) {
         rd_kafka_topic_partition_list_t *asg = NULL;
         if (rd_kafka_assignment(kc->kc_rk, &asg) || !asg)

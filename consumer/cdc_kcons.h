@@ -81,6 +81,24 @@ cdc_err_t cdc_kcons_store(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
 void cdc_kcons_rewind(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
                       size_t n);
 
+/**
+ * @brief Replay the partitions of \p parts (offsets ignored) from their
+ *        beginning, durably: each one's low watermark is queried, stored
+ *        (so no older stored offset can be committed after it), committed
+ *        synchronously (a partition that moves to another instance
+ *        continues the replay there), and the fetch position is moved
+ *        there. Partitions not assigned any more are skipped.
+ * @returns CDC_ERR_NO_ERROR, or CDC_ERR__TRANSPORT (a watermark or the
+ *          commit failed: the fetch positions are unchanged; try again).
+ */
+cdc_err_t cdc_kcons_restart(cdc_kcons_t *kc,
+                            const rd_kafka_topic_partition_list_t *parts);
+
+/**
+ * @returns the assigned partitions (caller destroys the list), or NULL.
+ */
+rd_kafka_topic_partition_list_t *cdc_kcons_assignment(cdc_kcons_t *kc);
+
 /** @brief Commit the stored offsets synchronously (nothing stored: ok). */
 cdc_err_t cdc_kcons_commit(cdc_kcons_t *kc);
 

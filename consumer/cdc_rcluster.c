@@ -765,6 +765,21 @@ int cdc_rcluster_masters(const cdc_rcluster_t *rc) {
         return n;
 }
 
+int cdc_rcluster_slot_owner(const cdc_rcluster_t *rc, int slot) {
+        if (slot < 0 || slot >= CDC_RCLUSTER_SLOTS || !rc->rc_have_map ||
+            rc->rc_owner[slot] == RCLUSTER_NONE)
+                return -1;
+        return rc->rc_owner[slot];
+}
+
+const char *cdc_rcluster_node_addr(const cdc_rcluster_t *rc, int id,
+                                   int *portp) {
+        if (id < 0 || id >= rc->rc_nnodes)
+                return NULL;
+        *portp = rc->rc_nodes[id].rn_port;
+        return rc->rc_nodes[id].rn_host;
+}
+
 /* ---- run ---- */
 
 static int rcluster_scratch(cdc_rcluster_t *rc, size_t n) {

@@ -278,6 +278,22 @@ const char *cdc_rcluster_link_errstr(cdc_rcluster_t *rc, const void *link);
 /** @returns the number of masters in the topology (1 standalone). */
 int cdc_rcluster_masters(const cdc_rcluster_t *rc);
 
+/**
+ * @brief The node that owns \p slot in the current topology (every slot
+ *        is node 0's outside Redis Cluster).
+ * @returns a node id, valid until the next topology refresh (connect,
+ *          run), or -1 if the slot has no master or is out of range.
+ */
+int cdc_rcluster_slot_owner(const cdc_rcluster_t *rc, int slot);
+
+/**
+ * @brief Address of node \p id of cdc_rcluster_slot_owner().
+ * @returns the host (borrowed, valid as the id) and its port in \p portp,
+ *          or NULL if \p id is not a node.
+ */
+const char *cdc_rcluster_node_addr(const cdc_rcluster_t *rc, int id,
+                                   int *portp);
+
 /** @returns the last error text ("" if none). Borrowed. */
 const char *cdc_rcluster_errstr(const cdc_rcluster_t *rc);
 

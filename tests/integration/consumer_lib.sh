@@ -50,13 +50,15 @@ return out" 0 "$1" | sed -n 's/^ *[0-9]*) "\(.*\)"$/\1/p' | sort
 }
 
 # c_state: canonical text of every key in Redis (type, content, absolute
-# expiry), for byte-wise comparison of two runs.
+# expiry), for byte-wise comparison of two runs; the consumer's data-loss
+# markers (<prefix>:{marker:<n>}: who created them and when) are left out.
 c_state() {
         h_redis --no-raw EVAL "
 local keys = redis.call('KEYS', '*')
 table.sort(keys)
 local out = {}
 for _, k in ipairs(keys) do
+  if not string.find(k, ':{marker:', 1, true) then
   local t = redis.call('TYPE', k)['ok']
   local v
   if t == 'zset' then
@@ -77,6 +79,7 @@ for _, k in ipairs(keys) do
     v = '?'
   end
   out[#out + 1] = k .. ' ' .. t .. ' ' .. redis.call('PEXPIRETIME', k) .. ' ' .. v
+  end
 end
 return out" 0 | sed -n 's/^ *[0-9]*) "\(.*\)"$/\1/p'
 }
