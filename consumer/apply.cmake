@@ -19,6 +19,8 @@ configure_file(${CDC_APPLY_LUA_INC}.tmp ${CDC_APPLY_LUA_INC} COPYONLY)
 
 add_library(cdc_apply STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_apply.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_apply_map.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_apply_sweep.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rcluster.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rloss.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rsink.c
