@@ -2,7 +2,8 @@
 # (through cdc_apply), dead-lettering poison messages, reaping expired
 # idempotency rows. The modules form a small library so unit tests and
 # fuzz harnesses link them without main():
-#   cdc_engine   owns the modules, runs the loop (a state switch)
+#   cdc_engine   owns the modules, runs the loop (a state switch);
+#                cdc_engine_setup: its metrics, readiness and setup
 #   cdc_batch    one record per message: gather/parse/add/settle/store/drop
 #   cdc_precheck size and column caps before parsing
 #   cdc_tomb     the delete a tombstone carries in its header
@@ -18,6 +19,7 @@ add_library(cdc_consumer STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_tomb.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_batch.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_engine.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_engine_setup.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_reaper.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_redlq.c)
 target_include_directories(cdc_consumer PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})

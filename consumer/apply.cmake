@@ -1,5 +1,7 @@
 # cdc_apply: event -> version-checked Redis scripts, pipelined (cdc_apply),
-# routed to one Redis or the masters of a Redis Cluster (cdc_rcluster),
+# routed to one Redis or the masters of a Redis Cluster (cdc_rcluster:
+# nodes and topology; cdc_rcluster_run: the pipelined run with redirects
+# and WAIT; cdc_rcluster_parse: key slots and reply parsing),
 # the Redis connection (cdc_rsink) and the Lua scripts (lua/*.lua, embedded
 # at configure time into cdc_scripts_lua.inc so the .lua files stay the one
 # source: redis-benchmark and redis-cli --eval can run them as they are).
@@ -22,6 +24,8 @@ add_library(cdc_apply STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_apply_map.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_apply_sweep.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rcluster.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rcluster_parse.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rcluster_run.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rloss.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_rsink.c
   ${CMAKE_CURRENT_SOURCE_DIR}/cdc_scripts.c)

@@ -1,8 +1,10 @@
 /**
  * @file cdc_rcluster_int.h
- * @brief Internal definitions of cdc_rcluster. Exposed for regress tests
- *        only (tests/unit/test_rcluster.c parses CLUSTER SLOTS replies
- *        without a server).
+ * @brief Internal definitions of cdc_rcluster, shared by cdc_rcluster.c
+ *        (nodes, topology, setup), cdc_rcluster_run.c (the pipelined run)
+ *        and cdc_rcluster_parse.c (key slots, reply parsing). Also used by
+ *        regress tests (tests/unit/test_rcluster.c parses CLUSTER SLOTS
+ *        replies without a server). Nothing else includes it.
  */
 #ifndef CDC_RCLUSTER_INT_H
 #define CDC_RCLUSTER_INT_H
@@ -19,6 +21,70 @@ typedef struct cdc_rcluster_map_s {
 } cdc_rcluster_map_t;
 
 #define CDC_RCLUSTER_NO_NODE 0xffff
+
+#define RCLUSTER_NONE CDC_RCLUSTER_NO_NODE
+
+/* per command flags of a run */
+#define RCF_ASKING 0x01 /* sent after ASKING this round */
+#define RCF_OK     0x02 /* acceptable reply, waiting for WAIT */
+
+typedef struct rcluster_node_s {
+        char *rn_host;
+        int rn_port;
+        void *rn_link;   /* created on first use */
+        int rn_master;   /* a master of the current topology */
+        int rn_seed;     /* from redis.cluster.nodes (kept) */
+        int rn_prepared; /* on_connect ran on this connection */
+        int rn_reloads;  /* NOSCRIPT reloads during this run */
+        /* per round */
+        size_t rn_nsent;
+        size_t rn_first; /* index of its first command in rc_order */
+        int rn_failed;
+} rcluster_node_t;
+
+struct cdc_rcluster_s {
+        int rc_cluster;
+        rcluster_node_t *rc_nodes;
+        int rc_nnodes;
+        uint16_t *rc_owner; /* slot -> node index, RCLUSTER_NONE */
+        int rc_have_map;
+        int rc_stale; /* refresh the topology before the next round */
+        cdc_rcluster_map_t *rc_map; /* scratch for refreshes */
+
+        cdc_rsink_conf_t rc_lconf; /* copied strings (host/port unused) */
+        char *rc_user, *rc_password, *rc_tls_name;
+        void *rc_tls_ctx; /* shared by every link; NULL: plain */
+        int rc_wait_replicas, rc_wait_timeout_ms, rc_max_rounds;
+        cdc_rcluster_on_connect_cb_t *rc_on_connect;
+        void *rc_opaque;
+        const cdc_rcluster_link_ops_t *rc_ops;
+        void *rc_ops_opaque;
+
+        /* scratch of a run, sized to the largest n seen */
+        size_t rc_scap;
+        size_t rc_run_n;      /* commands of the run in progress (rc_ask) */
+        uint16_t *rc_route;   /* node per command */
+        uint16_t *rc_ask;     /* ASK target per command, RCLUSTER_NONE */
+        unsigned char *rc_fl; /* RCF_* */
+        size_t *rc_order;     /* command indexes grouped by node */
+
+        cdc_rcluster_stats_t rc_stats;
+        char rc_errstr[512];
+};
+
+/* Node helpers of cdc_rcluster.c, not static only because
+ * cdc_rcluster_run.c calls them too: internal, nothing else may. */
+
+/* The first error of a run or connect wins (the root cause). */
+void rcluster_set_err(cdc_rcluster_t *rc, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* Index of node host:port, added if new. -1: table full or no memory. */
+int rcluster_add(cdc_rcluster_t *rc, const char *host, int port);
+void rcluster_close(cdc_rcluster_t *rc, rcluster_node_t *rn);
+/* Connected and prepared (on_connect ran), or an error (reason set). */
+cdc_err_t rcluster_ready(cdc_rcluster_t *rc, rcluster_node_t *rn, int prepare);
+/* Refresh the slot map from the first node that answers CLUSTER SLOTS. */
+cdc_err_t rcluster_refresh(cdc_rcluster_t *rc);
 
 /**
  * @brief Parse a CLUSTER SLOTS reply (untrusted: every element is

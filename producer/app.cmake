@@ -25,6 +25,7 @@ add_library(cdc_producer_engine STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cdc_emit.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pbench.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pengine.c
+  ${CMAKE_CURRENT_LIST_DIR}/cdc_pengine_rows.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pengine_setup.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_topics.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_repair.c)

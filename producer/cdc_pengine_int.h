@@ -127,4 +127,19 @@ struct cdc_pengine_s {
  */
 int pengine_ready(const cdc_pengine_t *pe, char *why, size_t size);
 
+/* Not static only because cdc_pengine.c and cdc_pengine_rows.c share them:
+ * internal to the engine. */
+
+/* Publish the state (and what follows from it) to /readyz and metrics. */
+void pengine_publish(cdc_pengine_t *pe, pe_state_t st);
+/* Record the failure the transition will act on. */
+cdc_err_t pengine_fail(cdc_pengine_t *pe, cdc_err_t err, pe_why_t kind,
+                       const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+/* Periodic work of every state that holds the lock (cdc_pengine.c). */
+cdc_err_t pengine_tick(cdc_pengine_t *pe, int timeout_ms);
+/* The SNAPSHOT and STREAM states (cdc_pengine_rows.c). */
+cdc_err_t pengine_snapshot(cdc_pengine_t *pe);
+cdc_err_t pengine_stream(cdc_pengine_t *pe);
+
 #endif
