@@ -1202,6 +1202,18 @@ static cdc_err_t verify_idem_row_cb(void *opaque, int side, json_t *row) {
                        json_string_length(jr));
                 v->v_last_rid_len = json_string_length(jr);
                 v->v_has_last_rid = 1;
+        } else if (json_is_integer(jr)) {
+                v->v_last_rid_len = (size_t)snprintf(
+                        v->v_last_rid, sizeof(v->v_last_rid),
+                        "%" JSON_INTEGER_FORMAT, json_integer_value(jr));
+                v->v_has_last_rid = 1;
+        } else {
+                /* the next chunk could not start after this row */
+                snprintf(v->v_errstr, sizeof(v->v_errstr),
+                         "%s: a request id that is not a string of at most "
+                         "%zu bytes",
+                         v->v_vc->vc_cc.idem_table, sizeof(v->v_last_rid));
+                return VERIFY_ECB;
         }
         v->v_sum->idem_records++;
         if (verify_map_row(v, v->v_vc->vc_cc.idem_table, row, &n))
