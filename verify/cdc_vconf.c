@@ -155,6 +155,10 @@ const char *cdc_vconf_finalize(void *base) {
         why = cdc_cconf_finalize(&vc->vc_cc);
         if (why)
                 return why;
+        if (vc->vc_cc.cc_source_cnt > 1)
+                return "sources: verify compares one source (source.name) "
+                       "with Redis; with several shards Redis holds their "
+                       "union, which this version does not read";
         free(vc->vc_users);
         vc->vc_users    = NULL;
         vc->vc_user_cnt = 0;

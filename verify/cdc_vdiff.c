@@ -23,10 +23,40 @@ const char *cdc_vset_name(cdc_vset_t s) {
         return (unsigned)s < CDC_VSET__CNT ? vset_names[s] : "?";
 }
 
+/* The home source's version in a stored register list: "<ver>", or
+ * "<reg>;<reg>..." with each "<ver>[@<tag>][=<score>]" (schemas/redis.md,
+ * "Several sources"); the home register has no tag. */
+static const char *vdiff_home_ver(const char *v, size_t len, size_t *outlen) {
+        size_t i = 0;
+
+        while (i < len) {
+                size_t j   = i, d;
+                int tagged = 0;
+
+                while (j < len && v[j] != ';') {
+                        if (v[j] == '@')
+                                tagged = 1;
+                        j++;
+                }
+                if (!tagged) {
+                        for (d = i; d < j && v[d] >= '0' && v[d] <= '9'; d++)
+                                ;
+                        *outlen = d - i;
+                        return v + i;
+                }
+                i = j + 1;
+        }
+        *outlen = 0;
+        return NULL;
+}
+
 int cdc_vdiff_newer(const char *ver, size_t len, const cdc_vsnap_t *snap) {
         uint64_t epoch = 0, seq = 0;
         size_t i, pad;
 
+        if (!ver)
+                return 0;
+        ver = vdiff_home_ver(ver, len, &len);
         if (!ver || len == 0 || len > 40)
                 return 0;
         for (i = 0; i < len; i++)

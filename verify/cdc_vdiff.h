@@ -119,8 +119,10 @@ typedef struct cdc_vdiff_stats_s {
 /**
  * @brief Whether a version Redis stores (decimal digits without leading
  *        zeros, schemas/redis.md) is newer than the read \p snap: its
- *        (epoch, seq) is after the read's. A malformed version is not
- *        newer (the difference is reported).
+ *        (epoch, seq) is after the read's. In a register list of several
+ *        sources ("<ver>[@<tag>][=<score>];...") the home source's
+ *        register (no tag) counts. A malformed version, or none of the
+ *        home source, is not newer (the difference is reported).
  */
 int cdc_vdiff_newer(const char *ver, size_t len, const cdc_vsnap_t *snap);
 

@@ -33,10 +33,14 @@
 #include "cdc_vsettle.h"
 #include "cdc_vsource.h"
 
-#define VERIFY_IDLEN 24
+#define VERIFY_IDLEN   24
 /* an error of the engine itself inside a row callback (reason in
  * v_errstr); the MySQL module never returns this code on its own */
-#define VERIFY_ECB   CDC_ERR__BAD_EVENT
+#define VERIFY_ECB     CDC_ERR__BAD_EVENT
+/* commit time stand-in: the consumer scores a row without its time column
+ * with the commit time, which only the binlog knows; such scores are not
+ * compared */
+#define VERIFY_NO_TIME INT64_MIN
 
 /* One expected member, from one MySQL row. */
 typedef struct ventry_s {
@@ -837,6 +841,10 @@ static int verify_map_row(cdc_verify_t *v, const char *table, json_t *row,
         ev.op    = CDC_OP_READ;
         ev.after = row;
         snprintf(ev.source.table, sizeof(ev.source.table), "%s", table);
+        /* the home source: versions stored without a tag */
+        snprintf(ev.source.name, sizeof(ev.source.name), "%s",
+                 v->v_vc->vc_cc.source_name);
+        ev.source.ts_ms    = VERIFY_NO_TIME;
         ev.source.epoch    = v->v_snap.epoch;
         ev.source.seq      = v->v_snap.seq;
         ev.source.snapshot = 1;
@@ -876,51 +884,54 @@ static cdc_err_t verify_follow_row_cb(void *opaque, int side, json_t *row) {
         const char *const *argv;
         const size_t *lens;
         cdc_script_id_t id;
-        ventry_t *e;
-        int n, argc, script = side == CDC_VSOURCE_BY_FOLLOWER ? 0 : 1;
-        const json_t *tcol;
+        char uid[VERIFY_IDLEN];
+        int n, argc, k;
+        /* every row queues the script on the first user's keys (follower,
+         * or user a of a pair), then on the second's: a row read by the
+         * follower (a) column gives that user's sides, one read by the
+         * followee (b) column the other's */
+        size_t script = side == CDC_VSOURCE_BY_FOLLOWER ? 0 : 1;
 
         if (verify_map_row(v, v->v_vc->vc_cc.follow_table, row, &n))
                 return VERIFY_ECB;
         if (n < 2)
                 return CDC_ERR_NO_ERROR;
-        /* a snapshot read queues the follower side, then the followee
-         * side (cdc_apply.c apply_edge) */
-        argc = cdc_apply_queued(v->v_ap, (size_t)script, &id, &argv, &lens);
-        if (argc != CDC_SCRIPT_EDGE_NKEYS + CDC_SCRIPT_EDGE_NARGS ||
-            id != CDC_SCRIPT_EDGE) {
+        argc = cdc_apply_queued(v->v_ap, script, &id, &argv, &lens);
+        /* KEYS[4], other, version, tag, then (side, exists, score)... */
+        if (id != CDC_SCRIPT_EDGE || argc < CDC_SCRIPT_EDGE_NKEYS + 6 ||
+            (argc - CDC_SCRIPT_EDGE_NKEYS - 3) % 3 ||
+            verify_key_uid(v, argv[0], lens[0], uid) ||
+            lens[4] >= VERIFY_IDLEN) {
                 snprintf(v->v_errstr, sizeof(v->v_errstr),
                          "unexpected mapping of a follow row");
                 return VERIFY_ECB;
         }
-        if (v->v_nents == v->v_cap) {
-                size_t cap   = v->v_cap ? v->v_cap * 2 : 1024;
-                ventry_t *ne = realloc(v->v_ents, cap * sizeof(*ne));
-                if (!ne)
-                        return CDC_ERR__NOMEM;
-                v->v_ents = ne;
-                v->v_cap  = cap;
+        for (k = CDC_SCRIPT_EDGE_NKEYS + 3; k + 2 < argc; k += 3) {
+                ventry_t *e;
+
+                if (v->v_nents == v->v_cap) {
+                        size_t cap   = v->v_cap ? v->v_cap * 2 : 1024;
+                        ventry_t *ne = realloc(v->v_ents, cap * sizeof(*ne));
+                        if (!ne)
+                                return CDC_ERR__NOMEM;
+                        v->v_ents = ne;
+                        v->v_cap  = cap;
+                }
+                e = &v->v_ents[v->v_nents];
+                memset(e, 0, sizeof(*e));
+                memcpy(e->uid, uid, sizeof(uid));
+                memcpy(e->other, argv[4], lens[4]);
+                e->other[lens[4]] = '\0';
+                e->set            = argv[k][0] == 'o' ? CDC_VSET_FOLLOWING
+                                                      : CDC_VSET_FOLLOWERS;
+                e->present        = argv[k + 1][0] == '1';
+                e->score          = strtod(argv[k + 2], NULL);
+                if (e->present &&
+                    strtoll(argv[k + 2], NULL, 10) == VERIFY_NO_TIME)
+                        e->score = NAN;
+                e->row = json_incref(row);
+                v->v_nents++;
         }
-        e = &v->v_ents[v->v_nents];
-        memset(e, 0, sizeof(*e));
-        if (verify_key_uid(v, argv[0], lens[0], e->uid) ||
-            lens[4] >= VERIFY_IDLEN) {
-                snprintf(v->v_errstr, sizeof(v->v_errstr),
-                         "unexpected key %.*s", (int)lens[0], argv[0]);
-                return VERIFY_ECB;
-        }
-        memcpy(e->other, argv[4], lens[4]);
-        e->other[lens[4]] = '\0';
-        e->set     = script == 0 ? CDC_VSET_FOLLOWING : CDC_VSET_FOLLOWERS;
-        e->present = argv[6][0] == '1';
-        e->score   = strtod(argv[7], NULL);
-        /* no time column: the consumer scores with the commit time, which
-         * only the binlog knows; such scores are not compared */
-        tcol = json_object_get(row, v->v_vc->vc_cc.follow_col_time);
-        if (!tcol || json_is_null(tcol))
-                e->score = NAN;
-        e->row = json_incref(row);
-        v->v_nents++;
         cdc_apply_discard(v->v_ap);
         return CDC_ERR_NO_ERROR;
 }
@@ -1221,8 +1232,7 @@ static cdc_err_t verify_idem_row_cb(void *opaque, int side, json_t *row) {
         if (n < 1)
                 return CDC_ERR_NO_ERROR;
         argc = cdc_apply_queued(v->v_ap, 0, &id, &argv, &lens);
-        if (argc != CDC_SCRIPT_IDEM_NKEYS + CDC_SCRIPT_IDEM_NARGS ||
-            id != CDC_SCRIPT_IDEM) {
+        if (argc < 7 || id != CDC_SCRIPT_IDEM) {
                 snprintf(v->v_errstr, sizeof(v->v_errstr),
                          "unexpected mapping of an idempotency row");
                 return VERIFY_ECB;

@@ -57,8 +57,16 @@ cdc_vsource_t *cdc_vsource_new(const cdc_vconf_t *vc, char *errstr,
         vs->vs_epoch = (uint32_t)vc->source_epoch;
         vs->vs_chunk = vc->chunk_rows;
         vsource_ident(vs->vs_follow, sizeof(vs->vs_follow), cc->follow_table);
-        vsource_ident(vs->vs_fr, sizeof(vs->vs_fr), cc->follow_col_follower);
-        vsource_ident(vs->vs_fe, sizeof(vs->vs_fe), cc->follow_col_followee);
+        /* a pair table (follow.model=pair) is read by its two user
+         * columns the same way */
+        vsource_ident(vs->vs_fr, sizeof(vs->vs_fr),
+                      cc->cc_follow_model == CDC_APPLY_MODEL_PAIR
+                              ? cc->follow_col_a
+                              : cc->follow_col_follower);
+        vsource_ident(vs->vs_fe, sizeof(vs->vs_fe),
+                      cc->cc_follow_model == CDC_APPLY_MODEL_PAIR
+                              ? cc->follow_col_b
+                              : cc->follow_col_followee);
         vsource_ident(vs->vs_idem, sizeof(vs->vs_idem), cc->idem_table);
         vsource_ident(vs->vs_req, sizeof(vs->vs_req), cc->idem_col_request);
         return vs;

@@ -31,6 +31,12 @@ static void test_newer(void **state) {
                 assert_false(cdc_vdiff_newer("1000000000000000000000000009999",
                                              31, &e2));
         }
+        /* several sources: the home register (no tag) counts */
+        assert_true(
+                cdc_vdiff_newer("430000000000=17;5@shard2=9", 26, &snap_gtid));
+        assert_false(
+                cdc_vdiff_newer("99@shard2=9;410000000000", 24, &snap_gtid));
+        assert_false(cdc_vdiff_newer("990000000000@shard2", 19, &snap_gtid));
         /* malformed: never newer (the difference is reported) */
         assert_false(cdc_vdiff_newer("99x", 3, &snap_gtid));
         assert_false(cdc_vdiff_newer("", 0, &snap_gtid));
