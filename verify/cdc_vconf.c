@@ -13,6 +13,9 @@
 
 #define _V(f) offsetof(struct cdc_vconf_s, f)
 
+_Static_assert(sizeof(cdc_mysql_ssl_mode_t) == sizeof(int),
+               "an enum property is an int");
+
 /* clang-format off */
 static const cdc_prop_t vconf_props[] = {
  {"mysql.host", CDC_C_STR, _V(mysql_host), 0, 0, "127.0.0.1",
@@ -28,6 +31,14 @@ static const cdc_prop_t vconf_props[] = {
   "Database of the tables (default source.db)"},
  {"mysql.timeout.ms", CDC_C_MS, _V(mysql_timeout_ms), 100, 3600000, "30s",
   "MySQL connect timeout; reads may take ten times as long"},
+ {"mysql.ssl.mode", CDC_C_ENUM, _V(mysql_ssl_mode), 0, 0, "preferred",
+  "TLS to MySQL, as the producer's mysql.ssl.mode", .values = CDC_MYSQL_SSL_MODES},
+ {"mysql.ssl.ca", CDC_C_STR, _V(mysql_ssl_ca), 0, 0, NULL,
+  "CA certificate file (PEM) the server's certificate must chain to"},
+ {"mysql.ssl.cert", CDC_C_STR, _V(mysql_ssl_cert), 0, 0, NULL,
+  "Client certificate file (PEM), for accounts that REQUIRE X509"},
+ {"mysql.ssl.key", CDC_C_STR, _V(mysql_ssl_key), 0, 0, NULL,
+  "Private key file (PEM) of mysql.ssl.cert"},
  {"source.epoch", CDC_C_INT, _V(source_epoch), 0, UINT32_MAX, "0",
   "The producer's source.epoch (versions are compared with it)"},
  {"checkpoint.store", CDC_C_ENUM, _V(ckpt_store), 0, 0, "kafka",
@@ -153,6 +164,12 @@ const char *cdc_vconf_finalize(void *base) {
         int modes, n;
 
         why = cdc_cconf_finalize(&vc->vc_cc);
+        if (why)
+                return why;
+        why = cdc_mysql_ssl_check("mysql.ssl", vc->mysql_ssl_mode,
+                                  vc->mysql_ssl_ca, vc->mysql_ssl_cert,
+                                  vc->mysql_ssl_key, vc->vc_errbuf,
+                                  sizeof(vc->vc_errbuf));
         if (why)
                 return why;
         if (vc->vc_cc.cc_source_cnt > 1)

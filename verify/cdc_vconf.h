@@ -14,6 +14,7 @@
 #include "cdc_cconf.h"
 #include "cdc_conf.h"
 #include "cdc_err.h"
+#include "cdc_mysql.h"
 
 /** How verify waits for the pipeline before a difference counts. */
 typedef enum {
@@ -36,6 +37,10 @@ typedef struct cdc_vconf_s {
         char *mysql_password;
         char *mysql_db; /**< default source.db */
         int64_t mysql_timeout_ms;
+        cdc_mysql_ssl_mode_t mysql_ssl_mode;
+        char *mysql_ssl_ca;
+        char *mysql_ssl_cert;
+        char *mysql_ssl_key;
 
         /* ---- the producer's side ---- */
         int64_t source_epoch;
@@ -61,6 +66,7 @@ typedef struct cdc_vconf_s {
         uint64_t *vc_users; /**< owned, parsed verify.users */
         size_t vc_user_cnt;
         char vc_ckpt_topic[256];
+        char vc_errbuf[512];
 } cdc_vconf_t;
 
 /** @brief Defaults into \p vc (a new engine over both tables). */

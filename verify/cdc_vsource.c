@@ -43,7 +43,10 @@ cdc_vsource_t *cdc_vsource_new(const cdc_vconf_t *vc, char *errstr,
                 goto nomem;
         if (cdc_mysql_target_set(&vs->vs_tgt, vc->mysql_host,
                                  (unsigned)vc->mysql_port, vc->mysql_socket,
-                                 vc->mysql_user, vc->mysql_password, db))
+                                 vc->mysql_user, vc->mysql_password, db) ||
+            cdc_mysql_target_set_ssl(&vs->vs_tgt, vc->mysql_ssl_mode,
+                                     vc->mysql_ssl_ca, vc->mysql_ssl_cert,
+                                     vc->mysql_ssl_key))
                 goto nomem;
         vs->vs_opts.connect_timeout_s =
                 (unsigned)((vc->mysql_timeout_ms + 999) / 1000);
@@ -115,15 +118,11 @@ static cdc_err_t vsource_connect(cdc_vsource_t *vs) {
 
         if (vs->vs_my)
                 return CDC_ERR_NO_ERROR;
-        if (cdc_mysql_connect(&vs->vs_tgt, &vs->vs_opts, &vs->vs_my)) {
-                err = vsource_err(vs, "connect");
-                if (vs->vs_my) {
-                        mysql_close(vs->vs_my);
-                        vs->vs_my = NULL;
-                }
-                return err == CDC_ERR__SERVER ? CDC_ERR__SERVER
-                                              : CDC_ERR__TRANSPORT;
-        }
+        err = cdc_mysql_connect(&vs->vs_tgt, &vs->vs_opts, "connect",
+                                &vs->vs_my, NULL, vs->vs_errstr,
+                                sizeof(vs->vs_errstr));
+        if (err)
+                return err;
         if ((err = vsource_exec(vs, "SET SESSION time_zone = '+00:00'")) ||
             (err = vsource_exec(vs, "SET SESSION TRANSACTION ISOLATION LEVEL "
                                     "REPEATABLE READ")))
