@@ -157,6 +157,10 @@ static const cdc_prop_t cconf_props[] = {
  {NULL}};
 /* clang-format on */
 
+const cdc_prop_t *cdc_cconf_props(void) {
+        return cconf_props;
+}
+
 /* Finalize errors outlive the call: the engine prints them afterwards. */
 static char cconf_errbuf[512];
 

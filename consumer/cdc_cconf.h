@@ -148,6 +148,14 @@ typedef struct cdc_cconf_s {
  */
 cdc_err_t cdc_cconf_init(cdc_cconf_t *cc, char *errstr, size_t errstr_size);
 
+/**
+ * @brief The consumer's property table (terminated by a row with name
+ *        NULL), whose offsets point into cdc_cconf_t. followcdc-verify
+ *        reads the consumer's configuration with it: its own struct
+ *        starts with a cdc_cconf_t, so the rows apply unchanged.
+ */
+const cdc_prop_t *cdc_cconf_props(void);
+
 /** @brief Free what \p cc owns (also the engine). */
 void cdc_cconf_destroy(cdc_cconf_t *cc);
 

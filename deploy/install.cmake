@@ -5,19 +5,19 @@
 #   (cd build && cpack -G DEB)               followcdc_<v>_<arch>.deb and
 #                                            followcdc-devbroker_<v>_<arch>.deb
 #
-# Components: "followcdc" (the two product binaries and everything they
+# Components: "followcdc" (producer, consumer, verify and everything they
 # need) and "devbroker" (the in-memory Kafka for development and tests,
 # a package of its own so a production host never gets it).
 # tests/deploy/deb.sh builds the packages, installs them and runs them.
 include(GNUInstallDirs)
 
-install(TARGETS followcdc-producer followcdc-consumer
+install(TARGETS followcdc-producer followcdc-consumer followcdc-verify
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT followcdc)
 install(TARGETS followcdc-devbroker
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT devbroker)
 
 # Man pages: hand-written roff in deploy/man/, gzipped as Debian wants them.
-set(CDC_MAN_PAGES followcdc-producer.1 followcdc-consumer.1)
+set(CDC_MAN_PAGES followcdc-producer.1 followcdc-consumer.1 followcdc-verify.1)
 set(_cdc_man_gz)
 foreach(m ${CDC_MAN_PAGES})
   add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/man/${m}.gz

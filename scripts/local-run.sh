@@ -228,6 +228,12 @@ Try it: write to MySQL, read Redis.
   redis-cli -p $H_REDIS_PORT ZREVRANGE 'fc:{u:1}:following' 0 -1 WITHSCORES
   $py $src/scripts/check-converged.py --redis-port $H_REDIS_PORT --show 2
 
+Prove Redis equals MySQL while it streams (exit 0 equal, 1 different):
+  $CDC_BUILD_DIR/bin/followcdc-verify -c $H_DIR/consumer.conf \\
+    --mysql.port=$H_MYSQL_PORT --mysql.user=$H_PRODUCER_USER \\
+    --mysql.password=file:$H_DIR/producer.secret --full
+  (--sample=20 --every=60s keeps checking, metrics on http.listen)
+
 Press Ctrl-C to stop everything.
 EOF
 }

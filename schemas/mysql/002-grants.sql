@@ -24,3 +24,10 @@ GRANT SELECT, DELETE ON followcdc.idempotent_log TO 'followcdc_consumer'@'%';
 GRANT SELECT, INSERT, UPDATE, DELETE ON followcdc.followcdc_signal TO 'followcdc_producer'@'%';
 -- Whoever files requests (followcdc-verify --repair, an operator):
 --   GRANT INSERT ON followcdc.followcdc_signal TO '<that account>'@'%';
+
+-- followcdc-verify: reads both tables in consistent snapshots (SELECT;
+-- SHOW STATUS LIKE 'binlog_snapshot_%' and BINLOG_GTID_POS() need nothing
+-- more). It writes nothing.
+CREATE USER IF NOT EXISTS 'followcdc_verify'@'%' IDENTIFIED BY 'change-me-verify';
+GRANT SELECT ON followcdc.follow TO 'followcdc_verify'@'%';
+GRANT SELECT ON followcdc.idempotent_log TO 'followcdc_verify'@'%';

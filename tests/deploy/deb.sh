@@ -33,6 +33,7 @@ devdeb=$work/pkg/followcdc-devbroker_${version}_${arch}.deb
 dpkg-deb -f "$deb" Depends | grep -q 'librdkafka1' ||
         fail "Depends lacks librdkafka1: $(dpkg-deb -f "$deb" Depends)"
 want=(./usr/bin/followcdc-producer ./usr/bin/followcdc-consumer
+      ./usr/bin/followcdc-verify ./usr/share/man/man1/followcdc-verify.1.gz
       ./usr/share/man/man1/followcdc-producer.1.gz
       ./usr/share/man/man1/followcdc-consumer.1.gz
       ./usr/share/doc/followcdc/examples/producer.conf.sample

@@ -6,7 +6,7 @@ set -euo pipefail
 src=${CDC_SOURCE_DIR:?}
 build=${CDC_BUILD_DIR:?}
 fail() { echo "FAIL: $*"; exit 1; }
-for b in producer consumer; do
+for b in producer consumer verify; do
         page=$src/deploy/man/followcdc-$b.1
         warn=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$page" 2>&1)
         [ -z "$warn" ] || fail "$page: $warn"
