@@ -54,6 +54,8 @@ typedef struct cdc_vconf_s {
         int64_t sample;
         int64_t every_ms;
         int json;
+        int repair;                /**< verify.repair (--repair) */
+        char *repair_signal_table; /**< repair.signal.table */
         int64_t chunk_rows;
         int settle;
         int64_t settle_timeout_ms;

@@ -259,6 +259,7 @@ void cdc_verify_destroy(cdc_verify_t *v) {
         free(v->v_isus);
         cdc_vsettle_destroy(v->v_settle);
         cdc_vsource_destroy(v->v_src);
+        free(v->v_rep);
         cdc_rcluster_destroy(v->v_rc);
         cdc_apply_destroy(v->v_ap);
         free(v->v_prefix);
@@ -651,6 +652,65 @@ void cdc_verify_print_summary(FILE *fp, const cdc_verify_sum_t *s) {
                 s->skipped_newer, s->rechecked);
 }
 
+static int verify_cmp_id(const void *a, const void *b) {
+        const char *x = a, *y = b;
+        size_t lx = strlen(x), ly = strlen(y);
+        return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+/* --repair: the divergent users as `users` requests of at most 1,000 ids,
+ * and a `table` request for the idempotency table, rows of the producer's
+ * signal table (docs/repair.md). Prints "REPAIR requested users=N
+ * tables=M"; a failure is logged and does not change the exit status. */
+static void verify_repair_file(cdc_verify_t *v) {
+        const cdc_vconf_t *vc = v->v_vc;
+        const char *tbl       = vc->repair_signal_table;
+        size_t i, n = 0, users = 0, tables = 0, cap = 1000 * VERIFY_IDLEN;
+        char *payload = malloc(cap);
+        cdc_err_t err = CDC_ERR_NO_ERROR;
+
+        if (!payload)
+                return;
+        qsort(v->v_rep, v->v_nrep, sizeof(*v->v_rep), verify_cmp_id);
+        for (i = 0; i <= v->v_nrep && !err; i++) {
+                int last = i == v->v_nrep;
+                if (!last && i && !strcmp(v->v_rep[i], v->v_rep[i - 1]))
+                        continue;
+                if (!last) {
+                        size_t l = strlen(v->v_rep[i]);
+                        if (n)
+                                payload[n++] = ',';
+                        memcpy(payload + n, v->v_rep[i], l);
+                        n += l;
+                        payload[n] = '\0';
+                        users++;
+                }
+                if (n && (last || users % 1000 == 0)) {
+                        err = cdc_vsource_signal(v->v_src, tbl, "users",
+                                                 payload);
+                        n   = 0;
+                }
+        }
+        if (!err && v->v_rep_idem) {
+                err = cdc_vsource_signal(v->v_src, tbl, "table",
+                                         vc->vc_cc.idem_table
+                                                 ? vc->vc_cc.idem_table
+                                                 : "idempotent_log");
+                tables += !err;
+        }
+        free(payload);
+        if (err) {
+                cdc_log(LOG_ERR, "VERIFY", "repair request into %s: %s", tbl,
+                        cdc_vsource_errstr(v->v_src));
+                return;
+        }
+        cdc_log(LOG_NOTICE, "VERIFY",
+                "repair requested in %s: %zu user(s), %zu table(s)", tbl, users,
+                tables);
+        fprintf(v->v_out, "REPAIR requested users=%zu tables=%zu\n", users,
+                tables);
+}
+
 int cdc_verify_run(cdc_verify_t *v, volatile sig_atomic_t *run,
                    cdc_verify_sum_t *sum) {
         const cdc_vconf_t *vc = v->v_vc;
@@ -723,6 +783,10 @@ int cdc_verify_run(cdc_verify_t *v, volatile sig_atomic_t *run,
                         sum->skipped_newer);
         }
         cdc_verify_print_summary(v->v_out, sum);
+        if (result == CDC_VERIFY_DIFFERS && vc->repair)
+                verify_repair_file(v);
+        v->v_nrep     = 0;
+        v->v_rep_idem = 0;
         fflush(v->v_out);
 
         cdc_metric_set(v->m_users, (int64_t)sum->users);

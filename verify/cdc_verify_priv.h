@@ -128,6 +128,11 @@ struct cdc_verify_s {
         cdc_metric_t *m_users, *m_edges, *m_div, *m_missing, *m_extra,
                 *m_wrong_score, *m_wrong_count, *m_idem, *m_newer, *m_last_ts,
                 *m_runs[3], *m_duration;
+        /* --repair: users to re-read (ids, duplicates allowed), and
+         * whether idempotency records differ */
+        char (*v_rep)[VERIFY_IDLEN];
+        size_t v_nrep, v_rep_cap;
+        int v_rep_idem;
         char v_errstr[512];
 };
 
@@ -139,6 +144,9 @@ typedef struct vcb_s {
         videm_t *r;
         int found;
 } vcb_t;
+
+/** --repair: note what a difference asks to re-read (cdc_verify_report.c). */
+void verify_repair_note(cdc_verify_t *v, const cdc_vdiff_t *d);
 
 /* shared between the verifier's files (internal linkage in spirit) */
 int64_t verify_wall_ms(void);

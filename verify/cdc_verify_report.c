@@ -131,6 +131,39 @@ static void verify_print_human(cdc_verify_t *v, const cdc_vdiff_t *d,
         free(row);
 }
 
+/* --repair: note the user of a difference and, for a member of a
+ * following/followers set, the other user (their side of the edge is
+ * wrong too); idempotency differences ask for a table re-read. */
+static void verify_repair_add(cdc_verify_t *v, const char *id, size_t len) {
+        size_t k;
+        if (!len || len >= VERIFY_IDLEN)
+                return;
+        for (k = 0; k < len; k++)
+                if (id[k] < '0' || id[k] > '9')
+                        return; /* only canonical ids are requested */
+        if (v->v_nrep == v->v_rep_cap) {
+                size_t cap = v->v_rep_cap ? v->v_rep_cap * 2 : 64;
+                void *p    = realloc(v->v_rep, cap * sizeof(*v->v_rep));
+                if (!p)
+                        return; /* reported, just not repaired */
+                v->v_rep     = p;
+                v->v_rep_cap = cap;
+        }
+        memcpy(v->v_rep[v->v_nrep], id, len);
+        v->v_rep[v->v_nrep++][len] = '\0';
+}
+
+void verify_repair_note(cdc_verify_t *v, const cdc_vdiff_t *d) {
+        if (!d->uid) {
+                v->v_rep_idem = 1;
+                return;
+        }
+        verify_repair_add(v, d->uid, strlen(d->uid));
+        if (d->member &&
+            (d->set == CDC_VSET_FOLLOWING || d->set == CDC_VSET_FOLLOWERS))
+                verify_repair_add(v, d->member, d->member_len);
+}
+
 /* Count a difference of the final pass, print it. */
 int verify_report_cb(void *opaque, const cdc_vdiff_t *d) {
         vcb_t *c            = opaque;
@@ -158,6 +191,8 @@ int verify_report_cb(void *opaque, const cdc_vdiff_t *d) {
                 s->idem_divergent++;
                 break;
         }
+        if (v->v_vc->repair)
+                verify_repair_note(v, d);
         if (c->u) {
                 if (!c->u->reported++)
                         s->divergent_users++;

@@ -430,3 +430,38 @@ cdc_err_t cdc_vsource_sample(cdc_vsource_t *vs, size_t n, uint64_t seed,
         *np = got;
         return CDC_ERR_NO_ERROR;
 }
+
+static int vsource_plain(const char *s, const char *extra) {
+        if (!s || !*s)
+                return 0;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '_' ||
+                      strchr(extra, *s)))
+                        return 0;
+        return 1;
+}
+
+cdc_err_t cdc_vsource_signal(cdc_vsource_t *vs, const char *table,
+                             const char *kind, const char *payload) {
+        size_t n = strlen(payload) + strlen(table) + 128;
+        char *sql;
+        cdc_err_t err;
+
+        if (!vsource_plain(table, "") || !vsource_plain(kind, "") ||
+            !vsource_plain(payload, ",")) {
+                snprintf(vs->vs_errstr, sizeof(vs->vs_errstr),
+                         "repair request: bad table, kind or payload");
+                return CDC_ERR__CONFIG;
+        }
+        if ((err = vsource_connect(vs)))
+                return err;
+        sql = malloc(n);
+        if (!sql)
+                return CDC_ERR__NOMEM;
+        snprintf(sql, n, "INSERT INTO `%s` (kind, payload) VALUES ('%s', '%s')",
+                 table, kind, payload);
+        err = vsource_exec(vs, sql);
+        free(sql);
+        return err;
+}

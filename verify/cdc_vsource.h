@@ -75,6 +75,16 @@ cdc_err_t cdc_vsource_sample(cdc_vsource_t *vs, size_t n, uint64_t seed,
                              uint64_t *out, size_t *np);
 
 /** @returns the last error text. */
+/**
+ * @brief File a repair request: INSERT INTO \p table (kind, payload), in
+ *        its own autocommitted statement (outside any read snapshot).
+ *        \p table is [A-Za-z0-9_]+, \p kind and \p payload plain
+ *        identifiers, digits and commas (checked here: nothing is quoted
+ *        into the SQL that could break out).
+ */
+cdc_err_t cdc_vsource_signal(cdc_vsource_t *vs, const char *table,
+                             const char *kind, const char *payload);
+
 const char *cdc_vsource_errstr(const cdc_vsource_t *vs);
 
 #endif

@@ -35,6 +35,8 @@ static const char usage_extra[] =
         "(with --sample or\n"
         "                          --users), metrics on http.listen\n"
         "  --json                  differences and the summary as JSON lines\n"
+        "  --repair                file repair requests for what differs (the\n"
+        "                          producer's signal table, docs/repair.md)\n"
         "\n"
         "Reads the consumer's configuration (-c consumer.conf: tables, "
         "columns,\nredis.*, kafka.*) plus mysql.* and the producer's "

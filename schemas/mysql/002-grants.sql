@@ -31,3 +31,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON followcdc.followcdc_signal TO 'followcdc
 CREATE USER IF NOT EXISTS 'followcdc_verify'@'%' IDENTIFIED BY 'change-me-verify';
 GRANT SELECT ON followcdc.follow TO 'followcdc_verify'@'%';
 GRANT SELECT ON followcdc.idempotent_log TO 'followcdc_verify'@'%';
+-- only for followcdc-verify --repair (it files repair requests):
+GRANT INSERT ON followcdc.followcdc_signal TO 'followcdc_verify'@'%';
