@@ -15,9 +15,11 @@ GRANT SELECT ON followcdc.follow TO 'followcdc_producer'@'%';
 GRANT SELECT ON followcdc.idempotent_log TO 'followcdc_producer'@'%';
 
 -- Consumer: only the TTL reaper touches MySQL. It deletes expired rows of
--- idempotent_log (DELETE needs SELECT for the WHERE clause).
+-- idempotent_log; its DELETE reads only the status and created_at columns
+-- (WHERE and ORDER BY), so SELECT is granted on those two alone (rename
+-- them here too when idem.col.status / idem.col.created differ).
 CREATE USER IF NOT EXISTS 'followcdc_consumer'@'%' IDENTIFIED BY 'change-me-consumer';
-GRANT SELECT, DELETE ON followcdc.idempotent_log TO 'followcdc_consumer'@'%';
+GRANT SELECT (status, created_at), DELETE ON followcdc.idempotent_log TO 'followcdc_consumer'@'%';
 
 -- Producer with repair.signal.table (schemas/mysql/001-tables.sql): it
 -- writes watermarks and the progress of requests, and deletes watermarks.
