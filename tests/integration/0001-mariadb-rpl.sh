@@ -34,8 +34,13 @@ if my_as "$H_PRODUCER_USER" "$H_PRODUCER_PASS" \
         h_fail "producer account can INSERT"
 fi
 my_as "$H_CONSUMER_USER" "$H_CONSUMER_PASS" \
-        -e "DELETE FROM idempotent_log WHERE id = 0" ||
-        h_fail "consumer cannot DELETE from idempotent_log"
+        -e "DELETE FROM idempotent_log WHERE status = 2 AND created_at < '2000-01-01' ORDER BY created_at LIMIT 1" ||
+        h_fail "consumer cannot DELETE from idempotent_log as the reaper does"
+# the reaper reads status and created_at only: no other column
+if my_as "$H_CONSUMER_USER" "$H_CONSUMER_PASS" \
+        -e "SELECT request_id FROM idempotent_log LIMIT 1" 2>/dev/null; then
+        h_fail "consumer account can read request_id"
+fi
 if my_as "$H_CONSUMER_USER" "$H_CONSUMER_PASS" \
         -e "SELECT COUNT(*) FROM follow" 2>/dev/null; then
         h_fail "consumer account can read follow"
