@@ -324,37 +324,26 @@ static void engine_backoff(cdc_engine_t *eng) {
                                                           : eng->e_retry);
 }
 
-/* CHECK: between batches, each master's marker (cdc_rloss). A master
- * that lost its data, or assigned partitions whose replay since the
- * marker's creation is not recorded, make those partitions start again
- * at their beginning: committed first, recorded on the markers after, so
- * an instance that stops half way leaves the replay to the next owner. */
-static void engine_loss_check(cdc_engine_t *eng) {
-        rd_kafka_topic_partition_list_t *asg = NULL, *again = NULL;
-        cdc_rloss_part_t *parts = NULL;
+/* Check the markers for the partitions of \p asg and replay those that
+ * need it: committed first, recorded on the markers after, so an
+ * instance that stops half way leaves the replay to the next owner.
+ * \p assigning: \p asg is being assigned (inside the rebalance callback,
+ * nothing fetched yet): a replay sets its start offsets in \p asg.
+ * Otherwise the partitions are assigned and fetching: a replay seeks. */
+static void engine_loss_run(cdc_engine_t *eng,
+                            rd_kafka_topic_partition_list_t *asg,
+                            int assigning) {
+        rd_kafka_topic_partition_list_t *again = NULL;
+        cdc_rloss_part_t *parts                = NULL;
         cdc_rloss_result_t res;
-        char es[512], list[768];
+        char list[768];
         size_t off = 0;
         cdc_err_t err;
         int i;
 
-        engine_set_state(eng, ENGINE_S_GATHER);
-        eng->e_loss_due = 0;
-        eng->e_loss_next_us =
-                cdc_now_us() + eng->e_cc->redis_loss_check_ms * 1000;
-        if (engine_redis_once(eng, es, sizeof(es))) {
-                /* down: the next batch's flush retries and reports */
-                cdc_dbg(RSINK, "RLOSS", "marker check skipped: %s", es);
-                eng->e_loss_due = 0;
-                return;
-        }
-        eng->e_loss_due = 0; /* the connect above asked for this check */
-        asg             = cdc_kcons_assignment(eng->e_kc);
-        if (!asg)
-                return;
         parts = calloc((size_t)asg->cnt + 1, sizeof(*parts));
         if (!parts)
-                goto out;
+                return;
         for (i = 0; i < asg->cnt; i++) {
                 parts[i].topic     = asg->elems[i].topic;
                 parts[i].partition = asg->elems[i].partition;
@@ -368,6 +357,7 @@ static void engine_loss_check(cdc_engine_t *eng) {
                         eng->e_redis_up = 0;
                         cdc_metric_set(eng->m_redis_up, 0);
                 }
+                eng->e_loss_due = 1;
                 goto out;
         }
         cdc_metric_add(eng->m_loss_checks, 1);
@@ -398,15 +388,29 @@ static void engine_loss_check(cdc_engine_t *eng) {
                 if (off >= sizeof(list))
                         off = sizeof(list) - 1;
         }
-        /* nothing is gathered (checked between batches); carried
-         * messages would be read again anyway */
-        cdc_batch_drop_carried(eng->e_b, 1);
-        if (cdc_kcons_restart(eng->e_kc, again)) {
-                /* Kafka refused (a rebalance, a broker away): not
-                 * recorded, so the next check asks again; soon */
-                eng->e_loss_next_us =
-                        cdc_now_us() + ENGINE_BACKOFF_BASE_MS * 1000 * 5;
-                goto out;
+        if (assigning) {
+                if (cdc_kcons_commit_beginning(eng->e_kc, again)) {
+                        /* not recorded: the check between batches asks
+                         * again (and seeks) */
+                        eng->e_loss_due = 1;
+                        goto out;
+                }
+                for (i = 0; i < again->cnt; i++)
+                        rd_kafka_topic_partition_list_find(
+                                asg, again->elems[i].topic,
+                                again->elems[i].partition)
+                                ->offset = again->elems[i].offset;
+        } else {
+                /* nothing is gathered (checked between batches); carried
+                 * messages would be read again anyway */
+                cdc_batch_drop_carried(eng->e_b, 1);
+                if (cdc_kcons_restart(eng->e_kc, again)) {
+                        /* Kafka refused (a rebalance, a broker away): not
+                         * recorded, so the next check asks again; soon */
+                        eng->e_loss_next_us = cdc_now_us() +
+                                              ENGINE_BACKOFF_BASE_MS * 1000 * 5;
+                        goto out;
+                }
         }
         cdc_metric_add(eng->m_loss_replays, res.replay);
         cdc_log(LOG_NOTICE, "RLOSS",
@@ -423,7 +427,47 @@ out:
         if (again)
                 rd_kafka_topic_partition_list_destroy(again);
         free(parts);
+}
+
+/* CHECK: between batches, each master's marker (cdc_rloss). A master
+ * that lost its data, or assigned partitions whose replay since the
+ * marker's creation is not recorded, make those partitions start again
+ * at their beginning. */
+static void engine_loss_check(cdc_engine_t *eng) {
+        rd_kafka_topic_partition_list_t *asg;
+        char es[512];
+
+        engine_set_state(eng, ENGINE_S_GATHER);
+        eng->e_loss_due = 0;
+        eng->e_loss_next_us =
+                cdc_now_us() + eng->e_cc->redis_loss_check_ms * 1000;
+        if (engine_redis_once(eng, es, sizeof(es))) {
+                /* down: the next batch's flush retries and reports */
+                cdc_dbg(RSINK, "RLOSS", "marker check skipped: %s", es);
+                eng->e_loss_due = 0;
+                return;
+        }
+        eng->e_loss_due = 0; /* the connect above asked for this check */
+        asg             = cdc_kcons_assignment(eng->e_kc);
+        if (!asg)
+                return;
+        engine_loss_run(eng, asg, 0);
         rd_kafka_topic_partition_list_destroy(asg);
+}
+
+/* @locality main thread, inside cdc_kcons_poll(): partitions about to be
+ * assigned, before their first fetch. Their markers are checked here, so
+ * a replay starts with the assignment instead of a seek after fetching
+ * began (which would read the start of the partition twice). Only with
+ * Redis connected and nothing queued for it; otherwise the check between
+ * batches does it (a rebalance always sets e_loss_due). */
+void engine_assign_cb(void *opaque, rd_kafka_topic_partition_list_t *asg) {
+        cdc_engine_t *eng = opaque;
+
+        if (!eng->e_rl || !eng->e_b || !eng->e_redis_up || eng->e_redis_fatal ||
+            cdc_apply_pending(eng->e_ap))
+                return;
+        engine_loss_run(eng, asg, 1);
 }
 
 /* Inside a revoke: one attempt to finish the gathered batch, without

@@ -98,6 +98,7 @@ void engine_metrics_lag(cdc_engine_t *eng);
 void engine_metrics_sync(cdc_engine_t *eng);
 /* cdc_engine.c */
 int engine_redis_once(cdc_engine_t *eng, char *why, size_t why_size);
+void engine_assign_cb(void *opaque, rd_kafka_topic_partition_list_t *asg);
 void engine_revoke_cb(void *opaque,
                       const rd_kafka_topic_partition_list_t *parts);
 void engine_dlq_dr_cb(void *opaque, uint64_t id, cdc_dlq_status_t st,

@@ -276,6 +276,7 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
                 cdc_kcons_new(cc, engine_revoke_cb, eng, errstr, errstr_size);
         if (!eng->e_kc)
                 goto fail;
+        cdc_kcons_set_assign_cb(eng->e_kc, engine_assign_cb);
         memset(&bc, 0, sizeof(bc));
         bc.max_msgs          = (size_t)cc->batch_size;
         bc.max_bytes         = (size_t)cc->batch_bytes;

@@ -19,6 +19,7 @@ struct cdc_kcons_s {
         rd_kafka_t *kc_rk;
         const cdc_cconf_t *kc_cc;
         cdc_kcons_revoke_cb_t *kc_revoke_cb;
+        cdc_kcons_assign_cb_t *kc_assign_cb;
         void *kc_opaque;
         int kc_assigned;
         uint64_t kc_rebalances;
@@ -206,6 +207,8 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 kcons_replay_positions(kc, parts);
                 cdc_log(LOG_NOTICE, "KCONS", "assigned %d partition(s)%s",
                         parts->cnt, coop ? " (incremental)" : "");
+                if (kc->kc_assign_cb && parts->cnt > 0)
+                        kc->kc_assign_cb(kc->kc_opaque, parts);
                 if (coop) {
                         error = rd_kafka_incremental_assign(rk, parts);
                         kc->kc_assigned += parts->cnt;
@@ -502,13 +505,68 @@ rd_kafka_topic_partition_list_t *cdc_kcons_assignment(cdc_kcons_t *kc) {
         return asg;
 }
 
+void cdc_kcons_set_assign_cb(cdc_kcons_t *kc, cdc_kcons_assign_cb_t *cb) {
+        kc->kc_assign_cb = cb;
+}
+
+/* Set each element's offset to its partition's low watermark. */
+static cdc_err_t kcons_low_watermarks(cdc_kcons_t *kc,
+                                      rd_kafka_topic_partition_list_t *l) {
+        rd_kafka_resp_err_t kerr;
+        int64_t lo, hi;
+        int i;
+
+        for (i = 0; i < l->cnt; i++) {
+                rd_kafka_topic_partition_t *p = &l->elems[i];
+                kerr = rd_kafka_query_watermark_offsets(
+                        kc->kc_rk, p->topic, p->partition, &lo, &hi, 10000);
+                if (kerr) {
+                        cdc_log(LOG_WARNING, "KCONS",
+                                "%s [%" PRId32 "]: low watermark: %s", p->topic,
+                                p->partition, rd_kafka_err2str(kerr));
+                        return CDC_ERR__TRANSPORT;
+                }
+                p->offset = lo;
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
+static void kcons_log_replay(const rd_kafka_topic_partition_list_t *l) {
+        int i;
+        for (i = 0; i < l->cnt; i++)
+                cdc_log(LOG_NOTICE, "KCONS",
+                        "replay: %s [%" PRId32 "] from offset %" PRId64
+                        " (its beginning), committed",
+                        l->elems[i].topic, l->elems[i].partition,
+                        l->elems[i].offset);
+}
+
+cdc_err_t cdc_kcons_commit_beginning(cdc_kcons_t *kc,
+                                     rd_kafka_topic_partition_list_t *parts) {
+        rd_kafka_resp_err_t kerr;
+
+        if (!parts->cnt)
+                return CDC_ERR_NO_ERROR;
+        if (kcons_low_watermarks(kc, parts) != CDC_ERR_NO_ERROR)
+                return CDC_ERR__TRANSPORT;
+        /* not assigned yet: nothing stored to race with (librdkafka
+         * resets a partition's stored offset when it is assigned) */
+        kerr = rd_kafka_commit(kc->kc_rk, parts, 0);
+        if (kerr) {
+                cdc_log(LOG_WARNING, "KCONS", "replay: commit: %s",
+                        rd_kafka_err2str(kerr));
+                return CDC_ERR__TRANSPORT;
+        }
+        kcons_log_replay(parts);
+        return CDC_ERR_NO_ERROR;
+}
+
 cdc_err_t cdc_kcons_restart(cdc_kcons_t *kc,
                             const rd_kafka_topic_partition_list_t *parts) {
         rd_kafka_topic_partition_list_t *l = NULL, *asg = NULL;
         rd_kafka_resp_err_t kerr;
         rd_kafka_error_t *error;
         cdc_err_t err = CDC_ERR__TRANSPORT;
-        int64_t lo, hi;
         int i;
 
         asg = cdc_kcons_assignment(kc);
@@ -517,24 +575,17 @@ cdc_err_t cdc_kcons_restart(cdc_kcons_t *kc,
                 goto out;
         for (i = 0; i < parts->cnt; i++) {
                 const rd_kafka_topic_partition_t *p = &parts->elems[i];
-                if (!rd_kafka_topic_partition_list_find(asg, p->topic,
-                                                        p->partition))
-                        continue;
-                kerr = rd_kafka_query_watermark_offsets(
-                        kc->kc_rk, p->topic, p->partition, &lo, &hi, 10000);
-                if (kerr) {
-                        cdc_log(LOG_WARNING, "KCONS",
-                                "%s [%" PRId32 "]: low watermark: %s", p->topic,
-                                p->partition, rd_kafka_err2str(kerr));
-                        goto out;
-                }
-                rd_kafka_topic_partition_list_add(l, p->topic, p->partition)
-                        ->offset = lo;
+                if (rd_kafka_topic_partition_list_find(asg, p->topic,
+                                                       p->partition))
+                        rd_kafka_topic_partition_list_add(l, p->topic,
+                                                          p->partition);
         }
         if (!l->cnt) {
                 err = CDC_ERR_NO_ERROR;
                 goto out;
         }
+        if (kcons_low_watermarks(kc, l) != CDC_ERR_NO_ERROR)
+                goto out;
         /* Store first: an offset stored earlier (higher) committed by the
          * auto-committer or a revoke after this commit would skip the
          * replay for whoever owns the partition next. */
@@ -555,12 +606,7 @@ cdc_err_t cdc_kcons_restart(cdc_kcons_t *kc,
                 rd_kafka_error_destroy(error);
                 goto out;
         }
-        for (i = 0; i < l->cnt; i++)
-                cdc_log(LOG_NOTICE, "KCONS",
-                        "replay: %s [%" PRId32 "] from offset %" PRId64
-                        " (its beginning), committed",
-                        l->elems[i].topic, l->elems[i].partition,
-                        l->elems[i].offset);
+        kcons_log_replay(l);
         err = CDC_ERR_NO_ERROR;
 out:
         if (l)

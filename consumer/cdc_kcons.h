@@ -33,6 +33,16 @@ typedef void(cdc_kcons_revoke_cb_t)(void *opaque,
                                     const rd_kafka_topic_partition_list_t *p);
 
 /**
+ * Called from inside cdc_kcons_poll() (main thread) when partitions are
+ * assigned, before fetching starts: it may set an element's offset to
+ * choose where that partition starts (the way librdkafka documents it:
+ * a seek before the first fetch can race with the initial offset lookup,
+ * and a fetch already under way reads the same messages twice).
+ */
+typedef void(cdc_kcons_assign_cb_t)(void *opaque,
+                                    rd_kafka_topic_partition_list_t *p);
+
+/**
  * @brief Create the consumer and subscribe to the configured topics.
  *
  * Client properties: the kafka.* keys of \p cc, plus these defaults of
@@ -53,6 +63,20 @@ typedef void(cdc_kcons_revoke_cb_t)(void *opaque,
 cdc_kcons_t *cdc_kcons_new(const cdc_cconf_t *cc,
                            cdc_kcons_revoke_cb_t *revoke_cb, void *opaque,
                            char *errstr, size_t errstr_size);
+
+/** @brief Set the assign hook (NULL: none); before the first poll. */
+void cdc_kcons_set_assign_cb(cdc_kcons_t *kc, cdc_kcons_assign_cb_t *cb);
+
+/**
+ * @brief For each partition of \p parts (not assigned yet, or assigned):
+ *        query its low watermark, store it in the element's offset and
+ *        commit it synchronously (the replay's start is durable before
+ *        anyone records it). Does not seek.
+ * @returns CDC_ERR_NO_ERROR or CDC_ERR__TRANSPORT (logged): offsets may
+ *          be set, nothing recorded as committed.
+ */
+cdc_err_t cdc_kcons_commit_beginning(cdc_kcons_t *kc,
+                                     rd_kafka_topic_partition_list_t *parts);
 
 /** @brief Free (after cdc_kcons_close). NULL: no-op. */
 void cdc_kcons_destroy(cdc_kcons_t *kc);
