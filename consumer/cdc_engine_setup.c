@@ -114,8 +114,9 @@ static void engine_lag_cb(void *opaque, const char *topic, int32_t partition,
                         return;
                 l->mt = cdc_metrics_gauge(
                         eng->e_m, "followcdc_consumer_lag_messages",
-                        "Messages of an assigned partition not read yet: "
-                        "its high watermark minus this consumer's position",
+                        "Messages of an assigned partition Redis has not "
+                        "acknowledged: its high watermark minus the next "
+                        "offset not applied",
                         labels);
                 if (!l->mt) {
                         free(l->topic);

@@ -12,6 +12,17 @@
 #include "cdc_backoff.h" /* cdc_now_us */
 #include "cdc_log.h"
 
+/* Per assigned partition: the next offset not acknowledged yet, known
+ * from the last store (acked) or, before any, from the first message
+ * polled since the assignment (first). The lag counts from there, so a
+ * batch waiting for Redis counts as not consumed. */
+typedef struct kcons_ack_s {
+        char *topic;
+        int32_t partition;
+        int64_t acked; /* -1: nothing stored since assigned */
+        int64_t first; /* -1: nothing polled since assigned */
+} kcons_ack_t;
+
 /* Partitions a replay has already repositioned in this process. */
 #define KCONS_MAX_SEEN 4096
 
@@ -29,6 +40,9 @@ struct cdc_kcons_s {
         int kc_closing;
         char **kc_seen; /* "topic/partition" replayed already */
         int kc_seen_cnt;
+        kcons_ack_t *kc_ack; /* per assigned partition, for the lag */
+        int kc_nack, kc_ackcap;
+        int kc_ack_unknown; /* entries with neither acked nor first */
 };
 
 /* ---- logging ---- */
@@ -188,6 +202,85 @@ static void kcons_replay_positions(cdc_kcons_t *kc,
         rd_kafka_topic_partition_list_destroy(q);
 }
 
+/* ---- acknowledged positions (lag) ---- */
+
+static kcons_ack_t *kcons_ack_find(cdc_kcons_t *kc, const char *topic,
+                                   int32_t partition) {
+        int i;
+        for (i = 0; i < kc->kc_nack; i++)
+                if (kc->kc_ack[i].partition == partition &&
+                    !strcmp(kc->kc_ack[i].topic, topic))
+                        return &kc->kc_ack[i];
+        return NULL;
+}
+
+static void kcons_ack_clear(cdc_kcons_t *kc) {
+        int i;
+        for (i = 0; i < kc->kc_nack; i++)
+                free(kc->kc_ack[i].topic);
+        kc->kc_nack        = 0;
+        kc->kc_ack_unknown = 0;
+}
+
+static void kcons_ack_count(cdc_kcons_t *kc) {
+        int i;
+        kc->kc_ack_unknown = 0;
+        for (i = 0; i < kc->kc_nack; i++)
+                if (kc->kc_ack[i].acked < 0 && kc->kc_ack[i].first < 0)
+                        kc->kc_ack_unknown++;
+}
+
+/* Partitions assigned (add = 1) or revoked (add = 0). Out of memory: the
+ * partition has no entry and its lag falls back to the position. */
+static void kcons_ack_update(cdc_kcons_t *kc,
+                             const rd_kafka_topic_partition_list_t *parts,
+                             int add) {
+        kcons_ack_t *e;
+        int i;
+
+        for (i = 0; i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *p = &parts->elems[i];
+                e = kcons_ack_find(kc, p->topic, p->partition);
+                if (!add) {
+                        if (e) {
+                                free(e->topic);
+                                *e = kc->kc_ack[--kc->kc_nack];
+                        }
+                        continue;
+                }
+                if (!e) {
+                        if (kc->kc_nack == kc->kc_ackcap) {
+                                int cap =
+                                        kc->kc_ackcap ? kc->kc_ackcap * 2 : 16;
+                                kcons_ack_t *a = realloc(
+                                        kc->kc_ack, (size_t)cap * sizeof(*a));
+                                if (!a)
+                                        continue;
+                                kc->kc_ack    = a;
+                                kc->kc_ackcap = cap;
+                        }
+                        e        = &kc->kc_ack[kc->kc_nack];
+                        e->topic = strdup(p->topic);
+                        if (!e->topic)
+                                continue;
+                        e->partition = p->partition;
+                        kc->kc_nack++;
+                }
+                e->acked = -1;
+                e->first = -1;
+        }
+        kcons_ack_count(kc);
+}
+
+static void kcons_ack_polled(cdc_kcons_t *kc, const rd_kafka_message_t *rkm) {
+        kcons_ack_t *e = kcons_ack_find(kc, rd_kafka_topic_name(rkm->rkt),
+                                        rkm->partition);
+        if (e && e->acked < 0 && e->first < 0) {
+                e->first = rkm->offset;
+                kc->kc_ack_unknown--;
+        }
+}
+
 /* ---- rebalance ---- */
 
 /* @locality main thread, from inside rd_kafka_consumer_poll() */
@@ -209,6 +302,9 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         parts->cnt, coop ? " (incremental)" : "");
                 if (kc->kc_assign_cb && parts->cnt > 0)
                         kc->kc_assign_cb(kc->kc_opaque, parts);
+                if (!coop)
+                        kcons_ack_clear(kc);
+                kcons_ack_update(kc, parts, 1);
                 if (coop) {
                         error = rd_kafka_incremental_assign(rk, parts);
                         kc->kc_assigned += parts->cnt;
@@ -237,6 +333,7 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 else
                         cdc_log(LOG_WARNING, "KCONS",
                                 "assignment lost: not committing");
+                kcons_ack_update(kc, parts, 0);
                 if (coop) {
                         error = rd_kafka_incremental_unassign(rk, parts);
                         kc->kc_assigned -= parts->cnt;
@@ -251,6 +348,7 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 cdc_log(LOG_ERR, "KCONS", "rebalance failed: %s",
                         rd_kafka_err2str(err));
                 rd_kafka_assign(rk, NULL);
+                kcons_ack_clear(kc);
                 kc->kc_assigned = 0;
                 break;
         }
@@ -363,6 +461,8 @@ void cdc_kcons_destroy(cdc_kcons_t *kc) {
                         free(kc->kc_seen[i]);
                 free(kc->kc_seen);
         }
+        kcons_ack_clear(kc);
+        free(kc->kc_ack);
         free(kc);
 }
 
@@ -384,6 +484,8 @@ rd_kafka_message_t *cdc_kcons_poll(cdc_kcons_t *kc, int timeout_ms) {
                 return NULL;
         if (!rkm->err) {
                 kc->kc_denied_since = 0; /* reading again: allowed */
+                if (kc->kc_ack_unknown > 0)
+                        kcons_ack_polled(kc, rkm);
                 return rkm;
         }
         if (kcons_denied(rkm->err, &authz)) {
@@ -438,8 +540,16 @@ cdc_err_t cdc_kcons_store(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
                 return CDC_ERR__NOMEM;
         rd_kafka_offsets_store(kc->kc_rk, l);
         for (i = 0; i < l->cnt; i++) {
-                if (!l->elems[i].err)
+                if (!l->elems[i].err) {
+                        kcons_ack_t *e = kcons_ack_find(kc, l->elems[i].topic,
+                                                        l->elems[i].partition);
+                        if (e) {
+                                if (e->acked < 0 && e->first < 0)
+                                        kc->kc_ack_unknown--;
+                                e->acked = l->elems[i].offset;
+                        }
                         continue;
+                }
                 /* Not assigned any more: the new owner re-reads it. */
                 cdc_log(LOG_INFO, "KCONS",
                         "%s [%" PRId32 "]: offset %" PRId64 " not stored: %s",
@@ -606,6 +716,13 @@ cdc_err_t cdc_kcons_restart(cdc_kcons_t *kc,
                 rd_kafka_error_destroy(error);
                 goto out;
         }
+        for (i = 0; i < l->cnt; i++) {
+                kcons_ack_t *e = kcons_ack_find(kc, l->elems[i].topic,
+                                                l->elems[i].partition);
+                if (e)
+                        e->acked = l->elems[i].offset;
+        }
+        kcons_ack_count(kc);
         kcons_log_replay(l);
         err = CDC_ERR_NO_ERROR;
 out:
@@ -642,15 +759,20 @@ int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque) {
         }
         for (i = 0; i < parts->cnt; i++) {
                 const rd_kafka_topic_partition_t *p = &parts->elems[i];
-                int64_t lo = -1, hi = -1;
+                const kcons_ack_t *e =
+                        kcons_ack_find(kc, p->topic, p->partition);
+                int64_t lo = -1, hi = -1, from = p->offset;
 
-                if (p->offset < 0 ||
+                if (e && e->acked >= 0)
+                        from = e->acked;
+                else if (e && e->first >= 0)
+                        from = e->first;
+                if (from < 0 ||
                     rd_kafka_get_watermark_offsets(kc->kc_rk, p->topic,
                                                    p->partition, &lo, &hi) ||
                     hi < 0)
                         continue;
-                cb(opaque, p->topic, p->partition,
-                   hi > p->offset ? hi - p->offset : 0);
+                cb(opaque, p->topic, p->partition, hi > from ? hi - from : 0);
                 n++;
         }
         rd_kafka_topic_partition_list_destroy(parts);

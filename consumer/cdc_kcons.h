@@ -138,11 +138,13 @@ typedef void(cdc_kcons_lag_cb_t)(void *opaque, const char *topic,
 
 /**
  * @brief Call \p cb for every assigned partition with its lag: the high
- *        watermark (last fetch response) minus this consumer's position
- *        (the next offset it hands out; messages of the batch being
- *        applied count as read). Partitions with no position or no
- *        watermark yet are skipped. No broker request: both are the
- *        client's cached view, so this never blocks the loop.
+ *        watermark (last fetch response) minus the next offset this
+ *        consumer has not acknowledged (stored by cdc_kcons_store(); before
+ *        the first store since the assignment, the first offset polled, and
+ *        before that the position). Messages read but waiting for Redis
+ *        (the batch, paused partitions) count as not consumed. Partitions
+ *        with no position or no watermark yet are skipped. No broker request:
+ * both are the client's cached view, so this never blocks the loop.
  * @returns the number of partitions reported, or -1 (no assignment list).
  * @locality main thread
  */

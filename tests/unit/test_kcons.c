@@ -2,8 +2,8 @@
  * @file test_kcons.c
  * @brief cdc_kcons against librdkafka's in-process mock cluster: group
  *        join, manual offset store + synchronous commit, rewind of dropped
- *        work, revoke callback on close, and a restart resuming from the
- *        committed offsets.
+ *        work, revoke callback on close, a restart resuming from the
+ *        committed offsets, and the lag counting from what was stored.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -139,6 +139,19 @@ static int64_t committed_sum(cdc_kcons_t *kc) {
         return sum;
 }
 
+static void lag_add(void *opaque, const char *topic, int32_t partition,
+                    int64_t lag) {
+        (void)topic;
+        (void)partition;
+        *(int64_t *)opaque += lag;
+}
+
+/* The sum of the partitions' lag; -1 if not every partition reported. */
+static int64_t lag_sum(cdc_kcons_t *kc) {
+        int64_t sum = 0;
+        return cdc_kcons_lag(kc, lag_add, &sum) == 2 ? sum : -1;
+}
+
 static void test_store_commit_resume(void **state) {
         fixture_t *fx = *state;
         cdc_cconf_t cc;
@@ -152,15 +165,18 @@ static void test_store_commit_resume(void **state) {
         assert_int_equal(cdc_kcons_assigned(kc), 2);
         assert_true(cdc_kcons_rebalances(kc) >= 1);
 
-        /* nothing stored: nothing to commit */
+        /* nothing stored: nothing to commit, and everything read is
+         * still lag (read is not acknowledged) */
         assert_int_equal(cdc_kcons_commit(kc), CDC_ERR_NO_ERROR);
         assert_int_equal(committed_sum(kc), 0);
+        assert_int_equal(lag_sum(kc), NMSG);
 
         /* store the first half only (as if the rest were not acknowledged) */
         half = NMSG / 2;
         assert_int_equal(cdc_kcons_store(kc, msgs, half), CDC_ERR_NO_ERROR);
         assert_int_equal(cdc_kcons_commit(kc), CDC_ERR_NO_ERROR);
         assert_int_equal(committed_sum(kc), (int64_t)half);
+        assert_int_equal(lag_sum(kc), (int64_t)(NMSG - half));
 
         /* drop the second half: rewind re-delivers exactly those */
         cdc_kcons_rewind(kc, msgs + half, NMSG - half);
