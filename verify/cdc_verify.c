@@ -561,7 +561,7 @@ static int verify_ids(cdc_verify_t *v, const uint64_t *ids, size_t n) {
         return verify_chunk_users(v, ids, n);
 }
 
-static int verify_list(cdc_verify_t *v, const uint64_t *ids, size_t n) {
+int verify_list(cdc_verify_t *v, const uint64_t *ids, size_t n) {
         size_t step = (size_t)v->v_vc->chunk_rows, i;
         int rc;
 
@@ -637,7 +637,8 @@ static int verify_full(cdc_verify_t *v) {
                     (rc = verify_settle_and_report(v)))
                         return rc;
         }
-        return 0;
+        /* users only Redis knows: the walk above never met them */
+        return verify_orphans(v);
 }
 
 void cdc_verify_print_summary(FILE *fp, const cdc_verify_sum_t *s) {
@@ -646,10 +647,11 @@ void cdc_verify_print_summary(FILE *fp, const cdc_verify_sum_t *s) {
                 " divergent_users=%" PRIu64 " missing=%" PRIu64
                 " extra=%" PRIu64 " wrong_score=%" PRIu64
                 " idem_divergent=%" PRIu64 " wrong_count=%" PRIu64
-                " skipped_newer=%" PRIu64 " rechecked=%" PRIu64 "\n",
+                " skipped_newer=%" PRIu64 " rechecked=%" PRIu64
+                " redis_only_users=%" PRIu64 "\n",
                 s->users, s->checked_edges, s->divergent_users, s->missing,
                 s->extra, s->wrong_score, s->idem_divergent, s->wrong_count,
-                s->skipped_newer, s->rechecked);
+                s->skipped_newer, s->rechecked, s->redis_only_users);
 }
 
 static int verify_cmp_id(const void *a, const void *b) {
@@ -773,14 +775,15 @@ int cdc_verify_run(cdc_verify_t *v, volatile sig_atomic_t *run,
                         ",\"extra\":%" PRIu64 ",\"wrong_score\":%" PRIu64
                         ",\"wrong_count\":%" PRIu64
                         ",\"idem_divergent\":%" PRIu64
-                        ",\"skipped_newer\":%" PRIu64 "}\n",
+                        ",\"skipped_newer\":%" PRIu64
+                        ",\"redis_only_users\":%" PRIu64 "}\n",
                         result == CDC_VERIFY_EQUAL     ? "equal"
                         : result == CDC_VERIFY_DIFFERS ? "different"
                                                        : "unfinished",
                         sum->users, sum->checked_edges, sum->divergent_users,
                         sum->missing, sum->extra, sum->wrong_score,
                         sum->wrong_count, sum->idem_divergent,
-                        sum->skipped_newer);
+                        sum->skipped_newer, sum->redis_only_users);
         }
         cdc_verify_print_summary(v->v_out, sum);
         if (result == CDC_VERIFY_DIFFERS && vc->repair)

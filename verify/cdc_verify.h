@@ -28,9 +28,11 @@ typedef struct cdc_verify_sum_s {
         uint64_t divergent_users;
         uint64_t missing, extra, wrong_score, wrong_count;
         uint64_t idem_divergent;
-        uint64_t skipped_newer; /**< differences that were newer changes */
-        uint64_t rechecked;     /**< users/records re-checked after a wait */
-        uint64_t unmappable;    /**< rows the consumer would dead-letter */
+        uint64_t skipped_newer;    /**< differences that were newer changes */
+        uint64_t rechecked;        /**< users/records re-checked after a wait */
+        uint64_t unmappable;       /**< rows the consumer would dead-letter */
+        uint64_t redis_only_users; /**< --full: users with keys in Redis
+                                    *   and no row in MySQL, checked */
 } cdc_verify_sum_t;
 
 /** Exit statuses of followcdc-verify. */

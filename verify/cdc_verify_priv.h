@@ -145,6 +145,13 @@ typedef struct vcb_s {
         int found;
 } vcb_t;
 
+/** Check these users (one consistent read per slice), suspects kept. */
+int verify_list(cdc_verify_t *v, const uint64_t *ids, size_t n);
+
+/** --full's last pass over Redis (cdc_verify_orphans.c). @returns 0, -1
+ *  (could not finish; v_errstr) or -2 (configuration). */
+int verify_orphans(cdc_verify_t *v);
+
 /** --repair: note what a difference asks to re-read (cdc_verify_report.c). */
 void verify_repair_note(cdc_verify_t *v, const cdc_vdiff_t *d);
 

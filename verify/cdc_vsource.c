@@ -349,6 +349,64 @@ cdc_err_t cdc_vsource_follow_users(cdc_vsource_t *vs, int side,
         return err;
 }
 
+static int vsource_u64_cmp(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+cdc_err_t cdc_vsource_present_users(cdc_vsource_t *vs, const uint64_t *ids,
+                                    size_t n, unsigned char *present) {
+        size_t cap = 512 + n * 44, len, i;
+        MYSQL_RES *res;
+        MYSQL_ROW row;
+        cdc_err_t err;
+        char *sql;
+        int side;
+
+        memset(present, 0, n);
+        if (n == 0)
+                return CDC_ERR_NO_ERROR;
+        if ((err = vsource_connect(vs)))
+                return err;
+        sql = malloc(cap);
+        if (!sql)
+                return CDC_ERR__NOMEM;
+        len = 0;
+        for (side = 0; side < 2; side++) {
+                const char *c = side ? vs->vs_fe : vs->vs_fr;
+                len += (size_t)snprintf(sql + len, cap - len,
+                                        "%sSELECT DISTINCT %s FROM %s WHERE "
+                                        "%s IN (",
+                                        side ? " UNION " : "", c, vs->vs_follow,
+                                        c);
+                for (i = 0; i < n; i++)
+                        len += (size_t)snprintf(sql + len, cap - len,
+                                                "%s%" PRIu64, i ? "," : "",
+                                                ids[i]);
+                len += (size_t)snprintf(sql + len, cap - len, ")");
+        }
+        if (mysql_query(vs->vs_my, sql)) {
+                free(sql);
+                return vsource_err(vs, "SELECT");
+        }
+        free(sql);
+        res = mysql_store_result(vs->vs_my);
+        if (!res)
+                return vsource_err(vs, "SELECT");
+        while ((row = mysql_fetch_row(res))) {
+                uint64_t id;
+                const uint64_t *hit;
+                if (!row[0])
+                        continue;
+                id  = strtoull(row[0], NULL, 10);
+                hit = bsearch(&id, ids, n, sizeof(*ids), vsource_u64_cmp);
+                if (hit)
+                        present[hit - ids] = 1;
+        }
+        mysql_free_result(res);
+        return CDC_ERR_NO_ERROR;
+}
+
 cdc_err_t cdc_vsource_idem_chunk(cdc_vsource_t *vs, const char *after,
                                  size_t after_len, size_t n,
                                  cdc_vsource_row_cb_t *cb, void *opaque,

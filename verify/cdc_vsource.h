@@ -76,6 +76,15 @@ cdc_err_t cdc_vsource_sample(cdc_vsource_t *vs, size_t n, uint64_t seed,
 
 /** @returns the last error text. */
 /**
+ * @brief Which of \p ids (sorted ascending, distinct) appear in the
+ *        follow table, on either side, whatever the row's status:
+ *        present[i] = 1 for those, 0 for the others. Outside any read
+ *        snapshot (autocommit).
+ */
+cdc_err_t cdc_vsource_present_users(cdc_vsource_t *vs, const uint64_t *ids,
+                                    size_t n, unsigned char *present);
+
+/**
  * @brief File a repair request: INSERT INTO \p table (kind, payload), in
  *        its own autocommitted statement (outside any read snapshot).
  *        \p table is [A-Za-z0-9_]+, \p kind and \p payload plain

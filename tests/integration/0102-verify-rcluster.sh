@@ -3,7 +3,8 @@
 # masters, one replica each), through the consumer's routing: after a
 # workload converged, --full is clean; a member deleted and a score changed
 # on keys of users spread over the masters are found exactly, each read
-# from the master of its slot.
+# from the master of its slot; users only Redis knows, on two masters,
+# are found by --full's scan of every master.
 # ctest-labels: redis-cluster
 set -euo pipefail
 . "$(dirname "$0")/../lib/test.sh" followcdc-verify
@@ -70,4 +71,25 @@ for l in open(sys.argv[1]):
 ' "$H_DIR/v1.out" | sort)
 want=$(printf '%s\n' "missing_member $u1 $m1" "wrong_score $u2 $m2" | sort)
 [ "$got" = "$want" ] || h_fail "reported: $got; want: $want"
-h_pass "Redis Cluster: clean when converged, the two corruptions found exactly"
+
+# users only Redis knows, on the first and the last master: --full finds
+# them by scanning every master
+o1= o2=
+for u in $(seq 990001 990200); do
+        slot=$(h_rcluster_cli CLUSTER KEYSLOT "fc:{u:$u}:following")
+        [ -z "$o1" ] && [ "$slot" -lt 5461 ] && o1=$u
+        [ -z "$o2" ] && [ "$slot" -ge 10923 ] && o2=$u
+        [ -n "$o1" ] && [ -n "$o2" ] && break
+done
+h_rcluster_cli ZADD "fc:{u:$o1}:following" 1700000000000 7 >/dev/null
+h_rcluster_cli ZADD "fc:{u:$o2}:followers" 1700000000000 8 >/dev/null
+rc=0
+"$VBIN" -c "$H_DIR/verify.conf" --full >"$H_DIR/v2.out" 2>"$H_DIR/v2.err" || rc=$?
+tail -n 1 "$H_DIR/v2.out"
+[ "$rc" = 1 ] || { cat "$H_DIR/v2.err"; h_fail "verify --full exited $rc, want 1"; }
+grep -q "^DIFF user=$o1 set=following kind=extra_member member=7 " "$H_DIR/v2.out" &&
+        grep -q "^DIFF user=$o2 set=followers kind=extra_member member=8 " "$H_DIR/v2.out" ||
+        { cat "$H_DIR/v2.out"; h_fail "Redis-only users $o1 $o2 not reported"; }
+grep -q '^VERIFY .* redis_only_users=2$' "$H_DIR/v2.out" ||
+        h_fail "summary: $(tail -n 1 "$H_DIR/v2.out")"
+h_pass "Redis Cluster: clean when converged, the corruptions found exactly, Redis-only users on two masters found"

@@ -33,3 +33,12 @@ t_corrupt_redis() {
         h_redis HSET "fc:idem:{r:$r2}" status 9 biz_key bogus >/dev/null  # altered
         sleep 1
 }
+
+# A user only Redis knows (no row in MySQL on either side): sets o.
+t_corrupt_orphan() {
+        o=990077
+        [ "$(h_mysql "SELECT COUNT(*) FROM follow WHERE follower_id = $o OR followee_id = $o")" = 0 ] ||
+                h_fail "user $o has rows"
+        h_redis ZADD "fc:{u:$o}:following" 1700000000000 "$a" >/dev/null
+        h_redis ZADD "fc:{u:$o}:friends" 1700000000000 "$a" >/dev/null
+}
