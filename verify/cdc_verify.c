@@ -100,7 +100,7 @@ void vuser_destroy(vuser_t *u) {
         free(u);
 }
 
-static void videm_destroy(videm_t *r) {
+void videm_destroy(videm_t *r) {
         if (!r)
                 return;
         free(r->rec);
@@ -524,6 +524,41 @@ static int verify_idem_pass(cdc_verify_t *v) {
         return 0;
 }
 
+/* Records MySQL has no row for (cdc_verify_orphans.c): Redis must hold
+ * none. The differing ones become suspects (recs[i] set to NULL). */
+int verify_idem_orphans_pass(cdc_verify_t *v, videm_t **recs, size_t n) {
+        int64_t now;
+        size_t i;
+        int rc;
+
+        if ((rc = verify_read_idem(v, recs, n)))
+                return rc;
+        now = verify_wall_ms();
+        for (i = 0; i < n; i++) {
+                videm_t *r = recs[i];
+                cdc_vdiff_stats_t st;
+                vcb_t c = { v, NULL, r, 0 };
+                cdc_videm_t exp;
+
+                memset(&st, 0, sizeof(st));
+                memset(&exp, 0, sizeof(exp));
+                exp.rid       = r->rid;
+                exp.rid_len   = r->rid_len;
+                exp.expire_ms = -1;
+                cdc_vdiff_idem(&exp, &r->red, &r->snap, now,
+                               v->v_vc->expiry_slack_ms, verify_report_cb, &c,
+                               &st);
+                v->v_sum->skipped_newer += st.newer;
+                if (c.found) {
+                        if (verify_push((void ***)&v->v_isus, &v->v_nisus,
+                                        &v->v_isus_cap, r))
+                                return -1;
+                        recs[i] = NULL;
+                }
+        }
+        return 0;
+}
+
 /* ---- modes ---- */
 
 static void verify_progress(cdc_verify_t *v, const char *where) {
@@ -648,10 +683,12 @@ void cdc_verify_print_summary(FILE *fp, const cdc_verify_sum_t *s) {
                 " extra=%" PRIu64 " wrong_score=%" PRIu64
                 " idem_divergent=%" PRIu64 " wrong_count=%" PRIu64
                 " skipped_newer=%" PRIu64 " rechecked=%" PRIu64
-                " redis_only_users=%" PRIu64 "\n",
+                " redis_only_users=%" PRIu64 " redis_only_records=%" PRIu64
+                "\n",
                 s->users, s->checked_edges, s->divergent_users, s->missing,
                 s->extra, s->wrong_score, s->idem_divergent, s->wrong_count,
-                s->skipped_newer, s->rechecked, s->redis_only_users);
+                s->skipped_newer, s->rechecked, s->redis_only_users,
+                s->redis_only_records);
 }
 
 static int verify_cmp_id(const void *a, const void *b) {
@@ -776,14 +813,16 @@ int cdc_verify_run(cdc_verify_t *v, volatile sig_atomic_t *run,
                         ",\"wrong_count\":%" PRIu64
                         ",\"idem_divergent\":%" PRIu64
                         ",\"skipped_newer\":%" PRIu64
-                        ",\"redis_only_users\":%" PRIu64 "}\n",
+                        ",\"redis_only_users\":%" PRIu64
+                        ",\"redis_only_records\":%" PRIu64 "}\n",
                         result == CDC_VERIFY_EQUAL     ? "equal"
                         : result == CDC_VERIFY_DIFFERS ? "different"
                                                        : "unfinished",
                         sum->users, sum->checked_edges, sum->divergent_users,
                         sum->missing, sum->extra, sum->wrong_score,
                         sum->wrong_count, sum->idem_divergent,
-                        sum->skipped_newer, sum->redis_only_users);
+                        sum->skipped_newer, sum->redis_only_users,
+                        sum->redis_only_records);
         }
         cdc_verify_print_summary(v->v_out, sum);
         if (result == CDC_VERIFY_DIFFERS && vc->repair)

@@ -33,6 +33,8 @@ typedef struct cdc_verify_sum_s {
         uint64_t unmappable;       /**< rows the consumer would dead-letter */
         uint64_t redis_only_users; /**< --full: users with keys in Redis
                                     *   and no row in MySQL, checked */
+        uint64_t redis_only_records; /**< --full: idempotency records in
+                                      *   Redis without a MySQL row */
 } cdc_verify_sum_t;
 
 /** Exit statuses of followcdc-verify. */

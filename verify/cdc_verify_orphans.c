@@ -9,8 +9,12 @@
  * anything is reported: a user whose rows were deleted a moment ago is
  * a change in flight, not a difference.
  *
+ * Idempotency records the same way: SCAN "<prefix>:idem:{r:*}", ask
+ * MySQL (in one consistent read, whose position the wait uses) which
+ * request ids have no row, and compare those with "no record".
+ *
  * Memory: one page of keys, one batch of ids, and the ids of the users
- * already checked here (8 bytes each; only users without any row).
+ * and records already checked here (only those without any row).
  */
 #include "cdc_verify_priv.h"
 
@@ -123,9 +127,9 @@ static int orphan_flush(cdc_verify_t *v, orphans_t *o) {
         return rc;
 }
 
-/* "<prefix>:{u:*}" with the prefix's glob characters escaped. */
-static char *orphan_pattern(const cdc_verify_t *v) {
-        char *p = malloc(v->v_prefix_len * 2 + 8), *q;
+/* "<prefix><tail>" with the prefix's glob characters escaped. */
+static char *orphan_pattern(const cdc_verify_t *v, const char *tail) {
+        char *p = malloc(v->v_prefix_len * 2 + strlen(tail) + 1), *q;
         size_t i;
 
         if (!p)
@@ -136,17 +140,24 @@ static char *orphan_pattern(const cdc_verify_t *v) {
                         *q++ = '\\';
                 *q++ = v->v_prefix[i];
         }
-        memcpy(q, ":{u:*}*", 8);
+        memcpy(q, tail, strlen(tail) + 1);
         return p;
 }
 
-int verify_orphans(cdc_verify_t *v) {
-        orphans_t o;
-        char *pat = orphan_pattern(v);
+/* A key of a SCAN page: 0 to go on, -1 to stop (v_errstr set). */
+typedef int(orphan_key_cb_t)(cdc_verify_t *v, void *opaque, const char *k,
+                             size_t len);
+/* After each page: 0 to go on, else the run's result. */
+typedef int(orphan_page_cb_t)(cdc_verify_t *v, void *opaque);
+
+/* SCAN every master for \p tail's keys. @returns 0, -1 or -2. */
+static int orphan_scan(cdc_verify_t *v, const char *tail, orphan_key_cb_t *kcb,
+                       orphan_page_cb_t *pcb, void *opaque, uint64_t *keysp,
+                       int *mastersp) {
+        char *pat = orphan_pattern(v, tail);
         int masters, m, rc = 0;
         size_t i;
 
-        memset(&o, 0, sizeof(o));
         if (!pat) {
                 snprintf(v->v_errstr, sizeof(v->v_errstr), "out of memory");
                 return -1;
@@ -206,25 +217,49 @@ int verify_orphans(cdc_verify_t *v) {
                         cursor[r->element[0]->len] = '\0';
                         for (i = 0; i < r->element[1]->elements && !rc; i++) {
                                 const redisReply *k = r->element[1]->element[i];
-                                uint64_t uid;
-                                o.keys++;
-                                if (k->type != REDIS_REPLY_STRING ||
-                                    !orphan_uid(v, k->str, k->len, &uid))
-                                        continue;
-                                if (orphan_grow(&o.ids, &o.cap, o.n + 1)) {
-                                        snprintf(v->v_errstr,
-                                                 sizeof(v->v_errstr),
-                                                 "out of memory");
-                                        rc = -1;
-                                        break;
-                                }
-                                o.ids[o.n++] = uid;
+                                (*keysp)++;
+                                if (k->type == REDIS_REPLY_STRING)
+                                        rc = kcb(v, opaque, k->str, k->len);
                         }
                         freeReplyObject(r);
-                        if (!rc && o.n >= ORPHAN_BATCH)
-                                rc = orphan_flush(v, &o);
+                        if (!rc)
+                                rc = pcb(v, opaque);
                 } while (!rc && strcmp(cursor, "0") != 0);
         }
+        *mastersp = masters;
+        free(pat);
+        return rc;
+}
+
+/* ---- users ---- */
+
+static int orphan_user_key(cdc_verify_t *v, void *opaque, const char *k,
+                           size_t len) {
+        orphans_t *o = opaque;
+        uint64_t uid;
+
+        if (!orphan_uid(v, k, len, &uid))
+                return 0;
+        if (orphan_grow(&o->ids, &o->cap, o->n + 1)) {
+                snprintf(v->v_errstr, sizeof(v->v_errstr), "out of memory");
+                return -1;
+        }
+        o->ids[o->n++] = uid;
+        return 0;
+}
+
+static int orphan_user_page(cdc_verify_t *v, void *opaque) {
+        orphans_t *o = opaque;
+        return o->n >= ORPHAN_BATCH ? orphan_flush(v, o) : 0;
+}
+
+static int verify_user_orphans(cdc_verify_t *v) {
+        orphans_t o;
+        int masters = 0, rc;
+
+        memset(&o, 0, sizeof(o));
+        rc = orphan_scan(v, ":{u:*}*", orphan_user_key, orphan_user_page, &o,
+                         &o.keys, &masters);
         if (!rc)
                 rc = orphan_flush(v, &o);
         if (!rc)
@@ -235,6 +270,190 @@ int verify_orphans(cdc_verify_t *v) {
         v->v_sum->redis_only_users += o.users;
         free(o.ids);
         free(o.seen);
-        free(pat);
         return rc;
+}
+
+/* ---- idempotency records ---- */
+
+/* Records found in Redis, not yet asked about: their record keys. */
+typedef struct iorphans_s {
+        char **keys;
+        size_t n, cap;
+        char **seen; /* rids checked already (sorted) */
+        size_t nseen, capseen;
+        uint64_t records, scanned;
+} iorphans_t;
+
+static int iorphan_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int iorphan_push(char ***arr, size_t *n, size_t *cap, char *s) {
+        if (*n == *cap) {
+                size_t c = *cap ? *cap * 2 : 256;
+                char **a = realloc(*arr, c * sizeof(*a));
+                if (!a)
+                        return -1;
+                *arr = a;
+                *cap = c;
+        }
+        (*arr)[(*n)++] = s;
+        return 0;
+}
+
+/* Only "<prefix>:idem:{r:<rid>}" (not the ":del" tombstones); ids with a
+ * NUL byte can't be asked about as SQL text: skipped. */
+static int iorphan_key(cdc_verify_t *v, void *opaque, const char *k,
+                       size_t len) {
+        iorphans_t *o = opaque;
+        size_t pre    = v->v_prefix_len + 9; /* ":idem:{r:" */
+        char *d;
+
+        if (len <= pre + 1 || k[len - 1] != '}' ||
+            memcmp(k + v->v_prefix_len, ":idem:{r:", 9) || memchr(k, '\0', len))
+                return 0;
+        d = verify_memdup(k, len);
+        if (!d || iorphan_push(&o->keys, &o->n, &o->cap, d)) {
+                free(d);
+                snprintf(v->v_errstr, sizeof(v->v_errstr), "out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+static void iorphan_free_keys(iorphans_t *o) {
+        size_t i;
+        for (i = 0; i < o->n; i++)
+                free(o->keys[i]);
+        o->n = 0;
+}
+
+/* Ask MySQL, in one consistent read, which of the batch's records have a
+ * row; compare the others with "no record" (Redis must hold none), the
+ * differing ones kept as suspects until the wait. */
+static int iorphan_flush(cdc_verify_t *v, iorphans_t *o) {
+        size_t pre = v->v_prefix_len + 9, i, k = 0;
+        const char **rids      = NULL;
+        size_t *lens           = NULL;
+        unsigned char *present = NULL;
+        videm_t **recs         = NULL;
+        size_t nrec = 0, cap = 0;
+        cdc_pos_t pos;
+        cdc_err_t err;
+        int rc = -1;
+
+        if (!o->n)
+                return 0;
+        qsort(o->keys, o->n, sizeof(*o->keys), iorphan_cmp);
+        for (i = 0; i < o->n; i++) { /* distinct, not checked already */
+                const char *rid = o->keys[i] + pre;
+                if ((k && !strcmp(o->keys[i], o->keys[k - 1])) ||
+                    bsearch(&rid, o->seen, o->nseen, sizeof(*o->seen),
+                            iorphan_cmp)) {
+                        free(o->keys[i]);
+                        continue;
+                }
+                o->keys[k++] = o->keys[i];
+        }
+        o->n = k;
+        if (!o->n)
+                return 0;
+        rids    = calloc(o->n, sizeof(*rids));
+        lens    = calloc(o->n, sizeof(*lens));
+        present = calloc(o->n, 1);
+        if (!rids || !lens || !present)
+                goto nomem;
+        for (i = 0; i < o->n; i++) {
+                rids[i] = o->keys[i] + pre;
+                lens[i] = strlen(o->keys[i]) - pre - 1;
+        }
+        if ((err = cdc_vsource_begin(v->v_src, &v->v_snap, &pos)) ||
+            (err = cdc_vsource_present_rids(v->v_src, rids, lens, o->n,
+                                            present)) ||
+            (err = cdc_vsource_end(v->v_src))) {
+                snprintf(v->v_errstr, sizeof(v->v_errstr), "mysql: %s",
+                         cdc_vsource_errstr(v->v_src));
+                rc = err == CDC_ERR__CONFIG ? -2 : -1;
+                goto out;
+        }
+        for (i = 0; i < o->n; i++) {
+                videm_t *r;
+                char *rid;
+                if (present[i])
+                        continue;
+                r   = calloc(1, sizeof(*r));
+                rid = verify_memdup(rids[i], lens[i]);
+                if (!r || !rid ||
+                    iorphan_push(&o->seen, &o->nseen, &o->capseen, rid)) {
+                        free(r);
+                        free(rid);
+                        goto nomem;
+                }
+                r->snap      = v->v_snap;
+                r->rec_len   = strlen(o->keys[i]);
+                r->rec       = verify_memdup(o->keys[i], r->rec_len);
+                r->tomb_len  = r->rec_len + 4;
+                r->tomb      = malloc(r->tomb_len + 1);
+                r->expire_ms = -1; /* no row: no record expected */
+                if (!r->rec || !r->tomb ||
+                    verify_push((void ***)&recs, &nrec, &cap, r)) {
+                        free(r->rec);
+                        free(r->tomb);
+                        free(r);
+                        goto nomem;
+                }
+                snprintf(r->tomb, r->tomb_len + 1, "%s:del", r->rec);
+                r->rid     = r->rec + pre;
+                r->rid_len = lens[i];
+        }
+        qsort(o->seen, o->nseen, sizeof(*o->seen), iorphan_cmp);
+        o->records += nrec;
+        rc = verify_idem_orphans_pass(v, recs, nrec);
+        goto out;
+nomem:
+        snprintf(v->v_errstr, sizeof(v->v_errstr), "out of memory");
+        rc = -1;
+out:
+        for (i = 0; i < nrec; i++)
+                videm_destroy(recs[i]); /* NULL once kept as a suspect */
+        free(recs);
+        free(rids);
+        free(lens);
+        free(present);
+        iorphan_free_keys(o);
+        return rc;
+}
+
+static int iorphan_page(cdc_verify_t *v, void *opaque) {
+        iorphans_t *o = opaque;
+        return o->n >= ORPHAN_BATCH ? iorphan_flush(v, o) : 0;
+}
+
+static int verify_idem_orphans(cdc_verify_t *v) {
+        iorphans_t o;
+        int masters = 0, rc;
+        size_t i;
+
+        memset(&o, 0, sizeof(o));
+        rc = orphan_scan(v, ":idem:{r:*}", iorphan_key, iorphan_page, &o,
+                         &o.scanned, &masters);
+        if (!rc)
+                rc = iorphan_flush(v, &o);
+        if (!rc)
+                cdc_log(LOG_INFO, "VERIFY",
+                        "Redis-only idempotency records: %" PRIu64
+                        " key(s) scanned, %" PRIu64 " without a MySQL row",
+                        o.scanned, o.records);
+        v->v_sum->redis_only_records += o.records;
+        iorphan_free_keys(&o);
+        free(o.keys);
+        for (i = 0; i < o.nseen; i++)
+                free(o.seen[i]);
+        free(o.seen);
+        return rc;
+}
+
+int verify_orphans(cdc_verify_t *v) {
+        int rc = verify_user_orphans(v);
+        return rc ? rc : verify_idem_orphans(v);
 }

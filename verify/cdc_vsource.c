@@ -407,6 +407,57 @@ cdc_err_t cdc_vsource_present_users(cdc_vsource_t *vs, const uint64_t *ids,
         return CDC_ERR_NO_ERROR;
 }
 
+cdc_err_t cdc_vsource_present_rids(cdc_vsource_t *vs, const char *const *rids,
+                                   const size_t *lens, size_t n,
+                                   unsigned char *present) {
+        size_t cap = 256, len, i;
+        MYSQL_RES *res;
+        MYSQL_ROW row;
+        cdc_err_t err;
+        char *sql;
+
+        memset(present, 0, n);
+        if (n == 0)
+                return CDC_ERR_NO_ERROR;
+        if ((err = vsource_connect(vs)))
+                return err;
+        for (i = 0; i < n; i++)
+                cap += lens[i] * 2 + 4;
+        sql = malloc(cap);
+        if (!sql)
+                return CDC_ERR__NOMEM;
+        len = (size_t)snprintf(sql, cap, "SELECT %s FROM %s WHERE %s IN (",
+                               vs->vs_req, vs->vs_idem, vs->vs_req);
+        for (i = 0; i < n; i++) {
+                if (i)
+                        sql[len++] = ',';
+                sql[len++] = '\'';
+                len += mysql_real_escape_string(vs->vs_my, sql + len, rids[i],
+                                                (unsigned long)lens[i]);
+                sql[len++] = '\'';
+        }
+        sql[len++] = ')';
+        if (mysql_real_query(vs->vs_my, sql, (unsigned long)len)) {
+                free(sql);
+                return vsource_err(vs, "SELECT");
+        }
+        free(sql);
+        res = mysql_store_result(vs->vs_my);
+        if (!res)
+                return vsource_err(vs, "SELECT");
+        while ((row = mysql_fetch_row(res))) {
+                unsigned long *l = mysql_fetch_lengths(res);
+                if (!row[0])
+                        continue;
+                /* few rows (a batch): a linear match is enough */
+                for (i = 0; i < n; i++)
+                        if (lens[i] == l[0] && !memcmp(rids[i], row[0], l[0]))
+                                present[i] = 1;
+        }
+        mysql_free_result(res);
+        return CDC_ERR_NO_ERROR;
+}
+
 cdc_err_t cdc_vsource_idem_chunk(cdc_vsource_t *vs, const char *after,
                                  size_t after_len, size_t n,
                                  cdc_vsource_row_cb_t *cb, void *opaque,

@@ -85,6 +85,15 @@ cdc_err_t cdc_vsource_present_users(cdc_vsource_t *vs, const uint64_t *ids,
                                     size_t n, unsigned char *present);
 
 /**
+ * @brief Which of the request ids \p rids (lengths \p lens) have a row
+ *        in the idempotency table: present[i] = 1 for those. In the
+ *        current read snapshot if one is open (cdc_vsource_begin()).
+ */
+cdc_err_t cdc_vsource_present_rids(cdc_vsource_t *vs, const char *const *rids,
+                                   const size_t *lens, size_t n,
+                                   unsigned char *present);
+
+/**
  * @brief File a repair request: INSERT INTO \p table (kind, payload), in
  *        its own autocommitted statement (outside any read snapshot).
  *        \p table is [A-Za-z0-9_]+, \p kind and \p payload plain

@@ -4,7 +4,8 @@
 # the workload, ids 1..40) and idempotency rows are corrupted in known
 # ways: a member deleted, a bogus member added, a score changed, every key
 # of one user deleted, an idempotency record deleted, one's status and one's
-# expiry altered. A --full --json run while the workload writes must report
+# expiry altered, a user and a record MySQL has no row for added. A
+# --full --json run while the workload writes must report
 # those differences and nothing else (the workload's users are live and
 # must not show up), with MySQL's row and the Redis key of each; --users
 # on untouched users is clean meanwhile.
@@ -60,6 +61,10 @@ R DEL 'fc:{u:1002}:following' 'fc:{u:1002}:followers' 'fc:{u:1002}:friends' 'fc:
 R DEL 'fc:idem:{r:vs-1}'
 R HSET 'fc:idem:{r:vs-2}' status 9
 R PEXPIREAT 'fc:idem:{r:vs-3}' 4102444800000
+# a user and a record only Redis knows (MySQL has no row for them)
+R ZADD 'fc:{u:990001}:followers' 1700000000000 1001
+R HSET 'fc:idem:{r:ghost-1}' status 2 biz_key g
+R PEXPIREAT 'fc:idem:{r:ghost-1}' 4102444800000
 
 rc=0
 "$VBIN" -c "$H_DIR/verify.conf" --full --json >"$H_DIR/v1.out" 2>"$H_DIR/v1.err" || rc=$?
@@ -94,6 +99,9 @@ want = {
     ("missing_idem", "vs-1"),
     ("wrong_idem", "vs-2"),
     ("wrong_idem", "vs-3"),
+    ("extra_member", "990001", "followers", "1001"),
+    ("wrong_count", "990001", "followers", None),
+    ("extra_idem", "ghost-1"),
 }
 if got != want:
     print("missing from the report:", sorted(want - got, key=str))
@@ -107,11 +115,11 @@ for line in open(sys.argv[1]):
         assert d["key"] == "fc:{u:1003}:following", d
 print("report matches the corruption:", len(want), "differences")
 PY
-grep -q '^VERIFY .* divergent_users=4 missing=4 extra=1 wrong_score=1 idem_divergent=3 ' "$H_DIR/v1.out" ||
+grep -q '^VERIFY .* divergent_users=5 missing=4 extra=2 wrong_score=1 idem_divergent=4 .* redis_only_users=1 redis_only_records=1$' "$H_DIR/v1.out" ||
         h_fail "summary: $(tail -n 1 "$H_DIR/v1.out")"
 
 # untouched users are clean, also while the workload runs
 "$VBIN" -c "$H_DIR/verify.conf" --users=1001,1006 >"$H_DIR/v2.out" 2>"$H_DIR/v2.err" ||
         { cat "$H_DIR/v2.out" "$H_DIR/v2.err"; h_fail "verify --users on clean users exited $?"; }
 e_workload_wait
-h_pass "verify reported exactly the 14 differences made, nothing of the live workload"
+h_pass "verify reported exactly the 17 differences made (a user and a record only Redis knows among them), nothing of the live workload"

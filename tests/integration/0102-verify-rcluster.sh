@@ -90,6 +90,6 @@ tail -n 1 "$H_DIR/v2.out"
 grep -q "^DIFF user=$o1 set=following kind=extra_member member=7 " "$H_DIR/v2.out" &&
         grep -q "^DIFF user=$o2 set=followers kind=extra_member member=8 " "$H_DIR/v2.out" ||
         { cat "$H_DIR/v2.out"; h_fail "Redis-only users $o1 $o2 not reported"; }
-grep -q '^VERIFY .* redis_only_users=2$' "$H_DIR/v2.out" ||
+grep -q '^VERIFY .* redis_only_users=2 redis_only_records=0$' "$H_DIR/v2.out" ||
         h_fail "summary: $(tail -n 1 "$H_DIR/v2.out")"
 h_pass "Redis Cluster: clean when converged, the corruptions found exactly, Redis-only users on two masters found"

@@ -46,7 +46,7 @@ grep -q '^REPAIR requested users=[1-9][0-9]* tables=1$' "$H_DIR/v1.out" ||
 # the user only Redis knows is found by the scan of Redis and repaired too
 grep -q "^DIFF user=$o set=following kind=extra_member member=$a " "$H_DIR/v1.out" ||
         { cat "$H_DIR/v1.out"; h_fail "Redis-only user $o not reported"; }
-grep -q '^VERIFY .* redis_only_users=1$' "$H_DIR/v1.out" ||
+grep -q '^VERIFY .* redis_only_users=1 redis_only_records=0$' "$H_DIR/v1.out" ||
         h_fail "summary: $(grep '^VERIFY' "$H_DIR/v1.out")"
 h_mysql "SELECT payload FROM followcdc_signal WHERE kind = 'users'" | tr ',' '\n' |
         grep -qx "$o" || h_fail "user $o not in the repair request"
