@@ -32,13 +32,12 @@ typedef struct {
         int fail;
 } enc_buf_t;
 
-static int enc_grow(enc_buf_t *pb, size_t need) {
+/* The slow path of enc_grow(): a bigger buffer. */
+static int enc_grow_slow(enc_buf_t *pb, size_t need) {
         size_t cap;
         char *b;
         if (pb->fail)
                 return -1;
-        if (pb->len + need + 1 <= pb->cap)
-                return 0;
         cap = pb->cap ? pb->cap : 256;
         while (cap < pb->len + need + 1)
                 cap *= 2;
@@ -52,7 +51,15 @@ static int enc_grow(enc_buf_t *pb, size_t need) {
         return 0;
 }
 
-static void enc_put(enc_buf_t *pb, const char *s, size_t n) {
+/* Room for \p need more bytes (and a NUL). Inline: it runs for every
+ * piece of every event, and almost always has the room already. */
+static inline int enc_grow(enc_buf_t *pb, size_t need) {
+        if (pb->len + need + 1 <= pb->cap && !pb->fail)
+                return 0;
+        return enc_grow_slow(pb, need);
+}
+
+static inline void enc_put(enc_buf_t *pb, const char *s, size_t n) {
         if (enc_grow(pb, n))
                 return;
         memcpy(pb->b + pb->len, s, n);
@@ -74,6 +81,17 @@ static void enc_i64(enc_buf_t *pb, int64_t v) {
         enc_put(pb, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+/* 1 for the bytes a JSON string must escape: controls, '"' and '\\'
+ * (bytes from 0x80 are 0). */
+static const unsigned char enc_esc[256] = {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static void enc_str(enc_buf_t *pb, const char *s, size_t n) {
         static const char hex[] = "0123456789ABCDEF";
         size_t i, run = 0;
@@ -85,7 +103,7 @@ static void enc_str(enc_buf_t *pb, const char *s, size_t n) {
                 unsigned char c = (unsigned char)s[i];
                 char esc[7];
                 size_t el = 2;
-                if (c >= 0x20 && c != '"' && c != '\\')
+                if (!enc_esc[c])
                         continue;
                 enc_put(pb, s + run, i - run);
                 run    = i + 1;
