@@ -368,8 +368,9 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static const char *const kcons_defaults[][2] = {
         { "bootstrap.servers", "127.0.0.1:9092" },
         { "auto.offset.reset", "earliest" },
-        { "queued.max.messages.kbytes", "12288" },
-        { "fetch.error.backoff.ms", "50" },
+        { "queued.max.messages.kbytes", "6144" },
+        { "fetch.max.bytes", "2097152" },
+        { "fetch.error.backoff.ms", "10" },
         /* librdkafka's default too, said out loud: with
          * producer.transactions=true only committed events are applied */
         { "isolation.level", "read_committed" },
@@ -393,13 +394,23 @@ cdc_kcons_t *cdc_kcons_new(const cdc_cconf_t *cc,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        for (d = 0; d < sizeof(kcons_defaults) / sizeof(*kcons_defaults); d++)
-                if (!cdc_conf_kafka_get(cc->cc_conf, kcons_defaults[d][0]) &&
-                    rd_kafka_conf_set(kconf, kcons_defaults[d][0],
-                                      kcons_defaults[d][1], es, sizeof(es))) {
+        for (d = 0; d < sizeof(kcons_defaults) / sizeof(*kcons_defaults); d++) {
+                const char *k = kcons_defaults[d][0], *mmb;
+                /* librdkafka wants fetch.max.bytes >= message.max.bytes:
+                 * a larger message.max.bytes set by the user wins */
+                if (!strcmp(k, "fetch.max.bytes") &&
+                    (mmb = cdc_conf_kafka_get(cc->cc_conf,
+                                              "message.max.bytes")) &&
+                    strtoll(mmb, NULL, 10) >
+                            strtoll(kcons_defaults[d][1], NULL, 10))
+                        continue;
+                if (!cdc_conf_kafka_get(cc->cc_conf, k) &&
+                    rd_kafka_conf_set(kconf, k, kcons_defaults[d][1], es,
+                                      sizeof(es))) {
                         snprintf(errstr, errstr_size, "kafka: %s", es);
                         goto out;
                 }
+        }
         kc->kc_cc        = cc;
         kc->kc_revoke_cb = revoke_cb;
         kc->kc_opaque    = opaque;

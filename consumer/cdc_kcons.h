@@ -51,9 +51,11 @@ typedef void(cdc_kcons_assign_cb_t)(void *opaque,
  *  - bootstrap.servers=127.0.0.1:9092;
  *  - auto.offset.reset=earliest: a new group rebuilds Redis from what the
  *    topics hold;
- *  - queued.max.messages.kbytes=12288: the pre-fetch queue (64 MiB by
+ *  - queued.max.messages.kbytes=6144: the pre-fetch queue (64 MiB by
  *    default) bounds the memory; a few batches ahead is all the loop uses;
- *  - fetch.error.backoff.ms=50: librdkafka 2.0 also waits this long
+ *  - fetch.max.bytes=2097152: a fetch response in flight per broker is
+ *    memory too (50 MiB by default; a larger message still comes whole);
+ *  - fetch.error.backoff.ms=10: librdkafka 2.0 also waits this long
  *    whenever the pre-fetch queue is full, and 500 ms starves the loop.
  * Always: group.id (cc_group_id), enable.auto.offset.store=false.
  * @param cc borrowed for the handle's lifetime.

@@ -63,6 +63,7 @@ port=$(h_free_port)
 "$VBIN" -c "$H_DIR/verify.conf" --users=2001,1 --every=1s --http.listen="127.0.0.1:$port" \
         >"$H_DIR/e.out" 2>"$H_DIR/e.err" &
 vpid=$!
+h_track_pid "$vpid"
 vm() { curl -fs "http://127.0.0.1:$port/metrics" 2>/dev/null |
         awk -v n="$1" '$1 == n {print $2}'; }
 h_wait_for '[ "$(vm "followcdc_verify_runs_total{result=\"different\"}")" -ge 2 ] 2>/dev/null' 60 ||

@@ -206,9 +206,37 @@ static void test_store_commit_resume(void **state) {
         cdc_cconf_destroy(&cc);
 }
 
+/* The consumer's own fetch.max.bytes (2 MiB) gives way to a larger
+ * message.max.bytes: librdkafka refuses fetch.max.bytes below it. */
+static void test_large_message_max(void **state) {
+        fixture_t *fx = *state;
+        cdc_cconf_t cc;
+        cdc_kcons_t *kc;
+        char es[256];
+
+        assert_int_equal(cdc_cconf_init(&cc, es, sizeof(es)), CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_conf_set(cc.cc_conf, "kafka.bootstrap.servers",
+                                      fx->bootstraps, es, sizeof(es)),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_conf_set(cc.cc_conf, "kafka.message.max.bytes",
+                                      "5000000", es, sizeof(es)),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(
+                cdc_conf_set(cc.cc_conf, "topics", "t", es, sizeof(es)),
+                CDC_ERR_NO_ERROR);
+        assert_null(cdc_cconf_finalize(&cc));
+        kc = cdc_kcons_new(&cc, on_revoke, NULL, es, sizeof(es));
+        if (!kc)
+                fail_msg("kcons: %s", es);
+        cdc_kcons_close(kc);
+        cdc_kcons_destroy(kc);
+        cdc_cconf_destroy(&cc);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_store_commit_resume),
+                cmocka_unit_test(test_large_message_max),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
