@@ -266,6 +266,9 @@ void cdc_verify_destroy(cdc_verify_t *v) {
         free(v);
 }
 
+static int verify_idem_cmp(cdc_verify_t *v, videm_t *r, int64_t now,
+                           vcb_t *c, cdc_vdiff_stats_t *st);
+
 /* ---- the wait and the final pass ---- */
 
 static int verify_settle_and_report(cdc_verify_t *v) {
@@ -314,21 +317,8 @@ static int verify_settle_and_report(cdc_verify_t *v) {
                 videm_t *r = v->v_isus[i];
                 cdc_vdiff_stats_t st;
                 vcb_t c = { v, NULL, r, 0 };
-                cdc_videm_t exp;
 
-                memset(&st, 0, sizeof(st));
-                memset(&exp, 0, sizeof(exp));
-                exp.rid       = r->rid;
-                exp.rid_len   = r->rid_len;
-                exp.present   = r->expire_ms > verify_wall_ms();
-                exp.status    = r->status;
-                exp.biz       = r->biz;
-                exp.biz_len   = r->biz_len;
-                exp.expire_ms = r->expire_ms;
-                exp.row       = r->row;
-                cdc_vdiff_idem(&exp, &r->red, &r->snap, verify_wall_ms(),
-                               v->v_vc->expiry_slack_ms, verify_report_cb, &c,
-                               &st);
+                verify_idem_cmp(v, r, verify_wall_ms(), &c, &st);
                 v->v_sum->skipped_newer += st.newer;
                 v->v_sum->rechecked++;
         }
@@ -485,51 +475,34 @@ static cdc_err_t verify_idem_row_cb(void *opaque, int side, json_t *row) {
         return CDC_ERR_NO_ERROR;
 }
 
-static int verify_idem_pass(cdc_verify_t *v) {
-        size_t i;
-        int rc;
-        int64_t now;
+/* Compare record \p r (Redis read) with what its row asks for; a
+ * record without a row (expire_ms -1, no status) asks for none. */
+static int verify_idem_cmp(cdc_verify_t *v, videm_t *r, int64_t now, vcb_t *c,
+                           cdc_vdiff_stats_t *st) {
+        cdc_videm_t exp;
 
-        if ((rc = verify_read_idem(v, v->v_idem, v->v_nidem)))
-                return rc;
-        now = verify_wall_ms();
-        for (i = 0; i < v->v_nidem; i++) {
-                videm_t *r = v->v_idem[i];
-                cdc_vdiff_stats_t st;
-                vcb_t c = { v, NULL, r, 0 };
-                cdc_videm_t exp;
-
-                memset(&st, 0, sizeof(st));
-                memset(&exp, 0, sizeof(exp));
-                exp.rid       = r->rid;
-                exp.rid_len   = r->rid_len;
-                exp.present   = r->expire_ms > now;
-                exp.status    = r->status;
-                exp.biz       = r->biz;
-                exp.biz_len   = r->biz_len;
-                exp.expire_ms = r->expire_ms;
-                exp.row       = r->row;
-                cdc_vdiff_idem(&exp, &r->red, &r->snap, now,
-                               v->v_vc->expiry_slack_ms, verify_report_cb, &c,
-                               &st);
-                v->v_sum->checked_edges += st.edges;
-                v->v_sum->skipped_newer += st.newer;
-                if (c.found) {
-                        if (verify_push((void ***)&v->v_isus, &v->v_nisus,
-                                        &v->v_isus_cap, r))
-                                return -1;
-                        v->v_idem[i] = NULL;
-                }
-        }
-        return 0;
+        memset(st, 0, sizeof(*st));
+        memset(&exp, 0, sizeof(exp));
+        exp.rid       = r->rid;
+        exp.rid_len   = r->rid_len;
+        exp.present   = r->expire_ms > now;
+        exp.status    = r->status;
+        exp.biz       = r->biz;
+        exp.biz_len   = r->biz_len;
+        exp.expire_ms = r->expire_ms;
+        exp.row       = r->row;
+        return cdc_vdiff_idem(&exp, &r->red, &r->snap, now,
+                              v->v_vc->expiry_slack_ms, verify_report_cb, c,
+                              st);
 }
 
-/* Records MySQL has no row for (cdc_verify_orphans.c): Redis must hold
- * none. The differing ones become suspects (recs[i] set to NULL). */
-int verify_idem_orphans_pass(cdc_verify_t *v, videm_t **recs, size_t n) {
-        int64_t now;
+/* Read \p recs from Redis and compare; the differing ones become
+ * suspects (recs[i] set to NULL). Also for the records MySQL has no row
+ * for (cdc_verify_orphans.c). */
+int verify_idem_list(cdc_verify_t *v, videm_t **recs, size_t n) {
         size_t i;
         int rc;
+        int64_t now;
 
         if ((rc = verify_read_idem(v, recs, n)))
                 return rc;
@@ -538,16 +511,9 @@ int verify_idem_orphans_pass(cdc_verify_t *v, videm_t **recs, size_t n) {
                 videm_t *r = recs[i];
                 cdc_vdiff_stats_t st;
                 vcb_t c = { v, NULL, r, 0 };
-                cdc_videm_t exp;
 
-                memset(&st, 0, sizeof(st));
-                memset(&exp, 0, sizeof(exp));
-                exp.rid       = r->rid;
-                exp.rid_len   = r->rid_len;
-                exp.expire_ms = -1;
-                cdc_vdiff_idem(&exp, &r->red, &r->snap, now,
-                               v->v_vc->expiry_slack_ms, verify_report_cb, &c,
-                               &st);
+                verify_idem_cmp(v, r, now, &c, &st);
+                v->v_sum->checked_edges += st.edges;
                 v->v_sum->skipped_newer += st.newer;
                 if (c.found) {
                         if (verify_push((void ***)&v->v_isus, &v->v_nisus,
@@ -660,7 +626,7 @@ static int verify_full(cdc_verify_t *v) {
                         verify_clear_chunk(v);
                         return err == VERIFY_ECB ? -1 : verify_src_fail(v, err);
                 }
-                rc = verify_idem_pass(v);
+                rc = verify_idem_list(v, v->v_idem, v->v_nidem);
                 verify_clear_chunk(v);
                 if (rc)
                         return rc;

@@ -408,7 +408,7 @@ static int iorphan_flush(cdc_verify_t *v, iorphans_t *o) {
         }
         qsort(o->seen, o->nseen, sizeof(*o->seen), iorphan_cmp);
         o->records += nrec;
-        rc = verify_idem_orphans_pass(v, recs, nrec);
+        rc = verify_idem_list(v, recs, nrec);
         goto out;
 nomem:
         snprintf(v->v_errstr, sizeof(v->v_errstr), "out of memory");

@@ -149,7 +149,7 @@ typedef struct vcb_s {
 int verify_list(cdc_verify_t *v, const uint64_t *ids, size_t n);
 
 void videm_destroy(videm_t *r);
-int verify_idem_orphans_pass(cdc_verify_t *v, videm_t **recs, size_t n);
+int verify_idem_list(cdc_verify_t *v, videm_t **recs, size_t n);
 
 /** --full's last pass over Redis (cdc_verify_orphans.c). @returns 0, -1
  *  (could not finish; v_errstr) or -2 (configuration). */
