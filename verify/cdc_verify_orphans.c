@@ -85,8 +85,8 @@ static int orphan_flush(cdc_verify_t *v, orphans_t *o) {
         qsort(o->ids, o->n, sizeof(*o->ids), orphan_cmp);
         for (i = 0; i < o->n; i++) /* distinct, and not checked already */
                 if ((!k || o->ids[i] != o->ids[k - 1]) &&
-                    !bsearch(&o->ids[i], o->seen, o->nseen, sizeof(*o->seen),
-                             orphan_cmp))
+                    (!o->nseen || !bsearch(&o->ids[i], o->seen, o->nseen,
+                                           sizeof(*o->seen), orphan_cmp)))
                         o->ids[k++] = o->ids[i];
         o->n = k;
         if (!o->n)
@@ -348,8 +348,8 @@ static int iorphan_flush(cdc_verify_t *v, iorphans_t *o) {
         for (i = 0; i < o->n; i++) { /* distinct, not checked already */
                 const char *rid = o->keys[i] + pre;
                 if ((k && !strcmp(o->keys[i], o->keys[k - 1])) ||
-                    bsearch(&rid, o->seen, o->nseen, sizeof(*o->seen),
-                            iorphan_cmp)) {
+                    (o->nseen && bsearch(&rid, o->seen, o->nseen,
+                                         sizeof(*o->seen), iorphan_cmp))) {
                         free(o->keys[i]);
                         continue;
                 }
@@ -406,7 +406,8 @@ static int iorphan_flush(cdc_verify_t *v, iorphans_t *o) {
                 r->rid     = r->rec + pre;
                 r->rid_len = lens[i];
         }
-        qsort(o->seen, o->nseen, sizeof(*o->seen), iorphan_cmp);
+        if (o->nseen)
+                qsort(o->seen, o->nseen, sizeof(*o->seen), iorphan_cmp);
         o->records += nrec;
         rc = verify_idem_list(v, recs, nrec);
         goto out;
