@@ -206,8 +206,23 @@ static cdc_err_t pengine_truncate(cdc_pengine_t *pe,
         return CDC_ERR_NO_ERROR;
 }
 
-static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
+/* A position between transactions (a commit, a heartbeat outside one):
+ * reading resumes there, and the checkpoint may move to it once Kafka
+ * acknowledged what came before. */
+static void pengine_between_txns(cdc_pengine_t *pe, const cdc_pos_t *next,
+                                 const char *what) {
         char ptext[PE_POS_TEXT];
+
+        pe->pe_read_pos = *next;
+        if (pe->pe_kp)
+                cdc_inflight_commit(pe->pe_fl, next);
+        if (cdc_dbg_on(CDC_DBG_BINLOG)) {
+                cdc_pos_format(next, ptext, sizeof(ptext));
+                cdc_log(LOG_DEBUG, "BINLOG", "%s %s", what, ptext);
+        }
+}
+
+static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
         cdc_err_t err;
 
         switch (it->type) {
@@ -241,14 +256,8 @@ static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
                 cdc_pbench_row(pe->pe_pb);
                 break;
         case CDC_BINLOG_COMMIT:
-                pe->pe_in_txn   = 0;
-                pe->pe_read_pos = it->next;
-                if (pe->pe_kp)
-                        cdc_inflight_commit(pe->pe_fl, &it->next);
-                if (cdc_dbg_on(CDC_DBG_BINLOG)) {
-                        cdc_pos_format(&it->next, ptext, sizeof(ptext));
-                        cdc_log(LOG_DEBUG, "BINLOG", "commit, next %s", ptext);
-                }
+                pe->pe_in_txn = 0;
+                pengine_between_txns(pe, &it->next, "commit, next");
                 if (cdc_pbench_commit(pe->pe_pb, &it->next))
                         goto end;
                 break;
@@ -256,13 +265,7 @@ static cdc_err_t pengine_item(cdc_pengine_t *pe, const cdc_binlog_item_t *it) {
                 /* between transactions: the position is valid */
                 if (pe->pe_in_txn)
                         break;
-                pe->pe_read_pos = it->next;
-                if (pe->pe_kp)
-                        cdc_inflight_commit(pe->pe_fl, &it->next);
-                if (cdc_dbg_on(CDC_DBG_BINLOG)) {
-                        cdc_pos_format(&it->next, ptext, sizeof(ptext));
-                        cdc_log(LOG_DEBUG, "BINLOG", "heartbeat at %s", ptext);
-                }
+                pengine_between_txns(pe, &it->next, "heartbeat at");
                 if (cdc_pbench_heartbeat(pe->pe_pb, &it->next))
                         goto end;
                 break;
