@@ -30,18 +30,7 @@ e_wait_state p-a streaming 30 || h_fail "producer did not start streaming"
 e_consumer a
 e_converged "before the workload"
 
-cat >"$H_DIR/verify.conf" <<CONF
-mysql.socket=$H_MYSQL_SOCK
-mysql.user=$H_PRODUCER_USER
-mysql.password=$H_PRODUCER_PASS
-mysql.db=$H_MYSQL_DB
-redis.port=$H_REDIS_PORT
-kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
-checkpoint.store=file
-checkpoint.file=$H_DIR/producer.ckpt
-verify.chunk.rows=7
-verify.settle.timeout=90s
-CONF
+e_verify_conf "$H_DIR/verify.conf" verify.chunk.rows=7 verify.settle.timeout=90s
 
 # clean before any corruption
 "$VBIN" -c "$H_DIR/verify.conf" --full >"$H_DIR/v0.out" 2>"$H_DIR/v0.err" ||

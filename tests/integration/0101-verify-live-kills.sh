@@ -21,18 +21,7 @@ e_wait_state p-a streaming 30 || h_fail "producer did not start streaming"
 e_consumer a
 e_workload 101 150 80
 
-cat >"$H_DIR/verify.conf" <<CONF
-mysql.socket=$H_MYSQL_SOCK
-mysql.user=$H_PRODUCER_USER
-mysql.password=$H_PRODUCER_PASS
-mysql.db=$H_MYSQL_DB
-redis.port=$H_REDIS_PORT
-kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
-checkpoint.store=file
-checkpoint.file=$H_DIR/producer.ckpt
-verify.chunk.rows=10
-verify.settle.timeout=120s
-CONF
+e_verify_conf "$H_DIR/verify.conf" verify.chunk.rows=10 verify.settle.timeout=120s
 
 h_wait_for "[ -s '$H_DIR/producer.ckpt' ]" 30 || h_fail "no checkpoint"
 h_wait_for "[ \"\$(h_mysql 'SELECT COUNT(DISTINCT follower_id) FROM follow')\" -ge 30 ]" 60 ||

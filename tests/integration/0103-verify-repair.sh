@@ -25,17 +25,7 @@ e_wait_state p-a streaming 30 || h_fail "producer is not streaming"
 t_corrupt_redis
 t_corrupt_orphan
 
-cat >"$H_DIR/verify.conf" <<CONF
-mysql.socket=$H_MYSQL_SOCK
-mysql.user=$H_PRODUCER_USER
-mysql.password=$H_PRODUCER_PASS
-mysql.db=$H_MYSQL_DB
-redis.port=$H_REDIS_PORT
-kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
-checkpoint.store=file
-checkpoint.file=$H_DIR/producer.ckpt
-verify.settle.timeout=90s
-CONF
+e_verify_conf "$H_DIR/verify.conf" verify.settle.timeout=90s
 
 rc=0
 "$VBIN" -c "$H_DIR/verify.conf" --full --repair >"$H_DIR/v1.out" \

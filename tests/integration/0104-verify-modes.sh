@@ -23,17 +23,7 @@ e_wait_state p-a streaming 30 || h_fail "producer did not start streaming"
 e_consumer a
 e_converged "first rows"
 
-cat >"$H_DIR/verify.conf" <<CONF
-mysql.socket=$H_MYSQL_SOCK
-mysql.user=$H_PRODUCER_USER
-mysql.password=$H_PRODUCER_PASS
-mysql.db=$H_MYSQL_DB
-redis.port=$H_REDIS_PORT
-kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP
-checkpoint.store=file
-checkpoint.file=$H_DIR/producer.ckpt
-verify.settle.timeout=30s
-CONF
+e_verify_conf "$H_DIR/verify.conf" verify.settle.timeout=30s
 V() { "$VBIN" -c "$H_DIR/verify.conf" "$@"; }
 
 # --sample: at most N existing users, clean

@@ -62,6 +62,9 @@
 #                                servers, key c-NAME, log $H_DIR/c-NAME.log;
 #                                serves /metrics on ${E_CPORT[c-NAME]} (a
 #                                free port, unless FLAGS has --http.listen)
+#   e_verify_conf FILE [KEY=VALUE...]  write a followcdc-verify config
+#                                for this stack (MySQL, Redis, broker, the
+#                                producer's file checkpoint), plus these
 #   e_cmetric NAME METRIC        value of METRIC on consumer NAME's
 #                                /metrics ("" while it does not answer)
 #   e_csum METRIC NAME...        sum of METRIC over consumers NAME...
@@ -386,4 +389,20 @@ e_converged() {
                 h_fail "Redis did not converge to MySQL $1"
         fi
         h_log "$1: $(sed -n 3p <<<"$res")"
+}
+
+e_verify_conf() {
+        local f=$1
+        shift
+        {
+                echo "mysql.socket=$H_MYSQL_SOCK"
+                echo "mysql.user=$H_PRODUCER_USER"
+                echo "mysql.password=$H_PRODUCER_PASS"
+                echo "mysql.db=$H_MYSQL_DB"
+                echo "redis.port=$H_REDIS_PORT"
+                echo "kafka.bootstrap.servers=$H_KAFKA_BOOTSTRAP"
+                echo "checkpoint.store=file"
+                echo "checkpoint.file=$H_DIR/producer.ckpt"
+                printf '%s\n' "$@"
+        } >"$f"
 }
