@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,59 @@ struct cdc_rsink_s {
         char *rs_obuf; /* commands appended, not yet written */
         size_t rs_olen, rs_opos, rs_ocap;
 
+        long long rs_over; /* element count of a refused array reply */
         char rs_errstr[600];
 };
+
+/* ---- reply limit ---- */
+
+static redisReplyObjectFunctions rsink_fns;
+static redisReplyObjectFunctions *rsink_dflt_fns;
+static pthread_once_t rsink_fns_once = PTHREAD_ONCE_INIT;
+
+static void *rsink_create_array(const redisReadTask *task, int elements) {
+        if (elements > CDC_RSINK_MAX_ELEMENTS) {
+                long long *over = task->privdata;
+
+                if (over)
+                        *over = elements;
+                return NULL; /* the reader's error: "Out of memory" */
+        }
+        return rsink_dflt_fns->createArray(task, elements);
+}
+
+/* hiredis' own functions stay in charge of every object, so replies are
+ * still freed by freeReplyObject(); only the array's size is checked. */
+static void rsink_fns_init(void) {
+        redisReader *r = redisReaderCreate();
+
+        if (!r)
+                return;
+        rsink_dflt_fns        = r->fn;
+        rsink_fns             = *r->fn;
+        rsink_fns.createArray = rsink_create_array;
+        redisReaderFree(r);
+}
+
+void cdc_rsink_reader_limit(redisReader *reader, long long *over) {
+        pthread_once(&rsink_fns_once, rsink_fns_init);
+        if (!reader || !rsink_dflt_fns || !rsink_dflt_fns->createArray)
+                return;
+        reader->fn       = &rsink_fns;
+        reader->privdata = over;
+}
+
+/* The reader's error, with the reason when it is the limit. */
+static const char *rsink_reader_why(cdc_rsink_t *rs, const char *errstr,
+                                    char *buf, size_t size) {
+        if (!rs->rs_over)
+                return errstr;
+        snprintf(buf, size,
+                 "an array reply of %lld elements (more than %d accepted)",
+                 rs->rs_over, CDC_RSINK_MAX_ELEMENTS);
+        rs->rs_over = 0;
+        return buf;
+}
 
 static char *rsink_strdup(const char *s) {
         size_t n;
@@ -132,6 +184,7 @@ void cdc_rsink_close(cdc_rsink_t *rs) {
                 rs->rs_reader = NULL;
         }
         rs->rs_olen = rs->rs_opos = 0;
+        rs->rs_over               = 0;
 }
 
 void cdc_rsink_destroy(cdc_rsink_t *rs) {
@@ -321,6 +374,7 @@ static cdc_err_t rsink_tls_connect(cdc_rsink_t *rs) {
                 return CDC_ERR__TRANSPORT;
         rs->rs_ssl    = SSL_new(rs->rs_ctx);
         rs->rs_reader = redisReaderCreate();
+        cdc_rsink_reader_limit(rs->rs_reader, &rs->rs_over);
         if (!rs->rs_ssl || !rs->rs_reader ||
             SSL_set_fd(rs->rs_ssl, rs->rs_fd) != 1) {
                 rsink_set_err(rs, "TLS", "out of memory");
@@ -448,7 +502,9 @@ static cdc_err_t rsink_tls_get_reply(cdc_rsink_t *rs, redisReply **replyp) {
         for (;;) {
                 if (redisReaderGetReply(rs->rs_reader, &r) != REDIS_OK) {
                         rsink_set_err(rs, "protocol error",
-                                      rs->rs_reader->errstr);
+                                      rsink_reader_why(rs,
+                                                       rs->rs_reader->errstr,
+                                                       why, sizeof(why)));
                         goto fail;
                 }
                 if (r) {
@@ -535,6 +591,7 @@ cdc_err_t cdc_rsink_connect(cdc_rsink_t *rs) {
                 goto out;
         }
         redisEnableKeepAlive(rs->rs_rc);
+        cdc_rsink_reader_limit(rs->rs_rc->reader, &rs->rs_over);
 handshake:
         if (rs->rs_password) {
                 int n = 0;
@@ -612,6 +669,7 @@ cdc_err_t cdc_rsink_send(cdc_rsink_t *rs) {
 }
 
 cdc_err_t cdc_rsink_get_reply(cdc_rsink_t *rs, redisReply **replyp) {
+        char why[160];
         void *r = NULL;
 
         *replyp = NULL;
@@ -623,8 +681,11 @@ cdc_err_t cdc_rsink_get_reply(cdc_rsink_t *rs, redisReply **replyp) {
         }
         if (redisGetReply(rs->rs_rc, &r) != REDIS_OK || !r) {
                 rsink_set_err(rs, "connection lost",
-                              rs->rs_rc->errstr[0] ? rs->rs_rc->errstr
-                                                   : "no reply");
+                              rsink_reader_why(rs,
+                                               rs->rs_rc->errstr[0]
+                                                       ? rs->rs_rc->errstr
+                                                       : "no reply",
+                                               why, sizeof(why)));
                 if (r)
                         freeReplyObject(r);
                 cdc_rsink_close(rs);

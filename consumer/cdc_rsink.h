@@ -136,4 +136,21 @@ cdc_err_t cdc_rsink_script_load(cdc_rsink_t *rs, const char *src, size_t len,
 /** @returns the last error text ("" if none). Borrowed. */
 const char *cdc_rsink_errstr(const cdc_rsink_t *rs);
 
+/** The largest array reply accepted (elements): enough for ZRANGE
+ *  WITHSCORES of a set of 16 million members. */
+#define CDC_RSINK_MAX_ELEMENTS (1 << 25)
+
+/**
+ * @brief Refuse array replies of more than CDC_RSINK_MAX_ELEMENTS
+ *        elements on \p reader.
+ *
+ * hiredis 0.14 allocates an array's element table as soon as it reads the
+ * header ("*2000000000" asks for 16 GB) and aborts the process when that
+ * allocation fails. With the limit, such a reply is a protocol error of
+ * the reader: the connection is dropped and retried like any other.
+ * Every reader of cdc_rsink has it; the fuzzers use it too.
+ * @param over if not NULL, set to the element count of a refused array.
+ */
+void cdc_rsink_reader_limit(redisReader *reader, long long *over);
+
 #endif

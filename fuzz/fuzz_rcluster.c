@@ -11,6 +11,7 @@
 
 #include "cdc_rcluster.h"
 #include "cdc_rcluster_int.h"
+#include "cdc_rsink.h"
 
 static cdc_rcluster_map_t map;
 
@@ -42,6 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         rr = redisReaderCreate();
         if (!rr)
                 return 0;
+        /* as every connection of cdc_rsink reads */
+        cdc_rsink_reader_limit(rr, NULL);
         if (redisReaderFeed(rr, (const char *)data, size) == REDIS_OK) {
                 while (n++ < 16 &&
                        redisReaderGetReply(rr, &reply) == REDIS_OK && reply) {
