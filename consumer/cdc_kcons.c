@@ -368,8 +368,19 @@ static void kcons_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static const char *const kcons_defaults[][2] = {
         { "bootstrap.servers", "127.0.0.1:9092" },
         { "auto.offset.reset", "earliest" },
+        /* The pre-fetch queue's bound counts message bytes, but librdkafka
+         * checks it before a fetch and then adds the whole response, and
+         * a compressed response grows several times once decompressed
+         * (JSON events in lz4 sets): with 2 MiB responses a backlog of a
+         * 1M-row transaction took the consumer to 100 MB.
+         * Small fetches bound that overshoot; a larger message still
+         * arrives whole (the broker returns at least one batch). */
         { "queued.max.messages.kbytes", "6144" },
-        { "fetch.max.bytes", "2097152" },
+        { "fetch.max.bytes", "524288" },
+        { "max.partition.fetch.bytes", "131072" },
+        /* librdkafka wants fetch.max.bytes >= message.max.bytes; a
+         * consumer sends no large request, so this only lowers the floor */
+        { "message.max.bytes", "524288" },
         { "fetch.error.backoff.ms", "10" },
         /* librdkafka's default too, said out loud: with
          * producer.transactions=true only committed events are applied */
@@ -395,18 +406,23 @@ cdc_kcons_t *cdc_kcons_new(const cdc_cconf_t *cc,
                 goto out;
         }
         for (d = 0; d < sizeof(kcons_defaults) / sizeof(*kcons_defaults); d++) {
-                const char *k = kcons_defaults[d][0], *mmb;
+                const char *k = kcons_defaults[d][0], *v = kcons_defaults[d][1];
+                const char *mine;
                 /* librdkafka wants fetch.max.bytes >= message.max.bytes:
-                 * a larger message.max.bytes set by the user wins */
+                 * a larger message.max.bytes set by the user wins, and a
+                 * smaller fetch.max.bytes set by the user lowers ours */
                 if (!strcmp(k, "fetch.max.bytes") &&
-                    (mmb = cdc_conf_kafka_get(cc->cc_conf,
-                                              "message.max.bytes")) &&
-                    strtoll(mmb, NULL, 10) >
-                            strtoll(kcons_defaults[d][1], NULL, 10))
+                    (mine = cdc_conf_kafka_get(cc->cc_conf,
+                                               "message.max.bytes")) &&
+                    strtoll(mine, NULL, 10) > strtoll(v, NULL, 10))
                         continue;
+                if (!strcmp(k, "message.max.bytes") &&
+                    (mine = cdc_conf_kafka_get(cc->cc_conf,
+                                               "fetch.max.bytes")) &&
+                    strtoll(mine, NULL, 10) < strtoll(v, NULL, 10))
+                        v = mine;
                 if (!cdc_conf_kafka_get(cc->cc_conf, k) &&
-                    rd_kafka_conf_set(kconf, k, kcons_defaults[d][1], es,
-                                      sizeof(es))) {
+                    rd_kafka_conf_set(kconf, k, v, es, sizeof(es))) {
                         snprintf(errstr, errstr_size, "kafka: %s", es);
                         goto out;
                 }

@@ -206,37 +206,72 @@ static void test_store_commit_resume(void **state) {
         cdc_cconf_destroy(&cc);
 }
 
-/* The consumer's own fetch.max.bytes (2 MiB) gives way to a larger
- * message.max.bytes: librdkafka refuses fetch.max.bytes below it. */
-static void test_large_message_max(void **state) {
-        fixture_t *fx = *state;
+/* A consumer with \p name = \p value (NULL: none) set by the user; the
+ * effective value of \p key in *out. */
+static void kc_effective(fixture_t *fx, const char *name, const char *value,
+                         const char *key, char *out, size_t outsize) {
         cdc_cconf_t cc;
         cdc_kcons_t *kc;
         char es[256];
+        size_t n = outsize;
 
         assert_int_equal(cdc_cconf_init(&cc, es, sizeof(es)), CDC_ERR_NO_ERROR);
         assert_int_equal(cdc_conf_set(cc.cc_conf, "kafka.bootstrap.servers",
                                       fx->bootstraps, es, sizeof(es)),
                          CDC_ERR_NO_ERROR);
-        assert_int_equal(cdc_conf_set(cc.cc_conf, "kafka.message.max.bytes",
-                                      "5000000", es, sizeof(es)),
-                         CDC_ERR_NO_ERROR);
+        if (name)
+                assert_int_equal(
+                        cdc_conf_set(cc.cc_conf, name, value, es, sizeof(es)),
+                        CDC_ERR_NO_ERROR);
         assert_int_equal(
                 cdc_conf_set(cc.cc_conf, "topics", "t", es, sizeof(es)),
                 CDC_ERR_NO_ERROR);
         assert_null(cdc_cconf_finalize(&cc));
         kc = cdc_kcons_new(&cc, on_revoke, NULL, es, sizeof(es));
         if (!kc)
-                fail_msg("kcons: %s", es);
+                fail_msg("kcons with %s=%s: %s", name ? name : "-",
+                         value ? value : "-", es);
+        assert_int_equal(rd_kafka_conf_get(rd_kafka_conf(cdc_kcons_rk(kc)), key,
+                                           out, &n),
+                         RD_KAFKA_CONF_OK);
         cdc_kcons_close(kc);
         cdc_kcons_destroy(kc);
         cdc_cconf_destroy(&cc);
 }
 
+/* The consumer's small fetches (they bound the pre-fetch memory) give way
+ * to the user's settings: librdkafka refuses fetch.max.bytes below
+ * message.max.bytes, so a larger message.max.bytes lifts fetch.max.bytes
+ * and a smaller fetch.max.bytes lowers message.max.bytes. */
+static void test_fetch_sizes(void **state) {
+        fixture_t *fx = *state;
+        char v[64];
+
+        kc_effective(fx, NULL, NULL, "fetch.max.bytes", v, sizeof(v));
+        assert_string_equal(v, "524288");
+        kc_effective(fx, NULL, NULL, "message.max.bytes", v, sizeof(v));
+        assert_string_equal(v, "524288");
+        kc_effective(fx, NULL, NULL, "max.partition.fetch.bytes", v, sizeof(v));
+        assert_string_equal(v, "131072");
+        kc_effective(fx, NULL, NULL, "queued.max.messages.kbytes", v,
+                     sizeof(v));
+        assert_string_equal(v, "6144");
+
+        kc_effective(fx, "kafka.message.max.bytes", "5000000",
+                     "message.max.bytes", v, sizeof(v));
+        assert_string_equal(v, "5000000");
+        kc_effective(fx, "kafka.fetch.max.bytes", "200000", "message.max.bytes",
+                     v, sizeof(v));
+        assert_string_equal(v, "200000");
+        kc_effective(fx, "kafka.fetch.max.bytes", "8000000", "fetch.max.bytes",
+                     v, sizeof(v));
+        assert_string_equal(v, "8000000");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_store_commit_resume),
-                cmocka_unit_test(test_large_message_max),
+                cmocka_unit_test(test_fetch_sizes),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
