@@ -158,6 +158,39 @@ static int kprod_default(const cdc_conf_t *conf, rd_kafka_conf_t *rkc,
         return 0;
 }
 
+/* librdkafka never queues a message larger than
+ * queue.buffering.max.kbytes (it would wait for room for ever): our
+ * default grows to two messages of message.max.bytes; a smaller value
+ * set by the user is refused. */
+static int kprod_queue_fits(const cdc_conf_t *conf, rd_kafka_conf_t *rkc,
+                            size_t max_bytes, char *errstr,
+                            size_t errstr_size) {
+        const char *mine =
+                cdc_conf_kafka_get(conf, "queue.buffering.max.kbytes");
+        long long one = (long long)((max_bytes + 1023) / 1024), kb = 0;
+        char v[32];
+        size_t vsz = sizeof(v);
+
+        if (rd_kafka_conf_get(rkc, "queue.buffering.max.kbytes", v, &vsz) ==
+            RD_KAFKA_CONF_OK)
+                kb = strtoll(v, NULL, 10);
+        if (kb >= (mine ? one : 2 * one))
+                return 0;
+        if (mine) {
+                snprintf(errstr, errstr_size,
+                         "kafka.queue.buffering.max.kbytes=%s cannot hold a "
+                         "message of message.max.bytes=%zu: set it to at "
+                         "least %lld",
+                         mine, max_bytes, one);
+                return -1;
+        }
+        snprintf(v, sizeof(v), "%lld", 2 * one);
+        return rd_kafka_conf_set(rkc, "queue.buffering.max.kbytes", v, errstr,
+                                 errstr_size) == RD_KAFKA_CONF_OK
+                       ? 0
+                       : -1;
+}
+
 /* Refuse settings that give up order or durability. */
 static int kprod_check_safe(const cdc_conf_t *conf, const char *txn_id,
                             char *errstr, size_t errstr_size) {
@@ -217,7 +250,11 @@ cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
                 { "batch.size", "1000000" },
                 { "max.in.flight.requests.per.connection", "5" },
                 { "message.timeout.ms", "0" },
-                { "queue.buffering.max.kbytes", "16384" },
+                /* what waits for acknowledgement: 4 MiB keeps up with the
+                 * broker (bench/producer.sh, bench/snapshot.sh) and keeps
+                 * a huge transaction's producer small (bench/bigtxn.sh);
+                 * raised to hold two messages of message.max.bytes */
+                { "queue.buffering.max.kbytes", "4096" },
                 { "queue.buffering.max.messages", "100000" },
                 { "client.id", "followcdc-producer" },
                 { NULL, NULL }
@@ -264,6 +301,8 @@ cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
                                 kp->kp_max_bytes = (size_t)mb;
                 }
         }
+        if (kprod_queue_fits(conf, rkc, kp->kp_max_bytes, errstr, errstr_size))
+                goto out;
         kp->kp_dr_cb  = dr_cb;
         kp->kp_opaque = opaque;
         kp->kp_run    = run;

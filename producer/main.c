@@ -9,6 +9,7 @@
  * delivery that failed for good, an undecodable event), 2 configuration
  * or server settings, 3 the binlog position is purged (re-snapshot).
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +54,10 @@ int main(int argc, char **argv, char **envp) {
         int code = 0;
         cdc_err_t err;
 
+        /* librdkafka's threads build, compress and free the message sets,
+         * each thread in a glibc malloc arena of its own by default; capped
+         * as in the consumer (peak RSS, see docs/producer.md). */
+        mallopt(M_ARENA_MAX, 2);
         /* SIGHUP reopens log.file or is ignored, never fatal: blocked here
          * before any thread exists, taken by the logger's thread. */
         cdc_log_sighup_start();

@@ -204,6 +204,59 @@ static void test_too_large_not_fatal(void **state) {
         cdc_kprod_destroy(kp);
 }
 
+/* The queue of messages waiting for acknowledgement always holds a
+ * message of message.max.bytes (librdkafka would wait for room for ever):
+ * the default grows to two of them, a user's smaller value is refused. */
+static void test_queue_holds_largest(void **state) {
+        fx_t *fx                  = *state;
+        volatile sig_atomic_t run = 1;
+        size_t big                = 6000000, n;
+        char why[512], v[32], *m;
+        cdc_kprod_t *kp;
+
+        /* the default: 4 MiB */
+        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_non_null(kp);
+        n = sizeof(v);
+        assert_int_equal(rd_kafka_conf_get(rd_kafka_conf(cdc_kprod_rk(kp)),
+                                           "queue.buffering.max.kbytes", v, &n),
+                         RD_KAFKA_CONF_OK);
+        assert_string_equal(v, "4096");
+        cdc_kprod_destroy(kp);
+
+        /* 10 MB messages: room for two, and a 6 MB one is delivered */
+        assert_int_equal(cdc_conf_set(fx->conf, "kafka.message.max.bytes",
+                                      "10000000", why, sizeof(why)),
+                         0);
+        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_non_null(kp);
+        n = sizeof(v);
+        assert_int_equal(rd_kafka_conf_get(rd_kafka_conf(cdc_kprod_rk(kp)),
+                                           "queue.buffering.max.kbytes", v, &n),
+                         RD_KAFKA_CONF_OK);
+        assert_string_equal(v, "19532");
+        m = malloc(big);
+        assert_non_null(m);
+        memset(m, 'x', big);
+        assert_int_equal(cdc_kprod_produce(kp, "t1", RD_KAFKA_PARTITION_UA,
+                                           "[1]", 3, m, big, 1),
+                         0);
+        cdc_kprod_flush(kp, 10000);
+        wait_acks(fx, kp, 1);
+        assert_int_equal(fx->acked, 1);
+        cdc_kprod_destroy(kp);
+
+        /* a queue set too small for one of them is a configuration error */
+        assert_int_equal(cdc_conf_set(fx->conf,
+                                      "kafka.queue.buffering.max.kbytes",
+                                      "8000", why, sizeof(why)),
+                         0);
+        why[0] = '\0';
+        kp     = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        assert_null(kp);
+        assert_non_null(strstr(why, "at least 9766"));
+}
+
 /* Brokers down is a state of its own, cleared when a broker answers. */
 static void test_brokers_down_and_probe(void **state) {
         fx_t *fx                  = *state;
@@ -318,6 +371,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unsafe_settings, fx_setup,
                                                 fx_teardown),
                 cmocka_unit_test_setup_teardown(test_too_large_not_fatal,
+                                                fx_setup, fx_teardown),
+                cmocka_unit_test_setup_teardown(test_queue_holds_largest,
                                                 fx_setup, fx_teardown),
                 cmocka_unit_test_setup_teardown(test_brokers_down_and_probe,
                                                 fx_setup, fx_teardown),
