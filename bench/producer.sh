@@ -18,7 +18,8 @@
 # Apache Kafka (tests/lib/kafka.sh, one node, full JIT).
 # Environment: CDC_BUILD_DIR (default <checkout>/build), ROWS, TXN_ROWS
 # (rows per transaction, default 10), PARTITIONS (default 16), BENCH_RUNS
-# (3), BENCH_INSTR (1).
+# (3), BENCH_INSTR (1), BENCH_ARGS (extra flags of the publishing run, e.g.
+# "--kafka.linger.ms=50").
 set -euo pipefail
 
 BROKER=dev
@@ -121,8 +122,9 @@ for r in $(seq 1 "$RUNS"); do
 
         # ---- (c) the producer, publishing ----
         ckpt_rec >"$H_DIR/ckpt-prod.json"
+        # shellcheck disable=SC2086
         "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-prod.json" \
-                --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
+                --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" ${BENCH_ARGS:-} \
                 >"$H_DIR/prod.out" 2>"$H_DIR/prod.log" ||
                 h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
         echo "  producer: $(cat "$H_DIR/prod.out")"
