@@ -85,15 +85,15 @@ void cdc_rsink_reader_limit(redisReader *reader, long long *over) {
         reader->privdata = over;
 }
 
-/* The reader's error, with the reason when it is the limit. */
-static const char *rsink_reader_why(cdc_rsink_t *rs, const char *errstr,
+/* The reader's error, with the reason when it is the limit (rs_over is
+ * cleared by the close that follows every reader error). */
+static const char *rsink_reader_why(const cdc_rsink_t *rs, const char *errstr,
                                     char *buf, size_t size) {
         if (!rs->rs_over)
                 return errstr;
         snprintf(buf, size,
                  "an array reply of %lld elements (more than %d accepted)",
                  rs->rs_over, CDC_RSINK_MAX_ELEMENTS);
-        rs->rs_over = 0;
         return buf;
 }
 

@@ -158,6 +158,17 @@ static int kprod_default(const cdc_conf_t *conf, rd_kafka_conf_t *rkc,
         return 0;
 }
 
+/* A numeric property in effect (set or librdkafka's default); 0 if
+ * unknown. */
+static long long kprod_conf_num(rd_kafka_conf_t *rkc, const char *name) {
+        char v[32];
+        size_t vsz = sizeof(v);
+
+        if (rd_kafka_conf_get(rkc, name, v, &vsz) != RD_KAFKA_CONF_OK)
+                return 0;
+        return strtoll(v, NULL, 10);
+}
+
 /* librdkafka never queues a message larger than
  * queue.buffering.max.kbytes (it would wait for room for ever): our
  * default grows to two messages of message.max.bytes; a smaller value
@@ -167,13 +178,10 @@ static int kprod_queue_fits(const cdc_conf_t *conf, rd_kafka_conf_t *rkc,
                             size_t errstr_size) {
         const char *mine =
                 cdc_conf_kafka_get(conf, "queue.buffering.max.kbytes");
-        long long one = (long long)((max_bytes + 1023) / 1024), kb = 0;
+        long long one = (long long)((max_bytes + 1023) / 1024);
+        long long kb  = kprod_conf_num(rkc, "queue.buffering.max.kbytes");
         char v[32];
-        size_t vsz = sizeof(v);
 
-        if (rd_kafka_conf_get(rkc, "queue.buffering.max.kbytes", v, &vsz) ==
-            RD_KAFKA_CONF_OK)
-                kb = strtoll(v, NULL, 10);
         if (kb >= (mine ? one : 2 * one))
                 return 0;
         if (mine) {
@@ -290,16 +298,9 @@ cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
                 kp->kp_txn = 1;
         }
         {
-                char v[32];
-                size_t vsz = sizeof(v);
-                long long mb;
-                kp->kp_max_bytes = 1000000; /* librdkafka's default */
-                if (rd_kafka_conf_get(rkc, "message.max.bytes", v, &vsz) ==
-                    RD_KAFKA_CONF_OK) {
-                        mb = strtoll(v, NULL, 10);
-                        if (mb > 0)
-                                kp->kp_max_bytes = (size_t)mb;
-                }
+                long long mb = kprod_conf_num(rkc, "message.max.bytes");
+                kp->kp_max_bytes =
+                        mb > 0 ? (size_t)mb : 1000000; /* librdkafka's */
         }
         if (kprod_queue_fits(conf, rkc, kp->kp_max_bytes, errstr, errstr_size))
                 goto out;

@@ -207,20 +207,24 @@ static void test_too_large_not_fatal(void **state) {
 /* The queue of messages waiting for acknowledgement always holds a
  * message of message.max.bytes (librdkafka would wait for room for ever):
  * the default grows to two of them, a user's smaller value is refused. */
+static void queue_kbytes(cdc_kprod_t *kp, char *v, size_t size) {
+        assert_int_equal(rd_kafka_conf_get(rd_kafka_conf(cdc_kprod_rk(kp)),
+                                           "queue.buffering.max.kbytes", v,
+                                           &size),
+                         RD_KAFKA_CONF_OK);
+}
+
 static void test_queue_holds_largest(void **state) {
         fx_t *fx                  = *state;
         volatile sig_atomic_t run = 1;
-        size_t big                = 6000000, n;
+        size_t big                = 6000000;
         char why[512], v[32], *m;
         cdc_kprod_t *kp;
 
         /* the default: 4 MiB */
         kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
         assert_non_null(kp);
-        n = sizeof(v);
-        assert_int_equal(rd_kafka_conf_get(rd_kafka_conf(cdc_kprod_rk(kp)),
-                                           "queue.buffering.max.kbytes", v, &n),
-                         RD_KAFKA_CONF_OK);
+        queue_kbytes(kp, v, sizeof(v));
         assert_string_equal(v, "4096");
         cdc_kprod_destroy(kp);
 
@@ -230,10 +234,7 @@ static void test_queue_holds_largest(void **state) {
                          0);
         kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
         assert_non_null(kp);
-        n = sizeof(v);
-        assert_int_equal(rd_kafka_conf_get(rd_kafka_conf(cdc_kprod_rk(kp)),
-                                           "queue.buffering.max.kbytes", v, &n),
-                         RD_KAFKA_CONF_OK);
+        queue_kbytes(kp, v, sizeof(v));
         assert_string_equal(v, "19532");
         m = malloc(big);
         assert_non_null(m);
