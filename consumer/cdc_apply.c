@@ -202,9 +202,10 @@ cdc_apply_t *cdc_apply_new(const cdc_apply_conf_t *conf, char *errstr,
                          max_batch);
                 goto fail;
         }
-        ap->ap_qcap  = (size_t)max_batch;
-        ap->ap_q     = calloc(ap->ap_qcap, sizeof(*ap->ap_q));
-        ap->ap_acked = calloc(ap->ap_qcap, 1);
+        ap->ap_qcap       = (size_t)max_batch;
+        ap->ap_push_every = conf->push_every > 0 ? (size_t)conf->push_every : 0;
+        ap->ap_q          = calloc(ap->ap_qcap, sizeof(*ap->ap_q));
+        ap->ap_acked      = calloc(ap->ap_qcap, 1);
         if (!ap->ap_q || !ap->ap_acked)
                 goto nomem;
         return ap;
@@ -218,6 +219,9 @@ fail:
 void cdc_apply_discard(cdc_apply_t *ap) {
         size_t i;
 
+        cdc_rcluster_abort(ap->ap_rc); /* no reply of these is read */
+        ap->ap_pushed = 0;
+        ap->ap_nopush = 0;
         for (i = 0; i < ap->ap_qlen; i++) {
                 free(ap->ap_q[i]);
                 ap->ap_q[i] = NULL;
@@ -489,11 +493,29 @@ cdc_err_t apply_run(cdc_apply_t *ap, apply_cmd_t **q, size_t n,
                          cdc_rcluster_errstr(ap->ap_rc));
         return err;
 }
+/* Write the queue so far ahead of the flush, once push_every scripts
+ * are new since the last push; only while connected and with no
+ * sweep queued (a sweep runs alone, after what precedes it). A failure
+ * here is the flush's to report. */
+void apply_push(cdc_apply_t *ap) {
+        apply_run_t run = { ap, ap->ap_q };
+
+        if (!ap->ap_push_every || ap->ap_nopush ||
+            ap->ap_qlen < ap->ap_pushed + ap->ap_push_every ||
+            !cdc_rcluster_connected(ap->ap_rc))
+                return;
+        (void)cdc_rcluster_push(ap->ap_rc, ap->ap_qlen, apply_build, &run);
+        ap->ap_pushed = ap->ap_qlen;
+}
+
 cdc_err_t cdc_apply_flush(cdc_apply_t *ap) {
         cdc_err_t err = CDC_ERR_NO_ERROR;
         size_t i, keep, m;
 
-        if (!cdc_rcluster_connected(ap->ap_rc) && ap->ap_qlen) {
+        /* pushed scripts finish in the first run below, whatever the
+         * state of the connections (a failure is reported there) */
+        if (!ap->ap_pushed && !cdc_rcluster_connected(ap->ap_rc) &&
+            ap->ap_qlen) {
                 err = cdc_apply_connect(ap);
                 if (err != CDC_ERR_NO_ERROR)
                         return err;
@@ -538,6 +560,8 @@ cdc_err_t cdc_apply_flush(cdc_apply_t *ap) {
                 if (err != CDC_ERR_NO_ERROR)
                         break;
         }
+        ap->ap_pushed = 0;
+        ap->ap_nopush = 0;
         if (err == CDC_ERR_NO_ERROR)
                 return err;
         return err == CDC_ERR__CONFIG ? err : CDC_ERR__TRANSPORT;

@@ -92,6 +92,12 @@ typedef struct cdc_apply_conf_s {
                                         *   follow_col_time) */
         const char *pair_col_time_ba;  /**< score of b -> a (NULL:
                                         *   follow_col_time) */
+        /** > 0: once this many scripts are queued beyond the last write,
+         *  cdc_apply_add() writes them ahead of the flush (replies are
+         *  read by cdc_apply_flush()), so Redis applies a batch's first
+         *  scripts while the rest are mapped. 0: nothing is written
+         *  before cdc_apply_flush() (verify: mapping only). */
+        int push_every;
         /** Registry for the Redis metrics (short WAITs, redirections,
          *  topology refreshes; see docs/consumer.md). NULL: none. */
         struct cdc_metrics_s *metrics;

@@ -692,10 +692,13 @@ cdc_err_t cdc_apply_add(cdc_apply_t *ap, const cdc_event_t *ev, char *errstr,
                 goto out;
 queue:
         for (i = 0; i < n; i++) {
+                if (out[i]->ac_id == APPLY_SWEEP)
+                        ap->ap_nopush = 1;
                 ap->ap_q[ap->ap_qlen++] = out[i];
                 out[i]                  = NULL;
         }
         ap->ap_stats.events++;
+        apply_push(ap);
 out:
         for (i = 0; i < 4; i++)
                 free(out[i]);

@@ -67,7 +67,11 @@ struct cdc_apply_s {
         apply_cmd_t **ap_q;      /* queued scripts, apply order */
         unsigned char *ap_acked; /* per queued script, during a send */
         size_t ap_qlen;
-        size_t ap_qcap; /* = max_batch */
+        size_t ap_qcap;       /* = max_batch */
+        size_t ap_pushed;     /* scripts [0, ap_pushed) written ahead of the
+                               * flush (cdc_rcluster_push), replies unread */
+        int ap_nopush;        /* a sweep is queued: no push until the flush */
+        size_t ap_push_every; /* conf push_every; 0: never */
 
         char ap_sha[CDC_SCRIPT__CNT][41];
         char ap_nkeys[CDC_SCRIPT__CNT][4]; /* numkeys argument */
@@ -105,6 +109,10 @@ void apply_key_free(apply_key_t *key);
 /** \p key = "<prefix>:{u:<uid>}:<suffix>". @returns 0 or -1 (memory). */
 int apply_user_key(const cdc_apply_t *ap, apply_key_t *key, const char *uid,
                    const char *suffix);
+
+/** Write the queue ahead of the flush when enough is new (see
+ *  cdc_apply_conf_t.push_every). */
+void apply_push(cdc_apply_t *ap);
 
 /** Run scripts q[0, n) until every one is acknowledged (done flags). */
 cdc_err_t apply_run(cdc_apply_t *ap, apply_cmd_t **q, size_t n,

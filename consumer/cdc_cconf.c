@@ -60,6 +60,11 @@ static const cdc_prop_t cconf_props[] = {
   "Prefix of every Redis key (schemas/redis.md)"},
  {"redis.pipeline", CDC_C_INT, _C(redis_pipeline), 4, 1000000, "2048",
   "Max scripts sent per pipelined round trip (one event needs up to 4)"},
+ {"redis.pipeline.ahead", CDC_C_INT, _C(redis_pipeline_ahead), 0, 1000000,
+  "256",
+  "Write a batch's scripts to Redis in parts of this many while the rest "
+  "is still mapped; replies are read at the batch's end (0: the whole "
+  "pipeline at once at the end)"},
  {"redis.cluster.nodes", CDC_C_STR, _C(redis_cluster_nodes), 0, 0, NULL,
   "Redis Cluster seed nodes host:port,... (empty: one Redis at redis.host)"},
  {"redis.tls", CDC_C_BOOL, _C(redis_tls), 0, 0, "false",
@@ -532,6 +537,7 @@ void cdc_cconf_apply_conf(const cdc_cconf_t *cc, cdc_apply_conf_t *ac) {
         ac->idem_col_created = cc->idem_col_created;
         ac->idem_ttl_ms      = cc->idem_ttl_ms;
         ac->max_batch        = (int)cc->redis_pipeline;
+        ac->push_every       = (int)cc->redis_pipeline_ahead;
         ac->redis_cluster_nodes   = cc->redis_cluster_nodes;
         ac->redis_wait_replicas   = (int)cc->redis_wait_replicas;
         ac->redis_wait_timeout_ms = (int)cc->redis_wait_timeout_ms;

@@ -73,7 +73,8 @@ typedef struct cdc_cconf_s {
         int64_t redis_timeout_ms;
         char *redis_key_prefix;
         int64_t redis_pipeline;
-        char *redis_cluster_nodes; /**< seeds: Redis Cluster mode */
+        int64_t redis_pipeline_ahead; /* cdc_apply_conf_t.push_every */
+        char *redis_cluster_nodes;    /**< seeds: Redis Cluster mode */
         int64_t redis_wait_replicas;
         int64_t redis_wait_timeout_ms;
         int redis_tls;

@@ -182,6 +182,7 @@ cdc_err_t cdc_rcluster_master_command(cdc_rcluster_t *rc, int i,
         int k, n = 0;
 
         *replyp = NULL;
+        cdc_rcluster_abort(rc); /* a reply must be this command's */
         if (!rc->rc_cluster) {
                 if (i == 0 && rc->rc_nnodes > 0)
                         rn = &rc->rc_nodes[0];
@@ -388,6 +389,7 @@ cdc_err_t cdc_rcluster_connect(cdc_rcluster_t *rc) {
         cdc_err_t err;
         int i;
 
+        cdc_rcluster_abort(rc);
         rc->rc_errstr[0] = '\0';
         if (!rc->rc_cluster) {
                 rcluster_node_t *rn = &rc->rc_nodes[0];
@@ -592,7 +594,6 @@ void cdc_rcluster_destroy(cdc_rcluster_t *rc) {
         free(rc->rc_route);
         free(rc->rc_ask);
         free(rc->rc_fl);
-        free(rc->rc_order);
         free(rc->rc_user);
         free(rc->rc_tls_name);
         cdc_rsink_tls_destroy(rc->rc_tls_ctx);

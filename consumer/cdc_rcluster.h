@@ -251,6 +251,27 @@ cdc_err_t cdc_rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
                            cdc_rcluster_reply_cb_t *reply, void *opaque);
 
 /**
+ * @brief Start the first round of the next cdc_rcluster_run() early:
+ *        route, append and write commands [already pushed, n) without
+ *        reading a reply, so the nodes work while the caller prepares
+ *        more. The run that follows (same \p build, n at least as large)
+ *        sends the rest and reads every reply; failures met here are
+ *        reported by it. Between the two, nothing else may use the
+ *        router: cdc_rcluster_connect(), cdc_rcluster_master_command()
+ *        or a run of other commands abandon the pushed commands (their
+ *        connections close; they were not acknowledged), as does
+ *        cdc_rcluster_abort().
+ * @returns CDC_ERR_NO_ERROR, or an error that sent nothing new (out of
+ *          memory, topology refresh failed): the run does it.
+ */
+cdc_err_t cdc_rcluster_push(cdc_rcluster_t *rc, size_t n,
+                            cdc_rcluster_build_cb_t *build, void *opaque);
+
+/** @brief Abandon pushed commands whose run will not come (their
+ *  connections close). No-op without any. */
+void cdc_rcluster_abort(cdc_rcluster_t *rc);
+
+/**
  * @brief One command on one link, synchronously (for on_connect).
  * @param replyp the reply (caller frees with freeReplyObject()).
  */

@@ -27,6 +27,15 @@ typedef struct cdc_rcluster_map_s {
 /* per command flags of a run */
 #define RCF_ASKING 0x01 /* sent after ASKING this round */
 #define RCF_OK     0x02 /* acceptable reply, waiting for WAIT */
+#define RCF_SENT   0x04 /* appended to its node's pipeline this round */
+
+/* Outcome of one round. */
+typedef struct rcluster_round_s {
+        int hard;     /* a failure: the run ends with TRANSPORT */
+        int config;   /* a configuration error: CONFIG */
+        int redirect; /* MOVED/ASK/NOSCRIPT: another round at once */
+        int pause;    /* TRYAGAIN: another round after a pause */
+} rcluster_round_t;
 
 typedef struct rcluster_node_s {
         char *rn_host;
@@ -37,9 +46,10 @@ typedef struct rcluster_node_s {
         int rn_prepared; /* on_connect ran on this connection */
         int rn_reloads;  /* NOSCRIPT reloads during this run */
         /* per round */
-        size_t rn_nsent;
-        size_t rn_first; /* index of its first command in rc_order */
+        size_t rn_nsent; /* commands appended */
         int rn_failed;
+        int rn_inround; /* readied (connected, prepared) this round */
+        int rn_fresh;   /* appended since its last send */
 } rcluster_node_t;
 
 struct cdc_rcluster_s {
@@ -66,7 +76,12 @@ struct cdc_rcluster_s {
         uint16_t *rc_route;   /* node per command */
         uint16_t *rc_ask;     /* ASK target per command, RCLUSTER_NONE */
         unsigned char *rc_fl; /* RCF_* */
-        size_t *rc_order;     /* command indexes grouped by node */
+        /* a first round opened by cdc_rcluster_push(): commands
+         * [0, rc_pushed) are written, their replies not read yet */
+        int rc_open;
+        size_t rc_pushed;
+        cdc_rcluster_build_cb_t *rc_open_build;
+        rcluster_round_t rc_open_rd; /* its outcome so far */
 
         cdc_rcluster_stats_t rc_stats;
         char rc_errstr[512];

@@ -37,22 +37,28 @@ static int rcluster_scratch(cdc_rcluster_t *rc, size_t n) {
         p          = realloc(rc->rc_fl, n * sizeof(*rc->rc_fl));
         if (!p)
                 return -1;
-        rc->rc_fl = p;
-        p         = realloc(rc->rc_order, n * sizeof(*rc->rc_order));
-        if (!p)
-                return -1;
-        rc->rc_order = p;
-        rc->rc_scap  = n;
+        rc->rc_fl   = p;
+        rc->rc_scap = n;
         return 0;
 }
 
-/* Outcome of one round. */
-typedef struct rcluster_round_s {
-        int hard;     /* a failure: the run ends with TRANSPORT */
-        int config;   /* a configuration error: CONFIG */
-        int redirect; /* MOVED/ASK/NOSCRIPT: another round at once */
-        int pause;    /* TRYAGAIN: another round after a pause */
-} rcluster_round_t;
+/* Commands [rc_run_n, n) join the run: scratch sized, no ASK, no flag. */
+static int rcluster_extend(cdc_rcluster_t *rc, size_t n) {
+        size_t i;
+
+        if (n <= rc->rc_run_n)
+                return 0;
+        if (rcluster_scratch(rc, n) != 0) {
+                rcluster_set_err(rc, "out of memory");
+                return -1;
+        }
+        for (i = rc->rc_run_n; i < n; i++) {
+                rc->rc_ask[i] = RCLUSTER_NONE;
+                rc->rc_fl[i]  = 0;
+        }
+        rc->rc_run_n = n;
+        return 0;
+}
 
 static void rcluster_node_lost(cdc_rcluster_t *rc, rcluster_node_t *rn,
                                rcluster_round_t *rd) {
@@ -151,19 +157,26 @@ static int rcluster_routing_error(cdc_rcluster_t *rc, int ni, size_t i,
         return 0;
 }
 
-/* Read the replies of node \p ni: ASKING acks, commands, then WAIT. */
-static void rcluster_read_node(cdc_rcluster_t *rc, int ni, unsigned char *done,
+/* Is command \p i in node \p ni's pipeline of this round? */
+static int rcluster_sent_to(const cdc_rcluster_t *rc, size_t i, int ni) {
+        return (rc->rc_fl[i] & RCF_SENT) && rc->rc_route[i] == ni;
+}
+
+/* Read the replies of node \p ni: ASKING acks, commands (in the order
+ * they were appended: ascending index), then WAIT. */
+static void rcluster_read_node(cdc_rcluster_t *rc, int ni, size_t n,
+                               unsigned char *done,
                                cdc_rcluster_reply_cb_t *reply, void *opaque,
                                rcluster_round_t *rd) {
         rcluster_node_t *rn = &rc->rc_nodes[ni];
         redisReply *r       = NULL;
         char es[256];
-        size_t k;
+        size_t i;
         int wait_ok = 1;
 
-        for (k = 0; k < rn->rn_nsent; k++) {
-                size_t i = rc->rc_order[rn->rn_first + k];
-
+        for (i = 0; i < n; i++) {
+                if (!rcluster_sent_to(rc, i, ni))
+                        continue;
                 if (rc->rc_fl[i] & RCF_ASKING) {
                         /* +OK of ASKING (an error shows on the command) */
                         if (rc->rc_ops->lo_get_reply(rn->rn_link, &r) !=
@@ -226,12 +239,10 @@ static void rcluster_read_node(cdc_rcluster_t *rc, int ni, unsigned char *done,
         }
         /* acknowledged commands are done, unless WAIT did not confirm them
          * (then they are sent again: harmless) */
-        for (k = 0; k < rn->rn_nsent; k++) {
-                size_t i = rc->rc_order[rn->rn_first + k];
-
-                if ((rc->rc_fl[i] & RCF_OK) && wait_ok)
+        for (i = 0; i < n; i++)
+                if (rcluster_sent_to(rc, i, ni) && (rc->rc_fl[i] & RCF_OK) &&
+                    wait_ok)
                         done[i] = 1;
-        }
 }
 
 static void rcluster_sleep_ms(int ms) {
@@ -243,35 +254,48 @@ static void rcluster_sleep_ms(int ms) {
                 ;
 }
 
-/* One round. @returns CDC_ERR__NOMEM, else NO_ERROR with \p rd filled. */
-static cdc_err_t rcluster_round(cdc_rcluster_t *rc, size_t n,
-                                unsigned char *done,
-                                cdc_rcluster_build_cb_t *build,
-                                cdc_rcluster_reply_cb_t *reply, void *opaque,
-                                rcluster_round_t *rd) {
+/* A round starts: no node has a command, failed or been readied. */
+static void rcluster_round_begin(cdc_rcluster_t *rc, rcluster_round_t *rd) {
+        int ni;
+
+        for (ni = 0; ni < rc->rc_nnodes; ni++) {
+                rc->rc_nodes[ni].rn_nsent   = 0;
+                rc->rc_nodes[ni].rn_failed  = 0;
+                rc->rc_nodes[ni].rn_inround = 0;
+                rc->rc_nodes[ni].rn_fresh   = 0;
+        }
+        memset(rd, 0, sizeof(*rd));
+}
+
+/* Route commands [from, n) not done to their nodes (connected and
+ * prepared on first use in the round) and append them; nothing is sent.
+ * \p done NULL: none is done yet (a push). @returns CDC_ERR__NOMEM,
+ * else NO_ERROR with failures in \p rd. */
+static cdc_err_t rcluster_append(cdc_rcluster_t *rc, size_t from, size_t n,
+                                 unsigned char *done,
+                                 cdc_rcluster_build_cb_t *build, void *opaque,
+                                 rcluster_round_t *rd) {
         static const char *asking[1]  = { "ASKING" };
         static const size_t asklen[1] = { 6 };
         const char *argv[32];
         size_t lens[32];
-        char wn[16], wt[16];
-        size_t i, pos;
+        size_t i;
         int ni, slot, argc;
         cdc_err_t err;
 
-        for (ni = 0; ni < rc->rc_nnodes; ni++) {
-                rc->rc_nodes[ni].rn_nsent  = 0;
-                rc->rc_nodes[ni].rn_failed = 0;
-        }
-        /* route: count per node */
-        for (i = 0; i < n; i++) {
+        for (i = from; i < n; i++) {
+                rcluster_node_t *rn;
+
                 rc->rc_route[i] = RCLUSTER_NONE;
-                rc->rc_fl[i] &= (unsigned char)~(RCF_ASKING | RCF_OK);
-                if (done[i])
+                rc->rc_fl[i] &=
+                        (unsigned char)~(RCF_ASKING | RCF_OK | RCF_SENT);
+                if (done && done[i])
                         continue;
                 argc = build(opaque, i, &slot, argv, lens, 32);
                 if (argc <= 0) {
-                        done[i] = 1;
-                        continue;
+                        if (done)
+                                done[i] = 1;
+                        continue; /* a push leaves it to the run */
                 }
                 if (rc->rc_ask[i] != RCLUSTER_NONE)
                         ni = rc->rc_ask[i];
@@ -287,38 +311,21 @@ static cdc_err_t rcluster_round(cdc_rcluster_t *rc, size_t n,
                         rd->hard     = 1;
                         continue;
                 }
-                rc->rc_route[i] = (uint16_t)ni;
-                rc->rc_nodes[ni].rn_nsent++;
-        }
-        /* connect the nodes needed; group the commands by node */
-        pos = 0;
-        for (ni = 0; ni < rc->rc_nnodes; ni++) {
-                rcluster_node_t *rn = &rc->rc_nodes[ni];
-
-                rn->rn_first = pos;
-                pos += rn->rn_nsent;
-                if (!rn->rn_nsent)
-                        continue;
-                err = rcluster_ready(rc, rn, 1);
-                if (err == CDC_ERR__NOMEM)
-                        return err;
-                if (err != CDC_ERR_NO_ERROR) {
-                        rn->rn_failed = 1;
-                        rc->rc_stale  = 1;
-                        rd->hard      = 1;
+                rn = &rc->rc_nodes[ni];
+                if (!rn->rn_inround) {
+                        rn->rn_inround = 1;
+                        err            = rcluster_ready(rc, rn, 1);
+                        if (err == CDC_ERR__NOMEM)
+                                return err;
+                        if (err != CDC_ERR_NO_ERROR) {
+                                rn->rn_failed = 1;
+                                rc->rc_stale  = 1;
+                                rd->hard      = 1;
+                        }
                 }
-                rn->rn_nsent = 0; /* refilled below */
-        }
-        for (i = 0; i < n; i++) {
-                rcluster_node_t *rn;
-
-                if (rc->rc_route[i] == RCLUSTER_NONE)
-                        continue;
-                rn = &rc->rc_nodes[rc->rc_route[i]];
                 if (rn->rn_failed)
                         continue;
-                argc = build(opaque, i, &slot, argv, lens, 32);
-                err  = CDC_ERR_NO_ERROR;
+                err = CDC_ERR_NO_ERROR;
                 if (rc->rc_ask[i] != RCLUSTER_NONE) {
                         err = rc->rc_ops->lo_append(rn->rn_link, 1, asking,
                                                     asklen);
@@ -332,34 +339,142 @@ static cdc_err_t rcluster_round(cdc_rcluster_t *rc, size_t n,
                         rcluster_node_lost(rc, rn, rd);
                         continue;
                 }
-                rc->rc_order[rn->rn_first + rn->rn_nsent++] = i;
+                rc->rc_route[i] = (uint16_t)ni;
+                rc->rc_fl[i] |= RCF_SENT;
+                rn->rn_nsent++;
+                rn->rn_fresh = 1;
         }
-        /* WAIT per node, then write every pipeline before reading any */
+        return CDC_ERR_NO_ERROR;
+}
+
+/* Write what each node has appended; \p last: the round's last write,
+ * WAIT goes after the node's commands. */
+static void rcluster_send(cdc_rcluster_t *rc, int last, rcluster_round_t *rd) {
+        char wn[16], wt[16];
+        int ni;
+
         snprintf(wn, sizeof(wn), "%d", rc->rc_wait_replicas);
         snprintf(wt, sizeof(wt), "%d", rc->rc_wait_timeout_ms);
         for (ni = 0; ni < rc->rc_nnodes; ni++) {
                 rcluster_node_t *rn = &rc->rc_nodes[ni];
+                cdc_err_t err       = CDC_ERR_NO_ERROR;
 
                 if (!rn->rn_nsent || rn->rn_failed)
                         continue;
-                err = CDC_ERR_NO_ERROR;
-                if (rc->rc_wait_replicas > 0) {
+                if (last && rc->rc_wait_replicas > 0) {
                         const char *wv[3] = { "WAIT", wn, wt };
                         size_t wl[3]      = { 4, strlen(wn), strlen(wt) };
 
                         err = rc->rc_ops->lo_append(rn->rn_link, 3, wv, wl);
+                        rn->rn_fresh = 1;
                 }
+                if (!rn->rn_fresh)
+                        continue;
                 if (err == CDC_ERR_NO_ERROR)
                         err = rc->rc_ops->lo_send(rn->rn_link);
+                rn->rn_fresh = 0;
                 if (err != CDC_ERR_NO_ERROR)
                         rcluster_node_lost(rc, rn, rd);
                 rc->rc_stats.round_trips++;
         }
+}
+
+/* One round: route and append what is left (after a push: what was not
+ * pushed), write every pipeline, then read them node by node, so the
+ * masters work in parallel. @returns CDC_ERR__NOMEM, else NO_ERROR with
+ * \p rd filled. */
+static cdc_err_t rcluster_round(cdc_rcluster_t *rc, size_t n,
+                                unsigned char *done,
+                                cdc_rcluster_build_cb_t *build,
+                                cdc_rcluster_reply_cb_t *reply, void *opaque,
+                                rcluster_round_t *rd) {
+        size_t from = 0;
+        cdc_err_t err;
+        int ni;
+
+        if (rc->rc_open) {
+                from        = rc->rc_pushed;
+                *rd         = rc->rc_open_rd;
+                rc->rc_open = 0;
+        } else {
+                rcluster_round_begin(rc, rd);
+        }
+        err = rcluster_append(rc, from, n, done, build, opaque, rd);
+        if (err != CDC_ERR_NO_ERROR)
+                return err;
+        rcluster_send(rc, 1, rd);
         for (ni = 0; ni < rc->rc_nnodes; ni++) {
                 if (!rc->rc_nodes[ni].rn_nsent || rc->rc_nodes[ni].rn_failed)
                         continue;
-                rcluster_read_node(rc, ni, done, reply, opaque, rd);
+                rcluster_read_node(rc, ni, n, done, reply, opaque, rd);
         }
+        return CDC_ERR_NO_ERROR;
+}
+
+/* Close the links with commands of the round whose replies will not be
+ * read (an open round given up): their replies can't be told apart from
+ * the next command's. */
+static void rcluster_drop_round(cdc_rcluster_t *rc) {
+        int ni;
+
+        for (ni = 0; ni < rc->rc_nnodes; ni++) {
+                rcluster_node_t *rn = &rc->rc_nodes[ni];
+
+                if (rn->rn_nsent && !rn->rn_failed)
+                        rcluster_close(rc, rn);
+                rn->rn_nsent = 0;
+        }
+        rc->rc_open   = 0;
+        rc->rc_pushed = 0;
+}
+
+void cdc_rcluster_abort(cdc_rcluster_t *rc) {
+        if (!rc->rc_open)
+                return;
+        cdc_dbg(RSINK, "RCLUSTER",
+                "%zu pushed command(s) abandoned: their connections close",
+                rc->rc_pushed);
+        rcluster_drop_round(rc);
+        rc->rc_run_n = 0;
+}
+
+cdc_err_t cdc_rcluster_push(cdc_rcluster_t *rc, size_t n,
+                            cdc_rcluster_build_cb_t *build, void *opaque) {
+        cdc_err_t err;
+        int ni;
+
+        if (rc->rc_open && rc->rc_open_build != build)
+                cdc_rcluster_abort(rc);
+        if (!rc->rc_open) {
+                if (!n)
+                        return CDC_ERR_NO_ERROR;
+                rc->rc_errstr[0] = '\0';
+                rc->rc_run_n     = 0;
+                if (rc->rc_cluster && (rc->rc_stale || !rc->rc_have_map)) {
+                        err = rcluster_refresh(rc);
+                        if (err != CDC_ERR_NO_ERROR)
+                                return err; /* the run tries again */
+                }
+                for (ni = 0; ni < rc->rc_nnodes; ni++)
+                        rc->rc_nodes[ni].rn_reloads = 0;
+                rcluster_round_begin(rc, &rc->rc_open_rd);
+                rc->rc_open       = 1;
+                rc->rc_pushed     = 0;
+                rc->rc_open_build = build;
+        }
+        if (n <= rc->rc_pushed)
+                return CDC_ERR_NO_ERROR;
+        if (rcluster_extend(rc, n) != 0)
+                return CDC_ERR__NOMEM; /* nothing of [pushed, n) appended */
+        err = rcluster_append(rc, rc->rc_pushed, n, NULL, build, opaque,
+                              &rc->rc_open_rd);
+        if (err != CDC_ERR_NO_ERROR) {
+                /* some appended, some not: give the round up */
+                cdc_rcluster_abort(rc);
+                return err;
+        }
+        rc->rc_pushed = n;
+        rcluster_send(rc, 0, &rc->rc_open_rd);
         return CDC_ERR_NO_ERROR;
 }
 
@@ -371,28 +486,33 @@ static cdc_err_t rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
         size_t i;
         int round, ni;
 
-        rc->rc_errstr[0] = '\0';
-        if (rcluster_scratch(rc, n) != 0) {
-                rcluster_set_err(rc, "out of memory");
+        if (rc->rc_open && (rc->rc_open_build != build || n < rc->rc_pushed))
+                cdc_rcluster_abort(rc); /* not the pushed commands */
+        if (!rc->rc_open) {
+                rc->rc_errstr[0] = '\0';
+                rc->rc_run_n     = 0;
+                for (ni = 0; ni < rc->rc_nnodes; ni++)
+                        rc->rc_nodes[ni].rn_reloads = 0;
+        }
+        if (rcluster_extend(rc, n) != 0) {
+                if (rc->rc_open)
+                        rcluster_drop_round(rc);
                 return CDC_ERR__NOMEM;
         }
-        for (i = 0; i < n; i++) {
-                rc->rc_ask[i] = RCLUSTER_NONE;
-                rc->rc_fl[i]  = 0;
-        }
-        rc->rc_run_n = n;
-        for (ni = 0; ni < rc->rc_nnodes; ni++)
-                rc->rc_nodes[ni].rn_reloads = 0;
         for (round = 1;; round++) {
-                if (rc->rc_cluster && (rc->rc_stale || !rc->rc_have_map)) {
+                /* an open round keeps the map its commands were routed by */
+                if (!rc->rc_open && rc->rc_cluster &&
+                    (rc->rc_stale || !rc->rc_have_map)) {
                         err = rcluster_refresh(rc);
                         if (err != CDC_ERR_NO_ERROR)
                                 return err;
                 }
                 memset(&rd, 0, sizeof(rd));
                 err = rcluster_round(rc, n, done, build, reply, opaque, &rd);
-                if (err != CDC_ERR_NO_ERROR)
+                if (err != CDC_ERR_NO_ERROR) {
+                        rcluster_drop_round(rc); /* nothing will be read */
                         return err;
+                }
                 for (i = 0; i < n && done[i]; i++)
                         ;
                 if (i == n)
@@ -418,6 +538,8 @@ cdc_err_t cdc_rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
                            cdc_rcluster_reply_cb_t *reply, void *opaque) {
         cdc_err_t err = rcluster_run(rc, n, done, build, reply, opaque);
 
-        rc->rc_run_n = 0; /* a refresh outside a run has no ASK to keep */
+        rc->rc_run_n  = 0; /* a refresh outside a run has no ASK to keep */
+        rc->rc_open   = 0;
+        rc->rc_pushed = 0;
         return err;
 }

@@ -179,8 +179,9 @@ cdc_verify_t *cdc_verify_new(const cdc_vconf_t *vc, FILE *out, cdc_metrics_t *m,
         v->v_out = out;
         /* the consumer's mapping, never connected: only its queue is read */
         cdc_cconf_apply_conf(&vc->vc_cc, &ac);
-        ac.max_batch = 4;
-        v->v_ap      = cdc_apply_new(&ac, errstr, errstr_size);
+        ac.max_batch  = 4;
+        ac.push_every = 0; /* never writes */
+        v->v_ap       = cdc_apply_new(&ac, errstr, errstr_size);
         if (!v->v_ap)
                 goto fail;
         v->v_prefix = strdup(
@@ -266,8 +267,8 @@ void cdc_verify_destroy(cdc_verify_t *v) {
         free(v);
 }
 
-static int verify_idem_cmp(cdc_verify_t *v, videm_t *r, int64_t now,
-                           vcb_t *c, cdc_vdiff_stats_t *st);
+static int verify_idem_cmp(cdc_verify_t *v, videm_t *r, int64_t now, vcb_t *c,
+                           cdc_vdiff_stats_t *st);
 
 /* ---- the wait and the final pass ---- */
 

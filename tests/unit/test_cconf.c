@@ -214,6 +214,7 @@ static void test_pipeline_from_config(void **state) {
         assert_int_equal(cc.redis_pipeline, 2048);
         cdc_cconf_apply_conf(&cc, &ac);
         assert_int_equal(ac.max_batch, 2048);
+        assert_int_equal(ac.push_every, 256); /* redis.pipeline.ahead */
         ac.redis_port = 1;
         ap            = cdc_apply_new(&ac, es, sizeof(es));
         assert_non_null(ap);

@@ -259,6 +259,7 @@ typedef struct sim_node_s {
         int executed;       /* commands executed */
         int asked;          /* commands executed after ASKING */
         int pipelines;      /* sends */
+        int waits;          /* WAITs received */
         int slots_requests; /* CLUSTER SLOTS served */
 } sim_node_t;
 
@@ -379,8 +380,10 @@ static redisReply *sim_exec(sim_link_t *lk, int argc, const char **argv,
                 lk->asking = 1;
                 return mk_str(REDIS_REPLY_STATUS, "OK");
         }
-        if (!strcmp(argv[0], "WAIT"))
+        if (!strcmp(argv[0], "WAIT")) {
+                n->waits++;
                 return mk_int(n->wait_acks);
+        }
         if (!strcmp(argv[0], "SCRIPT")) {
                 n->loads++;
                 n->noscript = 0;
@@ -887,6 +890,160 @@ static void test_wait_per_node(void **state) {
         free(s);
 }
 
+/* Commands pushed ahead of their run: written in parts, one write per
+ * node and push, WAIT only after the last; the run reads every reply. */
+static void test_push_then_run(void **state) {
+        sim_t *s               = sim_new_cluster();
+        cdc_rcluster_t *rc     = sim_router(s, "127.0.0.1:7000", 1);
+        unsigned char done[64] = { 0 };
+        cdc_rcluster_stats_t st;
+        batch_t b;
+        int i;
+        (void)state;
+
+        batch_fill(&b, 30);
+        assert_int_equal(cdc_rcluster_connect(rc), CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_rcluster_push(rc, 10, b_build, &b),
+                         CDC_ERR_NO_ERROR);
+        /* written (the simulated nodes execute what they receive), no
+         * reply read */
+        assert_int_equal(s->n[0].executed + s->n[1].executed + s->n[2].executed,
+                         10);
+        assert_int_equal(b.replies, 0);
+        assert_int_equal(cdc_rcluster_push(rc, 10, b_build, &b),
+                         CDC_ERR_NO_ERROR); /* nothing new: no write */
+        assert_int_equal(cdc_rcluster_push(rc, 20, b_build, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_rcluster_run(rc, b.n, done, b_build, b_reply, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_true(all_done(done, b.n));
+        assert_int_equal(b.replies, 30);
+        for (i = 0; i < 3; i++) {
+                assert_int_equal(s->n[i].executed, 10);
+                assert_int_equal(s->n[i].pipelines, 3);
+                assert_int_equal(s->n[i].waits, 1); /* after the last */
+        }
+        cdc_rcluster_stats(rc, &st);
+        assert_int_equal(st.round_trips, 9);
+        assert_int_equal(st.wait_short, 0);
+        /* the next run is an ordinary one */
+        memset(done, 0, sizeof(done));
+        assert_int_equal(cdc_rcluster_run(rc, 3, done, b_build, b_reply, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_true(all_done(done, 3));
+        assert_int_equal(s->on_connect, 3); /* no connection was lost */
+        cdc_rcluster_destroy(rc);
+        free(s);
+}
+
+/* A node lost between a push and its run: the run reports it with the
+ * done flags of what the others acknowledged; the next run (after a
+ * connect, as the consumer does) sends the rest. A MOVED met by pushed
+ * commands is followed by the run's next round. */
+static void test_push_failures(void **state) {
+        sim_t *s               = sim_new_cluster();
+        cdc_rcluster_t *rc     = sim_router(s, "127.0.0.1:7000", 0);
+        unsigned char done[64] = { 0 };
+        cdc_rcluster_stats_t st;
+        batch_t b;
+        size_t i;
+        int slot;
+        (void)state;
+
+        batch_fill(&b, 30);
+        assert_int_equal(cdc_rcluster_connect(rc), CDC_ERR_NO_ERROR);
+        s->n[1].crash_at = 2; /* its third command breaks the connection */
+        assert_int_equal(cdc_rcluster_push(rc, 15, b_build, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_rcluster_run(rc, b.n, done, b_build, b_reply, &b),
+                         CDC_ERR__TRANSPORT);
+        for (i = 0; i < b.n; i++)
+                assert_int_equal(done[i], i % 3 != 1 || i < 6);
+        s->n[1].crash_at = 0;
+        assert_int_equal(cdc_rcluster_connect(rc), CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_rcluster_run(rc, b.n, done, b_build, b_reply, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_true(all_done(done, b.n));
+
+        /* key 0's slot moved to node 2 after the map was read */
+        memset(done, 0, sizeof(done));
+        slot           = slot_of(b.key[0]);
+        s->owner[slot] = s->view[slot] = 2;
+        assert_int_equal(cdc_rcluster_push(rc, 12, b_build, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(cdc_rcluster_run(rc, b.n, done, b_build, b_reply, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_true(all_done(done, b.n));
+        cdc_rcluster_stats(rc, &st);
+        assert_int_equal(st.moved, 1);
+        cdc_rcluster_destroy(rc);
+        free(s);
+}
+
+static int other_build(void *opaque, size_t i, int *slotp, const char **argv,
+                       size_t *lens, int max) {
+        return b_build(opaque, i, slotp, argv, lens, max);
+}
+
+/* Pushed commands whose run does not come: abandoned by an abort, a
+ * synchronous command or a run of other commands. Their connections
+ * close (a late reply would be taken for the next command's), so the
+ * next use connects again. */
+static void test_push_abandoned(void **state) {
+        sim_t *s               = sim_new_cluster();
+        cdc_rcluster_t *rc     = sim_router(s, "127.0.0.1:7000", 0);
+        unsigned char done[64] = { 0 };
+        const char *argv[]     = { "CMD", NULL };
+        size_t lens[2]         = { 3, 0 };
+        redisReply *r          = NULL;
+        batch_t b;
+        (void)state;
+
+        batch_fill(&b, 9);
+        assert_int_equal(cdc_rcluster_connect(rc), CDC_ERR_NO_ERROR);
+        assert_int_equal(s->on_connect, 3);
+        cdc_rcluster_abort(rc); /* nothing pushed: no-op */
+        assert_int_equal(cdc_rcluster_push(rc, 9, b_build, &b),
+                         CDC_ERR_NO_ERROR);
+        cdc_rcluster_abort(rc);
+        assert_int_equal(cdc_rcluster_run(rc, b.n, done, b_build, b_reply, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_true(all_done(done, b.n));
+        assert_int_equal(b.replies, 9); /* none of the abandoned ones */
+        assert_int_equal(s->on_connect, 6);
+
+        /* a command on master 0 between push and run */
+        assert_int_equal(cdc_rcluster_push(rc, 3, b_build, &b),
+                         CDC_ERR_NO_ERROR);
+        argv[1] = b.key[0];
+        lens[1] = strlen(b.key[0]);
+        assert_int_equal(cdc_rcluster_master_command(rc, 0, &r, 2, argv, lens),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        freeReplyObject(r);
+        assert_int_equal(s->on_connect, 9 - 2); /* master 0 only so far */
+        memset(done, 0, sizeof(done));
+        b.replies = 0;
+        assert_int_equal(cdc_rcluster_run(rc, 3, done, b_build, b_reply, &b),
+                         CDC_ERR_NO_ERROR);
+        assert_int_equal(b.replies, 3);
+        assert_int_equal(s->on_connect, 9);
+
+        /* a run of other commands */
+        assert_int_equal(cdc_rcluster_push(rc, 3, b_build, &b),
+                         CDC_ERR_NO_ERROR);
+        memset(done, 0, sizeof(done));
+        b.replies = 0;
+        assert_int_equal(
+                cdc_rcluster_run(rc, 6, done, other_build, b_reply, &b),
+                CDC_ERR_NO_ERROR);
+        assert_true(all_done(done, 6));
+        assert_int_equal(b.replies, 6);
+        assert_int_equal(s->on_connect, 12);
+        cdc_rcluster_destroy(rc);
+        free(s);
+}
+
 /* A cluster node configured as a single Redis: a clear error naming the
  * setting, at connect (INFO) and on a MOVED reply. */
 static void test_standalone_on_cluster(void **state) {
@@ -969,6 +1126,9 @@ int main(void) {
                 cmocka_unit_test(test_refresh_without_seed),
                 cmocka_unit_test(test_noscript),
                 cmocka_unit_test(test_wait_per_node),
+                cmocka_unit_test(test_push_then_run),
+                cmocka_unit_test(test_push_failures),
+                cmocka_unit_test(test_push_abandoned),
                 cmocka_unit_test(test_standalone_on_cluster),
                 cmocka_unit_test(test_cluster_on_standalone),
                 cmocka_unit_test(test_standalone),
