@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cdc_backoff.h"
 #include "cdc_log.h"
@@ -108,6 +109,16 @@ static int64_t pbench_peak_rss_kb(void) {
         return kb;
 }
 
+/* CPU seconds (user + system) of \p who: RUSAGE_SELF or RUSAGE_THREAD. */
+static double pbench_cpu_s(int who) {
+        struct rusage ru;
+
+        if (getrusage(who, &ru) != 0)
+                return -1;
+        return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out) {
         int64_t end = cdc_now_us();
         double secs;
@@ -120,8 +131,9 @@ void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out) {
                        : 0;
         fprintf(out,
                 "BENCH rows=%" PRIu64 " seconds=%.3f rows_per_s=%.0f "
-                "peak_rss_kb=%" PRId64 "\n",
+                "peak_rss_kb=%" PRId64 " cpu_s=%.3f main_cpu_s=%.3f\n",
                 pb->pb_rows, secs, secs > 0 ? (double)pb->pb_rows / secs : 0.0,
-                pbench_peak_rss_kb());
+                pbench_peak_rss_kb(), pbench_cpu_s(RUSAGE_SELF),
+                pbench_cpu_s(RUSAGE_THREAD));
         fflush(out);
 }

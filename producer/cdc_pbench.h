@@ -13,10 +13,13 @@
  * bench/snapshot.sh read:
  *
  *     BENCH rows=<n> seconds=<s> rows_per_s=<n> peak_rss_kb=<n>
+ *           cpu_s=<s> main_cpu_s=<s>
  *
  * where seconds run from the first row to the end, once every message
  * is acknowledged (an idle tail before the end is reached on a heartbeat
- * is not counted).
+ * is not counted); cpu_s is the CPU time (user + system) of the whole
+ * process since it started, main_cpu_s that of the thread that decodes,
+ * encodes and produces (the rest is librdkafka's and the logger's).
  */
 #ifndef CDC_PBENCH_H
 #define CDC_PBENCH_H
