@@ -230,7 +230,10 @@ static void engine_gather(cdc_engine_t *eng) {
                 eng->e_loss_due = 1; /* new partitions: their fields */
         }
         if (!rkm) {
-                /* drained (or idle): apply what there is */
+                /* drained (or idle): a fetcher stalled on a full queue
+                 * fetches again now, not up to 1 s later */
+                cdc_kcons_refill(eng->e_kc, (int)eng->e_cc->batch_size);
+                /* apply what there is */
                 if (cdc_batch_count(eng->e_b))
                         engine_set_state(eng, ENGINE_S_ADD);
                 else
@@ -569,6 +572,8 @@ int cdc_engine_run(cdc_engine_t *eng) {
                 case ENGINE_S_STORE:
                         engine_store_batch(eng);
                         engine_unpause(eng);
+                        /* the next batch may not be fetched in full */
+                        cdc_kcons_refill(eng->e_kc, (int)eng->e_cc->batch_size);
                         eng->e_gather_us = cdc_now_us(); /* carried ones */
                         engine_set_state(eng, ENGINE_S_GATHER);
                         break;

@@ -81,7 +81,9 @@ struct cdc_engine_s {
         cdc_retry_t e_rl_redis, e_rl_dlq;
         cdc_apply_stats_t e_last; /* for metric deltas */
         uint64_t e_replayed;      /* for the metric's delta */
+        uint64_t e_wakes;         /* for the metric's delta */
         uint64_t e_rebalances;    /* seen by the assigned gauge */
+        cdc_metric_t *m_wakes;
         cdc_metric_t *m_replayed, *m_batches, *m_redis_err, *m_rebal,
                 *m_dropped, *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err,
                 *m_unmapped_topics, *m_scripts, *m_applied, *m_stale, *m_rtt,

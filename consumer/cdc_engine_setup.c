@@ -34,6 +34,7 @@ static void engine_metrics_init(cdc_engine_t *eng) {
  {_M(m_rebal), 0, "followcdc_consumer_rebalances_total", "Group rebalances served"},
  {_M(m_dropped), 0, "followcdc_consumer_dropped_batches_total", "Unacknowledged batches dropped on revoke (re-read later)"},
  {_M(m_replayed), 0, "followcdc_consumer_replay_partitions_total", "Partitions a replay (--replay, --replay-from) started at its position"},
+ {_M(m_wakes), 0, "followcdc_consumer_fetch_wakeups_total", "Times the Kafka fetcher was woken: its queue ran short while the brokers held more (docs/consumer.md)"},
  {_M(m_dlq_err), 0, "followcdc_consumer_dead_letter_failures_total", "Failed dead-letter deliveries (retried)"},
  {_M(m_assigned), 1, "followcdc_consumer_assigned_partitions", "Partitions assigned to this instance"},
  {_M(m_redis_up), 1, "followcdc_consumer_redis_up", "1 while Redis is reachable"},
@@ -69,6 +70,9 @@ void engine_metrics_group(cdc_engine_t *eng) {
                 eng->m_replayed,
                 (int64_t)(cdc_kcons_replayed(eng->e_kc) - eng->e_replayed));
         eng->e_replayed = cdc_kcons_replayed(eng->e_kc);
+        cdc_metric_add(eng->m_wakes,
+                       (int64_t)(cdc_kcons_wakes(eng->e_kc) - eng->e_wakes));
+        eng->e_wakes = cdc_kcons_wakes(eng->e_kc);
         cdc_metric_set(eng->m_assigned, cdc_kcons_assigned(eng->e_kc));
 }
 

@@ -42,7 +42,9 @@ struct cdc_kcons_s {
         int kc_seen_cnt;
         kcons_ack_t *kc_ack; /* per assigned partition, for the lag */
         int kc_nack, kc_ackcap;
-        int kc_ack_unknown; /* entries with neither acked nor first */
+        int kc_ack_unknown;      /* entries with neither acked nor first */
+        uint64_t kc_wakes;       /* fetcher wake-ups (cdc_kcons_refill) */
+        int64_t kc_wake_next_us; /* no wake-up before (rate, backoff) */
 };
 
 /* ---- logging ---- */
@@ -804,6 +806,70 @@ int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque) {
         }
         rd_kafka_topic_partition_list_destroy(parts);
         return n;
+}
+
+/* Refill checks at most this often; a wake-up that timed out (a leader
+ * unreachable) waits KCONS_WAKE_BACKOFF_MS before the next. */
+#define KCONS_WAKE_EVERY_MS   10
+#define KCONS_WAKE_TIMEOUT_MS 100
+#define KCONS_WAKE_BACKOFF_MS 1000
+
+int cdc_kcons_refill(cdc_kcons_t *kc, int want) {
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        rd_kafka_queue_t *q;
+        rd_kafka_resp_err_t kerr;
+        int64_t now = cdc_now_us(), behind = 0, queued;
+        int i, woke                        = 0;
+
+        if (now < kc->kc_wake_next_us || kc->kc_closing || !kc->kc_assigned)
+                return 0;
+        kc->kc_wake_next_us = now + KCONS_WAKE_EVERY_MS * 1000;
+        q                   = rd_kafka_queue_get_consumer(kc->kc_rk);
+        if (!q)
+                return 0;
+        queued = (int64_t)rd_kafka_queue_length(q);
+        rd_kafka_queue_destroy(q);
+        if (queued >= want)
+                return 0;
+        if (rd_kafka_assignment(kc->kc_rk, &parts) || !parts)
+                return 0;
+        if (!parts->cnt || rd_kafka_position(kc->kc_rk, parts))
+                goto out;
+        /* what the brokers hold beyond the application's position, as of
+         * the last fetch responses (cached: no request) */
+        for (i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *p = &parts->elems[i];
+                int64_t lo = -1, hi = -1;
+
+                if (p->offset >= 0 &&
+                    !rd_kafka_get_watermark_offsets(kc->kc_rk, p->topic,
+                                                    p->partition, &lo, &hi) &&
+                    hi > p->offset)
+                        behind += hi - p->offset;
+                p->offset = RD_KAFKA_OFFSET_END; /* the query: latest */
+        }
+        if (behind <= queued)
+                goto out; /* everything is fetched already */
+        /* One ListOffsets per leader of the assignment: its reply wakes
+         * that broker's thread, which then fetches (the queue is short). */
+        kc->kc_wakes++;
+        kerr = rd_kafka_offsets_for_times(kc->kc_rk, parts,
+                                          KCONS_WAKE_TIMEOUT_MS);
+        if (kerr) {
+                cdc_dbg(KCONS, "KCONS", "fetcher wake-up: %s",
+                        rd_kafka_err2str(kerr));
+                kc->kc_wake_next_us =
+                        cdc_now_us() + KCONS_WAKE_BACKOFF_MS * 1000;
+        } else {
+                woke = 1;
+        }
+out:
+        rd_kafka_topic_partition_list_destroy(parts);
+        return woke;
+}
+
+uint64_t cdc_kcons_wakes(const cdc_kcons_t *kc) {
+        return kc->kc_wakes;
 }
 
 int cdc_kcons_assigned(const cdc_kcons_t *kc) {

@@ -152,6 +152,26 @@ typedef void(cdc_kcons_lag_cb_t)(void *opaque, const char *topic,
  */
 int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque);
 
+/**
+ * @brief Keep librdkafka's fetcher going under a backlog. librdkafka 2.0
+ *        stops fetching while its pre-fetch queue is over
+ *        queued.max.messages.kbytes and looks again only when a broker
+ *        thread wakes, up to 1 s later (later releases have
+ *        fetch.queue.backoff.ms): the consumer sat idle for up to a
+ *        quarter of each second. When fewer than \p want messages are
+ *        queued and the brokers hold more (the cached watermarks: no
+ *        request), one ListOffsets to the assignment's leaders
+ *        (rd_kafka_offsets_for_times(), at most 100 ms) wakes their
+ *        threads, which fetch at once. At most every 10 ms; after a
+ *        timeout, not for 1 s.
+ * @returns 1 if the brokers were woken, else 0.
+ * @locality main thread
+ */
+int cdc_kcons_refill(cdc_kcons_t *kc, int want);
+
+/** @returns the number of fetcher wake-ups (cdc_kcons_refill()). */
+uint64_t cdc_kcons_wakes(const cdc_kcons_t *kc);
+
 /** @returns the number of rebalances (assign or revoke) served. */
 uint64_t cdc_kcons_rebalances(const cdc_kcons_t *kc);
 
