@@ -94,31 +94,19 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
         --bench.stop.at.end --log.level=notice)
 
 figure() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
-# CPU seconds used so far by a process (0 if it is gone)
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 mpid=$(h_pid mariadb) bpid=$(h_pid broker || h_pid kafka1 || echo 0)
-# cpu_line OUT M0 B0: where the CPU of one pass went, and how many of the
-# machine's cores it kept busy over the pass's seconds
-cpu_line() {
-        local secs cpu main m b
-        secs=$(figure seconds "$1") cpu=$(figure cpu_s "$1") main=$(figure main_cpu_s "$1")
-        m=$(echo "$(cpu_s "$mpid") - $2" | bc -l) b=$(echo "$(cpu_s "$bpid") - $3" | bc -l)
-        printf '    cpu: producer %.2f s (main thread %.2f s, other threads %.2f s), mariadb %.2f s, broker %.2f s; %.2f of %s cores over %.2f s\n' \
-                "$cpu" "$main" "$(echo "$cpu - $main" | bc -l)" "$m" "$b" \
-                "$(echo "($cpu + $m + $b) / $secs" | bc -l)" "$(nproc)" "$secs"
-}
 
 dec=() mb=() prod=() rss=()
 for r in $(seq 1 "$RUNS"); do
         echo "run $r of $RUNS"
         # ---- (a) decode only ----
         ckpt_rec >"$H_DIR/ckpt-decode.json"
-        m0=$(cpu_s "$mpid") b0=$(cpu_s "$bpid")
+        m0=$(b_cpu_s "$mpid") b0=$(b_cpu_s "$bpid") w0=$(date +%s.%N)
         "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-decode.json" \
                 --bench.decode.only >"$H_DIR/decode.out" 2>"$H_DIR/decode.log" ||
                 h_fail "decode-only run failed: $(tail -n 3 "$H_DIR/decode.log")"
         echo "  decode-only: $(cat "$H_DIR/decode.out")"
-        cpu_line "$H_DIR/decode.out" "$m0" "$b0"
+        b_cpu_line "$H_DIR/decode.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
         dec+=("$(figure rows_per_s "$H_DIR/decode.out")")
         dec_rows=$(figure 'BENCH rows' "$H_DIR/decode.out")
 
@@ -137,14 +125,14 @@ for r in $(seq 1 "$RUNS"); do
 
         # ---- (c) the producer, publishing ----
         ckpt_rec >"$H_DIR/ckpt-prod.json"
-        m0=$(cpu_s "$mpid") b0=$(cpu_s "$bpid")
+        m0=$(b_cpu_s "$mpid") b0=$(b_cpu_s "$bpid") w0=$(date +%s.%N)
         # shellcheck disable=SC2086
         "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-prod.json" \
                 --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" ${BENCH_ARGS:-} \
                 >"$H_DIR/prod.out" 2>"$H_DIR/prod.log" ||
                 h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
         echo "  producer: $(cat "$H_DIR/prod.out")"
-        cpu_line "$H_DIR/prod.out" "$m0" "$b0"
+        b_cpu_line "$H_DIR/prod.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
         prod+=("$(figure rows_per_s "$H_DIR/prod.out")")
         prod_rows=$(figure 'BENCH rows' "$H_DIR/prod.out")
         rss+=("$(figure peak_rss_kb "$H_DIR/prod.out")")

@@ -65,11 +65,13 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
         --bench.stop.at.end --log.level=notice)
 figure() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
 
+mpid=$(h_pid mariadb) bpid=$(h_pid broker || h_pid kafka1 || echo 0)
 # run_producer NAME ARGS...: one snapshot; sets rate rss_kb
 run_producer() {
-        local name=$1 rows
+        local name=$1 rows m0 b0 w0
         shift
         rm -f "$H_DIR/ckpt-$name.json"
+        m0=$(b_cpu_s "$mpid") b0=$(b_cpu_s "$bpid") w0=$(date +%s.%N)
         # shellcheck disable=SC2086
         "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-$name.json" "$@" \
                 ${BENCH_ARGS:-} >"$H_DIR/$name.out" 2>"$H_DIR/$name.log" ||
@@ -79,6 +81,7 @@ run_producer() {
         rate=$(figure rows_per_s "$H_DIR/$name.out")
         rss_kb=$(figure peak_rss_kb "$H_DIR/$name.out")
         echo "  $name: $(cat "$H_DIR/$name.out")"
+        b_cpu_line "$H_DIR/$name.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
 }
 
 pub=() nopub=() scan=() rss=()
