@@ -376,8 +376,10 @@ static const char *const kcons_defaults[][2] = {
          * (JSON events in lz4 sets): with 2 MiB responses a backlog of a
          * 1M-row transaction took the consumer to 100 MB.
          * Small fetches bound that overshoot; a larger message still
-         * arrives whole (the broker returns at least one batch). */
-        { "queued.max.messages.kbytes", "6144" },
+         * arrives whole (the broker returns at least one batch). A full
+         * queue no longer idles the loop (cdc_kcons_refill()), so 4 MiB
+         * applies as fast as 6 MiB did. */
+        { "queued.max.messages.kbytes", "4096" },
         { "fetch.max.bytes", "524288" },
         { "max.partition.fetch.bytes", "131072" },
         /* librdkafka wants fetch.max.bytes >= message.max.bytes; a

@@ -267,7 +267,7 @@ static void test_fetch_sizes(void **state) {
         assert_string_equal(v, "131072");
         kc_effective(fx, NULL, NULL, "queued.max.messages.kbytes", v,
                      sizeof(v));
-        assert_string_equal(v, "6144");
+        assert_string_equal(v, "4096");
 
         kc_effective(fx, "kafka.message.max.bytes", "5000000",
                      "message.max.bytes", v, sizeof(v));
