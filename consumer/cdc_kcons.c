@@ -45,6 +45,9 @@ struct cdc_kcons_s {
         int kc_ack_unknown;      /* entries with neither acked nor first */
         uint64_t kc_wakes;       /* fetcher wake-ups (cdc_kcons_refill) */
         int64_t kc_wake_next_us; /* no wake-up before (rate, backoff) */
+        int kc_woke;             /* a wake-up was answered */
+        int64_t kc_wake_pos, kc_wake_hi; /* its sums of positions and
+                                          * high watermarks */
 };
 
 /* ---- logging ---- */
@@ -820,8 +823,10 @@ int cdc_kcons_refill(cdc_kcons_t *kc, int want) {
         rd_kafka_topic_partition_list_t *parts = NULL;
         rd_kafka_queue_t *q;
         rd_kafka_resp_err_t kerr;
-        int64_t now = cdc_now_us(), behind = 0, queued;
-        int i, woke                        = 0;
+        int64_t now    = cdc_now_us(), queued;
+        int64_t behind = 0, pos = 0, his = 0;
+        int woke = 0;
+        int i;
 
         if (now < kc->kc_wake_next_us || kc->kc_closing || !kc->kc_assigned)
                 return 0;
@@ -846,12 +851,21 @@ int cdc_kcons_refill(cdc_kcons_t *kc, int want) {
                 if (p->offset >= 0 &&
                     !rd_kafka_get_watermark_offsets(kc->kc_rk, p->topic,
                                                     p->partition, &lo, &hi) &&
-                    hi > p->offset)
+                    hi > p->offset) {
                         behind += hi - p->offset;
+                        pos += p->offset;
+                        his += hi;
+                }
                 p->offset = RD_KAFKA_OFFSET_END; /* the query: latest */
         }
         if (behind <= queued)
                 goto out; /* everything is fetched already */
+        /* Nothing consumed and nothing new since the last wake-up: it
+         * fetched what there was. What looks left is no message (the
+         * commit markers of transactions sit below the high watermark
+         * for good), and waking again would only repeat the request. */
+        if (kc->kc_woke && pos == kc->kc_wake_pos && his == kc->kc_wake_hi)
+                goto out;
         /* One ListOffsets per leader of the assignment: its reply wakes
          * that broker's thread, which then fetches (the queue is short). */
         kc->kc_wakes++;
@@ -863,7 +877,10 @@ int cdc_kcons_refill(cdc_kcons_t *kc, int want) {
                 kc->kc_wake_next_us =
                         cdc_now_us() + KCONS_WAKE_BACKOFF_MS * 1000;
         } else {
-                woke = 1;
+                woke            = 1;
+                kc->kc_woke     = 1;
+                kc->kc_wake_pos = pos;
+                kc->kc_wake_hi  = his;
         }
 out:
         rd_kafka_topic_partition_list_destroy(parts);

@@ -163,7 +163,10 @@ int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque);
  *        request), one ListOffsets to the assignment's leaders
  *        (rd_kafka_offsets_for_times(), at most 100 ms) wakes their
  *        threads, which fetch at once. At most every 10 ms; after a
- *        timeout, not for 1 s.
+ *        timeout, not for 1 s; not again while neither the positions
+ *        nor the watermarks moved since the last one (the commit
+ *        markers of transactions below the high watermark look like
+ *        messages left for ever).
  * @returns 1 if the brokers were woken, else 0.
  * @locality main thread
  */
