@@ -493,6 +493,7 @@ cdc_err_t apply_run(cdc_apply_t *ap, apply_cmd_t **q, size_t n,
                          cdc_rcluster_errstr(ap->ap_rc));
         return err;
 }
+
 /* Write the queue so far ahead of the flush, once push_every scripts
  * are new since the last push; only while connected and with no
  * sweep queued (a sweep runs alone, after what precedes it). A failure
