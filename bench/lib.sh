@@ -8,6 +8,8 @@
 #                          median; the benches print it above RESULT
 #   b_runs                 how many times each measurement repeats:
 #                          BENCH_RUNS (default 3, at least 1)
+#   b_figure NAME FILE     the number after the last "NAME=" in FILE
+#                          (NAME a whole word: cpu_s is not main_cpu_s)
 #   b_cpu_s PID            CPU seconds (user + system) a process used so
 #                          far; 0 if it is gone
 #   b_cpu_line OUT M0 B0 MPID BPID WALL
@@ -40,14 +42,17 @@ b_summary() {
                 }'
 }
 
+b_figure() {
+        sed -n "s/\(^\|.* \)$1=\([0-9.]*\).*/\2/p" "$2" | tail -n 1
+}
+
 b_cpu_s() {
         awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
 b_cpu_line() {
         local secs=$6 cpu main m b
-        _b_fig() { sed -n "s/.*[ ]$1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
-        cpu=$(_b_fig cpu_s "$1") main=$(_b_fig main_cpu_s "$1")
+        cpu=$(b_figure cpu_s "$1") main=$(b_figure main_cpu_s "$1")
         m=$(echo "$(b_cpu_s "$4") - $2" | bc -l) b=$(echo "$(b_cpu_s "$5") - $3" | bc -l)
         printf '    cpu: producer %.2f s (main thread %.2f s, other threads %.2f s), mariadb %.2f s, broker %.2f s; %.2f of %s cores busy over %.2f s\n' \
                 "$cpu" "$main" "$(echo "$cpu - $main" | bc -l)" "$m" "$b" \

@@ -93,7 +93,6 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
         --mysql.server.id=4242 --checkpoint.store=file
         --bench.stop.at.end --log.level=notice)
 
-figure() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
 mpid=$(h_pid mariadb) bpid=$(h_pid broker || h_pid kafka1 || echo 0)
 
 dec=() mb=() prod=() rss=()
@@ -107,8 +106,8 @@ for r in $(seq 1 "$RUNS"); do
                 h_fail "decode-only run failed: $(tail -n 3 "$H_DIR/decode.log")"
         echo "  decode-only: $(cat "$H_DIR/decode.out")"
         b_cpu_line "$H_DIR/decode.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
-        dec+=("$(figure rows_per_s "$H_DIR/decode.out")")
-        dec_rows=$(figure 'BENCH rows' "$H_DIR/decode.out")
+        dec+=("$(b_figure rows_per_s "$H_DIR/decode.out")")
+        dec_rows=$(b_figure 'BENCH rows' "$H_DIR/decode.out")
 
         # ---- (b) mariadb-binlog on the same binlog ----
         t0=$(date +%s.%N)
@@ -133,9 +132,9 @@ for r in $(seq 1 "$RUNS"); do
                 h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
         echo "  producer: $(cat "$H_DIR/prod.out")"
         b_cpu_line "$H_DIR/prod.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
-        prod+=("$(figure rows_per_s "$H_DIR/prod.out")")
-        prod_rows=$(figure 'BENCH rows' "$H_DIR/prod.out")
-        rss+=("$(figure peak_rss_kb "$H_DIR/prod.out")")
+        prod+=("$(b_figure rows_per_s "$H_DIR/prod.out")")
+        prod_rows=$(b_figure 'BENCH rows' "$H_DIR/prod.out")
+        rss+=("$(b_figure peak_rss_kb "$H_DIR/prod.out")")
         [ "$prod_rows" = "$dec_rows" ] ||
                 h_log "note: producer saw $prod_rows rows, decode-only $dec_rows"
 done

@@ -63,7 +63,6 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
         --mysql.user="$H_PRODUCER_USER" --mysql.password="$H_PRODUCER_PASS"
         --mysql.server.id=4243 --checkpoint.store=file --snapshot
         --bench.stop.at.end --log.level=notice)
-figure() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2" | tail -n 1; }
 
 mpid=$(h_pid mariadb) bpid=$(h_pid broker || h_pid kafka1 || echo 0)
 # run_producer NAME ARGS...: one snapshot; sets rate rss_kb
@@ -76,10 +75,10 @@ run_producer() {
         "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-$name.json" "$@" \
                 ${BENCH_ARGS:-} >"$H_DIR/$name.out" 2>"$H_DIR/$name.log" ||
                 h_fail "$name run failed: $(tail -n 3 "$H_DIR/$name.log")"
-        rows=$(figure 'BENCH rows' "$H_DIR/$name.out")
+        rows=$(b_figure 'BENCH rows' "$H_DIR/$name.out")
         [ "$rows" = "$ROWS" ] || h_fail "$name: $rows rows, not $ROWS"
-        rate=$(figure rows_per_s "$H_DIR/$name.out")
-        rss_kb=$(figure peak_rss_kb "$H_DIR/$name.out")
+        rate=$(b_figure rows_per_s "$H_DIR/$name.out")
+        rss_kb=$(b_figure peak_rss_kb "$H_DIR/$name.out")
         echo "  $name: $(cat "$H_DIR/$name.out")"
         b_cpu_line "$H_DIR/$name.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
 }
