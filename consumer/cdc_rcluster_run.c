@@ -428,6 +428,16 @@ static void rcluster_drop_round(cdc_rcluster_t *rc) {
         rc->rc_pushed = 0;
 }
 
+/* A run starts: no error yet, no command, no NOSCRIPT reload. */
+static void rcluster_run_begin(cdc_rcluster_t *rc) {
+        int ni;
+
+        rc->rc_errstr[0] = '\0';
+        rc->rc_run_n     = 0;
+        for (ni = 0; ni < rc->rc_nnodes; ni++)
+                rc->rc_nodes[ni].rn_reloads = 0;
+}
+
 void cdc_rcluster_abort(cdc_rcluster_t *rc) {
         if (!rc->rc_open)
                 return;
@@ -441,22 +451,18 @@ void cdc_rcluster_abort(cdc_rcluster_t *rc) {
 cdc_err_t cdc_rcluster_push(cdc_rcluster_t *rc, size_t n,
                             cdc_rcluster_build_cb_t *build, void *opaque) {
         cdc_err_t err;
-        int ni;
 
         if (rc->rc_open && rc->rc_open_build != build)
                 cdc_rcluster_abort(rc);
         if (!rc->rc_open) {
                 if (!n)
                         return CDC_ERR_NO_ERROR;
-                rc->rc_errstr[0] = '\0';
-                rc->rc_run_n     = 0;
+                rcluster_run_begin(rc);
                 if (rc->rc_cluster && (rc->rc_stale || !rc->rc_have_map)) {
                         err = rcluster_refresh(rc);
                         if (err != CDC_ERR_NO_ERROR)
                                 return err; /* the run tries again */
                 }
-                for (ni = 0; ni < rc->rc_nnodes; ni++)
-                        rc->rc_nodes[ni].rn_reloads = 0;
                 rcluster_round_begin(rc, &rc->rc_open_rd);
                 rc->rc_open       = 1;
                 rc->rc_pushed     = 0;
@@ -484,16 +490,12 @@ static cdc_err_t rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
         rcluster_round_t rd;
         cdc_err_t err;
         size_t i;
-        int round, ni;
+        int round;
 
         if (rc->rc_open && (rc->rc_open_build != build || n < rc->rc_pushed))
                 cdc_rcluster_abort(rc); /* not the pushed commands */
-        if (!rc->rc_open) {
-                rc->rc_errstr[0] = '\0';
-                rc->rc_run_n     = 0;
-                for (ni = 0; ni < rc->rc_nnodes; ni++)
-                        rc->rc_nodes[ni].rn_reloads = 0;
-        }
+        if (!rc->rc_open)
+                rcluster_run_begin(rc);
         if (rcluster_extend(rc, n) != 0) {
                 if (rc->rc_open)
                         rcluster_drop_round(rc);
@@ -507,7 +509,6 @@ static cdc_err_t rcluster_run(cdc_rcluster_t *rc, size_t n, unsigned char *done,
                         if (err != CDC_ERR_NO_ERROR)
                                 return err;
                 }
-                memset(&rd, 0, sizeof(rd));
                 err = rcluster_round(rc, n, done, build, reply, opaque, &rd);
                 if (err != CDC_ERR_NO_ERROR) {
                         rcluster_drop_round(rc); /* nothing will be read */
