@@ -7,6 +7,9 @@
  * This module owns the rd_kafka_t. Every message carries a 64-bit
  * sequence number in its opaque (RD_KAFKA_V_OPAQUE); the delivery report
  * callback receives it back on the thread that calls cdc_kprod_poll().
+ * With the publisher thread (cdc_kprod_publisher_start()), produce only
+ * checks a message and queues it in order; the thread hands it to
+ * librdkafka and serves librdkafka's events.
  */
 #ifndef CDC_KPROD_H
 #define CDC_KPROD_H
@@ -19,6 +22,11 @@
 #include "cdc_conf.h"
 
 typedef struct cdc_kprod_s cdc_kprod_t;
+
+/** Messages the publisher thread's ring holds (cdc_kprod_publisher_start). */
+#ifndef CDC_KPROD_RING
+#define CDC_KPROD_RING 2048
+#endif
 
 /** Sequence number of messages whose delivery does not move the
  *  position (checkpoint records). */
@@ -112,7 +120,26 @@ cdc_err_t cdc_kprod_txn_abort(cdc_kprod_t *kp, int timeout_ms);
  */
 cdc_err_t cdc_kprod_reset(cdc_kprod_t *kp, char *errstr, size_t errstr_size);
 
-/** @brief Destroy without flushing (call _flush first). NULL: no-op. */
+/**
+ * @brief Start the publisher thread: from now on produce checks a message
+ *        (size, transaction, fatal state) and puts it in a bounded ring
+ *        (CDC_KPROD_RING messages, 2 MiB) in order, waiting while it is full;
+ *        the thread hands them to librdkafka in that order and serves
+ *        librdkafka's events. Delivery reports still reach the callback
+ *        on the thread calling cdc_kprod_poll()/_flush(); flush, commit
+ *        and abort first wait for the ring to empty. A no-op when it runs.
+ * @returns CDC_ERR_NO_ERROR, or an error (reason in \p errstr) with the
+ *          producer still usable without the thread.
+ * @locality main thread
+ */
+cdc_err_t cdc_kprod_publisher_start(cdc_kprod_t *kp, char *errstr,
+                                    size_t errstr_size);
+
+/** @returns 1 while the publisher thread runs. */
+int cdc_kprod_publisher_running(const cdc_kprod_t *kp);
+
+/** @brief Destroy without flushing (call _flush first): what the
+ *         publisher thread still holds is dropped. NULL: no-op. */
 void cdc_kprod_destroy(cdc_kprod_t *kp);
 
 /**
@@ -154,8 +181,9 @@ cdc_err_t cdc_kprod_produce_tombstone(cdc_kprod_t *kp, const char *topic,
  */
 int cdc_kprod_partitions(cdc_kprod_t *kp, const char *topic, int timeout_ms);
 
-/** @brief Serve delivery reports, waiting at most \p timeout_ms.
- *  @returns the number of events served. */
+/** @brief Serve delivery reports, waiting at most \p timeout_ms for one.
+ *  @returns the number of events served (with the publisher thread: of
+ *           delivery reports passed to the callback). */
 int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms);
 
 /**
@@ -164,14 +192,16 @@ int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms);
  */
 cdc_err_t cdc_kprod_flush(cdc_kprod_t *kp, int timeout_ms);
 
-/** @returns messages not yet acknowledged (queue depth). */
+/** @returns messages not yet acknowledged (queue depth, the publisher's
+ *  ring included). */
 int cdc_kprod_outq_len(cdc_kprod_t *kp);
 
 /** @returns non-zero once a fatal error happened (stop producing). */
 int cdc_kprod_fatal(const cdc_kprod_t *kp);
 
-/** @returns the last error text. Borrowed. */
-const char *cdc_kprod_errstr(const cdc_kprod_t *kp);
+/** @returns the last error text. Borrowed until the next call.
+ *  @locality main thread */
+const char *cdc_kprod_errstr(cdc_kprod_t *kp);
 
 /** @returns the largest message librdkafka accepts: message.max.bytes
  *           (key, value and the record's overhead count against it). */
@@ -185,8 +215,9 @@ size_t cdc_kprod_max_message_bytes(const cdc_kprod_t *kp);
  */
 int cdc_kprod_brokers_down(const cdc_kprod_t *kp);
 
-/** @returns why the brokers are down ("" when they are not). Borrowed. */
-const char *cdc_kprod_down_reason(const cdc_kprod_t *kp);
+/** @returns why the brokers are down ("" when they are not). Borrowed
+ *  until the next call. @locality main thread */
+const char *cdc_kprod_down_reason(cdc_kprod_t *kp);
 
 /**
  * @brief While the brokers are down, ask any of them for metadata (blocks

@@ -135,6 +135,10 @@ static const cdc_prop_t pconf_props[] = {
           0, "false",
           "A topic without cleanup.policy=compact stops the start (exit 2) "
           "instead of a warning" },
+        { "producer.publish.thread", CDC_C_BOOL, _P(publish_thread), 0, 0,
+          "true",
+          "Hand messages to librdkafka on a thread of their own, beside "
+          "the binlog decoding (false: both on the main thread)" },
         { "producer.flush.timeout.ms", CDC_C_MS, _P(flush_timeout_ms), 0,
           3600000, "10000",
           "How long shutdown waits for Kafka to acknowledge" },

@@ -260,6 +260,15 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
                 if (!pe->pe_kp)
                         goto fail;
                 pe->pe_txn = cdc_kprod_transactional(pe->pe_kp);
+                if (pc->publish_thread &&
+                    cdc_kprod_publisher_start(pe->pe_kp, errstr, errstr_size)) {
+                        /* slower, not wrong */
+                        cdc_log(LOG_WARNING, "PRODUCER",
+                                "no publisher thread (%s): publishing from "
+                                "the main thread",
+                                errstr);
+                        errstr[0] = '\0';
+                }
         }
         /* bench.decode.only saves nothing, but a file store still gives
          * the position to start from */

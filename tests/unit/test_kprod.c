@@ -3,7 +3,10 @@
  * cluster: delivery reports carry the sequence numbers, back-pressure
  * never drops, a permanent error is reported (not skipped), unsafe
  * settings are refused, the Kafka checkpoint store finds the newest record
- * of its source.
+ * of its source. Each test runs twice: publishing from the calling thread,
+ * and through the publisher thread (cdc_kprod_publisher_start()); a few
+ * test the publisher's ring itself (order, a stop while it is full,
+ * transactions).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,8 +29,9 @@ typedef struct {
         rd_kafka_mock_cluster_t *mc;
         cdc_pconf_t pc;
         cdc_conf_t *conf;
+        int threaded; /* start the publisher thread */
         uint64_t acked, failed, last_seq;
-        uint64_t seen[4096];
+        uint64_t seen[32768];
 } fx_t;
 
 static void dr(void *opaque, uint64_t seq, cdc_err_t err, const char *why) {
@@ -37,7 +41,7 @@ static void dr(void *opaque, uint64_t seq, cdc_err_t err, const char *why) {
                 fx->failed++;
                 return;
         }
-        if (seq < 4096)
+        if (seq < sizeof(fx->seen) / sizeof(*fx->seen))
                 fx->seen[seq]++;
         fx->acked++;
         fx->last_seq = seq;
@@ -69,6 +73,13 @@ static int fx_setup(void **state) {
         return 0;
 }
 
+static int fx_setup_pub(void **state) {
+        int r = fx_setup(state);
+        if (!r)
+                ((fx_t *)*state)->threaded = 1;
+        return r;
+}
+
 static int fx_teardown(void **state) {
         fx_t *fx = *state;
         cdc_conf_destroy(fx->conf);
@@ -76,6 +87,19 @@ static int fx_teardown(void **state) {
         rd_kafka_destroy(fx->mrk);
         free(fx);
         return 0;
+}
+
+/* cdc_kprod_new(), with the publisher thread when the fixture says so */
+static cdc_kprod_t *kp_new(fx_t *fx, const cdc_conf_t *conf,
+                           volatile sig_atomic_t *run, char *why,
+                           size_t why_size) {
+        cdc_kprod_t *kp = cdc_kprod_new(conf, dr, fx, run, why, why_size);
+        if (kp && fx->threaded) {
+                assert_int_equal(cdc_kprod_publisher_start(kp, why, why_size),
+                                 0);
+                assert_true(cdc_kprod_publisher_running(kp));
+        }
+        return kp;
 }
 
 static void wait_acks(fx_t *fx, cdc_kprod_t *kp, uint64_t n) {
@@ -91,7 +115,7 @@ static void test_produce_and_acks(void **state) {
         cdc_kprod_t *kp;
         uint64_t i;
 
-        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         for (i = 0; i < 100; i++) {
                 char key[16];
@@ -129,7 +153,7 @@ static void test_backpressure(void **state) {
                                       "kafka.queue.buffering.max.messages", "5",
                                       why, sizeof(why)),
                          0);
-        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         for (i = 0; i < 300; i++)
                 assert_int_equal(cdc_kprod_produce(kp, "t1",
@@ -149,7 +173,7 @@ static void test_permanent_error(void **state) {
         char why[512];
         cdc_kprod_t *kp;
 
-        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         rd_kafka_mock_push_request_errors(
                 fx->mc, 0 /* ApiKey Produce */, 3,
@@ -183,7 +207,7 @@ static void test_too_large_not_fatal(void **state) {
         assert_int_equal(cdc_conf_set(fx->conf, "kafka.message.max.bytes",
                                       "20000", why, sizeof(why)),
                          0);
-        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         assert_int_equal(cdc_kprod_max_message_bytes(kp), 20000);
         v = malloc(big);
@@ -222,7 +246,7 @@ static void test_queue_holds_largest(void **state) {
         cdc_kprod_t *kp;
 
         /* the default: 4 MiB */
-        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         queue_kbytes(kp, v, sizeof(v));
         assert_string_equal(v, "4096");
@@ -232,7 +256,7 @@ static void test_queue_holds_largest(void **state) {
         assert_int_equal(cdc_conf_set(fx->conf, "kafka.message.max.bytes",
                                       "10000000", why, sizeof(why)),
                          0);
-        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         queue_kbytes(kp, v, sizeof(v));
         assert_string_equal(v, "19532");
@@ -253,7 +277,7 @@ static void test_queue_holds_largest(void **state) {
                                       "8000", why, sizeof(why)),
                          0);
         why[0] = '\0';
-        kp     = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp     = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_null(kp);
         assert_non_null(strstr(why, "at least 9766"));
 }
@@ -266,7 +290,7 @@ static void test_brokers_down_and_probe(void **state) {
         cdc_kprod_t *kp;
         int i;
 
-        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         assert_int_equal(
                 cdc_kprod_produce(kp, "t1", 0, "k", 1, strdup("v"), 1, 1), 0);
@@ -313,8 +337,7 @@ static void test_unsafe_settings(void **state) {
                                               sizeof(why)),
                                  0);
                 why[0] = '\0';
-                assert_null(
-                        cdc_kprod_new(conf, dr, fx, &run, why, sizeof(why)));
+                assert_null(kp_new(fx, conf, &run, why, sizeof(why)));
                 assert_true(strlen(why) > 0);
                 cdc_conf_destroy(conf);
         }
@@ -331,7 +354,7 @@ static void test_kafka_store(void **state) {
         cdc_pos_t p, out;
         int i;
 
-        kp = cdc_kprod_new(fx->conf, dr, fx, &run, why, sizeof(why));
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         a = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcA", why, sizeof(why));
         b = cdc_ckpt_new_kafka(fx->conf, kp, "ckpt", "srcB", why, sizeof(why));
@@ -361,24 +384,218 @@ static void test_kafka_store(void **state) {
         cdc_kprod_destroy(kp);
 }
 
+/* Read \p n messages of t1 back, in partition order. */
+static void consume_check(fx_t *fx, int n, int parts) {
+        rd_kafka_conf_t *c = rd_kafka_conf_new();
+        rd_kafka_topic_partition_list_t *tp;
+        int64_t next[8] = { 0 };
+        char why[512];
+        rd_kafka_t *rk;
+        int got = 0, i, idle = 0;
+
+        rd_kafka_conf_set(c, "bootstrap.servers",
+                          rd_kafka_mock_cluster_bootstraps(fx->mc), NULL, 0);
+        rd_kafka_conf_set(c, "group.id", "order-check", NULL, 0);
+        rd_kafka_conf_set(c, "log_level", "0", NULL, 0);
+        rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, why, sizeof(why));
+        assert_non_null(rk);
+        tp = rd_kafka_topic_partition_list_new(parts);
+        for (i = 0; i < parts; i++)
+                rd_kafka_topic_partition_list_add(tp, "t1", i)->offset =
+                        RD_KAFKA_OFFSET_BEGINNING;
+        assert_int_equal(rd_kafka_assign(rk, tp), 0);
+        rd_kafka_topic_partition_list_destroy(tp);
+        while (got < n && idle < 100) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                char val[32], key[128];
+                size_t vl;
+                long v;
+                if (!m) {
+                        idle++;
+                        continue;
+                }
+                idle = 0;
+                if (m->err) {
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                assert_true(m->len == 2000 || m->len < sizeof(val));
+                vl = m->len < sizeof(val) ? m->len : sizeof(val) - 1;
+                memcpy(val, m->payload, vl);
+                val[vl] = '\0';
+                v       = strtol(val, NULL, 10);
+                /* every partition in the order produced */
+                assert_in_range(m->partition, 0, parts - 1);
+                assert_true(v >= next[m->partition]);
+                assert_int_equal(v % parts, m->partition);
+                assert_int_equal(m->len == 2000, v % 97 == 0);
+                next[m->partition] = v + 1;
+                /* and the key that went with it */
+                snprintf(key, sizeof(key),
+                         v % 3 ? "k%ld"
+                               : "a-key-longer-than-the-ring-slot-keeps-"
+                                 "inline-%ld",
+                         v);
+                assert_int_equal(m->key_len, strlen(key));
+                assert_memory_equal(m->key, key, m->key_len);
+                got++;
+                rd_kafka_message_destroy(m);
+        }
+        assert_int_equal(got, n);
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+}
+
+/* Many more messages than the ring holds, long keys and short: every one
+ * acknowledged once, every partition in the order produced. */
+static void test_order(void **state) {
+        fx_t *fx                  = *state;
+        volatile sig_atomic_t run = 1;
+        const int n = 20000, parts = 4;
+        char why[512];
+        cdc_kprod_t *kp;
+        int i;
+
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
+        assert_non_null(kp);
+        for (i = 0; i < n; i++) {
+                char key[128], val[32];
+                int klen = snprintf(key, sizeof(key),
+                                    i % 3 ? "k%d"
+                                          : "a-key-longer-than-the-ring-slot-"
+                                            "keeps-inline-%d",
+                                    i);
+                int vlen = snprintf(val, sizeof(val), "%d", i);
+                char *v  = strdup(val);
+                if (i % 97 == 0) {
+                        /* larger than a ring slot keeps: handed over */
+                        v = realloc(v, 2000);
+                        assert_non_null(v);
+                        memset(v + vlen, ' ', 2000 - (size_t)vlen);
+                        vlen = 2000;
+                }
+                assert_int_equal(cdc_kprod_produce(kp, "t1", i % parts, key,
+                                                   (size_t)klen, v,
+                                                   (size_t)vlen, (uint64_t)i),
+                                 0);
+                if (i % 1000 == 0)
+                        cdc_kprod_poll(kp, 0);
+        }
+        assert_int_equal(cdc_kprod_flush(kp, 30000), 0);
+        wait_acks(fx, kp, (uint64_t)n);
+        assert_int_equal(fx->acked, n);
+        assert_int_equal(fx->failed, 0);
+        for (i = 0; i < n; i++)
+                assert_int_equal(fx->seen[i], 1);
+        assert_int_equal(cdc_kprod_outq_len(kp), 0);
+        cdc_kprod_destroy(kp);
+        consume_check(fx, n, parts);
+}
+
+/* Nothing is acknowledged (the broker is down, librdkafka's queue holds
+ * 5): the ring fills, produce waits, and ends when the run flag drops;
+ * flush times out; destroy drops what is held. */
+static void test_stop_while_full(void **state) {
+        fx_t *fx                  = *state;
+        volatile sig_atomic_t run = 1;
+        char why[512];
+        cdc_kprod_t *kp;
+        int i;
+
+        assert_int_equal(cdc_conf_set(fx->conf,
+                                      "kafka.queue.buffering.max.messages", "5",
+                                      why, sizeof(why)),
+                         0);
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
+        assert_non_null(kp);
+        rd_kafka_mock_broker_set_down(fx->mc, 1);
+        /* With the run flag down, produce fails only where it would
+         * wait: once the ring is full, librdkafka holding its 5. */
+        run = 0;
+        for (i = 0; i < CDC_KPROD_RING + 100; i++) {
+                cdc_err_t err = cdc_kprod_produce(kp, "t1", 0, "k", 1,
+                                                  strdup("v"), 1, (uint64_t)i);
+                if (err) {
+                        assert_int_equal(err, CDC_ERR__STATE);
+                        break;
+                }
+        }
+        assert_in_range(i, CDC_KPROD_RING, CDC_KPROD_RING + 5);
+        assert_in_range(cdc_kprod_outq_len(kp), CDC_KPROD_RING,
+                        CDC_KPROD_RING + 5);
+        assert_int_equal(cdc_kprod_flush(kp, 200), CDC_ERR__TIMED_OUT);
+        assert_int_equal(fx->acked, 0);
+        assert_false(cdc_kprod_fatal(kp));
+        cdc_kprod_destroy(kp);
+        rd_kafka_mock_broker_set_up(fx->mc, 1);
+}
+
+/* Transactions through the ring: a commit waits for every message of it,
+ * an abort drops what was not handed over, and the next one commits. */
+static void test_transactions(void **state) {
+        fx_t *fx                  = *state;
+        volatile sig_atomic_t run = 1;
+        char why[512];
+        cdc_kprod_t *kp;
+        uint64_t i;
+
+        kp = cdc_kprod_new_txn(fx->conf, "followcdc-test", dr, fx, &run, why,
+                               sizeof(why));
+        assert_non_null(kp);
+        if (fx->threaded)
+                assert_int_equal(
+                        cdc_kprod_publisher_start(kp, why, sizeof(why)), 0);
+        assert_int_equal(cdc_kprod_txn_init(kp, 10000), 0);
+        for (i = 0; i < 5000; i++)
+                assert_int_equal(cdc_kprod_produce(kp, "t1", (int32_t)(i % 4),
+                                                   "k", 1, strdup("1"), 1, i),
+                                 0);
+        assert_true(cdc_kprod_txn_begun_us(kp) > 0);
+        assert_int_equal(cdc_kprod_txn_commit(kp, 30000), 0);
+        assert_int_equal(cdc_kprod_txn_begun_us(kp), 0);
+        /* committed: every message acknowledged, and reported */
+        assert_int_equal(fx->acked, 5000);
+        assert_int_equal(cdc_kprod_outq_len(kp), 0);
+
+        for (i = 5000; i < 10000; i++)
+                assert_int_equal(cdc_kprod_produce(kp, "t1", (int32_t)(i % 4),
+                                                   "k", 1, strdup("2"), 1, i),
+                                 0);
+        assert_int_equal(cdc_kprod_txn_abort(kp, 30000), 0);
+        assert_int_equal(cdc_kprod_txn_begun_us(kp), 0);
+        assert_int_equal(cdc_kprod_flush(kp, 10000), 0);
+
+        fx->acked = 0;
+        for (i = 10000; i < 11000; i++)
+                assert_int_equal(cdc_kprod_produce(kp, "t1", (int32_t)(i % 4),
+                                                   "k", 1, strdup("3"), 1, i),
+                                 0);
+        assert_int_equal(cdc_kprod_txn_commit(kp, 30000), 0);
+        assert_int_equal(fx->acked, 1000);
+        for (i = 10000; i < 11000; i++)
+                assert_int_equal(fx->seen[i], 1);
+        assert_false(cdc_kprod_fatal(kp));
+        cdc_kprod_destroy(kp);
+}
+
+#define BOTH(t)                                                                \
+        cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown),             \
+                cmocka_unit_test_setup_teardown(t, fx_setup_pub, fx_teardown)
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_produce_and_acks, fx_setup,
-                                                fx_teardown),
-                cmocka_unit_test_setup_teardown(test_backpressure, fx_setup,
-                                                fx_teardown),
-                cmocka_unit_test_setup_teardown(test_permanent_error, fx_setup,
-                                                fx_teardown),
-                cmocka_unit_test_setup_teardown(test_unsafe_settings, fx_setup,
-                                                fx_teardown),
-                cmocka_unit_test_setup_teardown(test_too_large_not_fatal,
-                                                fx_setup, fx_teardown),
-                cmocka_unit_test_setup_teardown(test_queue_holds_largest,
-                                                fx_setup, fx_teardown),
-                cmocka_unit_test_setup_teardown(test_brokers_down_and_probe,
-                                                fx_setup, fx_teardown),
-                cmocka_unit_test_setup_teardown(test_kafka_store, fx_setup,
-                                                fx_teardown),
+                BOTH(test_produce_and_acks),
+                BOTH(test_backpressure),
+                BOTH(test_permanent_error),
+                BOTH(test_unsafe_settings),
+                BOTH(test_too_large_not_fatal),
+                BOTH(test_queue_holds_largest),
+                BOTH(test_brokers_down_and_probe),
+                BOTH(test_kafka_store),
+                BOTH(test_order),
+                BOTH(test_transactions),
+                cmocka_unit_test_setup_teardown(test_stop_while_full,
+                                                fx_setup_pub, fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
