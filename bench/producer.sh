@@ -19,7 +19,8 @@
 # Environment: CDC_BUILD_DIR (default <checkout>/build), ROWS, TXN_ROWS
 # (rows per transaction, default 10), PARTITIONS (default 16), BENCH_RUNS
 # (3), BENCH_INSTR (1), BENCH_ARGS (extra flags of the publishing run, e.g.
-# "--kafka.linger.ms=50").
+# "--kafka.linger.ms=50"), BENCH_WRAP (a command both producer runs are
+# started with, e.g. a profiler).
 set -euo pipefail
 
 BROKER=dev
@@ -101,7 +102,7 @@ for r in $(seq 1 "$RUNS"); do
         # ---- (a) decode only ----
         ckpt_rec >"$H_DIR/ckpt-decode.json"
         m0=$(b_cpu_s "$mpid") b0=$(b_cpu_s "$bpid") w0=$(date +%s.%N)
-        "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-decode.json" \
+        ${BENCH_WRAP:-} "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-decode.json" \
                 --bench.decode.only >"$H_DIR/decode.out" 2>"$H_DIR/decode.log" ||
                 h_fail "decode-only run failed: $(tail -n 3 "$H_DIR/decode.log")"
         echo "  decode-only: $(cat "$H_DIR/decode.out")"
@@ -126,7 +127,7 @@ for r in $(seq 1 "$RUNS"); do
         ckpt_rec >"$H_DIR/ckpt-prod.json"
         m0=$(b_cpu_s "$mpid") b0=$(b_cpu_s "$bpid") w0=$(date +%s.%N)
         # shellcheck disable=SC2086
-        "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-prod.json" \
+        ${BENCH_WRAP:-} "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-prod.json" \
                 --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" ${BENCH_ARGS:-} \
                 >"$H_DIR/prod.out" 2>"$H_DIR/prod.log" ||
                 h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
