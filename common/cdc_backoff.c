@@ -84,6 +84,12 @@ int64_t cdc_now_us(void) {
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t cdc_now_coarse_us(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t cdc_wallclock_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

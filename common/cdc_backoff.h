@@ -37,6 +37,11 @@ void cdc_backoff_seed(cdc_backoff_t *bo, uint64_t seed);
 /** @returns monotonic time in microseconds. */
 int64_t cdc_now_us(void);
 
+/** @returns CLOCK_MONOTONIC_COARSE in microseconds: a few ms of resolution
+ *           (the kernel tick), for per-message bookkeeping where a full
+ *           clock read per call shows in profiles. */
+int64_t cdc_now_coarse_us(void);
+
 /** @returns wall clock time in milliseconds since the epoch. */
 int64_t cdc_wallclock_ms(void);
 

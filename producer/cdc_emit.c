@@ -28,6 +28,7 @@ struct cdc_emit_s {
         cdc_kprod_t *em_kp; /* NULL: encode and discard */
         cdc_inflight_t *em_fl;
         size_t em_max_bytes;
+        int64_t em_now_ms; /* the last event's ts_ms */
         char em_topics[CDC_PCONF_TABLES_MAX][256];
         char em_errstr[512];
 
@@ -319,11 +320,12 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         cdc_err_t err;
 
         memset(&ev, 0, sizeof(ev));
-        ev.op     = mm->op;
-        ev.before = mm->before;
-        ev.after  = mm->after;
-        ev.source = *mm->src;
-        ev.ts_ms  = cdc_wallclock_ms();
+        ev.op         = mm->op;
+        ev.before     = mm->before;
+        ev.after      = mm->after;
+        ev.source     = *mm->src;
+        ev.ts_ms      = cdc_wallclock_ms();
+        em->em_now_ms = ev.ts_ms; /* the lag metric's now */
         if (mm->purge_user)
                 snprintf(ev.purge_user, sizeof(ev.purge_user), "%s",
                          mm->purge_user);
@@ -336,7 +338,7 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         }
         /* Counted before it is produced, so the checkpoint can't pass it;
          * only the first message of a transaction may find no slot. */
-        if (cdc_inflight_add(em->em_fl, cdc_now_us(), &seq) ==
+        if (cdc_inflight_add(em->em_fl, cdc_now_coarse_us(), &seq) ==
             CDC_ERR__QUEUE_FULL) {
                 free(val);
                 if (first) {
@@ -430,7 +432,7 @@ produced:
          * Compaction may remove the delete event and keep the tombstone:
          * the tombstone carries the event in a header, so a consumer that
          * lagged still applies the delete (version-checked). */
-        if (cdc_inflight_add(em->em_fl, cdc_now_us(), &seq)) {
+        if (cdc_inflight_add(em->em_fl, cdc_now_coarse_us(), &seq)) {
                 free(hval);
                 snprintf(em->em_errstr, sizeof(em->em_errstr),
                          "tombstone: in-flight ring full inside a "
@@ -529,8 +531,11 @@ cdc_err_t cdc_emit_row(cdc_emit_t *em, const cdc_binlog_item_t *it) {
                 goto out; /* nothing sent: the same row comes again */
         cdc_metric_add(em->em_mt.rows[ti][emit_op_idx(it->op)], 1);
         if (!err && it->source.ts_ms)
-                cdc_metric_set(em->em_mt.lag_s,
-                               (cdc_wallclock_ms() - it->source.ts_ms) / 1000);
+                cdc_metric_set(
+                        em->em_mt.lag_s,
+                        ((em->em_now_ms ? em->em_now_ms : cdc_wallclock_ms()) -
+                         it->source.ts_ms) /
+                                1000);
 out:
         free(key);
         free(key2);
