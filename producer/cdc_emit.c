@@ -29,6 +29,9 @@ struct cdc_emit_s {
         cdc_inflight_t *em_fl;
         size_t em_max_bytes;
         int64_t em_now_ms; /* the last event's ts_ms */
+        /* the event being sent: rows write its source in place, so the
+         * 700-byte cdc_source_t is copied once per row, not per message */
+        cdc_event_t em_ev;
         char em_topics[CDC_PCONF_TABLES_MAX][256];
         char em_errstr[512];
 
@@ -310,8 +313,8 @@ static void emit_log_oversized(cdc_emit_t *em, const emit_msg_t *mm, size_t len,
  * in-flight ring may still be reported as QUEUE_FULL. */
 static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         const cdc_ptable_t *t = &em->em_pc->tables[mm->ti];
-        cdc_event_t ev;
-        char *val  = NULL;
+        cdc_event_t *ev       = &em->em_ev;
+        char *val             = NULL;
         size_t len = 0, budget = cdc_emit_budget(em, mm->klen), full;
         char *hval   = NULL; /* a delete's envelope, again for its tombstone */
         size_t hlen  = 0;
@@ -319,17 +322,19 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         int nomem = 0, counted = 0, tries;
         cdc_err_t err;
 
-        memset(&ev, 0, sizeof(ev));
-        ev.op         = mm->op;
-        ev.before     = mm->before;
-        ev.after      = mm->after;
-        ev.source     = *mm->src;
-        ev.ts_ms      = cdc_wallclock_ms();
-        em->em_now_ms = ev.ts_ms; /* the lag metric's now */
+        ev->op        = mm->op;
+        ev->before    = mm->before;
+        ev->after     = mm->after;
+        ev->oversized = NULL;
+        if (mm->src != &ev->source)
+                ev->source = *mm->src;
+        ev->ts_ms         = cdc_wallclock_ms();
+        em->em_now_ms     = ev->ts_ms; /* the lag metric's now */
+        ev->purge_user[0] = '\0';
         if (mm->purge_user)
-                snprintf(ev.purge_user, sizeof(ev.purge_user), "%s",
+                snprintf(ev->purge_user, sizeof(ev->purge_user), "%s",
                          mm->purge_user);
-        val = cdc_event_encode(&ev, &len);
+        val = cdc_event_encode(ev, &len);
         if (!val)
                 goto nomem;
         if (!em->em_kp) {
@@ -355,7 +360,7 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         for (tries = 0;; tries++) {
                 if (len > budget) {
                         char *small =
-                                emit_shrink(t, &ev, full, budget, &len, &nomem);
+                                emit_shrink(t, ev, full, budget, &len, &nomem);
                         free(val);
                         val = small;
                         if (!val)
@@ -385,7 +390,7 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
                         break; /* still refused: skip it */
                 /* Kafka counts more overhead than we did: ask for less */
                 budget = budget / 2;
-                val    = cdc_event_encode(&ev, &len);
+                val    = cdc_event_encode(ev, &len);
                 if (!val) {
                         nomem = 1;
                         break;
@@ -477,7 +482,7 @@ static cdc_err_t emit_key(cdc_emit_t *em, const cdc_ptable_t *t,
 
 cdc_err_t cdc_emit_row(cdc_emit_t *em, const cdc_binlog_item_t *it) {
         const cdc_ptable_t *t;
-        cdc_source_t src = it->source;
+        cdc_source_t *src = &em->em_ev.source;
         emit_msg_t mm;
         char *key = NULL, *key2 = NULL;
         size_t klen = 0, klen2 = 0;
@@ -487,10 +492,11 @@ cdc_err_t cdc_emit_row(cdc_emit_t *em, const cdc_binlog_item_t *it) {
         ti = emit_table_idx(em, it->table);
         if (ti < 0)
                 return CDC_ERR_NO_ERROR; /* not ours (decoder filters) */
-        t = &em->em_pc->tables[ti];
-        emit_name(&src, em->em_pc->source_name);
-        src.epoch    = (uint32_t)em->em_pc->source_epoch;
-        src.snapshot = 0;
+        t    = &em->em_pc->tables[ti];
+        *src = it->source;
+        emit_name(src, em->em_pc->source_name);
+        src->epoch    = (uint32_t)em->em_pc->source_epoch;
+        src->snapshot = 0;
 
         err = emit_key(em, t, it->op == CDC_OP_DELETE ? it->before : it->after,
                        &key, &klen);
@@ -501,7 +507,7 @@ cdc_err_t cdc_emit_row(cdc_emit_t *em, const cdc_binlog_item_t *it) {
 
         memset(&mm, 0, sizeof(mm));
         mm.ti  = ti;
-        mm.src = &src;
+        mm.src = src;
         if (key2 && (klen2 != klen || memcmp(key, key2, klen))) {
                 /* The key itself changed: the old key's row is gone and a
                  * new one exists (delete + tombstone, then create), so
@@ -544,7 +550,7 @@ out:
 
 cdc_err_t cdc_emit_snapshot_row(cdc_emit_t *em, const char *table, json_t *row,
                                 const cdc_source_t *src_in) {
-        cdc_source_t src = *src_in;
+        cdc_source_t *src = &em->em_ev.source;
         emit_msg_t mm;
         char *key   = NULL;
         size_t klen = 0;
@@ -553,16 +559,17 @@ cdc_err_t cdc_emit_snapshot_row(cdc_emit_t *em, const char *table, json_t *row,
 
         if (ti < 0)
                 return CDC_ERR_NO_ERROR;
-        emit_name(&src, em->em_pc->source_name);
-        src.epoch = (uint32_t)em->em_pc->source_epoch;
-        err       = emit_key(em, &em->em_pc->tables[ti], row, &key, &klen);
+        *src = *src_in;
+        emit_name(src, em->em_pc->source_name);
+        src->epoch = (uint32_t)em->em_pc->source_epoch;
+        err        = emit_key(em, &em->em_pc->tables[ti], row, &key, &klen);
         if (err)
                 return err;
         memset(&mm, 0, sizeof(mm));
         mm.ti    = ti;
         mm.op    = CDC_OP_READ;
         mm.after = row;
-        mm.src   = &src;
+        mm.src   = src;
         mm.key   = key;
         mm.klen  = klen;
         err      = emit_send(em, &mm, 1);
