@@ -6,6 +6,10 @@
 #   b_summary NAME V...    one line "NAME: runs a b c; median m (spread
 #                          s %)" on stdout, where spread is (max - min) /
 #                          median; the benches print it above RESULT
+#   b_ratios NAME N A1..AN B1..BN
+#                          the ratios A_i / B_i of two passes run side by
+#                          side, as a b_summary line: a pass alone swings
+#                          with the host, the ratio within one run less
 #   b_runs                 how many times each measurement repeats:
 #                          BENCH_RUNS (default 3, at least 1)
 #   b_figure NAME FILE     the number after the last "NAME=" in FILE
@@ -40,6 +44,16 @@ b_summary() {
                         s = m > 0 ? (v[NR] - v[1]) * 100 / m : 0
                         printf "%s: runs %s; median %s (spread %.1f %%)\n", n, runs, m, s
                 }'
+}
+
+b_ratios() {
+        local name=$1 n=$2 i
+        shift 2
+        local a=("${@:1:n}") b=("${@:n+1:n}") r=()
+        for ((i = 0; i < n; i++)); do
+                r+=("$(awk -v x="${a[i]}" -v y="${b[i]}" 'BEGIN {printf "%.3f", (y > 0 ? x / y : 0)}')")
+        done
+        b_summary "$name" "${r[@]}"
 }
 
 b_figure() {

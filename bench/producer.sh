@@ -143,6 +143,8 @@ b_summary "producer rows/s" "${prod[@]}"
 b_summary "decode-only rows/s" "${dec[@]}"
 b_summary "mariadb-binlog rows/s" "${mb[@]}"
 b_summary "producer peak RSS kB" "${rss[@]}"
+b_ratios "producer/decode-only per run" "$RUNS" "${prod[@]}" "${dec[@]}"
+b_ratios "producer/mariadb-binlog per run" "$RUNS" "${prod[@]}" "${mb[@]}"
 prod_rate=$(b_median "${prod[@]}") dec_rate=$(b_median "${dec[@]}")
 mb_rate=$(b_median "${mb[@]}") rss_kb=$(b_median "${rss[@]}")
 

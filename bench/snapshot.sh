@@ -104,6 +104,7 @@ b_summary "snapshot rows/s (acknowledged)" "${pub[@]}"
 b_summary "snapshot rows/s (no publish)" "${nopub[@]}"
 b_summary "plain scan rows/s" "${scan[@]}"
 b_summary "producer peak RSS MB" "${rss[@]}"
+b_ratios "snapshot/no-publish per run" "$RUNS" "${pub[@]}" "${nopub[@]}"
 p=$(b_median "${pub[@]}") np=$(b_median "${nopub[@]}") s=$(b_median "${scan[@]}")
 printf 'snapshot/no-publish = %.2fx, snapshot/plain scan = %.2fx (%s cores shared, load %s)\n' \
         "$(echo "$p / $np" | bc -l)" "$(echo "$p / $s" | bc -l)" "$(nproc)" \
