@@ -415,6 +415,30 @@ static void kprod_job_discard(kprod_job_t *kj) {
         kj->kj_kalloc = 0;
 }
 
+/* rd_kafka_producev() of one message: on success librdkafka owns a value
+ * sent with RD_KAFKA_MSG_F_FREE, and \p hdrs. */
+static rd_kafka_resp_err_t kprod_producev(
+        cdc_kprod_t *kp, rd_kafka_topic_t *rkt, int32_t partition, int msgflags,
+        char *value, size_t len, const void *key, size_t keylen,
+        rd_kafka_headers_t *hdrs, uint64_t seq) {
+        return rd_kafka_producev(
+                kp->kp_rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+                RD_KAFKA_V_MSGFLAGS(msgflags), RD_KAFKA_V_VALUE(value, len),
+                RD_KAFKA_V_KEY(key, keylen),
+                RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
+                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+}
+
+/* Back-pressure: librdkafka's queue is full. Never drop; serve its events
+ * (acknowledgements make room) for up to \p ms. */
+static void kprod_queue_full_wait(cdc_kprod_t *kp, int *waited, int ms) {
+        if (!(*waited)++)
+                cdc_dbg(KPROD, "KPROD",
+                        "local queue full (%d messages): waiting",
+                        rd_kafka_outq_len(kp->kp_rk));
+        rd_kafka_poll(kp->kp_rk, ms);
+}
+
 /* Hand one message to librdkafka, waiting (serving its events) while its
  * queue is full; discard it once the producer failed or stops. */
 static void kprod_pub_one(cdc_kprod_t *kp, kprod_job_t *kj) {
@@ -422,16 +446,13 @@ static void kprod_pub_one(cdc_kprod_t *kp, kprod_job_t *kj) {
 
         while (!kprod_is_fatal(kp) &&
                !__atomic_load_n(&kp->kp_pub_stop, __ATOMIC_ACQUIRE)) {
-                rd_kafka_resp_err_t rerr = rd_kafka_producev(
-                        kp->kp_rk, RD_KAFKA_V_RKT(kj->kj_rkt),
-                        RD_KAFKA_V_PARTITION(kj->kj_partition),
-                        RD_KAFKA_V_MSGFLAGS(kj->kj_inline  ? RD_KAFKA_MSG_F_COPY
-                                            : kj->kj_value ? RD_KAFKA_MSG_F_FREE
-                                                           : 0),
-                        RD_KAFKA_V_VALUE(kj->kj_value, kj->kj_len),
-                        RD_KAFKA_V_KEY(kj->kj_key, kj->kj_keylen),
-                        RD_KAFKA_V_OPAQUE((void *)(uintptr_t)kj->kj_seq),
-                        RD_KAFKA_V_HEADERS(kj->kj_hdrs), RD_KAFKA_V_END);
+                rd_kafka_resp_err_t rerr =
+                        kprod_producev(kp, kj->kj_rkt, kj->kj_partition,
+                                       kj->kj_inline  ? RD_KAFKA_MSG_F_COPY
+                                       : kj->kj_value ? RD_KAFKA_MSG_F_FREE
+                                                      : 0,
+                                       kj->kj_value, kj->kj_len, kj->kj_key,
+                                       kj->kj_keylen, kj->kj_hdrs, kj->kj_seq);
                 if (!rerr) {
                         if (!kj->kj_inline)
                                 kj->kj_value = NULL; /* librdkafka's now */
@@ -447,12 +468,7 @@ static void kprod_pub_one(cdc_kprod_t *kp, kprod_job_t *kj) {
                                   rd_kafka_err2str(rerr));
                         break;
                 }
-                /* Back-pressure: never drop; serve acks until room. */
-                if (!waited++)
-                        cdc_dbg(KPROD, "KPROD",
-                                "local queue full (%d messages): waiting",
-                                rd_kafka_outq_len(kp->kp_rk));
-                rd_kafka_poll(kp->kp_rk, 10);
+                kprod_queue_full_wait(kp, &waited, 10);
         }
         kprod_job_discard(kj);
 }
@@ -1037,14 +1053,9 @@ static cdc_err_t kprod_send(cdc_kprod_t *kp, const char *topic,
                                      value, len, hdrs, hdrs_size, seq);
         while (1) {
                 rd_kafka_resp_err_t rerr;
-                rerr = rd_kafka_producev(
-                        kp->kp_rk, RD_KAFKA_V_RKT(rkt),
-                        RD_KAFKA_V_PARTITION(partition),
-                        RD_KAFKA_V_MSGFLAGS(value ? RD_KAFKA_MSG_F_FREE : 0),
-                        RD_KAFKA_V_VALUE(value, len),
-                        RD_KAFKA_V_KEY(key, keylen),
-                        RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq),
-                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+                rerr = kprod_producev(kp, rkt, partition,
+                                      value ? RD_KAFKA_MSG_F_FREE : 0, value,
+                                      len, key, keylen, hdrs, seq);
                 if (!rerr) {
                         value = NULL; /* owned by librdkafka */
                         hdrs  = NULL;
@@ -1064,12 +1075,7 @@ static cdc_err_t kprod_send(cdc_kprod_t *kp, const char *topic,
                                   rd_kafka_err2str(rerr));
                         break;
                 }
-                /* Back-pressure: never drop; serve acks until room. */
-                if (!waited++)
-                        cdc_dbg(KPROD, "KPROD",
-                                "local queue full (%d messages): waiting",
-                                rd_kafka_outq_len(kp->kp_rk));
-                rd_kafka_poll(kp->kp_rk, 50);
+                kprod_queue_full_wait(kp, &waited, 50);
                 kprod_acks_serve(kp);
                 if (kprod_is_fatal(kp))
                         break;
