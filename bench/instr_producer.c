@@ -35,7 +35,7 @@
 #define CALLGRIND_START_INSTRUMENTATION
 #define CALLGRIND_STOP_INSTRUMENTATION
 #endif
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "cdc_conf.h"
 #include "cdc_emit.h"
@@ -122,7 +122,7 @@ static void input_add(input_t *in, const uint8_t *hdr, const uint8_t *body,
                       size_t blen, uint32_t *logpos) {
         size_t evlen = HDR + blen + CRC;
         uint8_t *e;
-        uLong crc;
+        uint32_t crc;
 
         if (in->n == in->cap) {
                 in->cap = in->cap ? 2 * in->cap : 1024;
@@ -141,8 +141,8 @@ static void input_add(input_t *in, const uint8_t *hdr, const uint8_t *body,
                 *logpos += (uint32_t)evlen;
                 put32(e + 13, *logpos);
         }
-        crc = crc32(0L, e, (uInt)(HDR + blen));
-        put32(e + HDR + blen, (uint32_t)crc);
+        crc = libdeflate_crc32(0, e, HDR + blen);
+        put32(e + HDR + blen, crc);
         in->ofs[in->n++] = in->len;
         in->len += evlen;
 }

@@ -4,7 +4,7 @@
 #   cdc_srcmeta    the source metadata connection (current position,
 #                  information_schema); cdc_srccheck: the server checks
 #   cdc_stream     raw events -> items (transactions, positions, DDL)
-#   cdc_frame      event header, CRC32, FORMAT_DESCRIPTION
+#   cdc_frame      event header, CRC32 (libdeflate), FORMAT_DESCRIPTION
 #   cdc_tablemap   TABLE_MAP events
 #   cdc_rowdec     rows events: row images decoded column by column
 #   cdc_value      the JSON of one column value (shared with the snapshot)
@@ -14,7 +14,9 @@
 #   cdc_pos        positions and GTID sets
 # It connects through cdc_mysql (common/), as the snapshot and the standby
 # lock do.
-find_package(ZLIB REQUIRED)
+# libdeflate's CRC-32 uses PCLMULQDQ: zlib 1.2.13's table-driven crc32()
+# was the decoding thread's single largest cost (9.5 % of its cycles)
+pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 add_library(cdc_binlog STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cdc_binlog.c
   ${CMAKE_CURRENT_LIST_DIR}/cdc_srcmeta.c
@@ -30,4 +32,4 @@ add_library(cdc_binlog STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cdc_pos.c)
 target_include_directories(cdc_binlog PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(cdc_binlog PUBLIC cdc_mysql cdc_common PkgConfig::MARIADB
-                      PkgConfig::JANSSON ZLIB::ZLIB)
+                      PkgConfig::JANSSON PkgConfig::LIBDEFLATE)

@@ -7,7 +7,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 #include "cdc_frame.h"
 
 /* FORMAT_DESCRIPTION body: version(2) server_version(50) ts(4)
@@ -39,7 +39,7 @@ cdc_err_t cdc_frame_parse(const uint8_t *buf, size_t len, int has_crc,
         }
         if (has_crc) {
                 uint32_t want = (uint32_t)cdc_le(buf + len - 4, 4);
-                uint32_t got  = (uint32_t)crc32(0L, buf, (uInt)(len - 4));
+                uint32_t got  = libdeflate_crc32(0, buf, len - 4);
                 if (want != got) {
                         snprintf(errstr, errstr_size,
                                  "event type %u at %u: CRC32 mismatch",
@@ -56,7 +56,7 @@ int cdc_frame_crc_ok(const uint8_t *buf, size_t len) {
         if (!buf || len < CDC_EV_HEADER_LEN + 4)
                 return 0;
         return (uint32_t)cdc_le(buf + len - 4, 4) ==
-               (uint32_t)crc32(0L, buf, (uInt)(len - 4));
+               libdeflate_crc32(0, buf, len - 4);
 }
 
 int cdc_frame_fde_has_crc(const uint8_t *buf, size_t len) {
@@ -69,7 +69,7 @@ int cdc_frame_fde_has_crc(const uint8_t *buf, size_t len) {
         blen = len - CDC_EV_HEADER_LEN;
         if (blen >= FDE_FIXED + 5 && b[blen - 5] == 1) {
                 uint32_t want = (uint32_t)cdc_le(buf + len - 4, 4);
-                if (want == (uint32_t)crc32(0L, buf, (uInt)(len - 4)))
+                if (want == libdeflate_crc32(0, buf, len - 4))
                         return 1;
         }
         return 0;

@@ -30,7 +30,8 @@ PACKAGES=(
         libmicrohttpd-dev       # /metrics /healthz /readyz
         libcmocka-dev           # unit tests
         libssl-dev              # consumer: TLS to Redis (cdc_rsink, OpenSSL)
-        zlib1g-dev              # binlog event checksums (CRC32)
+        libdeflate-dev          # binlog event checksums (CRC-32, PCLMULQDQ)
+        zlib1g-dev              # unit tests: a second CRC-32 to check it against
         # servers and clients used by the tests and the local stack
         mariadb-server
         mariadb-client
