@@ -230,12 +230,15 @@ uint64_t instr_run(cdc_stream_t *st, cdc_emit_t *em, const input_t *in,
                         }
                         if (!it)
                                 break;
+                        const cdc_rv_t *id;
                         if (it->type != CDC_BINLOG_ROW)
                                 continue;
                         /* check the row is the one built (not measured
                          * as decoding: one lookup) */
-                        if (json_integer_value(json_object_get(
-                                    it->after, "id")) != (json_int_t)rows + 1)
+                        if (!it->after_row ||
+                            !(id = cdc_row_get(it->after_row, "id")) ||
+                            id->kind != CDC_RV_INT ||
+                            id->i != (int64_t)rows + 1)
                                 bad++;
                         if (cdc_emit_row(em, it) != 0)
                                 bad++;

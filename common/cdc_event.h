@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "cdc_err.h"
+#include "cdc_row.h"
 #include "cdc_time.h" /* instants in row values (formerly declared here) */
 
 #define CDC_EVENT_SCHEMA_VERSION 1
@@ -99,6 +100,10 @@ typedef struct cdc_event_s {
         cdc_op_t op;
         json_t *before; /**< row object or NULL (owned) */
         json_t *after;  /**< row object or NULL (owned) */
+        /** Producer only: flat row images (borrowed) the encoder writes
+         *  instead of before / after when set (cdc_row.h). */
+        const cdc_row_t *before_row;
+        const cdc_row_t *after_row;
         cdc_source_t source;
         int64_t ts_ms; /**< when the producer built the event */
         /** NULL, or which column values of before/after the producer
@@ -186,6 +191,10 @@ void cdc_event_version(const cdc_source_t *src, char *buf);
  */
 char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
                        size_t *lenp, char *errstr, size_t errstr_size);
+
+/** @brief cdc_key_from_row() of a flat row image: the same key. */
+char *cdc_key_from_flat(const cdc_row_t *row, const char *const *cols, size_t n,
+                        size_t *lenp, char *errstr, size_t errstr_size);
 
 /**
  * @brief Parse a message key. Untrusted input.

@@ -68,14 +68,34 @@ static inline void enc_put(enc_buf_t *pb, const char *s, size_t n) {
 
 #define ENC_LIT(pb, lit) enc_put(pb, lit, sizeof(lit) - 1)
 
+/* "00" "01" ... "99": two digits per division. */
+static const char enc_d2[201] = "00010203040506070809"
+                                "10111213141516171819"
+                                "20212223242526272829"
+                                "30313233343536373839"
+                                "40414243444546474849"
+                                "50515253545556575859"
+                                "60616263646566676869"
+                                "70717273747576777879"
+                                "80818283848586878889"
+                                "90919293949596979899";
+
 static void enc_i64(enc_buf_t *pb, int64_t v) {
         char tmp[24];
         char *p    = tmp + sizeof(tmp);
         uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-        do {
-                *--p = (char)('0' + u % 10);
-                u /= 10;
-        } while (u);
+        while (u >= 100) {
+                unsigned r = (unsigned)(u % 100) * 2;
+                u /= 100;
+                *--p = enc_d2[r + 1];
+                *--p = enc_d2[r];
+        }
+        if (u >= 10) {
+                *--p = enc_d2[u * 2 + 1];
+                *--p = enc_d2[u * 2];
+        } else {
+                *--p = (char)('0' + u);
+        }
         if (v < 0)
                 *--p = '-';
         enc_put(pb, p, (size_t)(tmp + sizeof(tmp) - p));
@@ -92,14 +112,34 @@ static const unsigned char enc_esc[256] = {
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+/* Nonzero if one of the 8 bytes of \p x must be escaped: below 0x20,
+ * '"' or '\\'. The exact "has a byte less than n" and "has a zero byte"
+ * tests of Bit Twiddling Hacks (bytes from 0x80 never match). */
+static inline uint64_t enc_esc8(uint64_t x) {
+        const uint64_t ones = 0x0101010101010101ULL;
+        const uint64_t high = 0x8080808080808080ULL;
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+                ((b - ones) & ~b)) &
+               high;
+}
+
 static void enc_str(enc_buf_t *pb, const char *s, size_t n) {
         static const char hex[] = "0123456789ABCDEF";
-        size_t i, run = 0;
+        size_t i = 0, run = 0;
 
         if (enc_grow(pb, n + 2))
                 return;
         pb->b[pb->len++] = '"';
-        for (i = 0; i < n; i++) {
+        /* most strings need no escape: check them 8 bytes at a time */
+        while (i + 8 <= n) {
+                uint64_t x;
+                memcpy(&x, s + i, 8);
+                if (enc_esc8(x))
+                        break;
+                i += 8;
+        }
+        for (; i < n; i++) {
                 unsigned char c = (unsigned char)s[i];
                 char esc[7];
                 size_t el = 2;
@@ -206,6 +246,53 @@ static void enc_row(enc_buf_t *pb, const json_t *row) {
         enc_put(pb, "}", 1);
 }
 
+/* An instant: the string cdc_time_format_us() writes. */
+static void enc_instant(enc_buf_t *pb, int64_t us) {
+        int n;
+        if (enc_grow(pb, CDC_TIME_TEXT_MAX + 2))
+                return;
+        pb->b[pb->len] = '"';
+        n = cdc_time_format_us(pb->b + pb->len + 1, CDC_TIME_TEXT_MAX + 1, us);
+        if (n < 0) {
+                pb->fail = 1;
+                return;
+        }
+        pb->len += (size_t)n + 1;
+        pb->b[pb->len++] = '"';
+}
+
+static void enc_rv(enc_buf_t *pb, const cdc_rv_t *v) {
+        switch (v->kind) {
+        case CDC_RV_NULL:
+                ENC_LIT(pb, "null");
+                break;
+        case CDC_RV_INT:
+                enc_i64(pb, v->i);
+                break;
+        case CDC_RV_INSTANT:
+                enc_instant(pb, v->i);
+                break;
+        case CDC_RV_JSON:
+                enc_value(pb, v->j);
+                break;
+        }
+}
+
+/* A flat row: what enc_row() writes for its JSON object. */
+static void enc_flat(enc_buf_t *pb, const cdc_row_t *row) {
+        uint32_t i;
+        enc_put(pb, "{", 1);
+        for (i = 0; i < row->n; i++) {
+                const cdc_rv_t *v = &row->v[i];
+                if (i)
+                        enc_put(pb, ",", 1);
+                enc_str(pb, v->name, v->name_len);
+                enc_put(pb, ":", 1);
+                enc_rv(pb, v);
+        }
+        enc_put(pb, "}", 1);
+}
+
 char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp) {
         const cdc_source_t *s = &ev->source;
         enc_buf_t pb          = { 0 };
@@ -217,9 +304,15 @@ char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp) {
         ENC_LIT(&pb, ",\"op\":");
         enc_cstr(&pb, op);
         ENC_LIT(&pb, ",\"before\":");
-        enc_row(&pb, ev->before);
+        if (ev->before_row)
+                enc_flat(&pb, ev->before_row);
+        else
+                enc_row(&pb, ev->before);
         ENC_LIT(&pb, ",\"after\":");
-        enc_row(&pb, ev->after);
+        if (ev->after_row)
+                enc_flat(&pb, ev->after_row);
+        else
+                enc_row(&pb, ev->after);
         ENC_LIT(&pb, ",\"source\":{\"connector\":\"followcdc\",\"version\":");
         enc_cstr(&pb, CDC_VERSION);
         ENC_LIT(&pb, ",\"name\":");
@@ -300,6 +393,45 @@ char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
                 if (i)
                         enc_put(&pb, ",", 1);
                 enc_value(&pb, v);
+        }
+        enc_put(&pb, "]", 1);
+        if (pb.fail) {
+                snprintf(errstr, errstr_size, "out of memory");
+                free(pb.b);
+                return NULL;
+        }
+        pb.b[pb.len] = '\0';
+        if (lenp)
+                *lenp = pb.len;
+        return pb.b;
+}
+
+char *cdc_key_from_flat(const cdc_row_t *row, const char *const *cols, size_t n,
+                        size_t *lenp, char *errstr, size_t errstr_size) {
+        enc_buf_t pb = { 0 };
+        size_t i;
+
+        if (n == 0) {
+                snprintf(errstr, errstr_size, "no key columns");
+                return NULL;
+        }
+        enc_grow(&pb, 64);
+        enc_put(&pb, "[", 1);
+        for (i = 0; i < n; i++) {
+                const cdc_rv_t *v = cdc_row_get(row, cols[i]);
+                if (!v || v->kind == CDC_RV_NULL ||
+                    (v->kind == CDC_RV_JSON && !json_is_string(v->j) &&
+                     !json_is_integer(v->j))) {
+                        snprintf(errstr, errstr_size, "key column \"%s\" %s",
+                                 cols[i],
+                                 v ? "is not a string or integer"
+                                   : "is missing from the row");
+                        free(pb.b);
+                        return NULL;
+                }
+                if (i)
+                        enc_put(&pb, ",", 1);
+                enc_rv(&pb, v);
         }
         enc_put(&pb, "]", 1);
         if (pb.fail) {

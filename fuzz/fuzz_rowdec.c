@@ -15,13 +15,16 @@
  *
  * Checks beyond the sanitizers: the decoding of one rows event ends (each
  * row change consumes bytes), every temporal value is null or an instant
- * cdc_time_parse_ms() reads back, every row serializes.
+ * cdc_time_parse_ms() reads back, every row serializes; and the flat
+ * decoder (cdc_rowdec_row_next_flat(), what the stream uses) agrees with
+ * the JSON one on every row: the same outcome, cursor, JSON and envelope.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "cdc_event.h"
 #include "cdc_frame.h"
 #include "cdc_rowdec.h"
 #include "cdc_tablemap.h"
@@ -108,6 +111,35 @@ static void complete(cdc_tablemap_t *t) {
         }
 }
 
+/* The flat image \p f against the JSON object \p j of the same row. */
+static void check_flat(const json_t *j, const cdc_row_t *f) {
+        cdc_event_t e1, e2;
+        char *s1, *s2;
+        json_t *jf;
+
+        if (!f || !j) {
+                if (f || j)
+                        abort();
+                return;
+        }
+        jf = cdc_row_json(f);
+        if (!jf || !json_equal(j, jf))
+                abort();
+        json_decref(jf);
+        memset(&e1, 0, sizeof(e1));
+        memset(&e2, 0, sizeof(e2));
+        e1.op        = CDC_OP_CREATE;
+        e2.op        = CDC_OP_CREATE;
+        e1.after     = (json_t *)j;
+        e2.after_row = f;
+        s1           = cdc_event_encode(&e1, NULL);
+        s2           = cdc_event_encode(&e2, NULL);
+        if (!s1 || !s2 || strcmp(s1, s2))
+                abort();
+        free(s1);
+        free(s2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cdc_tablemap_t *t = NULL;
         cdc_rowdec_rows_t r;
@@ -116,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t tml, rl;
         unsigned rphl, tphl;
         const cdc_tz_t *tz;
+        cdc_row_t fb = { 0 }, fa = { 0 };
         int n = 0;
 
         if (size < 5 || (size_t)data[3] > size - 5)
@@ -142,8 +175,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         while (cdc_rowdec_rows_more(&r)) {
                 json_t *b = NULL, *a = NULL;
                 const uint8_t *before = r.p;
-                if (cdc_rowdec_row_next(t, &r, tz, &b, &a, errstr,
-                                        sizeof(errstr)))
+                cdc_rowdec_rows_t r2  = r;
+                char e2[512];
+                int has = 0;
+                cdc_err_t err, err2;
+                err  = cdc_rowdec_row_next(t, &r, tz, &b, &a, errstr,
+                                           sizeof(errstr));
+                err2 = cdc_rowdec_row_next_flat(t, &r2, tz, &fb, &fa, &has, e2,
+                                                sizeof(e2));
+                if (err2 != CDC_ERR__STATE) {
+                        if (err != err2 || r.p != r2.p ||
+                            (err && strcmp(errstr, e2)))
+                                abort();
+                        if (!err) {
+                                check_flat(b, has & 1 ? &fb : NULL);
+                                check_flat(a, has & 2 ? &fa : NULL);
+                        }
+                } else if (cdc_tablemap_flat(t)) {
+                        abort();
+                }
+                if (err)
                         break;
                 if (r.p <= before) /* a row that consumed nothing */
                         abort();
@@ -155,6 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         (void)n;
 out:
+        cdc_row_free(&fb);
+        cdc_row_free(&fa);
         cdc_tablemap_destroy(t);
         free(tm);
         free(rows);

@@ -59,15 +59,19 @@ static void check_item(const cdc_binlog_item_t *it) {
         case CDC_BINLOG_HEARTBEAT:
                 check_pos(&it->next);
                 break;
-        case CDC_BINLOG_ROW:
-                if (!it->table || (!it->before && !it->after))
+        case CDC_BINLOG_ROW: {
+                json_t *b = NULL, *a = NULL;
+                if (!it->table || cdc_binlog_item_json(it, &b, &a) ||
+                    (!b && !a))
                         abort();
-                s = json_dumps(it->after ? it->after : it->before,
-                               JSON_COMPACT);
+                s = json_dumps(a ? a : b, JSON_COMPACT);
                 if (!s)
                         abort();
                 free(s);
+                json_decref(b);
+                json_decref(a);
                 break;
+        }
         case CDC_BINLOG_DDL:
                 if (!it->table || !it->statement)
                         abort();

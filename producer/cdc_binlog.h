@@ -46,11 +46,17 @@ typedef enum {
  */
 typedef struct cdc_binlog_item_s {
         cdc_binlog_item_type_t type;
-        cdc_op_t op;           /**< ROW: c, u or d */
-        const char *table;     /**< ROW, DDL: table name */
-        json_t *before;        /**< ROW u/d: row image, column name ->
-                                *   value per schemas/events/README.md */
-        json_t *after;         /**< ROW c/u */
+        cdc_op_t op;       /**< ROW: c, u or d */
+        const char *table; /**< ROW, DDL: table name */
+        json_t *before;    /**< ROW u/d: row image, column name ->
+                            *   value per schemas/events/README.md */
+        json_t *after;     /**< ROW c/u */
+        /** ROW: the same images flat (cdc_row.h), NULL where absent. The
+         *  stream sets either these or before / after (the JSON ones
+         *  only for tables whose columns can't key a flat image,
+         *  cdc_tablemap_flat()); cdc_binlog_item_json() gives JSON. */
+        const cdc_row_t *before_row;
+        const cdc_row_t *after_row;
         cdc_source_t source;   /**< ROW: server_id, db, table, gtid, seq,
                                 *   file, pos, row, ts_ms filled (name,
                                 *   epoch, snapshot left to the caller) */
@@ -58,6 +64,14 @@ typedef struct cdc_binlog_item_s {
                                 *   continues right after this item */
         const char *statement; /**< DDL: the statement text */
 } cdc_binlog_item_t;
+
+/**
+ * @brief The row images of a ROW item as JSON objects, whichever form the
+ *        item has: new references (NULL where the image is absent).
+ * @returns 0, or -1 out of memory (nothing to release).
+ */
+int cdc_binlog_item_json(const cdc_binlog_item_t *it, json_t **beforep,
+                         json_t **afterp);
 
 /**
  * @brief New handle; does not connect yet. \p opts and the strings it

@@ -49,7 +49,8 @@ struct cdc_emit_s {
 typedef struct {
         int ti; /* table index */
         cdc_op_t op;
-        json_t *before, *after; /* borrowed row images */
+        json_t *before, *after;                  /* borrowed row images */
+        const cdc_row_t *before_row, *after_row; /* or flat ones */
         const cdc_source_t *src;
         const char *key;
         size_t klen;
@@ -202,6 +203,7 @@ static char *emit_shrink(const cdc_ptable_t *t, const cdc_event_t *ev,
         static const char *const imgname[2] = { "before", "after" };
         const json_t *img[2]                = { ev->before, ev->after };
         json_t *copy[2] = { NULL, NULL }, *over = NULL, *marker = NULL;
+        json_t *flat[2]   = { NULL, NULL }; /* JSON of flat images */
         emit_cand_t *cand = NULL;
         size_t n = 0, cap = 0, i, est = len;
         cdc_event_t ev2 = *ev;
@@ -210,6 +212,14 @@ static char *emit_shrink(const cdc_ptable_t *t, const cdc_event_t *ev,
         json_t *v;
         int k;
 
+        /* rare (an event over message.max.bytes): JSON is simpler here */
+        if ((ev->before_row &&
+             !(img[0] = flat[0] = cdc_row_json(ev->before_row))) ||
+            (ev->after_row &&
+             !(img[1] = flat[1] = cdc_row_json(ev->after_row))))
+                goto nomem;
+        ev2.before_row = NULL;
+        ev2.after_row  = NULL;
         for (k = 0; k < 2; k++)
                 cap += img[k] ? json_object_size(img[k]) : 0;
         cand   = calloc(cap ? cap : 1, sizeof(*cand));
@@ -278,6 +288,8 @@ out:
         json_decref(over);
         json_decref(copy[0]);
         json_decref(copy[1]);
+        json_decref(flat[0]);
+        json_decref(flat[1]);
         return val;
 }
 
@@ -322,10 +334,12 @@ static cdc_err_t emit_send(cdc_emit_t *em, const emit_msg_t *mm, int first) {
         int nomem = 0, counted = 0, tries;
         cdc_err_t err;
 
-        ev->op        = mm->op;
-        ev->before    = mm->before;
-        ev->after     = mm->after;
-        ev->oversized = NULL;
+        ev->op         = mm->op;
+        ev->before     = mm->before;
+        ev->after      = mm->after;
+        ev->before_row = mm->before_row;
+        ev->after_row  = mm->after_row;
+        ev->oversized  = NULL;
         if (mm->src != &ev->source)
                 ev->source = *mm->src;
         ev->ts_ms         = cdc_wallclock_ms();
@@ -467,10 +481,13 @@ nomem:
 }
 
 static cdc_err_t emit_key(cdc_emit_t *em, const cdc_ptable_t *t,
-                          const json_t *img, char **keyp, size_t *klenp) {
+                          const json_t *img, const cdc_row_t *flat, char **keyp,
+                          size_t *klenp) {
         char why[256];
-        *keyp = cdc_key_from_row(img, t->cols, t->col_cnt, klenp, why,
-                                 sizeof(why));
+        *keyp = flat ? cdc_key_from_flat(flat, t->cols, t->col_cnt, klenp, why,
+                                         sizeof(why))
+                     : cdc_key_from_row(img, t->cols, t->col_cnt, klenp, why,
+                                        sizeof(why));
         if (*keyp)
                 return CDC_ERR_NO_ERROR;
         snprintf(em->em_errstr, sizeof(em->em_errstr),
@@ -498,10 +515,13 @@ cdc_err_t cdc_emit_row(cdc_emit_t *em, const cdc_binlog_item_t *it) {
         src->epoch    = (uint32_t)em->em_pc->source_epoch;
         src->snapshot = 0;
 
-        err = emit_key(em, t, it->op == CDC_OP_DELETE ? it->before : it->after,
-                       &key, &klen);
-        if (!err && it->op == CDC_OP_UPDATE && it->before)
-                err = emit_key(em, t, it->before, &key2, &klen2);
+        if (it->op == CDC_OP_DELETE)
+                err = emit_key(em, t, it->before, it->before_row, &key, &klen);
+        else
+                err = emit_key(em, t, it->after, it->after_row, &key, &klen);
+        if (!err && it->op == CDC_OP_UPDATE && (it->before || it->before_row))
+                err = emit_key(em, t, it->before, it->before_row, &key2,
+                               &klen2);
         if (err)
                 goto out;
 
@@ -512,26 +532,35 @@ cdc_err_t cdc_emit_row(cdc_emit_t *em, const cdc_binlog_item_t *it) {
                 /* The key itself changed: the old key's row is gone and a
                  * new one exists (delete + tombstone, then create), so
                  * each key's partition tells its whole story. */
-                mm.op     = CDC_OP_DELETE;
-                mm.before = it->before;
-                mm.key    = key2;
-                mm.klen   = klen2;
-                err       = emit_send(em, &mm, 1);
+                mm.op         = CDC_OP_DELETE;
+                mm.before     = it->before;
+                mm.before_row = it->before_row;
+                mm.key        = key2;
+                mm.klen       = klen2;
+                err           = emit_send(em, &mm, 1);
                 if (!err) {
-                        mm.op     = CDC_OP_CREATE;
-                        mm.before = NULL;
-                        mm.after  = it->after;
-                        mm.key    = key;
-                        mm.klen   = klen;
-                        err       = emit_send(em, &mm, 0);
+                        mm.op         = CDC_OP_CREATE;
+                        mm.before     = NULL;
+                        mm.before_row = NULL;
+                        mm.after      = it->after;
+                        mm.after_row  = it->after_row;
+                        mm.key        = key;
+                        mm.klen       = klen;
+                        err           = emit_send(em, &mm, 0);
                 }
         } else {
-                mm.op     = it->op;
-                mm.before = it->op == CDC_OP_CREATE ? NULL : it->before;
-                mm.after  = it->op == CDC_OP_DELETE ? NULL : it->after;
-                mm.key    = key;
-                mm.klen   = klen;
-                err       = emit_send(em, &mm, 1);
+                mm.op = it->op;
+                if (it->op != CDC_OP_CREATE) {
+                        mm.before     = it->before;
+                        mm.before_row = it->before_row;
+                }
+                if (it->op != CDC_OP_DELETE) {
+                        mm.after     = it->after;
+                        mm.after_row = it->after_row;
+                }
+                mm.key  = key;
+                mm.klen = klen;
+                err     = emit_send(em, &mm, 1);
         }
         if (err == CDC_ERR__QUEUE_FULL)
                 goto out; /* nothing sent: the same row comes again */
@@ -562,7 +591,7 @@ cdc_err_t cdc_emit_snapshot_row(cdc_emit_t *em, const char *table, json_t *row,
         *src = *src_in;
         emit_name(src, em->em_pc->source_name);
         src->epoch = (uint32_t)em->em_pc->source_epoch;
-        err        = emit_key(em, &em->em_pc->tables[ti], row, &key, &klen);
+        err = emit_key(em, &em->em_pc->tables[ti], row, NULL, &key, &klen);
         if (err)
                 return err;
         memset(&mm, 0, sizeof(mm));

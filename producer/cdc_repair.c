@@ -711,8 +711,9 @@ static const char *rp_str(const json_t *row, const char *col) {
 
 /* Drop the keys of a captured row change from the chunk. */
 static void rp_window_drop(cdc_repair_t *rp, const cdc_binlog_item_t *it) {
-        const cdc_ptable_t *t = &rp->rp_pc->tables[rp->rp_head->ti];
-        const json_t *img[2]  = { it->before, it->after };
+        const cdc_ptable_t *t    = &rp->rp_pc->tables[rp->rp_head->ti];
+        const json_t *img[2]     = { it->before, it->after };
+        const cdc_row_t *flat[2] = { it->before_row, it->after_row };
         int k;
 
         if (strcmp(it->table, t->name))
@@ -720,10 +721,14 @@ static void rp_window_drop(cdc_repair_t *rp, const cdc_binlog_item_t *it) {
         for (k = 0; k < 2; k++) {
                 char es[64], *key;
                 size_t klen, i;
-                if (!img[k])
+                if (flat[k])
+                        key = cdc_key_from_flat(flat[k], t->cols, t->col_cnt,
+                                                &klen, es, sizeof(es));
+                else if (img[k])
+                        key = cdc_key_from_row(img[k], t->cols, t->col_cnt,
+                                               &klen, es, sizeof(es));
+                else
                         continue;
-                key = cdc_key_from_row(img[k], t->cols, t->col_cnt, &klen, es,
-                                       sizeof(es));
                 if (!key)
                         continue;
                 for (i = 0; i < rp->rp_nrows; i++)
@@ -734,20 +739,11 @@ static void rp_window_drop(cdc_repair_t *rp, const cdc_binlog_item_t *it) {
         }
 }
 
-cdc_err_t cdc_repair_row(cdc_repair_t *rp, const cdc_binlog_item_t *it) {
-        const json_t *row;
-        uint64_t id;
+/* A row inserted into the signal table: a watermark or a request. */
+static cdc_err_t rp_signal_row(cdc_repair_t *rp, const cdc_binlog_item_t *it,
+                               const json_t *row) {
+        uint64_t id = rp_int(row, "id");
 
-        if (rp->rp_st == CH_EMIT)
-                return rp_chunk_emit(rp, &it->source); /* the same H again */
-        if (strcmp(it->table, rp->rp_signal)) {
-                if (rp->rp_st == CH_WINDOW)
-                        rp_window_drop(rp, it);
-                return CDC_ERR_NO_ERROR;
-        }
-        if (it->op != CDC_OP_CREATE || !(row = it->after))
-                return CDC_ERR_NO_ERROR; /* our own updates and deletes */
-        id = rp_int(row, "id");
         if (!strcmp(rp_str(row, "kind"), "low")) {
                 if (rp->rp_st == CH_WAIT_L && id == rp->rp_wm_low) {
                         rp->rp_low = it->source;
@@ -778,6 +774,34 @@ cdc_err_t cdc_repair_row(cdc_repair_t *rp, const cdc_binlog_item_t *it) {
                                 rp->rp_errstr);
         }
         return CDC_ERR_NO_ERROR;
+}
+
+cdc_err_t cdc_repair_row(cdc_repair_t *rp, const cdc_binlog_item_t *it) {
+        json_t *own = NULL;
+        cdc_err_t err;
+
+        if (rp->rp_st == CH_EMIT)
+                return rp_chunk_emit(rp, &it->source); /* the same H again */
+        if (strcmp(it->table, rp->rp_signal)) {
+                if (rp->rp_st == CH_WINDOW)
+                        rp_window_drop(rp, it);
+                return CDC_ERR_NO_ERROR;
+        }
+        if (it->op != CDC_OP_CREATE)
+                return CDC_ERR_NO_ERROR; /* our own updates and deletes */
+        if (it->after_row) {
+                own = cdc_row_json(it->after_row);
+                if (!own) {
+                        snprintf(rp->rp_errstr, sizeof(rp->rp_errstr),
+                                 "out of memory");
+                        return CDC_ERR__NOMEM;
+                }
+        }
+        if (!own && !it->after)
+                return CDC_ERR_NO_ERROR;
+        err = rp_signal_row(rp, it, own ? own : it->after);
+        json_decref(own);
+        return err;
 }
 
 /* The chunk is acknowledged: move the request on, save its progress. */

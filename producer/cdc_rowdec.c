@@ -143,6 +143,63 @@ static int32_t frac_us(const uint8_t *p, unsigned fsp, int sign) {
         }
 }
 
+/* DATETIME2 at \p p (\p left bytes): its length in *np. @returns 1 with
+ * the instant in *usp, 0 for null (a zero or invalid date), -1 on a bad
+ * value (reason in why). */
+static int dt2_decode(const cdc_col_t *c, const uint8_t *p, size_t left,
+                      const cdc_tz_t *tz, size_t *np, int64_t *usp,
+                      const char **why) {
+        unsigned fsp = c->meta;
+        int64_t ip;
+        int32_t us;
+        uint64_t ymd, ym, hms;
+
+        if (fsp > 6) {
+                *why = "bad DATETIME precision";
+                return -1;
+        }
+        if (left < 5 + (fsp + 1) / 2) {
+                *why = "row data truncated";
+                return -1;
+        }
+        *np = 5 + (fsp + 1) / 2;
+        ip  = (int64_t)cdc_be(p, 5) - 0x8000000000LL;
+        us  = frac_us(p + 5, fsp, 1);
+        if (ip < 0 || us < 0)
+                return 0;
+        ymd = (uint64_t)ip >> 17;
+        ym  = ymd >> 5;
+        hms = (uint64_t)ip % (1 << 17);
+        return cdc_value_datetime_us(
+                (unsigned)(ym / 13), (unsigned)(ym % 13), (unsigned)(ymd % 32),
+                (unsigned)(hms >> 12), (unsigned)((hms >> 6) % 64),
+                (unsigned)(hms % 64), (uint32_t)us, tz, usp);
+}
+
+/* TIMESTAMP2 at \p p, as dt2_decode(). */
+static int ts2_decode(const cdc_col_t *c, const uint8_t *p, size_t left,
+                      size_t *np, int64_t *usp, const char **why) {
+        unsigned fsp = c->meta;
+        uint32_t s;
+        int32_t us;
+
+        if (fsp > 6) {
+                *why = "bad TIMESTAMP precision";
+                return -1;
+        }
+        if (left < 4 + (fsp + 1) / 2) {
+                *why = "row data truncated";
+                return -1;
+        }
+        *np = 4 + (fsp + 1) / 2;
+        s   = (uint32_t)cdc_be(p, 4);
+        us  = frac_us(p + 4, fsp, 0);
+        if (!s && !us)
+                return 0;
+        *usp = (int64_t)s * 1000000 + us;
+        return 1;
+}
+
 /*
  * Decodes one column value at *pp (bounded by end).
  * @returns the value (new reference), NULL on truncation/unsupported
@@ -313,29 +370,11 @@ static json_t *val_decode(const cdc_col_t *c, const uint8_t **pp,
                 break;
         }
         case CDC_T_DATETIME2: {
-                unsigned fsp = c->meta;
-                int64_t ip;
-                int32_t us;
-                uint64_t ymd, ym, hms;
-                if (fsp > 6) {
-                        *why = "bad DATETIME precision";
+                int64_t us = 0;
+                int k      = dt2_decode(c, p, left, tz, &n, &us, why);
+                if (k < 0)
                         return NULL;
-                }
-                NEED(5 + (fsp + 1) / 2);
-                ip = (int64_t)cdc_be(p, 5) - 0x8000000000LL;
-                us = frac_us(p + 5, fsp, 1);
-                if (ip < 0 || us < 0) {
-                        v = json_null();
-                        break;
-                }
-                ymd = (uint64_t)ip >> 17;
-                ym  = ymd >> 5;
-                hms = (uint64_t)ip % (1 << 17);
-                v = cdc_value_datetime((unsigned)(ym / 13), (unsigned)(ym % 13),
-                                       (unsigned)(ymd % 32),
-                                       (unsigned)(hms >> 12),
-                                       (unsigned)((hms >> 6) % 64),
-                                       (unsigned)(hms % 64), (uint32_t)us, tz);
+                v = k ? cdc_value_instant(us) : json_null();
                 break;
         }
         case CDC_T_TIMESTAMP: {
@@ -346,18 +385,11 @@ static json_t *val_decode(const cdc_col_t *c, const uint8_t **pp,
                 break;
         }
         case CDC_T_TIMESTAMP2: {
-                unsigned fsp = c->meta;
-                uint32_t s;
-                int32_t us;
-                if (fsp > 6) {
-                        *why = "bad TIMESTAMP precision";
+                int64_t us = 0;
+                int k      = ts2_decode(c, p, left, &n, &us, why);
+                if (k < 0)
                         return NULL;
-                }
-                NEED(4 + (fsp + 1) / 2);
-                s  = (uint32_t)cdc_be(p, 4);
-                us = frac_us(p + 4, fsp, 0);
-                v  = (s || us) ? cdc_value_instant((int64_t)s * 1000000 + us)
-                               : json_null();
+                v = k ? cdc_value_instant(us) : json_null();
                 break;
         }
         case CDC_T_VARCHAR:
@@ -608,5 +640,194 @@ fail:
         r->p = r->end; /* never continue past a bad row */
         json_decref(before);
         json_decref(after);
+        return err;
+}
+
+/* ---- flat row images ---- */
+
+/* One column value at *pp into \p rv: integers and instants as numbers,
+ * anything else as the JSON value val_decode() makes. @returns 0, or -1
+ * (reason in why). */
+static int flat_decode(const cdc_col_t *c, const uint8_t **pp,
+                       const uint8_t *end, const cdc_tz_t *tz, cdc_rv_t *rv,
+                       const char **why) {
+        const uint8_t *p = *pp;
+        size_t left = (size_t)(end - p), n = 0;
+        uint64_t x;
+        int k;
+
+        switch (c->type) {
+        case CDC_T_TINY:
+                if (left < 1)
+                        goto trunc;
+                rv->i = c->is_unsigned ? (int64_t)p[0] : (int64_t)(int8_t)p[0];
+                n     = 1;
+                break;
+        case CDC_T_SHORT:
+                if (left < 2)
+                        goto trunc;
+                x     = cdc_le(p, 2);
+                rv->i = c->is_unsigned ? (int64_t)x : (int64_t)(int16_t)x;
+                n     = 2;
+                break;
+        case CDC_T_INT24:
+                if (left < 3)
+                        goto trunc;
+                x = cdc_le(p, 3);
+                if (!c->is_unsigned && (x & 0x800000))
+                        rv->i = (int64_t)x - 0x1000000;
+                else
+                        rv->i = (int64_t)x;
+                n = 3;
+                break;
+        case CDC_T_LONG:
+                if (left < 4)
+                        goto trunc;
+                x     = cdc_le(p, 4);
+                rv->i = c->is_unsigned ? (int64_t)x : (int64_t)(int32_t)x;
+                n     = 4;
+                break;
+        case CDC_T_LONGLONG:
+                if (left < 8)
+                        goto trunc;
+                x = cdc_le(p, 8);
+                if (c->is_unsigned && x > (uint64_t)INT64_MAX)
+                        goto json; /* a string (cdc_value_u64) */
+                rv->i = (int64_t)x;
+                n     = 8;
+                break;
+        case CDC_T_DATETIME2:
+                k = dt2_decode(c, p, left, tz, &n, &rv->i, why);
+                if (k < 0)
+                        return -1;
+                rv->kind = k ? CDC_RV_INSTANT : CDC_RV_NULL;
+                *pp      = p + n;
+                return 0;
+        case CDC_T_TIMESTAMP2:
+                k = ts2_decode(c, p, left, &n, &rv->i, why);
+                if (k < 0)
+                        return -1;
+                rv->kind = k ? CDC_RV_INSTANT : CDC_RV_NULL;
+                *pp      = p + n;
+                return 0;
+        default:
+                goto json;
+        }
+        rv->kind = CDC_RV_INT;
+        *pp      = p + n;
+        return 0;
+json:
+        rv->j = val_decode(c, pp, end, tz, why);
+        if (!rv->j)
+                return -1;
+        rv->kind = CDC_RV_JSON;
+        return 0;
+trunc:
+        *why = "row data truncated";
+        return -1;
+}
+
+static cdc_err_t row_image_flat(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
+                                const uint8_t *present, const cdc_tz_t *tz,
+                                cdc_row_t *row, char *errstr,
+                                size_t errstr_size) {
+        uint32_t i, npresent = 0, k = 0;
+        const uint8_t *nulls, *p = r->p;
+
+        cdc_row_clear(row);
+        for (i = 0; i < r->ncols; i++)
+                npresent += (uint32_t)bit_get(present, i);
+        if ((size_t)(r->end - p) < (npresent + 7) / 8) {
+                snprintf(errstr, errstr_size, "%s.%s: row data truncated",
+                         t->db, t->name);
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (cdc_row_reserve(row, npresent))
+                return CDC_ERR__NOMEM;
+        nulls = p;
+        p += (npresent + 7) / 8;
+        for (i = 0; i < r->ncols; i++) {
+                const cdc_col_t *c = &t->cols[i];
+                cdc_rv_t *rv;
+                const char *why = NULL;
+
+                if (!bit_get(present, i))
+                        continue;
+                rv           = &row->v[row->n];
+                rv->name     = c->name;
+                rv->name_len = c->name_len;
+                rv->kind     = CDC_RV_NULL;
+                rv->i        = 0;
+                rv->j        = NULL;
+                if (!bit_get(nulls, k++)) {
+                        if (flat_decode(c, &p, r->end, tz, rv, &why)) {
+                                snprintf(errstr, errstr_size,
+                                         "%s.%s column %u (%s, type %u): %s",
+                                         t->db, t->name, i + 1, c->name,
+                                         c->type, why ? why : "bad value");
+                                cdc_row_clear(row);
+                                return CDC_ERR__BAD_EVENT;
+                        }
+                }
+                row->n++;
+        }
+        r->p = p;
+        return CDC_ERR_NO_ERROR;
+}
+
+cdc_err_t cdc_rowdec_row_next_flat(cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
+                                   const cdc_tz_t *tz, cdc_row_t *before,
+                                   cdc_row_t *after, int *hasp, char *errstr,
+                                   size_t errstr_size) {
+        cdc_err_t err        = CDC_ERR_NO_ERROR;
+        const uint8_t *start = r->p;
+
+        *hasp = 0;
+        cdc_row_clear(before);
+        cdc_row_clear(after);
+        if (!cdc_rowdec_rows_more(r)) {
+                snprintf(errstr, errstr_size, "no more rows");
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (r->ncols != t->ncols) {
+                snprintf(errstr, errstr_size,
+                         "%s.%s: rows event has %u columns, table map %u",
+                         t->db, t->name, r->ncols, t->ncols);
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (!cdc_tablemap_flat(t)) {
+                snprintf(errstr, errstr_size,
+                         "%s.%s: columns without a name or with the same "
+                         "name (decode as JSON)",
+                         t->db, t->name);
+                return CDC_ERR__STATE;
+        }
+        if (r->op == 'u' || r->op == 'd') {
+                err = row_image_flat(t, r, r->present, tz, before, errstr,
+                                     errstr_size);
+                if (err)
+                        goto fail;
+                *hasp |= 1;
+        }
+        if (r->op == 'u' || r->op == 'c') {
+                err = row_image_flat(t, r, r->present2, tz, after, errstr,
+                                     errstr_size);
+                if (err)
+                        goto fail;
+                *hasp |= 2;
+        }
+        if (r->p == start) {
+                snprintf(errstr, errstr_size,
+                         "%s.%s: a row change with no column present", t->db,
+                         t->name);
+                err = CDC_ERR__BAD_EVENT;
+                goto fail;
+        }
+        return CDC_ERR_NO_ERROR;
+fail:
+        r->p  = r->end; /* never continue past a bad row */
+        *hasp = 0;
+        cdc_row_clear(before);
+        cdc_row_clear(after);
         return err;
 }

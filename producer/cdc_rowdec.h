@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "cdc_err.h"
+#include "cdc_row.h"
 #include "cdc_tablemap.h"
 #include "cdc_time.h"
 
@@ -63,5 +64,19 @@ cdc_err_t cdc_rowdec_row_next(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
                               const cdc_tz_t *tz, json_t **beforep,
                               json_t **afterp, char *errstr,
                               size_t errstr_size);
+
+/**
+ * @brief cdc_rowdec_row_next() into flat row images (cdc_row.h): the same
+ *        rows, the same errors, without a JSON tree per row.
+ * @param before, after cleared, then filled; kept memory is reused.
+ * @param hasp set to which images the row has: 1 before, 2 after.
+ * @returns as cdc_rowdec_row_next(); CDC_ERR__STATE without reading
+ *          anything when the table's columns can't key a flat image
+ *          (cdc_tablemap_flat(): decode that row as JSON instead).
+ */
+cdc_err_t cdc_rowdec_row_next_flat(cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
+                                   const cdc_tz_t *tz, cdc_row_t *before,
+                                   cdc_row_t *after, int *hasp, char *errstr,
+                                   size_t errstr_size);
 
 #endif

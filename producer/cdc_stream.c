@@ -64,7 +64,9 @@ struct cdc_stream_s {
         /* rows event being returned row by row */
         int st_rows_active;
         cdc_rowdec_rows_t st_rows;
-        const cdc_tablemap_t *st_rows_t;
+        cdc_tablemap_t *st_rows_t;
+        cdc_row_t st_row_before; /* the flat images of the last ROW item */
+        cdc_row_t st_row_after;
         uint32_t st_rows_ts;
         uint32_t st_rows_server; /* server id in the event header */
 
@@ -160,11 +162,17 @@ static void stream_item_release(cdc_stream_t *st) {
         cdc_binlog_item_t *it = &st->st_item;
         json_decref(it->before);
         json_decref(it->after);
-        it->before    = NULL;
-        it->after     = NULL;
-        it->table     = NULL;
-        it->statement = NULL;
-        it->op        = 0;
+        if (it->before_row)
+                cdc_row_clear(&st->st_row_before);
+        if (it->after_row)
+                cdc_row_clear(&st->st_row_after);
+        it->before     = NULL;
+        it->after      = NULL;
+        it->before_row = NULL;
+        it->after_row  = NULL;
+        it->table      = NULL;
+        it->statement  = NULL;
+        it->op         = 0;
 }
 
 static void stream_tc_clear(cdc_stream_t *st) {
@@ -190,6 +198,8 @@ void cdc_stream_destroy(cdc_stream_t *st) {
         if (!st)
                 return;
         cdc_stream_close(st);
+        cdc_row_free(&st->st_row_before);
+        cdc_row_free(&st->st_row_after);
         for (i = 0; st->st_tables && i < st->st_table_cnt; i++)
                 free(st->st_tables[i]);
         free(st->st_tables);
@@ -752,11 +762,24 @@ static cdc_err_t stream_emit(cdc_stream_t *st, int *madep) {
                 return CDC_ERR_NO_ERROR;
         }
         if (st->st_rows_active && cdc_rowdec_rows_more(&st->st_rows)) {
-                const cdc_tablemap_t *t = st->st_rows_t;
-                cdc_source_t *src       = &it->source;
-                err = cdc_rowdec_row_next(t, &st->st_rows, st->st_tz,
-                                          &it->before, &it->after,
-                                          st->st_errstr, sizeof(st->st_errstr));
+                cdc_tablemap_t *t = st->st_rows_t;
+                cdc_source_t *src = &it->source;
+                if (cdc_tablemap_flat(t)) {
+                        int has = 0;
+                        err     = cdc_rowdec_row_next_flat(
+                                    t, &st->st_rows, st->st_tz, &st->st_row_before,
+                                    &st->st_row_after, &has, st->st_errstr,
+                                    sizeof(st->st_errstr));
+                        if (has & 1)
+                                it->before_row = &st->st_row_before;
+                        if (has & 2)
+                                it->after_row = &st->st_row_after;
+                } else {
+                        err = cdc_rowdec_row_next(t, &st->st_rows, st->st_tz,
+                                                  &it->before, &it->after,
+                                                  st->st_errstr,
+                                                  sizeof(st->st_errstr));
+                }
                 if (err) {
                         st->st_rows_active = 0;
                         return err;
@@ -810,4 +833,19 @@ cdc_err_t cdc_stream_next(cdc_stream_t *st, const cdc_binlog_item_t **itemp) {
         if (made)
                 *itemp = &st->st_item;
         return CDC_ERR_NO_ERROR;
+}
+
+int cdc_binlog_item_json(const cdc_binlog_item_t *it, json_t **beforep,
+                         json_t **afterp) {
+        *beforep = it->before_row ? cdc_row_json(it->before_row)
+                                  : json_incref(it->before);
+        *afterp  = it->after_row ? cdc_row_json(it->after_row)
+                                 : json_incref(it->after);
+        if ((it->before_row && !*beforep) || (it->after_row && !*afterp)) {
+                json_decref(*beforep);
+                json_decref(*afterp);
+                *beforep = *afterp = NULL;
+                return -1;
+        }
+        return 0;
 }

@@ -458,6 +458,35 @@ out:
         return err;
 }
 
+int cdc_tablemap_flat(cdc_tablemap_t *t) {
+        const char **sorted;
+        uint32_t i;
+
+        if (t->flat)
+                return t->flat > 0;
+        t->flat = -1;
+        for (i = 0; i < t->ncols; i++) {
+                if (!t->cols[i].name || !t->cols[i].name[0])
+                        return 0;
+                t->cols[i].name_len = strlen(t->cols[i].name);
+        }
+        sorted = malloc((size_t)(t->ncols ? t->ncols : 1) * sizeof(*sorted));
+        if (!sorted) {
+                t->flat = 0; /* ask again */
+                return 0;
+        }
+        for (i = 0; i < t->ncols; i++)
+                sorted[i] = t->cols[i].name;
+        qsort(sorted, t->ncols, sizeof(*sorted), tm_name_cmp);
+        for (i = 1; i < t->ncols; i++)
+                if (!strcmp(sorted[i - 1], sorted[i]))
+                        break;
+        if (i >= t->ncols)
+                t->flat = 1;
+        free(sorted);
+        return t->flat > 0;
+}
+
 int cdc_tablemap_set_col(cdc_tablemap_t *t, uint32_t i, const char *name,
                          int is_unsigned, int is_binary,
                          const char *const *labels, uint32_t label_cnt) {
@@ -466,7 +495,8 @@ int cdc_tablemap_set_col(cdc_tablemap_t *t, uint32_t i, const char *name,
 
         if (!t || i >= t->ncols)
                 return -1;
-        c = &t->cols[i];
+        c       = &t->cols[i];
+        t->flat = 0;
         if (name) {
                 char *n = strdup(name);
                 if (!n)

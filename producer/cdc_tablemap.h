@@ -33,6 +33,8 @@ typedef struct cdc_tablemap_s {
         int has_charset; /**< DEFAULT/COLUMN_CHARSET present */
         int has_labels;  /**< ENUM/SET_STR_VALUE present (or none
                           *   needed) */
+        int flat;        /**< cdc_tablemap_flat(): 0 not known yet, 1
+                          *   yes, -1 no */
         uint8_t *raw;    /**< the TABLE_MAP body, to detect changes */
         size_t raw_len;
 } cdc_tablemap_t;
@@ -70,5 +72,15 @@ void cdc_tablemap_destroy(cdc_tablemap_t *t);
 int cdc_tablemap_set_col(cdc_tablemap_t *t, uint32_t i, const char *name,
                          int is_unsigned, int is_binary,
                          const char *const *labels, uint32_t label_cnt);
+
+/**
+ * @brief Can rows of \p t be decoded into flat row images (cdc_row.h)?
+ *        Yes when every column has a name and no two alike: a JSON object
+ *        keeps one value per name, a flat image every column (and an
+ *        unnamed column is keyed "@N", which could clash). Sets each
+ *        column's name_len. Cached until cdc_tablemap_set_col().
+ * @returns 1 or 0.
+ */
+int cdc_tablemap_flat(cdc_tablemap_t *t);
 
 #endif

@@ -244,19 +244,29 @@ json_t *cdc_value_instant(int64_t epoch_us) {
         return json_stringn_nocheck(buf, (size_t)n);
 }
 
-json_t *cdc_value_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
-                           unsigned mi, unsigned s, uint32_t us,
-                           const cdc_tz_t *tz) {
+int cdc_value_datetime_us(unsigned y, unsigned mo, unsigned d, unsigned h,
+                          unsigned mi, unsigned s, uint32_t us,
+                          const cdc_tz_t *tz, int64_t *usp) {
         int64_t local;
         /* every month has 28 days: the calendar is asked about the rest */
         if (y > 9999 || mo < 1 || mo > 12 || d < 1 ||
             (d > 28 && !cdc_time_date_exists(y, (int)mo, (int)d)) || h > 23 ||
             mi > 59 || s > 59 || us > 999999)
-                return json_null(); /* zero or invalid date: not an instant */
+                return 0; /* zero or invalid date: not an instant */
         local = cdc_time_days_from_civil(y, (int)mo, (int)d) * 86400 +
                 h * 3600 + mi * 60 + s;
         local -= cdc_tz_local_offset(tz, local);
-        return cdc_value_instant(local * 1000000 + us);
+        *usp = local * 1000000 + us;
+        return 1;
+}
+
+json_t *cdc_value_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
+                           unsigned mi, unsigned s, uint32_t us,
+                           const cdc_tz_t *tz) {
+        int64_t v;
+        if (!cdc_value_datetime_us(y, mo, d, h, mi, s, us, tz, &v))
+                return json_null();
+        return cdc_value_instant(v);
 }
 
 json_t *cdc_value_date(unsigned y, unsigned m, unsigned d) {

@@ -64,7 +64,8 @@ typedef struct cdc_col_s {
                             *   the text protocol, TIME's fraction digits */
         uint32_t charset;  /**< collation id, 0 if unknown */
         char *name;
-        char **labels; /**< ENUM / SET labels (label_cnt of them) */
+        size_t name_len; /**< strlen(name), set by cdc_tablemap_flat() */
+        char **labels;   /**< ENUM / SET labels (label_cnt of them) */
         uint32_t label_cnt;
 } cdc_col_t;
 
@@ -106,6 +107,14 @@ json_t *cdc_value_instant(int64_t epoch_us);
 json_t *cdc_value_datetime(unsigned y, unsigned mo, unsigned d, unsigned h,
                            unsigned mi, unsigned s, uint32_t us,
                            const cdc_tz_t *tz);
+
+/**
+ * @brief cdc_value_datetime() as a number: @returns 1 with the instant in
+ *        \p usp (microseconds since the epoch), or 0 where it gives null.
+ */
+int cdc_value_datetime_us(unsigned y, unsigned mo, unsigned d, unsigned h,
+                          unsigned mi, unsigned s, uint32_t us,
+                          const cdc_tz_t *tz, int64_t *usp);
 
 /**
  * @brief A DATE as "YYYY-MM-DD" (the stored digits, years 0000..9999,

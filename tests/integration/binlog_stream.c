@@ -140,13 +140,16 @@ static void print_item(const cdc_binlog_item_t *it) {
         switch (it->type) {
         case CDC_BINLOG_ROW: {
                 char op[2] = { (char)it->op, 0 };
+                json_t *b = NULL, *a = NULL;
+                if (cdc_binlog_item_json(it, &b, &a)) {
+                        fprintf(stderr, "out of memory\n");
+                        exit(1);
+                }
                 json_object_set_new(o, "type", json_string("row"));
                 json_object_set_new(o, "op", json_string(op));
                 json_object_set_new(o, "table", json_string(it->table));
-                json_object_set(o, "before",
-                                it->before ? it->before : json_null());
-                json_object_set(o, "after",
-                                it->after ? it->after : json_null());
+                json_object_set_new(o, "before", b ? b : json_null());
+                json_object_set_new(o, "after", a ? a : json_null());
                 json_object_set_new(o, "server_id",
                                     json_integer(it->source.server_id));
                 json_object_set_new(o, "db", json_string(it->source.db));

@@ -72,6 +72,11 @@ static void fx_start(fx_t *fx, const char *max) {
         assert_non_null(fx->em);
 }
 
+/* Every test runs twice: with the JSON row images of the item, and with
+ * the same images flat, as the binlog stream gives them (cdc_row.h). */
+static int flat_mode;
+static cdc_row_t flat_rows[2];
+
 static int fx_setup(void **state) {
         fx_t *fx           = calloc(1, sizeof(*fx));
         rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -99,8 +104,16 @@ static int fx_setup(void **state) {
         return 0;
 }
 
+static int fx_setup_flat(void **state) {
+        flat_mode = 1;
+        return fx_setup(state);
+}
+
 static int fx_teardown(void **state) {
-        fx_t *fx = *state;
+        fx_t *fx  = *state;
+        flat_mode = 0;
+        cdc_row_free(&flat_rows[0]);
+        cdc_row_free(&flat_rows[1]);
         cdc_emit_destroy(fx->em);
         cdc_kprod_destroy(fx->kp);
         cdc_inflight_destroy(fx->fl);
@@ -170,14 +183,47 @@ static void read_back(fx_t *fx, msg_t *out, int n) {
         assert_int_equal(got, n);
 }
 
+
+/* \p o as a flat image: integers and nulls as such, the rest as JSON
+ * (names borrowed from \p o). */
+static const cdc_row_t *to_flat(cdc_row_t *r, json_t *o) {
+        const char *k;
+        json_t *v;
+        if (!o)
+                return NULL;
+        cdc_row_clear(r);
+        assert_int_equal(cdc_row_reserve(r, (uint32_t)json_object_size(o)), 0);
+        json_object_foreach(o, k, v) {
+                cdc_rv_t *rv = &r->v[r->n++];
+                memset(rv, 0, sizeof(*rv));
+                rv->name     = k;
+                rv->name_len = strlen(k);
+                if (json_is_integer(v)) {
+                        rv->kind = CDC_RV_INT;
+                        rv->i    = json_integer_value(v);
+                } else if (json_is_null(v)) {
+                        rv->kind = CDC_RV_NULL;
+                } else {
+                        rv->kind = CDC_RV_JSON;
+                        rv->j    = json_incref(v);
+                }
+        }
+        return r;
+}
+
 static void item(cdc_binlog_item_t *it, cdc_op_t op, json_t *before,
                  json_t *after) {
         memset(it, 0, sizeof(*it));
-        it->type   = CDC_BINLOG_ROW;
-        it->op     = op;
-        it->table  = "docs";
-        it->before = before;
-        it->after  = after;
+        it->type  = CDC_BINLOG_ROW;
+        it->op    = op;
+        it->table = "docs";
+        if (flat_mode) {
+                it->before_row = to_flat(&flat_rows[0], before);
+                it->after_row  = to_flat(&flat_rows[1], after);
+        } else {
+                it->before = before;
+                it->after  = after;
+        }
         snprintf(it->source.db, sizeof(it->source.db), "followcdc");
         snprintf(it->source.table, sizeof(it->source.table), "docs");
         snprintf(it->source.file, sizeof(it->source.file), "b.000001");
@@ -420,6 +466,16 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_queue_full_and_bad_key,
                                                 fx_setup, fx_teardown),
                 cmocka_unit_test_setup_teardown(test_decode_only, fx_setup,
+                                                fx_teardown),
+                cmocka_unit_test_setup_teardown(test_keys_tombstone_and_split,
+                                                fx_setup_flat, fx_teardown),
+                cmocka_unit_test_setup_teardown(test_oversized_value,
+                                                fx_setup_flat, fx_teardown),
+                cmocka_unit_test_setup_teardown(test_unfit_event_skipped,
+                                                fx_setup_flat, fx_teardown),
+                cmocka_unit_test_setup_teardown(test_queue_full_and_bad_key,
+                                                fx_setup_flat, fx_teardown),
+                cmocka_unit_test_setup_teardown(test_decode_only, fx_setup_flat,
                                                 fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

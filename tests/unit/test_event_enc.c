@@ -159,11 +159,83 @@ static void test_key_errors(void **state) {
         json_decref(row);
 }
 
+/* Strings are checked for escapes 8 bytes at a time: every length up to
+ * 40, one special byte at every position, against jansson; and every
+ * integer width (the digits are written two at a time). */
+static void test_escapes_every_position(void **state) {
+        static const char *const specials[] = { "\"",       "\\", "\x01",
+                                                "\x1f",     "\n", "\x7f",
+                                                "\xc3\xa9", " ",  "\x5b" };
+        const char *cols[]                  = { "k" };
+        size_t len, pos, k;
+        (void)state;
+
+        for (len = 0; len <= 40; len++) {
+                for (pos = 0; pos <= len; pos++) {
+                        for (k = 0; k < sizeof(specials) / sizeof(*specials);
+                             k++) {
+                                char str[64], why[128], *got, *want;
+                                json_t *row, *arr;
+                                size_t sl = strlen(specials[k]), glen = 0;
+                                if (pos == len && k)
+                                        break; /* once without a special */
+                                memset(str, 'a', len);
+                                if (pos < len && pos + sl <= len)
+                                        memcpy(str + pos, specials[k], sl);
+                                str[len] = '\0';
+                                row      = json_pack("{s:s}", "k", str);
+                                arr      = json_pack("[s]", str);
+                                assert_non_null(row);
+                                got = cdc_key_from_row(row, cols, 1, &glen, why,
+                                                       sizeof(why));
+                                want = json_dumps(arr, JSON_COMPACT);
+                                assert_non_null(got);
+                                assert_string_equal(got, want);
+                                assert_int_equal(glen, strlen(want));
+                                free(got);
+                                free(want);
+                                json_decref(row);
+                                json_decref(arr);
+                        }
+                }
+        }
+}
+
+static void test_integers_every_width(void **state) {
+        const char *cols[] = { "k" };
+        int64_t v          = 1;
+        int i, sign;
+        (void)state;
+
+        for (i = 0; i < 64; i++, v = v * 10 + (i & 7)) {
+                for (sign = -1; sign <= 1; sign += 2) {
+                        int64_t x = i == 63 ? (sign < 0 ? INT64_MIN : INT64_MAX)
+                                            : sign * (v - 1);
+                        json_t *row = json_pack("{s:I}", "k", (json_int_t)x);
+                        json_t *arr = json_pack("[I]", (json_int_t)x);
+                        char why[128], *got, *want;
+                        got  = cdc_key_from_row(row, cols, 1, NULL, why,
+                                                sizeof(why));
+                        want = json_dumps(arr, JSON_COMPACT);
+                        assert_non_null(got);
+                        assert_string_equal(got, want);
+                        free(got);
+                        free(want);
+                        json_decref(row);
+                        json_decref(arr);
+                        if (v > INT64_MAX / 11)
+                                v = 1;
+                }
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encoder_identity),
                 cmocka_unit_test(test_encoder_parses),
                 cmocka_unit_test(test_key_errors),
+                cmocka_unit_test(test_escapes_every_position),
+                cmocka_unit_test(test_integers_every_width),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,7 +117,10 @@ static void item_line(const cdc_binlog_item_t *it, char *buf, size_t size) {
         int n = 0;
         switch (it->type) {
         case CDC_BINLOG_ROW: {
-                const json_t *img = it->after ? it->after : it->before;
+                json_t *b = NULL, *a = NULL, *img;
+                assert_int_equal(cdc_binlog_item_json(it, &b, &a), 0);
+                img = a ? a : b;
+                assert_non_null(img);
                 n = snprintf(buf, size, "ROW %c %s %u %s %s:%llu id=%lld%s%s",
                              (char)it->op, it->table, it->source.row,
                              it->source.gtid, it->source.file,
@@ -129,6 +132,8 @@ static void item_line(const cdc_binlog_item_t *it, char *buf, size_t size) {
                                      ? json_string_value(
                                                json_object_get(img, "note"))
                                      : "");
+                json_decref(b);
+                json_decref(a);
                 break;
         }
         case CDC_BINLOG_COMMIT:
