@@ -473,6 +473,73 @@ static void kprod_pub_one(cdc_kprod_t *kp, kprod_job_t *kj) {
         kprod_job_discard(kj);
 }
 
+/* Hand the taken jobs [\p from, \p to) to librdkafka, in order. Runs of
+ * jobs of one topic whose key and value are in their slot, that carry no
+ * headers and go where the partitioner says (nearly all) go in one
+ * rd_kafka_produce_batch() call: one clock read and one topic lock per run
+ * instead of per message (the clock reads were a tenth of this thread's
+ * time). The rest, one by one: librdkafka 2.0.2's batch call adds an
+ * explicit partition of a topic it has no metadata for yet to the
+ * transaction as the unassigned partition, which fails the transaction. */
+static int kprod_job_batchable(const kprod_job_t *kj) {
+        return kj->kj_inline && !kj->kj_hdrs &&
+               kj->kj_partition == RD_KAFKA_PARTITION_UA;
+}
+
+static void kprod_pub_jobs(cdc_kprod_t *kp, uint64_t from, uint64_t to) {
+        rd_kafka_message_t msgs[KPROD_TAKE_MAX];
+        uint64_t i = from;
+
+        while (i < to) {
+                kprod_job_t *kj = &kp->kp_ring[i % KPROD_RING_CAP];
+                int cnt = 0, done = 0, waited = 0, k;
+
+                if (!kprod_job_batchable(kj)) {
+                        kprod_pub_one(kp, kj);
+                        i++;
+                        continue;
+                }
+                while (i + (uint64_t)cnt < to && cnt < KPROD_TAKE_MAX) {
+                        kprod_job_t *x = &kp->kp_ring[(i + (uint64_t)cnt) %
+                                                      KPROD_RING_CAP];
+                        if (!kprod_job_batchable(x) || x->kj_rkt != kj->kj_rkt)
+                                break;
+                        memset(&msgs[cnt], 0, sizeof(msgs[cnt]));
+                        msgs[cnt].payload  = x->kj_value;
+                        msgs[cnt].len      = x->kj_len;
+                        msgs[cnt].key      = x->kj_key;
+                        msgs[cnt].key_len  = x->kj_keylen;
+                        msgs[cnt]._private = (void *)(uintptr_t)x->kj_seq;
+                        cnt++;
+                }
+                /* a message refused for a full queue fails every later
+                 * one too: what went in is a prefix, in order */
+                while (done < cnt && !kprod_is_fatal(kp) &&
+                       !__atomic_load_n(&kp->kp_pub_stop, __ATOMIC_ACQUIRE)) {
+                        rd_kafka_produce_batch(
+                                kj->kj_rkt, RD_KAFKA_PARTITION_UA,
+                                RD_KAFKA_MSG_F_COPY, msgs + done, cnt - done);
+                        while (done < cnt && !msgs[done].err)
+                                done++;
+                        if (done == cnt)
+                                break;
+                        if (msgs[done].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                                /* as kprod_pub_one(): nothing else is
+                                 * expected, and skipping would lose it */
+                                kprod_err(kp, 1, "produce to %s: %s",
+                                          rd_kafka_topic_name(kj->kj_rkt),
+                                          rd_kafka_err2str(msgs[done].err));
+                                break;
+                        }
+                        kprod_queue_full_wait(kp, &waited, 10);
+                }
+                for (k = 0; k < cnt; k++)
+                        kprod_job_discard(&kp->kp_ring[(i + (uint64_t)k) %
+                                                       KPROD_RING_CAP]);
+                i += (uint64_t)cnt;
+        }
+}
+
 static void *kprod_pub_main(void *arg) {
         cdc_kprod_t *kp = arg;
         int64_t last_us = 0; /* when it last had messages */
@@ -523,11 +590,10 @@ static void *kprod_pub_main(void *arg) {
                  * only the slots after head */
                 kp->kp_ring_taken = tail + n;
                 pthread_mutex_unlock(&kp->kp_lock);
-                for (i = tail; i < tail + n; i++) {
-                        kprod_job_t *kj = &kp->kp_ring[i % KPROD_RING_CAP];
-                        bytes += kprod_job_bytes(kj);
-                        kprod_pub_one(kp, kj);
-                }
+                for (i = tail; i < tail + n; i++)
+                        bytes += kprod_job_bytes(
+                                &kp->kp_ring[i % KPROD_RING_CAP]);
+                kprod_pub_jobs(kp, tail, tail + n);
                 rd_kafka_poll(kp->kp_rk, 0);
                 __atomic_sub_fetch(&kp->kp_ring_bytes, bytes, __ATOMIC_RELAXED);
                 pthread_mutex_lock(&kp->kp_lock);
