@@ -18,11 +18,13 @@
 #                          far; 0 if it is gone
 #   b_cpu_line OUT M0 B0 MPID BPID WALL
 #                          where the CPU of one producer pass went: OUT is
-#                          its BENCH line (cpu_s, main_cpu_s), M0 and B0
-#                          what MariaDB (MPID) and the broker (BPID) had
-#                          used before it, WALL the seconds the process
-#                          ran; prints one "cpu:" line with the cores the
-#                          pass kept busy
+#                          its BENCH line (cpu_s, main_cpu_s, main_runq_s),
+#                          M0 and B0 what MariaDB (MPID) and the broker
+#                          (BPID) had used before it, WALL the seconds the
+#                          process ran; prints one "cpu:" line with the
+#                          cores the pass kept busy and how long its main
+#                          thread waited, runnable, for a core (a pass
+#                          slowed by the host shows there)
 
 b_runs() {
         local n=${BENCH_RUNS:-3}
@@ -65,10 +67,12 @@ b_cpu_s() {
 }
 
 b_cpu_line() {
-        local secs=$6 cpu main m b
+        local secs=$6 cpu main m b runq
         cpu=$(b_figure cpu_s "$1") main=$(b_figure main_cpu_s "$1")
+        runq=$(b_figure main_runq_s "$1")
         m=$(echo "$(b_cpu_s "$4") - $2" | bc -l) b=$(echo "$(b_cpu_s "$5") - $3" | bc -l)
-        printf '    cpu: producer %.2f s (main thread %.2f s, other threads %.2f s), mariadb %.2f s, broker %.2f s; %.2f of %s cores busy over %.2f s\n' \
+        printf '    cpu: producer %.2f s (main thread %.2f s, other threads %.2f s), mariadb %.2f s, broker %.2f s; %.2f of %s cores busy over %.2f s; main thread waited %.2f s for a core\n' \
                 "$cpu" "$main" "$(echo "$cpu - $main" | bc -l)" "$m" "$b" \
-                "$(echo "($cpu + $m + $b) / $secs" | bc -l)" "$(nproc)" "$secs"
+                "$(echo "($cpu + $m + $b) / $secs" | bc -l)" "$(nproc)" "$secs" \
+                "${runq:-0}"
 }

@@ -119,6 +119,27 @@ static double pbench_cpu_s(int who) {
                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* Seconds the calling thread waited, runnable, for a CPU (the second
+ * field of /proc/thread-self/schedstat; -1 where the kernel has none). */
+static double pbench_runq_s(void) {
+        unsigned long long run = 0, wait = 0;
+        char line[128], *end;
+        FILE *fp = fopen("/proc/thread-self/schedstat", "r");
+        if (!fp)
+                return -1;
+        if (!fgets(line, sizeof(line), fp)) {
+                fclose(fp);
+                return -1;
+        }
+        fclose(fp);
+        run = strtoull(line, &end, 10);
+        if (end == line)
+                return -1;
+        wait = strtoull(end, NULL, 10);
+        (void)run;
+        return (double)wait / 1e9;
+}
+
 void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out) {
         int64_t end = cdc_now_us();
         double secs;
@@ -131,9 +152,10 @@ void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out) {
                        : 0;
         fprintf(out,
                 "BENCH rows=%" PRIu64 " seconds=%.3f rows_per_s=%.0f "
-                "peak_rss_kb=%" PRId64 " cpu_s=%.3f main_cpu_s=%.3f\n",
+                "peak_rss_kb=%" PRId64
+                " cpu_s=%.3f main_cpu_s=%.3f main_runq_s=%.3f\n",
                 pb->pb_rows, secs, secs > 0 ? (double)pb->pb_rows / secs : 0.0,
                 pbench_peak_rss_kb(), pbench_cpu_s(RUSAGE_SELF),
-                pbench_cpu_s(RUSAGE_THREAD));
+                pbench_cpu_s(RUSAGE_THREAD), pbench_runq_s());
         fflush(out);
 }
