@@ -369,10 +369,40 @@ char *cdc_event_encode(const cdc_event_t *ev, size_t *lenp) {
         return pb.b;
 }
 
-char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
-                       size_t *lenp, char *errstr, size_t errstr_size) {
+/* Writes key column \p col of a JSON row (\p flat NULL) or a flat one.
+ * @returns 1, 0 if its value is not a string or integer, -1 if the row
+ * has no such column. */
+static int key_put(enc_buf_t *pb, const json_t *row, const cdc_row_t *flat,
+                   const char *col) {
+        const json_t *v;
+
+        if (flat) {
+                const cdc_rv_t *fv = cdc_row_get(flat, col);
+                if (!fv)
+                        return -1;
+                if (fv->kind == CDC_RV_NULL ||
+                    (fv->kind == CDC_RV_JSON && !json_is_string(fv->j) &&
+                     !json_is_integer(fv->j)))
+                        return 0;
+                enc_rv(pb, fv);
+                return 1;
+        }
+        v = json_object_get(row, col);
+        if (!v)
+                return -1;
+        if (!json_is_string(v) && !json_is_integer(v))
+                return 0;
+        enc_value(pb, v);
+        return 1;
+}
+
+/* The key of a JSON row (\p flat NULL) or of a flat one. */
+static char *key_encode(const json_t *row, const cdc_row_t *flat,
+                        const char *const *cols, size_t n, size_t *lenp,
+                        char *errstr, size_t errstr_size) {
         enc_buf_t pb = { 0 };
         size_t i;
+        int k;
 
         if (n == 0) {
                 snprintf(errstr, errstr_size, "no key columns");
@@ -381,18 +411,16 @@ char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
         enc_grow(&pb, 64);
         enc_put(&pb, "[", 1);
         for (i = 0; i < n; i++) {
-                json_t *v = json_object_get(row, cols[i]);
-                if (!json_is_string(v) && !json_is_integer(v)) {
+                if (i)
+                        enc_put(&pb, ",", 1);
+                if ((k = key_put(&pb, row, flat, cols[i])) < 1) {
                         snprintf(errstr, errstr_size, "key column \"%s\" %s",
                                  cols[i],
-                                 v ? "is not a string or integer"
-                                   : "is missing from the row");
+                                 k ? "is missing from the row"
+                                   : "is not a string or integer");
                         free(pb.b);
                         return NULL;
                 }
-                if (i)
-                        enc_put(&pb, ",", 1);
-                enc_value(&pb, v);
         }
         enc_put(&pb, "]", 1);
         if (pb.fail) {
@@ -406,41 +434,12 @@ char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
         return pb.b;
 }
 
+char *cdc_key_from_row(const json_t *row, const char *const *cols, size_t n,
+                       size_t *lenp, char *errstr, size_t errstr_size) {
+        return key_encode(row, NULL, cols, n, lenp, errstr, errstr_size);
+}
+
 char *cdc_key_from_flat(const cdc_row_t *row, const char *const *cols, size_t n,
                         size_t *lenp, char *errstr, size_t errstr_size) {
-        enc_buf_t pb = { 0 };
-        size_t i;
-
-        if (n == 0) {
-                snprintf(errstr, errstr_size, "no key columns");
-                return NULL;
-        }
-        enc_grow(&pb, 64);
-        enc_put(&pb, "[", 1);
-        for (i = 0; i < n; i++) {
-                const cdc_rv_t *v = cdc_row_get(row, cols[i]);
-                if (!v || v->kind == CDC_RV_NULL ||
-                    (v->kind == CDC_RV_JSON && !json_is_string(v->j) &&
-                     !json_is_integer(v->j))) {
-                        snprintf(errstr, errstr_size, "key column \"%s\" %s",
-                                 cols[i],
-                                 v ? "is not a string or integer"
-                                   : "is missing from the row");
-                        free(pb.b);
-                        return NULL;
-                }
-                if (i)
-                        enc_put(&pb, ",", 1);
-                enc_rv(&pb, v);
-        }
-        enc_put(&pb, "]", 1);
-        if (pb.fail) {
-                snprintf(errstr, errstr_size, "out of memory");
-                free(pb.b);
-                return NULL;
-        }
-        pb.b[pb.len] = '\0';
-        if (lenp)
-                *lenp = pb.len;
-        return pb.b;
+        return key_encode(NULL, row, cols, n, lenp, errstr, errstr_size);
 }
