@@ -536,24 +536,68 @@ trunc:
         return NULL;
 }
 
-static cdc_err_t row_image(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
-                           const uint8_t *present, const cdc_tz_t *tz,
-                           json_t **rowp, char *errstr, size_t errstr_size) {
-        uint32_t i, npresent = 0, k = 0;
-        const uint8_t *nulls, *p = r->p;
-        json_t *row = NULL;
-        char namebuf[16];
+/* The start of a row image at r->p: the number of columns \p present
+ * marks and their NULL bitmap (*nullsp), checked against the data left.
+ * *pp is set after the bitmap. */
+static cdc_err_t image_start(const cdc_tablemap_t *t,
+                             const cdc_rowdec_rows_t *r, const uint8_t *present,
+                             uint32_t *npresentp, const uint8_t **nullsp,
+                             const uint8_t **pp, char *errstr,
+                             size_t errstr_size) {
+        uint32_t i, npresent = 0;
 
-        *rowp = NULL;
         for (i = 0; i < r->ncols; i++)
                 npresent += (uint32_t)bit_get(present, i);
-        if ((size_t)(r->end - p) < (npresent + 7) / 8) {
+        if ((size_t)(r->end - r->p) < (npresent + 7) / 8) {
                 snprintf(errstr, errstr_size, "%s.%s: row data truncated",
                          t->db, t->name);
                 return CDC_ERR__BAD_EVENT;
         }
-        nulls = p;
-        p += (npresent + 7) / 8;
+        *npresentp = npresent;
+        *nullsp    = r->p;
+        *pp        = r->p + (npresent + 7) / 8;
+        return CDC_ERR_NO_ERROR;
+}
+
+/* What every row change checks first: a row is left, and the rows event
+ * has the table map's column count. */
+static cdc_err_t row_check(const cdc_tablemap_t *t, const cdc_rowdec_rows_t *r,
+                           char *errstr, size_t errstr_size) {
+        if (!cdc_rowdec_rows_more(r)) {
+                snprintf(errstr, errstr_size, "no more rows");
+                return CDC_ERR__BAD_EVENT;
+        }
+        if (r->ncols != t->ncols) {
+                snprintf(errstr, errstr_size,
+                         "%s.%s: rows event has %u columns, table map %u",
+                         t->db, t->name, r->ncols, t->ncols);
+                return CDC_ERR__BAD_EVENT;
+        }
+        return CDC_ERR_NO_ERROR;
+}
+
+/* Empty images (no column present): nothing would ever end the event
+ * (issue 8 #5). */
+static cdc_err_t row_empty(const cdc_tablemap_t *t, char *errstr,
+                           size_t errstr_size) {
+        snprintf(errstr, errstr_size,
+                 "%s.%s: a row change with no column present", t->db, t->name);
+        return CDC_ERR__BAD_EVENT;
+}
+
+static cdc_err_t row_image(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
+                           const uint8_t *present, const cdc_tz_t *tz,
+                           json_t **rowp, char *errstr, size_t errstr_size) {
+        uint32_t i, npresent, k = 0;
+        const uint8_t *nulls, *p;
+        json_t *row = NULL;
+        char namebuf[16];
+        cdc_err_t err;
+
+        *rowp = NULL;
+        if ((err = image_start(t, r, present, &npresent, &nulls, &p, errstr,
+                               errstr_size)))
+                return err;
         row = json_object();
         if (!row)
                 return CDC_ERR__NOMEM;
@@ -602,16 +646,8 @@ cdc_err_t cdc_rowdec_row_next(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
 
         *beforep = NULL;
         *afterp  = NULL;
-        if (!cdc_rowdec_rows_more(r)) {
-                snprintf(errstr, errstr_size, "no more rows");
-                return CDC_ERR__BAD_EVENT;
-        }
-        if (r->ncols != t->ncols) {
-                snprintf(errstr, errstr_size,
-                         "%s.%s: rows event has %u columns, table map %u",
-                         t->db, t->name, r->ncols, t->ncols);
-                return CDC_ERR__BAD_EVENT;
-        }
+        if ((err = row_check(t, r, errstr, errstr_size)))
+                return err;
         if (r->op == 'u' || r->op == 'd') {
                 err = row_image(t, r, r->present, tz, &before, errstr,
                                 errstr_size);
@@ -625,12 +661,7 @@ cdc_err_t cdc_rowdec_row_next(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
                         goto fail;
         }
         if (r->p == start) {
-                /* empty images (no column present): nothing would ever
-                 * end the event (issue 8 #5) */
-                snprintf(errstr, errstr_size,
-                         "%s.%s: a row change with no column present", t->db,
-                         t->name);
-                err = CDC_ERR__BAD_EVENT;
+                err = row_empty(t, errstr, errstr_size);
                 goto fail;
         }
         *beforep = before;
@@ -731,21 +762,16 @@ static cdc_err_t row_image_flat(const cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
                                 const uint8_t *present, const cdc_tz_t *tz,
                                 cdc_row_t *row, char *errstr,
                                 size_t errstr_size) {
-        uint32_t i, npresent = 0, k = 0;
-        const uint8_t *nulls, *p = r->p;
+        uint32_t i, npresent, k = 0;
+        const uint8_t *nulls, *p;
+        cdc_err_t err;
 
         cdc_row_clear(row);
-        for (i = 0; i < r->ncols; i++)
-                npresent += (uint32_t)bit_get(present, i);
-        if ((size_t)(r->end - p) < (npresent + 7) / 8) {
-                snprintf(errstr, errstr_size, "%s.%s: row data truncated",
-                         t->db, t->name);
-                return CDC_ERR__BAD_EVENT;
-        }
+        if ((err = image_start(t, r, present, &npresent, &nulls, &p, errstr,
+                               errstr_size)))
+                return err;
         if (cdc_row_reserve(row, npresent))
                 return CDC_ERR__NOMEM;
-        nulls = p;
-        p += (npresent + 7) / 8;
         for (i = 0; i < r->ncols; i++) {
                 const cdc_col_t *c = &t->cols[i];
                 cdc_rv_t *rv;
@@ -785,16 +811,8 @@ cdc_err_t cdc_rowdec_row_next_flat(cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
         *hasp = 0;
         cdc_row_clear(before);
         cdc_row_clear(after);
-        if (!cdc_rowdec_rows_more(r)) {
-                snprintf(errstr, errstr_size, "no more rows");
-                return CDC_ERR__BAD_EVENT;
-        }
-        if (r->ncols != t->ncols) {
-                snprintf(errstr, errstr_size,
-                         "%s.%s: rows event has %u columns, table map %u",
-                         t->db, t->name, r->ncols, t->ncols);
-                return CDC_ERR__BAD_EVENT;
-        }
+        if ((err = row_check(t, r, errstr, errstr_size)))
+                return err;
         if (!cdc_tablemap_flat(t)) {
                 snprintf(errstr, errstr_size,
                          "%s.%s: columns without a name or with the same "
@@ -817,10 +835,7 @@ cdc_err_t cdc_rowdec_row_next_flat(cdc_tablemap_t *t, cdc_rowdec_rows_t *r,
                 *hasp |= 2;
         }
         if (r->p == start) {
-                snprintf(errstr, errstr_size,
-                         "%s.%s: a row change with no column present", t->db,
-                         t->name);
-                err = CDC_ERR__BAD_EVENT;
+                err = row_empty(t, errstr, errstr_size);
                 goto fail;
         }
         return CDC_ERR_NO_ERROR;
