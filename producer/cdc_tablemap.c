@@ -273,13 +273,30 @@ static int tm_name_cmp(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Are the (all set) column names of \p t distinct? @returns 1 yes, 0 no,
+ * -1 out of memory. */
+static int tm_names_distinct(const cdc_tablemap_t *t) {
+        const char **sorted;
+        uint32_t i;
+
+        sorted = malloc((size_t)(t->ncols ? t->ncols : 1) * sizeof(*sorted));
+        if (!sorted)
+                return -1;
+        for (i = 0; i < t->ncols; i++)
+                sorted[i] = t->cols[i].name;
+        qsort(sorted, t->ncols, sizeof(*sorted), tm_name_cmp);
+        for (i = 1; i < t->ncols; i++)
+                if (!strcmp(sorted[i - 1], sorted[i]))
+                        break;
+        free(sorted);
+        return i >= t->ncols;
+}
+
 /* Column names become the keys of every row object: each must be a
  * non-empty UTF-8 string, and no two alike (a second "id" would silently
  * replace the first one's value). @returns 0 or -1 with \p why set. */
 static int tm_names_ok(const cdc_tablemap_t *t, const char **why) {
-        char **sorted;
         uint32_t i;
-        int ret = -1;
 
         for (i = 0; i < t->ncols; i++) {
                 json_t *s = json_string(t->cols[i].name);
@@ -289,23 +306,16 @@ static int tm_names_ok(const cdc_tablemap_t *t, const char **why) {
                         return -1;
                 }
         }
-        sorted = malloc((size_t)t->ncols * sizeof(*sorted));
-        if (!sorted) {
+        switch (tm_names_distinct(t)) {
+        case 1:
+                return 0;
+        case 0:
+                *why = "two columns have the same name";
+                return -1;
+        default:
                 *why = "out of memory";
                 return -1;
         }
-        for (i = 0; i < t->ncols; i++)
-                sorted[i] = t->cols[i].name;
-        qsort(sorted, t->ncols, sizeof(*sorted), tm_name_cmp);
-        for (i = 1; i < t->ncols; i++)
-                if (!strcmp(sorted[i - 1], sorted[i]))
-                        break;
-        if (i < t->ncols)
-                *why = "two columns have the same name";
-        else
-                ret = 0;
-        free(sorted);
-        return ret;
 }
 
 cdc_err_t cdc_tablemap_parse(const uint8_t *body, size_t len,
@@ -459,8 +469,8 @@ out:
 }
 
 int cdc_tablemap_flat(cdc_tablemap_t *t) {
-        const char **sorted;
         uint32_t i;
+        int d;
 
         if (t->flat)
                 return t->flat > 0;
@@ -470,21 +480,9 @@ int cdc_tablemap_flat(cdc_tablemap_t *t) {
                         return 0;
                 t->cols[i].name_len = strlen(t->cols[i].name);
         }
-        sorted = malloc((size_t)(t->ncols ? t->ncols : 1) * sizeof(*sorted));
-        if (!sorted) {
-                t->flat = 0; /* ask again */
-                return 0;
-        }
-        for (i = 0; i < t->ncols; i++)
-                sorted[i] = t->cols[i].name;
-        qsort(sorted, t->ncols, sizeof(*sorted), tm_name_cmp);
-        for (i = 1; i < t->ncols; i++)
-                if (!strcmp(sorted[i - 1], sorted[i]))
-                        break;
-        if (i >= t->ncols)
-                t->flat = 1;
-        free(sorted);
-        return t->flat > 0;
+        d       = tm_names_distinct(t);
+        t->flat = d < 0 ? 0 /* out of memory: ask again */ : d ? 1 : -1;
+        return d > 0;
 }
 
 int cdc_tablemap_set_col(cdc_tablemap_t *t, uint32_t i, const char *name,
