@@ -19,6 +19,13 @@
 /* Most users of one request (a longer list: file several requests). */
 #define RP_USERS_MAX 100000
 
+/* A request the stream announced but whose row the repair connection does
+ * not see yet is looked for again every RP_UNSEEN_POLL_US, for up to
+ * RP_UNSEEN_WAIT_US (see rp_unseen_add()); at most RP_UNSEEN_MAX at once. */
+#define RP_UNSEEN_POLL_US 100000
+#define RP_UNSEEN_WAIT_US 10000000
+#define RP_UNSEEN_MAX     4096
+
 typedef enum {
         RP_KIND_TABLE = 0,
         RP_KIND_USERS,
@@ -58,6 +65,12 @@ typedef struct rp_req_s {
         struct rp_req_s *next;
 } rp_req_t;
 
+/* A request the stream brought whose row is not visible yet. */
+typedef struct rp_unseen_s {
+        uint64_t id;
+        int64_t until; /* given up after */
+} rp_unseen_t;
+
 struct cdc_repair_s {
         const cdc_pconf_t *rp_pc;
         cdc_mysql_target_t rp_tgt;
@@ -85,9 +98,12 @@ struct cdc_repair_s {
         int rp_purge_due; /* users: the user ends with this chunk */
         int rp_purged;
         int64_t rp_log_us;
-        int rp_need_load;    /* the pending requests are not loaded yet */
-        int64_t rp_retry_us; /* after a failure: not before this time */
-        int rp_fail_ms;      /* the backoff, doubled per failure */
+        int rp_need_load;       /* the pending requests are not loaded yet */
+        rp_unseen_t *rp_unseen; /* requests announced, rows not visible yet */
+        size_t rp_unseen_n, rp_unseen_cap;
+        int64_t rp_unseen_next; /* when to look for them again */
+        int64_t rp_retry_us;    /* after a failure: not before this time */
+        int rp_fail_ms;         /* the backoff, doubled per failure */
 
         struct {
                 cdc_metric_t *requests, *done, *chunks, *rows, *dropped,
@@ -258,6 +274,7 @@ void cdc_repair_destroy(cdc_repair_t *rp) {
                 rp->rp_head = n;
         }
         free(rp->rp_rows);
+        free(rp->rp_unseen);
         free(rp->rp_signal);
         if (rp->rp_tz)
                 cdc_tz_destroy(rp->rp_tz);
@@ -402,22 +419,24 @@ static void rp_enqueue(cdc_repair_t *rp, rp_req_t *r) {
         rp_gauge(rp);
 }
 
-/* Load the requests in state new or running whose ids are > \p after
- * (0: all), in id order. */
-static cdc_err_t rp_load(cdc_repair_t *rp, uint64_t only) {
+/* Load the requests in state new or running, in id order: every one (\p
+ * only 0), or the one of id \p only; *\p foundp (if not NULL) tells
+ * whether a row of that id exists at all, whatever its state. */
+static cdc_err_t rp_load(cdc_repair_t *rp, uint64_t only, int *foundp) {
         char sql[512], tb[200];
         MYSQL_RES *res;
         MYSQL_ROW row;
         cdc_err_t err = rp_connect(rp);
 
+        if (foundp)
+                *foundp = 0;
         if (err)
                 return err;
         rp_ident(tb, sizeof(tb), rp->rp_signal);
         if (only)
                 snprintf(sql, sizeof(sql),
                          "SELECT id, kind, payload, state, progress FROM %s "
-                         "WHERE id = %" PRIu64
-                         " AND state IN ('new', 'running')",
+                         "WHERE id = %" PRIu64,
                          tb, only);
         else
                 snprintf(sql, sizeof(sql),
@@ -433,7 +452,10 @@ static cdc_err_t rp_load(cdc_repair_t *rp, uint64_t only) {
         while ((row = mysql_fetch_row(res))) {
                 uint64_t id;
                 rp_req_t *r;
-                if (!row[0] || !row[1] || !row[2] || !row[3] || !row[4])
+                if (foundp)
+                        *foundp = 1;
+                if (!row[0] || !row[1] || !row[2] || !row[3] || !row[4] ||
+                    (strcmp(row[3], "new") && strcmp(row[3], "running")))
                         continue;
                 id = strtoull(row[0], NULL, 10);
                 if (rp_known(rp, id))
@@ -443,6 +465,74 @@ static cdc_err_t rp_load(cdc_repair_t *rp, uint64_t only) {
                         rp_enqueue(rp, r);
         }
         mysql_free_result(res);
+        return CDC_ERR_NO_ERROR;
+}
+
+/* The stream brought request \p id but its row could not be read: keep
+ * looking for it. MariaDB writes a transaction to the binlog before its
+ * InnoDB commit becomes visible (prepare, binlog write, then commit), and
+ * the dump thread may send the event in between, so a SELECT made at once
+ * can miss the row (an XA transaction's rows are even in the binlog from
+ * XA PREPARE on, long before XA COMMIT). A row still not there after
+ * RP_UNSEEN_WAIT_US was rolled back or deleted: it is given up, logged. */
+static void rp_unseen_add(cdc_repair_t *rp, uint64_t id) {
+        int64_t now = cdc_now_us();
+        size_t i;
+
+        for (i = 0; i < rp->rp_unseen_n; i++)
+                if (rp->rp_unseen[i].id == id)
+                        return;
+        if (rp->rp_unseen_n == rp->rp_unseen_cap) {
+                size_t cap = rp->rp_unseen_cap ? rp->rp_unseen_cap * 2 : 8;
+                rp_unseen_t *n;
+                if (cap > RP_UNSEEN_MAX ||
+                    !(n = realloc(rp->rp_unseen, cap * sizeof(*n)))) {
+                        /* a burst of requests: the next tick loads every
+                         * visible one, a restart the rest */
+                        cdc_log(LOG_WARNING, "REPAIR",
+                                "request %" PRIu64 ": not visible yet, and "
+                                "%zu others wait: loading all requests at "
+                                "the next step instead",
+                                id, rp->rp_unseen_n);
+                        rp->rp_need_load = 1;
+                        return;
+                }
+                rp->rp_unseen     = n;
+                rp->rp_unseen_cap = cap;
+        }
+        rp->rp_unseen[rp->rp_unseen_n].id    = id;
+        rp->rp_unseen[rp->rp_unseen_n].until = now + RP_UNSEEN_WAIT_US;
+        if (!rp->rp_unseen_n++)
+                rp->rp_unseen_next = now + RP_UNSEEN_POLL_US;
+        cdc_dbg(SNAPSHOT, "REPAIR",
+                "request %" PRIu64 ": its row is not visible yet", id);
+}
+
+/* Look for the requests of rp_unseen again. */
+static cdc_err_t rp_unseen_check(cdc_repair_t *rp) {
+        int64_t now = cdc_now_us();
+        size_t i    = 0;
+
+        rp->rp_unseen_next = now + RP_UNSEEN_POLL_US;
+        while (i < rp->rp_unseen_n) {
+                rp_unseen_t *u = &rp->rp_unseen[i];
+                int found;
+                cdc_err_t err = rp_load(rp, u->id, &found);
+                if (err)
+                        return err;
+                if (!found && now < u->until) {
+                        i++;
+                        continue;
+                }
+                if (!found)
+                        cdc_log(LOG_WARNING, "REPAIR",
+                                "request %" PRIu64 ": the binlog has it but "
+                                "its row is not in %s after %d s (rolled "
+                                "back or deleted): not run",
+                                u->id, rp->rp_signal,
+                                RP_UNSEEN_WAIT_US / 1000000);
+                *u = rp->rp_unseen[--rp->rp_unseen_n];
+        }
         return CDC_ERR_NO_ERROR;
 }
 
@@ -766,12 +856,15 @@ static cdc_err_t rp_signal_row(cdc_repair_t *rp, const cdc_binlog_item_t *it,
                 return CDC_ERR_NO_ERROR;
         }
         /* a new request: filed now (or replayed: its row says) */
-        if (!rp_known(rp, id)) {
-                cdc_err_t err = rp_load(rp, id);
+        if (id && !rp_known(rp, id)) {
+                int found;
+                cdc_err_t err = rp_load(rp, id, &found);
                 if (err)
                         cdc_log(LOG_WARNING, "REPAIR",
                                 "request %" PRIu64 " not loaded yet: %s", id,
                                 rp->rp_errstr);
+                if (err || !found)
+                        rp_unseen_add(rp, id); /* looked for again */
         }
         return CDC_ERR_NO_ERROR;
 }
@@ -900,10 +993,12 @@ cdc_err_t cdc_repair_tick(cdc_repair_t *rp) {
                 return CDC_ERR_NO_ERROR;
         rp->rp_errstr[0] = '\0';
         if (rp->rp_need_load) {
-                err = rp_load(rp, 0);
+                err = rp_load(rp, 0, NULL);
                 if (!err)
                         rp->rp_need_load = 0;
         }
+        if (!err && rp->rp_unseen_n && cdc_now_us() >= rp->rp_unseen_next)
+                err = rp_unseen_check(rp);
         if (!err && rp->rp_st == CH_ACK &&
             cdc_inflight_passed(rp->rp_fl, rp->rp_mark))
                 err = rp_chunk_done(rp);
