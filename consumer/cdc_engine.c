@@ -327,6 +327,30 @@ static void engine_backoff(cdc_engine_t *eng) {
                                                           : eng->e_retry);
 }
 
+/* A marker check failed (a reply error such as OOM, WRONGTYPE or NOPERM,
+ * or Redis away): it is retried after a growing backoff, not at once. The
+ * check runs before the next poll, so retrying it at once would keep the
+ * consumer from fetching and from serving the group for as long as Redis
+ * refuses it, silently. Batches go on meanwhile: they are version-checked,
+ * and a loss found by a later check still replays from the beginning. */
+static void engine_loss_failed(cdc_engine_t *eng, cdc_err_t err) {
+        int64_t now = cdc_now_us();
+
+        eng->e_loss_fail_ms = eng->e_loss_fail_ms ? eng->e_loss_fail_ms * 2
+                                                  : ENGINE_BACKOFF_BASE_MS;
+        if (eng->e_loss_fail_ms > ENGINE_BACKOFF_MAX_MS)
+                eng->e_loss_fail_ms = ENGINE_BACKOFF_MAX_MS;
+        eng->e_loss_due     = 0;
+        eng->e_loss_next_us = now + (int64_t)eng->e_loss_fail_ms * 1000;
+        cdc_metric_add(eng->m_loss_errors, 1);
+        cdc_retry_fail(&eng->e_rl_loss, now, eng->e_loss_fail_ms, "%s",
+                       cdc_rloss_errstr(eng->e_rl));
+        if (err == CDC_ERR__TRANSPORT) {
+                eng->e_redis_up = 0;
+                cdc_metric_set(eng->m_redis_up, 0);
+        }
+}
+
 /* Check the markers for the partitions of \p asg and replay those that
  * need it: committed first, recorded on the markers after, so an
  * instance that stops half way leaves the replay to the next owner.
@@ -354,15 +378,11 @@ static void engine_loss_run(cdc_engine_t *eng,
         err = cdc_rloss_check(eng->e_rl, cdc_apply_router(eng->e_ap), parts,
                               asg->cnt, &res);
         if (err) {
-                cdc_log(LOG_INFO, "RLOSS", "marker check: %s",
-                        cdc_rloss_errstr(eng->e_rl));
-                if (err == CDC_ERR__TRANSPORT) {
-                        eng->e_redis_up = 0;
-                        cdc_metric_set(eng->m_redis_up, 0);
-                }
-                eng->e_loss_due = 1;
+                engine_loss_failed(eng, err);
                 goto out;
         }
+        eng->e_loss_fail_ms = 0;
+        cdc_retry_ok(&eng->e_rl_loss, cdc_now_us());
         cdc_metric_add(eng->m_loss_checks, 1);
         if (res.lost) {
                 cdc_metric_add(eng->m_loss, res.lost);

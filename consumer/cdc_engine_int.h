@@ -69,6 +69,7 @@ struct cdc_engine_s {
         int64_t e_deadline_us;  /* shutdown: give up settling then */
         int64_t e_loss_next_us; /* next marker check */
         int e_loss_due;         /* check at once: connect, rebalance */
+        int e_loss_fail_ms;     /* backoff of a failing check (0: none) */
 
         /* read by the HTTP thread (readiness) */
         volatile sig_atomic_t e_redis_up;
@@ -78,7 +79,7 @@ struct cdc_engine_s {
         size_t e_nlag, e_lagcap;
         int64_t e_lag_us; /* last refresh */
 
-        cdc_retry_t e_rl_redis, e_rl_dlq;
+        cdc_retry_t e_rl_redis, e_rl_dlq, e_rl_loss;
         cdc_apply_stats_t e_last; /* for metric deltas */
         uint64_t e_replayed;      /* for the metric's delta */
         uint64_t e_wakes;         /* for the metric's delta */
@@ -88,7 +89,7 @@ struct cdc_engine_s {
                 *m_dropped, *m_assigned, *m_redis_up, *m_stalled, *m_dlq_err,
                 *m_unmapped_topics, *m_scripts, *m_applied, *m_stale, *m_rtt,
                 *m_ignored, *m_expired, *m_loss, *m_loss_replays,
-                *m_loss_checks;
+                *m_loss_checks, *m_loss_errors;
 };
 
 /* Not static only because cdc_engine.c and cdc_engine_setup.c share them:

@@ -49,6 +49,7 @@ static void engine_metrics_init(cdc_engine_t *eng) {
  {_M(m_loss), 0, "followcdc_consumer_redis_data_loss_total", "Redis masters found without their marker: lost data (restart without persistence, FLUSHALL, empty replica) or a new, empty Redis"},
  {_M(m_loss_replays), 0, "followcdc_consumer_redis_loss_replays_total", "Partitions replayed from their beginning to rebuild Redis after a data loss"},
  {_M(m_loss_checks), 0, "followcdc_consumer_redis_loss_checks_total", "Marker checks completed (every master answered)"},
+ {_M(m_loss_errors), 0, "followcdc_consumer_redis_loss_check_errors_total", "Marker checks that failed (retried with backoff; batches go on meanwhile)"},
 #undef _M
         };
         /* clang-format on */
@@ -253,6 +254,8 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
                        ENGINE_RETRY_SUMMARY_MS);
         cdc_retry_init(&eng->e_rl_dlq, "CONSUMER", CDC_DBG_KCONS,
                        "dead-letter delivery", ENGINE_RETRY_SUMMARY_MS);
+        cdc_retry_init(&eng->e_rl_loss, "RLOSS", CDC_DBG_RSINK,
+                       "Redis data-loss marker check", ENGINE_RETRY_SUMMARY_MS);
         engine_metrics_init(eng);
         if (engine_check_topics(eng, errstr, errstr_size))
                 goto fail;

@@ -69,6 +69,7 @@ struct cdc_rloss_s {
         size_t rl_ncmds, rl_capcmds;
         unsigned char *rl_done;
         char rl_epoch[64];
+        int rl_refused; /* a reply was an error or not what was asked */
         char rl_errstr[512];
 };
 
@@ -369,6 +370,7 @@ static int rloss_reply(void *opaque, size_t i, const redisReply *r,
                 snprintf(errstr, errstr_size, "redis %s: marker %s: %.*s",
                          m->rm_name, m->rm_key,
                          (int)(r->len > 200 ? 200 : r->len), r->str);
+                rl->rl_refused = 1;
                 return 0;
         }
         switch (c->rc_kind) {
@@ -401,6 +403,7 @@ static int rloss_reply(void *opaque, size_t i, const redisReply *r,
         }
         snprintf(errstr, errstr_size, "redis %s: marker %s: unexpected reply",
                  m->rm_name, m->rm_key);
+        rl->rl_refused = 1;
         return 0;
 }
 
@@ -410,10 +413,16 @@ static cdc_err_t rloss_run(cdc_rloss_t *rl, cdc_rcluster_t *rc) {
 
         if (rl->rl_ncmds) {
                 memset(rl->rl_done, 0, rl->rl_ncmds);
-                err = cdc_rcluster_run(rc, rl->rl_ncmds, rl->rl_done,
-                                       rloss_build, rloss_reply, rl);
+                rl->rl_refused = 0;
+                err            = cdc_rcluster_run(rc, rl->rl_ncmds, rl->rl_done,
+                                                  rloss_build, rloss_reply, rl);
                 if (err != CDC_ERR_NO_ERROR)
                         rloss_err(rl, "%s", cdc_rcluster_errstr(rc));
+                /* Redis answered, with an error (OOM, WRONGTYPE, NOPERM,
+                 * READONLY): the connection is fine, reconnecting would
+                 * not help */
+                if (err == CDC_ERR__TRANSPORT && rl->rl_refused)
+                        err = CDC_ERR__SERVER;
         }
         rl->rl_ncmds = 0;
         return err;

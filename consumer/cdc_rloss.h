@@ -90,8 +90,10 @@ size_t cdc_rloss_key(const cdc_rloss_t *rl, int slot, char *buf, size_t size);
  *        created again); each partition whose field is missing on some
  *        master gets replay = 1.
  * @returns CDC_ERR_NO_ERROR, or CDC_ERR__TRANSPORT / CDC_ERR__NOMEM
- *          (Redis unreachable: nothing decided, check again later) with
- *          the reason in cdc_rloss_errstr().
+ *          (Redis unreachable: nothing decided, check again later) or
+ *          CDC_ERR__SERVER (Redis answered with an error, e.g. OOM or
+ *          WRONGTYPE: the connection is fine; nothing decided either),
+ *          with the reason in cdc_rloss_errstr().
  */
 cdc_err_t cdc_rloss_check(cdc_rloss_t *rl, cdc_rcluster_t *rc,
                           cdc_rloss_part_t *parts, int n,

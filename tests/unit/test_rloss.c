@@ -160,6 +160,7 @@ typedef struct sim_s {
         int cluster;
         int owner[CDC_RCLUSTER_SLOTS];
         int exists_served;
+        const char *refuse; /* every marker command gets this error */
 } sim_t;
 
 typedef struct sim_link_s {
@@ -296,6 +297,8 @@ static redisReply *sim_exec(sim_link_t *lk, int argc, const char **argv) {
                 return mk_str(REDIS_REPLY_STRING, "cluster_enabled:%d\r\n",
                               s->cluster);
         assert_true(argc >= 2);
+        if (s->refuse)
+                return mk_str(REDIS_REPLY_ERROR, "%s", s->refuse);
         slot = cdc_rcluster_slot(argv[1], strlen(argv[1]));
         if (s->cluster && s->owner[slot] != lk->ni)
                 return mk_str(REDIS_REPLY_ERROR, "MOVED %d 127.0.0.1:%d", slot,
@@ -519,6 +522,39 @@ static void test_check_single_node(void **state) {
         sim_free(s);
 }
 
+/* Redis answers every marker command with an error (out of memory, a
+ * key of the wrong type): "refused", not "unreachable", and nothing is
+ * decided; once it answers again the check works. */
+static void test_check_refused(void **state) {
+        sim_t *s           = sim_new(0);
+        cdc_rcluster_t *rc = sim_router(s);
+        char es[128];
+        cdc_rloss_t *rl       = cdc_rloss_new("fc", "grp", es, sizeof(es));
+        cdc_rloss_part_t p[2] = { { "t.db.follow", 0, 0 },
+                                  { "t.db.follow", 1, 0 } };
+        cdc_rloss_result_t res;
+        (void)state;
+
+        assert_int_equal(check(rl, rc, p, 2, &res), 2);
+        s->refuse   = "OOM command not allowed when used memory > 'maxmemory'.";
+        p[0].replay = p[1].replay = 0;
+        assert_int_equal(cdc_rloss_check(rl, rc, p, 2, &res), CDC_ERR__SERVER);
+        assert_non_null(
+                strstr(cdc_rloss_errstr(rl), "OOM command not allowed"));
+        assert_int_equal(replays(p, 2), 0);
+        s->refuse = "WRONGTYPE Operation against a key holding the wrong kind "
+                    "of value";
+        assert_int_equal(cdc_rloss_check(rl, rc, p, 2, &res), CDC_ERR__SERVER);
+        assert_non_null(strstr(cdc_rloss_errstr(rl), "WRONGTYPE"));
+        s->refuse = NULL;
+        assert_int_equal(check(rl, rc, p, 2, &res), 0);
+        assert_int_equal(res.lost, 0);
+
+        cdc_rloss_destroy(rl);
+        cdc_rcluster_destroy(rc);
+        sim_free(s);
+}
+
 static void test_check_cluster(void **state) {
         sim_t *s           = sim_new(1);
         cdc_rcluster_t *rc = sim_router(s);
@@ -579,6 +615,7 @@ int main(void) {
                 cmocka_unit_test(test_key_format),
                 cmocka_unit_test(test_topology_sticky_highest),
                 cmocka_unit_test(test_check_single_node),
+                cmocka_unit_test(test_check_refused),
                 cmocka_unit_test(test_check_cluster),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
