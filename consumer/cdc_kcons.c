@@ -5,6 +5,7 @@
 #include "cdc_kcons.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,18 @@ static const char *kcons_denied(rd_kafka_resp_err_t err, int *authz) {
 
 /* @returns 1 when ERR ends the consumer (logged), 0 otherwise.
  * @locality the thread that polls (error_cb is served by the poll calls) */
+/* The timeout to give rd_kafka_seek_partitions() for a wait of \p ms with
+ * librdkafka \p version (rd_kafka_version()). Before 2.1.0 the call waits
+ * its timeout in microseconds (it passes it to an internal queue pop that
+ * takes them), so 10 s became 10 ms: under load the seeks, still under
+ * way, were reported as timed out, and a replay was committed and sought
+ * again at every retry. */
+int cdc_kcons_seek_timeout(int ms, int version) {
+        if (version >= 0x020100ff || ms <= 0)
+                return ms;
+        return ms > INT_MAX / 1000 ? INT_MAX : ms * 1000;
+}
+
 static int kcons_refused(cdc_kcons_t *kc, rd_kafka_resp_err_t err,
                          const char *what) {
         int authz;
@@ -619,7 +632,9 @@ void cdc_kcons_rewind(cdc_kcons_t *kc, rd_kafka_message_t *const *msgs,
                                 seek, l->elems[i].topic, l->elems[i].partition)
                                 ->offset = l->elems[i].offset;
         if (seek->cnt) {
-                error = rd_kafka_seek_partitions(kc->kc_rk, seek, 5000);
+                error = rd_kafka_seek_partitions(
+                        kc->kc_rk, seek,
+                        cdc_kcons_seek_timeout(5000, rd_kafka_version()));
                 if (error) {
                         cdc_log(LOG_WARNING, "KCONS", "rewind: %s",
                                 rd_kafka_error_string(error));
@@ -740,7 +755,9 @@ cdc_err_t cdc_kcons_restart(cdc_kcons_t *kc,
                         rd_kafka_err2str(kerr));
                 goto out;
         }
-        error = rd_kafka_seek_partitions(kc->kc_rk, l, 10000);
+        error = rd_kafka_seek_partitions(
+                kc->kc_rk, l,
+                cdc_kcons_seek_timeout(10000, rd_kafka_version()));
         if (error) {
                 /* committed, but the fetch goes on from where it was and
                  * a later store would commit past the replay: the caller

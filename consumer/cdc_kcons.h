@@ -172,6 +172,13 @@ int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque);
  */
 int cdc_kcons_refill(cdc_kcons_t *kc, int want);
 
+/**
+ * @brief The timeout argument of rd_kafka_seek_partitions() that waits
+ *        \p ms with librdkafka \p version (before 2.1.0 it counts in
+ *        microseconds).
+ */
+int cdc_kcons_seek_timeout(int ms, int version);
+
 /** @returns the number of fetcher wake-ups (cdc_kcons_refill()). */
 uint64_t cdc_kcons_wakes(const cdc_kcons_t *kc);
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -286,6 +287,19 @@ static void test_fetch_sizes(void **state) {
  * and the broker holds more, and only then. (That the fetch follows at
  * once is a matter of time: bench/consumer.sh shows it.) */
 #define BIG_MSGS 3000
+/* librdkafka before 2.1.0 waits the seek timeout in microseconds */
+static void test_seek_timeout(void **state) {
+        (void)state;
+        assert_int_equal(cdc_kcons_seek_timeout(10000, 0x020002ff), 10000000);
+        assert_int_equal(cdc_kcons_seek_timeout(5000, 0x020002ff), 5000000);
+        assert_int_equal(cdc_kcons_seek_timeout(10000, 0x020100ff), 10000);
+        assert_int_equal(cdc_kcons_seek_timeout(10000, 0x020300ff), 10000);
+        assert_int_equal(cdc_kcons_seek_timeout(0, 0x020002ff), 0);
+        assert_int_equal(cdc_kcons_seek_timeout(-1, 0x020002ff), -1);
+        assert_int_equal(cdc_kcons_seek_timeout(INT_MAX / 10, 0x020002ff),
+                         INT_MAX);
+}
+
 static void test_refill(void **state) {
         fixture_t *fx = *state;
         static rd_kafka_message_t *msgs[BIG_MSGS];
@@ -379,6 +393,7 @@ int main(void) {
                 cmocka_unit_test(test_store_commit_resume),
                 cmocka_unit_test(test_fetch_sizes),
                 cmocka_unit_test(test_refill),
+                cmocka_unit_test(test_seek_timeout),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
