@@ -335,15 +335,12 @@ static void engine_backoff(cdc_engine_t *eng) {
  * and a loss found by a later check still replays from the beginning. */
 static void engine_loss_failed(cdc_engine_t *eng, cdc_err_t err) {
         int64_t now = cdc_now_us();
+        int ms      = cdc_backoff_next_ms(eng->e_loss_bo, now);
 
-        eng->e_loss_fail_ms = eng->e_loss_fail_ms ? eng->e_loss_fail_ms * 2
-                                                  : ENGINE_BACKOFF_BASE_MS;
-        if (eng->e_loss_fail_ms > ENGINE_BACKOFF_MAX_MS)
-                eng->e_loss_fail_ms = ENGINE_BACKOFF_MAX_MS;
         eng->e_loss_due     = 0;
-        eng->e_loss_next_us = now + (int64_t)eng->e_loss_fail_ms * 1000;
+        eng->e_loss_next_us = now + (int64_t)ms * 1000;
         cdc_metric_add(eng->m_loss_errors, 1);
-        cdc_retry_fail(&eng->e_rl_loss, now, eng->e_loss_fail_ms, "%s",
+        cdc_retry_fail(&eng->e_rl_loss, now, ms, "%s",
                        cdc_rloss_errstr(eng->e_rl));
         if (err == CDC_ERR__TRANSPORT) {
                 eng->e_redis_up = 0;
@@ -381,7 +378,7 @@ static void engine_loss_run(cdc_engine_t *eng,
                 engine_loss_failed(eng, err);
                 goto out;
         }
-        eng->e_loss_fail_ms = 0;
+        cdc_backoff_reset(eng->e_loss_bo);
         cdc_retry_ok(&eng->e_rl_loss, cdc_now_us());
         cdc_metric_add(eng->m_loss_checks, 1);
         if (res.lost) {

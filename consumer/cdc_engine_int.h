@@ -57,7 +57,8 @@ struct cdc_engine_s {
         cdc_reaper_t *e_rp;
         cdc_http_t *e_http;
         cdc_backoff_t *e_bo;
-        cdc_rloss_t *e_rl; /* Redis data-loss markers; NULL: off */
+        cdc_backoff_t *e_loss_bo; /* of a failing marker check */
+        cdc_rloss_t *e_rl;        /* Redis data-loss markers; NULL: off */
 
         engine_state_t e_state;
         engine_state_t e_after_flush; /* ADD (pipeline was full) or LETTERS */
@@ -69,7 +70,6 @@ struct cdc_engine_s {
         int64_t e_deadline_us;  /* shutdown: give up settling then */
         int64_t e_loss_next_us; /* next marker check */
         int e_loss_due;         /* check at once: connect, rebalance */
-        int e_loss_fail_ms;     /* backoff of a failing check (0: none) */
 
         /* read by the HTTP thread (readiness) */
         volatile sig_atomic_t e_redis_up;

@@ -242,7 +242,9 @@ cdc_err_t cdc_engine_new(const cdc_cconf_t *cc, volatile sig_atomic_t *run,
         *engp = NULL;
         if (!eng || !(eng->e_m = cdc_metrics_new()) ||
             !(eng->e_bo = cdc_backoff_new(ENGINE_BACKOFF_BASE_MS,
-                                          ENGINE_BACKOFF_MAX_MS))) {
+                                          ENGINE_BACKOFF_MAX_MS)) ||
+            !(eng->e_loss_bo = cdc_backoff_new(ENGINE_BACKOFF_BASE_MS,
+                                               ENGINE_BACKOFF_MAX_MS))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 err = CDC_ERR__NOMEM;
                 goto fail;
@@ -349,6 +351,7 @@ void cdc_engine_destroy(cdc_engine_t *eng) {
         cdc_apply_destroy(eng->e_ap);
         cdc_rloss_destroy(eng->e_rl);
         cdc_backoff_destroy(eng->e_bo);
+        cdc_backoff_destroy(eng->e_loss_bo);
         cdc_metrics_destroy(eng->e_m);
         while (eng->e_nlag > 0)
                 free(eng->e_lag[--eng->e_nlag].topic);

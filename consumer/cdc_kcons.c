@@ -85,8 +85,6 @@ static const char *kcons_denied(rd_kafka_resp_err_t err, int *authz) {
         }
 }
 
-/* @returns 1 when ERR ends the consumer (logged), 0 otherwise.
- * @locality the thread that polls (error_cb is served by the poll calls) */
 /* The timeout to give rd_kafka_seek_partitions() for a wait of \p ms with
  * librdkafka \p version (rd_kafka_version()). Before 2.1.0 the call waits
  * its timeout in microseconds (it passes it to an internal queue pop that
@@ -99,6 +97,8 @@ int cdc_kcons_seek_timeout(int ms, int version) {
         return ms > INT_MAX / 1000 ? INT_MAX : ms * 1000;
 }
 
+/* @returns 1 when ERR ends the consumer (logged), 0 otherwise.
+ * @locality the thread that polls (error_cb is served by the poll calls) */
 static int kcons_refused(cdc_kcons_t *kc, rd_kafka_resp_err_t err,
                          const char *what) {
         int authz;
