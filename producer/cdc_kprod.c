@@ -20,6 +20,7 @@
  * operation that needs what was produced to be in librdkafka (flush,
  * commit, abort) first waits for the ring to empty.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cdc_kprod.h"
@@ -107,6 +109,7 @@ struct cdc_kprod_s {
         int kp_txn_abort;        /* __atomic: abort before the next one */
         int64_t kp_txn_begun_us; /* when the open one began */
         rd_kafka_conf_t *kp_rkc; /* template to make kp_rk again */
+        int kp_nice;             /* added to the helper threads' nice */
 
         /* kp_lock guards the fields below (and kp_errstr), written by
          * librdkafka's callbacks on any thread and by the publisher */
@@ -394,6 +397,72 @@ static void kprod_sync_init(cdc_kprod_t *kp) {
         pthread_condattr_destroy(&ca);
 }
 
+/* ---- the helper threads' priority ---- */
+
+/* Lower the calling thread's priority by \p nice (its nice value plus
+ * \p nice, at most 19; Linux keeps a nice value per thread). Lowering
+ * needs no privilege; a failure only costs speed, so it is logged. */
+static void kprod_nice_self(int nice, const char *name) {
+        int cur;
+
+        if (nice <= 0)
+                return;
+        errno = 0;
+        cur   = getpriority(PRIO_PROCESS, 0); /* this thread */
+        if (cur == -1 && errno)
+                cur = 0;
+        cur = cur + nice > 19 ? 19 : cur + nice;
+        if (setpriority(PRIO_PROCESS, 0, cur))
+                cdc_dbg(KPROD, "KPROD", "thread %s: nice %d: %s", name, cur,
+                        strerror(errno));
+}
+
+/* librdkafka's on_thread_start interceptor: its main and broker threads
+ * (including those made later for brokers it learns of) run niced. */
+static rd_kafka_resp_err_t kprod_on_thread_start(rd_kafka_t *rk,
+                                                 rd_kafka_thread_type_t type,
+                                                 const char *name,
+                                                 void *ic_opaque) {
+        (void)rk;
+        (void)type;
+        kprod_nice_self((int)(intptr_t)ic_opaque, name);
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static rd_kafka_resp_err_t kprod_on_new(rd_kafka_t *rk,
+                                        const rd_kafka_conf_t *conf,
+                                        void *ic_opaque, char *errstr,
+                                        size_t errstr_size) {
+        (void)conf;
+        (void)errstr;
+        (void)errstr_size;
+        return rd_kafka_interceptor_add_on_thread_start(
+                rk, "followcdc-nice", kprod_on_thread_start, ic_opaque);
+}
+
+/* rd_kafka_new() of \p rkc (owned from the call, also on failure) with
+ * the helper threads niced by kp_nice. */
+static rd_kafka_t *kprod_rk_new(cdc_kprod_t *kp, rd_kafka_conf_t *rkc,
+                                char *errstr, size_t errstr_size) {
+        rd_kafka_t *rk;
+        rd_kafka_resp_err_t rerr;
+
+        if (kp->kp_nice > 0) {
+                rerr = rd_kafka_conf_interceptor_add_on_new(
+                        rkc, "followcdc-nice", kprod_on_new,
+                        (void *)(intptr_t)kp->kp_nice);
+                if (rerr && rerr != RD_KAFKA_RESP_ERR__CONFLICT)
+                        cdc_log(LOG_WARNING, "KPROD",
+                                "Kafka threads keep the main thread's "
+                                "priority: %s",
+                                rd_kafka_err2str(rerr));
+        }
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, errstr, errstr_size);
+        if (!rk)
+                rd_kafka_conf_destroy(rkc);
+        return rk;
+}
+
 /* ---- the publisher thread ---- */
 
 static size_t kprod_job_bytes(const kprod_job_t *kj) {
@@ -549,6 +618,7 @@ static void *kprod_pub_main(void *arg) {
         /* signals are the main thread's */
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, NULL);
+        kprod_nice_self(kp->kp_nice, "publisher");
 
         pthread_mutex_lock(&kp->kp_lock);
         while (!kp->kp_pub_stop) {
@@ -819,12 +889,12 @@ static int kprod_check_safe(const cdc_conf_t *conf, const char *txn_id,
 cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
                            void *opaque, volatile sig_atomic_t *run,
                            char *errstr, size_t errstr_size) {
-        return cdc_kprod_new_txn(conf, NULL, dr_cb, opaque, run, errstr,
+        return cdc_kprod_new_txn(conf, NULL, 0, dr_cb, opaque, run, errstr,
                                  errstr_size);
 }
 
 cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
-                               cdc_kprod_dr_cb_t *dr_cb, void *opaque,
+                               int nice, cdc_kprod_dr_cb_t *dr_cb, void *opaque,
                                volatile sig_atomic_t *run, char *errstr,
                                size_t errstr_size) {
         static const char *const defaults[][2] = {
@@ -885,6 +955,7 @@ cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
         if (kprod_queue_fits(conf, rkc, kp->kp_max_bytes, errstr, errstr_size))
                 goto out;
         kp->kp_dr_cb  = dr_cb;
+        kp->kp_nice   = nice;
         kp->kp_opaque = opaque;
         kp->kp_run    = run;
         rd_kafka_conf_set_opaque(rkc, kp);
@@ -900,10 +971,10 @@ cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
                 }
         }
 
-        kp->kp_rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, errstr, errstr_size);
+        kp->kp_rk = kprod_rk_new(kp, rkc, errstr, errstr_size);
+        rkc       = NULL; /* owned by kp_rk now, or freed */
         if (!kp->kp_rk)
                 goto out;
-        rkc = NULL; /* owned by kp_rk now */
         ret = kp;
         kp  = NULL;
 out:
@@ -1444,9 +1515,8 @@ cdc_err_t cdc_kprod_reset(cdc_kprod_t *kp, char *errstr, size_t errstr_size) {
         rd_kafka_destroy(kp->kp_rk); /* an open transaction is abandoned:
                                       * the next init_transactions with
                                       * our transactional.id aborts it */
-        kp->kp_rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, errstr, errstr_size);
+        kp->kp_rk = kprod_rk_new(kp, rkc, errstr, errstr_size);
         if (!kp->kp_rk) {
-                rd_kafka_conf_destroy(rkc);
                 __atomic_store_n(&kp->kp_fatal, 1, __ATOMIC_RELEASE);
                 return CDC_ERR__FATAL;
         }

@@ -68,9 +68,13 @@ cdc_kprod_t *cdc_kprod_new(const cdc_conf_t *conf, cdc_kprod_dr_cb_t *dr_cb,
  *        must have succeeded first. A delivery failure no longer stops
  *        the producer: it makes the open transaction abort at its commit.
  *        Without \p txn_id, kafka.transactional.id is refused.
+ *        \p nice (0..19, producer.threads.nice) is added to the nice
+ *        value of the threads that publish: librdkafka's and the
+ *        publisher (cdc_kprod_publisher_start()), so that on a busy
+ *        machine they wait behind the main thread, not it behind them.
  */
 cdc_kprod_t *cdc_kprod_new_txn(const cdc_conf_t *conf, const char *txn_id,
-                               cdc_kprod_dr_cb_t *dr_cb, void *opaque,
+                               int nice, cdc_kprod_dr_cb_t *dr_cb, void *opaque,
                                volatile sig_atomic_t *run, char *errstr,
                                size_t errstr_size);
 

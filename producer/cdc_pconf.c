@@ -139,6 +139,11 @@ static const cdc_prop_t pconf_props[] = {
           "true",
           "Hand messages to librdkafka on a thread of their own, beside "
           "the binlog decoding (false: both on the main thread)" },
+        { "producer.threads.nice", CDC_C_INT, _P(threads_nice), 0, 19, "10",
+          "Added to the nice value of the threads that publish to Kafka "
+          "(librdkafka's and the publisher): when cores are short, the "
+          "binlog decoding runs first and they catch up in its pauses "
+          "(0: same priority as the main thread)" },
         { "producer.flush.timeout.ms", CDC_C_MS, _P(flush_timeout_ms), 0,
           3600000, "10000",
           "How long shutdown waits for Kafka to acknowledge" },

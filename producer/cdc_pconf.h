@@ -84,7 +84,8 @@ typedef struct cdc_pconf_s {
 
         int64_t max_inflight_txns;
         int64_t flush_timeout_ms;
-        int publish_thread; /* cdc_kprod_publisher_start() */
+        int publish_thread;   /* cdc_kprod_publisher_start() */
+        int64_t threads_nice; /* producer.threads.nice */
 
         int transactions;      /**< producer.transactions */
         int64_t txn_commit_ms; /**< producer.transaction.ms */

@@ -255,8 +255,9 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
                         if (!tid || !*tid)
                                 tid = pc->source_name;
                 }
-                pe->pe_kp = cdc_kprod_new_txn(conf, tid, pengine_dr_cb, pe, run,
-                                              errstr, errstr_size);
+                pe->pe_kp = cdc_kprod_new_txn(conf, tid, (int)pc->threads_nice,
+                                              pengine_dr_cb, pe, run, errstr,
+                                              errstr_size);
                 if (!pe->pe_kp)
                         goto fail;
                 pe->pe_txn = cdc_kprod_transactional(pe->pe_kp);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -539,7 +541,7 @@ static void test_transactions(void **state) {
         cdc_kprod_t *kp;
         uint64_t i;
 
-        kp = cdc_kprod_new_txn(fx->conf, "followcdc-test", dr, fx, &run, why,
+        kp = cdc_kprod_new_txn(fx->conf, "followcdc-test", 0, dr, fx, &run, why,
                                sizeof(why));
         assert_non_null(kp);
         if (fx->threaded)
@@ -578,6 +580,109 @@ static void test_transactions(void **state) {
         cdc_kprod_destroy(kp);
 }
 
+/* ---- producer.threads.nice ---- */
+
+#define TIDS_MAX 256
+
+/* the ids of this process's threads; @returns how many */
+static int tids_list(long *tids) {
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+        int n = 0;
+
+        assert_non_null(d);
+        while ((e = readdir(d)) && n < TIDS_MAX)
+                if (e->d_name[0] != '.')
+                        tids[n++] = strtol(e->d_name, NULL, 10);
+        closedir(d);
+        return n;
+}
+
+/* thread \p tid's name and nice value (field 19 of its stat) */
+static int tid_nice(long tid, char *name, size_t name_size) {
+        char path[64], buf[1024], *p, *save = NULL;
+        int field = 2, nice = 99;
+        FILE *fp;
+        size_t len;
+
+        snprintf(path, sizeof(path), "/proc/self/task/%ld/comm", tid);
+        fp      = fopen(path, "r");
+        name[0] = '\0';
+        if (fp) {
+                if (fgets(name, (int)name_size, fp))
+                        name[strcspn(name, "\n")] = '\0';
+                fclose(fp);
+        }
+        snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+        fp = fopen(path, "r");
+        if (!fp)
+                return 99; /* ended meanwhile */
+        len      = fread(buf, 1, sizeof(buf) - 1, fp);
+        buf[len] = '\0';
+        fclose(fp);
+        p = strrchr(buf, ')'); /* the name may hold blanks */
+        assert_non_null(p);
+        for (p = strtok_r(p + 1, " ", &save); p; p = strtok_r(NULL, " ", &save))
+                if (++field == 19) {
+                        nice = (int)strtol(p, NULL, 10);
+                        break;
+                }
+        return nice;
+}
+
+/* The threads a producer starts (librdkafka's, the publisher) run at
+ * the main thread's nice value plus \p add; the main thread keeps its. */
+static void check_threads_nice(fx_t *fx, int add) {
+        volatile sig_atomic_t run = 1;
+        long before[TIDS_MAX], after[TIDS_MAX];
+        int nb, na, i, j, base, want, seen = 0, publisher = 0;
+        char why[512], name[64];
+        cdc_kprod_t *kp;
+
+        base = getpriority(PRIO_PROCESS, 0);
+        want = base + add > 19 ? 19 : base + add;
+        nb   = tids_list(before);
+        kp   = cdc_kprod_new_txn(fx->conf, NULL, add, dr, fx, &run, why,
+                                 sizeof(why));
+        assert_non_null(kp);
+        if (fx->threaded)
+                assert_int_equal(
+                        cdc_kprod_publisher_start(kp, why, sizeof(why)), 0);
+        /* a delivered message: the broker's thread is up */
+        fx->acked = 0;
+        assert_int_equal(cdc_kprod_produce(kp, "t1", RD_KAFKA_PARTITION_UA, "k",
+                                           1, strdup("1"), 1, 1),
+                         0);
+        wait_acks(fx, kp, 1);
+        assert_int_equal(fx->acked, 1);
+        na = tids_list(after);
+        for (i = 0; i < na; i++) {
+                int nice;
+                for (j = 0; j < nb && before[j] != after[i]; j++)
+                        ;
+                if (j < nb)
+                        continue; /* not the producer's */
+                nice = tid_nice(after[i], name, sizeof(name));
+                if (nice == 99)
+                        continue;
+                print_message("thread %s: nice %d (want %d)\n", name, nice,
+                              want);
+                assert_int_equal(nice, want);
+                seen++;
+                publisher += !strcmp(name, "publisher");
+        }
+        /* librdkafka's main thread and at least one broker thread */
+        assert_true(seen >= 2);
+        assert_int_equal(publisher, fx->threaded);
+        assert_int_equal(getpriority(PRIO_PROCESS, 0), base);
+        cdc_kprod_destroy(kp);
+}
+
+static void test_threads_nice(void **state) {
+        check_threads_nice(*state, 7);
+        check_threads_nice(*state, 0);
+}
+
 #define BOTH(t)                                                                \
         cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown),             \
                 cmocka_unit_test_setup_teardown(t, fx_setup_pub, fx_teardown)
@@ -594,6 +699,7 @@ int main(void) {
                 BOTH(test_kafka_store),
                 BOTH(test_order),
                 BOTH(test_transactions),
+                BOTH(test_threads_nice),
                 cmocka_unit_test_setup_teardown(test_stop_while_full,
                                                 fx_setup_pub, fx_teardown),
         };
