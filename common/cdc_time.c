@@ -81,23 +81,47 @@ static void time_put_digits(char *p, unsigned v, int n) {
         }
 }
 
-/* "-MM-DDTHH:MM:SS.ffffffZ" after the year (23 characters and a NUL). */
-static void time_put_rest(char *p, int m, int d, unsigned sod, unsigned us) {
-        p[0] = '-';
-        time_put_digits(p + 1, (unsigned)m, 2);
-        p[3] = '-';
-        time_put_digits(p + 4, (unsigned)d, 2);
-        p[6] = 'T';
-        time_put_digits(p + 7, sod / 3600, 2);
-        p[9] = ':';
-        time_put_digits(p + 10, sod / 60 % 60, 2);
-        p[12] = ':';
-        time_put_digits(p + 13, sod % 60, 2);
-        p[15] = '.';
-        time_put_digits(p + 16, us, 6);
-        p[22] = 'Z';
-        p[23] = '\0';
+/* "00" "01" ... "99" */
+static const char time_d2[201] = "00010203040506070809"
+                                 "10111213141516171819"
+                                 "20212223242526272829"
+                                 "30313233343536373839"
+                                 "40414243444546474849"
+                                 "50515253545556575859"
+                                 "60616263646566676869"
+                                 "70717273747576777879"
+                                 "80818283848586878889"
+                                 "90919293949596979899";
+
+static inline void time_put2(char *p, unsigned v) {
+        memcpy(p, time_d2 + v * 2, 2);
 }
+
+/* "THH:MM:SS.ffffffZ" (17 characters and a NUL). */
+static void time_put_tod(char *p, unsigned sod, unsigned us) {
+        p[0] = 'T';
+        time_put2(p + 1, sod / 3600);
+        p[3] = ':';
+        time_put2(p + 4, sod / 60 % 60);
+        p[6] = ':';
+        time_put2(p + 7, sod % 60);
+        p[9] = '.';
+        time_put2(p + 10, us / 10000);
+        time_put2(p + 12, us / 100 % 100);
+        time_put2(p + 14, us % 100);
+        p[16] = 'Z';
+        p[17] = '\0';
+}
+
+/* The date of the day this thread formatted last ("YYYY-MM-DD", or
+ * "+YYYYYY-MM-DD" outside years 0..9999): the instants of one row, and
+ * of the rows around it, nearly always fall on one day, so the calendar
+ * arithmetic runs once per day instead of once per value. */
+static _Thread_local struct {
+        int64_t days;
+        int len; /* 0: nothing cached */
+        char text[16];
+} time_day;
 
 int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us) {
         int64_t secs = time_fdiv(epoch_us, 1000000), days, y;
@@ -107,21 +131,30 @@ int cdc_time_format_us(char *buf, size_t size, int64_t epoch_us) {
 
         days = time_fdiv(secs, 86400);
         sod  = (unsigned)(secs - days * 86400);
-        time_civil(days, &y, &m, &d);
-        if (y >= 0 && y <= 9999) {
-                if (size < 28)
-                        return -1;
-                time_put_digits(buf, (unsigned)y, 4);
-                n = 4;
-        } else { /* int64 microseconds span +-292277 years: six digits */
-                if (size < 31)
-                        return -1;
-                buf[0] = y < 0 ? '-' : '+';
-                time_put_digits(buf + 1, (unsigned)(y < 0 ? -y : y), 6);
-                n = 7;
+        if (!time_day.len || time_day.days != days) {
+                char *p = time_day.text;
+                time_civil(days, &y, &m, &d);
+                if (y >= 0 && y <= 9999) {
+                        time_put_digits(p, (unsigned)y, 4);
+                        n = 4;
+                } else { /* int64 microseconds span +-292277 years */
+                        p[0] = y < 0 ? '-' : '+';
+                        time_put_digits(p + 1, (unsigned)(y < 0 ? -y : y), 6);
+                        n = 7;
+                }
+                p[n] = '-';
+                time_put2(p + n + 1, (unsigned)m);
+                p[n + 3] = '-';
+                time_put2(p + n + 4, (unsigned)d);
+                time_day.days = days;
+                time_day.len  = n + 6;
         }
-        time_put_rest(buf + n, m, d, sod, us);
-        return n + 23;
+        n = time_day.len;
+        if (size < (size_t)n + 18)
+                return -1;
+        memcpy(buf, time_day.text, (size_t)n);
+        time_put_tod(buf + n, sod, us);
+        return n + 17;
 }
 
 static int time_digits(const char **sp, int n, int64_t *vp) {

@@ -112,6 +112,49 @@ static void test_format_instant(void **s) {
         assert_int_equal(cdc_time_format_us(a, 28, 0), 27);
 }
 
+/* The formatter keeps the last day's date: instants that stay on one day,
+ * step over midnight back and forth, or jump between an expanded year
+ * and a four-digit one all read as gmtime says (or as the expanded form
+ * the fixed cases give). */
+static void test_format_instant_day_cache(void **s) {
+        char a[40], b[40];
+        int64_t day = INT64_C(86400000000), base = INT64_C(1795000000000000);
+        int64_t mid = (base / day + 1) * day; /* a midnight */
+        int i;
+        (void)s;
+        for (i = 0; i < 4000; i++) {
+                /* around the midnight, alternating sides: cached day,
+                 * next day, cached again */
+                int64_t v = mid + (i % 2 ? 1 : -1) * (int64_t)(i * 7919 % 5000);
+                if (i % 7 == 0)
+                        v = base + (int64_t)i * 1000003; /* the day before */
+                assert_int_equal(cdc_time_format_us(a, sizeof(a), v), 27);
+                assert_int_equal(oracle_format_us(b, sizeof(b), v), 27);
+                if (strcmp(a, b))
+                        fail_msg("%lld: %s != %s", (long long)v, a, b);
+                if (i % 500 == 0) {
+                        /* an expanded year in between, then back */
+                        assert_int_equal(
+                                cdc_time_format_us(a, sizeof(a),
+                                                   INT64_C(253402300800000000)),
+                                30);
+                        assert_string_equal(a,
+                                            "+010000-01-01T00:00:00.000000Z");
+                        assert_int_equal(
+                                cdc_time_format_us(a, sizeof(a),
+                                                   INT64_C(-62167219200000001)),
+                                30);
+                        assert_string_equal(a,
+                                            "-000001-12-31T23:59:59.999999Z");
+                        /* too small a buffer: refused, on a cached day too */
+                        assert_int_equal(
+                                cdc_time_format_us(a, 30,
+                                                   INT64_C(-62167219200000001)),
+                                -1);
+                }
+        }
+}
+
 /* The shared date arithmetic reads back through the instant formatter. */
 static void test_days_from_civil(void **s) {
         static const struct {
@@ -270,6 +313,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tz),
                 cmocka_unit_test(test_format_instant),
+                cmocka_unit_test(test_format_instant_day_cache),
                 cmocka_unit_test(test_days_from_civil),
                 cmocka_unit_test(test_expanded_year),
                 cmocka_unit_test(test_date_exists),
