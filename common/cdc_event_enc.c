@@ -124,12 +124,41 @@ static inline uint64_t enc_esc8(uint64_t x) {
                high;
 }
 
+/* 1 if none of the \p n bytes at \p s must be escaped: 8 at a time, the
+ * last 8 overlapping the ones before (or, under 8, padded with a byte
+ * that needs no escape). */
+static inline int enc_plain(const char *s, size_t n) {
+        uint64_t x = 0x6161616161616161ULL; /* "aaaaaaaa" */
+        size_t i;
+
+        if (n < 8) {
+                memcpy(&x, s, n);
+                return !enc_esc8(x);
+        }
+        for (i = 0; i + 8 < n; i += 8) {
+                memcpy(&x, s + i, 8);
+                if (enc_esc8(x))
+                        return 0;
+        }
+        memcpy(&x, s + n - 8, 8);
+        return !enc_esc8(x);
+}
+
 static void enc_str(enc_buf_t *pb, const char *s, size_t n) {
         static const char hex[] = "0123456789ABCDEF";
         size_t i = 0, run = 0;
 
         if (enc_grow(pb, n + 2))
                 return;
+        if (enc_plain(s, n)) {
+                /* most strings: one copy between the quotes */
+                char *p = pb->b + pb->len;
+                p[0]    = '"';
+                memcpy(p + 1, s, n);
+                p[n + 1] = '"';
+                pb->len += n + 2;
+                return;
+        }
         pb->b[pb->len++] = '"';
         /* most strings need no escape: check them 8 bytes at a time */
         while (i + 8 <= n) {
