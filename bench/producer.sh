@@ -7,8 +7,9 @@
 #                encode the JSON events, publish nothing
 #   mariadb-binlog --read-from-remote-server --verbose on the same binlog
 # plus the producer's peak RSS. Each of the three runs BENCH_RUNS times (3),
-# interleaved; the medians are reported, the runs and their spread above
-# the RESULT lines. Then bench/instr.sh prints the instruction counts
+# interleaved, the producer between the two others and their order
+# alternating from run to run; the medians are reported, the runs, their
+# spread and the per-run ratios above the RESULT lines. Then bench/instr.sh prints the instruction counts
 # (BENCH_INSTR=0 skips them). Prints figures; asserts nothing.
 # Last lines:
 #   RESULT instr producer_per_row=<n> consumer_per_row=<n>
@@ -97,9 +98,8 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
 mpid=$(h_pid mariadb) bpid=$(h_pid broker || h_pid kafka1 || echo 0)
 
 dec=() mb=() prod=() rss=()
-for r in $(seq 1 "$RUNS"); do
-        echo "run $r of $RUNS"
-        # ---- (a) decode only ----
+# ---- (a) decode only ----
+pass_decode() {
         ckpt_rec >"$H_DIR/ckpt-decode.json"
         m0=$(b_cpu_s "$mpid") b0=$(b_cpu_s "$bpid") w0=$(date +%s.%N)
         ${BENCH_WRAP:-} "$BIN" "${common[@]}" --checkpoint.file="$H_DIR/ckpt-decode.json" \
@@ -109,8 +109,10 @@ for r in $(seq 1 "$RUNS"); do
         b_cpu_line "$H_DIR/decode.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
         dec+=("$(b_figure rows_per_s "$H_DIR/decode.out")")
         dec_rows=$(b_figure 'BENCH rows' "$H_DIR/decode.out")
+}
 
-        # ---- (b) mariadb-binlog on the same binlog ----
+# ---- (b) mariadb-binlog on the same binlog ----
+pass_mariadb_binlog() {
         t0=$(date +%s.%N)
         mariadb-binlog --no-defaults --read-from-remote-server -h 127.0.0.1 \
                 -P "$H_MYSQL_PORT" -uroot --verbose \
@@ -122,8 +124,10 @@ for r in $(seq 1 "$RUNS"); do
         mb+=("$(echo "$mb_rows / $mb_secs" | bc -l | cut -d. -f1)")
         echo "  mariadb-binlog rows=$mb_rows seconds=$mb_secs rows_per_s=${mb[-1]}"
         rm -f "$H_DIR/mb.txt"
+}
 
-        # ---- (c) the producer, publishing ----
+# ---- (c) the producer, publishing ----
+pass_producer() {
         ckpt_rec >"$H_DIR/ckpt-prod.json"
         m0=$(b_cpu_s "$mpid") b0=$(b_cpu_s "$bpid") w0=$(date +%s.%N)
         # shellcheck disable=SC2086
@@ -136,6 +140,24 @@ for r in $(seq 1 "$RUNS"); do
         prod+=("$(b_figure rows_per_s "$H_DIR/prod.out")")
         prod_rows=$(b_figure 'BENCH rows' "$H_DIR/prod.out")
         rss+=("$(b_figure peak_rss_kb "$H_DIR/prod.out")")
+}
+
+# The producer pass runs between the two references, and the order
+# alternates from run to run (decode-only, producer, mariadb-binlog; then
+# mariadb-binlog, producer, decode-only): on a shared machine whose speed
+# drifts over seconds, each per-run ratio then compares passes made one
+# after the other, and a drift within a run counts once each way.
+for r in $(seq 1 "$RUNS"); do
+        echo "run $r of $RUNS"
+        if [ $((r % 2)) = 1 ]; then
+                pass_decode
+                pass_producer
+                pass_mariadb_binlog
+        else
+                pass_mariadb_binlog
+                pass_producer
+                pass_decode
+        fi
         [ "$prod_rows" = "$dec_rows" ] ||
                 h_log "note: producer saw $prod_rows rows, decode-only $dec_rows"
 done
