@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cdc_event.h"
+#include "cdc_time.h"
 
 #ifndef CDC_VERSION
 #define CDC_VERSION "0"
@@ -68,18 +69,7 @@ static inline void enc_put(enc_buf_t *pb, const char *s, size_t n) {
 
 #define ENC_LIT(pb, lit) enc_put(pb, lit, sizeof(lit) - 1)
 
-/* "00" "01" ... "99": two digits per division. */
-static const char enc_d2[201] = "00010203040506070809"
-                                "10111213141516171819"
-                                "20212223242526272829"
-                                "30313233343536373839"
-                                "40414243444546474849"
-                                "50515253545556575859"
-                                "60616263646566676869"
-                                "70717273747576777879"
-                                "80818283848586878889"
-                                "90919293949596979899";
-
+/* Two digits per division (cdc_digits2). */
 static void enc_i64(enc_buf_t *pb, int64_t v) {
         char tmp[24];
         char *p    = tmp + sizeof(tmp);
@@ -87,12 +77,12 @@ static void enc_i64(enc_buf_t *pb, int64_t v) {
         while (u >= 100) {
                 unsigned r = (unsigned)(u % 100) * 2;
                 u /= 100;
-                *--p = enc_d2[r + 1];
-                *--p = enc_d2[r];
+                *--p = cdc_digits2[r + 1];
+                *--p = cdc_digits2[r];
         }
         if (u >= 10) {
-                *--p = enc_d2[u * 2 + 1];
-                *--p = enc_d2[u * 2];
+                *--p = cdc_digits2[u * 2 + 1];
+                *--p = cdc_digits2[u * 2];
         } else {
                 *--p = (char)('0' + u);
         }

@@ -24,6 +24,11 @@
 /** Longest instant text, without the NUL: "+123456-12-31T23:59:59.999999Z" */
 #define CDC_TIME_TEXT_MAX 30
 
+/** "00" "01" ... "99": the two decimal digits of 0..99 at [2 v], for the
+ *  formatters that write two digits per division (instants, the event
+ *  encoder's integers). */
+extern const char cdc_digits2[201];
+
 /**
  * @brief Format an instant as UTC ISO-8601 with microseconds:
  *        "2026-11-22T05:20:14.123456Z" (27 characters), or the expanded
