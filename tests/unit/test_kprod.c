@@ -494,6 +494,51 @@ static void test_order(void **state) {
         consume_check(fx, n, parts);
 }
 
+/* A change published as several messages (one sequence number): each
+ * message's report counts, whether it is merged with its neighbours on
+ * the thread serving librdkafka's queue or reported alone; runs of one
+ * number longer than a poll's batch and numbers that come back to an
+ * earlier one keep their counts. */
+static void test_shared_seq(void **state) {
+        fx_t *fx                  = *state;
+        volatile sig_atomic_t run = 1;
+        const int n = 3000, parts = 3;
+        uint64_t want = 0, seq;
+        char why[512];
+        cdc_kprod_t *kp;
+        int i, k, copies;
+
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
+        assert_non_null(kp);
+        for (i = 0; i < n; i++) {
+                /* seq 7 gets 600 messages in a row, more than one batch
+                 * gathers; every 10th a second run later on */
+                seq    = (uint64_t)(i % 10 == 9 ? i - 9 : i);
+                copies = i == 7 ? 600 : 1 + i % 3;
+                for (k = 0; k < copies; k++) {
+                        char *v = strdup("v");
+                        assert_int_equal(cdc_kprod_produce(kp, "t1",
+                                                           (i + k) % parts, "k",
+                                                           1, v, 1, seq),
+                                         0);
+                }
+                want += (uint64_t)copies;
+        }
+        assert_int_equal(cdc_kprod_flush(kp, 30000), 0);
+        wait_acks(fx, kp, want);
+        assert_int_equal(fx->acked, want);
+        assert_int_equal(fx->failed, 0);
+        for (i = 0; i < n; i++) {
+                uint64_t exp = 0;
+                int j;
+                for (j = 0; j < n; j++)
+                        if ((j % 10 == 9 ? j - 9 : j) == i)
+                                exp += j == 7 ? 600 : (uint64_t)(1 + j % 3);
+                assert_int_equal(fx->seen[i], exp);
+        }
+        cdc_kprod_destroy(kp);
+}
+
 /* Nothing is acknowledged (the broker is down, librdkafka's queue holds
  * 5): the ring fills, produce waits, and ends when the run flag drops;
  * flush times out; destroy drops what is held. */
@@ -698,6 +743,7 @@ int main(void) {
                 BOTH(test_brokers_down_and_probe),
                 BOTH(test_kafka_store),
                 BOTH(test_order),
+                BOTH(test_shared_seq),
                 BOTH(test_transactions),
                 BOTH(test_threads_nice),
                 cmocka_unit_test_setup_teardown(test_stop_while_full,
