@@ -12,3 +12,5 @@ cdc_add_unit_test(test_snapshot
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_snapshot.c LIBS cdc_snapshot)
 cdc_add_unit_test(test_topics SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_topics.c
   LIBS cdc_producer_engine)
+cdc_add_unit_test(test_pbench SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pbench.c
+  LIBS cdc_producer_engine)
