@@ -24,7 +24,14 @@
 #                          process ran; prints one "cpu:" line with the
 #                          cores the pass kept busy and how long its main
 #                          thread waited, runnable, for a core (a pass
-#                          slowed by the host shows there)
+#                          slowed by the host shows there). The producer's
+#                          CPU is split into its main thread (decoding and
+#                          encoding), the publisher thread and librdkafka's
+#                          threads. Sets B_CEIL: the rows/s the pass could
+#                          reach at best with the CPU it used, every
+#                          thread busy and none waiting: rows / max(main
+#                          thread CPU, all CPU / cores). A goal above that
+#                          needs less CPU, not better scheduling.
 
 b_runs() {
         local n=${BENCH_RUNS:-3}
@@ -67,12 +74,19 @@ b_cpu_s() {
 }
 
 b_cpu_line() {
-        local secs=$6 cpu main m b runq
+        local secs=$6 cpu main pub rdk m b runq rows
         cpu=$(b_figure cpu_s "$1") main=$(b_figure main_cpu_s "$1")
-        runq=$(b_figure main_runq_s "$1")
+        pub=$(b_figure publisher_cpu_s "$1") rdk=$(b_figure rdkafka_cpu_s "$1")
+        runq=$(b_figure main_runq_s "$1") rows=$(b_figure 'BENCH rows' "$1")
         m=$(echo "$(b_cpu_s "$4") - $2" | bc -l) b=$(echo "$(b_cpu_s "$5") - $3" | bc -l)
-        printf '    cpu: producer %.2f s (main thread %.2f s, other threads %.2f s), mariadb %.2f s, broker %.2f s; %.2f of %s cores busy over %.2f s; main thread waited %.2f s for a core\n' \
-                "$cpu" "$main" "$(echo "$cpu - $main" | bc -l)" "$m" "$b" \
+        printf '    cpu: producer %.2f s (main thread %.2f s, publisher %.2f s, librdkafka %.2f s), mariadb %.2f s, broker %.2f s; %.2f of %s cores busy over %.2f s; main thread waited %.2f s for a core\n' \
+                "$cpu" "$main" "${pub:-0}" "${rdk:-0}" "$m" "$b" \
                 "$(echo "($cpu + $m + $b) / $secs" | bc -l)" "$(nproc)" "$secs" \
                 "${runq:-0}"
+        B_CEIL=$(awk -v r="${rows:-0}" -v c="$cpu" -v mt="$main" -v m="$m" \
+                -v b="$b" -v n="$(nproc)" 'BEGIN {
+                        t = (c + m + b) / n; if (mt > t) t = mt
+                        printf "%.0f", (t > 0 ? r / t : 0) }')
+        printf '    ceiling: %s rows/s with this CPU on %s cores (every thread busy, none waiting)\n' \
+                "$B_CEIL" "$(nproc)"
 }

@@ -6,7 +6,10 @@
 #   decode-only  followcdc-producer --bench.decode.only: read, decode and
 #                encode the JSON events, publish nothing
 #   mariadb-binlog --read-from-remote-server --verbose on the same binlog
-# plus the producer's peak RSS. Each of the three runs BENCH_RUNS times (3),
+# plus the producer's peak RSS and, for each pass, where the CPU went (the
+# producer's main thread, its publisher thread, librdkafka's threads,
+# MariaDB, the broker) and the ceiling that CPU allows on this machine's
+# cores (bench/lib.sh b_cpu_line). Each of the three runs BENCH_RUNS times (3),
 # interleaved, the producer between the two others and their order
 # alternating from run to run; the medians are reported, the runs, their
 # spread and the per-run ratios above the RESULT lines. Then bench/instr.sh prints the instruction counts
@@ -97,7 +100,7 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
 
 mpid=$(h_pid mariadb) bpid=$(h_pid broker || h_pid kafka1 || echo 0)
 
-dec=() mb=() prod=() rss=()
+dec=() mb=() prod=() rss=() ceil=()
 # ---- (a) decode only ----
 pass_decode() {
         ckpt_rec >"$H_DIR/ckpt-decode.json"
@@ -137,6 +140,7 @@ pass_producer() {
                 h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
         echo "  producer: $(cat "$H_DIR/prod.out")"
         b_cpu_line "$H_DIR/prod.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
+        ceil+=("$B_CEIL")
         prod+=("$(b_figure rows_per_s "$H_DIR/prod.out")")
         prod_rows=$(b_figure 'BENCH rows' "$H_DIR/prod.out")
         rss+=("$(b_figure peak_rss_kb "$H_DIR/prod.out")")
@@ -167,6 +171,9 @@ b_summary "mariadb-binlog rows/s" "${mb[@]}"
 b_summary "producer peak RSS kB" "${rss[@]}"
 b_ratios "producer/decode-only per run" "$RUNS" "${prod[@]}" "${dec[@]}"
 b_ratios "producer/mariadb-binlog per run" "$RUNS" "${prod[@]}" "${mb[@]}"
+# what the producer could reach with the CPU it used, scheduled perfectly:
+# below 0.8 of decode-only, the CPU per row, not the waiting, is the gap
+b_ratios "producer ceiling/decode-only per run" "$RUNS" "${ceil[@]}" "${dec[@]}"
 prod_rate=$(b_median "${prod[@]}") dec_rate=$(b_median "${dec[@]}")
 mb_rate=$(b_median "${mb[@]}") rss_kb=$(b_median "${rss[@]}")
 
