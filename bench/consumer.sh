@@ -16,8 +16,11 @@
 # The whole measurement runs BENCH_RUNS times (3), each on fresh topics, a
 # fresh consumer and an emptied Redis (FLUSHALL), with the same events;
 # the median is reported, the runs and their spread above RESULT; rss_mb is
-# the median peak RSS. redis-benchmark runs as many times (its figure moves
-# with the machine as much as the consumer's); its median is the limit. Then bench/instr.sh prints the instruction counts
+# the median peak RSS. redis-benchmark runs after every chunk, while the
+# consumer is idle (its figure moves with the machine as much as the
+# consumer's): a run's limit is the rate of its redis-benchmark samples, the
+# median over runs is the limit, and the per-run ratios (consumer scripts/s
+# over the limit sampled in the same minutes) are printed with their spread. Then bench/instr.sh prints the instruction counts
 # (BENCH_INSTR=0 skips them).
 #
 # Prints figures, never asserts a time. Last lines:
@@ -36,7 +39,7 @@
 #          single_node_events_per_s=<n>
 #
 # Knobs: BENCH_EVENTS BENCH_CHUNK BENCH_PARTITIONS BENCH_USERS BENCH_BATCH
-#        BENCH_WARMUP BENCH_RUNS BENCH_INSTR
+#        BENCH_WARMUP BENCH_RUNS BENCH_INSTR BENCH_LIMIT_N
 #        BENCH_ARGS (extra consumer flags, e.g. "--batch.ms=5")
 #        CDC_BUILD_DIR (default <checkout>/build)
 set -u
@@ -81,6 +84,31 @@ metric() {
 now_ms() { date +%s%3N; }
 # CPU time (ms) used so far by a process
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# Redis-side limit: the same edge script, EVALSHA pipelined, random users,
+# random (fixed-width) versions, in database 1 of the same Redis (the
+# consumer writes database 0). It runs after every chunk, BENCH_LIMIT_N
+# scripts (100,000) at a time, while the consumer is idle:
+# - the host's speed drifts within a minute, so the limit is sampled
+#   beside each chunk, and a run's ratio compares the consumer with the
+#   limit of the same minutes (the consumer's spread and redis-benchmark's
+#   alone are printed beside the per-run ratios);
+# - its keys grow from sample to sample as the consumer's grow from chunk
+#   to chunk (a script on a small database runs faster than on a large
+#   one); database 1 is emptied after each run.
+# redis_limit N prints scripts/s.
+LIMIT_N=${BENCH_LIMIT_N:-100000}
+limit_port=
+redis_limit() {
+        local rb
+        rb=$(redis-benchmark -p "$limit_port" --dbnum 1 -c 4 -P 64 -n "$1" -r "$USERS" --csv \
+                EVALSHA "$sha" 4 'bench:{u:__rand_int__}:following' \
+                'bench:{u:__rand_int__}:followers' 'bench:{u:__rand_int__}:friends' \
+                'bench:{u:__rand_int__}:ver' __rand_int__ \
+                "__rand_int__0000000000" '' o 1 1795000000000 2>/dev/null |
+                tail -n 1 | cut -d, -f2 | tr -d '"')
+        echo "${rb%.*}"
+}
 
 # bench_run REDISFLAG RPIDS...: start the consumer (REDISFLAG says where
 # Redis is), feed EVENTS in chunks, measure; sets events scripts rtt
@@ -143,6 +171,7 @@ bench_run() {
                 printf 'warm-up: %d events applied in %d ms (not counted)\n' "$WARMUP" $((t1 - t0))
         fi
         ev0=$(metric followcdc_consumer_events_total)
+        limit_us=0 chunk_cnt=$(((EVENTS + CHUNK - 1) / CHUNK))
         while [ "$done_events" -lt "$EVENTS" ]; do
                 n=$CHUNK
                 [ $((EVENTS - done_events)) -lt "$n" ] && n=$((EVENTS - done_events))
@@ -153,9 +182,19 @@ bench_run() {
                 cpu_b=$((cpu_b + $(cpu_ms "$bpid") - b0))
                 busy_ms=$((busy_ms + t1 - t0))
                 done_events=$((done_events + n))
-                printf 'chunk %d: %d events applied in %d ms (%d events/s)\n' \
+                printf 'chunk %d: %d events applied in %d ms (%d events/s)' \
                         "$chunk" "$n" $((t1 - t0)) $((n * 1000 / (t1 - t0 > 0 ? t1 - t0 : 1)))
+                if [ -n "$limit_port" ]; then
+                        rb=$(redis_limit "$LIMIT_N")
+                        printf '; redis-benchmark %s scripts/s' "$rb"
+                        [ "${rb:-0}" -gt 0 ] &&
+                                limit_us=$((limit_us + LIMIT_N * 1000000 / rb))
+                fi
+                echo
         done
+        # the limit over this run's minutes: the scripts redis-benchmark
+        # ran over the time they took
+        limit_run=$((limit_us > 0 ? LIMIT_N * chunk_cnt * 1000000 / limit_us : 0))
         events=$(($(metric followcdc_consumer_events_total) - ev0))
         scripts=$(metric followcdc_apply_scripts_total)
         rtt=$(metric followcdc_apply_round_trips_total)
@@ -170,36 +209,29 @@ bench_run() {
 h_start_redis
 H_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=4 ${H_KAFKA_JVM_OPTS:-}"
 h_start_broker
-eps_runs=() rss_runs=()
+sha=$(h_redis SCRIPT LOAD "$(cat "$LUA")")
+limit_port=$H_REDIS_PORT
+eps_runs=() rss_runs=() limit_runs=() sps_runs=()
 for r in $(seq 1 "$RUNS"); do
         echo "---- run $r of $RUNS"
         h_redis FLUSHALL >/dev/null
         mem0=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
         bench_run --redis.port="$H_REDIS_PORT" "$(h_pid redis)"
-        echo "run $r: $eps events/s, peak RSS $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MB"
-        eps_runs+=("$eps")
-        rss_runs+=("$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')")
-done
-edges=$(h_redis EVAL "local n = 0
+        h_redis -n 1 FLUSHDB >/dev/null # redis-benchmark's keys
+        if [ "$r" = "$RUNS" ]; then
+                # what the consumer wrote
+                edges=$(h_redis EVAL "local n = 0
 for _, k in ipairs(redis.call('KEYS', 'fc:{u:*}:following')) do
   n = n + redis.call('ZCARD', k)
 end
 return n" 0)
-mem1=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
-
-# Redis-side limit: the same edge script, EVALSHA pipelined, random users,
-# random (fixed-width) versions, on separate bench: keys of the same Redis.
-sha=$(h_redis SCRIPT LOAD "$(cat "$LUA")")
-# as many times as the consumer ran: the limit moves with the machine too
-limit_runs=()
-for ((lr = 0; lr < RUNS; lr++)); do
-        rb=$(redis-benchmark -p "$H_REDIS_PORT" -c 4 -P 64 -n 400000 -r "$USERS" --csv \
-                EVALSHA "$sha" 4 'bench:{u:__rand_int__}:following' \
-                'bench:{u:__rand_int__}:followers' 'bench:{u:__rand_int__}:friends' \
-                'bench:{u:__rand_int__}:ver' __rand_int__ \
-                "__rand_int__0000000000" '' o 1 1795000000000 2>/dev/null |
-                tail -n 1 | cut -d, -f2 | tr -d '"')
-        limit_runs+=("${rb%.*}")
+                mem1=$(h_redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+        fi
+        limit_runs+=("$limit_run")
+        sps_runs+=("$(awk -v s="$scripts" -v e="$events" -v p="$eps" 'BEGIN {printf "%.0f", e ? p * s / e : 0}')")
+        echo "run $r: $eps events/s (${sps_runs[-1]} scripts/s), peak RSS $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MB; redis-benchmark ${limit_runs[-1]} scripts/s"
+        eps_runs+=("$eps")
+        rss_runs+=("$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')")
 done
 b_summary "redis-benchmark scripts/s" "${limit_runs[@]}"
 limit=$(b_median "${limit_runs[@]}")
@@ -208,9 +240,16 @@ spe=$(awk -v s="$scripts" -v e="$events" 'BEGIN {printf "%.2f", e ? s / e : 0}')
 bpe=$(awk -v a="$mem0" -v b="$mem1" -v e="$edges" 'BEGIN {printf "%d", e ? (b - a) / e : 0}')
 b_summary "consumer events/s" "${eps_runs[@]}"
 b_summary "consumer peak RSS MB" "${rss_runs[@]}"
+b_ratios "consumer/redis-benchmark scripts per run" "$RUNS" "${sps_runs[@]}" "${limit_runs[@]}"
 eps=$(b_median "${eps_runs[@]}")
 rss_mb=$(b_median "${rss_runs[@]}")
-ratio=$(awk -v e="$eps" -v s="$spe" -v l="$limit" 'BEGIN {printf "%.2f", l ? e * s / l : 0}')
+# the median of the per-run ratios: each compares the consumer with the
+# limit of the same minutes
+ratios=()
+for ((i = 0; i < RUNS; i++)); do
+        ratios+=("$(awk -v a="${sps_runs[i]}" -v b="${limit_runs[i]}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')")
+done
+ratio=$(b_median "${ratios[@]}")
 echo "events applied: $events in $busy_ms ms of apply time; scripts: $scripts in $rtt round trips"
 echo "live edges in Redis: $edges; Redis memory: $mem0 -> $mem1 bytes"
 echo "consumer: peak RSS $rss_mb MB (median), exit $crc on SIGTERM (last run)"
@@ -229,6 +268,7 @@ single_eps=$eps
 h_stop redis
 h_restart broker
 h_start_redis_cluster --masters 3 --replicas 0
+limit_port= # no redis-benchmark beside the cluster run
 rpids=()
 for p in $H_RCLUSTER_PORTS; do
         rpids+=("${H__RC_PID[$p]}")
