@@ -88,16 +88,17 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}'
 # Redis-side limit: the same edge script, EVALSHA pipelined, random users,
 # random (fixed-width) versions, in database 1 of the same Redis (the
 # consumer writes database 0). It runs after every chunk, BENCH_LIMIT_N
-# scripts (100,000) at a time, while the consumer is idle:
+# scripts at a time (2 x BENCH_CHUNK: a follow event needs about two), while
+# the consumer is idle:
 # - the host's speed drifts within a minute, so the limit is sampled
 #   beside each chunk, and a run's ratio compares the consumer with the
 #   limit of the same minutes (the consumer's spread and redis-benchmark's
 #   alone are printed beside the per-run ratios);
 # - its keys grow from sample to sample as the consumer's grow from chunk
-#   to chunk (a script on a small database runs faster than on a large
-#   one); database 1 is emptied after each run.
+#   to chunk, at the same pace (a script on a small database runs faster
+#   than on a large one); database 1 is emptied after each run.
 # redis_limit N prints scripts/s.
-LIMIT_N=${BENCH_LIMIT_N:-100000}
+LIMIT_N=${BENCH_LIMIT_N:-$((2 * CHUNK))}
 limit_port=
 redis_limit() {
         local rb
