@@ -790,8 +790,7 @@ static void test_move_between_sources_all_orders(void **state) {
                         ver[0], "510000000000;90000000000@s2=1795000000000");
                 for (i = 0; i < 4; i++) {
                         if (p == 0)
-                                snprintf(first[i], sizeof(first[i]), "%s",
-                                         ver[i]);
+                                memcpy(first[i], ver[i], sizeof(first[i]));
                         assert_string_equal(ver[i], first[i]);
                 }
         }
