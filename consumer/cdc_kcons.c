@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,21 @@ struct cdc_kcons_s {
         int kc_woke;             /* a wake-up was answered */
         int64_t kc_wake_pos, kc_wake_hi; /* its sums of positions and
                                           * high watermarks */
+        /* The wake-up request runs on its own thread (kcons_waker()): its
+         * round trip took 16-40 ms on a loaded machine, and the main
+         * thread, which waited for it, had Redis idle meanwhile. */
+        pthread_t kc_wt;
+        pthread_mutex_t kc_wlk;
+        pthread_cond_t kc_wcnd;
+        int kc_wt_up;   /* the thread runs (started on the first wake) */
+        int kc_wt_stop; /* under kc_wlk: the thread is to end */
+        rd_kafka_topic_partition_list_t *kc_wt_req; /* under kc_wlk: the
+                                                     * next request */
+        int kc_wt_busy; /* under kc_wlk: a request not answered yet */
+        int kc_wt_done; /* under kc_wlk: answered, not looked at yet */
+        rd_kafka_resp_err_t kc_wt_err; /* under kc_wlk: its result */
+        int64_t kc_qbytes;  /* queued.max.messages.kbytes, in bytes */
+        int64_t kc_avg_len; /* running mean size of a message (bytes) */
 };
 
 /* ---- logging ---- */
@@ -418,7 +434,11 @@ cdc_kcons_t *cdc_kcons_new(const cdc_cconf_t *cc,
         size_t d;
         int i;
 
-        kc    = calloc(1, sizeof(*kc));
+        kc = calloc(1, sizeof(*kc));
+        if (kc) {
+                pthread_mutex_init(&kc->kc_wlk, NULL);
+                pthread_cond_init(&kc->kc_wcnd, NULL);
+        }
         kconf = cdc_conf_kafka_dup(cc->cc_conf);
         if (!kc || !kconf ||
             !(kc->kc_seen = calloc(KCONS_MAX_SEEN, sizeof(char *)))) {
@@ -446,6 +466,13 @@ cdc_kcons_t *cdc_kcons_new(const cdc_cconf_t *cc,
                         snprintf(errstr, errstr_size, "kafka: %s", es);
                         goto out;
                 }
+        }
+        {
+                char qk[32];
+                size_t qks = sizeof(qk);
+                if (rd_kafka_conf_get(kconf, "queued.max.messages.kbytes", qk,
+                                      &qks) == RD_KAFKA_CONF_OK)
+                        kc->kc_qbytes = strtoll(qk, NULL, 10) * 1024;
         }
         kc->kc_cc        = cc;
         kc->kc_revoke_cb = revoke_cb;
@@ -497,10 +524,112 @@ out:
         return ret;
 }
 
+/* ---- fetcher wake-up thread (see cdc_kcons_refill()) ---- */
+
+/* Refill checks at most this often; a wake-up that timed out (a leader
+ * unreachable) waits KCONS_WAKE_BACKOFF_MS before the next. */
+#define KCONS_WAKE_EVERY_MS   10
+#define KCONS_WAKE_TIMEOUT_MS 100
+#define KCONS_WAKE_BACKOFF_MS 1000
+
+
+/* @locality waker thread */
+static void *kcons_waker(void *arg) {
+        cdc_kcons_t *kc = arg;
+        rd_kafka_topic_partition_list_t *req;
+        rd_kafka_resp_err_t kerr;
+
+        pthread_mutex_lock(&kc->kc_wlk);
+        for (;;) {
+                while (!kc->kc_wt_stop && !kc->kc_wt_req)
+                        pthread_cond_wait(&kc->kc_wcnd, &kc->kc_wlk);
+                if (kc->kc_wt_stop)
+                        break;
+                req           = kc->kc_wt_req;
+                kc->kc_wt_req = NULL;
+                pthread_mutex_unlock(&kc->kc_wlk);
+                /* One ListOffsets per leader of the assignment: its reply
+                 * wakes that broker's thread, which then fetches. */
+                kerr = rd_kafka_offsets_for_times(kc->kc_rk, req,
+                                                  KCONS_WAKE_TIMEOUT_MS);
+                rd_kafka_topic_partition_list_destroy(req);
+                pthread_mutex_lock(&kc->kc_wlk);
+                kc->kc_wt_err  = kerr;
+                kc->kc_wt_busy = 0;
+                kc->kc_wt_done = 1;
+        }
+        pthread_mutex_unlock(&kc->kc_wlk);
+        return NULL;
+}
+
+/* Hand \p req (taken over) to the waker thread, starting it if needed.
+ * @returns 0, or -1 (no thread: \p req is still the caller's)
+ * @locality main thread */
+static int kcons_waker_start(cdc_kcons_t *kc,
+                             rd_kafka_topic_partition_list_t *req) {
+        if (!kc->kc_wt_up) {
+                if (pthread_create(&kc->kc_wt, NULL, kcons_waker, kc))
+                        return -1;
+                kc->kc_wt_up = 1;
+        }
+        pthread_mutex_lock(&kc->kc_wlk);
+        kc->kc_wt_req  = req;
+        kc->kc_wt_busy = 1;
+        pthread_cond_signal(&kc->kc_wcnd);
+        pthread_mutex_unlock(&kc->kc_wlk);
+        return 0;
+}
+
+/* @returns 1 while a wake-up is under way; collects the answer of the
+ *          last one (a timeout backs the next off).
+ * @locality main thread */
+static int kcons_waker_busy(cdc_kcons_t *kc) {
+        rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+        int busy, done;
+
+        if (!kc->kc_wt_up)
+                return 0;
+        pthread_mutex_lock(&kc->kc_wlk);
+        busy           = kc->kc_wt_busy;
+        done           = kc->kc_wt_done;
+        kc->kc_wt_done = 0;
+        if (done)
+                kerr = kc->kc_wt_err;
+        pthread_mutex_unlock(&kc->kc_wlk);
+        if (done && kerr) {
+                cdc_dbg(KCONS, "KCONS", "fetcher wake-up: %s",
+                        rd_kafka_err2str(kerr));
+                kc->kc_woke = 0; /* it did not wake anything */
+                kc->kc_wake_next_us =
+                        cdc_now_us() + KCONS_WAKE_BACKOFF_MS * 1000;
+        }
+        return busy;
+}
+
+/* Ends the waker thread (a request under way first runs out: at most
+ * KCONS_WAKE_TIMEOUT_MS). @locality main thread */
+static void kcons_waker_stop(cdc_kcons_t *kc) {
+        if (!kc->kc_wt_up)
+                return;
+        pthread_mutex_lock(&kc->kc_wlk);
+        kc->kc_wt_stop = 1;
+        pthread_cond_signal(&kc->kc_wcnd);
+        pthread_mutex_unlock(&kc->kc_wlk);
+        pthread_join(kc->kc_wt, NULL);
+        kc->kc_wt_up = 0;
+        if (kc->kc_wt_req) { /* handed, never taken */
+                rd_kafka_topic_partition_list_destroy(kc->kc_wt_req);
+                kc->kc_wt_req = NULL;
+        }
+}
+
 void cdc_kcons_destroy(cdc_kcons_t *kc) {
         int i;
         if (!kc)
                 return;
+        kcons_waker_stop(kc);
+        pthread_mutex_destroy(&kc->kc_wlk);
+        pthread_cond_destroy(&kc->kc_wcnd);
         if (kc->kc_rk)
                 rd_kafka_destroy(kc->kc_rk);
         if (kc->kc_seen) {
@@ -530,7 +659,12 @@ rd_kafka_message_t *cdc_kcons_poll(cdc_kcons_t *kc, int timeout_ms) {
         if (!rkm)
                 return NULL;
         if (!rkm->err) {
+                int64_t len         = (int64_t)rkm->len + (int64_t)rkm->key_len;
                 kc->kc_denied_since = 0; /* reading again: allowed */
+                kc->kc_avg_len =
+                        kc->kc_avg_len
+                                ? kc->kc_avg_len + (len - kc->kc_avg_len) / 64
+                                : len;
                 if (kc->kc_ack_unknown > 0)
                         kcons_ack_polled(kc, rkm);
                 return rkm;
@@ -830,30 +964,30 @@ int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque) {
         return n;
 }
 
-/* Refill checks at most this often; a wake-up that timed out (a leader
- * unreachable) waits KCONS_WAKE_BACKOFF_MS before the next. */
-#define KCONS_WAKE_EVERY_MS   10
-#define KCONS_WAKE_TIMEOUT_MS 100
-#define KCONS_WAKE_BACKOFF_MS 1000
-
 int cdc_kcons_refill(cdc_kcons_t *kc, int want) {
         rd_kafka_topic_partition_list_t *parts = NULL;
         rd_kafka_queue_t *q;
-        rd_kafka_resp_err_t kerr;
-        int64_t now    = cdc_now_us(), queued;
+        int64_t now = cdc_now_us(), queued, low = want;
         int64_t behind = 0, pos = 0, his = 0;
         int woke = 0;
         int i;
 
-        if (now < kc->kc_wake_next_us || kc->kc_closing || !kc->kc_assigned)
+        if (kcons_waker_busy(kc) || now < kc->kc_wake_next_us ||
+            kc->kc_closing || !kc->kc_assigned)
                 return 0;
         kc->kc_wake_next_us = now + KCONS_WAKE_EVERY_MS * 1000;
-        q                   = rd_kafka_queue_get_consumer(kc->kc_rk);
+        /* The low-water mark: half the queue's bound, in messages of the
+         * mean size seen. Woken only when nearly drained, the fetcher had
+         * one batch's time to answer and the loop often waited. */
+        if (kc->kc_qbytes > 0 && kc->kc_avg_len > 0 &&
+            kc->kc_qbytes / 2 / kc->kc_avg_len > low)
+                low = kc->kc_qbytes / 2 / kc->kc_avg_len;
+        q = rd_kafka_queue_get_consumer(kc->kc_rk);
         if (!q)
                 return 0;
         queued = (int64_t)rd_kafka_queue_length(q);
         rd_kafka_queue_destroy(q);
-        if (queued >= want)
+        if (queued >= low)
                 return 0;
         if (rd_kafka_assignment(kc->kc_rk, &parts) || !parts)
                 return 0;
@@ -883,24 +1017,28 @@ int cdc_kcons_refill(cdc_kcons_t *kc, int want) {
          * for good), and waking again would only repeat the request. */
         if (kc->kc_woke && pos == kc->kc_wake_pos && his == kc->kc_wake_hi)
                 goto out;
-        /* One ListOffsets per leader of the assignment: its reply wakes
-         * that broker's thread, which then fetches (the queue is short). */
         kc->kc_wakes++;
-        kerr = rd_kafka_offsets_for_times(kc->kc_rk, parts,
-                                          KCONS_WAKE_TIMEOUT_MS);
-        if (kerr) {
-                cdc_dbg(KCONS, "KCONS", "fetcher wake-up: %s",
-                        rd_kafka_err2str(kerr));
-                kc->kc_wake_next_us =
-                        cdc_now_us() + KCONS_WAKE_BACKOFF_MS * 1000;
+        if (kcons_waker_start(kc, parts) == 0) {
+                parts = NULL; /* the waker's now */
         } else {
-                woke            = 1;
-                kc->kc_woke     = 1;
-                kc->kc_wake_pos = pos;
-                kc->kc_wake_hi  = his;
+                /* no thread: the request on this one */
+                rd_kafka_resp_err_t kerr = rd_kafka_offsets_for_times(
+                        kc->kc_rk, parts, KCONS_WAKE_TIMEOUT_MS);
+                if (kerr) {
+                        cdc_dbg(KCONS, "KCONS", "fetcher wake-up: %s",
+                                rd_kafka_err2str(kerr));
+                        kc->kc_wake_next_us =
+                                cdc_now_us() + KCONS_WAKE_BACKOFF_MS * 1000;
+                        goto out;
+                }
         }
+        woke            = 1;
+        kc->kc_woke     = 1;
+        kc->kc_wake_pos = pos;
+        kc->kc_wake_hi  = his;
 out:
-        rd_kafka_topic_partition_list_destroy(parts);
+        if (parts)
+                rd_kafka_topic_partition_list_destroy(parts);
         return woke;
 }
 
@@ -929,6 +1067,7 @@ void cdc_kcons_close(cdc_kcons_t *kc) {
         if (kc->kc_closing)
                 return;
         kc->kc_closing = 1;
+        kcons_waker_stop(kc); /* no request of its own while leaving */
         cdc_kcons_commit(kc);
         kerr = rd_kafka_consumer_close(kc->kc_rk);
         if (kerr)

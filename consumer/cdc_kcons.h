@@ -158,16 +158,21 @@ int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque);
  *        queued.max.messages.kbytes and looks again only when a broker
  *        thread wakes, up to 1 s later (later releases have
  *        fetch.queue.backoff.ms): the consumer sat idle for up to a
- *        quarter of each second. When fewer than \p want messages are
- *        queued and the brokers hold more (the cached watermarks: no
- *        request), one ListOffsets to the assignment's leaders
- *        (rd_kafka_offsets_for_times(), at most 100 ms) wakes their
- *        threads, which fetch at once. At most every 10 ms; after a
+ *        quarter of each second. When fewer messages are queued than
+ *        the low-water mark (\p want, or half of
+ *        queued.max.messages.kbytes in messages of the mean size seen,
+ *        whichever is more) and the brokers hold more (the cached
+ *        watermarks: no request), one ListOffsets to the assignment's
+ *        leaders (rd_kafka_offsets_for_times(), at most 100 ms) wakes
+ *        their threads, which fetch at once. The request runs on a
+ *        helper thread of its own: the caller never waits for it (its
+ *        round trip took 16-40 ms on a loaded machine, Redis idle
+ *        meanwhile). At most every 10 ms and one at a time; after a
  *        timeout, not for 1 s; not again while neither the positions
  *        nor the watermarks moved since the last one (the commit
  *        markers of transactions below the high watermark look like
  *        messages left for ever).
- * @returns 1 if the brokers were woken, else 0.
+ * @returns 1 if a wake-up was sent (or handed to the helper), else 0.
  * @locality main thread
  */
 int cdc_kcons_refill(cdc_kcons_t *kc, int want);

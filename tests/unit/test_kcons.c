@@ -137,6 +137,28 @@ static size_t kc_read(cdc_kcons_t *kc, rd_kafka_message_t **msgs, size_t want,
         return n;
 }
 
+/* Messages in the consumer's queue, fetched and not polled. */
+static int kc_queued(cdc_kcons_t *kc) {
+        rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(cdc_kcons_rk(kc));
+        int len;
+        assert_non_null(q);
+        len = (int)rd_kafka_queue_length(q);
+        rd_kafka_queue_destroy(q);
+        return len;
+}
+
+/* Polls what is queued now into msgs[n..cap). @returns the new n */
+static size_t kc_drain(cdc_kcons_t *kc, rd_kafka_message_t **msgs, size_t n,
+                       size_t cap) {
+        while (n < cap) {
+                rd_kafka_message_t *rkm = cdc_kcons_poll(kc, 0);
+                if (!rkm)
+                        break;
+                msgs[n++] = rkm;
+        }
+        return n;
+}
+
 static int64_t committed_sum(cdc_kcons_t *kc) {
         rd_kafka_topic_partition_list_t *l =
                 rd_kafka_topic_partition_list_new(2);
@@ -342,12 +364,22 @@ static void test_refill(void **state) {
          * broker nearly 3,000 more */
         n = kc_read(kc, msgs, 100, 300);
         assert_int_equal(n, 100);
-        assert_int_equal(cdc_kcons_refill(kc, 0), 0); /* enough queued */
-        /* a wake-up: its request may time out on a loaded machine (then
-         * the next is allowed 1 s later), so a few tries */
+        /* the fetcher fills the queue again on its own within ~1 s: half
+         * its bound (32 messages of 1 kB) or more queued, no wake-up even
+         * for a caller that wants none queued */
+        for (tries = 0; kc_queued(kc) < 48 && tries < 300; tries++)
+                usleep(10 * 1000);
+        assert_true(kc_queued(kc) >= 48);
+        assert_int_equal(cdc_kcons_refill(kc, 0), 0);
+        assert_int_equal(cdc_kcons_wakes(kc), 0);
+        /* drained below half the bound: a wake-up, though the caller wants
+         * none queued (the low-water mark is half the bound). Its request
+         * may time out on a loaded machine (then the next is allowed 1 s
+         * later), so a few tries. */
         for (tries = 0; tries < 5; tries++) {
                 usleep(tries ? 1100 * 1000 : 20 * 1000);
-                if (cdc_kcons_refill(kc, 1000) == 1)
+                n = kc_drain(kc, msgs, n, BIG_MSGS);
+                if (cdc_kcons_refill(kc, 0) == 1)
                         break;
         }
         assert_true(tries < 5);
@@ -366,12 +398,7 @@ static void test_refill(void **state) {
                 usleep(20 * 1000);
                 cdc_kcons_refill(kc, 1000); /* as the consumer does */
                 n += kc_read(kc, msgs + n, BIG_MSGS - n, 1);
-                while (n < BIG_MSGS) {
-                        rd_kafka_message_t *rkm = cdc_kcons_poll(kc, 0);
-                        if (!rkm)
-                                break;
-                        msgs[n++] = rkm;
-                }
+                n = kc_drain(kc, msgs, n, BIG_MSGS);
         }
         assert_int_equal(n, BIG_MSGS);
         {
