@@ -223,7 +223,15 @@ static void engine_gather(cdc_engine_t *eng) {
                 engine_set_state(eng, ENGINE_S_ADD);
                 return;
         }
-        rkm = cdc_kcons_poll(eng->e_kc, n ? 0 : ENGINE_POLL_MS);
+        rkm = cdc_kcons_poll(eng->e_kc, 0);
+        if (!rkm && !n) {
+                /* The queue ran dry at a batch's start: wake a fetcher
+                 * stalled on a full queue before waiting, not after the
+                 * wait timed out (the loop then sat up to ENGINE_POLL_MS
+                 * without messages, Redis idle: 40 % of a backlog's time). */
+                cdc_kcons_refill(eng->e_kc, (int)eng->e_cc->batch_size);
+                rkm = cdc_kcons_poll(eng->e_kc, ENGINE_POLL_MS);
+        }
         if (cdc_kcons_rebalances(eng->e_kc) != eng->e_rebalances) {
                 eng->e_rebalances = cdc_kcons_rebalances(eng->e_kc);
                 engine_metrics_group(eng);
