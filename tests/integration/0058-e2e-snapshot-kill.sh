@@ -22,14 +22,16 @@ h_mysql "INSERT INTO follow (follower_id, followee_id)
          SELECT 1 + (seq DIV 100), 100000 + (seq MOD 100)
          FROM seq_0_to_29999" || h_fail "preload"
 
-# 1. the first snapshot, in small chunks, killed part way
-e_producer a --mysql.server.id=5801 --snapshot.chunk.rows=20
+# 1. the first snapshot, one row a chunk (30,000 round trips: on a fast
+# machine 20-row chunks finished before the first look), killed part way
+e_producer a --mysql.server.id=5801 --snapshot.chunk.rows=1
 e_wait_metric p-a followcdc_producer_snapshot_rows_total -ge 400 60 ||
         h_fail "the snapshot did not start publishing"
 [ "$(e_metric p-a followcdc_producer_state)" = 1 ] ||
         h_fail "the snapshot ended before the kill (make it slower)"
 [ "$(e_metric p-a followcdc_producer_checkpoint_writes_total)" = 0 ] ||
         h_fail "a checkpoint was written during the first snapshot"
+h_log "killing the producer at $(e_metric p-a followcdc_producer_snapshot_rows_total) of 30000 snapshot rows"
 e_kill9 p-a
 
 # 2. deletes while no producer runs: users 1..3 were published already
