@@ -532,6 +532,13 @@ out:
 #define KCONS_WAKE_TIMEOUT_MS 100
 #define KCONS_WAKE_BACKOFF_MS 1000
 
+/* A wake-up that failed (timed out, or no thread to send it) woke nothing:
+ * the next one waits KCONS_WAKE_BACKOFF_MS. @locality main thread */
+static void kcons_wake_failed(cdc_kcons_t *kc, const char *why) {
+        cdc_dbg(KCONS, "KCONS", "fetcher wake-up: %s", why);
+        kc->kc_woke         = 0;
+        kc->kc_wake_next_us = cdc_now_us() + KCONS_WAKE_BACKOFF_MS * 1000;
+}
 
 /* @locality waker thread */
 static void *kcons_waker(void *arg) {
@@ -596,13 +603,8 @@ static int kcons_waker_busy(cdc_kcons_t *kc) {
         if (done)
                 kerr = kc->kc_wt_err;
         pthread_mutex_unlock(&kc->kc_wlk);
-        if (done && kerr) {
-                cdc_dbg(KCONS, "KCONS", "fetcher wake-up: %s",
-                        rd_kafka_err2str(kerr));
-                kc->kc_woke = 0; /* it did not wake anything */
-                kc->kc_wake_next_us =
-                        cdc_now_us() + KCONS_WAKE_BACKOFF_MS * 1000;
-        }
+        if (done && kerr)
+                kcons_wake_failed(kc, rd_kafka_err2str(kerr));
         return busy;
 }
 
@@ -1017,21 +1019,12 @@ int cdc_kcons_refill(cdc_kcons_t *kc, int want) {
          * for good), and waking again would only repeat the request. */
         if (kc->kc_woke && pos == kc->kc_wake_pos && his == kc->kc_wake_hi)
                 goto out;
-        kc->kc_wakes++;
-        if (kcons_waker_start(kc, parts) == 0) {
-                parts = NULL; /* the waker's now */
-        } else {
-                /* no thread: the request on this one */
-                rd_kafka_resp_err_t kerr = rd_kafka_offsets_for_times(
-                        kc->kc_rk, parts, KCONS_WAKE_TIMEOUT_MS);
-                if (kerr) {
-                        cdc_dbg(KCONS, "KCONS", "fetcher wake-up: %s",
-                                rd_kafka_err2str(kerr));
-                        kc->kc_wake_next_us =
-                                cdc_now_us() + KCONS_WAKE_BACKOFF_MS * 1000;
-                        goto out;
-                }
+        if (kcons_waker_start(kc, parts)) {
+                kcons_wake_failed(kc, "no thread to send it");
+                goto out;
         }
+        parts = NULL; /* the waker's now */
+        kc->kc_wakes++;
         woke            = 1;
         kc->kc_woke     = 1;
         kc->kc_wake_pos = pos;

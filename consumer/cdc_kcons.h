@@ -172,7 +172,8 @@ int cdc_kcons_lag(cdc_kcons_t *kc, cdc_kcons_lag_cb_t *cb, void *opaque);
  *        nor the watermarks moved since the last one (the commit
  *        markers of transactions below the high watermark look like
  *        messages left for ever).
- * @returns 1 if a wake-up was sent (or handed to the helper), else 0.
+ * @returns 1 if a wake-up was handed to the helper thread, else 0 (also
+ *          when that thread could not start: then as after a timeout).
  * @locality main thread
  */
 int cdc_kcons_refill(cdc_kcons_t *kc, int want);
