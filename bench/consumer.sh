@@ -131,7 +131,12 @@ bench_run() {
         shift
         local rpids=("$@")
         run_no=$((${run_no:-0} + 1))
-        # fresh topics and group for each run: the same events again
+        # fresh topics and group for each run: the same events again. The
+        # group matters on the dev broker: a join to a group whose last
+        # member left is held there until that member's session would have
+        # expired (45 s here), which the warm-up of every run after the
+        # first used to wait out (11-12 s of it, after 30 s of waiting for
+        # the assignment below)
         pre=bench$run_no
         topic=$pre.followcdc.follow
         h_topic_create "$topic" "$PARTS"
@@ -139,7 +144,8 @@ bench_run() {
         port=$(h_free_port)
         # a long session: the consumer is stopped while a chunk is fed
         "$BIN/followcdc-consumer" --kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP" \
-                --kafka.session.timeout.ms=45000 --source.name="$pre" "$rflag" \
+                --kafka.session.timeout.ms=45000 --kafka.group.id="$pre" \
+                --source.name="$pre" "$rflag" \
                 --batch.size="$BATCH" --http.listen="127.0.0.1:$port" \
                 --log.level=warning $devwait ${BENCH_ARGS:-} >>"$H_DIR/consumer.log" 2>&1 &
         cpid=$!
