@@ -83,6 +83,8 @@ b_cpu_line() {
                 "$cpu" "$main" "${pub:-0}" "${rdk:-0}" "$m" "$b" \
                 "$(echo "($cpu + $m + $b) / $secs" | bc -l)" "$(nproc)" "$secs" \
                 "${runq:-0}"
+        # for the caller: all the CPU of the pass and the main thread's
+        B_TOTAL=$(echo "$cpu + $m + $b" | bc -l) B_MAIN=$main
         B_CEIL=$(awk -v r="${rows:-0}" -v c="$cpu" -v mt="$main" -v m="$m" \
                 -v b="$b" -v n="$(nproc)" 'BEGIN {
                         t = (c + m + b) / n; if (mt > t) t = mt

@@ -12,8 +12,11 @@
 # cores (bench/lib.sh b_cpu_line). Each of the three runs BENCH_RUNS times (3),
 # interleaved, the producer between the two others and their order
 # alternating from run to run; the medians are reported, the runs, their
-# spread and the per-run ratios above the RESULT lines. Then bench/instr.sh prints the instruction counts
-# (BENCH_INSTR=0 skips them). Prints figures; asserts nothing.
+# spread and the per-run ratios above the RESULT lines, with the main
+# thread's CPU cost of handing messages over to the publisher and the
+# ceiling the run's CPU would allow if that cost were zero. Then
+# bench/instr.sh prints the instruction counts (BENCH_INSTR=0 skips them).
+# Prints figures; asserts nothing.
 # Last lines:
 #   RESULT instr producer_per_row=<n> consumer_per_row=<n>
 #   RESULT producer rows_per_s=<n> decode_only_rows_per_s=<n> mariadb_binlog_rows_per_s=<n> rss_mb=<n> broker=<dev|kafka>
@@ -100,7 +103,7 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
 
 mpid=$(h_pid mariadb) bpid=$(h_pid broker || h_pid kafka1 || echo 0)
 
-dec=() mb=() prod=() rss=() ceil=()
+dec=() mb=() prod=() rss=() ceil=() dmain=() pmain=() ptotal=()
 # ---- (a) decode only ----
 pass_decode() {
         ckpt_rec >"$H_DIR/ckpt-decode.json"
@@ -110,6 +113,7 @@ pass_decode() {
                 h_fail "decode-only run failed: $(tail -n 3 "$H_DIR/decode.log")"
         echo "  decode-only: $(cat "$H_DIR/decode.out")"
         b_cpu_line "$H_DIR/decode.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
+        dmain+=("$B_MAIN")
         dec+=("$(b_figure rows_per_s "$H_DIR/decode.out")")
         dec_rows=$(b_figure 'BENCH rows' "$H_DIR/decode.out")
 }
@@ -140,7 +144,7 @@ pass_producer() {
                 h_fail "producer run failed: $(tail -n 3 "$H_DIR/prod.log")"
         echo "  producer: $(cat "$H_DIR/prod.out")"
         b_cpu_line "$H_DIR/prod.out" "$m0" "$b0" "$mpid" "$bpid" "$(echo "$(date +%s.%N) - $w0" | bc -l)"
-        ceil+=("$B_CEIL")
+        ceil+=("$B_CEIL") pmain+=("$B_MAIN") ptotal+=("$B_TOTAL")
         prod+=("$(b_figure rows_per_s "$H_DIR/prod.out")")
         prod_rows=$(b_figure 'BENCH rows' "$H_DIR/prod.out")
         rss+=("$(b_figure peak_rss_kb "$H_DIR/prod.out")")
@@ -174,6 +178,24 @@ b_ratios "producer/mariadb-binlog per run" "$RUNS" "${prod[@]}" "${mb[@]}"
 # what the producer could reach with the CPU it used, scheduled perfectly:
 # below 0.8 of decode-only, the CPU per row, not the waiting, is the gap
 b_ratios "producer ceiling/decode-only per run" "$RUNS" "${ceil[@]}" "${dec[@]}"
+# What the hand-over to the publisher costs the main thread (its CPU
+# publishing minus its CPU decode-only, same run: the copy into the ring,
+# the in-flight tracking, the delivery reports, the waits), and the
+# ceiling if that cost were zero: rows / max(main thread decode-only, the
+# rest of the CPU / cores). Below 0.8 of decode-only, the CPU of
+# librdkafka, MariaDB and the broker on these cores alone keeps the
+# producer under 0.8; above it, the hand-over and the scheduling are the
+# gap.
+hand=() free_ceil=()
+for ((i = 0; i < RUNS; i++)); do
+        hand+=("$(awk -v p="${pmain[i]}" -v d="${dmain[i]}" 'BEGIN {printf "%.2f", p - d}')")
+        free_ceil+=("$(awk -v r="$prod_rows" -v d="${dmain[i]}" -v p="${pmain[i]}" \
+                -v t="${ptotal[i]}" -v n="$(nproc)" -v dr="${dec[i]}" 'BEGIN {
+                        w = (t - (p - d)) / n; if (d > w) w = d
+                        printf "%.3f", (w > 0 && dr > 0 ? r / w / dr : 0) }')")
+done
+b_summary "main thread hand-over s per pass (publishing - decode-only)" "${hand[@]}"
+b_summary "producer ceiling with a free hand-over/decode-only per run" "${free_ceil[@]}"
 prod_rate=$(b_median "${prod[@]}") dec_rate=$(b_median "${dec[@]}")
 mb_rate=$(b_median "${mb[@]}") rss_kb=$(b_median "${rss[@]}")
 
