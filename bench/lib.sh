@@ -79,15 +79,15 @@ b_cpu_line() {
         pub=$(b_figure publisher_cpu_s "$1") rdk=$(b_figure rdkafka_cpu_s "$1")
         runq=$(b_figure main_runq_s "$1") rows=$(b_figure 'BENCH rows' "$1")
         m=$(echo "$(b_cpu_s "$4") - $2" | bc -l) b=$(echo "$(b_cpu_s "$5") - $3" | bc -l)
+        # for the caller too: all the CPU of the pass and the main thread's
+        B_TOTAL=$(echo "$cpu + $m + $b" | bc -l) B_MAIN=$main
         printf '    cpu: producer %.2f s (main thread %.2f s, publisher %.2f s, librdkafka %.2f s), mariadb %.2f s, broker %.2f s; %.2f of %s cores busy over %.2f s; main thread waited %.2f s for a core\n' \
                 "$cpu" "$main" "${pub:-0}" "${rdk:-0}" "$m" "$b" \
-                "$(echo "($cpu + $m + $b) / $secs" | bc -l)" "$(nproc)" "$secs" \
+                "$(echo "$B_TOTAL / $secs" | bc -l)" "$(nproc)" "$secs" \
                 "${runq:-0}"
-        # for the caller: all the CPU of the pass and the main thread's
-        B_TOTAL=$(echo "$cpu + $m + $b" | bc -l) B_MAIN=$main
-        B_CEIL=$(awk -v r="${rows:-0}" -v c="$cpu" -v mt="$main" -v m="$m" \
-                -v b="$b" -v n="$(nproc)" 'BEGIN {
-                        t = (c + m + b) / n; if (mt > t) t = mt
+        B_CEIL=$(awk -v r="${rows:-0}" -v all="$B_TOTAL" -v mt="$main" \
+                -v n="$(nproc)" 'BEGIN {
+                        t = all / n; if (mt > t) t = mt
                         printf "%.0f", (t > 0 ? r / t : 0) }')
         printf '    ceiling: %s rows/s with this CPU on %s cores (every thread busy, none waiting)\n' \
                 "$B_CEIL" "$(nproc)"
