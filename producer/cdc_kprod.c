@@ -13,8 +13,9 @@
  * (rd_kafka_producev(), waiting on a full queue), and serves librdkafka's
  * events (rd_kafka_poll()). librdkafka's per-message work then runs beside
  * the decoding instead of on its thread. Delivery reports, whichever
- * thread serves them, only append to a list of acknowledgements, merged
- * by sequence number; the thread that calls cdc_kprod_poll() or
+ * thread serves them, are counted on that thread and appended to a list
+ * of acknowledgements once per run of one sequence number (kp_lock once
+ * per run, not per message); the thread that calls cdc_kprod_poll() or
  * cdc_kprod_flush() passes them to the callback, so the callback keeps
  * running on the main thread, with or without the publisher. Every
  * operation that needs what was produced to be in librdkafka (flush,
@@ -177,13 +178,14 @@ static void kprod_err(cdc_kprod_t *kp, int fatal, const char *fmt, ...) {
 
 /* One more acknowledgement (or failure) of \p seq, merged with the last
  * one when it has the same number. kp_lock held. */
-static void kprod_ack_push(cdc_kprod_t *kp, uint64_t seq, cdc_err_t err) {
+static void kprod_ack_push(cdc_kprod_t *kp, uint64_t seq, uint64_t cnt,
+                           cdc_err_t err) {
         kprod_ack_t *a;
 
         if (kp->kp_ack_cnt) {
                 a = &kp->kp_acks[kp->kp_ack_cnt - 1];
                 if (a->ka_seq == seq && a->ka_err == err) {
-                        a->ka_cnt++;
+                        a->ka_cnt += cnt;
                         goto out;
                 }
         }
@@ -206,7 +208,7 @@ static void kprod_ack_push(cdc_kprod_t *kp, uint64_t seq, cdc_err_t err) {
         }
         a         = &kp->kp_acks[kp->kp_ack_cnt++];
         a->ka_seq = seq;
-        a->ka_cnt = 1;
+        a->ka_cnt = cnt;
         a->ka_err = err;
 out:
         pthread_cond_signal(&kp->kp_cnd_ack);
@@ -337,6 +339,38 @@ static void kprod_up(cdc_kprod_t *kp) {
         cdc_log(LOG_NOTICE, "KPROD", "brokers reachable again");
 }
 
+/* Successful delivery reports of one sequence number, counted on the
+ * thread serving them and recorded (kp_lock) in one go: one lock and one
+ * signal per run of reports instead of per message. librdkafka calls the
+ * callback only inside rd_kafka_poll(), _flush() and the transaction
+ * calls, and each of our calls of those is followed by kprod_tl_flush():
+ * outside them the count is empty. */
+static __thread struct {
+        cdc_kprod_t *kp;
+        uint64_t seq;
+        uint64_t cnt;
+} kprod_tl_ack;
+
+static void kprod_tl_flush(void) {
+        cdc_kprod_t *kp = kprod_tl_ack.kp;
+
+        if (!kprod_tl_ack.cnt)
+                return;
+        pthread_mutex_lock(&kp->kp_lock);
+        kprod_ack_push(kp, kprod_tl_ack.seq, kprod_tl_ack.cnt,
+                       CDC_ERR_NO_ERROR);
+        pthread_mutex_unlock(&kp->kp_lock);
+        kprod_tl_ack.cnt = 0;
+        kprod_tl_ack.kp  = NULL;
+}
+
+/* rd_kafka_poll() of kp_rk, recording the reports it served. */
+static int kprod_rk_poll(cdc_kprod_t *kp, int timeout_ms) {
+        int n = rd_kafka_poll(kp->kp_rk, timeout_ms);
+        kprod_tl_flush();
+        return n;
+}
+
 /* @locality as kprod_error_cb(): records the report, kprod_acks_serve()
  * passes it on */
 static void kprod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
@@ -345,6 +379,8 @@ static void kprod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         uint64_t seq    = (uint64_t)(uintptr_t)rkm->_private;
         (void)rk;
 
+        if (rkm->err)
+                kprod_tl_flush();
         if (rkm->err && kp->kp_txn) {
                 /* Transactional: the open transaction can't commit any
                  * more; the engine aborts it and resumes from the
@@ -375,15 +411,20 @@ static void kprod_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                                  rd_kafka_err2str(rkm->err));
                 }
                 __atomic_store_n(&kp->kp_fatal, 1, __ATOMIC_RELEASE);
-                kprod_ack_push(kp, seq, CDC_ERR__FATAL);
+                kprod_ack_push(kp, seq, 1, CDC_ERR__FATAL);
                 kprod_wake_all(kp);
                 pthread_mutex_unlock(&kp->kp_lock);
                 return;
         }
         kprod_up(kp); /* a broker acknowledged */
-        pthread_mutex_lock(&kp->kp_lock);
-        kprod_ack_push(kp, seq, CDC_ERR_NO_ERROR);
-        pthread_mutex_unlock(&kp->kp_lock);
+        if (kprod_tl_ack.kp == kp && kprod_tl_ack.seq == seq) {
+                kprod_tl_ack.cnt++;
+                return;
+        }
+        kprod_tl_flush();
+        kprod_tl_ack.kp  = kp;
+        kprod_tl_ack.seq = seq;
+        kprod_tl_ack.cnt = 1;
 }
 
 static void kprod_sync_init(cdc_kprod_t *kp) {
@@ -505,7 +546,7 @@ static void kprod_queue_full_wait(cdc_kprod_t *kp, int *waited, int ms) {
                 cdc_dbg(KPROD, "KPROD",
                         "local queue full (%d messages): waiting",
                         rd_kafka_outq_len(kp->kp_rk));
-        rd_kafka_poll(kp->kp_rk, ms);
+        kprod_rk_poll(kp, ms);
 }
 
 /* Hand one message to librdkafka, waiting (serving its events) while its
@@ -645,7 +686,7 @@ static void *kprod_pub_main(void *arg) {
                         if (__atomic_load_n(&kp->kp_ring_head,
                                             __ATOMIC_SEQ_CST) != head)
                                 sleep = 0;
-                        rd_kafka_poll(kp->kp_rk,
+                        kprod_rk_poll(kp,
                                       sleep ? KPROD_SLEEP_MS : KPROD_NAP_MS);
                         __atomic_store_n(&kp->kp_pub_idle, 0, __ATOMIC_SEQ_CST);
                         pthread_mutex_lock(&kp->kp_lock);
@@ -664,7 +705,7 @@ static void *kprod_pub_main(void *arg) {
                         bytes += kprod_job_bytes(
                                 &kp->kp_ring[i % KPROD_RING_CAP]);
                 kprod_pub_jobs(kp, tail, tail + n);
-                rd_kafka_poll(kp->kp_rk, 0);
+                kprod_rk_poll(kp, 0);
                 __atomic_sub_fetch(&kp->kp_ring_bytes, bytes, __ATOMIC_RELAXED);
                 pthread_mutex_lock(&kp->kp_lock);
                 __atomic_store_n(&kp->kp_ring_tail, tail + n, __ATOMIC_RELEASE);
@@ -1000,6 +1041,7 @@ void cdc_kprod_destroy(cdc_kprod_t *kp) {
         kprod_topics_clear(kp);
         if (kp->kp_rk)
                 rd_kafka_destroy(kp->kp_rk);
+        kprod_tl_flush();
         if (kp->kp_rkc)
                 rd_kafka_conf_destroy(kp->kp_rkc);
         free(kp->kp_ring);
@@ -1263,7 +1305,7 @@ int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms) {
         int n;
 
         if (!kp->kp_pub_on) {
-                n = rd_kafka_poll(kp->kp_rk, timeout_ms);
+                n = kprod_rk_poll(kp, timeout_ms);
                 kprod_acks_serve(kp);
                 return n;
         }
@@ -1292,6 +1334,7 @@ cdc_err_t cdc_kprod_flush(cdc_kprod_t *kp, int timeout_ms) {
                 left       = us > 0 ? (int)(us / 1000) : 0;
         }
         rerr = rd_kafka_flush(kp->kp_rk, left);
+        kprod_tl_flush();
         kprod_acks_serve(kp);
         if (rerr == RD_KAFKA_RESP_ERR__TIMED_OUT)
                 return CDC_ERR__TIMED_OUT;
@@ -1451,6 +1494,7 @@ cdc_err_t cdc_kprod_txn_abort(cdc_kprod_t *kp, int timeout_ms) {
         }
         err = kprod_txn_err(kp, "abort transaction",
                             rd_kafka_abort_transaction(kp->kp_rk, timeout_ms));
+        kprod_tl_flush();
         if (!err) {
                 kp->kp_txn_open = 0;
                 __atomic_store_n(&kp->kp_txn_abort, 0, __ATOMIC_RELEASE);
@@ -1477,6 +1521,7 @@ cdc_err_t cdc_kprod_txn_commit(cdc_kprod_t *kp, int timeout_ms) {
                 err = kprod_txn_err(
                         kp, "commit transaction",
                         rd_kafka_commit_transaction(kp->kp_rk, timeout_ms));
+                kprod_tl_flush();
                 kprod_acks_serve(kp);
                 if (!err && !kprod_txn_must_abort(kp)) {
                         kp->kp_txn_open = 0;
@@ -1515,6 +1560,7 @@ cdc_err_t cdc_kprod_reset(cdc_kprod_t *kp, char *errstr, size_t errstr_size) {
         rd_kafka_destroy(kp->kp_rk); /* an open transaction is abandoned:
                                       * the next init_transactions with
                                       * our transactional.id aborts it */
+        kprod_tl_flush();
         kp->kp_rk = kprod_rk_new(kp, rkc, errstr, errstr_size);
         if (!kp->kp_rk) {
                 __atomic_store_n(&kp->kp_fatal, 1, __ATOMIC_RELEASE);
