@@ -14,7 +14,10 @@
 # alternating from run to run; the medians are reported, the runs, their
 # spread and the per-run ratios above the RESULT lines, with the main
 # thread's CPU cost of handing messages over to the publisher and the
-# ceiling the run's CPU would allow if that cost were zero. Then
+# ceiling the run's CPU would allow if that cost were zero, and how long
+# the main thread waited for the publisher and the publisher for room in
+# librdkafka's queue (the BENCH line's publisher_wait_s and
+# kafka_queue_wait_s). Then
 # bench/instr.sh prints the instruction counts (BENCH_INSTR=0 skips them).
 # Prints figures; asserts nothing.
 # Last lines:
@@ -103,7 +106,7 @@ common=(--mysql.host=127.0.0.1 --mysql.port="$H_MYSQL_PORT"
 
 mpid=$(h_pid mariadb) bpid=$(h_pid broker || h_pid kafka1 || echo 0)
 
-dec=() mb=() prod=() rss=() ceil=() dmain=() pmain=() ptotal=()
+dec=() mb=() prod=() rss=() ceil=() dmain=() pmain=() ptotal=() pwait=() qwait=()
 # ---- (a) decode only ----
 pass_decode() {
         ckpt_rec >"$H_DIR/ckpt-decode.json"
@@ -148,6 +151,8 @@ pass_producer() {
         prod+=("$(b_figure rows_per_s "$H_DIR/prod.out")")
         prod_rows=$(b_figure 'BENCH rows' "$H_DIR/prod.out")
         rss+=("$(b_figure peak_rss_kb "$H_DIR/prod.out")")
+        pwait+=("$(b_figure publisher_wait_s "$H_DIR/prod.out")")
+        qwait+=("$(b_figure kafka_queue_wait_s "$H_DIR/prod.out")")
 }
 
 # The producer pass runs between the two references, and the order
@@ -195,6 +200,11 @@ for ((i = 0; i < RUNS; i++)); do
                         printf "%.3f", (w > 0 && dr > 0 ? r / w / dr : 0) }')")
 done
 b_summary "main thread hand-over s per pass (publishing - decode-only)" "${hand[@]}"
+# where the waiting was: the main thread for room in the publisher's ring
+# (the publisher behind), the publisher for room in librdkafka's queue
+# (acknowledgements behind)
+b_summary "main thread waited for the publisher s per pass" "${pwait[@]}"
+b_summary "publisher waited for librdkafka's queue s per pass" "${qwait[@]}"
 b_summary "producer ceiling with a free hand-over/decode-only per run" "${free_ceil[@]}"
 prod_rate=$(b_median "${prod[@]}") dec_rate=$(b_median "${dec[@]}")
 mb_rate=$(b_median "${mb[@]}") rss_kb=$(b_median "${rss[@]}")

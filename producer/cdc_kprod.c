@@ -136,6 +136,11 @@ struct cdc_kprod_s {
         int kp_pub_stop;      /* asks it to end (also read __atomic) */
         int kp_pub_idle;      /* __atomic: it waits in rd_kafka_poll() */
         int kp_pub_sleep;     /* __atomic: for long (KPROD_SLEEP_MS) */
+        /* __atomic: microseconds produce waited for room in the ring
+         * (the publisher behind), and handing a message to librdkafka
+         * waited for room in its queue (Kafka behind) */
+        int64_t kp_ring_wait_us;
+        int64_t kp_queue_wait_us;
         pthread_t kp_pub;
         rd_kafka_queue_t *kp_mainq; /* to wake it (rd_kafka_queue_yield) */
 
@@ -542,11 +547,15 @@ static rd_kafka_resp_err_t kprod_producev(
 /* Back-pressure: librdkafka's queue is full. Never drop; serve its events
  * (acknowledgements make room) for up to \p ms. */
 static void kprod_queue_full_wait(cdc_kprod_t *kp, int *waited, int ms) {
+        int64_t t0 = cdc_now_us();
+
         if (!(*waited)++)
                 cdc_dbg(KPROD, "KPROD",
                         "local queue full (%d messages): waiting",
                         rd_kafka_outq_len(kp->kp_rk));
         kprod_rk_poll(kp, ms);
+        __atomic_add_fetch(&kp->kp_queue_wait_us, cdc_now_us() - t0,
+                           __ATOMIC_RELAXED);
 }
 
 /* Hand one message to librdkafka, waiting (serving its events) while its
@@ -1139,6 +1148,7 @@ static cdc_err_t kprod_enqueue(cdc_kprod_t *kp, rd_kafka_topic_t *rkt,
         }
         need = keylen + len;
         if (kprod_ring_full(kp, need)) {
+                int64_t t0 = cdc_now_us();
                 pthread_mutex_lock(&kp->kp_lock);
                 while (kprod_ring_full(kp, need)) {
                         if (kprod_is_fatal(kp)) {
@@ -1163,6 +1173,8 @@ static cdc_err_t kprod_enqueue(cdc_kprod_t *kp, rd_kafka_topic_t *rkt,
                         pthread_mutex_lock(&kp->kp_lock);
                 }
                 pthread_mutex_unlock(&kp->kp_lock);
+                __atomic_add_fetch(&kp->kp_ring_wait_us, cdc_now_us() - t0,
+                                   __ATOMIC_RELAXED);
                 if (err)
                         goto out;
         }
@@ -1343,6 +1355,12 @@ cdc_err_t cdc_kprod_flush(cdc_kprod_t *kp, int timeout_ms) {
 
 int cdc_kprod_outq_len(cdc_kprod_t *kp) {
         return rd_kafka_outq_len(kp->kp_rk) + (int)kprod_ring_cnt(kp);
+}
+
+void cdc_kprod_waits(const cdc_kprod_t *kp, int64_t *ring_us,
+                     int64_t *queue_us) {
+        *ring_us  = __atomic_load_n(&kp->kp_ring_wait_us, __ATOMIC_RELAXED);
+        *queue_us = __atomic_load_n(&kp->kp_queue_wait_us, __ATOMIC_RELAXED);
 }
 
 int cdc_kprod_fatal(const cdc_kprod_t *kp) {

@@ -200,6 +200,16 @@ cdc_err_t cdc_kprod_flush(cdc_kprod_t *kp, int timeout_ms);
  *  ring included). */
 int cdc_kprod_outq_len(cdc_kprod_t *kp);
 
+/**
+ * @brief Back-pressure so far, in microseconds since cdc_kprod_new():
+ *        \p ring_us produce waited for room in the publisher's ring (the
+ *        publisher behind), \p queue_us a message waited for room in
+ *        librdkafka's queue (queue.buffering.max.*: Kafka behind), on the
+ *        publisher or, without one, in produce. @locality any thread
+ */
+void cdc_kprod_waits(const cdc_kprod_t *kp, int64_t *ring_us,
+                     int64_t *queue_us);
+
 /** @returns non-zero once a fatal error happened (stop producing). */
 int cdc_kprod_fatal(const cdc_kprod_t *kp);
 

@@ -21,6 +21,7 @@ struct cdc_pbench_s {
         cdc_pos_t pb_end;
         uint64_t pb_rows;
         int64_t pb_first_row_us, pb_last_commit_us, pb_idle_us;
+        int64_t pb_ring_wait_us, pb_queue_wait_us;
 };
 
 int cdc_pbench_new(const cdc_pconf_t *pc, cdc_pbench_t **pbp) {
@@ -186,6 +187,13 @@ static void pbench_threads_cpu_s(double *pub, double *rdk) {
         closedir(d);
 }
 
+void cdc_pbench_waits(cdc_pbench_t *pb, int64_t ring_us, int64_t queue_us) {
+        if (!pb)
+                return;
+        pb->pb_ring_wait_us  = ring_us;
+        pb->pb_queue_wait_us = queue_us;
+}
+
 void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out) {
         int64_t end = cdc_now_us();
         double secs, pub, rdk;
@@ -201,9 +209,12 @@ void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out) {
                 "BENCH rows=%" PRIu64 " seconds=%.3f rows_per_s=%.0f "
                 "peak_rss_kb=%" PRId64
                 " cpu_s=%.3f main_cpu_s=%.3f main_runq_s=%.3f"
-                " publisher_cpu_s=%.3f rdkafka_cpu_s=%.3f\n",
+                " publisher_cpu_s=%.3f rdkafka_cpu_s=%.3f"
+                " publisher_wait_s=%.3f kafka_queue_wait_s=%.3f\n",
                 pb->pb_rows, secs, secs > 0 ? (double)pb->pb_rows / secs : 0.0,
                 pbench_peak_rss_kb(), pbench_cpu_s(RUSAGE_SELF),
-                pbench_cpu_s(RUSAGE_THREAD), pbench_runq_s(), pub, rdk);
+                pbench_cpu_s(RUSAGE_THREAD), pbench_runq_s(), pub, rdk,
+                (double)pb->pb_ring_wait_us / 1e6,
+                (double)pb->pb_queue_wait_us / 1e6);
         fflush(out);
 }

@@ -66,6 +66,10 @@ int cdc_pbench_commit(cdc_pbench_t *pb, const cdc_pos_t *next);
 int cdc_pbench_heartbeat(cdc_pbench_t *pb, const cdc_pos_t *next);
 
 /** @brief Print the BENCH line (bench.stop.at.end only). */
+/** @brief The producer's back-pressure (cdc_kprod_waits()) for the BENCH
+ *         line. NULL \p pb: no-op. */
+void cdc_pbench_waits(cdc_pbench_t *pb, int64_t ring_us, int64_t queue_us);
+
 void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out);
 
 /**

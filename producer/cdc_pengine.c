@@ -200,6 +200,16 @@ static void pengine_kafka_health(cdc_pengine_t *pe) {
         }
 }
 
+/* The back-pressure counters, from the producer's (which lives as long
+ * as the engine: they only grow). */
+static void pengine_waits(cdc_pengine_t *pe) {
+        int64_t ring_us, queue_us;
+
+        cdc_kprod_waits(pe->pe_kp, &ring_us, &queue_us);
+        cdc_metric_set(pe->pe_mt.ring_wait_ms, ring_us / 1000);
+        cdc_metric_set(pe->pe_mt.queue_wait_ms, queue_us / 1000);
+}
+
 /* Periodic work of every state that holds the lock: delivery reports,
  * the checkpoint, metrics, the lock. @returns CDC_ERR_NO_ERROR, or why
  * the state must end (CDC_ERR__FATAL: Kafka refused a message for good;
@@ -214,6 +224,7 @@ cdc_err_t pengine_tick(cdc_pengine_t *pe, int timeout_ms) {
                         return pengine_fail(pe, CDC_ERR__FATAL, PE_WHY_OTHER,
                                             "%s", cdc_kprod_errstr(pe->pe_kp));
                 cdc_metric_set(pe->pe_mt.queue, cdc_kprod_outq_len(pe->pe_kp));
+                pengine_waits(pe);
                 pengine_kafka_health(pe);
         }
         if (pe->pe_topics) {
@@ -609,6 +620,11 @@ int cdc_pengine_run(cdc_pengine_t *pe) {
         }
         pengine_publish(pe, PE_ST_DONE);
         pengine_quiesce(pe);
+        if (pe->pe_kp) {
+                int64_t ring_us, queue_us;
+                cdc_kprod_waits(pe->pe_kp, &ring_us, &queue_us);
+                cdc_pbench_waits(pe->pe_pb, ring_us, queue_us);
+        }
         cdc_pbench_report(pe->pe_pb, stdout);
         return pe->pe_exit;
 }

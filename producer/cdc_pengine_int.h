@@ -116,6 +116,7 @@ struct cdc_pengine_s {
                 cdc_metric_t *stream_starts, *ckpt_loads, *reconnects;
                 cdc_metric_t *ckpt_writes, *ckpt_errors, *lock_lost;
                 cdc_metric_t *purged, *topics_not_compacted, *truncates;
+                cdc_metric_t *ring_wait_ms, *queue_wait_ms;
         } pe_mt;
 };
 

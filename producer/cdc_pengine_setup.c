@@ -155,6 +155,12 @@ static const struct {
           "Topics found at start without cleanup.policy=compact" },
         { _M(truncates), 0, "followcdc_producer_truncates_total",
           "TRUNCATEs of a captured table sent as truncate events" },
+        { _M(ring_wait_ms), 0, "followcdc_producer_publisher_wait_ms_total",
+          "Milliseconds the main thread waited for room in the publisher's "
+          "ring (the publisher behind)" },
+        { _M(queue_wait_ms), 0, "followcdc_producer_kafka_queue_wait_ms_total",
+          "Milliseconds messages waited for room in librdkafka's queue "
+          "(Kafka acknowledging slower than the binlog comes)" },
 #undef _M
 };
 

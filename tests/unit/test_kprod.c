@@ -168,6 +168,57 @@ static void test_backpressure(void **state) {
         cdc_kprod_destroy(kp);
 }
 
+/* Back-pressure is counted where it happens: librdkafka's queue of 5
+ * holds every message back (its wait counted); with the publisher, the
+ * ring of CDC_KPROD_RING fills behind it and produce waits too (counted
+ * apart). Nothing waits with a queue that holds everything. */
+static void test_wait_counters(void **state) {
+        fx_t *fx                  = *state;
+        volatile sig_atomic_t run = 1;
+        const uint64_t n          = CDC_KPROD_RING + 200;
+        int64_t ring_us, queue_us;
+        char why[512];
+        cdc_kprod_t *kp;
+        uint64_t i;
+
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
+        assert_non_null(kp);
+        for (i = 0; i < 50; i++)
+                assert_int_equal(cdc_kprod_produce(kp, "t1",
+                                                   RD_KAFKA_PARTITION_UA, "k",
+                                                   1, strdup("v"), 1, i),
+                                 0);
+        assert_int_equal(cdc_kprod_flush(kp, 10000), 0);
+        cdc_kprod_waits(kp, &ring_us, &queue_us);
+        assert_int_equal(ring_us, 0);
+        assert_int_equal(queue_us, 0);
+        cdc_kprod_destroy(kp);
+
+        fx->acked = 0;
+        memset(fx->seen, 0, sizeof(fx->seen));
+        assert_int_equal(cdc_conf_set(fx->conf,
+                                      "kafka.queue.buffering.max.messages", "5",
+                                      why, sizeof(why)),
+                         0);
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
+        assert_non_null(kp);
+        for (i = 0; i < n; i++)
+                assert_int_equal(cdc_kprod_produce(kp, "t1",
+                                                   RD_KAFKA_PARTITION_UA, "k",
+                                                   1, strdup("v"), 1, i),
+                                 0);
+        assert_int_equal(cdc_kprod_flush(kp, 30000), 0);
+        wait_acks(fx, kp, n);
+        assert_int_equal(fx->acked, n);
+        cdc_kprod_waits(kp, &ring_us, &queue_us);
+        assert_true(queue_us > 0);
+        if (fx->threaded)
+                assert_true(ring_us > 0);
+        else
+                assert_int_equal(ring_us, 0);
+        cdc_kprod_destroy(kp);
+}
+
 /* A permanent error reaches the callback and stops the producer. */
 static void test_permanent_error(void **state) {
         fx_t *fx                  = *state;
@@ -736,6 +787,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 BOTH(test_produce_and_acks),
                 BOTH(test_backpressure),
+                BOTH(test_wait_counters),
                 BOTH(test_permanent_error),
                 BOTH(test_unsafe_settings),
                 BOTH(test_too_large_not_fatal),
