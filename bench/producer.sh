@@ -73,21 +73,20 @@ h_log "writing $ROWS single-row changes ($TXN_ROWS per transaction)"
 t0=$(date +%s.%N)
 h_mysql <<SQL || h_fail "filling the binlog failed"
 DELIMITER //
-CREATE PROCEDURE bench_fill(n INT, per INT)
+CREATE PROCEDURE bench_fill(n INT, per INT, base INT)
 BEGIN
   DECLARE i INT DEFAULT 0;
   SET autocommit = 0;
   WHILE i < n DO
     INSERT INTO follow (follower_id, followee_id, status)
-      VALUES (i DIV 1000 + 1, i MOD 1000 + 1, 1);
+      VALUES (base + i DIV 1000 + 1, i MOD 1000 + 1, 1);
     SET i = i + 1;
     IF i MOD per = 0 THEN COMMIT; END IF;
   END WHILE;
   COMMIT;
 END //
 DELIMITER ;
-CALL bench_fill($ROWS, $TXN_ROWS);
-DROP PROCEDURE bench_fill;
+CALL bench_fill($ROWS, $TXN_ROWS, 0);
 SQL
 t1=$(date +%s.%N)
 h_log "filled in $(echo "$t1 - $t0" | bc) s"
@@ -155,6 +154,46 @@ pass_producer() {
         qwait+=("$(b_figure kafka_queue_wait_s "$H_DIR/prod.out")")
 }
 
+# Instructions per row of each thread, publishing and decode-only, under
+# callgrind (one thread per file) on INSTR_ROWS (100,000) more rows written
+# after the passes' binlog: independent of the machine's load, they say
+# what the hand-over costs the main thread in instructions (publishing
+# minus decode-only) and what the publisher and librdkafka's threads
+# execute per message, beside the CPU seconds the passes measured (the
+# same instructions take longer where threads share cores and caches).
+instr_threads() {
+        local n=${INSTR_ROWS:-100000} d f pub main rest mode
+        command -v valgrind >/dev/null || return 1
+        start_gtid=$(h_mysql "SELECT @@gtid_binlog_pos")
+        read -r start_file start_pos < <(h_mysql "SHOW MASTER STATUS" | cut -f1,2)
+        h_mysql "CALL bench_fill($n, $TXN_ROWS, 1000000)" || return 1
+        for mode in decode prod; do
+                d=$H_DIR/cg-$mode
+                rm -rf "$d" && mkdir -p "$d"
+                ckpt_rec >"$H_DIR/ckpt-cg-$mode.json"
+                local extra=(--bench.decode.only)
+                [ "$mode" = prod ] && extra=(--kafka.bootstrap.servers="$H_KAFKA_BOOTSTRAP")
+                valgrind --tool=callgrind --separate-threads=yes -q \
+                        --callgrind-out-file="$d/cg.%p" "$BIN" "${common[@]}" \
+                        --checkpoint.file="$H_DIR/ckpt-cg-$mode.json" "${extra[@]}" \
+                        >"$d/out" 2>"$d/log" || return 1
+                main=0 pub=0 rest=0
+                for f in "$d"/cg.*; do
+                        local ir
+                        ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f")
+                        case "$f" in
+                        *-01) main=$((main + ir)) ;;
+                        *) if grep -q kprod_pub_main "$f"; then pub=$((pub + ir)); else rest=$((rest + ir)); fi ;;
+                        esac
+                done
+                eval "${mode}_main=$main ${mode}_pub=$pub ${mode}_rest=$rest"
+        done
+        # shellcheck disable=SC2154 # set by the eval above
+        awk -v n="$n" -v dm="$decode_main" -v pm="$prod_main" -v pp="$prod_pub" -v pr="$prod_rest" 'BEGIN {
+                printf "instr per row by thread (%d rows, callgrind): decode-only main thread %.0f; publishing main thread %.0f (hand-over %.0f), publisher %.0f, librdkafka'"'"'s threads %.0f\n",
+                        n, dm / n, pm / n, (pm - dm) / n, pp / n, pr / n }'
+}
+
 # The producer pass runs between the two references, and the order
 # alternates from run to run (decode-only, producer, mariadb-binlog; then
 # mariadb-binlog, producer, decode-only): on a shared machine whose speed
@@ -214,6 +253,7 @@ printf 'producer/mariadb-binlog = %.2fx, producer/decode-only = %.2fx (%s cores 
         "$(echo "$prod_rate / $dec_rate" | bc -l)" "$(nproc)" \
         "$(cut -d' ' -f1 /proc/loadavg)"
 if [ "${BENCH_INSTR:-1}" != 0 ]; then
+        instr_threads || h_log "the instructions per thread could not be counted (valgrind missing?)"
         bash "$HERE/instr.sh" || h_log "bench/instr.sh failed (valgrind missing?)"
 fi
 printf 'RESULT producer rows_per_s=%.0f decode_only_rows_per_s=%.0f mariadb_binlog_rows_per_s=%.0f rss_mb=%.0f broker=%s\n' \

@@ -16,9 +16,10 @@
 /* ---- registry ---- */
 
 enum {
-        MT_COUNTER = 0,
-        MT_GAUGE   = 1,
-        MT_HIST    = 2
+        MT_COUNTER    = 0,
+        MT_GAUGE      = 1,
+        MT_HIST       = 2,
+        MT_COUNTER_MS = 3 /* a counter of ms, rendered in seconds */
 };
 
 struct cdc_metric_s {
@@ -115,6 +116,11 @@ static cdc_metric_t *metrics_add(cdc_metrics_t *m, const char *name,
 cdc_metric_t *cdc_metrics_counter(cdc_metrics_t *m, const char *name,
                                   const char *help, const char *labels) {
         return m ? metrics_add(m, name, help, labels, 0) : NULL;
+}
+
+cdc_metric_t *cdc_metrics_counter_ms(cdc_metrics_t *m, const char *name,
+                                     const char *help, const char *labels) {
+        return m ? metrics_add(m, name, help, labels, MT_COUNTER_MS) : NULL;
 }
 
 cdc_metric_t *cdc_metrics_gauge(cdc_metrics_t *m, const char *name,
@@ -292,7 +298,13 @@ char *cdc_metrics_render(cdc_metrics_t *m, size_t *lenp) {
                         continue;
                 if (mt->mt_gauge == MT_HIST)
                         metrics_render_hist(&mb, mt);
-                else if (*mt->mt_labels)
+                else if (mt->mt_gauge == MT_COUNTER_MS) {
+                        char v[32];
+                        metrics_seconds(v, sizeof(v), cdc_metric_get(mt));
+                        mbuf_printf(&mb, "%s%s%s%s %s\n", mt->mt_name,
+                                    *mt->mt_labels ? "{" : "", mt->mt_labels,
+                                    *mt->mt_labels ? "}" : "", v);
+                } else if (*mt->mt_labels)
                         mbuf_printf(&mb, "%s{%s} %lld\n", mt->mt_name,
                                     mt->mt_labels,
                                     (long long)cdc_metric_get(mt));

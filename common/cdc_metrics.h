@@ -36,6 +36,12 @@ void cdc_metrics_destroy(cdc_metrics_t *m);
 cdc_metric_t *cdc_metrics_counter(cdc_metrics_t *m, const char *name,
                                   const char *help, const char *labels);
 
+/** @brief Register a counter of milliseconds (cdc_metric_add() or
+ *         cdc_metric_set() in ms), rendered in seconds as Prometheus
+ *         wants (name it `..._seconds_total`). As cdc_metrics_counter(). */
+cdc_metric_t *cdc_metrics_counter_ms(cdc_metrics_t *m, const char *name,
+                                     const char *help, const char *labels);
+
 /** @brief Register a gauge. As cdc_metrics_counter(). */
 cdc_metric_t *cdc_metrics_gauge(cdc_metrics_t *m, const char *name,
                                 const char *help, const char *labels);

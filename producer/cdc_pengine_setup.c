@@ -107,7 +107,7 @@ static int pengine_topics(cdc_pengine_t *pe, char *errstr, size_t errstr_size) {
 
 static const struct {
         size_t off;
-        int gauge;
+        int gauge; /* 1 gauge, 0 counter, 2 counter of ms */
         const char *name, *help;
 } pengine_metrics[] = {
 #define _M(f) offsetof(cdc_pengine_t, pe_mt.f)
@@ -155,12 +155,14 @@ static const struct {
           "Topics found at start without cleanup.policy=compact" },
         { _M(truncates), 0, "followcdc_producer_truncates_total",
           "TRUNCATEs of a captured table sent as truncate events" },
-        { _M(ring_wait_ms), 0, "followcdc_producer_publisher_wait_ms_total",
-          "Milliseconds the main thread waited for room in the publisher's "
-          "ring (the publisher behind)" },
-        { _M(queue_wait_ms), 0, "followcdc_producer_kafka_queue_wait_ms_total",
-          "Milliseconds messages waited for room in librdkafka's queue "
-          "(Kafka acknowledging slower than the binlog comes)" },
+        { _M(ring_wait_ms), 2,
+          "followcdc_producer_publisher_wait_seconds_total",
+          "Seconds the main thread waited for room in the publisher's ring "
+          "(the publisher behind)" },
+        { _M(queue_wait_ms), 2,
+          "followcdc_producer_kafka_queue_wait_seconds_total",
+          "Seconds messages waited for room in librdkafka's queue (Kafka "
+          "acknowledging slower than the binlog comes)" },
 #undef _M
 };
 
@@ -219,13 +221,19 @@ cdc_err_t cdc_pengine_new(const cdc_pconf_t *pc, const cdc_conf_t *conf,
              i++) {
                 cdc_metric_t **mp =
                         (cdc_metric_t **)((char *)pe + pengine_metrics[i].off);
-                *mp = pengine_metrics[i].gauge
-                              ? cdc_metrics_gauge(pe->pe_m,
-                                                  pengine_metrics[i].name,
-                                                  pengine_metrics[i].help, NULL)
-                              : cdc_metrics_counter(
-                                        pe->pe_m, pengine_metrics[i].name,
-                                        pengine_metrics[i].help, NULL);
+                const char *name = pengine_metrics[i].name;
+                const char *help = pengine_metrics[i].help;
+                switch (pengine_metrics[i].gauge) {
+                case 1:
+                        *mp = cdc_metrics_gauge(pe->pe_m, name, help, NULL);
+                        break;
+                case 2:
+                        *mp = cdc_metrics_counter_ms(pe->pe_m, name, help,
+                                                     NULL);
+                        break;
+                default:
+                        *mp = cdc_metrics_counter(pe->pe_m, name, help, NULL);
+                }
         }
         /* "source db1:3306" (the failures' texts say which connection) */
         cdc_mysql_target_where(&pe->pe_mysql, lockname, sizeof(lockname));

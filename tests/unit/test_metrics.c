@@ -163,6 +163,30 @@ static void test_histogram(void **state) {
         cdc_metrics_destroy(m);
 }
 
+/* A counter of milliseconds renders in seconds, with and without labels. */
+static void test_counter_ms(void **state) {
+        cdc_metrics_t *m = cdc_metrics_new();
+        cdc_metric_t *c, *cl;
+        char *txt;
+        (void)state;
+
+        c  = cdc_metrics_counter_ms(m, "wait_seconds_total", "Wait", NULL);
+        cl = cdc_metrics_counter_ms(m, "busy_seconds_total", "Busy",
+                                    "on=\"x\"");
+        assert_non_null(c);
+        assert_non_null(cl);
+        cdc_metric_add(c, 1500);
+        cdc_metric_add(c, 25);
+        cdc_metric_set(cl, 3000);
+        txt = cdc_metrics_render(m, NULL);
+        assert_non_null(txt);
+        assert_non_null(strstr(txt, "# TYPE wait_seconds_total counter\n"
+                                    "wait_seconds_total 1.525\n"));
+        assert_non_null(strstr(txt, "busy_seconds_total{on=\"x\"} 3\n"));
+        free(txt);
+        cdc_metrics_destroy(m);
+}
+
 static void test_http_endpoints(void **state) {
         cdc_metrics_t *m = cdc_metrics_new();
         char errstr[256];
@@ -338,6 +362,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_render),
                 cmocka_unit_test(test_histogram),
+                cmocka_unit_test(test_counter_ms),
                 cmocka_unit_test(test_http_endpoints),
                 cmocka_unit_test(test_http_liveness),
                 cmocka_unit_test(test_http_slowloris),
