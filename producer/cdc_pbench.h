@@ -65,11 +65,11 @@ int cdc_pbench_commit(cdc_pbench_t *pb, const cdc_pos_t *next);
  *           counted). */
 int cdc_pbench_heartbeat(cdc_pbench_t *pb, const cdc_pos_t *next);
 
-/** @brief Print the BENCH line (bench.stop.at.end only). */
 /** @brief The producer's back-pressure (cdc_kprod_waits()) for the BENCH
  *         line. NULL \p pb: no-op. */
 void cdc_pbench_waits(cdc_pbench_t *pb, int64_t ring_us, int64_t queue_us);
 
+/** @brief Print the BENCH line (bench.stop.at.end only). */
 void cdc_pbench_report(const cdc_pbench_t *pb, FILE *out);
 
 /**

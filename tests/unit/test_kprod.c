@@ -110,6 +110,25 @@ static void wait_acks(fx_t *fx, cdc_kprod_t *kp, uint64_t n) {
                 cdc_kprod_poll(kp, 50);
 }
 
+/* librdkafka's queue holds 5 messages (set before kp_new()). */
+static void tiny_queue(fx_t *fx) {
+        char why[512];
+        assert_int_equal(cdc_conf_set(fx->conf,
+                                      "kafka.queue.buffering.max.messages", "5",
+                                      why, sizeof(why)),
+                         0);
+}
+
+/* \p n messages "k" = "v" to t1, sequence numbers 0 to n - 1. */
+static void produce_kv(cdc_kprod_t *kp, uint64_t n) {
+        uint64_t i;
+        for (i = 0; i < n; i++)
+                assert_int_equal(cdc_kprod_produce(kp, "t1",
+                                                   RD_KAFKA_PARTITION_UA, "k",
+                                                   1, strdup("v"), 1, i),
+                                 0);
+}
+
 static void test_produce_and_acks(void **state) {
         fx_t *fx                  = *state;
         volatile sig_atomic_t run = 1;
@@ -149,19 +168,11 @@ static void test_backpressure(void **state) {
         volatile sig_atomic_t run = 1;
         char why[512];
         cdc_kprod_t *kp;
-        uint64_t i;
 
-        assert_int_equal(cdc_conf_set(fx->conf,
-                                      "kafka.queue.buffering.max.messages", "5",
-                                      why, sizeof(why)),
-                         0);
+        tiny_queue(fx);
         kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
-        for (i = 0; i < 300; i++)
-                assert_int_equal(cdc_kprod_produce(kp, "t1",
-                                                   RD_KAFKA_PARTITION_UA, "k",
-                                                   1, strdup("v"), 1, i),
-                                 0);
+        produce_kv(kp, 300);
         cdc_kprod_flush(kp, 10000);
         wait_acks(fx, kp, 300);
         assert_int_equal(fx->acked, 300);
@@ -179,15 +190,10 @@ static void test_wait_counters(void **state) {
         int64_t ring_us, queue_us;
         char why[512];
         cdc_kprod_t *kp;
-        uint64_t i;
 
         kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
-        for (i = 0; i < 50; i++)
-                assert_int_equal(cdc_kprod_produce(kp, "t1",
-                                                   RD_KAFKA_PARTITION_UA, "k",
-                                                   1, strdup("v"), 1, i),
-                                 0);
+        produce_kv(kp, 50);
         assert_int_equal(cdc_kprod_flush(kp, 10000), 0);
         cdc_kprod_waits(kp, &ring_us, &queue_us);
         assert_int_equal(ring_us, 0);
@@ -196,17 +202,10 @@ static void test_wait_counters(void **state) {
 
         fx->acked = 0;
         memset(fx->seen, 0, sizeof(fx->seen));
-        assert_int_equal(cdc_conf_set(fx->conf,
-                                      "kafka.queue.buffering.max.messages", "5",
-                                      why, sizeof(why)),
-                         0);
+        tiny_queue(fx);
         kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
-        for (i = 0; i < n; i++)
-                assert_int_equal(cdc_kprod_produce(kp, "t1",
-                                                   RD_KAFKA_PARTITION_UA, "k",
-                                                   1, strdup("v"), 1, i),
-                                 0);
+        produce_kv(kp, n);
         assert_int_equal(cdc_kprod_flush(kp, 30000), 0);
         wait_acks(fx, kp, n);
         assert_int_equal(fx->acked, n);
@@ -600,10 +599,7 @@ static void test_stop_while_full(void **state) {
         cdc_kprod_t *kp;
         int i;
 
-        assert_int_equal(cdc_conf_set(fx->conf,
-                                      "kafka.queue.buffering.max.messages", "5",
-                                      why, sizeof(why)),
-                         0);
+        tiny_queue(fx);
         kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
         assert_non_null(kp);
         rd_kafka_mock_broker_set_down(fx->mc, 1);
