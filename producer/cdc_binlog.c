@@ -17,7 +17,10 @@
  * - there is no GTID start option: we set the replica session variables
  *   (@slave_connect_state, ...) before COM_BINLOG_DUMP ourselves;
  * - mariadb_rpl_fetch(rpl, ev) frees the previous event held in ev, so
- *   anything kept across events (TABLE_MAPs) is copied.
+ *   anything kept across events (TABLE_MAPs) is copied;
+ * - every event's bytes go into a block of the event's MA_MEM_ROOT that
+ *   mariadb_rpl_fetch() mallocs and frees again for the next event: we
+ *   give the memroot one block to keep (binlog_ev_keep()).
  */
 #include <errno.h>
 #include <poll.h>
@@ -48,6 +51,8 @@ struct cdc_binlog_s {
         MYSQL *bl_mysql;        /* replication connection */
         MARIADB_RPL *bl_rpl;
         MARIADB_RPL_EVENT *bl_ev; /* reused by mariadb_rpl_fetch */
+        uint64_t bl_events;       /* fetched */
+        uint64_t bl_events_kept;  /* of those, held in the kept block */
         int bl_is_mysql;          /* MySQL (not MariaDB) server */
         int64_t bl_last_rx_ms;    /* last packet from the server */
 
@@ -65,6 +70,60 @@ static void binlog_seterr(cdc_binlog_t *bl, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(bl->bl_errstr, sizeof(bl->bl_errstr), fmt, ap);
         va_end(ap);
+}
+
+/*
+ * libmariadb puts each event's bytes (the packet, and what it unpacks)
+ * into the event's MA_MEM_ROOT, in a block of 8 KiB that
+ * mariadb_rpl_fetch() mallocs, and frees before the next event
+ * (ma_free_root(MY_KEEP_PREALLOC)). Above glibc's per-thread cache
+ * (1,032 bytes), that malloc() and free() go to the arena under its lock:
+ * 876 instructions per row of bench/producer.sh's binlog decoding, 1,247
+ * publishing (the arena is shared with librdkafka's threads), 7-10 % of
+ * the main thread. The memroot keeps the block it holds as pre_alloc
+ * across fetches, so we give it one, once per event handle: an event that
+ * fits is then fetched without an allocation. Both structs are public
+ * (mysql.h, libmariadb's ABI); the block is laid out as libmariadb's
+ * ma_init_alloc_root() lays out its own and goes on the memroot's free
+ * list at once, so whatever frees the memroot (the next fetch keeps it,
+ * mariadb_free_rpl_event() frees it) finds it there. A libmariadb that
+ * ignored pre_alloc would free it as one of its blocks: one malloc per
+ * event, as before. bl_events_kept counts the events held entirely in it
+ * (integ.0010 checks that most are).
+ */
+#define BINLOG_EV_BLOCK (16u << 10)
+#define BINLOG_USED_HDR ((sizeof(MA_USED_MEM) + 7) & ~(size_t)7)
+
+static void binlog_ev_keep(cdc_binlog_t *bl) {
+        MA_MEM_ROOT *mr = &bl->bl_ev->memroot;
+        const MA_USED_MEM *b;
+        MA_USED_MEM *nb;
+        size_t blocks = 0;
+
+        bl->bl_events++;
+        if (mr->pre_alloc) {
+                for (b = mr->used; b && blocks < 2; b = b->next)
+                        blocks++;
+                for (b = mr->free; b && blocks < 2; b = b->next)
+                        blocks++;
+                if (blocks == 1 &&
+                    (mr->used == mr->pre_alloc || mr->free == mr->pre_alloc))
+                        bl->bl_events_kept++;
+                return;
+        }
+        if (!(nb = malloc(BINLOG_EV_BLOCK)))
+                return; /* libmariadb's blocks, as before */
+        nb->size      = BINLOG_EV_BLOCK;
+        nb->left      = BINLOG_EV_BLOCK - BINLOG_USED_HDR;
+        nb->next      = mr->free;
+        mr->free      = nb;
+        mr->pre_alloc = nb;
+}
+
+uint64_t cdc_binlog_events(const cdc_binlog_t *bl, uint64_t *keptp) {
+        if (keptp)
+                *keptp = bl->bl_events_kept;
+        return bl->bl_events;
 }
 
 /* The coarse clock (a few ms resolution) is enough for a read deadline
@@ -312,6 +371,7 @@ cdc_err_t cdc_binlog_open(cdc_binlog_t *bl, const cdc_pos_t *start) {
                 err = binlog_mysql_err(bl, bl->bl_mysql, "binlog dump");
                 goto fail;
         }
+        binlog_ev_keep(bl);
         bl->bl_last_rx_ms = binlog_now_ms();
         err               = binlog_feed(bl, &hb);
         if (err)
@@ -366,6 +426,7 @@ static int binlog_buffered(const cdc_binlog_t *bl) {
                 return 0;
         return pvio->cache_pos < pvio->cache + pvio->cache_size;
 }
+
 
 /* The next item the stream has pending, if any. */
 static cdc_err_t binlog_pending(cdc_binlog_t *bl,
@@ -446,6 +507,7 @@ cdc_err_t cdc_binlog_next(cdc_binlog_t *bl, int timeout_ms,
                         return binlog_mysql_err(bl, bl->bl_mysql,
                                                 "binlog stream");
                 }
+                binlog_ev_keep(bl);
                 bl->bl_last_rx_ms = binlog_now_ms();
                 if ((err = binlog_feed(bl, &it)))
                         return err;

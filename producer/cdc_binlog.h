@@ -129,4 +129,11 @@ void cdc_binlog_close(cdc_binlog_t *bl);
 /** @returns the last error text. Borrowed. */
 const char *cdc_binlog_errstr(const cdc_binlog_t *bl);
 
+/**
+ * @returns the events fetched from the server since cdc_binlog_new();
+ *          \p keptp (if not NULL) those of them held entirely in the
+ *          event block kept across fetches (fetched without a malloc()).
+ */
+uint64_t cdc_binlog_events(const cdc_binlog_t *bl, uint64_t *keptp);
+
 #endif

@@ -15,7 +15,8 @@
  *       counted) or MS without any item. Exit 0; 3 purged (NOENT);
  *       4 transport; 5 other error.
  *   binlog_stream bench --from POS --rows N
- *       stream and decode N rows, print rows/s (network + decode)
+ *       stream and decode N rows, print rows/s (network + decode), the
+ *       events fetched and those held in the kept event block
  *   binlog_stream capture --from FILE:POS --table T --dir D
  *       save the raw TABLE_MAP / rows events of table T (up to the end of
  *       the binlog) as D/NN-table_map.bin, D/NN-rows.bin; with T "*"
@@ -269,8 +270,11 @@ static int cmd_bench(int argc, char **argv) {
         }
         if (!rc && got > 1) {
                 double dt = now_s() - t0;
-                printf("stream: rows=%ld secs=%.3f rows_per_s=%.0f\n", got, dt,
-                       dt > 0 ? (double)got / dt : 0.0);
+                uint64_t kept, evs = cdc_binlog_events(bl, &kept);
+                printf("stream: rows=%ld secs=%.3f rows_per_s=%.0f "
+                       "events=%llu events_kept=%llu\n",
+                       got, dt, dt > 0 ? (double)got / dt : 0.0,
+                       (unsigned long long)evs, (unsigned long long)kept);
         }
         cdc_binlog_destroy(bl);
         return rc;
