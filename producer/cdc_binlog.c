@@ -427,7 +427,6 @@ static int binlog_buffered(const cdc_binlog_t *bl) {
         return pvio->cache_pos < pvio->cache + pvio->cache_size;
 }
 
-
 /* The next item the stream has pending, if any. */
 static cdc_err_t binlog_pending(cdc_binlog_t *bl,
                                 const cdc_binlog_item_t **itemp) {
