@@ -131,6 +131,10 @@ struct cdc_kprod_s {
         uint64_t kp_ring_head;
         uint64_t kp_ring_tail;
         uint64_t kp_ring_taken;
+        /* __atomic: the publisher has handed over (or discarded) the
+         * taken jobs before this one; those slots are freed only when
+         * the whole take is, but the messages are librdkafka's */
+        uint64_t kp_ring_handed;
         size_t kp_ring_bytes; /* __atomic: keys and values in the ring */
         int kp_pub_on;        /* the thread runs */
         int kp_pub_stop;      /* asks it to end (also read __atomic) */
@@ -616,6 +620,8 @@ static void kprod_pub_jobs(cdc_kprod_t *kp, uint64_t from, uint64_t to) {
                 if (!kprod_job_batchable(kj)) {
                         kprod_pub_one(kp, kj);
                         i++;
+                        __atomic_store_n(&kp->kp_ring_handed, i,
+                                         __ATOMIC_RELAXED);
                         continue;
                 }
                 while (i + (uint64_t)cnt < to && cnt < KPROD_TAKE_MAX) {
@@ -650,12 +656,15 @@ static void kprod_pub_jobs(cdc_kprod_t *kp, uint64_t from, uint64_t to) {
                                           rd_kafka_err2str(msgs[done].err));
                                 break;
                         }
+                        __atomic_store_n(&kp->kp_ring_handed,
+                                         i + (uint64_t)done, __ATOMIC_RELAXED);
                         kprod_queue_full_wait(kp, &waited, 10);
                 }
                 for (k = 0; k < cnt; k++)
                         kprod_job_discard(&kp->kp_ring[(i + (uint64_t)k) %
                                                        KPROD_RING_CAP]);
                 i += (uint64_t)cnt;
+                __atomic_store_n(&kp->kp_ring_handed, i, __ATOMIC_RELAXED);
         }
 }
 
@@ -804,6 +813,8 @@ cdc_err_t cdc_kprod_publisher_start(cdc_kprod_t *kp, char *errstr,
         }
         kp->kp_pub_stop   = 0;
         kp->kp_ring_taken = kp->kp_ring_tail = kp->kp_ring_head;
+        __atomic_store_n(&kp->kp_ring_handed, kp->kp_ring_head,
+                         __ATOMIC_RELAXED);
         rc = pthread_create(&kp->kp_pub, NULL, kprod_pub_main, kp);
         if (!rc)
                 pthread_setname_np(kp->kp_pub, "publisher"); /* top -H */
@@ -838,6 +849,8 @@ static void kprod_publisher_stop(cdc_kprod_t *kp) {
         kp->kp_mainq = NULL;
         pthread_mutex_lock(&kp->kp_lock);
         kp->kp_ring_taken = kp->kp_ring_tail; /* it handed over all it took */
+        __atomic_store_n(&kp->kp_ring_handed, kp->kp_ring_tail,
+                         __ATOMIC_RELAXED);
         kprod_ring_purge(kp);
         pthread_cond_broadcast(&kp->kp_cnd_room);
         pthread_mutex_unlock(&kp->kp_lock);
@@ -1354,7 +1367,28 @@ cdc_err_t cdc_kprod_flush(cdc_kprod_t *kp, int timeout_ms) {
 }
 
 int cdc_kprod_outq_len(cdc_kprod_t *kp) {
-        return rd_kafka_outq_len(kp->kp_rk) + (int)kprod_ring_cnt(kp);
+        /* rd_kafka_outq_len() also counts the events waiting on the main
+         * queue (delivery reports, errors: one per reconnect while the
+         * brokers are down); take those off. */
+        rd_kafka_queue_t *q = kp->kp_mainq ? kp->kp_mainq
+                                           : rd_kafka_queue_get_main(kp->kp_rk);
+        int n               = rd_kafka_outq_len(kp->kp_rk);
+
+        if (q) {
+                n -= (int)rd_kafka_queue_length(q);
+                if (q != kp->kp_mainq)
+                        rd_kafka_queue_destroy(q);
+        }
+        /* an event served between the two reads */
+        if (n < 0)
+                n = 0;
+        /* the ring's slots not yet handed to librdkafka: those handed of
+         * a take still being handed over are in librdkafka's count */
+        if (kp->kp_ring)
+                n += (int)(kp->kp_ring_head -
+                           __atomic_load_n(&kp->kp_ring_handed,
+                                           __ATOMIC_RELAXED));
+        return n;
 }
 
 void cdc_kprod_waits(const cdc_kprod_t *kp, int64_t *ring_us,

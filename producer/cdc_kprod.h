@@ -197,7 +197,8 @@ int cdc_kprod_poll(cdc_kprod_t *kp, int timeout_ms);
 cdc_err_t cdc_kprod_flush(cdc_kprod_t *kp, int timeout_ms);
 
 /** @returns messages not yet acknowledged (queue depth, the publisher's
- *  ring included). */
+ *  ring included; librdkafka's events waiting to be served are not
+ *  messages and are not counted). @locality main thread */
 int cdc_kprod_outq_len(cdc_kprod_t *kp);
 
 /**

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -597,7 +598,7 @@ static void test_stop_while_full(void **state) {
         volatile sig_atomic_t run = 1;
         char why[512];
         cdc_kprod_t *kp;
-        int i;
+        int i, k;
 
         tiny_queue(fx);
         kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
@@ -615,8 +616,14 @@ static void test_stop_while_full(void **state) {
                 }
         }
         assert_in_range(i, CDC_KPROD_RING, CDC_KPROD_RING + 5);
-        assert_in_range(cdc_kprod_outq_len(kp), CDC_KPROD_RING,
-                        CDC_KPROD_RING + 5);
+        /* none acknowledged: the queue depth is every message, each once
+         * (those of a take being handed over are librdkafka's), and not
+         * the error events of the reconnects, which librdkafka's own
+         * count has too; an event coming between its two reads can make
+         * one reading off by one */
+        for (k = 0; k < 3 && cdc_kprod_outq_len(kp) != i; k++)
+                usleep(1000);
+        assert_int_equal(cdc_kprod_outq_len(kp), i);
         assert_int_equal(cdc_kprod_flush(kp, 200), CDC_ERR__TIMED_OUT);
         assert_int_equal(fx->acked, 0);
         assert_false(cdc_kprod_fatal(kp));
