@@ -1382,13 +1382,11 @@ int cdc_kprod_outq_len(cdc_kprod_t *kp) {
         /* an event served between the two reads */
         if (n < 0)
                 n = 0;
-        /* the ring's slots not yet handed to librdkafka: those handed of
-         * a take still being handed over are in librdkafka's count */
-        if (kp->kp_ring)
-                n += (int)(kp->kp_ring_head -
-                           __atomic_load_n(&kp->kp_ring_handed,
-                                           __ATOMIC_RELAXED));
-        return n;
+        /* the ring's slots not yet handed to librdkafka (none without a
+         * ring): those handed of a take still being handed over are in
+         * librdkafka's count */
+        return n + (int)(kp->kp_ring_head - __atomic_load_n(&kp->kp_ring_handed,
+                                                            __ATOMIC_RELAXED));
 }
 
 void cdc_kprod_waits(const cdc_kprod_t *kp, int64_t *ring_us,
