@@ -644,10 +644,39 @@ rd_kafka_conf_t *cdc_conf_kafka_dup(const cdc_conf_t *conf) {
         return rd_kafka_conf_dup(conf->cf_kconf);
 }
 
-const char *cdc_conf_kafka_get(const cdc_conf_t *conf, const char *name) {
+/* librdkafka's second names of one property (rdkafka_conf.c, _RK_C_ALIAS;
+ * tests/unit/test_conf.c checks this list against the linked librdkafka).
+ * A default we apply under one name must not override what the user set
+ * under the other: kafka.max.in.flight=1 lost to our
+ * max.in.flight.requests.per.connection=5. */
+static const char *const kafka_aliases[][2] = {
+        { "bootstrap.servers", "metadata.broker.list" },
+        { "max.in.flight", "max.in.flight.requests.per.connection" },
+        { "sasl.mechanism", "sasl.mechanisms" },
+        { "max.partition.fetch.bytes", "fetch.message.max.bytes" },
+        { "linger.ms", "queue.buffering.max.ms" },
+        { "retries", "message.send.max.retries" },
+        { "compression.type", "compression.codec" },
+        { "acks", "request.required.acks" },
+        { "delivery.timeout.ms", "message.timeout.ms" },
+        { "enable.auto.commit", "auto.commit.enable" },
+};
+
+const char *cdc_conf_kafka_canon(const char *name) {
         size_t i;
-        for (i = 0; i < conf->cf_kcnt; i++)
-                if (!strcmp(conf->cf_kkeys[i], name))
+        for (i = 0; i < sizeof(kafka_aliases) / sizeof(*kafka_aliases); i++)
+                if (!strcmp(name, kafka_aliases[i][0]))
+                        return kafka_aliases[i][1];
+        return name;
+}
+
+const char *cdc_conf_kafka_get(const cdc_conf_t *conf, const char *name) {
+        const char *want = cdc_conf_kafka_canon(name);
+        size_t i;
+        /* newest first: of two names of one property, the last set took
+         * effect (conf_set_kafka() keeps the keys in that order) */
+        for (i = conf->cf_kcnt; i-- > 0;)
+                if (!strcmp(cdc_conf_kafka_canon(conf->cf_kkeys[i]), want))
                         return conf->cf_kvals[i];
         return NULL;
 }

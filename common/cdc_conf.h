@@ -199,9 +199,16 @@ const cdc_conf_common_t *cdc_conf_common(const cdc_conf_t *conf);
  */
 rd_kafka_conf_t *cdc_conf_kafka_dup(const cdc_conf_t *conf);
 
-/** @returns the value of `kafka.<name>` as set by the user, or NULL.
+/** @returns the value of `kafka.<name>` as set by the user under that
+ *           name or another name of the same librdkafka property
+ *           (`linger.ms` and `queue.buffering.max.ms`), or NULL.
  *  @param name without the `kafka.` prefix. Borrowed. */
 const char *cdc_conf_kafka_get(const cdc_conf_t *conf, const char *name);
+
+/** @returns the name librdkafka files \p name under: the property an
+ *           alias stands for (`max.in.flight` ->
+ *           `max.in.flight.requests.per.connection`), else \p name. */
+const char *cdc_conf_kafka_canon(const char *name);
 
 /**
  * @brief Print every property as `key=value`, in the file syntax, so the

@@ -858,6 +858,8 @@ static void kprod_publisher_stop(cdc_kprod_t *kp) {
 
 /* ---- setup ---- */
 
+/* Our default for \p name, unless the user set it (under any of its
+ * names: cdc_conf_kafka_get() knows librdkafka's aliases). */
 static int kprod_default(const cdc_conf_t *conf, rd_kafka_conf_t *rkc,
                          const char *name, const char *value, char *errstr,
                          size_t errstr_size) {
@@ -928,18 +930,15 @@ static int kprod_check_safe(const cdc_conf_t *conf, const char *txn_id,
                          "it a retry can reorder one row's changes");
                 return -1;
         }
-        v = cdc_conf_kafka_get(conf, "acks");
-        if (!v)
-                v = cdc_conf_kafka_get(conf, "request.required.acks");
+        v = cdc_conf_kafka_get(conf, "acks"); /* or request.required.acks */
         if (v && strcasecmp(v, "all") && strcmp(v, "-1")) {
                 snprintf(errstr, errstr_size,
                          "kafka.acks must be all: the checkpoint moves only "
                          "past changes every in-sync replica holds");
                 return -1;
         }
-        v = cdc_conf_kafka_get(conf, "max.in.flight.requests.per.connection");
-        if (!v)
-                v = cdc_conf_kafka_get(conf, "max.in.flight");
+        /* also max.in.flight.requests.per.connection, its other name */
+        v = cdc_conf_kafka_get(conf, "max.in.flight");
         if (v && (strlen(v) != 1 || v[0] < '1' || v[0] > '5')) {
                 snprintf(errstr, errstr_size,
                          "kafka.max.in.flight must be 1..5 with the "

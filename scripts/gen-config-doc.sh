@@ -104,7 +104,11 @@ Both binaries read their configuration the same way (the engine is
   `#key=***` (given as `file:/path`, the path is printed). The output
   read back with `-c` gives the same configuration.
 - `kafka.<property>` goes to librdkafka unchanged (see librdkafka's
-  CONFIGURATION.md); it checks the name and value when set.
+  CONFIGURATION.md); it checks the name and value when set. The two names
+  of one librdkafka property (`linger.ms` and `queue.buffering.max.ms`,
+  `max.in.flight` and `max.in.flight.requests.per.connection`, ...) are
+  one setting: the one set last wins, and a followcdc default never
+  overrides a value set under the other name.
 
 ## followcdc-producer
 

@@ -281,6 +281,45 @@ static void test_too_large_not_fatal(void **state) {
         cdc_kprod_destroy(kp);
 }
 
+/* A property the user set under librdkafka's other name keeps the user's
+ * value: our defaults are applied under one name each
+ * (max.in.flight.requests.per.connection=5 used to override
+ * kafka.max.in.flight=1, the dev broker then lost acknowledged messages
+ * to injected Produce errors). */
+static void test_user_alias_wins(void **state) {
+        fx_t *fx                          = *state;
+        static const char *const set[][3] = {
+                /* set as, value, read as */
+                { "kafka.max.in.flight", "1",
+                  "max.in.flight.requests.per.connection" },
+                { "kafka.queue.buffering.max.ms", "50", "linger.ms" },
+                { "kafka.compression.type", "gzip", "compression.codec" },
+                { "kafka.delivery.timeout.ms", "300000", "message.timeout.ms" },
+                { NULL, NULL, NULL }
+        };
+        volatile sig_atomic_t run = 1;
+        char why[512], v[64];
+        size_t vsz;
+        cdc_kprod_t *kp;
+        int i;
+
+        for (i = 0; set[i][0]; i++)
+                assert_int_equal(cdc_conf_set(fx->conf, set[i][0], set[i][1],
+                                              why, sizeof(why)),
+                                 0);
+        kp = kp_new(fx, fx->conf, &run, why, sizeof(why));
+        assert_non_null(kp);
+        for (i = 0; set[i][0]; i++) {
+                vsz = sizeof(v);
+                assert_int_equal(
+                        rd_kafka_conf_get(rd_kafka_conf(cdc_kprod_rk(kp)),
+                                          set[i][2], v, &vsz),
+                        RD_KAFKA_CONF_OK);
+                assert_string_equal(v, set[i][1]);
+        }
+        cdc_kprod_destroy(kp);
+}
+
 /* The queue of messages waiting for acknowledgement always holds a
  * message of message.max.bytes (librdkafka would wait for room for ever):
  * the default grows to two of them, a user's smaller value is refused. */
@@ -372,6 +411,8 @@ static void test_unsafe_settings(void **state) {
                 { "kafka.enable.idempotence", "false" },
                 { "kafka.acks", "1" },
                 { "kafka.max.in.flight.requests.per.connection", "10" },
+                { "kafka.max.in.flight", "6" },
+                { "kafka.request.required.acks", "1" },
                 /* only through producer.transactions=true */
                 { "kafka.transactional.id", "x" },
                 { NULL, NULL }
@@ -794,6 +835,7 @@ int main(void) {
                 BOTH(test_permanent_error),
                 BOTH(test_unsafe_settings),
                 BOTH(test_too_large_not_fatal),
+                BOTH(test_user_alias_wins),
                 BOTH(test_queue_holds_largest),
                 BOTH(test_brokers_down_and_probe),
                 BOTH(test_kafka_store),
