@@ -770,6 +770,27 @@ static int tid_nice(long tid, char *name, size_t name_size) {
         return nice;
 }
 
+/* @returns 1 if a thread not in \p before still bears this thread's
+ * name, i.e. has not started to run */
+static int new_unstarted(const long *before, int nb) {
+        long now[TIDS_MAX];
+        char self[64], name[64];
+        int n = tids_list(now), i, j;
+
+        /* cmocka runs the tests on the main thread */
+        tid_nice((long)getpid(), self, sizeof(self));
+        for (i = 0; i < n; i++) {
+                for (j = 0; j < nb && before[j] != now[i]; j++)
+                        ;
+                if (j < nb)
+                        continue;
+                if (tid_nice(now[i], name, sizeof(name)) != 99 &&
+                    !strcmp(name, self))
+                        return 1;
+        }
+        return 0;
+}
+
 /* The threads a producer starts (librdkafka's, the publisher) run at
  * the main thread's nice value plus \p add; the main thread keeps its. */
 static void check_threads_nice(fx_t *fx, int add) {
@@ -795,6 +816,12 @@ static void check_threads_nice(fx_t *fx, int add) {
                          0);
         wait_acks(fx, kp, 1);
         assert_int_equal(fx->acked, 1);
+        /* A thread made by this one that has not run yet still bears its
+         * name and nice value: it renames and nices itself first thing,
+         * and a thread the first acknowledgement does not need may not
+         * have run yet on a busy machine. Wait for that. */
+        for (i = 0; i < 200 && new_unstarted(before, nb); i++)
+                usleep(10000);
         na = tids_list(after);
         for (i = 0; i < na; i++) {
                 int nice;
